@@ -1,0 +1,1 @@
+"""Data collection from /proc, /sys and psutil. Never imports Textual."""

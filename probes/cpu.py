@@ -1,0 +1,283 @@
+"""CPU and system counters: ``/proc/stat``, ``/proc/loadavg``, ``/proc/uptime`` and ``/proc/pressure/*``.
+
+Parsers are pure (``text -> data``); readers take an :class:`~probes.fs.FS` and return ``None`` for a missing
+file. :func:`cpu_snapshot` turns two ``/proc/stat`` samples into percentages and rates the way sysstat's
+``mpstat`` and ``sar`` do.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from probes.fs import FS, read_text
+from probes.snapshot import CPU_STATES, TOTAL_CPU, CpuSeconds, CpuSnapshot, CpuUsage, Pressure
+
+#: The files under ``/proc/pressure/`` that perftop reads.
+PRESSURE_RESOURCES: tuple[str, ...] = ("cpu", "io", "memory")
+
+# The single-number lines of /proc/stat that perftop keeps.
+_SCALAR_KEYS = frozenset({"ctxt", "intr", "processes", "procs_running", "procs_blocked", "btime"})
+
+# Linux 2.4 wrote 4 states per cpu line; anything shorter is a cut line, not an old kernel.
+_MIN_STATE_COLUMNS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class CpuTicks:
+    """The states of one ``/proc/stat`` cpu line, in clock ticks since boot.
+
+    Older kernels write fewer columns (4 before 2.6, 7 before 2.6.11): the missing states are 0. The
+    guest columns are left out because the kernel already counts them in ``user`` and ``nice``.
+    """
+
+    user: int = 0
+    nice: int = 0
+    system: int = 0
+    idle: int = 0
+    iowait: int = 0
+    irq: int = 0
+    softirq: int = 0
+    steal: int = 0
+
+    def values(self) -> tuple[int, ...]:
+        """The states in :data:`~probes.snapshot.CPU_STATES` order."""
+        return (self.user, self.nice, self.system, self.idle, self.iowait, self.irq, self.softirq, self.steal)
+
+
+@dataclass(frozen=True, slots=True)
+class StatCounters:
+    """The counters of one ``/proc/stat`` read. ``cpus`` holds only CPUs with a line, i.e. online ones."""
+
+    total: CpuTicks | None
+    cpus: dict[int, CpuTicks]
+    context_switches: int | None
+    interrupts: int | None
+    forks: int | None
+    procs_running: int | None
+    procs_blocked: int | None
+    boot_time: int | None
+
+
+def _empty_stat() -> StatCounters:
+    """A sample that has nothing: no baseline yet, or an unreadable ``/proc/stat``."""
+    return StatCounters(None, {}, None, None, None, None, None, None)
+
+
+def _parse_ticks(columns: list[str]) -> CpuTicks | None:
+    """Ticks from the numeric columns of a cpu line, or ``None`` when the line is cut or garbled."""
+    if len(columns) < _MIN_STATE_COLUMNS:
+        return None
+    try:
+        values = [int(c) for c in columns[: len(CPU_STATES)]]
+    except ValueError:
+        return None
+    if any(v < 0 for v in values):
+        return None
+    return CpuTicks(*values)
+
+
+def _parse_int(columns: list[str]) -> int | None:
+    """The first column as an int, or ``None`` when absent or not a number."""
+    if not columns:
+        return None
+    try:
+        return int(columns[0])
+    except ValueError:
+        return None
+
+
+def parse_stat(text: str) -> StatCounters:
+    """Parse ``/proc/stat``. Cut or garbled lines are skipped, and their values left ``None``/absent."""
+    total: CpuTicks | None = None
+    cpus: dict[int, CpuTicks] = {}
+    scalars: dict[str, int | None] = {}
+    for line in text.splitlines():
+        key, *columns = line.split() or [""]
+        if key == "cpu":
+            if total is None:
+                total = _parse_ticks(columns)
+        elif key.startswith("cpu") and key[3:].isascii() and key[3:].isdigit():
+            ticks = _parse_ticks(columns)
+            cpu = int(key[3:])
+            if ticks is not None and cpu not in cpus:
+                cpus[cpu] = ticks
+        elif key in _SCALAR_KEYS and scalars.get(key) is None:
+            # ``intr`` is the total followed by one count per IRQ: the total is enough here.
+            scalars[key] = _parse_int(columns)
+    return StatCounters(
+        total=total,
+        cpus=dict(sorted(cpus.items())),
+        context_switches=scalars.get("ctxt"),
+        interrupts=scalars.get("intr"),
+        forks=scalars.get("processes"),
+        procs_running=scalars.get("procs_running"),
+        procs_blocked=scalars.get("procs_blocked"),
+        boot_time=scalars.get("btime"),
+    )
+
+
+def parse_loadavg(text: str) -> tuple[float, float, float] | None:
+    """The 1, 5 and 15 minute load averages of ``/proc/loadavg``, or ``None`` when garbled."""
+    columns = text.split()
+    if len(columns) < 3:
+        return None
+    try:
+        one, five, fifteen = (float(c) for c in columns[:3])
+    except ValueError:
+        return None
+    return (one, five, fifteen)
+
+
+def _parse_pressure_line(columns: list[str]) -> tuple[float | None, int | None]:
+    """``avg10`` and ``total`` from the ``key=value`` columns of one pressure line."""
+    pairs: dict[str, str] = {}
+    for column in columns:
+        name, _, value = column.partition("=")
+        pairs[name] = value
+    try:
+        avg10 = float(pairs["avg10"]) if "avg10" in pairs else None
+    except ValueError:
+        avg10 = None
+    try:
+        total = int(pairs["total"]) if "total" in pairs else None
+    except ValueError:
+        total = None
+    return avg10, total
+
+
+def parse_pressure(text: str) -> Pressure:
+    """Parse one ``/proc/pressure/*`` file. A missing ``full`` line (cpu, before 5.13) gives ``None``."""
+    lines: dict[str, tuple[float | None, int | None]] = {}
+    for line in text.splitlines():
+        kind, *columns = line.split() or [""]
+        if kind in ("some", "full") and kind not in lines:
+            lines[kind] = _parse_pressure_line(columns)
+    some_avg10, some_total = lines.get("some", (None, None))
+    full_avg10, full_total = lines.get("full", (None, None))
+    return Pressure(
+        some_avg10=some_avg10, some_total_us=some_total, full_avg10=full_avg10, full_total_us=full_total
+    )
+
+
+def parse_uptime(text: str) -> float | None:
+    """Seconds since boot, the first field of ``/proc/uptime``, or ``None`` when garbled."""
+    columns = text.split()
+    if not columns:
+        return None
+    try:
+        return float(columns[0])
+    except ValueError:
+        return None
+
+
+def _seconds(ticks: CpuTicks, user_hz: int) -> CpuSeconds:
+    return CpuSeconds(*(v / user_hz for v in ticks.values()))
+
+
+def _percents(prev: CpuTicks, cur: CpuTicks) -> tuple[float, ...]:
+    """Percent per state over the interval between two samples of one CPU, as mpstat computes it."""
+    # A state whose counter went backwards (iowait does on tickless kernels) counts 0 for the interval.
+    deltas = [max(0, c - p) for p, c in zip(prev.values(), cur.values(), strict=True)]
+    elapsed_ticks = sum(deltas)
+    if elapsed_ticks == 0:
+        # No tick at all (a tickless or isolated CPU): the CPU was idle the whole interval.
+        return tuple(100.0 if name == "idle" else 0.0 for name in CPU_STATES)
+    return tuple(d / elapsed_ticks * 100.0 for d in deltas)
+
+
+def _usage(cpu: int, prev: CpuTicks | None, cur: CpuTicks | None, user_hz: int) -> CpuUsage:
+    """One CPU's usage; ``cur`` None means offline, ``prev`` None means no baseline yet."""
+    if cur is None:
+        return CpuUsage(cpu, False, *([None] * len(CPU_STATES)), seconds=None)
+    percents: tuple[float | None, ...] = (
+        _percents(prev, cur) if prev is not None else (None,) * len(CPU_STATES)
+    )
+    return CpuUsage(cpu, True, *percents, seconds=_seconds(cur, user_hz))
+
+
+def _rate(prev: int | None, cur: int | None, elapsed: float | None) -> float | None:
+    """``(cur - prev) / elapsed``, or ``None`` when unknown or the counter went backwards (a reset)."""
+    if prev is None or cur is None or elapsed is None or elapsed <= 0 or cur < prev:
+        return None
+    return (cur - prev) / elapsed
+
+
+def cpu_snapshot(
+    prev: StatCounters | None,
+    cur: StatCounters | None,
+    elapsed: float | None,
+    user_hz: int,
+    loadavg: tuple[float, float, float] | None,
+    pressure: dict[str, Pressure] | None,
+) -> CpuSnapshot:
+    """The ``cpu`` section from two ``/proc/stat`` samples taken ``elapsed`` seconds apart.
+
+    ``prev`` is ``None`` for the first sample: percentages and rates are then ``None`` and only the
+    cumulative ``seconds`` are known. A CPU only in ``prev`` went offline (``online=False``, all ``None``);
+    a CPU only in ``cur`` came online and has no baseline yet (``None`` percentages). ``cur`` is ``None``
+    when ``/proc/stat`` could not be read: no CPUs and no counters, loadavg and pressure still shown.
+    """
+    if cur is None:
+        # An unreadable read says nothing about the CPUs: do not report the previous ones as offline.
+        prev = cur = _empty_stat()
+    elif prev is None:
+        # An empty baseline: every CPU then lacks a previous sample and every rate a previous count.
+        prev = _empty_stat()
+    per_cpu = tuple(
+        _usage(cpu, prev.cpus.get(cpu), cur.cpus.get(cpu), user_hz)
+        for cpu in sorted(prev.cpus.keys() | cur.cpus.keys())
+    )
+    total = None
+    if cur.total is not None:
+        total = _usage(TOTAL_CPU, prev.total, cur.total, user_hz)
+    return CpuSnapshot(
+        per_cpu=per_cpu,
+        total=total,
+        context_switches=cur.context_switches,
+        context_switches_per_s=_rate(prev.context_switches, cur.context_switches, elapsed),
+        interrupts=cur.interrupts,
+        interrupts_per_s=_rate(prev.interrupts, cur.interrupts, elapsed),
+        forks=cur.forks,
+        forks_per_s=_rate(prev.forks, cur.forks, elapsed),
+        procs_running=cur.procs_running,
+        procs_blocked=cur.procs_blocked,
+        loadavg=loadavg,
+        pressure=pressure,
+    )
+
+
+def read_stat(fs: FS) -> StatCounters | None:
+    """``/proc/stat`` parsed, or ``None`` when it cannot be read."""
+    text = read_text(fs.proc("stat"))
+    return None if text is None else parse_stat(text)
+
+
+def read_loadavg(fs: FS) -> tuple[float, float, float] | None:
+    """``/proc/loadavg`` parsed, or ``None`` when it cannot be read or parsed."""
+    text = read_text(fs.proc("loadavg"))
+    return None if text is None else parse_loadavg(text)
+
+
+def read_uptime(fs: FS) -> float | None:
+    """Seconds since boot from ``/proc/uptime``, or ``None`` when it cannot be read or parsed."""
+    text = read_text(fs.proc("uptime"))
+    return None if text is None else parse_uptime(text)
+
+
+def read_pressure(fs: FS) -> dict[str, Pressure] | None:
+    """The ``/proc/pressure`` files present, by resource; ``None`` when PSI is absent or nothing parses."""
+    found: dict[str, Pressure] = {}
+    for resource in PRESSURE_RESOURCES:
+        text = read_text(fs.proc("pressure", resource))
+        if text is None:
+            continue
+        pressure = parse_pressure(text)
+        if pressure != Pressure(None, None, None, None):
+            found[resource] = pressure
+    return found or None
+
+
+def user_hz() -> int:
+    """Clock ticks per second of ``/proc/stat`` and ``/proc/PID/stat`` (``USER_HZ``, nearly always 100)."""
+    return os.sysconf("SC_CLK_TCK")

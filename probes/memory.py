@@ -1,0 +1,82 @@
+"""System memory from ``/proc/meminfo``, with ``used`` computed as ``free(1)`` from procps-ng 4 does."""
+
+from __future__ import annotations
+
+from probes.fs import FS, read_text
+from probes.snapshot import MemorySnapshot
+
+
+def parse_meminfo(text: str) -> dict[str, int]:
+    """Every ``Key: N kB`` line of ``/proc/meminfo`` as bytes; lines without a unit keep the raw number.
+
+    ``HugePages_Total`` and its siblings are page counts, not kB, so they stay as written. Garbled lines
+    are skipped.
+    """
+    values: dict[str, int] = {}
+    for line in text.splitlines():
+        key, colon, rest = line.partition(":")
+        columns = rest.split()
+        if not colon or not key or not columns or len(columns) > 2:
+            continue
+        try:
+            number = int(columns[0])
+        except ValueError:
+            continue
+        if len(columns) == 1:
+            values[key] = number
+        elif columns[1] == "kB":
+            values[key] = number * 1024
+    return values
+
+
+def _minus(total: int | None, *parts: int | None) -> int | None:
+    """``total`` minus every part, or ``None`` when any of them is unknown."""
+    if total is None or any(p is None for p in parts):
+        return None
+    return total - sum(p for p in parts if p is not None)
+
+
+def _used(meminfo: dict[str, int]) -> int | None:
+    """Used memory as procps-ng 4 computes it for ``free``."""
+    total = meminfo.get("MemTotal")
+    free = meminfo.get("MemFree")
+    available = meminfo.get("MemAvailable")
+    if available is None:
+        # Kernels before 3.14 have no MemAvailable: what is neither free nor cache is used.
+        used = _minus(total, free, meminfo.get("Buffers"), meminfo.get("Cached"), meminfo.get("SReclaimable"))
+    else:
+        used = _minus(total, available)
+    if used is not None and used < 0:
+        # Inside some containers (lxcfs) MemAvailable is the host's, above MemTotal: procps then counts
+        # only free memory as available, i.e. used is MemTotal - MemFree.
+        used = _minus(total, free)
+    return used
+
+
+def memory_snapshot(meminfo: dict[str, int] | None) -> MemorySnapshot:
+    """The ``memory`` section from parsed meminfo; every missing key gives ``None``, never a guess."""
+    if meminfo is None:
+        return MemorySnapshot(None, None, None, None, None, None, None, None, None, None)
+    cached = meminfo.get("Cached")
+    reclaimable = meminfo.get("SReclaimable")
+    swap_total = meminfo.get("SwapTotal")
+    swap_free = meminfo.get("SwapFree")
+    return MemorySnapshot(
+        total_bytes=meminfo.get("MemTotal"),
+        free_bytes=meminfo.get("MemFree"),
+        available_bytes=meminfo.get("MemAvailable"),
+        used_bytes=_used(meminfo),
+        buffers_bytes=meminfo.get("Buffers"),
+        # free's "cache" column: the page cache plus reclaimable slab.
+        cached_bytes=None if cached is None or reclaimable is None else cached + reclaimable,
+        shared_bytes=meminfo.get("Shmem"),
+        swap_total_bytes=swap_total,
+        swap_free_bytes=swap_free,
+        swap_used_bytes=_minus(swap_total, swap_free),
+    )
+
+
+def read_meminfo(fs: FS) -> dict[str, int] | None:
+    """``/proc/meminfo`` parsed, or ``None`` when it cannot be read."""
+    text = read_text(fs.proc("meminfo"))
+    return None if text is None else parse_meminfo(text)

@@ -1,0 +1,202 @@
+"""Tests for probes/memory.py: parser, free(1)'s arithmetic, reader, real captures and this machine."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import psutil
+import pytest
+
+from probes.fs import FS
+from probes.memory import memory_snapshot, parse_meminfo, read_meminfo
+from probes.snapshot import MemorySnapshot
+
+CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "procfs"
+KIB = 1024
+MIB = 1024 * KIB
+
+MODERN = """\
+MemTotal:        8000000 kB
+MemFree:         1000000 kB
+MemAvailable:    5000000 kB
+Buffers:          200000 kB
+Cached:          3000000 kB
+SwapCached:            0 kB
+Active(anon):     123456 kB
+Shmem:             40000 kB
+SReclaimable:     300000 kB
+SUnreclaim:        50000 kB
+SwapTotal:       2000000 kB
+SwapFree:        1500000 kB
+HugePages_Total:      16
+HugePages_Free:       12
+Hugepagesize:       2048 kB
+"""
+
+# A 3.10 kernel: no MemAvailable yet.
+OLD = """\
+MemTotal:        8000000 kB
+MemFree:         1000000 kB
+Buffers:          200000 kB
+Cached:          3000000 kB
+Shmem:             40000 kB
+SReclaimable:     300000 kB
+SwapTotal:             0 kB
+SwapFree:              0 kB
+"""
+
+
+def test_parse_meminfo_converts_kb_and_keeps_counts() -> None:
+    meminfo = parse_meminfo(MODERN)
+    assert meminfo["MemTotal"] == 8000000 * KIB
+    assert meminfo["Active(anon)"] == 123456 * KIB
+    assert meminfo["Hugepagesize"] == 2048 * KIB
+    # HugePages_* are page counts with no unit: kept as written.
+    assert meminfo["HugePages_Total"] == 16
+    assert meminfo["HugePages_Free"] == 12
+    assert len(meminfo) == 15
+
+
+def test_parse_meminfo_skips_garbled_lines() -> None:
+    text = (
+        "MemTotal:        1000 kB\n"
+        "MemFree:  lots kB\n"
+        "NoColon 12 kB\n"
+        "Weird:   12 MB\n"
+        "Empty:\n"
+        ": 12 kB\n"
+        "Extra:  1 kB 2\n"
+        "\n"
+        "Shmem:  7 kB"
+    )
+    assert parse_meminfo(text) == {"MemTotal": 1000 * KIB, "Shmem": 7 * KIB}
+    assert parse_meminfo("") == {}
+
+
+def test_memory_snapshot_with_mem_available() -> None:
+    snap = memory_snapshot(parse_meminfo(MODERN))
+    assert snap == MemorySnapshot(
+        total_bytes=8000000 * KIB,
+        free_bytes=1000000 * KIB,
+        available_bytes=5000000 * KIB,
+        used_bytes=3000000 * KIB,  # MemTotal - MemAvailable
+        buffers_bytes=200000 * KIB,
+        cached_bytes=3300000 * KIB,  # Cached + SReclaimable
+        shared_bytes=40000 * KIB,
+        swap_total_bytes=2000000 * KIB,
+        swap_free_bytes=1500000 * KIB,
+        swap_used_bytes=500000 * KIB,
+    )
+
+
+def test_memory_snapshot_without_mem_available() -> None:
+    snap = memory_snapshot(parse_meminfo(OLD))
+    assert snap.available_bytes is None  # not estimated: unknown
+    # MemTotal - MemFree - Buffers - Cached - SReclaimable
+    assert snap.used_bytes == (8000000 - 1000000 - 200000 - 3000000 - 300000) * KIB
+    assert snap.cached_bytes == 3300000 * KIB
+    assert (snap.swap_total_bytes, snap.swap_used_bytes) == (0, 0)
+
+
+def test_memory_snapshot_missing_keys_are_none() -> None:
+    snap = memory_snapshot(parse_meminfo("MemTotal: 1000 kB\nMemFree: 100 kB\nCached: 300 kB\n"))
+    assert snap.total_bytes == 1000 * KIB and snap.free_bytes == 100 * KIB
+    # Neither MemAvailable nor Buffers/SReclaimable: used cannot be computed either way.
+    assert snap.used_bytes is None
+    assert snap.cached_bytes is None
+    assert snap.buffers_bytes is None and snap.shared_bytes is None
+    assert snap.swap_total_bytes is None and snap.swap_used_bytes is None
+
+    assert memory_snapshot({"SwapTotal": 10, "MemAvailable": 5}) == MemorySnapshot(
+        None, None, 5, None, None, None, None, 10, None, None
+    )
+    assert memory_snapshot({}) == memory_snapshot(None)
+
+
+def test_memory_snapshot_of_nothing() -> None:
+    assert memory_snapshot(None) == MemorySnapshot(None, None, None, None, None, None, None, None, None, None)
+
+
+def test_memory_snapshot_container_with_host_mem_available() -> None:
+    # lxcfs-style views can show the host's MemAvailable, above the container's MemTotal: procps-ng 4 then
+    # counts only MemFree as available, so used is MemTotal - MemFree rather than negative.
+    snap = memory_snapshot({"MemTotal": 1000 * KIB, "MemFree": 400 * KIB, "MemAvailable": 9000 * KIB})
+    assert snap.used_bytes == 600 * KIB
+    assert snap.available_bytes == 9000 * KIB  # the kernel's figure, as read
+    # A fallback sum larger than MemTotal (a distorted view again) falls back to MemTotal - MemFree too.
+    odd = {"MemTotal": 1000, "MemFree": 400, "Buffers": 300, "Cached": 300, "SReclaimable": 100}
+    assert memory_snapshot(odd).used_bytes == 600
+
+
+def test_read_meminfo(tmp_path: Path) -> None:
+    fs = FS(procfs=tmp_path / "proc", sysfs=tmp_path / "sys")
+    assert read_meminfo(fs) is None  # no procfs root at all
+    (tmp_path / "proc").mkdir()
+    assert read_meminfo(fs) is None  # root without meminfo
+    (tmp_path / "proc" / "meminfo").write_text(OLD)
+    assert read_meminfo(fs) == parse_meminfo(OLD)
+    assert memory_snapshot(read_meminfo(fs)).total_bytes == 8000000 * KIB
+
+
+def test_real_capture_meminfo() -> None:
+    if not (CAPTURES / "proc").is_dir():
+        pytest.skip(f"no real captures at {CAPTURES}")
+    meminfo = read_meminfo(FS(procfs=CAPTURES / "proc", sysfs=CAPTURES / "sys"))
+    assert meminfo is not None
+    assert meminfo["MemTotal"] == 15666184 * KIB
+    assert meminfo["DirectMap2M"] == 16039936 * KIB
+    assert meminfo["HugePages_Total"] == 0
+    assert "MemAvailable" not in meminfo
+    snap = memory_snapshot(meminfo)
+    assert snap.available_bytes is None
+    # The capture predates MemAvailable: MemTotal - MemFree - Buffers - Cached - SReclaimable.
+    assert snap.used_bytes == (15666184 - 440324 - 1020128 - 12007640 - 1738124) * KIB
+    assert snap.cached_bytes == (12007640 + 1738124) * KIB
+    assert snap.buffers_bytes == 1020128 * KIB
+    assert snap.shared_bytes == 1308 * KIB
+    assert (snap.swap_total_bytes, snap.swap_free_bytes, snap.swap_used_bytes) == (0, 0, 0)
+
+
+def test_real_meminfo_total_matches_psutil() -> None:
+    meminfo = read_meminfo(FS())
+    assert meminfo is not None
+    assert meminfo["MemTotal"] == psutil.virtual_memory().total
+
+
+def parse_free(text: str) -> dict[str, list[int]]:
+    """``free -b`` rows by label: ``Mem`` is [total, used, free, shared, buff/cache, available]."""
+    rows: dict[str, list[int]] = {}
+    for line in text.splitlines()[1:]:
+        label, _, numbers = line.partition(":")
+        rows[label] = [int(n) for n in numbers.split()]
+    return rows
+
+
+def test_real_memory_matches_free() -> None:
+    free = shutil.which("free")
+    if free is None:
+        pytest.skip("no free(1)")
+    before = memory_snapshot(read_meminfo(FS()))
+    rows = parse_free(subprocess.run([free, "-b"], capture_output=True, text=True, check=True).stdout)
+    after = memory_snapshot(read_meminfo(FS()))
+    total, used, free_bytes, shared, buff_cache, available = rows["Mem"]
+    swap_total, swap_used, swap_free = rows["Swap"]
+
+    assert before.total_bytes == total == after.total_bytes
+    assert before.swap_total_bytes == swap_total
+
+    # Memory moves between the reads: accept anything within the span of our two reads, plus a margin.
+    def near(field: str, theirs: int) -> bool:
+        ours = [getattr(before, field), getattr(after, field)]
+        return min(ours) - 32 * MIB <= theirs <= max(ours) + 32 * MIB
+
+    assert near("used_bytes", used)
+    assert near("free_bytes", free_bytes)
+    assert near("shared_bytes", shared)
+    assert near("available_bytes", available)
+    assert near("swap_used_bytes", swap_used)
+    assert near("swap_free_bytes", swap_free)
+    assert before.buffers_bytes is not None and before.cached_bytes is not None
+    assert abs(before.buffers_bytes + before.cached_bytes - buff_cache) <= 32 * MIB
