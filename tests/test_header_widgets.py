@@ -1,0 +1,589 @@
+"""The header widgets (CPU meters, load history, summary) driven inside a small test App."""
+
+from __future__ import annotations
+
+import dataclasses
+from math import floor
+
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.color import ColorSystem
+from rich.segment import Segment
+from rich.style import Style
+from textual.app import App, ComposeResult
+from textual.containers import Container
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from probes.snapshot import CpuSnapshot, CpuUsage, MemorySnapshot, Pressure, Snapshot, TaskCounts
+from widgets.cpu_meters import (
+    BAR_STATES,
+    CpuMeters,
+    bar_cells,
+    cpu_layout,
+    format_bytes,
+    label_width,
+    meter_segments,
+)
+from widgets.load_history import LoadHistory, braille_graph, spark_char
+from widgets.summary import SummaryLine, SummaryRow, format_count, format_uptime, plain, wrap_row
+
+GIB = 1024**3
+MIB = 1024**2
+FULL = "⣿"
+RIGHT_COLUMN = "⢸"
+
+
+def usage(cpu: int, **states: float) -> CpuUsage:
+    """An online CPU with the given state percents; idle takes the rest."""
+    values = {state: float(states.get(state, 0.0)) for state in BAR_STATES}
+    idle = 100.0 - sum(values.values())
+    return CpuUsage(cpu=cpu, online=True, idle=idle, seconds=None, **values)
+
+
+def offline(cpu: int) -> CpuUsage:
+    return CpuUsage(cpu, False, None, None, None, None, None, None, None, None, None)
+
+
+def no_baseline(cpu: int) -> CpuUsage:
+    return CpuUsage(cpu, True, None, None, None, None, None, None, None, None, None)
+
+
+def cpu_snapshot(
+    per_cpu: tuple[CpuUsage, ...], total: CpuUsage | None = None, **fields: object
+) -> CpuSnapshot:
+    base = {
+        "context_switches": 10_000,
+        "context_switches_per_s": 1234.0,
+        "interrupts": 5_000,
+        "interrupts_per_s": 567.0,
+        "forks": 100,
+        "forks_per_s": 3.0,
+        "procs_running": 2,
+        "procs_blocked": 0,
+        "loadavg": (0.52, 0.40, 0.31),
+        "pressure": None,
+    }
+    base.update(fields)
+    return CpuSnapshot(per_cpu=per_cpu, total=total, **base)  # type: ignore[arg-type]
+
+
+def memory(**fields: int | None) -> MemorySnapshot:
+    base: dict[str, int | None] = {
+        "total_bytes": round(15.6 * GIB),
+        "free_bytes": 2 * GIB,
+        "available_bytes": 10 * GIB,
+        "used_bytes": round(3.2 * GIB),
+        "buffers_bytes": 0,
+        "cached_bytes": 0,
+        "shared_bytes": 0,
+        "swap_total_bytes": 2 * GIB,
+        "swap_free_bytes": 2 * GIB - 512 * MIB,
+        "swap_used_bytes": 512 * MIB,
+    }
+    base.update(fields)
+    return MemorySnapshot(**base)
+
+
+def tasks() -> TaskCounts:
+    return TaskCounts(processes=123, threads=456, kernel_threads=78, running=2, sleeping=100, zombie=0)
+
+
+class HeaderApp(App[None]):
+    """Holds the widgets under test, nothing else."""
+
+    def __init__(self, *widgets: Widget) -> None:
+        super().__init__()
+        self._widgets = widgets
+
+    def compose(self) -> ComposeResult:
+        yield from self._widgets
+
+
+def styled_runs(strip: Strip) -> list[tuple[str, object]]:
+    """The strip's segments as (text, style), empty segments dropped."""
+    return [(segment.text, segment.style) for segment in strip if segment.text]
+
+
+def shown_text(widget: Widget) -> list[str]:
+    """The widget's lines as the compositor gets them (through Textual's line cache)."""
+    region = Region(0, 0, widget.outer_size.width, widget.outer_size.height)
+    return [strip.text for strip in widget.render_lines(region)]
+
+
+def cells_in_style(strip: Strip, style: object) -> int:
+    return sum(len(segment.text) for segment in strip if segment.style == style)
+
+
+# --- CPU meters: pure parts ---------------------------------------------------------------------------
+
+
+def test_bar_cells_exact_shares() -> None:
+    assert bar_cells([50.0], 100.0, 40) == [20]
+    assert bar_cells([10.0, 20.0, 30.0], 100.0, 40) == [4, 8, 12]
+    assert bar_cells([None, 25.0], 100.0, 40) == [0, 10]
+    assert bar_cells([100.0], 100.0, 0) == [0]
+    # Counters overshooting 100% by a tick never draw past the bar.
+    assert bar_cells([60.0, 50.0], 100.0, 40) == [24, 16]
+    assert bar_cells([1.0], 0.0, 40) == [0]
+
+
+@given(
+    parts=st.lists(st.floats(min_value=0.0, max_value=100.0), min_size=1, max_size=8),
+    cells=st.integers(min_value=1, max_value=200),
+)
+def test_bar_cells_never_overflow_and_track_exact_share(parts: list[float], cells: int) -> None:
+    counts = bar_cells(parts, 100.0, cells)
+    assert all(count >= 0 for count in counts)
+    assert sum(counts) <= cells
+    running = 0.0
+    drawn = 0
+    for part, count in zip(parts, counts, strict=True):
+        running = min(100.0, running + part)
+        drawn += count
+        # Each boundary sits within half a cell of the exact one.
+        assert abs(drawn - running / 100.0 * cells) <= 0.5 + 1e-9
+
+
+def test_cpu_layout_by_count_and_width() -> None:
+    assert cpu_layout(2, 80) == (1, 2)
+    assert cpu_layout(2, 160) == (1, 2)
+    assert cpu_layout(8, 80) == (2, 4)
+    assert cpu_layout(8, 160) == (2, 4)
+    assert cpu_layout(16, 80) == (4, 4)
+    assert cpu_layout(64, 80) == (4, 16)
+    assert cpu_layout(64, 160) == (8, 8)
+    assert cpu_layout(0, 80) == (1, 0)
+    # Too narrow for two columns: one long column rather than unreadable bars.
+    assert cpu_layout(8, 20) == (1, 8)
+    # 1000 CPUs need four-digit labels, which widen the cells.
+    assert cpu_layout(1000, 127, label_cells=4) == (4, 250)
+    assert cpu_layout(1000, 135, label_cells=4) == (8, 125)
+
+
+def test_label_width_follows_largest_cpu_number() -> None:
+    assert label_width([0, 1]) == 3
+    assert label_width(range(1024)) == 4
+
+
+def test_meter_text_is_dropped_not_cut_when_the_bar_is_too_narrow() -> None:
+    user = Style(color="green")
+    shadow = Style(dim=True)
+    assert meter_segments([(3, user)], 6, "100.0%", shadow) == [Segment("100", user), Segment(".0%", shadow)]
+    assert meter_segments([(3, user)], 5, "100.0%", shadow) == [Segment("|||", user), Segment("  ", shadow)]
+    assert meter_segments([], 0, "-", shadow) == []
+
+
+def test_format_bytes_as_htop() -> None:
+    assert format_bytes(round(3.2 * GIB)) == "3.2G"
+    assert format_bytes(round(15.6 * GIB)) == "15.6G"
+    assert format_bytes(512 * MIB) == "512M"
+    assert format_bytes(768 * 1024) == "768K"
+    assert format_bytes(0) == "0K"
+    assert format_bytes(None) == "-"
+    assert format_bytes(2 * 1024**4) == "2.0T"
+
+
+# --- CPU meters: the widget ---------------------------------------------------------------------------
+
+
+async def test_user_half_is_half_the_bar_in_user_style() -> None:
+    meters = CpuMeters()
+    # 3 label cells + "[" + 40 bar cells + "]".
+    async with HeaderApp(meters).run_test(size=(45, 10)) as pilot:
+        meters.update_snapshot(cpu_snapshot((usage(0, user=50.0),)), memory())
+        await pilot.pause()
+        line = meters.render_line(0)
+        assert line.cell_length == 45
+        assert line.text == "  0[" + "|" * 20 + " " * 15 + "50.0%]"
+        user = meters.get_component_rich_style("cpu-meters--user")
+        assert cells_in_style(line, user) == 20
+        assert styled_runs(line)[2] == ("|" * 20, user)
+        assert cells_in_style(line, meters.get_component_rich_style("cpu-meters--system")) == 0
+
+
+async def test_states_stack_in_htop_order_and_iowait_is_not_busy() -> None:
+    meters = CpuMeters()
+    async with HeaderApp(meters).run_test(size=(45, 10)) as pilot:
+        cpu = usage(0, nice=10.0, user=20.0, system=30.0, irq=5.0, iowait=10.0)
+        meters.update_snapshot(cpu_snapshot((cpu,)), memory())
+        await pilot.pause()
+        line = meters.render_line(0)
+        runs = styled_runs(line)[2:-1]
+        expected = [("nice", 4), ("user", 8), ("system", 12), ("irq", 2), ("iowait", 4)]
+        assert [(style, len(text)) for text, style in runs[:-1]] == [
+            (meters.get_component_rich_style(f"cpu-meters--{state}"), n) for state, n in expected
+        ]
+        # busy excludes iowait: 100 - idle(25) - iowait(10).
+        assert line.text.endswith("65.0%]")
+
+
+async def test_offline_and_baseline_less_cpus() -> None:
+    meters = CpuMeters()
+    async with HeaderApp(meters).run_test(size=(45, 10)) as pilot:
+        meters.update_snapshot(cpu_snapshot((usage(0, user=10.0), offline(1), no_baseline(2))), memory())
+        await pilot.pause()
+        assert meters.render_line(1).text == "  1[" + " " * 33 + "offline]"
+        assert meters.render_line(2).text == "  2[" + " " * 39 + "-]"
+        assert "|" not in meters.render_line(1).text + meters.render_line(2).text
+
+
+async def test_layout_line_counts_follow_cpus_and_width() -> None:
+    for width in (80, 160):
+        for count, rows in ((2, 2), (8, 4), (64, 16 if width == 80 else 8)):
+            meters = CpuMeters()
+            async with HeaderApp(meters).run_test(size=(width, 40)) as pilot:
+                per_cpu = tuple(usage(i, user=float(i % 100)) for i in range(count))
+                meters.update_snapshot(cpu_snapshot(per_cpu), memory())
+                await pilot.pause()
+                assert meters.size.height == rows + 2, (width, count)
+                lines = shown_text(meters)
+                assert lines[rows].startswith("Mem[") and lines[rows + 1].startswith("Swp[")
+                # Column-major, as htop: the last CPU ends the last row.
+                assert f"{count - 1}[" in lines[rows - 1]
+                assert all(len(line) == width for line in lines)
+
+
+async def test_height_follows_a_cpu_coming_into_view() -> None:
+    meters = CpuMeters()
+    async with HeaderApp(meters).run_test(size=(80, 30)) as pilot:
+        meters.update_snapshot(cpu_snapshot((usage(0), usage(1))), memory())
+        await pilot.pause()
+        assert meters.size.height == 4
+        meters.update_snapshot(cpu_snapshot(tuple(usage(i) for i in range(3))), memory())
+        await pilot.pause()
+        assert meters.size.height == 5
+
+
+async def test_memory_and_swap_meters() -> None:
+    meters = CpuMeters()
+    async with HeaderApp(meters).run_test(size=(45, 10)) as pilot:
+        mem = memory(total_bytes=16 * GIB, used_bytes=4 * GIB, buffers_bytes=2 * GIB, cached_bytes=4 * GIB)
+        meters.update_snapshot(cpu_snapshot((usage(0),)), mem)
+        await pilot.pause()
+        mem_line = meters.render_line(1)
+        assert mem_line.text.startswith("Mem[||||||||||") and mem_line.text.endswith("   4.0G/16.0G]")
+        # 40 cells: used a quarter (10), buffers an eighth (5), cache a quarter (10).
+        for part, cells in (("mem-used", 10), ("mem-buffers", 5), ("mem-cache", 10)):
+            assert cells_in_style(mem_line, meters.get_component_rich_style(f"cpu-meters--{part}")) == cells
+        swap_line = meters.render_line(2)
+        assert swap_line.text.endswith("512M/2.0G]")
+        assert cells_in_style(swap_line, meters.get_component_rich_style("cpu-meters--swap-used")) == 10
+
+
+async def test_memory_text_matches_htop_form_and_swap_total_zero() -> None:
+    meters = CpuMeters()
+    async with HeaderApp(meters).run_test(size=(45, 10)) as pilot:
+        mem = memory(swap_total_bytes=0, swap_free_bytes=0, swap_used_bytes=0)
+        meters.update_snapshot(cpu_snapshot((usage(0),)), mem)
+        await pilot.pause()
+        assert meters.render_line(1).text.endswith("3.2G/15.6G]")
+        # 3.2 / 15.6 of 40 cells.
+        used = meters.get_component_rich_style("cpu-meters--mem-used")
+        assert cells_in_style(meters.render_line(1), used) == floor(3.2 / 15.6 * 40 + 0.5)
+        assert meters.render_line(2).text == "Swp[" + " " * 35 + "0K/0K]"
+
+
+async def test_unknown_memory_prints_dashes() -> None:
+    meters = CpuMeters()
+    async with HeaderApp(meters).run_test(size=(45, 10)) as pilot:
+        mem = memory(total_bytes=None, used_bytes=None, swap_total_bytes=None, swap_used_bytes=None)
+        meters.update_snapshot(cpu_snapshot((usage(0),)), mem)
+        await pilot.pause()
+        assert meters.render_line(1).text.endswith(" -/-]")
+        assert "|" not in meters.render_line(1).text + meters.render_line(2).text
+
+
+async def test_state_colours_stay_distinct_on_16_colour_terminals() -> None:
+    meters = CpuMeters()
+    async with HeaderApp(meters).run_test(size=(45, 10)):
+        ansi = set()
+        for state in BAR_STATES:
+            color = meters.get_component_rich_style(f"cpu-meters--{state}").color
+            assert color is not None
+            ansi.add(color.downgrade(ColorSystem.STANDARD).number)
+        assert len(ansi) == len(BAR_STATES)
+
+
+# --- Load history -------------------------------------------------------------------------------------
+
+
+def total_only(percent: float | None, cpus: int = 2) -> CpuSnapshot:
+    total = no_baseline(-1) if percent is None else usage(-1, user=percent)
+    return cpu_snapshot(tuple(usage(i, user=percent or 0.0) for i in range(cpus)), total=total)
+
+
+def test_braille_graph_levels_and_alignment() -> None:
+    # One row is four dots: 50% lights the bottom two dots of the column.
+    assert braille_graph([50.0, 0.0], 1, 1) == ["⡄"]
+    assert braille_graph([0.0, 100.0], 1, 2) == [RIGHT_COLUMN, RIGHT_COLUMN]
+    # Fewer samples than cells: newest on the right, older cells blank.
+    assert braille_graph([100.0], 3, 1) == ["  " + RIGHT_COLUMN]
+    assert braille_graph([100.0] * 10, 3, 2) == [FULL * 3] * 2
+    assert braille_graph([0.0] * 10, 3, 2) == ["   "] * 2
+    assert braille_graph([None, None], 1, 1) == [" "]
+    # A small but non-zero load still shows one dot.
+    assert braille_graph([0.0, 1.0], 1, 4)[-1] == "⢀"
+
+
+def test_spark_chars() -> None:
+    assert spark_char(None) == " "
+    assert spark_char(0.0) == " "
+    assert spark_char(100.0) == "█"
+    assert spark_char(50.0) == "▄"
+    assert spark_char(0.1) == "▁"
+
+
+async def test_history_is_bounded() -> None:
+    history = LoadHistory(maxlen=300)
+    async with HeaderApp(history).run_test(size=(80, 10)):
+        for i in range(350):
+            history.push(total_only(float(i % 101)))
+        assert len(history.total_history) == 300
+        assert history.total_history[0] == 50.0
+        assert history.total_history[-1] == float(349 % 101)
+        assert len(history.cpu_history(0)) == 300
+
+
+class CountingHistory(LoadHistory):
+    """Counts line renders, to tell whether a hidden widget draws."""
+
+    renders = 0
+
+    def render_line(self, y: int) -> Strip:
+        self.renders += 1
+        return super().render_line(y)
+
+
+async def test_keeps_recording_while_hidden_and_draws_it_when_shown() -> None:
+    history = CountingHistory()
+    # Hidden through its pane, as a toggled-off panel would be: the widget itself is never touched.
+    pane = Container(history)
+    async with HeaderApp(pane).run_test(size=(40, 10)) as pilot:
+        history.push(total_only(0.0))
+        await pilot.pause()
+        pane.display = False
+        await pilot.pause()
+        drawn = history.renders
+        for _ in range(20):
+            history.push(total_only(0.0))
+        history.push(total_only(100.0))
+        await pilot.pause()
+        assert len(history.total_history) == 22
+        assert history.renders == drawn
+        pane.display = True
+        await pilot.pause()
+        assert history.renders > drawn
+        # The sample pushed while hidden is what the screen shows now.
+        assert "now 100.0%" in shown_text(history)[0]
+
+
+async def test_newest_value_at_the_right_edge() -> None:
+    history = LoadHistory()
+    async with HeaderApp(history).run_test(size=(60, 10)) as pilot:
+        for _ in range(30):
+            history.push(total_only(0.0))
+        history.push(total_only(100.0))
+        await pilot.pause()
+        lines = [history.render_line(y).text for y in range(history.size.height)]
+        assert history.size.height == 5
+        graph = [line[5:-11] for line in lines]
+        assert all(row == " " * (len(row) - 1) + RIGHT_COLUMN for row in graph)
+        assert lines[0].startswith("100%") and lines[-1].startswith("  0%")
+        assert lines[0].endswith(" now 100.0%")
+        assert lines[1].endswith(" avg   3.2%")
+        assert lines[2].endswith(" max 100.0%")
+
+
+async def test_idle_and_saturated_series() -> None:
+    for percent, cell in ((0.0, " "), (100.0, FULL)):
+        history = LoadHistory()
+        async with HeaderApp(history).run_test(size=(60, 10)) as pilot:
+            for _ in range(200):
+                history.push(total_only(percent))
+            await pilot.pause()
+            rows = [history.render_line(y).text[5:-11] for y in range(5)]
+            assert rows == [cell * 44] * 5
+            high = history.get_component_rich_style("load-history--high")
+            low = history.get_component_rich_style("load-history--low")
+            if percent:
+                # Top rows draw in the high band, bottom rows in the low band.
+                assert any(s.style == high for s in history.render_line(0) if s.text == FULL * 44)
+                assert any(s.style == low for s in history.render_line(4) if s.text == FULL * 44)
+
+
+async def test_per_cpu_rows() -> None:
+    history = LoadHistory()
+    async with HeaderApp(history).run_test(size=(80, 10)) as pilot:
+        for _ in range(5):
+            history.push(
+                cpu_snapshot((usage(0, user=100.0), usage(1), offline(2)), total=usage(-1, user=33.0))
+            )
+        await pilot.pause()
+        assert "█" not in "".join(history.render_line(y).text for y in range(5))
+        history.per_cpu = True
+        await pilot.pause()
+        lines = [history.render_line(y).text for y in range(5)]
+        # Three CPUs in three columns take one row; the graph keeps the other four.
+        assert lines[0].startswith("100%") and lines[3].startswith("  0%")
+        cpu_row = lines[4]
+        assert cpu_row.startswith("  0 " + " " * 12 + "█████ 100%")
+        assert "  1 " + " " * 17 + "   0%" in cpu_row
+        assert "  2 " + " " * 17 + "   - " in cpu_row
+
+
+async def test_cpu_missing_from_a_sample_gets_a_gap() -> None:
+    history = LoadHistory()
+    async with HeaderApp(history).run_test(size=(40, 10)):
+        history.push(cpu_snapshot((usage(0, user=10.0), usage(1, user=20.0))))
+        history.push(cpu_snapshot((usage(0, user=30.0),)))
+        assert history.cpus == (0, 1)
+        assert history.cpu_history(0) == (10.0, 30.0)
+        assert history.cpu_history(1) == (20.0, None)
+        assert history.total_history == (None, None)
+        assert history.cpu_history(7) == ()
+
+
+# --- Summary ------------------------------------------------------------------------------------------
+
+
+def snapshot(cpu: CpuSnapshot, uptime: float | None = 3 * 86400 + 4 * 3600 + 5 * 60 + 6) -> Snapshot:
+    return Snapshot(
+        time=1_700_000_000.0,
+        interval=1.0,
+        hostname="box",
+        uptime_seconds=uptime,
+        cpu=cpu,
+        memory=memory(),
+        tasks=tasks(),
+        processes=(),
+    )
+
+
+PRESSURE = {
+    "cpu": Pressure(0.12, 100, None, None),
+    "io": Pressure(0.0, 5, 0.0, 5),
+    "memory": Pressure(1.5, 7, 0.25, 3),
+}
+
+
+async def test_summary_text() -> None:
+    summary = SummaryLine()
+    async with HeaderApp(summary).run_test(size=(80, 10)) as pilot:
+        summary.update_snapshot(snapshot(cpu_snapshot((usage(0),), pressure=PRESSURE)))
+        await pilot.pause()
+        assert summary.text.splitlines() == [
+            "Tasks: 123, 456 thr, 78 kthr; 2 running, 0 zombie",
+            "Load average: 0.52 0.40 0.31",
+            "Uptime: 3 days, 04:05:06",
+            "ctxsw/s 1234  intr/s 567  forks/s 3  run 2 blk 0",
+            "PSI some cpu 0.12 io 0.00 mem 1.50",
+        ]
+        assert summary.size.height == 5
+        assert [line.rstrip() for line in shown_text(summary)] == summary.text.splitlines()
+        running = summary.get_component_rich_style("summary-line--running")
+        assert ("2", running) in styled_runs(summary.render_line(0))
+
+
+async def test_summary_nulls_print_dashes() -> None:
+    summary = SummaryLine()
+    async with HeaderApp(summary).run_test(size=(80, 10)) as pilot:
+        cpu = cpu_snapshot(
+            (usage(0),),
+            loadavg=None,
+            context_switches_per_s=None,
+            interrupts_per_s=None,
+            forks_per_s=None,
+            procs_running=None,
+            procs_blocked=None,
+            pressure={"cpu": Pressure(None, None, None, None)},
+        )
+        summary.update_snapshot(snapshot(cpu, uptime=None))
+        await pilot.pause()
+        assert summary.text.splitlines()[1:] == [
+            "Load average: - - -",
+            "Uptime: -",
+            "ctxsw/s -  intr/s -  forks/s -  run - blk -",
+            "PSI some cpu - io - mem -",
+        ]
+        # Without /proc/pressure there is no PSI line at all.
+        summary.update_snapshot(snapshot(cpu_snapshot((usage(0),), pressure=None)))
+        await pilot.pause()
+        assert len(summary.text.splitlines()) == 4
+        assert summary.size.height == 4
+
+
+async def test_summary_wraps_between_items_when_narrow() -> None:
+    summary = SummaryLine()
+    async with HeaderApp(summary).run_test(size=(30, 20)) as pilot:
+        summary.update_snapshot(snapshot(cpu_snapshot((usage(0),), pressure=PRESSURE)))
+        await pilot.pause()
+        lines = summary.text.splitlines()
+        assert [line.rstrip() for line in shown_text(summary)] == lines
+        assert lines[:3] == [
+            "Tasks: 123, 456 thr, 78 kthr;",
+            "       2 running, 0 zombie",
+            "Load average: 0.52 0.40 0.31",
+        ]
+        assert all(len(line) <= 30 for line in lines)
+        assert summary.size.height == len(lines) == 8
+
+
+async def test_zombies_are_highlighted() -> None:
+    summary = SummaryLine()
+    async with HeaderApp(summary).run_test(size=(80, 10)) as pilot:
+        snap = dataclasses.replace(
+            snapshot(cpu_snapshot((usage(0),))), tasks=dataclasses.replace(tasks(), zombie=3)
+        )
+        summary.update_snapshot(snap)
+        await pilot.pause()
+        zombie = summary.get_component_rich_style("summary-line--zombie")
+        assert ("3", zombie) in styled_runs(summary.render_line(0))
+
+
+def test_wrap_row_keeps_chunks_whole() -> None:
+    row = SummaryRow(((("aaaa", ""),), (("bb", ""), ("b", "value")), (("cccccc", ""),)), indent=2)
+    assert [plain(line) for line in wrap_row(row, 9)] == ["aaaa bbb", "  cccccc"]
+    assert [plain(line) for line in wrap_row(row, 100)] == ["aaaa bbb cccccc"]
+    # A chunk too wide for the indent starts flush left; one wider than the line stays whole for cropping.
+    assert [plain(line) for line in wrap_row(row, 6)] == ["aaaa", "  bbb", "cccccc"]
+    assert [plain(line) for line in wrap_row(row, 3)] == ["aaaa", "bbb", "cccccc"]
+
+
+def test_formatters() -> None:
+    assert format_uptime(None) == ("-",)
+    assert format_uptime(59.9) == ("00:00:59",)
+    assert format_uptime(86400 + 3661) == ("1 day,", "01:01:01")
+    assert format_uptime(3 * 86400 + 4 * 3600 + 5 * 60 + 6) == ("3 days,", "04:05:06")
+    assert format_count(None) == "-"
+    assert format_count(3.0) == "3"
+    assert format_count(0.5) == "0.5"
+    assert format_count(1234.4) == "1234"
+    assert format_count(123_456.0) == "123k"
+    assert format_count(2_345_678.0) == "2.3M"
+
+
+async def test_every_widget_fills_its_width_at_any_terminal_size() -> None:
+    meters, history, summary = CpuMeters(), LoadHistory(per_cpu=True), SummaryLine()
+    async with HeaderApp(meters, history, summary).run_test(size=(80, 40)) as pilot:
+        per_cpu = (
+            usage(0, user=40.0),
+            offline(1),
+            no_baseline(2),
+            *(usage(i, system=5.0) for i in range(3, 12)),
+        )
+        cpu = cpu_snapshot(per_cpu, total=usage(-1, user=20.0), pressure=PRESSURE)
+        meters.update_snapshot(cpu, memory())
+        summary.update_snapshot(snapshot(cpu))
+        for _ in range(3):
+            history.push(cpu)
+        for width in (1, 4, 9, 15, 26, 33, 47, 120, 250):
+            await pilot.resize_terminal(width, 40)
+            await pilot.pause()
+            for widget in (meters, history, summary):
+                strips = [widget.render_line(y) for y in range(widget.size.height)]
+                assert all(strip.cell_length == widget.size.width == width for strip in strips), (
+                    widget,
+                    width,
+                )

@@ -1,0 +1,1 @@
+"""Textual widgets that render snapshots. They never read files."""

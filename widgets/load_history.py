@@ -1,0 +1,310 @@
+"""A scrolling history of CPU load: the total as a braille graph (as btop draws it), per-CPU sparklines."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from math import ceil, floor
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+from probes.snapshot import CpuSnapshot
+
+#: Samples kept per series: five minutes at the default one-second interval.
+DEFAULT_MAXLEN = 300
+
+#: Braille dot bits of the left and right dot columns, from the bottom dot up.
+_LEFT_DOTS = (0x40, 0x04, 0x02, 0x01)
+_RIGHT_DOTS = (0x80, 0x20, 0x10, 0x08)
+
+#: Eighth blocks for the per-CPU sparklines; level 0 is a blank.
+SPARK_CHARS = " ▁▂▃▄▅▆▇█"
+
+#: Fewest rows the total graph keeps when per-CPU rows compete for the height.
+MIN_GRAPH_ROWS = 2
+
+#: Left gutter for the scale (``100%``), right column for ``now``/``avg``/``max``.
+_SCALE_CELLS = 5
+_STATS_CELLS = 11
+
+#: Narrowest per-CPU sparkline worth drawing.
+_MIN_SPARK_CELLS = 10
+
+#: Load bands for colour: below mid is low, from high up is high.
+MID_PERCENT = 40.0
+HIGH_PERCENT = 70.0
+
+
+def _dots(value: float | None, dot_rows: int) -> int:
+    """Dots lit for ``value`` percent in a column ``dot_rows`` dots tall; any load above zero lights one."""
+    if value is None or value <= 0:
+        return 0
+    lit = floor(min(value, 100.0) / 100.0 * dot_rows + 0.5)
+    return max(1, lit)
+
+
+def braille_graph(samples: Sequence[float | None], width: int, height: int) -> list[str]:
+    """Rows (top first) of a filled braille graph, two samples per cell, newest at the right edge.
+
+    ``samples`` are percents, oldest first; only the newest ``2 * width`` are drawn and fewer leave the
+    left side blank. ``None`` (no data) draws nothing. Cells with no dot are spaces.
+    """
+    if width <= 0 or height <= 0:
+        return []
+    shown = list(samples[-2 * width :])
+    shown = [None] * (2 * width - len(shown)) + shown
+    dot_rows = 4 * height
+    levels = [_dots(value, dot_rows) for value in shown]
+    rows: list[str] = []
+    for row in range(height):
+        floor_dots = 4 * (height - 1 - row)
+        chars: list[str] = []
+        for cell in range(width):
+            bits = 0
+            for level, dots in ((levels[2 * cell], _LEFT_DOTS), (levels[2 * cell + 1], _RIGHT_DOTS)):
+                lit = min(4, max(0, level - floor_dots))
+                for bit in dots[:lit]:
+                    bits |= bit
+            chars.append(chr(0x2800 + bits) if bits else " ")
+        rows.append("".join(chars))
+    return rows
+
+
+def spark_char(value: float | None) -> str:
+    """One eighth-block cell for ``value`` percent; blank for none and for zero."""
+    if value is None or value <= 0:
+        return " "
+    return SPARK_CHARS[max(1, floor(min(value, 100.0) / 100.0 * 8 + 0.5))]
+
+
+def band(value: float | None) -> str:
+    """``low``, ``mid`` or ``high``: the colour band of a load percent."""
+    if value is None or value < MID_PERCENT:
+        return "low"
+    return "mid" if value < HIGH_PERCENT else "high"
+
+
+def per_cpu_layout(cpu_count: int, width: int, label_cells: int) -> tuple[int, int]:
+    """``(columns, rows)`` for per-CPU sparklines: as many columns as keep a useful sparkline."""
+    if cpu_count <= 0:
+        return 1, 0
+    entry = label_cells + 1 + _MIN_SPARK_CELLS + 5
+    columns = max(1, min(cpu_count, (width + 1) // (entry + 1)))
+    return columns, ceil(cpu_count / columns)
+
+
+def _merge(pieces: Iterable[tuple[str, Style]]) -> list[Segment]:
+    """Segments from ``(text, style)`` pieces, neighbours of one style joined."""
+    segments: list[Segment] = []
+    for text, style in pieces:
+        if segments and segments[-1].style == style:
+            segments[-1] = Segment(segments[-1].text + text, style)
+        else:
+            segments.append(Segment(text, style))
+    return segments
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}%"
+
+
+class LoadHistory(Widget):
+    """History of total CPU load as a multi-row braille graph, with optional per-CPU sparklines.
+
+    `push` records a sample into bounded ring buffers whether or not the widget is shown; drawing
+    happens only while it is on screen. The graph takes the widget's height: small in the main screen,
+    taller in a detail pane. The scale is fixed at 0-100% so heights compare across time.
+
+    | Class | Description |
+    | :- | :- |
+    | `load-history--scale` | The ``100%`` / ``0%`` scale and per-CPU labels. |
+    | `load-history--value` | The ``now`` / ``avg`` / ``max`` figures. |
+    | `load-history--low` | Graph rows and sparkline cells below 40%. |
+    | `load-history--mid` | Graph rows and sparkline cells from 40% to 70%. |
+    | `load-history--high` | Graph rows and sparkline cells from 70%. |
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "load-history--scale",
+        "load-history--value",
+        "load-history--low",
+        "load-history--mid",
+        "load-history--high",
+    }
+
+    DEFAULT_CSS = """
+    LoadHistory {
+        height: 5;
+    }
+    LoadHistory > .load-history--scale { color: $text-muted; }
+    LoadHistory > .load-history--value { color: $foreground; text-style: bold; }
+    LoadHistory > .load-history--low { color: #4ec94e; }
+    LoadHistory > .load-history--mid { color: #d7ba3d; }
+    LoadHistory > .load-history--high { color: #e5484d; }
+    """
+
+    per_cpu: reactive[bool] = reactive(False)
+    """Draw one sparkline row per CPU below the total graph."""
+
+    def __init__(
+        self,
+        maxlen: int = DEFAULT_MAXLEN,
+        *,
+        per_cpu: bool = False,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._maxlen = maxlen
+        self._total: deque[float | None] = deque(maxlen=maxlen)
+        self._per_cpu: dict[int, deque[float | None]] = {}
+        # The CPU order and label width change only when a CPU is first seen.
+        self._cpus: tuple[int, ...] = ()
+        self._label_cells = 3
+        # Set when samples arrived while off screen, so the next Show redraws them.
+        self._stale = False
+        # Samples pushed so far, to key the graph cache: a refresh draws each row from one graph.
+        self._pushed = 0
+        self._graph_cache: tuple[tuple[int, int, int], list[str]] | None = None
+        self.set_reactive(LoadHistory.per_cpu, per_cpu)
+
+    @property
+    def maxlen(self) -> int:
+        """Samples kept per series."""
+        return self._maxlen
+
+    @property
+    def total_history(self) -> tuple[float | None, ...]:
+        """Busy percent of all CPUs together, oldest first (``None`` where unknown)."""
+        return tuple(self._total)
+
+    def cpu_history(self, cpu: int) -> tuple[float | None, ...]:
+        """Busy percent of one CPU, oldest first; empty for a CPU never seen."""
+        return tuple(self._per_cpu.get(cpu, ()))
+
+    @property
+    def cpus(self) -> tuple[int, ...]:
+        """Every CPU seen so far, in order."""
+        return self._cpus
+
+    def push(self, cpu: CpuSnapshot) -> None:
+        """Record one sample; redraw only if the widget is on screen."""
+        self._pushed += 1
+        self._total.append(cpu.total.busy if cpu.total is not None else None)
+        seen: set[int] = set()
+        for usage in cpu.per_cpu:
+            seen.add(usage.cpu)
+            history = self._per_cpu.get(usage.cpu)
+            if history is None:
+                history = self._per_cpu[usage.cpu] = deque(maxlen=self._maxlen)
+                self._cpus = tuple(sorted(self._per_cpu))
+                self._label_cells = max(3, len(str(usage.cpu)), self._label_cells)
+            history.append(usage.busy)
+        # A CPU missing from this sample keeps its place in time with a gap.
+        for number, history in self._per_cpu.items():
+            if number not in seen:
+                history.append(None)
+        if self.is_on_screen:
+            self.refresh()
+        else:
+            self._stale = True
+
+    def on_show(self) -> None:
+        """Draw what arrived while the widget was hidden."""
+        if self._stale:
+            self._stale = False
+            self.refresh()
+
+    def _style(self, part: str) -> Style:
+        return self.get_component_rich_style(f"load-history--{part}")
+
+    def _rows(self) -> tuple[int, int, int, int]:
+        """``(graph rows, per-CPU rows shown, per-CPU columns, per-CPU rows in the layout)``."""
+        height, width = self.size.height, self.size.width
+        if not self.per_cpu or not self._per_cpu:
+            return height, 0, 1, 0
+        columns, rows = per_cpu_layout(len(self._per_cpu), width, self._label_cells)
+        graph = max(min(height, MIN_GRAPH_ROWS), height - rows)
+        return graph, height - graph, columns, rows
+
+    def render_line(self, y: int) -> Strip:
+        """Draw graph row ``y``, or a row of per-CPU sparklines below the graph."""
+        width = self.size.width
+        base = self.visual_style.rich_style
+        graph_rows, cpu_rows, columns, layout_rows = self._rows()
+        if y < graph_rows:
+            segments = self._graph_line(y, graph_rows, width)
+        elif y - graph_rows < cpu_rows:
+            segments = self._cpu_line(y - graph_rows, columns, layout_rows, width)
+        else:
+            segments = []
+        return Strip(segments).adjust_cell_length(width, base)
+
+    def _graph_line(self, y: int, height: int, width: int) -> list[Segment]:
+        base = self.visual_style.rich_style
+        scale = _SCALE_CELLS if width >= _SCALE_CELLS + 10 else 0
+        stats = _STATS_CELLS if width >= scale + _STATS_CELLS + 10 else 0
+        graph_width = width - scale - stats
+        row_text = self._graph(graph_width, height)[y]
+        bottom = 100.0 * (height - 1 - y) / height
+        pieces: list[tuple[str, Style]] = []
+        if scale:
+            label = "100%" if y == 0 else "  0%" if y == height - 1 else ""
+            pieces.append((label.ljust(scale), self._style("scale")))
+        pieces.append((row_text, self._style(band(bottom))))
+        if stats:
+            pieces.extend(self._stats_piece(y, graph_width))
+        return _merge((text, style if text.strip() else base) for text, style in pieces)
+
+    def _graph(self, width: int, height: int) -> list[str]:
+        key = (self._pushed, width, height)
+        if self._graph_cache is None or self._graph_cache[0] != key:
+            self._graph_cache = (key, braille_graph(list(self._total)[-2 * width :], width, height))
+        return self._graph_cache[1]
+
+    def _stats_piece(self, y: int, graph_width: int) -> list[tuple[str, Style]]:
+        known = [v for v in list(self._total)[-2 * graph_width :] if v is not None]
+        newest = self._total[-1] if self._total else None
+        figures = {
+            0: ("now", newest),
+            1: ("avg", sum(known) / len(known) if known else None),
+            2: ("max", max(known) if known else None),
+        }
+        if y not in figures:
+            return []
+        name, value = figures[y]
+        return [
+            (f" {name} ", self._style("scale")),
+            (_percent(value).rjust(_STATS_CELLS - 5), self._style("value")),
+        ]
+
+    def _cpu_line(self, row: int, columns: int, rows: int, width: int) -> list[Segment]:
+        label_cells = self._label_cells
+        entry_width = (width - (columns - 1)) // columns
+        spark_cells = max(0, entry_width - label_cells - 1 - 5)
+        cpus = self._cpus
+        base = self.visual_style.rich_style
+        bands = {name: self._style(name) for name in ("low", "mid", "high")}
+        label_style, value_style = self._style("scale"), self._style("value")
+        pieces: list[tuple[str, Style]] = []
+        for column in range(columns):
+            index = column * rows + row
+            if index >= len(cpus):
+                break
+            if column:
+                pieces.append((" ", base))
+            series = self._per_cpu[cpus[index]]
+            history = list(series)[-spark_cells:] if spark_cells else []
+            history = [None] * (spark_cells - len(history)) + history
+            newest = series[-1] if series else None
+            pieces.append((f"{cpus[index]:>{label_cells}} ", label_style))
+            pieces.extend((spark_char(v), bands[band(v)] if v else base) for v in history)
+            pieces.append(("   - " if newest is None else f"{newest:4.0f}%", value_style))
+        return _merge(pieces)

@@ -1,0 +1,236 @@
+"""htop's right-hand header text: tasks, load average, uptime, scheduler rates and pressure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+from probes.snapshot import Snapshot
+
+#: A run of text and the role that picks its style (``""`` is the widget's own style).
+Piece = tuple[str, str]
+
+#: Roles a piece may have; each is a component class ``summary-line--<role>``.
+ROLES: tuple[str, ...] = ("label", "value", "running", "zombie", "dim")
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    """One logical line: chunks that never break inside, joined by ``separator``.
+
+    Wrapped continuation lines start ``indent`` cells in, under the first value.
+    """
+
+    chunks: tuple[tuple[Piece, ...], ...]
+    separator: str = " "
+    indent: int = 0
+
+
+def _chunk_width(chunk: tuple[Piece, ...]) -> int:
+    return sum(len(text) for text, _ in chunk)
+
+
+def wrap_row(row: SummaryRow, width: int) -> list[tuple[Piece, ...]]:
+    """Lay ``row`` out in lines of at most ``width`` cells, breaking only between chunks.
+
+    A chunk wider than a whole line is left to be cropped by the caller.
+    """
+    lines: list[list[Piece]] = []
+    current: list[Piece] = []
+    used = 0
+    for chunk in row.chunks:
+        size = _chunk_width(chunk)
+        if current and used + len(row.separator) + size > width:
+            lines.append(current)
+            current = [(" " * row.indent, "")] if row.indent and row.indent + size <= width else []
+            used = _chunk_width(tuple(current))
+        elif current:
+            current.append((row.separator, ""))
+            used += len(row.separator)
+        current.extend(chunk)
+        used += size
+    if current:
+        lines.append(current)
+    return [tuple(line) for line in lines]
+
+
+def plain(line: Sequence[Piece]) -> str:
+    """The text of a line without styles."""
+    return "".join(text for text, _ in line)
+
+
+def format_count(value: float | None) -> str:
+    """A count or rate: ``-`` when unknown, one decimal only for small fractions, ``k``/``M`` when big."""
+    if value is None:
+        return "-"
+    if value >= 999_950:
+        return f"{value / 1e6:.1f}M"
+    if value >= 100_000:
+        return f"{value / 1e3:.0f}k"
+    if value < 10 and abs(value - round(value)) >= 0.05:
+        return f"{value:.1f}"
+    return f"{value:.0f}"
+
+
+def format_uptime(seconds: float | None) -> tuple[str, ...]:
+    """Uptime as htop writes it, in unbreakable parts: ``("3 days,", "04:05:06")``, or ``("-",)``."""
+    if seconds is None or seconds < 0:
+        return ("-",)
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    if days == 0:
+        return (clock,)
+    return (f"{days} day{'s' if days != 1 else ''},", clock)
+
+
+def summary_rows(snapshot: Snapshot) -> list[SummaryRow]:
+    """The logical lines for ``snapshot``; the PSI line only when the kernel reports pressure."""
+    tasks = snapshot.tasks
+    cpu = snapshot.cpu
+    rows = [
+        SummaryRow(
+            (
+                (("Tasks:", "label"), (" ", ""), (str(tasks.processes), "value"), (",", "")),
+                ((str(tasks.threads), "value"), (" thr,", "")),
+                ((str(tasks.kernel_threads), "value"), (" kthr;", "")),
+                ((str(tasks.running), "running"), (" running,", "")),
+                ((str(tasks.zombie), "zombie" if tasks.zombie else "value"), (" zombie", "")),
+            ),
+            indent=len("Tasks: "),
+        )
+    ]
+    load = cpu.loadavg
+    load_text = ("-", "-", "-") if load is None else tuple(f"{value:.2f}" for value in load)
+    rows.append(
+        SummaryRow(
+            (
+                (("Load average:", "label"),),
+                ((load_text[0], "value"),),
+                ((load_text[1], ""),),
+                ((load_text[2], "dim"),),
+            ),
+            indent=len("Load average: "),
+        )
+    )
+    rows.append(
+        SummaryRow(
+            (
+                (("Uptime:", "label"),),
+                *(((part, "value"),) for part in format_uptime(snapshot.uptime_seconds)),
+            ),
+            indent=len("Uptime: "),
+        )
+    )
+    rows.append(
+        SummaryRow(
+            (
+                (("ctxsw/s ", "label"), (format_count(cpu.context_switches_per_s), "value")),
+                (("intr/s ", "label"), (format_count(cpu.interrupts_per_s), "value")),
+                (("forks/s ", "label"), (format_count(cpu.forks_per_s), "value")),
+                (
+                    ("run ", "label"),
+                    (format_count(cpu.procs_running), "running"),
+                    (" blk ", "label"),
+                    (format_count(cpu.procs_blocked), "value"),
+                ),
+            ),
+            separator="  ",
+        )
+    )
+    if cpu.pressure is not None:
+        chunks: list[tuple[Piece, ...]] = [(("PSI some", "label"),)]
+        for key, short in (("cpu", "cpu"), ("io", "io"), ("memory", "mem")):
+            entry = cpu.pressure.get(key)
+            value = entry.some_avg10 if entry is not None else None
+            chunks.append(((f"{short} ", "label"), ("-" if value is None else f"{value:.2f}", "value")))
+        rows.append(SummaryRow(tuple(chunks), indent=len("PSI some ")))
+    return rows
+
+
+class SummaryLine(Widget):
+    """The header text beside (or below) the CPU meters, as htop's right-hand meters.
+
+    Lines: tasks, load average, uptime, context switches / interrupts / forks per second with the run
+    queue, and PSI ``some avg10`` when the kernel has ``/proc/pressure``. Unknown values print ``-``.
+    Each line fits 40 cells for usual figures and wraps between items (never inside one) when narrower.
+
+    | Class | Description |
+    | :- | :- |
+    | `summary-line--label` | Captions: ``Tasks:``, ``Load average:``, ``ctxsw/s`` ... |
+    | `summary-line--value` | Figures. |
+    | `summary-line--running` | The running task counts. |
+    | `summary-line--zombie` | The zombie count when it is not zero. |
+    | `summary-line--dim` | The 15-minute load average. |
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"summary-line--{role}" for role in ROLES}
+
+    DEFAULT_CSS = """
+    SummaryLine {
+        height: auto;
+    }
+    SummaryLine > .summary-line--label { color: #29b8db; }
+    SummaryLine > .summary-line--value { color: $foreground; text-style: bold; }
+    SummaryLine > .summary-line--running { color: #4ec94e; text-style: bold; }
+    SummaryLine > .summary-line--zombie { color: #e5484d; text-style: bold; }
+    SummaryLine > .summary-line--dim { color: $text-muted; }
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._rows: list[SummaryRow] = []
+        self._wrapped: tuple[int, list[tuple[Piece, ...]]] | None = None
+
+    def update_snapshot(self, snapshot: Snapshot) -> None:
+        """Show a new sample; re-layout only when the number of wrapped lines changed."""
+        width = self.size.width
+        before = len(self.lines_for(width)) if width else None
+        self._rows = summary_rows(snapshot)
+        self._wrapped = None
+        self.refresh(layout=before is None or len(self.lines_for(width)) != before)
+
+    def lines_for(self, width: int) -> list[tuple[Piece, ...]]:
+        """The wrapped lines at ``width`` cells (cached for the last width asked)."""
+        if self._wrapped is None or self._wrapped[0] != width:
+            lines = [line for row in self._rows for line in wrap_row(row, max(1, width))]
+            self._wrapped = (width, lines)
+        return self._wrapped[1]
+
+    @property
+    def text(self) -> str:
+        """The lines as plain text at the current width, one per line."""
+        return "\n".join(plain(line) for line in self.lines_for(self.size.width))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """One cell per wrapped line."""
+        return len(self.lines_for(width))
+
+    def render_line(self, y: int) -> Strip:
+        """Draw wrapped line ``y``."""
+        width = self.size.width
+        base = self.visual_style.rich_style
+        lines = self.lines_for(width)
+        if y >= len(lines):
+            return Strip.blank(width, base)
+        segments = [Segment(text, self._style(role) if role else base) for text, role in lines[y]]
+        return Strip(segments).crop(0, width).adjust_cell_length(width, base)
+
+    def _style(self, role: str) -> Style:
+        return self.get_component_rich_style(f"summary-line--{role}")
