@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -70,5 +72,5 @@ def test_list_is_canonical(cpus: frozenset[int]) -> None:
     assert format_cpu_list(parse_cpu_list(text)) == text
     # Collapsed ranges: consecutive items never touch (``3,4`` would have been ``3-4``).
     bounds = [tuple(map(int, part.split("-"))) for part in text.split(",") if part]
-    for before, after in zip(bounds, bounds[1:], strict=False):
+    for before, after in pairwise(bounds):
         assert after[0] > before[-1] + 1
