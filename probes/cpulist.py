@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+#: Highest CPU number accepted. The kernel's NR_CPUS tops out at 8192; a typed ``0-4000000000`` must
+#: fail fast instead of building a set of four billion numbers.
+MAX_CPU = 65535
+
 
 def parse_cpu_list(text: str) -> frozenset[int]:
     """Parse a kernel/taskset CPU list such as ``0-3,8,10-14:2`` into a set of CPU numbers.
@@ -32,6 +36,8 @@ def parse_cpu_list(text: str) -> frozenset[int]:
         hi = int(last) if dash else lo
         if hi < lo:
             raise ValueError(f"range {part!r} runs backwards in CPU list {text!r}")
+        if hi > MAX_CPU:
+            raise ValueError(f"CPU {hi} in CPU list {text!r} is beyond the highest possible ({MAX_CPU})")
         cpus.update(range(lo, hi + 1, stride))
     return frozenset(cpus)
 
@@ -41,6 +47,8 @@ def parse_cpu_mask(text: str) -> frozenset[int]:
     digits = text.strip().lower().removeprefix("0x").replace(",", "")
     if not digits or any(c not in "0123456789abcdef" for c in digits):
         raise ValueError(f"bad hex CPU mask {text!r}")
+    if len(digits) * 4 > MAX_CPU + 1:
+        raise ValueError(f"hex CPU mask {text!r} names CPUs beyond the highest possible ({MAX_CPU})")
     mask = int(digits, 16)
     return frozenset(i for i in range(mask.bit_length()) if mask >> i & 1)
 

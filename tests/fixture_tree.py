@@ -1,0 +1,686 @@
+"""Deterministic fake procfs/sysfs trees for tests, screenshots and benchmarks.
+
+``make_tree(root, ...)`` writes ``root/proc`` and ``root/sys`` and returns the :class:`FS` pointing at
+them. Everything is a function of the arguments (no clock, no randomness beyond ``seed``), so two calls
+with the same arguments write byte-identical files, and a call with a higher ``tick`` on the same root
+rewrites the counters in place, as if ``tick`` seconds had passed (USER_HZ 100: one tick adds 100 clock
+ticks to every CPU):
+
+    fs = make_tree(tmp_path, tick=0)   # sample
+    make_tree(tmp_path, tick=1)        # one second later
+                                       # sample again: rates over elapsed=1.0 are exact
+
+The tree holds the process kinds a tuning monitor must show (see ``_canonical``): init, kthreadd and
+kernel threads (``kworker/0:1-events``, ``migration/0`` at SCHED_FIFO 99), SCHED_FIFO, SCHED_RR,
+SCHED_BATCH, SCHED_IDLE and SCHED_DEADLINE processes, multi-threaded ones, a zombie, D/T/R states,
+comms with spaces and parentheses (``(sd-pam)``, ``weird) (name``) and brackets (``[fake-kthread]``),
+owners uid 0 and 65534, varied nice and affinity. ``processes`` beyond those are plain sleepers.
+
+Ownership: the scanner takes a process's uid from the owner of ``proc/PID`` (as the kernel sets it).
+When running as root the tree chowns each process directory and its files to the process's effective
+uid; otherwise that is impossible, every directory belongs to the caller, and only the ``Uid:`` line of
+``status`` carries the intended owner. Git keeps no owners either: in a checkout of the committed demo
+tree every process belongs to whoever cloned it; a test about users builds its own tree in ``tmp_path``.
+
+CLI:
+
+    python -m tests.fixture_tree ROOT [--cpus N] [--processes N] [--tick T] [--seed S] [--stat-only PID]
+
+The committed demo tree is ``python -m tests.fixture_tree tests/fixtures/demo --cpus 4 --processes 25
+--tick 1 --stat-only 2250`` (``DEMO_ARGS``; a test regenerates it and compares every byte).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from probes.cpulist import format_cpu_list
+from probes.fs import FS
+
+#: The arguments that made ``tests/fixtures/demo`` (a test regenerates it and compares every byte).
+DEMO_ARGS: tuple[str, ...] = ("--cpus", "4", "--processes", "25", "--tick", "1", "--stat-only", "2250")
+
+USER_HZ = 100
+PAGE_KB = 4
+#: Seconds from boot to tick 0.
+BOOT_SECONDS = 123_456
+BOOT_TIME = 1_700_000_000  # btime, epoch seconds
+MEM_TOTAL_KB = 16 * 1024 * 1024
+HOSTNAME = "perftop-demo"
+FIRST_PLAIN_PID = 3000
+
+SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE = 0, 1, 2, 3, 5, 6
+_PF_KTHREAD = 0x00200000
+_PF_USER = 0x00400100  # PF_RANDOMIZE | PF_FORKNOEXEC, as ordinary processes show
+_ULONG_MAX = 18446744073709551615
+_MASK64 = (1 << 64) - 1
+#: Busy percent of one core, per tick; each CPU walks it with its own offset and scale.
+_LOAD_PATTERN = (30, 45, 60, 40, 20, 55, 70, 35)
+
+
+@dataclass(frozen=True, slots=True)
+class FakeProcess:
+    """One process of the tree. Rates are clock ticks (or switches) added per tick (per second).
+
+    ``affinity`` ``None`` means every CPU; ``cmdline`` ``()`` writes an empty file (kernel threads,
+    zombies); ``real_uid`` ``None`` means the same as ``uid`` (the effective uid, the directory owner).
+    """
+
+    pid: int
+    comm: str
+    ppid: int = 1
+    state: str = "S"
+    uid: int = 0
+    real_uid: int | None = None
+    cmdline: tuple[str, ...] = ()
+    kernel: bool = False
+    policy: int = SCHED_OTHER
+    rtprio: int = 0
+    nice: int = 0
+    threads: int = 1
+    affinity: tuple[int, ...] | None = None
+    start_time: int = 1000
+    utime_rate: int = 0
+    stime_rate: int = 0
+    rss_pages: int = 0
+    vcsw_rate: int = 1
+    nvcsw_rate: int = 0
+
+    @property
+    def priority(self) -> int:
+        """``/proc/PID/stat`` field 18 as the kernel computes it for this policy."""
+        if self.policy == SCHED_DEADLINE:
+            return -101
+        if self.policy in (SCHED_FIFO, SCHED_RR):
+            return -1 - self.rtprio
+        return 20 + self.nice
+
+
+def _mix(*values: int) -> int:
+    """A splitmix64-style hash: deterministic across Python versions, unlike ``random``."""
+    x = 0x9E3779B97F4A7C15
+    for v in values:
+        x = ((x ^ (v & _MASK64)) * 0xBF58476D1CE4E5B9) & _MASK64
+        x ^= x >> 31
+        x = (x * 0x94D049BB133111EB) & _MASK64
+        x ^= x >> 29
+    return x
+
+
+def _canonical(cpus: int) -> list[FakeProcess]:
+    """The interesting processes, most important first (a small ``processes`` count keeps a prefix)."""
+    last = cpus - 1
+    second = min(1, last)
+    pair = tuple(range(min(2, cpus)))
+    return [
+        FakeProcess(
+            1,
+            "systemd",
+            ppid=0,
+            cmdline=("/sbin/init", "splash"),
+            start_time=30,
+            utime_rate=1,
+            stime_rate=1,
+            rss_pages=3300,
+            vcsw_rate=4,
+            nvcsw_rate=1,
+        ),
+        FakeProcess(2, "kthreadd", ppid=0, kernel=True, start_time=30),
+        FakeProcess(
+            60,
+            "kworker/0:1-events",
+            ppid=2,
+            state="I",
+            kernel=True,
+            affinity=(0,),
+            start_time=41,
+            stime_rate=1,
+            vcsw_rate=30,
+        ),
+        FakeProcess(
+            15,
+            "migration/0",
+            ppid=2,
+            kernel=True,
+            policy=SCHED_FIFO,
+            rtprio=99,
+            affinity=(0,),
+            start_time=31,
+            vcsw_rate=2,
+        ),
+        FakeProcess(
+            402,
+            "jackd",
+            uid=65534,
+            cmdline=("jackd", "-R", "-P50", "-d", "alsa"),
+            policy=SCHED_FIFO,
+            rtprio=50,
+            threads=6,
+            start_time=1200,
+            utime_rate=4,
+            stime_rate=2,
+            rss_pages=5200,
+            vcsw_rate=1000,
+            nvcsw_rate=3,
+        ),
+        FakeProcess(
+            517,
+            "pulseaudio",
+            cmdline=("/usr/bin/pulseaudio", "--daemonize=no"),
+            policy=SCHED_RR,
+            rtprio=5,
+            nice=-11,
+            threads=3,
+            start_time=1350,
+            utime_rate=2,
+            stime_rate=1,
+            rss_pages=4100,
+            vcsw_rate=200,
+            nvcsw_rate=1,
+        ),
+        FakeProcess(
+            2001,
+            "borg",
+            cmdline=("borg", "create", "/backup::today", "/home"),
+            policy=SCHED_BATCH,
+            nice=10,
+            start_time=900_000,
+            utime_rate=70,
+            stime_rate=10,
+            rss_pages=52_000,
+            vcsw_rate=20,
+            nvcsw_rate=40,
+        ),
+        FakeProcess(
+            2002,
+            "updatedb.plocat",
+            cmdline=("/usr/sbin/updatedb.plocate",),
+            state="D",
+            policy=SCHED_IDLE,
+            nice=19,
+            start_time=900_100,
+            utime_rate=3,
+            stime_rate=12,
+            rss_pages=900,
+            vcsw_rate=150,
+            nvcsw_rate=2,
+        ),
+        FakeProcess(
+            2100,
+            "sensor-loop",
+            cmdline=("/opt/rt/sensor-loop", "--period", "1ms"),
+            policy=SCHED_DEADLINE,
+            affinity=(last,),
+            start_time=901_000,
+            utime_rate=5,
+            rss_pages=300,
+            vcsw_rate=1000,
+        ),
+        FakeProcess(
+            1290,
+            "java",
+            uid=65534,
+            cmdline=("java", "-Xmx2g", "-jar", "/srv/app.jar"),
+            threads=37,
+            start_time=5000,
+            utime_rate=120,
+            stime_rate=30,
+            rss_pages=400_000,
+            vcsw_rate=300,
+            nvcsw_rate=25,
+        ),
+        FakeProcess(1377, "sh", ppid=1290, state="Z", uid=65534, start_time=6000),
+        FakeProcess(
+            1024,
+            "Web Content",
+            uid=65534,
+            cmdline=("/usr/lib/firefox/firefox", "-contentproc", "-isForBrowser", "8", "tab"),
+            threads=28,
+            affinity=pair,
+            start_time=4000,
+            utime_rate=9,
+            stime_rate=3,
+            rss_pages=61_000,
+            vcsw_rate=90,
+            nvcsw_rate=6,
+        ),
+        FakeProcess(655, "(sd-pam)", cmdline=("(sd-pam)",), start_time=2100, rss_pages=800),
+        # sshd rewrites its command line to one string with spaces, NUL-padded.
+        FakeProcess(
+            640,
+            "sshd",
+            cmdline=("sshd: root@pts/0", "", ""),
+            start_time=2000,
+            stime_rate=1,
+            rss_pages=2300,
+            vcsw_rate=12,
+        ),
+        FakeProcess(700, "bash", ppid=640, cmdline=("-bash",), start_time=2200, rss_pages=1300),
+        FakeProcess(
+            731,
+            "tmux: server",
+            cmdline=("tmux", "new", "-s", "work"),
+            start_time=2300,
+            stime_rate=1,
+            rss_pages=1100,
+            vcsw_rate=8,
+        ),
+        FakeProcess(
+            2203,
+            "stress-ng",
+            ppid=700,
+            state="R",
+            cmdline=("stress-ng", "--cpu", "1"),
+            nice=7,
+            affinity=(second,),
+            start_time=901_500,
+            utime_rate=99,
+            stime_rate=1,
+            rss_pages=1500,
+            vcsw_rate=0,
+            nvcsw_rate=250,
+        ),
+        FakeProcess(
+            2250,
+            "dd",
+            ppid=700,
+            state="D",
+            cmdline=("dd", "if=/dev/zero", "of=/tmp/x", "bs=1M"),
+            start_time=902_000,
+            utime_rate=1,
+            stime_rate=40,
+            rss_pages=700,
+            vcsw_rate=400,
+        ),
+        FakeProcess(3, "rcu_gp", ppid=2, state="I", kernel=True, start_time=30),
+        FakeProcess(
+            14, "ksoftirqd/0", ppid=2, kernel=True, affinity=(0,), start_time=31, stime_rate=1, vcsw_rate=50
+        ),
+        FakeProcess(
+            21, f"ksoftirqd/{second}", ppid=2, kernel=True, affinity=(second,), start_time=32, vcsw_rate=40
+        ),
+        FakeProcess(
+            88, "kworker/u8:2-flush-8:0", ppid=2, state="I", kernel=True, start_time=60, vcsw_rate=20
+        ),
+        FakeProcess(
+            131, "irq/9-acpi", ppid=2, kernel=True, policy=SCHED_FIFO, rtprio=50, affinity=(0,), start_time=70
+        ),
+        # A userland process posing as a kernel thread: brackets that markup would eat.
+        FakeProcess(
+            2301,
+            "[fake-kthread]",
+            ppid=700,
+            state="T",
+            uid=65534,
+            cmdline=("[fake-kthread]",),
+            start_time=903_000,
+            rss_pages=200,
+        ),
+        # A setuid program: real uid 65534, effective (and owner) root; its comm fools naive parsers.
+        FakeProcess(
+            2342,
+            "weird) (name",
+            ppid=700,
+            uid=0,
+            real_uid=65534,
+            cmdline=("./weird", "--x"),
+            nice=-5,
+            start_time=903_500,
+            utime_rate=2,
+            rss_pages=400,
+            vcsw_rate=3,
+        ),
+    ]
+
+
+def _plain(index: int, seed: int) -> FakeProcess:
+    """A plain sleeping process, its details a deterministic function of ``(seed, index)``."""
+    h = _mix(seed, index)
+    comm, cmdline = (
+        ("sleep", ("sleep", str(3600 + index))),
+        ("bash", ("/bin/bash",)),
+        ("python3", ("python3", "-m", "worker", f"--id={index}")),
+        ("nginx", ("nginx: worker process",)),
+        ("cat", ("cat",)),
+    )[h % 5]
+    return FakeProcess(
+        FIRST_PLAIN_PID + index,
+        comm,
+        ppid=1,
+        uid=(0, 65534)[(h >> 8) & 1],
+        cmdline=cmdline,
+        nice=(0, 0, 0, 0, 5, 10, -5, 19)[(h >> 12) % 8],
+        threads=(1, 1, 1, 2, 4, 8)[(h >> 16) % 6],
+        start_time=1_000_000 + 7 * index,
+        utime_rate=(h >> 20) % 3,
+        stime_rate=(h >> 24) % 2,
+        rss_pages=100 + (h >> 28) % 5000,
+        vcsw_rate=(h >> 40) % 20,
+        nvcsw_rate=(h >> 48) % 3,
+    )
+
+
+def processes_for(cpus: int, processes: int, seed: int, extra: Iterable[FakeProcess]) -> list[FakeProcess]:
+    """The processes ``make_tree`` writes, in PID order (``extra`` replaces a process of the same PID)."""
+    chosen = _canonical(cpus)[:processes]
+    chosen += [_plain(i, seed) for i in range(processes - len(chosen))]
+    by_pid = {p.pid: p for p in chosen}
+    for p in extra:
+        by_pid[p.pid] = p
+    return [by_pid[pid] for pid in sorted(by_pid)]
+
+
+def _cpu_increment(cpu: int, k: int, seed: int) -> tuple[int, ...]:
+    """Ticks one CPU spends in each /proc/stat state during tick ``k`` (they sum to USER_HZ)."""
+    busy = _LOAD_PATTERN[(k + cpu + seed) % len(_LOAD_PATTERN)] * (cpu % 4 + 1) // 4 + cpu % 3
+    user = busy * 6 // 10
+    system = busy * 2 // 10
+    nice = busy // 20
+    irq = busy // 50
+    softirq = busy // 25
+    steal = 1 if cpu % 4 == 3 else 0
+    iowait = 2 if (k + cpu) % 3 == 0 else 0
+    idle = USER_HZ - user - nice - system - iowait - irq - softirq - steal
+    return (user, nice, system, idle, iowait, irq, softirq, steal)
+
+
+def _cpu_ticks(cpu: int, seconds: int, seed: int) -> list[int]:
+    """Cumulative ticks per state after ``seconds`` since boot (closed form over the load period)."""
+    period = len(_LOAD_PATTERN)
+    totals = [0] * 8
+    for k in range(period):
+        for i, v in enumerate(_cpu_increment(cpu, k, seed)):
+            totals[i] += v
+    full = seconds // period
+    out = [t * full for t in totals]
+    for k in range(seconds % period):
+        for i, v in enumerate(_cpu_increment(cpu, k, seed)):
+            out[i] += v
+    return out
+
+
+def _mask(cpus: Iterable[int], nbits: int) -> str:
+    """A CPU set as the kernel's ``%*pb`` bitmap: 32-bit groups, comma-separated, most significant first."""
+    value = 0
+    for cpu in cpus:
+        value |= 1 << cpu
+    groups = []
+    for start in range(0, max(nbits, 1), 32):
+        width = min(32, nbits - start) if nbits else 32
+        groups.append(format((value >> start) & 0xFFFFFFFF, f"0{(width + 3) // 4}x"))
+    return ",".join(reversed(groups))
+
+
+def _write(path: Path, data: str | bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data.encode() if isinstance(data, str) else data)
+
+
+def _stat_line(p: FakeProcess, tick: int, cpus: int) -> str:
+    allowed = p.affinity if p.affinity is not None else tuple(range(cpus))
+    age = BOOT_SECONDS + tick - p.start_time // USER_HZ
+    zombie = p.state == "Z"
+    utime = p.utime_rate * age
+    stime = p.stime_rate * age
+    # Only processes that run move between CPUs and touch memory: an idle one's stat stays the same.
+    moves = tick if p.utime_rate or p.stime_rate else 0
+    rss = 0 if p.kernel or zombie else p.rss_pages + moves % 3
+    vsize = 0 if p.kernel or zombie else p.rss_pages * PAGE_KB * 1024 * 3 + 4096 * p.threads
+    flags = _PF_KTHREAD | 0x8040 if p.kernel else _PF_USER
+    processor = allowed[(p.pid + moves) % len(allowed)]
+    code = 0 if p.kernel else 1
+    fields = (
+        f"{p.pid} ({p.comm}) {p.state} {p.ppid} {p.pid} {p.pid} 0 -1 {flags}",  # 1-9
+        f"{123 * p.pid % 9000} 0 {p.pid % 7} 0",  # 10-13 page faults
+        f"{utime} {stime} 0 0 {p.priority} {p.nice} {p.threads} 0 {p.start_time} {vsize} {rss}",  # 14-24
+        f"{_ULONG_MAX} {code} {code} 0 0 0",  # 25-30 rsslim .. kstkeip
+        "0 0 0 0 0 0 0 17",  # 31-38 signals, wchan, nswap, cnswap, exit_signal
+        f"{processor} {p.rtprio} {p.policy} {p.pid % 5}",  # 39-42
+        "0 0 0 0 0 0 0 0 0 0",  # 43-52
+    )
+    return " ".join(fields) + "\n"
+
+
+def _status_text(p: FakeProcess, tick: int, cpus: int) -> str:
+    allowed = p.affinity if p.affinity is not None else tuple(range(cpus))
+    age = BOOT_SECONDS + tick - p.start_time // USER_HZ
+    state_names = {
+        "R": "running",
+        "S": "sleeping",
+        "D": "disk sleep",
+        "I": "idle",
+        "T": "stopped",
+        "Z": "zombie",
+    }
+    real = p.uid if p.real_uid is None else p.real_uid
+    lines = [
+        f"Name:\t{p.comm}",
+        "Umask:\t0022" if not p.kernel else "Umask:\t0000",
+        f"State:\t{p.state} ({state_names.get(p.state, 'sleeping')})",
+        f"Tgid:\t{p.pid}",
+        "Ngid:\t0",
+        f"Pid:\t{p.pid}",
+        f"PPid:\t{p.ppid}",
+        "TracerPid:\t0",
+        f"Uid:\t{real}\t{p.uid}\t{p.uid}\t{p.uid}",
+        f"Gid:\t{real}\t{p.uid}\t{p.uid}\t{p.uid}",
+        "FDSize:\t64",
+        "Groups:\t",
+        f"NStgid:\t{p.pid}",
+        f"NSpid:\t{p.pid}",
+        f"NSpgid:\t{p.pid}",
+        f"NSsid:\t{p.pid}",
+        f"Kthread:\t{int(p.kernel)}",
+    ]
+    if not p.kernel and p.state != "Z":
+        rss_kb = p.rss_pages * PAGE_KB
+        lines += [
+            f"VmPeak:\t{rss_kb * 3 + 4096:8d} kB",
+            f"VmSize:\t{rss_kb * 3:8d} kB",
+            "VmLck:\t       0 kB",
+            f"VmRSS:\t{rss_kb:8d} kB",
+            f"RssAnon:\t{rss_kb // 2:8d} kB",
+            f"RssFile:\t{rss_kb - rss_kb // 2:8d} kB",
+            "VmSwap:\t       0 kB",
+        ]
+    lines += [
+        f"Threads:\t{p.threads}",
+        "SigQ:\t0/63421",
+        "SigPnd:\t0000000000000000",
+        "ShdPnd:\t0000000000000000",
+        "SigBlk:\t0000000000000000",
+        "SigIgn:\t0000000000001000",
+        "SigCgt:\t0000000180004002",
+        "CapInh:\t0000000000000000",
+        f"CapPrm:\t{'000001ffffffffff' if p.uid == 0 else '0000000000000000'}",
+        f"CapEff:\t{'000001ffffffffff' if p.uid == 0 else '0000000000000000'}",
+        "CapBnd:\t000001ffffffffff",
+        "CapAmb:\t0000000000000000",
+        "NoNewPrivs:\t0",
+        "Seccomp:\t0",
+        f"Cpus_allowed:\t{_mask(allowed, cpus)}",
+        f"Cpus_allowed_list:\t{format_cpu_list(allowed)}",
+        "Mems_allowed:\t00000000,00000001",
+        "Mems_allowed_list:\t0",
+        f"voluntary_ctxt_switches:\t{p.vcsw_rate * age}",
+        f"nonvoluntary_ctxt_switches:\t{p.nvcsw_rate * age}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _cmdline_bytes(p: FakeProcess) -> bytes:
+    if not p.cmdline or p.state == "Z":
+        return b""
+    return "\0".join(p.cmdline).encode() + b"\0"
+
+
+def _write_process(proc: Path, p: FakeProcess, tick: int, cpus: int, stat_only: bool, chown: bool) -> None:
+    d = proc / str(p.pid)
+    d.mkdir(exist_ok=True)
+    _write(d / "stat", _stat_line(p, tick, cpus))
+    names = ("status", "cmdline", "comm")
+    if stat_only:
+        for name in names:
+            (d / name).unlink(missing_ok=True)
+    else:
+        _write(d / "status", _status_text(p, tick, cpus))
+        _write(d / "cmdline", _cmdline_bytes(p))
+        _write(d / "comm", p.comm + "\n")
+    if chown:
+        # The kernel gives /proc/PID and every file in it the task's effective uid.
+        for path in (d, *(d / n for n in ("stat", *(() if stat_only else names)))):
+            os.chown(path, p.uid, p.uid)
+
+
+def _write_system(
+    proc: Path, sys_cpu: Path, procs: Sequence[FakeProcess], cpus: int, tick: int, seed: int
+) -> None:
+    seconds = BOOT_SECONDS + tick
+    per_cpu = [_cpu_ticks(c, seconds, seed) for c in range(cpus)]
+    total = [sum(col) for col in zip(*per_cpu, strict=True)] if per_cpu else [0] * 8
+    running = max(1, sum(p.state == "R" for p in procs))
+    blocked = sum(p.state == "D" for p in procs)
+    threads = sum(p.threads for p in procs if p.state != "Z")
+    last_pid = max((p.pid for p in procs), default=1)
+    ctxt = 987_654_321 + 4_321 * tick
+    intr = 123_456_789 + 2_345 * tick
+    lines = ["cpu  " + " ".join(map(str, total)) + " 0 0"]
+    lines += [f"cpu{c} " + " ".join(map(str, t)) + " 0 0" for c, t in enumerate(per_cpu)]
+    lines += [
+        f"intr {intr} 0 9 0 0 0 0 0 0 0 {intr // 3} 0 0 {intr // 5}",
+        f"ctxt {ctxt}",
+        f"btime {BOOT_TIME}",
+        f"processes {last_pid + 50_000 + 3 * tick}",
+        f"procs_running {running}",
+        f"procs_blocked {blocked}",
+        f"softirq {intr // 2} 10 {intr // 4} 3 100 0 0 {intr // 8} 0 0 {intr // 10}",
+    ]
+    _write(proc / "stat", "\n".join(lines) + "\n")
+    wave = (tick * 37 + seed) % 50
+    _write(
+        proc / "loadavg",
+        f"{0.40 + wave / 100:.2f} {0.35 + wave / 200:.2f} {0.30 + wave / 400:.2f} "
+        f"{running}/{threads} {last_pid}\n",
+    )
+    idle = sum(t[3] for t in per_cpu) / USER_HZ
+    _write(proc / "uptime", f"{seconds}.00 {idle:.2f}\n")
+    free_kb = MEM_TOTAL_KB // 2 + (tick % 5) * 1024
+    cached_kb = 3 * 1024 * 1024
+    meminfo = {
+        "MemTotal": MEM_TOTAL_KB,
+        "MemFree": free_kb,
+        "MemAvailable": free_kb + cached_kb + 200_000,
+        "Buffers": 180_000,
+        "Cached": cached_kb,
+        "SwapCached": 1024,
+        "Active": 4_000_000,
+        "Inactive": 2_500_000,
+        "Shmem": 300_000,
+        "SReclaimable": 250_000,
+        "SUnreclaim": 90_000,
+        "KernelStack": 12_000,
+        "PageTables": 40_000,
+        "SwapTotal": 4 * 1024 * 1024,
+        "SwapFree": 4 * 1024 * 1024 - 51_200,
+        "Dirty": 120 + tick,
+        "Writeback": 0,
+        "AnonPages": 3_900_000,
+        "Mapped": 700_000,
+        "Committed_AS": 9_000_000,
+        "VmallocTotal": 34359738367,
+    }
+    text = "".join(f"{k + ':':<16}{v:>8} kB\n" for k, v in meminfo.items())
+    text += "HugePages_Total:       0\nHugePages_Free:        0\nHugepagesize:       2048 kB\n"
+    _write(proc / "meminfo", text)
+    pressure = proc / "pressure"
+    pressure.mkdir(exist_ok=True)
+    for i, name in enumerate(("cpu", "io", "memory")):
+        some = 5_000_000 * (i + 1) + 12_345 * tick * (3 - i)
+        full = some // 4 if name != "cpu" else 0
+        avg = (wave + 10 * i) / 10
+        _write(
+            pressure / name,
+            f"some avg10={avg:.2f} avg60={avg / 2:.2f} avg300={avg / 4:.2f} total={some}\n"
+            f"full avg10={avg / 5 if full else 0:.2f} avg60=0.00 avg300=0.00 total={full}\n",
+        )
+    kernel = proc / "sys" / "kernel"
+    kernel.mkdir(parents=True, exist_ok=True)
+    _write(kernel / "hostname", HOSTNAME + "\n")
+    cpu_list = format_cpu_list(range(cpus)) + "\n"
+    for name in ("present", "online", "possible"):
+        _write(sys_cpu / name, cpu_list)
+
+
+def make_tree(
+    root: Path,
+    *,
+    cpus: int = 4,
+    processes: int = 12,
+    tick: int = 0,
+    seed: int = 0,
+    stat_only_pids: Collection[int] = (),
+    extra: Iterable[FakeProcess] = (),
+) -> FS:
+    """Write a fake procfs under ``root/proc`` and sysfs under ``root/sys``; return the FS for them.
+
+    ``processes`` is the number of process directories before ``extra`` (which replaces a process of the
+    same PID or adds one). ``stat_only_pids`` get a directory with only ``stat`` (as a racing read or a
+    restricted mount leaves). Process directories of an earlier call that are not in this one are removed,
+    so the tree always holds exactly what the arguments say.
+    """
+    if cpus < 1 or processes < 0 or tick < 0:
+        raise ValueError(f"bad tree size: cpus={cpus} processes={processes} tick={tick}")
+    procs = processes_for(cpus, processes, seed, extra)
+    pids = {p.pid for p in procs}
+    unknown = set(stat_only_pids) - pids
+    if unknown:
+        raise ValueError(f"stat_only_pids {sorted(unknown)} are not in the tree")
+    proc = Path(root) / "proc"
+    sys_cpu = Path(root) / "sys" / "devices" / "system" / "cpu"
+    proc.mkdir(parents=True, exist_ok=True)
+    sys_cpu.mkdir(parents=True, exist_ok=True)
+    for entry in os.scandir(proc):
+        if entry.name.isdigit() and int(entry.name) not in pids:
+            shutil.rmtree(entry.path)
+    chown = os.geteuid() == 0
+    for p in procs:
+        _write_process(proc, p, tick, cpus, p.pid in stat_only_pids, chown)
+    _write_system(proc, sys_cpu, procs, cpus, tick, seed)
+    return FS(procfs=proc, sysfs=Path(root) / "sys")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m tests.fixture_tree ROOT [--cpus N] [--processes N] [--tick T] ...``."""
+    parser = argparse.ArgumentParser(prog="python -m tests.fixture_tree", description=__doc__.split("\n")[0])
+    parser.add_argument("root", type=Path, help="directory to write proc/ and sys/ into")
+    parser.add_argument("--cpus", type=int, default=4)
+    parser.add_argument("--processes", type=int, default=12, help="number of process directories")
+    parser.add_argument("--tick", type=int, default=0, help="seconds since the tree's tick 0")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--stat-only",
+        type=int,
+        action="append",
+        default=[],
+        metavar="PID",
+        help="give PID a directory holding only stat (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    fs = make_tree(
+        args.root,
+        cpus=args.cpus,
+        processes=args.processes,
+        tick=args.tick,
+        seed=args.seed,
+        stat_only_pids=args.stat_only,
+    )
+    print(f"wrote {fs.procfs} and {fs.sysfs}")
+
+
+if __name__ == "__main__":
+    main()
