@@ -97,11 +97,14 @@ def summary_rows(snapshot: Snapshot) -> list[SummaryRow]:
     """The logical lines for ``snapshot``; the PSI line only when the kernel reports pressure."""
     tasks = snapshot.tasks
     cpu = snapshot.cpu
+    # As htop counts: user processes, their extra threads, and kernel threads, each once.
+    user_processes = tasks.processes - tasks.kernel_threads
+    user_threads = max(0, tasks.threads - tasks.processes)
     rows = [
         SummaryRow(
             (
-                (("Tasks:", "label"), (" ", ""), (str(tasks.processes), "value"), (",", "")),
-                ((str(tasks.threads), "value"), (" thr,", "")),
+                (("Tasks:", "label"), (" ", ""), (str(user_processes), "value"), (",", "")),
+                ((str(user_threads), "value"), (" thr,", "")),
                 ((str(tasks.kernel_threads), "value"), (" kthr;", "")),
                 ((str(tasks.running), "running"), (" running,", "")),
                 ((str(tasks.zombie), "zombie" if tasks.zombie else "value"), (" zombie", "")),

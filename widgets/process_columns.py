@@ -1,0 +1,461 @@
+"""The columns of the process table: titles, widths, formatters, sort keys, and htop's filter.
+
+Pure Python (no Textual), so the formatting, sorting and filtering rules are tested on plain data and
+reused by ``--json``-side tools if they want the same text.
+
+Columns, left to right: PID, USER, POL (scheduling class as ``ps -o cls``), RTPRIO, PRI, NI, CPU%, MEM%,
+RSS, CPU (last processor), AFFINITY, VCSW/s, NVCSW/s, S, TIME+, COMMAND. COMMAND is flexible: it takes
+the width the others leave, and never less than ``COMMAND_MIN_WIDTH`` while some column can still drop.
+
+When the table is too narrow, columns drop in this order (``DROP_ORDER``)::
+
+    NVCSW/s, VCSW/s, AFFINITY, TIME+, RTPRIO, CPU, RSS, S, MEM%, USER
+
+PID, POL, PRI, NI, CPU% and COMMAND always stay: they identify the process and show what tuning acts on.
+The status-file columns (context-switch rates, AFFINITY) go first because they are read only for rows on
+screen anyway; RTPRIO goes after TIME+ because POL and PRI still show that a process is real-time
+(PRI is ``-1 - rtprio`` for FIFO/RR) when RTPRIO is gone. At 80 terminal columns the table keeps PID
+USER POL RTPRIO PRI NI CPU% MEM% RSS CPU S COMMAND.
+
+Unknown values show ``-``. Text from the process (command line, comm, user) has control and
+bidi/zero-width characters replaced by ``?`` so a hostile name cannot move the terminal cursor or
+reorder the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from operator import itemgetter
+from types import MappingProxyType
+from typing import Any, Literal
+
+from rich.cells import cell_len, set_cell_size
+
+from probes.cpulist import format_cpu_list
+from probes.snapshot import POLICY_CLASS, ProcessInfo
+
+Align = Literal["left", "right"]
+
+#: Cells COMMAND keeps before the table gives up on dropping more columns.
+COMMAND_MIN_WIDTH = 12
+
+#: Cells between two columns.
+SEPARATOR_WIDTH = 1
+
+#: Shown for a value that is unknown (not read this tick, unreadable, or not applicable).
+UNKNOWN = "-"
+
+_RT_POLICIES = frozenset({"SCHED_FIFO", "SCHED_RR"})
+
+#: Scheduling strength, strongest first, so an ascending POL sort lists what preempts what.
+_POLICY_RANK: Mapping[str, int] = MappingProxyType(
+    {
+        "SCHED_DEADLINE": 0,
+        "SCHED_FIFO": 1,
+        "SCHED_RR": 2,
+        "SCHED_OTHER": 3,
+        "SCHED_BATCH": 4,
+        "SCHED_IDLE": 5,
+    }
+)
+
+# C0 and C1 controls, DEL, and the format characters that reorder text or hide it (bidi overrides and
+# isolates, zero-width spaces and joiners, BOM, soft hyphen).
+_UNPRINTABLE: Mapping[int, str] = MappingProxyType(
+    {
+        cp: "?"
+        for cp in (
+            *range(0x00, 0x20),
+            *range(0x7F, 0xA0),
+            0xAD,
+            *range(0x200B, 0x2010),
+            *range(0x202A, 0x202F),
+            *range(0x2060, 0x2065),
+            *range(0x2066, 0x206A),
+            0xFEFF,
+        )
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of the process table.
+
+    ``value`` is the sort key (``None`` sorts last in either direction); ``text`` is the cell text,
+    before fitting to ``width``. ``needs_status`` marks values that come from ``/proc/PID/status``.
+    ``drop_order`` is the position in ``DROP_ORDER`` (``None``: the column always stays).
+    ``descending`` is the direction a sort by this column starts in (numeric load figures go high first,
+    as htop does). For the flexible COMMAND column, ``width`` is its minimum.
+    """
+
+    key: str
+    title: str
+    width: int
+    align: Align
+    value: Callable[[ProcessInfo], Any]
+    text: Callable[[ProcessInfo], str]
+    needs_status: bool = False
+    drop_order: int | None = None
+    descending: bool = False
+    flexible: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+def printable(text: str) -> str:
+    """``text`` with control, bidi and zero-width characters replaced by ``?``."""
+    if text.isprintable():
+        return text
+    return text.translate(_UNPRINTABLE)
+
+
+def fit(text: str, width: int, align: Align) -> str:
+    """Pad or cut ``text`` to exactly ``width`` cells; a cut value ends in ``+`` as ``ps`` marks it."""
+    length = len(text) if text.isascii() else cell_len(text)
+    if length > width:
+        text = set_cell_size(text, width - 1) + "+" if width > 1 else set_cell_size(text, width)
+        length = width
+    pad = " " * (width - length)
+    return pad + text if align == "right" else text + pad
+
+
+def format_percent(value: float | None) -> str:
+    """``12.3``; from 1000 on without decimals (``2400`` for 24 busy cores), ``-`` when unknown."""
+    if value is None:
+        return UNKNOWN
+    return f"{value:.1f}" if value < 999.95 else f"{value:.0f}"
+
+
+def format_rate(value: float | None) -> str:
+    """A per-second rate: ``12.3``, ``4567``, ``12M`` past ten million, ``-`` when unknown."""
+    if value is None:
+        return UNKNOWN
+    if value < 999.95:
+        return f"{value:.1f}"
+    if value < 9_999_999.5:
+        return f"{value:.0f}"
+    return f"{value / 1e6:.0f}M"
+
+
+def format_bytes(value: int | None) -> str:
+    """Bytes in binary units as htop shows memory: ``512K``, ``12.3M``, ``123M``, ``1.2G``; ``0`` for 0."""
+    if value is None:
+        return UNKNOWN
+    if value == 0:
+        return "0"
+    amount = value / 1024
+    for unit in "KMGTP":
+        # Move up a unit at 1000, not 1024, so the number never needs a fifth digit.
+        if amount < 999.5 or unit == "P":
+            return f"{amount:.1f}{unit}" if amount < 99.95 else f"{amount:.0f}{unit}"
+        amount /= 1024
+    raise AssertionError("unreachable")
+
+
+def format_time(seconds: float | None) -> str:
+    """CPU time as htop's TIME+: ``M:SS.hh`` under an hour, ``HhMM:SS`` under 1000 hours, then ``DdHHh``."""
+    if seconds is None or seconds < 0:
+        return UNKNOWN
+    hundredths = int(seconds * 100)
+    total_seconds, hh = divmod(hundredths, 100)
+    total_minutes, ss = divmod(total_seconds, 60)
+    hours, mm = divmod(total_minutes, 60)
+    if hours == 0:
+        return f"{mm}:{ss:02d}.{hh:02d}"
+    if hours < 1000:
+        return f"{hours}h{mm:02d}:{ss:02d}"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def command_text(p: ProcessInfo) -> str:
+    """The command line, or ``[comm]`` for a kernel thread or a process without one (zombie, unreadable)."""
+    if p.kernel_thread or not p.cmdline:
+        return f"[{printable(p.comm)}]"
+    return printable(p.cmdline)
+
+
+def user_text(p: ProcessInfo) -> str:
+    """The user name, the numeric UID when the name is unknown (as ``ps`` does), else ``-``."""
+    if p.user is not None:
+        return printable(p.user)
+    return str(p.uid) if p.uid is not None else UNKNOWN
+
+
+def policy_text(p: ProcessInfo) -> str:
+    """The scheduling class as ``ps -o cls`` shows it (``TS``, ``FF``, ``RR``, ``B``, ``IDL``, ``DLN``)."""
+    if p.policy is None:
+        return UNKNOWN
+    return POLICY_CLASS.get(p.policy, "?")
+
+
+def rtprio_text(p: ProcessInfo) -> str:
+    """The real-time priority for FIFO/RR, ``-`` otherwise, as ``ps -o rtprio`` shows it."""
+    if p.policy not in _RT_POLICIES or p.rtprio is None:
+        return UNKNOWN
+    return str(p.rtprio)
+
+
+def priority_text(p: ProcessInfo) -> str:
+    """The stat priority field as top's PR shows it: ``RT`` for -100 (RT priority 99)."""
+    if p.priority is None:
+        return UNKNOWN
+    return "RT" if p.priority == -100 else str(p.priority)
+
+
+def is_realtime(p: ProcessInfo) -> bool:
+    """True for SCHED_FIFO, SCHED_RR and SCHED_DEADLINE: policies that preempt every normal task."""
+    return p.policy in _RT_POLICIES or p.policy == "SCHED_DEADLINE"
+
+
+def _optional_int(value: int | None) -> str:
+    return UNKNOWN if value is None else str(value)
+
+
+def _affinity_value(p: ProcessInfo) -> tuple[int, tuple[int, ...]] | None:
+    # Fewest CPUs first when ascending: pinned processes are the ones worth looking at.
+    return None if p.affinity is None else (len(p.affinity), p.affinity)
+
+
+def _affinity_text(p: ProcessInfo) -> str:
+    return format_cpu_list(p.affinity) if p.affinity else UNKNOWN
+
+
+def _policy_value(p: ProcessInfo) -> int | None:
+    return None if p.policy is None else _POLICY_RANK.get(p.policy, len(_POLICY_RANK))
+
+
+def _user_value(p: ProcessInfo) -> str | None:
+    if p.user is not None:
+        return p.user
+    return None if p.uid is None else str(p.uid)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("pid", "PID", 7, "right", lambda p: p.pid, lambda p: str(p.pid), aliases=("tgid",)),
+    Column("user", "USER", 9, "left", _user_value, user_text, drop_order=9, aliases=("uid", "owner")),
+    Column("policy", "POL", 3, "left", _policy_value, policy_text, aliases=("cls", "class", "sched")),
+    Column(
+        "rtprio",
+        "RTPRIO",
+        6,
+        "right",
+        lambda p: p.rtprio,
+        rtprio_text,
+        drop_order=4,
+        descending=True,
+        aliases=("rt_priority",),
+    ),
+    Column("priority", "PRI", 4, "right", lambda p: p.priority, priority_text, aliases=("pr", "prio")),
+    Column("nice", "NI", 3, "right", lambda p: p.nice, lambda p: _optional_int(p.nice)),
+    Column(
+        "cpu",
+        "CPU%",
+        5,
+        "right",
+        lambda p: p.cpu_percent,
+        lambda p: format_percent(p.cpu_percent),
+        descending=True,
+        aliases=("cpu_percent", "pcpu"),
+    ),
+    Column(
+        "mem",
+        "MEM%",
+        5,
+        "right",
+        lambda p: p.mem_percent,
+        lambda p: format_percent(p.mem_percent),
+        drop_order=8,
+        descending=True,
+        aliases=("mem_percent", "pmem", "memory"),
+    ),
+    Column(
+        "rss",
+        "RSS",
+        6,
+        "right",
+        lambda p: p.rss_bytes,
+        lambda p: format_bytes(p.rss_bytes),
+        drop_order=6,
+        descending=True,
+        aliases=("rss_bytes", "res"),
+    ),
+    Column(
+        "processor",
+        "CPU",
+        3,
+        "right",
+        lambda p: p.processor,
+        lambda p: _optional_int(p.processor),
+        drop_order=5,
+        aliases=("psr", "last_cpu"),
+    ),
+    Column(
+        "affinity",
+        "AFFINITY",
+        10,
+        "left",
+        _affinity_value,
+        _affinity_text,
+        needs_status=True,
+        drop_order=2,
+        aliases=("cpus_allowed", "cpus_allowed_list"),
+    ),
+    Column(
+        "vcsw",
+        "VCSW/s",
+        7,
+        "right",
+        lambda p: p.voluntary_ctxt_switches_per_s,
+        lambda p: format_rate(p.voluntary_ctxt_switches_per_s),
+        needs_status=True,
+        drop_order=1,
+        descending=True,
+        aliases=("voluntary_ctxt_switches_per_s", "voluntary_ctxt_switches"),
+    ),
+    Column(
+        "nvcsw",
+        "NVCSW/s",
+        8,
+        "right",
+        lambda p: p.nonvoluntary_ctxt_switches_per_s,
+        lambda p: format_rate(p.nonvoluntary_ctxt_switches_per_s),
+        needs_status=True,
+        drop_order=0,
+        descending=True,
+        aliases=("nonvoluntary_ctxt_switches_per_s", "nonvoluntary_ctxt_switches"),
+    ),
+    Column(
+        "state",
+        "S",
+        1,
+        "left",
+        lambda p: p.state or None,
+        lambda p: printable(p.state) or UNKNOWN,
+        drop_order=7,
+        aliases=("stat",),
+    ),
+    Column(
+        "time",
+        "TIME+",
+        9,
+        "right",
+        lambda p: p.cpu_time_seconds,
+        lambda p: format_time(p.cpu_time_seconds),
+        drop_order=3,
+        descending=True,
+        aliases=("cpu_time_seconds", "cputime"),
+    ),
+    Column(
+        "command",
+        "COMMAND",
+        COMMAND_MIN_WIDTH,
+        "left",
+        command_text,
+        command_text,
+        flexible=True,
+        aliases=("cmd", "cmdline", "comm", "name", "args"),
+    ),
+)
+
+#: Column key -> column.
+COLUMN_BY_KEY: Mapping[str, Column] = MappingProxyType({c.key: c for c in COLUMNS})
+
+#: Keys of the columns that give way at narrow widths, first dropped first. The others always stay.
+DROP_ORDER: tuple[str, ...] = tuple(
+    c.key for c in sorted((c for c in COLUMNS if c.drop_order is not None), key=lambda c: c.drop_order or 0)
+)
+
+
+def find_column(name: str) -> Column | None:
+    """The column a user-typed name means, case-insensitively: its key, then its title, then an alias.
+
+    ``cpu`` is CPU% (the key wins over the title of the CPU column, whose key is ``processor``), so
+    ``--sort cpu`` means what htop users expect.
+    """
+    wanted = name.strip().casefold()
+    if wanted in COLUMN_BY_KEY:
+        return COLUMN_BY_KEY[wanted]
+    for column in COLUMNS:
+        if column.title.casefold() == wanted:
+            return column
+    for column in COLUMNS:
+        if wanted in column.aliases:
+            return column
+    return None
+
+
+def resolve_column(name: str) -> Column:
+    """Like ``find_column`` but raises ``ValueError`` listing the valid keys for an unknown name."""
+    column = find_column(name)
+    if column is None:
+        raise ValueError(f"unknown column {name!r}; use one of: {', '.join(COLUMN_BY_KEY)}")
+    return column
+
+
+def _required_width(columns: Iterable[Column]) -> int:
+    widths = [c.width for c in columns]
+    return sum(widths) + SEPARATOR_WIDTH * max(0, len(widths) - 1)
+
+
+def visible_columns(width: int) -> list[Column]:
+    """The columns that fit in ``width`` cells, dropping in ``DROP_ORDER`` until COMMAND keeps at least
+    ``COMMAND_MIN_WIDTH`` cells. Below the width of the always-stay columns, those are returned anyway."""
+    columns = list(COLUMNS)
+    for key in DROP_ORDER:
+        if _required_width(columns) <= width:
+            break
+        columns = [c for c in columns if c.key != key]
+    return columns
+
+
+def sort_processes(procs: Iterable[ProcessInfo], key: str, reverse: bool = False) -> list[ProcessInfo]:
+    """Processes ordered by a column (key or name), stable, ties by ascending PID, unknown values last."""
+    column = resolve_column(key)
+    known: list[tuple[Any, ProcessInfo]] = []
+    unknown: list[ProcessInfo] = []
+    for p in sorted(procs, key=lambda p: p.pid):
+        value = column.value(p)
+        if value is None:
+            unknown.append(p)
+        else:
+            known.append((value, p))
+    # list.sort stays stable with reverse=True, so equal values keep the ascending PID order.
+    known.sort(key=itemgetter(0), reverse=reverse)
+    return [p for _, p in known] + unknown
+
+
+def _matches_folded(p: ProcessInfo, needle: str) -> bool:
+    return (
+        needle in p.comm.casefold()
+        or (p.cmdline is not None and needle in p.cmdline.casefold())
+        or (p.user is not None and needle in p.user.casefold())
+    )
+
+
+def matches(p: ProcessInfo, text: str) -> bool:
+    """htop's filter and search: ``text`` is a case-insensitive substring of the command line, comm or
+    user. Empty text matches every process."""
+    needle = text.casefold()
+    return not needle or _matches_folded(p, needle)
+
+
+def filter_processes(
+    procs: Iterable[ProcessInfo],
+    text: str = "",
+    user: str | None = None,
+    pids: frozenset[int] | None = None,
+    hide_kernel: bool = False,
+) -> list[ProcessInfo]:
+    """The processes passing every filter given: ``matches(text)``, owned by ``user`` (exact name),
+    PID in ``pids``, and not a kernel thread when ``hide_kernel``. ``None``/empty means no filter."""
+    needle = text.casefold()
+    return [
+        p
+        for p in procs
+        if (not hide_kernel or not p.kernel_thread)
+        and (user is None or p.user == user)
+        and (pids is None or p.pid in pids)
+        and (not needle or _matches_folded(p, needle))
+    ]

@@ -1,0 +1,724 @@
+"""The process table: a line-API ``ScrollView`` that keeps processes in a list and draws only the rows on
+screen, under a sticky header.
+
+A ``DataTable`` holding every row cost 7.4% of a core at 2000 processes refreshed each second in the
+project's measurements (``shared/style.md``), a line-API view 3.2%: here a refresh is one filter + sort
+over plain dataclasses (about 1 ms for 2000 processes on the 2-core dev machine) and a repaint draws only
+the lines on screen (about 3.5 ms for 32 lines, most of it Textual's own per-line work).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.cells import cell_len, get_character_cell_size, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from probes.snapshot import ProcessInfo
+from widgets.process_columns import (
+    COLUMN_BY_KEY,
+    SEPARATOR_WIDTH,
+    Column,
+    command_text,
+    filter_processes,
+    fit,
+    is_realtime,
+    matches,
+    resolve_column,
+    sort_processes,
+    visible_columns,
+)
+
+#: Cells the COMMAND text moves per left/right key.
+COMMAND_SCROLL_STEP = 8
+
+#: Columns coloured with ``process-table--realtime`` on FIFO/RR/DEADLINE rows.
+_SCHEDULING_KEYS = frozenset({"policy", "rtprio", "priority"})
+
+_SEPARATOR = " " * SEPARATOR_WIDTH
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """Where a column sits on a line, in cells from the widget's left edge."""
+
+    column: Column
+    x: int
+    width: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """The columns on screen for one widget width, with or without the tag marker.
+
+    ``cell_length`` is where the last column ends: ``width``, or more when even the columns that always
+    stay do not fit (the line is then cut at ``width``).
+    """
+
+    width: int
+    marker: bool
+    spans: tuple[_Span, ...]
+    cell_length: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Palette:
+    """The styles of one repaint, from the component classes."""
+
+    base: Style
+    header: Style
+    header_sorted: Style
+    cursor: Style
+    kernel_thread: Style
+    realtime: Style
+    zombie: Style
+    running: Style
+    uninterruptible: Style
+    tagged: Style
+
+
+class _LineBuilder:
+    """Builds a line from cells, joining neighbouring cells of the same style into one segment."""
+
+    __slots__ = ("_parts", "_segments", "_style")
+
+    def __init__(self) -> None:
+        self._segments: list[Segment] = []
+        self._parts: list[str] = []
+        self._style: Style | None = None
+
+    def add(self, text: str, style: Style) -> None:
+        """Append ``text`` drawn in ``style``."""
+        # Identity first: nearly every cell reuses the row's style object, and Style.__ne__ hashes.
+        if style is not self._style and style != self._style:
+            self._flush()
+            self._style = style
+        self._parts.append(text)
+
+    def strip(self, cell_length: int) -> Strip:
+        """The line so far; ``cell_length`` is its width, known from the layout."""
+        self._flush()
+        return Strip(self._segments, cell_length)
+
+    def _flush(self) -> None:
+        if self._parts:
+            self._segments.append(Segment("".join(self._parts), self._style))
+            self._parts = []
+
+
+def _skip_cells(text: str, cells: int) -> str:
+    """``text`` without its first ``cells`` cells (a wide character cut in half is dropped whole)."""
+    if cells <= 0:
+        return text
+    if text.isascii():
+        return text[cells:]
+    skipped = 0
+    for index, char in enumerate(text):
+        if skipped >= cells:
+            return text[index:]
+        skipped += get_character_cell_size(char)
+    return ""
+
+
+class ProcessTable(ScrollView, can_focus=True):
+    """A sortable, filterable table of processes that renders only the lines on screen.
+
+    Line 0 is the header and does not scroll; line ``1 + i`` shows ``rows()[scroll_y + i]``.
+
+    State (set through the methods, each re-applies filter and sort at once and keeps the cursor on the
+    same PID): ``sort_key`` (default ``"cpu"``), ``sort_reverse`` (default: the column's natural
+    direction, descending for load figures as htop), ``filter_text``, ``user_filter``, ``pid_filter``,
+    ``hide_kernel_threads``, and ``h_offset``: how many cells the COMMAND text is scrolled left.
+    Left/right scroll the COMMAND text only; the other columns stay put so the numbers stay aligned
+    with their header (columns that dropped at a narrow width come back by widening the terminal).
+
+    ``tagged`` is the set of PIDs to mark; while it is non-empty a one-cell marker column (``*``) is
+    drawn first. The widget does not change it; the owner mutates it and calls ``refresh()``.
+
+    | Class | Description |
+    | :- | :- |
+    | `process-table--header` | The header line. |
+    | `process-table--header-sorted` | The header cell of the sort column (with ▲/▼). |
+    | `process-table--cursor` | The selected row (brighter while the table has focus). |
+    | `process-table--kernel-thread` | Rows of kernel threads. |
+    | `process-table--realtime` | POL, RTPRIO and PRI cells of FIFO, RR and DEADLINE processes. |
+    | `process-table--zombie` | Rows of zombie processes (state Z). |
+    | `process-table--running` | The S cell of running processes (R). |
+    | `process-table--uninterruptible` | The S cell of processes in uninterruptible sleep (D). |
+    | `process-table--tagged` | Rows whose PID is in ``tagged``. |
+    """
+
+    ALLOW_SELECT = False
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "cursor_page_up", "Page up", show=False),
+        Binding("pagedown", "cursor_page_down", "Page down", show=False),
+        Binding("home", "cursor_first", "First process", show=False),
+        Binding("end", "cursor_last", "Last process", show=False),
+        Binding("left", "scroll_command(-1)", "Scroll command left", show=False),
+        Binding("right", "scroll_command(1)", "Scroll command right", show=False),
+        Binding("enter", "show_command_line", "Command line"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "process-table--header",
+        "process-table--header-sorted",
+        "process-table--cursor",
+        "process-table--kernel-thread",
+        "process-table--realtime",
+        "process-table--zombie",
+        "process-table--running",
+        "process-table--uninterruptible",
+        "process-table--tagged",
+    }
+
+    # Structure (header, cursor, dimmed kernel threads) follows the theme; the meaning colours are ANSI
+    # colours so a 16-colour terminal shows them as such whatever the theme (theme colours can collapse
+    # to one grey there). Bold/underline/italic keep the sorted header, cursor and zombies apart with
+    # NO_COLOR too.
+    DEFAULT_CSS = """
+    ProcessTable {
+        height: 1fr;
+        width: 1fr;
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        overflow-y: auto;
+        & > .process-table--header {
+            background: $panel;
+            color: $foreground;
+            text-style: bold;
+        }
+        & > .process-table--header-sorted {
+            background: $primary;
+            color: $text;
+            text-style: bold underline;
+        }
+        & > .process-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $foreground;
+            text-style: bold;
+        }
+        &:focus > .process-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: bold;
+        }
+        & > .process-table--kernel-thread {
+            color: $text-muted;
+        }
+        & > .process-table--realtime {
+            color: ansi_magenta;
+            text-style: bold;
+        }
+        & > .process-table--zombie {
+            color: ansi_yellow;
+            text-style: italic;
+        }
+        & > .process-table--running {
+            color: ansi_green;
+            text-style: bold;
+        }
+        & > .process-table--uninterruptible {
+            color: ansi_red;
+            text-style: bold;
+        }
+        & > .process-table--tagged {
+            color: ansi_cyan;
+            text-style: bold;
+        }
+    }
+    """
+
+    class SelectionChanged(Message):
+        """The cursor moved to another process (``pid`` is ``None`` when the table is empty)."""
+
+        def __init__(self, process_table: ProcessTable, pid: int | None) -> None:
+            super().__init__()
+            self.process_table = process_table
+            self.pid = pid
+
+        @property
+        def control(self) -> ProcessTable:
+            return self.process_table
+
+    class SortChanged(Message):
+        """The sort column or direction changed."""
+
+        def __init__(self, process_table: ProcessTable, key: str, reverse: bool) -> None:
+            super().__init__()
+            self.process_table = process_table
+            self.key = key
+            self.reverse = reverse
+
+        @property
+        def control(self) -> ProcessTable:
+            return self.process_table
+
+    class SortRequested(Message):
+        """A header cell was clicked (the table has already applied the sort)."""
+
+        def __init__(self, process_table: ProcessTable, key: str) -> None:
+            super().__init__()
+            self.process_table = process_table
+            self.key = key
+
+        @property
+        def control(self) -> ProcessTable:
+            return self.process_table
+
+    class CommandLineRequested(Message):
+        """``enter`` (or a double click) on a row: the owner should show the full command line."""
+
+        def __init__(self, process_table: ProcessTable, pid: int) -> None:
+            super().__init__()
+            self.process_table = process_table
+            self.pid = pid
+
+        @property
+        def control(self) -> ProcessTable:
+            return self.process_table
+
+    def __init__(
+        self,
+        *,
+        sort_key: str = "cpu",
+        sort_reverse: bool | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        """Create an empty table sorted by ``sort_key`` (any name ``find_column`` accepts).
+
+        ``sort_reverse`` ``None`` takes the column's natural direction.
+        """
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        column = resolve_column(sort_key)
+        self._sort_key = column.key
+        self._sort_reverse = column.descending if sort_reverse is None else sort_reverse
+        self._filter_text = ""
+        self._user_filter: str | None = None
+        self._pid_filter: frozenset[int] | None = None
+        self._hide_kernel_threads = False
+        self._h_offset = 0
+        self._all: Sequence[ProcessInfo] = ()
+        self._rows: list[ProcessInfo] = []
+        self._cursor = 0
+        self._selected_pid: int | None = None
+        self._layout: _Layout | None = None
+        self._frame: tuple[_Layout, _Palette] | None = None
+        self.tagged: set[int] = set()
+        """PIDs marked by the owner (tagging itself is not built here)."""
+
+    # State, read-only; change it with the methods below.
+
+    @property
+    def sort_key(self) -> str:
+        """Key of the sort column."""
+        return self._sort_key
+
+    @property
+    def sort_reverse(self) -> bool:
+        """True when sorted high to low."""
+        return self._sort_reverse
+
+    @property
+    def filter_text(self) -> str:
+        """htop's filter: a case-insensitive substring of command line, comm or user."""
+        return self._filter_text
+
+    @property
+    def user_filter(self) -> str | None:
+        """Only processes of this user, or ``None``."""
+        return self._user_filter
+
+    @property
+    def pid_filter(self) -> frozenset[int] | None:
+        """Only these PIDs, or ``None``."""
+        return self._pid_filter
+
+    @property
+    def hide_kernel_threads(self) -> bool:
+        """True when kernel threads are hidden."""
+        return self._hide_kernel_threads
+
+    @property
+    def h_offset(self) -> int:
+        """Cells the COMMAND text is scrolled to the left."""
+        return self._h_offset
+
+    @property
+    def cursor_row(self) -> int:
+        """Index of the cursor in ``rows()`` (0 when empty)."""
+        return self._cursor
+
+    @property
+    def selected_pid(self) -> int | None:
+        """PID under the cursor, or ``None`` when the table is empty."""
+        return self._rows[self._cursor].pid if self._rows else None
+
+    # Changing the state.
+
+    def set_processes(self, procs: Sequence[ProcessInfo]) -> None:
+        """Show a new list of processes, keeping the cursor on the same PID (or row, if it is gone)."""
+        self._all = procs
+        self._apply()
+
+    def set_sort(self, key: str, reverse: bool | None = None) -> None:
+        """Sort by a column (key or name, case-insensitive; ``ValueError`` if unknown).
+
+        ``reverse`` ``None`` keeps the direction when the column is already the sort column, else takes
+        the column's natural direction.
+        """
+        column = resolve_column(key)
+        if reverse is None:
+            reverse = self._sort_reverse if column.key == self._sort_key else column.descending
+        if (column.key, reverse) == (self._sort_key, self._sort_reverse):
+            return
+        self._sort_key, self._sort_reverse = column.key, reverse
+        self._apply()
+        self.post_message(self.SortChanged(self, column.key, reverse))
+
+    def invert_sort(self) -> None:
+        """Flip the sort direction (htop's ``I``)."""
+        self.set_sort(self._sort_key, not self._sort_reverse)
+
+    def set_filter(self, text: str) -> None:
+        """Show only processes whose command line, comm or user contains ``text``; ``""`` shows all."""
+        if text != self._filter_text:
+            self._filter_text = text
+            self._apply()
+
+    def set_user_filter(self, user: str | None) -> None:
+        """Show only processes of ``user`` (exact name), or all with ``None``."""
+        if user != self._user_filter:
+            self._user_filter = user
+            self._apply()
+
+    def set_pid_filter(self, pids: frozenset[int] | None) -> None:
+        """Show only these PIDs (``--pid``), or all with ``None``."""
+        if pids != self._pid_filter:
+            self._pid_filter = pids
+            self._apply()
+
+    def set_hide_kernel_threads(self, hide: bool) -> None:
+        """Hide or show kernel threads."""
+        if hide != self._hide_kernel_threads:
+            self._hide_kernel_threads = hide
+            self._apply()
+
+    def set_h_offset(self, cells: int) -> None:
+        """Scroll the COMMAND text ``cells`` to the left, within the longest command on screen."""
+        longest = max((cell_len(command_text(p)) for p in self._on_screen()), default=0)
+        command = self._command_span()
+        limit = max(0, longest - (command.width if command is not None else 0))
+        cells = max(0, min(cells, limit))
+        if cells != self._h_offset:
+            self._h_offset = cells
+            self.refresh()
+
+    def select_pid(self, pid: int) -> bool:
+        """Move the cursor to ``pid``; False (cursor unchanged) when it is not in the table."""
+        for index, p in enumerate(self._rows):
+            if p.pid == pid:
+                self._move_cursor(index)
+                return True
+        return False
+
+    def search_next(self, text: str, backwards: bool = False) -> bool:
+        """htop's F3: move to the next row after the cursor (before it with ``backwards``) that
+        ``matches`` ``text``, wrapping around; the cursor row itself is tried last. False if none."""
+        count = len(self._rows)
+        if not text or not count:
+            return False
+        step = -1 if backwards else 1
+        for distance in range(1, count + 1):
+            index = (self._cursor + step * distance) % count
+            if matches(self._rows[index], text):
+                self._move_cursor(index)
+                return True
+        return False
+
+    # Reading the state.
+
+    def rows(self) -> list[ProcessInfo]:
+        """The processes in display order, after filter and sort."""
+        return list(self._rows)
+
+    def column_keys(self) -> list[str]:
+        """Keys of the columns on screen at the current width, left to right."""
+        return [span.column.key for span in self._get_layout().spans]
+
+    def visible_pids(self, margin: int = 0) -> set[int]:
+        """PIDs of the rows on screen now, plus ``margin`` rows above and below.
+
+        The App reads ``/proc/PID/status`` only for these; a margin keeps a short scroll from showing
+        rows whose status was not read yet.
+        """
+        top = max(0, self.scroll_offset.y - margin)
+        return {p.pid for p in self._rows[top : self.scroll_offset.y + self._body_height + margin]}
+
+    def needs_status_for_all(self) -> bool:
+        """True when the order depends on a ``/proc/PID/status`` value, so every process needs it.
+
+        The filters look only at command line, comm and user, which never come from that file this tick.
+        """
+        return COLUMN_BY_KEY[self._sort_key].needs_status
+
+    # Internals.
+
+    @property
+    def _body_height(self) -> int:
+        return max(0, self.scrollable_size.height - 1)
+
+    def _on_screen(self) -> list[ProcessInfo]:
+        top = self.scroll_offset.y
+        return self._rows[top : top + self._body_height]
+
+    def _apply(self) -> None:
+        previous_index = self._cursor
+        rows = sort_processes(
+            filter_processes(
+                self._all,
+                self._filter_text,
+                self._user_filter,
+                self._pid_filter,
+                self._hide_kernel_threads,
+            ),
+            self._sort_key,
+            self._sort_reverse,
+        )
+        self._rows = rows
+        index = next((i for i, p in enumerate(rows) if p.pid == self._selected_pid), None)
+        if index is None:
+            index = min(previous_index, len(rows) - 1)
+        self._cursor = max(0, index)
+        self.virtual_size = Size(0, len(rows) + 1)
+        self._scroll_cursor_into_view()
+        self.refresh()
+        self._selection_moved()
+
+    def _move_cursor(self, index: int) -> None:
+        if not self._rows:
+            return
+        index = max(0, min(index, len(self._rows) - 1))
+        if index != self._cursor:
+            # Content line 1 + i is row i: ScrollView maps it to the screen through scroll_y.
+            self.refresh_lines(1 + self._cursor)
+            self._cursor = index
+            self.refresh_lines(1 + index)
+        self._scroll_cursor_into_view()
+        self._selection_moved()
+
+    def _selection_moved(self) -> None:
+        pid = self.selected_pid
+        if pid != self._selected_pid:
+            self._selected_pid = pid
+            self.post_message(self.SelectionChanged(self, pid))
+
+    def _scroll_cursor_into_view(self) -> None:
+        body = self._body_height
+        if body == 0:
+            return
+        top = self.scroll_offset.y
+        highest = max(0, len(self._rows) - body)
+        target = min(top, highest)
+        if self._cursor < target:
+            target = self._cursor
+        elif self._cursor >= target + body:
+            target = self._cursor - body + 1
+        if target != top:
+            self.scroll_to(y=target, animate=False, force=True)
+
+    def _get_layout(self) -> _Layout:
+        # scrollable_size leaves out the vertical scrollbar, which ``size`` includes.
+        width = self.scrollable_size.width
+        marker = bool(self.tagged)
+        layout = self._layout
+        if layout is None or layout.width != width or layout.marker != marker:
+            x = 1 + SEPARATOR_WIDTH if marker else 0
+            spans: list[_Span] = []
+            for column in visible_columns(width - x):
+                span_width = max(0, width - x) if column.flexible else column.width
+                spans.append(_Span(column, x, span_width))
+                x += span_width + SEPARATOR_WIDTH
+            end = spans[-1].x + spans[-1].width
+            layout = self._layout = _Layout(width, marker, tuple(spans), end)
+        return layout
+
+    def _command_span(self) -> _Span | None:
+        return next((s for s in self._get_layout().spans if s.column.flexible), None)
+
+    def _column_at(self, x: int) -> str | None:
+        for span in self._get_layout().spans:
+            if span.x <= x < span.x + span.width:
+                return span.column.key
+        return None
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._scroll_cursor_into_view()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Look the styles and the layout up once per repaint rather than once per line.
+        self._frame = (self._get_layout(), self._palette())
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
+    def render_line(self, y: int) -> Strip:
+        """Line 0 is the header; line ``y`` shows row ``scroll_y + y - 1``."""
+        layout, palette = self._frame or (self._get_layout(), self._palette())
+        if y == 0:
+            return self._render_header(layout, palette)
+        index = self.scroll_offset.y + y - 1
+        if not 0 <= index < len(self._rows):
+            return Strip.blank(layout.width, palette.base)
+        return self._render_row(layout, palette, self._rows[index], index == self._cursor)
+
+    def _palette(self) -> _Palette:
+        def component(name: str) -> Style:
+            # The full style, not the partial one: only the full style blends translucent colours (the
+            # muted text, the blurred cursor) over the background. Textual caches it per CSS update.
+            return self.get_component_rich_style(f"process-table--{name}")
+
+        return _Palette(
+            base=self.rich_style,
+            header=component("header"),
+            header_sorted=component("header-sorted"),
+            cursor=component("cursor"),
+            kernel_thread=component("kernel-thread"),
+            realtime=component("realtime"),
+            zombie=component("zombie"),
+            running=component("running"),
+            uninterruptible=component("uninterruptible"),
+            tagged=component("tagged"),
+        )
+
+    def _render_header(self, layout: _Layout, palette: _Palette) -> Strip:
+        arrow = "▼" if self._sort_reverse else "▲"
+        line = _LineBuilder()
+        if layout.marker:
+            line.add(" " + _SEPARATOR, palette.header)
+        for span in layout.spans:
+            column = span.column
+            title = column.title
+            if column.flexible and self._h_offset:
+                title = f"{title} «{self._h_offset}"
+            if column.key == self._sort_key:
+                title = title[: span.width - 1] + arrow if len(title) >= span.width else title + arrow
+                line.add(fit(title, span.width, column.align), palette.header_sorted)
+            else:
+                line.add(fit(title, span.width, column.align), palette.header)
+            if span is not layout.spans[-1]:
+                line.add(_SEPARATOR, palette.header)
+        return line.strip(layout.cell_length).adjust_cell_length(layout.width, palette.header)
+
+    def _render_row(self, layout: _Layout, palette: _Palette, p: ProcessInfo, is_cursor: bool) -> Strip:
+        row_style = palette.base
+        if p.kernel_thread:
+            row_style += palette.kernel_thread
+        if p.state == "Z":
+            row_style += palette.zombie
+        tagged = p.pid in self.tagged
+        if tagged:
+            row_style += palette.tagged
+        # The cursor row is one uniform bar, as in htop: its colours win over every cell colour.
+        line_style = row_style + palette.cursor if is_cursor else row_style
+        realtime = not is_cursor and is_realtime(p)
+        state_style = None
+        if not is_cursor and p.state in ("R", "D"):
+            state_style = row_style + (palette.running if p.state == "R" else palette.uninterruptible)
+
+        line = _LineBuilder()
+        if layout.marker:
+            line.add(("*" if tagged else " ") + _SEPARATOR, line_style)
+        for span in layout.spans:
+            column = span.column
+            if column.flexible:
+                text = set_cell_size(_skip_cells(command_text(p), self._h_offset), span.width)
+            else:
+                text = fit(column.text(p), span.width, column.align)
+            if realtime and column.key in _SCHEDULING_KEYS:
+                line.add(text, row_style + palette.realtime)
+            elif state_style is not None and column.key == "state":
+                line.add(text, state_style)
+            else:
+                line.add(text, line_style)
+            if span is not layout.spans[-1]:
+                line.add(_SEPARATOR, line_style)
+        return line.strip(layout.cell_length).adjust_cell_length(layout.width, line_style)
+
+    # Keys and mouse.
+
+    def action_cursor_up(self) -> None:
+        """Select the row above."""
+        self._move_cursor(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        """Select the row below."""
+        self._move_cursor(self._cursor + 1)
+
+    def action_cursor_page_up(self) -> None:
+        """Scroll and move the cursor one screen up."""
+        self._page(-1)
+
+    def action_cursor_page_down(self) -> None:
+        """Scroll and move the cursor one screen down."""
+        self._page(1)
+
+    def action_cursor_first(self) -> None:
+        """Select the first row."""
+        self._move_cursor(0)
+
+    def action_cursor_last(self) -> None:
+        """Select the last row."""
+        self._move_cursor(len(self._rows) - 1)
+
+    def action_scroll_command(self, direction: int) -> None:
+        """Scroll the COMMAND text left (-1) or right (1) by ``COMMAND_SCROLL_STEP`` cells."""
+        self.set_h_offset(self._h_offset + direction * COMMAND_SCROLL_STEP)
+
+    def action_show_command_line(self) -> None:
+        """Ask the owner to show the selected process's full command line."""
+        pid = self.selected_pid
+        if pid is not None:
+            self.post_message(self.CommandLineRequested(self, pid))
+
+    def _page(self, direction: int) -> None:
+        page = max(1, self._body_height)
+        self.scroll_to(y=self.scroll_offset.y + direction * page, animate=False, force=True)
+        self._move_cursor(self._cursor + direction * page)
+
+    def on_click(self, event: events.Click) -> None:
+        """A header click sorts by that column (inverting when already sorted); a row click selects it."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            key = self._column_at(offset.x)
+            if key is None:
+                return
+            self.post_message(self.SortRequested(self, key))
+            if key == self._sort_key:
+                self.invert_sort()
+            else:
+                self.set_sort(key)
+            return
+        index = self.scroll_offset.y + offset.y - 1
+        if index < len(self._rows):
+            self._move_cursor(index)
+            if event.chain == 2:
+                self.action_show_command_line()
