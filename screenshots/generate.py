@@ -1,0 +1,50 @@
+"""Regenerate every SVG in screenshots/ from the deterministic demo machine.
+
+    python screenshots/generate.py
+
+The pictures come from the same fixture tree and key presses as the snapshot tests, so the README's
+pictures never drift from the code. Run as root: the demo tree's process owners are set with chown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from tests.demo import DemoMachine  # noqa: E402
+
+#: name -> (terminal size, CPUs of the demo machine, keys pressed before the picture)
+SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
+    "main-80x24": ((80, 24), 4, ()),
+    "main-160x50": ((160, 50), 4, ()),
+    "cpu-pane-120x30": ((120, 30), 16, ("2",)),
+    "help-100x40": ((100, 40), 4, ("question_mark",)),
+}
+
+
+async def shoot(name: str, size: tuple[int, int], cpus: int, keys: tuple[str, ...]) -> Path:
+    """Run the demo App at ``size``, press ``keys``, and save the screen as ``name``.svg."""
+    with tempfile.TemporaryDirectory() as tmp:
+        machine = DemoMachine(Path(tmp), cpus=cpus)
+        app = machine.app()
+        async with app.run_test(size=size) as pilot:
+            await machine.drive(app, 30)
+            await pilot.press(*keys)
+            await pilot.pause()
+            path = HERE / f"{name}.svg"
+            path.write_text(app.export_screenshot(title=f"perftop {size[0]}x{size[1]}"))
+    return path
+
+
+async def main() -> None:
+    for name, (size, cpus, keys) in SHOTS.items():
+        print(await shoot(name, size, cpus, keys))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,55 @@
+"""A deterministic perftop on a generated fixture tree: for App tests, SVG snapshots and screenshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from probes.sampler import Sampler
+from tests.fixture_tree import FakeProcess, make_tree
+from tui.app import AppOptions, PerftopApp
+
+#: Wall-clock time every demo snapshot carries (the fixture's own clock is its tick count).
+DEMO_TIME = 1_764_000_000.0
+
+
+class TickClock:
+    """A monotonic clock that advances one second per fixture tick, so every rate is exact."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class DemoMachine:
+    """A fixture tree plus a sampler whose clock follows the tree's ticks."""
+
+    def __init__(self, root: Path, *, cpus: int = 4, processes: int = 25) -> None:
+        self.root = root
+        self.cpus = cpus
+        self.processes = processes
+        self.tick = 0
+        #: Processes added to (or replacing some of) the generated ones from the next tick on.
+        self.extra: list[FakeProcess] = []
+        self.clock = TickClock()
+        self.fs = make_tree(root, cpus=cpus, processes=processes, tick=0)
+        self.sampler = Sampler(self.fs, clock=self.clock, wall_clock=lambda: DEMO_TIME)
+
+    def advance(self) -> None:
+        """One second passes on the fake machine."""
+        self.tick += 1
+        self.clock.now = float(self.tick)
+        make_tree(self.root, cpus=self.cpus, processes=self.processes, tick=self.tick, extra=self.extra)
+
+    def app(self, **options: object) -> PerftopApp:
+        """A PerftopApp on this machine that samples only when told (``drive``)."""
+        return PerftopApp(self.sampler, AppOptions(autorefresh=False, **options))  # type: ignore[arg-type]
+
+    async def drive(self, app: PerftopApp, ticks: int) -> None:
+        """Baseline, then ``ticks`` samples one fake second apart, each shown by the App."""
+        if self.tick == 0 and app.snapshot is None:
+            await app.sample_now()
+        for _ in range(ticks):
+            self.advance()
+            await app.sample_now()

@@ -1,0 +1,253 @@
+"""The App driven as a user drives it (Pilot), on a deterministic fixture machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.demo import DemoMachine
+from tests.fixture_tree import FakeProcess
+from tui.app import PerftopApp
+from tui.bindings import APP_KEYS
+from tui.screens import HelpScreen, PickerScreen, TextScreen
+from widgets.load_history import LoadHistory
+from widgets.process_table import ProcessTable
+
+
+@pytest.fixture
+def machine(tmp_path: Path) -> DemoMachine:
+    return DemoMachine(tmp_path)
+
+
+async def started(machine: DemoMachine, app: PerftopApp, pilot, ticks: int = 2) -> None:
+    await machine.drive(app, ticks)
+    await pilot.pause()
+
+
+def pids(app: PerftopApp) -> list[int]:
+    return [p.pid for p in app.table.rows()]
+
+
+async def test_sort_keys_reorder_rows(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await started(machine, app, pilot)
+        rows = app.table.rows
+        cpu = [p.cpu_percent or 0 for p in rows()]
+        assert cpu == sorted(cpu, reverse=True) and cpu[0] > cpu[-1]
+        await pilot.press("M")
+        mem = [p.mem_percent or 0 for p in rows()]
+        assert mem == sorted(mem, reverse=True) and mem[0] > mem[-1]
+        await pilot.press("T")
+        times = [p.cpu_time_seconds or 0 for p in rows()]
+        assert times == sorted(times, reverse=True)
+        await pilot.press("I")
+        assert [p.cpu_time_seconds or 0 for p in rows()] == sorted(times)
+        await pilot.press("P")
+        assert app.table.sort_key == "cpu"
+        await pilot.press("greater_than_sign")
+        assert app.table.sort_key == "mem"
+        await pilot.press("less_than_sign", "less_than_sign")
+        assert app.table.sort_key == "nice"
+        nices = [p.nice for p in rows()]
+        assert nices == sorted(nices, reverse=app.table.sort_reverse)
+
+
+async def test_f6_picks_a_sort_column(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot)
+        await pilot.press("f6")
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press("home", "enter")  # the first column: PID
+        assert not isinstance(app.screen, PickerScreen)
+        assert app.table.sort_key == "pid"
+        got = pids(app)
+        assert got == sorted(got, reverse=app.table.sort_reverse)
+
+
+async def test_header_click_sorts(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await started(machine, app, pilot)
+        table = app.query_one(ProcessTable)
+        await pilot.click(ProcessTable, offset=(2, 0))  # the PID header cell
+        assert table.sort_key == "pid"
+        assert "sort PID" in str(app.query_one("#status").render())
+
+
+async def test_cursor_stays_on_the_same_process_across_refreshes(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot)
+        await pilot.press("down", "down", "down")
+        chosen = app.table.selected_pid
+        row = pids(app).index(chosen)
+        # Two busy processes start: once they have a baseline they sort above the chosen one.
+        machine.extra = [
+            FakeProcess(4000 + i, f"burner{i}", utime_rate=400, start_time=machine.tick * 100)
+            for i in range(2)
+        ]
+        for _ in range(3):
+            await machine.drive(app, 1)
+            await pilot.pause()
+            assert app.table.selected_pid == chosen
+        assert pids(app)[:2] == [4000, 4001] or pids(app)[:2] == [4001, 4000]
+        assert pids(app).index(chosen) == row + 2
+        assert app.table.cursor_row == row + 2
+
+
+async def test_search_jumps_to_matches(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot)
+        await pilot.press("slash", *"kworker")
+        first = app.table.selected_pid
+        proc = next(p for p in app.table.rows() if p.pid == first)
+        assert "kworker" in proc.comm
+        await pilot.press("f3")
+        second = app.table.selected_pid
+        assert second != first
+        assert "kworker" in next(p for p in app.table.rows() if p.pid == second).comm
+        await pilot.press("escape")
+        assert app.focused is app.table
+        assert len(app.table.rows()) == machine.processes  # search does not filter
+
+
+async def test_filter_filters_and_escape_clears(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot)
+        everyone = len(app.table.rows())
+        await pilot.press("backslash", *"java")
+        rows = app.table.rows()
+        assert 0 < len(rows) < everyone
+        assert all("java" in (p.cmdline or p.comm) for p in rows)
+        await pilot.press("enter")
+        assert app.table.filter_text == "java"
+        await machine.drive(app, 1)
+        assert len(app.table.rows()) == len(rows)  # the filter survives a refresh
+        await pilot.press("f4", "escape")
+        assert app.table.filter_text == ""
+        assert len(app.table.rows()) == everyone
+
+
+async def test_user_picker_and_kernel_thread_toggle(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot)
+        everyone = app.table.rows()
+        assert any(p.kernel_thread for p in everyone)
+        await pilot.press("K")
+        assert app.table.rows() and not any(p.kernel_thread for p in app.table.rows())
+        await pilot.press("K")
+        assert len(app.table.rows()) == len(everyone)
+        await pilot.press("u")
+        assert isinstance(app.screen, PickerScreen)
+        users = sorted({p.user for p in everyone if p.user})
+        # Choices: "all users", then users in order: pick the last one.
+        await pilot.press("end", "enter")
+        assert app.table.user_filter == users[-1]
+        assert {p.user for p in app.table.rows()} == {users[-1]}
+        await pilot.press("u", "home", "enter")
+        assert app.table.user_filter is None
+        assert len(app.table.rows()) == len(everyone)
+
+
+async def test_freeze_keeps_the_display_but_not_the_history(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot)
+        await pilot.press("Z")
+        shown = app.table.rows()
+        history = app.query_one("#history", LoadHistory)
+        before = len(history.total_history)
+        await machine.drive(app, 3)
+        assert app.table.rows() == shown
+        assert len(history.total_history) == before + 3
+        assert "FROZEN" in str(app.query_one("#status").render())
+        await pilot.press("Z")
+        assert app.table.rows() != shown
+
+
+async def test_interval_steps(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test() as pilot:
+        assert app.interval == 1.0
+        await pilot.press("plus")
+        assert app.interval == 2.0
+        await pilot.press("plus", "plus", "plus", "plus")
+        assert app.interval == 10.0
+        for _ in range(7):
+            await pilot.press("minus")
+        assert app.interval == 0.25
+        assert "0.25s" in str(app.query_one("#status").render())
+
+
+async def test_help_lists_every_binding(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text").render())
+        for key in APP_KEYS:
+            assert key.shown in text and key.help in text
+        for binding in ProcessTable.BINDINGS:
+            assert binding.description in text
+        assert "costs more" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_no_two_bindings_share_a_key() -> None:
+    keys = [k for binding in APP_KEYS for k in binding.keys.split(",")]
+    keys += [b.key for b in ProcessTable.BINDINGS]
+    assert len(keys) == len(set(keys))
+
+
+async def test_panes_and_command_line(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot)
+        await pilot.press("2")
+        assert app.query_one("#panes").current == "pane-cpu"
+        cpu_history = app.query_one("#cpu-history", LoadHistory)
+        await machine.drive(app, 1)
+        assert cpu_history.total_history[-1] is not None
+        await pilot.press("3")
+        assert app.query_one("#panes").current == "pane-cpu"  # not built yet: a notice, no switch
+        await pilot.press("1", "enter")
+        assert isinstance(app.screen, TextScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, TextScreen)
+
+
+async def test_pid_and_user_options(machine: DemoMachine) -> None:
+    app = machine.app(pids=(1290, 1), user=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot)
+        assert sorted(pids(app)) == [1, 1290]
+        assert app.table.selected_pid == 1290
+    app = machine.app(user="root", sort="pid")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot)
+        assert {p.user for p in app.table.rows()} == {"root"}
+        assert app.table.sort_key == "pid"
+
+
+async def test_quit(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test() as pilot:
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+def test_readme_documents_every_key() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    keys_section = readme.split("## Keys", 1)[1].split("\n## ", 1)[0]
+    for key in APP_KEYS:
+        for token in key.shown.split():
+            assert token in keys_section, f"README's Keys section lacks {token!r} ({key.help})"

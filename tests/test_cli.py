@@ -1,0 +1,211 @@
+"""The command line: argument errors, bad roots, and ``--json`` against the contract and real tools."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from probes.cpulist import parse_cpu_list
+from tests.fixture_tree import make_tree
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "tests" / "fixtures" / "demo"
+
+CPU_KEYS = {
+    "per_cpu",
+    "context_switches",
+    "context_switches_per_s",
+    "interrupts",
+    "interrupts_per_s",
+    "forks",
+    "forks_per_s",
+    "procs_running",
+    "procs_blocked",
+    "loadavg",
+    "pressure",
+}
+PER_CPU_KEYS = {
+    "cpu",
+    "online",
+    "user",
+    "nice",
+    "system",
+    "idle",
+    "iowait",
+    "irq",
+    "softirq",
+    "steal",
+    "seconds",
+}
+PROCESS_KEYS = {
+    "pid",
+    "ppid",
+    "user",
+    "comm",
+    "cmdline",
+    "state",
+    "policy",
+    "rtprio",
+    "nice",
+    "priority",
+    "processor",
+    "affinity",
+    "threads",
+    "start_time",
+    "cpu_percent",
+    "rss_bytes",
+    "voluntary_ctxt_switches",
+    "nonvoluntary_ctxt_switches",
+    "voluntary_ctxt_switches_per_s",
+    "nonvoluntary_ctxt_switches_per_s",
+}
+
+
+def perftop(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--interval", "0"], "interval must be between"),
+        (["--interval", "x"], "not a number"),
+        (["--pid", "12,abc"], "bad PID 'abc'"),
+        (["--sort", "nonsense"], "unknown column 'nonsense'"),
+        (["--count", "2"], "--count goes with --json"),
+        (["--json", "--count", "0"], "at least 1"),
+        (["--user", "no-such-user-here"], "no such user"),
+        (["--frobnicate"], "unrecognized arguments"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_clear_message(args: list[str], message: str) -> None:
+    result = perftop(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_version() -> None:
+    result = perftop("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("perftop ")
+
+
+def test_root_without_stat_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc" / "stat").write_text("intr 1\nctxt 2\n")
+    result = perftop("--procfs", str(tmp_path / "proc"), "--json")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "no readable 'stat' file with a 'cpu ' line" in result.stderr
+
+
+def test_json_on_this_machine_has_the_contract_keys() -> None:
+    result = perftop("--json", "--count", "2", "--interval", "0.5")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        doc = json.loads(line)
+        assert {"time", "interval", "cpu", "processes"} <= doc.keys()
+        assert doc["interval"] == pytest.approx(0.5, abs=0.25)
+        assert doc["cpu"].keys() >= CPU_KEYS
+        online = parse_cpu_list(Path("/sys/devices/system/cpu/online").read_text())
+        assert [c["cpu"] for c in doc["cpu"]["per_cpu"]] == sorted(online)
+        for entry in doc["cpu"]["per_cpu"]:
+            assert entry.keys() >= PER_CPU_KEYS
+            assert entry["online"] is True
+            assert sum(
+                entry[s] for s in ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+            ) == pytest.approx(100, abs=0.5)
+        assert len(doc["cpu"]["loadavg"]) == 3
+        pids = {p["pid"] for p in doc["processes"]}
+        assert 1 in pids
+        for proc in doc["processes"]:
+            assert proc.keys() >= PROCESS_KEYS
+    me = next(p for p in json.loads(lines[-1])["processes"] if "tui.cli" in (p["cmdline"] or ""))
+    assert me["rss_bytes"] > 0 and me["user"] and me["affinity"]
+
+
+def test_json_on_the_demo_fixture() -> None:
+    result = perftop("--procfs", str(DEMO / "proc"), "--sysfs", str(DEMO / "sys"), "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    # A static tree: the second read equals the first, so rates are zero, not null or made up.
+    assert doc["cpu"]["context_switches_per_s"] == 0
+    procs = {p["pid"]: p for p in doc["processes"]}
+    stat_only = [p for p in procs.values() if p["affinity"] is None and p["voluntary_ctxt_switches"] is None]
+    assert stat_only, "the demo tree has a process directory holding only a stat file"
+    assert all(p["state"] and p["start_time"] is not None for p in stat_only)
+    assert procs[1]["comm"] and procs[1]["affinity"]
+
+
+def test_json_pid_filter_and_sort(tmp_path: Path) -> None:
+    make_tree(tmp_path, cpus=4, processes=40)
+    args = ["--procfs", str(tmp_path / "proc"), "--sysfs", str(tmp_path / "sys"), "--json"]
+    result = perftop(*args, "--pid", "1,2")
+    assert sorted(p["pid"] for p in json.loads(result.stdout)["processes"]) == [1, 2]
+    result = perftop(*args, "--sort", "pid")
+    pids = [p["pid"] for p in json.loads(result.stdout)["processes"]]
+    assert pids == sorted(pids)  # PID sorts ascending, as in htop
+    result = perftop(*args, "--sort", "RSS")
+    rss = [p["rss_bytes"] for p in json.loads(result.stdout)["processes"]]
+    assert rss == sorted(rss, reverse=True) and rss[0] > rss[-1]
+
+
+@pytest.fixture
+def tuned_children() -> Iterator[dict[str, subprocess.Popen[bytes]]]:
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        children["nice"] = subprocess.Popen(["nice", "-n", "7", "sleep", "60"])
+        if shutil.which("taskset"):
+            children["taskset"] = subprocess.Popen(["taskset", "-c", "0", "sleep", "60"])
+        if os.geteuid() == 0 and shutil.which("chrt"):
+            children["chrt"] = subprocess.Popen(["chrt", "-r", "12", "sleep", "60"])
+        yield children
+    finally:
+        for child in children.values():
+            child.kill()
+            child.wait()
+
+
+def _tool_output(*cmd: str) -> str:
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+
+def test_json_agrees_with_ps_chrt_and_taskset(tuned_children: dict[str, subprocess.Popen[bytes]]) -> None:
+    if not shutil.which("ps"):
+        pytest.skip("ps (procps) is not installed")
+    pids = ",".join(str(c.pid) for c in tuned_children.values())
+    result = perftop("--json", "--interval", "0.2", "--pid", pids)
+    assert result.returncode == 0, result.stderr
+    procs = {p["pid"]: p for p in json.loads(result.stdout)["processes"]}
+    for child in tuned_children.values():
+        proc = procs[child.pid]
+        ni, pri, cls, rtprio = _tool_output("ps", "-o", "ni=,pri=,cls=,rtprio=", "-p", str(child.pid)).split()
+        # ps prints '-' for the nice of RT tasks; perftop keeps the kernel's stat field.
+        if ni != "-":
+            assert proc["nice"] == int(ni)
+        assert 39 - int(pri) == proc["priority"]  # ps -o pri is 39 minus the stat field
+        assert {"TS": "SCHED_OTHER", "RR": "SCHED_RR", "FF": "SCHED_FIFO"}[cls] == proc["policy"]
+        assert proc["rtprio"] == (0 if rtprio == "-" else int(rtprio))
+        if shutil.which("taskset"):
+            listed = _tool_output("taskset", "-pc", str(child.pid)).rsplit(":", 1)[1].strip()
+            assert set(proc["affinity"]) == parse_cpu_list(listed)
+    assert procs[tuned_children["nice"].pid]["nice"] == 7
+    if "taskset" in tuned_children:
+        assert procs[tuned_children["taskset"].pid]["affinity"] == [0]
+    if "chrt" in tuned_children:
+        chrt = procs[tuned_children["chrt"].pid]
+        assert (chrt["policy"], chrt["rtprio"], chrt["priority"]) == ("SCHED_RR", 12, -13)
+        out = _tool_output("chrt", "-p", str(tuned_children["chrt"].pid))
+        assert "SCHED_RR" in out and "priority: 12" in out

@@ -1,0 +1,40 @@
+"""Pixels: SVG snapshots of the main screen on the deterministic demo machine.
+
+Accept a change only after looking at it: ``pytest tests/test_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.demo import DemoMachine
+
+# Owners come from chown, which only root can do: elsewhere the USER column would differ.
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the demo tree's owners need root to chown")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+def test_main_screen(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 30)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_cpu_pane(snap_compare, tmp_path: Path) -> None:
+    machine = DemoMachine(tmp_path, cpus=16)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 40)
+        await pilot.press("2")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 30), run_before=run_before)

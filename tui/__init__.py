@@ -1,0 +1,1 @@
+"""The perftop application: App, screens, bindings, CLI and tuning."""

@@ -1,0 +1,312 @@
+"""The perftop App: wires the sampler to the panes, owns the bindings and the refresh loop."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
+from textual.widgets import ContentSwitcher, Input, Static
+
+from probes.sampler import Sampler
+from probes.snapshot import POLICY_CLASS, Snapshot
+from tui.bindings import APP_KEYS, app_bindings
+from tui.cli import INTERVALS
+from tui.screens import HelpScreen, PickerScreen, TextScreen
+from widgets import process_columns
+from widgets.cpu_meters import CpuMeters
+from widgets.load_history import LoadHistory
+from widgets.process_table import ProcessTable
+from widgets.summary import SummaryLine
+
+PANES: dict[int, str] = {1: "pane-overview", 2: "pane-cpu"}
+FUTURE_PANES: dict[int, str] = {3: "NUMA", 4: "IO", 5: "sockets"}
+#: Rows above and below the screen whose status is read too, so a short scroll shows no gaps.
+STATUS_MARGIN_ROWS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class AppOptions:
+    """What the command line decided. ``autorefresh=False`` leaves sampling to the caller (tests)."""
+
+    interval: float = 1.0
+    pids: tuple[int, ...] | None = None
+    user: str | None = None
+    sort: str | None = None
+    read_only: bool = False
+    autorefresh: bool = True
+    #: The first rates rest on a baseline this short, so real data shows fast (cold start).
+    first_delay: float = 0.2
+
+
+class PerftopApp(App[None]):
+    """htop-like overview of CPUs and processes; more panes come with their issues."""
+
+    CSS_PATH = "perftop.tcss"
+    TITLE = "perftop"
+    BINDINGS = app_bindings()
+
+    def __init__(self, sampler: Sampler, options: AppOptions | None = None) -> None:
+        super().__init__()
+        self.sampler = sampler
+        self.options = options or AppOptions()
+        self.interval = self.options.interval
+        self.frozen = False
+        self.snapshot: Snapshot | None = None
+        self._timer: Timer | None = None
+        self._sampling = False
+        self._selected_initial_pid = False
+
+    def compose(self) -> ComposeResult:
+        with ContentSwitcher(initial=PANES[1], id="panes"):
+            with Vertical(id=PANES[1]):
+                with Horizontal(id="header"):
+                    yield CpuMeters(id="meters")
+                    yield SummaryLine(id="summary")
+                yield LoadHistory(id="history")
+                yield ProcessTable(id="processes")
+            with Vertical(id=PANES[2]):
+                yield SummaryLine(id="cpu-summary")
+                yield LoadHistory(id="cpu-history")
+        yield Input(id="search", placeholder="search (Enter: keep, F3: next, Esc: close)")
+        yield Input(id="filter", placeholder="filter by command or user (Enter: keep, Esc: clear)")
+        yield Static(id="status")
+
+    @property
+    def table(self) -> ProcessTable:
+        """The process table."""
+        return self.query_one("#processes", ProcessTable)
+
+    def on_mount(self) -> None:
+        table = self.table
+        if self.options.sort:
+            table.set_sort(self.options.sort)
+        if self.options.user:
+            table.set_user_filter(self.options.user)
+        if self.options.pids:
+            table.set_pid_filter(frozenset(self.options.pids))
+        self.query_one("#cpu-history", LoadHistory).per_cpu = True
+        table.focus()
+        self._update_status()
+        if self.options.autorefresh:
+            self.call_after_refresh(self._tick)
+
+    # -- sampling ---------------------------------------------------------------------------------------
+
+    async def sample_now(self) -> Snapshot:
+        """Take one sample off the event loop and show it. Returns it (tests drive the App with this)."""
+        table = self.table
+        status_pids = None if table.needs_status_for_all() else table.visible_pids(margin=STATUS_MARGIN_ROWS)
+        snapshot = await asyncio.to_thread(self.sampler.sample, status_pids)
+        self._apply(snapshot)
+        return snapshot
+
+    async def _tick(self) -> None:
+        # One-shot timer re-armed after each sample: samples never overlap, however slow one is.
+        self._sampling = True
+        try:
+            snapshot = await self.sample_now()
+        finally:
+            self._sampling = False
+        delay = self.options.first_delay if snapshot.interval is None else self.interval
+        self._timer = self.set_timer(delay, self._tick)
+
+    def _apply(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        # History is kept while frozen or hidden so graphs have no gaps; only drawing stops.
+        if snapshot.interval is not None:
+            for history in self.query(LoadHistory):
+                history.push(snapshot.cpu)
+        if not self.frozen:
+            self._show(snapshot)
+
+    def _show(self, snapshot: Snapshot) -> None:
+        self.query_one("#meters", CpuMeters).update_snapshot(snapshot.cpu, snapshot.memory)
+        for summary in self.query(SummaryLine):
+            summary.update_snapshot(snapshot)
+        table = self.table
+        table.set_processes(snapshot.processes)
+        if self.options.pids and not self._selected_initial_pid:
+            self._selected_initial_pid = table.select_pid(self.options.pids[0])
+        self._update_status()
+
+    # -- status line ------------------------------------------------------------------------------------
+
+    def _update_status(self) -> None:
+        table = self.table
+        column = process_columns.COLUMN_BY_KEY[table.sort_key]
+        keys = Text.assemble(
+            ("F1", "bold reverse"),
+            "Help ",
+            ("F3", "bold reverse"),
+            "Search ",
+            ("F4", "bold reverse"),
+            "Filter ",
+            ("F6", "bold reverse"),
+            "Sort ",
+            ("F10", "bold reverse"),
+            "Quit  ",
+        )
+        state = [f"{self.interval:g}s", f"sort {column.title}{'▼' if table.sort_reverse else '▲'}"]
+        if table.filter_text:
+            state.append(f"filter '{table.filter_text}'")
+        if table.user_filter:
+            state.append(f"user {table.user_filter}")
+        if table.pid_filter:
+            state.append("pid " + ",".join(map(str, sorted(table.pid_filter))))
+        if table.hide_kernel_threads:
+            state.append("no kthreads")
+        if self.options.read_only:
+            state.append("read-only")
+        if self.frozen:
+            state.append("FROZEN")
+        keys.append(" · ".join(state), style="bold" if self.frozen else "")
+        self.query_one("#status", Static).update(keys)
+
+    # -- actions ----------------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        rows = [(k.shown, k.help) for k in APP_KEYS]
+        rows += [(b.key_display or b.key, b.description) for b in ProcessTable.BINDINGS]
+        costly = ", ".join(c.title for c in process_columns.COLUMNS if c.needs_status)
+        notes = [
+            "Mouse: click a row to select it, double-click for its command line, click a column "
+            "header to sort by it (again to invert), the wheel scrolls.",
+            f"Sorting or filtering by {costly} reads /proc/PID/status for every process each refresh "
+            "(otherwise only for the rows on screen): it costs more.",
+        ]
+        if self.options.read_only:
+            notes.append("Read-only: tuning actions are disabled.")
+        self.push_screen(HelpScreen(rows, notes))
+
+    def action_sort(self, key: str) -> None:
+        self.table.set_sort(key)
+        self._after_view_change()
+
+    def action_invert_sort(self) -> None:
+        self.table.invert_sort()
+        self._after_view_change()
+
+    def action_sort_step(self, step: int) -> None:
+        keys = [c.key for c in process_columns.COLUMNS]
+        index = keys.index(self.table.sort_key)
+        self.action_sort(keys[(index + step) % len(keys)])
+
+    def action_pick_sort(self) -> None:
+        choices = [
+            (c.key, c.title + ("  (reads status for all: costs more)" if c.needs_status else ""))
+            for c in process_columns.COLUMNS
+        ]
+
+        def chosen(key: str | None) -> None:
+            if key is not None:
+                self.action_sort(key)
+
+        self.push_screen(PickerScreen("Sort by", choices, self.table.sort_key), chosen)
+
+    def action_pick_user(self) -> None:
+        users = sorted({p.user for p in (self.snapshot.processes if self.snapshot else ()) if p.user})
+        choices = [("", "all users"), *((u, u) for u in users)]
+
+        def chosen(user: str | None) -> None:
+            if user is not None:
+                self.table.set_user_filter(user or None)
+                self._after_view_change()
+
+        self.push_screen(PickerScreen("Show processes of", choices, self.table.user_filter or ""), chosen)
+
+    def action_toggle_kernel(self) -> None:
+        table = self.table
+        table.set_hide_kernel_threads(not table.hide_kernel_threads)
+        self._after_view_change()
+
+    def action_freeze(self) -> None:
+        self.frozen = not self.frozen
+        if not self.frozen and self.snapshot is not None:
+            self._show(self.snapshot)
+        self._update_status()
+
+    def action_interval_step(self, step: int) -> None:
+        steps = list(INTERVALS)
+        current = min(range(len(steps)), key=lambda i: abs(steps[i] - self.interval))
+        self.interval = steps[max(0, min(len(steps) - 1, current + step))]
+        if self._timer is not None and not self._sampling:
+            self._timer.stop()
+            self._timer = self.set_timer(self.interval, self._tick)
+        self._update_status()
+
+    def action_pane(self, number: int) -> None:
+        if number in FUTURE_PANES:
+            self.notify(f"The {FUTURE_PANES[number]} pane is not built yet.", severity="warning")
+            return
+        self.query_one("#panes", ContentSwitcher).current = PANES[number]
+        if number == 1:
+            self.table.focus()
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.display and search.value:
+            self._search(search.value, skip_current=True)
+            return
+        search.display = True
+        search.focus()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = self.table.filter_text
+        box.display = True
+        box.focus()
+
+    def _search(self, text: str, *, skip_current: bool) -> None:
+        if not text:
+            return
+        table = self.table
+        current = next((p for p in table.rows() if p.pid == table.selected_pid), None)
+        if not skip_current and current is not None and process_columns.matches(current, text):
+            return
+        if not table.search_next(text):
+            self.notify(f"No process matches '{text}'.", severity="warning", timeout=2)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self._search(event.value, skip_current=False)
+        elif event.input.id == "filter":
+            self.table.set_filter(event.value)
+            self._update_status()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.input.display = False
+        self.table.focus()
+
+    def on_key(self, event) -> None:
+        focused = self.focused
+        if event.key == "escape" and isinstance(focused, Input):
+            if focused.id == "filter":
+                focused.value = ""
+                self.table.set_filter("")
+                self._update_status()
+            focused.display = False
+            self.table.focus()
+            event.stop()
+
+    def on_process_table_command_line_requested(self, message: ProcessTable.CommandLineRequested) -> None:
+        proc = next((p for p in self.table.rows() if p.pid == message.pid), None)
+        if proc is None:
+            return
+        policy = POLICY_CLASS.get(proc.policy or "", "-")
+        body = (
+            f"{proc.cmdline or '[' + proc.comm + ']'}\n\n"
+            f"pid {proc.pid}  ppid {proc.ppid}  user {proc.user}  state {proc.state}\n"
+            f"policy {proc.policy or '-'} ({policy})  rtprio {proc.rtprio}  nice {proc.nice}  "
+            f"priority {proc.priority}\nstart time {proc.start_time} ticks after boot"
+        )
+        self.push_screen(TextScreen(f"Process {proc.pid} ({proc.comm})", body))
+
+    def on_process_table_sort_changed(self, message: ProcessTable.SortChanged) -> None:
+        self._after_view_change()
+
+    def _after_view_change(self) -> None:
+        self._update_status()

@@ -1,0 +1,49 @@
+"""Every key binding of the App in one table: it drives both ``BINDINGS`` and the help screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One App binding: Textual key names, how the help screen writes them, the action and its help."""
+
+    keys: str
+    shown: str
+    action: str
+    help: str
+
+
+#: The App's keys, htop's where htop has one, btop's where htop has none. The process table adds its own
+#: navigation keys (listed by the help screen from ``ProcessTable.BINDINGS``).
+APP_KEYS: tuple[Key, ...] = (
+    Key("question_mark,f1", "? F1", "help", "this help"),
+    Key("q,f10", "q F10", "quit", "quit"),
+    Key("slash,f3", "/ F3", "search", "search command/user; again for the next match"),
+    Key("backslash,f4", "\\ F4", "filter", "filter by command or user substring (Esc clears)"),
+    Key("f6", "F6", "pick_sort", "choose the sort column"),
+    Key("less_than_sign", "<", "sort_step(-1)", "sort by the column to the left"),
+    Key("greater_than_sign", ">", "sort_step(1)", "sort by the column to the right"),
+    Key("P", "P", "sort('cpu')", "sort by CPU%"),
+    Key("M", "M", "sort('mem')", "sort by MEM%"),
+    Key("T", "T", "sort('time')", "sort by TIME+"),
+    Key("I", "I", "invert_sort", "invert the sort order"),
+    Key("u", "u", "pick_user", "show one user's processes (or all)"),
+    Key("K", "K", "toggle_kernel", "hide/show kernel threads"),
+    Key("Z", "Z", "freeze", "freeze/unfreeze the display (sampling goes on)"),
+    Key("plus", "+", "interval_step(1)", "slower refresh: 0.25 0.5 1 2 5 10 s"),
+    Key("minus", "-", "interval_step(-1)", "faster refresh"),
+    Key("1", "1", "pane(1)", "overview pane: CPUs and processes"),
+    Key("2", "2", "pane(2)", "CPU pane: per-CPU history, pressure, scheduler counters"),
+    Key("3", "3", "pane(3)", "NUMA pane (not built yet)"),
+    Key("4", "4", "pane(4)", "IO pane (not built yet)"),
+    Key("5", "5", "pane(5)", "sockets pane (not built yet)"),
+)
+
+
+def app_bindings() -> list[Binding]:
+    """``BINDINGS`` for the App, built from ``APP_KEYS``."""
+    return [Binding(k.keys, k.action, k.help, show=False) for k in APP_KEYS]

@@ -1,0 +1,162 @@
+"""The ``perftop`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import pwd
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from probes.fs import FS
+from probes.sampler import Sampler, check_procfs
+from widgets import process_columns
+
+#: The refresh intervals ``+`` and ``-`` step through, in seconds (btop's keys).
+INTERVALS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.05 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"interval must be between 0.05 and 3600 seconds, not {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+def _pid_list(text: str) -> tuple[int, ...]:
+    pids = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) < 1:
+            raise argparse.ArgumentTypeError(f"bad PID {part!r} in {text!r}: give PIDs like 1234,5678")
+        pids.append(int(part))
+    return tuple(dict.fromkeys(pids))
+
+
+def _user(text: str) -> str:
+    try:
+        pwd.getpwnam(text)
+    except KeyError:
+        if not text.isdigit():
+            raise argparse.ArgumentTypeError(f"no such user: {text!r}") from None
+    return text
+
+
+def _sort_column(text: str) -> str:
+    column = process_columns.find_column(text)
+    if column is None:
+        names = ", ".join(c.title for c in process_columns.COLUMNS)
+        raise argparse.ArgumentTypeError(f"unknown column {text!r}; choose one of {names}")
+    return column.key
+
+
+def _version() -> str:
+    try:
+        return version("perftop")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (separate so tests and the help screen can inspect it)."""
+    parser = argparse.ArgumentParser(
+        prog="perftop",
+        description="A Linux performance monitor for the terminal, built for tuning.",
+    )
+    parser.add_argument(
+        "--interval",
+        type=_positive_float,
+        default=1.0,
+        metavar="S",
+        help="seconds between refreshes (default 1.0)",
+    )
+    parser.add_argument(
+        "--procfs",
+        type=Path,
+        default=Path("/proc"),
+        metavar="P",
+        help="procfs root to read (default /proc); any other root makes perftop read-only",
+    )
+    parser.add_argument(
+        "--sysfs", type=Path, default=Path("/sys"), metavar="P", help="sysfs root to read (default /sys)"
+    )
+    parser.add_argument(
+        "--pid",
+        type=_pid_list,
+        metavar="PID,...",
+        help="show only these processes (like top -p); the first is selected",
+    )
+    parser.add_argument("--user", type=_user, metavar="NAME", help="show only this user's processes")
+    parser.add_argument(
+        "--sort",
+        type=_sort_column,
+        metavar="COLUMN",
+        help="initial sort column, e.g. cpu, mem, time, pid, nvcsw/s",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print snapshots as JSON lines instead of starting the interface"
+    )
+    parser.add_argument(
+        "--count",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="with --json: how many snapshots (default 1)",
+    )
+    parser.add_argument("--read-only", action="store_true", help="disable every tuning action")
+    parser.add_argument("--version", action="version", version=f"perftop {_version()}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``perftop`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.count != 1 and not args.json:
+        parser.error("--count goes with --json")
+    fs = FS(procfs=args.procfs, sysfs=args.sysfs)
+    problem = check_procfs(fs)
+    if problem is not None:
+        print(f"perftop: {problem}", file=sys.stderr)
+        return 1
+    sampler = Sampler(fs)
+    if args.json:
+        from tui.json_lines import write_json_lines
+
+        def select(procs):
+            chosen = process_columns.filter_processes(procs, user=args.user, pids=args.pid)
+            if args.sort:
+                descending = process_columns.COLUMN_BY_KEY[args.sort].descending
+                chosen = process_columns.sort_processes(chosen, args.sort, reverse=descending)
+            return chosen
+
+        try:
+            write_json_lines(sampler, sys.stdout, count=args.count, interval=args.interval, select=select)
+        except (BrokenPipeError, KeyboardInterrupt):
+            return 0
+        return 0
+
+    from tui.app import AppOptions, PerftopApp
+
+    options = AppOptions(
+        interval=args.interval,
+        pids=args.pid,
+        user=args.user,
+        sort=args.sort,
+        read_only=args.read_only or not fs.is_own_proc(),
+    )
+    PerftopApp(sampler, options).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

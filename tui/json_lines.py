@@ -1,0 +1,48 @@
+"""``perftop --json``: snapshots as JSON lines, the contract of design.md (keys are the dataclass fields)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+from probes.sampler import Sampler
+from probes.snapshot import ProcessInfo, Snapshot
+
+
+def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
+    """The snapshot as plain JSON-ready data; tuples become lists, NaN/inf (never expected) become null."""
+    return _clean(dataclasses.asdict(snapshot))
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json_lines(
+    sampler: Sampler,
+    out: IO[str],
+    *,
+    count: int,
+    interval: float,
+    select: Callable[[tuple[ProcessInfo, ...]], list[ProcessInfo]] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Take a baseline, then print ``count`` snapshots one ``interval`` apart, one JSON object per line."""
+    sampler.sample()
+    for _ in range(count):
+        sleep(interval)
+        snapshot = sampler.sample()
+        if select is not None:
+            snapshot = dataclasses.replace(snapshot, processes=tuple(select(snapshot.processes)))
+        out.write(json.dumps(snapshot_to_dict(snapshot), separators=(",", ":")) + "\n")
+        out.flush()
