@@ -21,6 +21,7 @@ from typing import TypeVar
 from probes.cpulist import parse_cpu_list
 from probes.fs import FS, read_text
 from probes.memory import read_meminfo
+from probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
 
 #: The counters of ``node<N>/numastat``, in the kernel's order. All count pages.
 NUMA_COUNTERS: tuple[str, ...] = (
@@ -41,76 +42,6 @@ _PAGE_SIZE = re.compile(r"kernelpagesize_kB=([0-9]+)")
 _CPU_LINE = re.compile(r"cpu([0-9]+)")
 
 _T = TypeVar("_T")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Snapshot types: the ``numa`` section of the JSON contract. Field names are its keys.
-# (To move into probes/snapshot.py as one block; they depend on nothing else in this module.)
-# ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class NumaNode:
-    """One NUMA node over the last interval. Counters are pages since boot; rates are pages per second.
-
-    ``cpus`` is empty for a node without CPUs (memory-only, CXL) and ``None`` when ``cpulist`` could not be
-    read. Rates are ``None`` without a baseline or when the counter went backwards. ``miss_ratio`` is
-    ``numa_miss / (numa_hit + numa_miss)`` over the interval, ``miss_ratio_since_boot`` the same of the
-    totals; both ``None`` when unknown or when the node allocated nothing. ``hugepages_*`` are page counts.
-    """
-
-    node: int
-    cpus: tuple[int, ...] | None
-    mem_total_bytes: int | None
-    mem_free_bytes: int | None
-    mem_used_bytes: int | None
-    numa_hit: int | None
-    numa_hit_per_s: float | None
-    numa_miss: int | None
-    numa_miss_per_s: float | None
-    numa_foreign: int | None
-    numa_foreign_per_s: float | None
-    interleave_hit: int | None
-    interleave_hit_per_s: float | None
-    local_node: int | None
-    local_node_per_s: float | None
-    other_node: int | None
-    other_node_per_s: float | None
-    miss_ratio: float | None
-    miss_ratio_since_boot: float | None
-    file_pages_bytes: int | None
-    anon_pages_bytes: int | None
-    hugepages_total: int | None
-    hugepages_free: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class NumaSnapshot:
-    """The ``numa`` section.
-
-    ``distances`` has one row per node, in the order of ``nodes``, each as the node's ``distance`` file
-    wrote it (one column per online node); a row is ``None`` for a node without a readable ``distance``,
-    and the whole matrix is ``None`` when no node has one. ``numa_balancing`` is the sysctl's value
-    (0 off, 1 on, 2 memory tiering, 3 both), ``None`` when absent.
-    """
-
-    nodes: tuple[NumaNode, ...]
-    distances: tuple[tuple[int, ...] | None, ...] | None
-    numa_balancing: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class ProcessNuma:
-    """Where one process's memory lives: bytes per node from ``numa_maps``, and the nodes it may use.
-
-    ``node_bytes`` maps node -> bytes, ordered by node, holding only nodes with pages of this process.
-    ``mems_allowed`` is ``None`` when ``/proc/PID/status`` has no readable ``Mems_allowed_list``.
-    """
-
-    pid: int
-    node_bytes: dict[int, int]
-    total_bytes: int
-    mems_allowed: tuple[int, ...] | None
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from probes.cpu import (
 )
 from probes.fs import FS, read_text
 from probes.memory import memory_snapshot, read_meminfo
+from probes.numa import NumaReading, numa_snapshot, read_numa
 from probes.processes import ProcessScanner, RawProcess, process_infos, task_counts
 from probes.snapshot import Snapshot
 
@@ -47,6 +48,7 @@ class Sampler:
         self._prev_time: float | None = None
         self._prev_stat: StatCounters | None = None
         self._prev_procs: dict[int, RawProcess] | None = None
+        self._prev_numa: NumaReading | None = None
         # Samples are taken from worker threads; two must never interleave their prev/cur bookkeeping.
         self._lock = threading.Lock()
 
@@ -69,7 +71,9 @@ class Sampler:
             processes = process_infos(
                 self._prev_procs, procs, elapsed, self._user_hz, self._page_size, memory.total_bytes
             )
-            self._prev_time, self._prev_stat, self._prev_procs = now, stat, procs
+            numa = read_numa(self.fs)
+            numa_now = numa_snapshot(self._prev_numa, numa, elapsed)
+            self._prev_time, self._prev_stat, self._prev_procs, self._prev_numa = now, stat, procs, numa
             hostname = read_text(self.fs.proc("sys", "kernel", "hostname"))
             return Snapshot(
                 time=self._wall_clock(),
@@ -80,6 +84,7 @@ class Sampler:
                 memory=memory,
                 tasks=task_counts(procs),
                 processes=processes,
+                numa=numa_now,
             )
 
 

@@ -152,6 +152,70 @@ class ProcessInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class NumaNode:
+    """One NUMA node over the last interval. Counters are pages since boot; rates are pages per second.
+
+    ``cpus`` is empty for a node without CPUs (memory-only, CXL) and ``None`` when ``cpulist`` could not be
+    read. Rates are ``None`` without a baseline or when the counter went backwards. ``miss_ratio`` is
+    ``numa_miss / (numa_hit + numa_miss)`` over the interval, ``miss_ratio_since_boot`` the same of the
+    totals; both ``None`` when unknown or when the node allocated nothing. ``hugepages_*`` are page counts.
+    """
+
+    node: int
+    cpus: tuple[int, ...] | None
+    mem_total_bytes: int | None
+    mem_free_bytes: int | None
+    mem_used_bytes: int | None
+    numa_hit: int | None
+    numa_hit_per_s: float | None
+    numa_miss: int | None
+    numa_miss_per_s: float | None
+    numa_foreign: int | None
+    numa_foreign_per_s: float | None
+    interleave_hit: int | None
+    interleave_hit_per_s: float | None
+    local_node: int | None
+    local_node_per_s: float | None
+    other_node: int | None
+    other_node_per_s: float | None
+    miss_ratio: float | None
+    miss_ratio_since_boot: float | None
+    file_pages_bytes: int | None
+    anon_pages_bytes: int | None
+    hugepages_total: int | None
+    hugepages_free: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NumaSnapshot:
+    """The ``numa`` section.
+
+    ``distances`` has one row per node, in the order of ``nodes``, each as the node's ``distance`` file
+    wrote it (one column per online node); a row is ``None`` for a node without a readable ``distance``,
+    and the whole matrix is ``None`` when no node has one. ``numa_balancing`` is the sysctl's value
+    (0 off, 1 on, 2 memory tiering, 3 both), ``None`` when absent.
+    """
+
+    nodes: tuple[NumaNode, ...]
+    distances: tuple[tuple[int, ...] | None, ...] | None
+    numa_balancing: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessNuma:
+    """Where one process's memory lives: bytes per node from ``numa_maps``, and the nodes it may use.
+
+    ``node_bytes`` maps node -> bytes, ordered by node, holding only nodes with pages of this process.
+    ``mems_allowed`` is ``None`` when ``/proc/PID/status`` has no readable ``Mems_allowed_list``.
+    """
+
+    pid: int
+    node_bytes: dict[int, int]
+    total_bytes: int
+    mems_allowed: tuple[int, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
 class TaskCounts:
     """htop's Tasks line: processes, threads (all tasks), running and zombie, counted from the scan."""
 
@@ -176,3 +240,4 @@ class Snapshot:
     memory: MemorySnapshot
     tasks: TaskCounts
     processes: tuple[ProcessInfo, ...]
+    numa: NumaSnapshot

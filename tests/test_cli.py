@@ -44,6 +44,25 @@ PER_CPU_KEYS = {
     "steal",
     "seconds",
 }
+NUMA_NODE_KEYS = {
+    "node",
+    "cpus",
+    "mem_total_bytes",
+    "mem_free_bytes",
+    "mem_used_bytes",
+    "numa_hit",
+    "numa_miss",
+    "numa_foreign",
+    "interleave_hit",
+    "local_node",
+    "other_node",
+    "numa_hit_per_s",
+    "numa_miss_per_s",
+    "numa_foreign_per_s",
+    "interleave_hit_per_s",
+    "local_node_per_s",
+    "other_node_per_s",
+}
 PROCESS_KEYS = {
     "pid",
     "ppid",
@@ -116,7 +135,8 @@ def test_json_on_this_machine_has_the_contract_keys() -> None:
     assert len(lines) == 2
     for line in lines:
         doc = json.loads(line)
-        assert {"time", "interval", "cpu", "processes"} <= doc.keys()
+        assert {"time", "interval", "cpu", "processes", "numa"} <= doc.keys()
+        assert doc["numa"]["nodes"] and NUMA_NODE_KEYS <= doc["numa"]["nodes"][0].keys()
         assert doc["interval"] == pytest.approx(0.5, abs=0.25)
         assert doc["cpu"].keys() >= CPU_KEYS
         online = parse_cpu_list(Path("/sys/devices/system/cpu/online").read_text())

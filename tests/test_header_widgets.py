@@ -16,7 +16,15 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from probes.snapshot import CpuSnapshot, CpuUsage, MemorySnapshot, Pressure, Snapshot, TaskCounts
+from probes.snapshot import (
+    CpuSnapshot,
+    CpuUsage,
+    MemorySnapshot,
+    NumaSnapshot,
+    Pressure,
+    Snapshot,
+    TaskCounts,
+)
 from widgets.cpu_meters import (
     BAR_STATES,
     CpuMeters,
@@ -459,6 +467,7 @@ def snapshot(cpu: CpuSnapshot, uptime: float | None = 3 * 86400 + 4 * 3600 + 5 *
         memory=memory(),
         tasks=tasks(),
         processes=(),
+        numa=NumaSnapshot(nodes=(), distances=None, numa_balancing=None),
     )
 
 
