@@ -383,11 +383,12 @@ async def test_process_names_render_literally_never_as_markup() -> None:
         assert all("\x1b" not in segment.text for segment in table.render_line(3))
 
 
-async def test_right_and_left_scroll_the_command_text_only() -> None:
+async def test_when_every_column_fits_right_and_left_scroll_the_command_text_only() -> None:
     long = "/opt/app/bin/server --config /etc/app/a-very-long-configuration-file.yaml --verbose"
     app = TableApp([make_proc(1, cmdline=long), make_proc(2)], sort_key="pid")
     async with app.run_test(size=(120, 10)) as pilot:
         table = app.query_one(ProcessTable)
+        assert table.column_keys() == list(COLUMN_BY_KEY)  # nothing dropped at this width
         before = screen_lines(table)[1]
         command_x = table.render_line(0).text.index("COMMAND")
         await pilot.press("right")
@@ -406,6 +407,153 @@ async def test_right_and_left_scroll_the_command_text_only() -> None:
         await pilot.pause()
         assert table.h_offset == 0
         assert screen_lines(table)[1] == before
+
+
+def header_cells(table: ProcessTable) -> dict[str, tuple[int, int]]:
+    """Each header title on screen (sort arrow and ``«`` left off) -> its first and past-last cell."""
+    header = table.render_line(0).text
+    cells: dict[str, tuple[int, int]] = {}
+    x = 0
+    for word in header.split(" "):
+        title = word.replace("▼", "").replace("▲", "").split("«")[-1]
+        if title:
+            start = x + len(word) - len(word.split("«")[-1]) if "«" in word else x
+            cells[title] = (start, start + len(title))
+        x += len(word) + 1
+    return cells
+
+
+async def test_at_eighty_columns_right_reveals_the_dropped_columns_with_pid_frozen() -> None:
+    procs = many(30)
+    app = TableApp(procs)
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = app.query_one(ProcessTable)
+        narrow = screen_lines(table)
+        narrow_keys = table.column_keys()
+        assert {"affinity", "vcsw", "nvcsw", "time"}.isdisjoint(narrow_keys)
+        await pilot.press("down", "down", "down")  # cursor and scroll must not care about the offset
+        selected = table.selected_pid
+
+        # One column at a time: each press scrolls the next column after PID out of view.
+        after_pid = [c.key for c in COLUMN_BY_KEY.values() if c.key != "pid"]
+        seen: set[str] = set()
+        for step in range(1, 5):
+            await pilot.press("right")
+            await pilot.pause()
+            keys = table.column_keys()
+            assert keys[0] == "pid" and keys[1] == after_pid[step]
+            seen.update(keys)
+            header = table.render_line(0).text
+            assert header.startswith("    PID«")
+            lines = screen_lines(table)
+            top = table.scroll_offset.y
+            for index, line in enumerate(lines[1:]):
+                assert line[:7] == f"{table.rows()[top + index].pid:>7}"  # PID stays at the left edge
+            assert len(lines[1]) == 78
+        assert table.h_offset == sum(COLUMN_BY_KEY[k].width + 1 for k in after_pid[:4])
+        assert {"affinity", "vcsw", "nvcsw", "time"} <= seen
+        header = table.render_line(0).text
+        assert "TIME+" in header and "AFFINITY" in header and "VCSW/s" in header
+        # The values sit under their titles: right-aligned TIME+ ends where its title ends.
+        cells = header_cells(table)
+        row = screen_lines(table)[1]
+        _, end = cells["TIME+"]
+        assert row[end - COLUMN_BY_KEY["time"].width - 1 : end] == "   0:01.00"
+        start, end = cells["AFFINITY"]
+        assert row[start:end] == "0-1     "
+        assert table.selected_pid == selected
+        assert table.visible_pids() == {p.pid for p in table.rows()[: table.scrollable_size.height - 1]}
+
+        for _ in range(4):
+            await pilot.press("left")
+        await pilot.pause()
+        assert table.h_offset == 0
+        assert table.column_keys() == narrow_keys
+        assert screen_lines(table)[0] == narrow[0]
+        await pilot.press("left")  # already at the narrow layout: stays
+        assert table.h_offset == 0
+
+
+async def test_scrolled_row_blanks_a_column_cut_at_the_right_edge_then_scrolls_the_command() -> None:
+    long = "/opt/app/bin/server --config /etc/app/a-very-long-configuration-file.yaml --verbose"
+    app = TableApp([make_proc(1, cmdline=long, cpu_time_seconds=4000.0), make_proc(2)], sort_key="pid")
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(ProcessTable)
+        await pilot.press("right", "right")  # USER and POL scrolled out: TIME+ would be cut at the edge
+        await pilot.pause()
+        assert "time" not in table.column_keys()
+        assert "TIME" not in table.render_line(0).text
+        assert "1h06" not in screen_lines(table)[1]
+        assert screen_lines(table)[1].endswith("S    ")
+        # Every column, then COMMAND next to PID, then the command text in steps, up to its end.
+        for _ in range(40):
+            await pilot.press("right")
+        await pilot.pause()
+        assert table.column_keys() == ["pid", "command"]
+        line = screen_lines(table)[1]
+        assert line.startswith("      1 ") and line.endswith(long[-10:])  # the end of the command
+        view = table.scrollable_size.width - 8  # right of PID and its separator
+        assert f"COMMAND «{len(long) - view}" in table.render_line(0).text
+        assert screen_lines(table)[2].startswith("      2 ")
+        for _ in range(40):
+            await pilot.press("left")
+        await pilot.pause()
+        assert table.h_offset == 0
+        assert "USER" in table.render_line(0).text
+
+
+async def test_header_click_under_an_offset_sorts_by_the_column_shown_there() -> None:
+    app = TableApp(many(8))
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = app.query_one(ProcessTable)
+        for _ in range(4):
+            await pilot.press("right")
+        await pilot.pause()
+        start, _ = header_cells(table)["TIME+"]
+        assert await pilot.click(ProcessTable, offset=(start + 1, 0))
+        assert (table.sort_key, table.sort_reverse) == ("time", True)
+        start, _ = header_cells(table)["AFFINITY"]
+        assert await pilot.click(ProcessTable, offset=(start + 1, 0))
+        assert table.sort_key == "affinity"
+        assert await pilot.click(ProcessTable, offset=(7, 0))  # the « cell belongs to no column
+        assert table.sort_key == "affinity"
+        assert await pilot.click(ProcessTable, offset=(3, 0))  # the frozen PID header
+        assert table.sort_key == "pid"
+        await pilot.pause()
+        requested = [m.key for m in app.of(ProcessTable.SortRequested)]  # type: ignore[attr-defined]
+        assert requested == ["time", "affinity", "pid"]
+        assert table.h_offset > 0  # sorting keeps the horizontal position
+        assert "PID▲«" in table.render_line(0).text
+
+
+async def test_offset_resets_when_a_resize_lets_every_column_fit() -> None:
+    app = TableApp(many(5), sort_key="pid")
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(ProcessTable)
+        await pilot.press("right", "right")
+        assert table.h_offset > 0
+        await pilot.resize_terminal(90, 10)  # still too narrow: the offset stays
+        await pilot.pause()
+        assert table.h_offset > 0 and table.column_keys()[1] != "user"
+        await pilot.resize_terminal(200, 10)
+        await pilot.pause()
+        assert table.h_offset == 0
+        assert table.column_keys() == list(COLUMN_BY_KEY)
+        assert "«" not in table.render_line(0).text
+
+
+async def test_tag_marker_stays_left_of_the_frozen_pid() -> None:
+    app = TableApp(many(3), sort_key="pid")
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(ProcessTable)
+        table.tagged.add(101)
+        table.refresh()
+        await pilot.press("right")
+        await pilot.pause()
+        lines = screen_lines(table)
+        assert lines[0].startswith("     PID▲«POL")
+        assert lines[2].startswith("*     101 TS")
+        assert lines[1].startswith("      100 TS")
 
 
 async def test_needs_status_for_all_follows_the_sort_column() -> None:

@@ -26,6 +26,8 @@ from textual.strip import Strip
 from probes.snapshot import ProcessInfo
 from widgets.process_columns import (
     COLUMN_BY_KEY,
+    COLUMNS,
+    COMMAND_MIN_WIDTH,
     SEPARATOR_WIDTH,
     Column,
     command_text,
@@ -46,6 +48,30 @@ _SCHEDULING_KEYS = frozenset({"policy", "rtprio", "priority"})
 
 _SEPARATOR = " " * SEPARATOR_WIDTH
 
+#: The column that stays at the left edge while the full-width row is scrolled, as a frozen first column.
+_FROZEN = COLUMN_BY_KEY["pid"]
+
+#: Drawn in the header just right of PID while the full-width row is scrolled: columns are hidden there.
+_HIDDEN_LEFT = "«"
+
+
+def _scrolled_row() -> tuple[tuple[Column, int], ...]:
+    placed: list[tuple[Column, int]] = []
+    x = 0
+    for column in COLUMNS:
+        if column is not _FROZEN:
+            placed.append((column, x))
+            x += column.width + SEPARATOR_WIDTH
+    return tuple(placed)
+
+
+#: The columns right of PID in the full-width row, each with the cell where it starts in that row
+#: (0 is the first cell right of PID). COMMAND comes last and runs to the end of the longest command.
+_SCROLLED_ROW = _scrolled_row()
+
+#: Where COMMAND starts in the full-width row.
+_COMMAND_ROW_X = next(x for column, x in _SCROLLED_ROW if column.flexible)
+
 
 @dataclass(frozen=True, slots=True)
 class _Span:
@@ -58,16 +84,23 @@ class _Span:
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
-    """The columns on screen for one widget width, with or without the tag marker.
+    """The columns on screen for one widget width, tag marker and horizontal offset.
 
-    ``cell_length`` is where the last column ends: ``width``, or more when even the columns that always
-    stay do not fit (the line is then cut at ``width``).
+    ``spans`` are left to right; the cells between them (separators, and the cells of a column only partly
+    in view while shifted) are drawn blank. ``cell_length`` is ``width``, or where the last span ends when
+    even the columns that always stay do not fit (the line is then cut at ``width``).
+    ``dropped``: some column gave way for width. ``shifted``: the full-width row is scrolled with PID
+    frozen (``dropped`` and an offset above 0). ``command_skip``: cells of the command text scrolled out.
     """
 
     width: int
     marker: bool
+    h_offset: int
     spans: tuple[_Span, ...]
     cell_length: int
+    dropped: bool
+    shifted: bool
+    command_skip: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +162,34 @@ def _skip_cells(text: str, cells: int) -> str:
     return ""
 
 
+def _marker_width(marker: bool) -> int:
+    """Cells the tag marker column takes with its separator (0 without the marker)."""
+    return 1 + SEPARATOR_WIDTH if marker else 0
+
+
+def _scroll_start(marker: bool) -> int:
+    """The cell where the scrolled part of the full-width row starts: right of the frozen PID."""
+    return _marker_width(marker) + _FROZEN.width + SEPARATOR_WIDTH
+
+
+def _shifted_spans(width: int, left: int, offset: int) -> tuple[list[_Span], int]:
+    """The full-width row scrolled ``offset`` cells to the left with PID frozen at ``left``: the spans in
+    view (a fixed column only partly in view is left out) and the cells of command text scrolled out."""
+    spans = [_Span(_FROZEN, left, _FROZEN.width)]
+    start = left + _FROZEN.width + SEPARATOR_WIDTH
+    command_skip = 0
+    for column, row_x in _SCROLLED_ROW:
+        x = start + row_x - offset
+        if column.flexible:
+            command_skip = max(0, offset - row_x)
+            x = max(x, start)
+            if x < width:
+                spans.append(_Span(column, x, width - x))
+        elif x >= start and x + column.width <= width:
+            spans.append(_Span(column, x, column.width))
+    return spans, command_skip
+
+
 class ProcessTable(ScrollView, can_focus=True):
     """A sortable, filterable table of processes that renders only the lines on screen.
 
@@ -137,9 +198,22 @@ class ProcessTable(ScrollView, can_focus=True):
     State (set through the methods, each re-applies filter and sort at once and keeps the cursor on the
     same PID): ``sort_key`` (default ``"cpu"``), ``sort_reverse`` (default: the column's natural
     direction, descending for load figures as htop), ``filter_text``, ``user_filter``, ``pid_filter``,
-    ``hide_kernel_threads``, and ``h_offset``: how many cells the COMMAND text is scrolled left.
-    Left/right scroll the COMMAND text only; the other columns stay put so the numbers stay aligned
-    with their header (columns that dropped at a narrow width come back by widening the terminal).
+    ``hide_kernel_threads``, and ``h_offset``: how many cells the line is scrolled left.
+
+    Horizontal scrolling (``right``/``left``) depends on whether every column fits:
+
+    - Every column fits: ``h_offset`` scrolls the COMMAND text only, ``COMMAND_SCROLL_STEP`` cells a
+      step, and the header shows ``COMMAND «n``; the other columns stay put.
+    - Some columns dropped for width: offset 0 is that narrow layout. Above 0 the table shows the
+      full-width row instead (every column at its own width, COMMAND last at the length of the longest
+      command on screen) scrolled ``h_offset`` cells left, with PID frozen at the left edge so each row
+      still names its process; the header scrolls with it and shows ``«`` right of PID. ``right`` moves
+      one column at a time (the next column's left edge comes next to PID), so the dropped columns come
+      into view and no value is ever cut at the left edge; once COMMAND reaches PID it moves
+      ``COMMAND_SCROLL_STEP`` cells a step through the command text. A column only partly in view at the
+      right edge is left blank rather than cut. ``left`` walks back the same steps to the narrow layout.
+
+    The offset goes back to 0 when a resize (or the tag marker) switches between the two cases.
 
     ``tagged`` is the set of PIDs to mark; while it is non-empty a one-cell marker column (``*``) is
     drawn first. The widget does not change it; the owner mutates it and calls ``refresh()``.
@@ -166,8 +240,8 @@ class ProcessTable(ScrollView, can_focus=True):
         Binding("pagedown", "cursor_page_down", "Page down", show=False),
         Binding("home", "cursor_first", "First process", show=False),
         Binding("end", "cursor_last", "Last process", show=False),
-        Binding("left", "scroll_command(-1)", "Scroll command left", show=False),
-        Binding("right", "scroll_command(1)", "Scroll command right", show=False),
+        Binding("left", "scroll_sideways(-1)", "Scroll left: back towards the normal layout", show=False),
+        Binding("right", "scroll_sideways(1)", "Scroll right: hidden columns, then the command", show=False),
         Binding("enter", "show_command_line", "Command line"),
     ]
 
@@ -356,8 +430,10 @@ class ProcessTable(ScrollView, can_focus=True):
 
     @property
     def h_offset(self) -> int:
-        """Cells the COMMAND text is scrolled to the left."""
-        return self._h_offset
+        """Cells scrolled to the left: of the COMMAND text when every column fits, else of the
+        full-width row right of PID (0: the narrow layout)."""
+        # Through the layout: a resize into the other case resets the offset when the layout is rebuilt.
+        return self._get_layout().h_offset
 
     @property
     def cursor_row(self) -> int:
@@ -420,11 +496,9 @@ class ProcessTable(ScrollView, can_focus=True):
             self._apply()
 
     def set_h_offset(self, cells: int) -> None:
-        """Scroll the COMMAND text ``cells`` to the left, within the longest command on screen."""
-        longest = max((cell_len(command_text(p)) for p in self._on_screen()), default=0)
-        command = self._command_span()
-        limit = max(0, longest - (command.width if command is not None else 0))
-        cells = max(0, min(cells, limit))
+        """Scroll ``cells`` to the left (see ``h_offset``), no further than the end of the longest
+        command on screen."""
+        cells = max(0, min(cells, self._h_limit()))
         if cells != self._h_offset:
             self._h_offset = cells
             self.refresh()
@@ -458,7 +532,7 @@ class ProcessTable(ScrollView, can_focus=True):
         return list(self._rows)
 
     def column_keys(self) -> list[str]:
-        """Keys of the columns on screen at the current width, left to right."""
+        """Keys of the columns on screen at the current width and horizontal offset, left to right."""
         return [span.column.key for span in self._get_layout().spans]
 
     def visible_pids(self, margin: int = 0) -> set[int]:
@@ -547,19 +621,52 @@ class ProcessTable(ScrollView, can_focus=True):
         width = self.scrollable_size.width
         marker = bool(self.tagged)
         layout = self._layout
-        if layout is None or layout.width != width or layout.marker != marker:
-            x = 1 + SEPARATOR_WIDTH if marker else 0
-            spans: list[_Span] = []
-            for column in visible_columns(width - x):
+        if layout is not None and (layout.width, layout.marker, layout.h_offset) == (
+            width,
+            marker,
+            self._h_offset,
+        ):
+            return layout
+        left = _marker_width(marker)
+        columns = visible_columns(width - left)
+        dropped = len(columns) < len(COLUMNS)
+        if layout is not None and layout.dropped != dropped:
+            # The offset means another thing in the other case: start that one from its beginning.
+            self._h_offset = 0
+        shifted = dropped and self._h_offset > 0
+        if shifted:
+            spans, command_skip = _shifted_spans(width, left, self._h_offset)
+        else:
+            spans = []
+            x = left
+            for column in columns:
                 span_width = max(0, width - x) if column.flexible else column.width
                 spans.append(_Span(column, x, span_width))
                 x += span_width + SEPARATOR_WIDTH
-            end = spans[-1].x + spans[-1].width
-            layout = self._layout = _Layout(width, marker, tuple(spans), end)
+            command_skip = 0 if dropped else self._h_offset
+        end = max(width, spans[-1].x + spans[-1].width)
+        layout = _Layout(width, marker, self._h_offset, tuple(spans), end, dropped, shifted, command_skip)
+        self._layout = layout
         return layout
 
-    def _command_span(self) -> _Span | None:
-        return next((s for s in self._get_layout().spans if s.column.flexible), None)
+    def _h_limit(self) -> int:
+        """The largest useful ``h_offset``: the end of the longest command on screen at the right edge."""
+        layout = self._get_layout()
+        longest = max((cell_len(command_text(p)) for p in self._on_screen()), default=0)
+        if layout.dropped:
+            view = layout.width - _scroll_start(layout.marker)
+            return max(0, _COMMAND_ROW_X + max(longest, COMMAND_MIN_WIDTH) - view)
+        command = next((s for s in layout.spans if s.column.flexible), None)
+        return max(0, longest - (command.width if command is not None else 0))
+
+    def _h_stops(self) -> list[int]:
+        """The offsets ``right``/``left`` step through while columns are dropped: each column's left
+        edge in the full-width row, then every ``COMMAND_SCROLL_STEP`` cells of command, then the end."""
+        limit = self._h_limit()
+        stops = [x for _, x in _SCROLLED_ROW if x < limit]
+        stops += range(_COMMAND_ROW_X + COMMAND_SCROLL_STEP, limit, COMMAND_SCROLL_STEP)
+        stops.append(limit)
+        return stops
 
     def _column_at(self, x: int) -> str | None:
         for span in self._get_layout().spans:
@@ -610,20 +717,28 @@ class ProcessTable(ScrollView, can_focus=True):
     def _render_header(self, layout: _Layout, palette: _Palette) -> Strip:
         arrow = "▼" if self._sort_reverse else "▲"
         line = _LineBuilder()
+        x = 0
         if layout.marker:
             line.add(" " + _SEPARATOR, palette.header)
+            x = _marker_width(True)
         for span in layout.spans:
+            if span.x > x:
+                line.add(" " * (span.x - x), palette.header)
             column = span.column
             title = column.title
-            if column.flexible and self._h_offset:
-                title = f"{title} «{self._h_offset}"
+            if column.flexible and layout.command_skip:
+                title = f"{title} «{layout.command_skip}"
             if column.key == self._sort_key:
                 title = title[: span.width - 1] + arrow if len(title) >= span.width else title + arrow
                 line.add(fit(title, span.width, column.align), palette.header_sorted)
             else:
                 line.add(fit(title, span.width, column.align), palette.header)
-            if span is not layout.spans[-1]:
-                line.add(_SEPARATOR, palette.header)
+            x = span.x + span.width
+            if layout.shifted and column is _FROZEN and x < layout.width:
+                line.add(_HIDDEN_LEFT, palette.header)
+                x += 1
+        if x < layout.cell_length:
+            line.add(" " * (layout.cell_length - x), palette.header)
         return line.strip(layout.cell_length).adjust_cell_length(layout.width, palette.header)
 
     def _render_row(self, layout: _Layout, palette: _Palette, p: ProcessInfo, is_cursor: bool) -> Strip:
@@ -643,12 +758,16 @@ class ProcessTable(ScrollView, can_focus=True):
             state_style = row_style + (palette.running if p.state == "R" else palette.uninterruptible)
 
         line = _LineBuilder()
+        x = 0
         if layout.marker:
             line.add(("*" if tagged else " ") + _SEPARATOR, line_style)
+            x = _marker_width(True)
         for span in layout.spans:
+            if span.x > x:
+                line.add(" " * (span.x - x), line_style)
             column = span.column
             if column.flexible:
-                text = set_cell_size(_skip_cells(command_text(p), self._h_offset), span.width)
+                text = set_cell_size(_skip_cells(command_text(p), layout.command_skip), span.width)
             else:
                 text = fit(column.text(p), span.width, column.align)
             if realtime and column.key in _SCHEDULING_KEYS:
@@ -657,8 +776,9 @@ class ProcessTable(ScrollView, can_focus=True):
                 line.add(text, state_style)
             else:
                 line.add(text, line_style)
-            if span is not layout.spans[-1]:
-                line.add(_SEPARATOR, line_style)
+            x = span.x + span.width
+        if x < layout.cell_length:
+            line.add(" " * (layout.cell_length - x), line_style)
         return line.strip(layout.cell_length).adjust_cell_length(layout.width, line_style)
 
     # Keys and mouse.
@@ -687,9 +807,19 @@ class ProcessTable(ScrollView, can_focus=True):
         """Select the last row."""
         self._move_cursor(len(self._rows) - 1)
 
-    def action_scroll_command(self, direction: int) -> None:
-        """Scroll the COMMAND text left (-1) or right (1) by ``COMMAND_SCROLL_STEP`` cells."""
-        self.set_h_offset(self._h_offset + direction * COMMAND_SCROLL_STEP)
+    def action_scroll_sideways(self, direction: int) -> None:
+        """Scroll right (1) or left (-1): the COMMAND text by ``COMMAND_SCROLL_STEP`` cells when every
+        column fits, else the full-width row to the next or previous of ``_h_stops()``."""
+        if not self._get_layout().dropped:
+            self.set_h_offset(self._h_offset + direction * COMMAND_SCROLL_STEP)
+            return
+        current = self._h_offset
+        if direction > 0:
+            target = min((s for s in self._h_stops() if s > current), default=current)
+        else:
+            target = max((s for s in self._h_stops() if s < current), default=0)
+        if target != current:
+            self.set_h_offset(target)
 
     def action_show_command_line(self) -> None:
         """Ask the owner to show the selected process's full command line."""
