@@ -11,6 +11,7 @@ from tests.fixture_tree import FakeProcess
 from tui.app import PerftopApp
 from tui.bindings import APP_KEYS
 from tui.screens import HelpScreen, PickerScreen, TextScreen
+from widgets import process_columns
 from widgets.load_history import LoadHistory
 from widgets.process_table import ProcessTable
 
@@ -251,3 +252,25 @@ def test_readme_documents_every_key() -> None:
     for key in APP_KEYS:
         for token in key.shown.split():
             assert token in keys_section, f"README's Keys section lacks {token!r} ({key.help})"
+
+
+async def test_status_is_read_for_rows_on_screen_unless_the_sort_needs_it(tmp_path: Path) -> None:
+    machine = DemoMachine(tmp_path, processes=300)
+    app = machine.app()
+    async with app.run_test(size=(100, 24)) as pilot:
+        await started(machine, app, pilot)
+        table = app.table
+        near = table.visible_pids(margin=10)
+        assert 0 < len(near) < 100
+        await machine.drive(app, 1)
+        rows = {p.pid: p for p in table.rows()}
+        assert all(rows[pid].affinity is not None for pid in table.visible_pids())
+        far = [p for pid, p in rows.items() if pid not in table.visible_pids(margin=10)]
+        assert far and all(p.affinity is None and p.voluntary_ctxt_switches is None for p in far)
+        assert table.rows()[0].cpu_percent is not None  # stat is still read for everyone
+        await pilot.press("f6")
+        choices = [c.key for c in process_columns.COLUMNS]
+        await pilot.press("home", *(["down"] * choices.index("affinity")), "enter")
+        assert table.sort_key == "affinity" and table.needs_status_for_all()
+        await machine.drive(app, 1)
+        assert all(p.affinity is not None for p in table.rows())
