@@ -74,6 +74,26 @@ class RawProcess:
     user: str | None
     cmdline: str | None
     kernel_thread: bool
+    #: ``/proc/PID/io``, read with ``status`` (None likewise, and for other users' processes unless root).
+    io: ProcIo | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcIo:
+    """Storage IO of ``/proc/PID/io``: bytes the process caused to be read from / written to storage."""
+
+    read_bytes: int | None
+    write_bytes: int | None
+
+
+def parse_pid_io(text: str) -> ProcIo:
+    """Parse ``/proc/PID/io``; a missing or malformed line leaves its field ``None``."""
+    values: dict[str, int | None] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key in ("read_bytes", "write_bytes"):
+            values[key] = _int_or_none(value.strip())
+    return ProcIo(values.get("read_bytes"), values.get("write_bytes"))
 
 
 #: ``include/linux/sched.h``: set on every kernel thread.
@@ -256,7 +276,9 @@ class ProcessScanner:
             if wanted is None or pid in wanted:
                 text = read_text(base + "/status")
                 status = None if text is None else parse_pid_status(text)
-                raw = RawProcess(raw.stat, status, raw.uid, raw.user, raw.cmdline, raw.kernel_thread)
+                text = read_text(base + "/io")
+                io = None if text is None else parse_pid_io(text)
+                raw = RawProcess(raw.stat, status, raw.uid, raw.user, raw.cmdline, raw.kernel_thread, io)
             out[pid] = raw
         self._cache = cache
         return out
@@ -294,7 +316,7 @@ def process_infos(
 
     Rates are ``None`` on the first sample, for a PID whose ``start_time`` changed (a reused PID) and for
     a counter that went backwards; ``cpu_percent`` is 100 for one full core and may exceed 100. The
-    context-switch rates need ``status`` in both samples. Rows are in PID order.
+    context-switch rates need ``status`` in both samples, the IO rates ``io``. Rows are in PID order.
     """
     seconds = elapsed if elapsed is not None and elapsed > 0 else None
     rows: list[ProcessInfo] = []
@@ -306,8 +328,12 @@ def process_infos(
         if before is not None and before.stat.start_time != st.start_time:
             before = None
         cpu_ticks = st.utime + st.stime
-        cpu_percent = vcsw_rate = nvcsw_rate = None
+        cpu_percent = vcsw_rate = nvcsw_rate = io_read_rate = io_write_rate = None
+        io = raw.io
         if before is not None and seconds is not None:
+            if io is not None and before.io is not None:
+                io_read_rate = _rate(before.io.read_bytes, io.read_bytes, seconds)
+                io_write_rate = _rate(before.io.write_bytes, io.write_bytes, seconds)
             ticks_rate = _rate(before.stat.utime + before.stat.stime, cpu_ticks, seconds)
             cpu_percent = None if ticks_rate is None else ticks_rate / clk_tck * 100.0
             if status is not None and before.status is not None:
@@ -344,6 +370,10 @@ def process_infos(
                 voluntary_ctxt_switches_per_s=vcsw_rate,
                 nonvoluntary_ctxt_switches_per_s=nvcsw_rate,
                 kernel_thread=raw.kernel_thread,
+                io_read_bytes=None if io is None else io.read_bytes,
+                io_write_bytes=None if io is None else io.write_bytes,
+                io_read_bytes_per_s=io_read_rate,
+                io_write_bytes_per_s=io_write_rate,
             )
         )
     return tuple(rows)

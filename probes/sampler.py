@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Collection
+from dataclasses import replace
 
 from probes.cpu import (
     StatCounters,
@@ -19,11 +20,20 @@ from probes.cpu import (
     read_uptime,
     user_hz,
 )
+from probes.disks import DiskCounters, disk_rates, read_disks_info, read_diskstats
 from probes.fs import FS, read_text
 from probes.memory import memory_snapshot, read_meminfo
+from probes.net import NetReading, net_snapshot, read_net
 from probes.numa import NumaReading, numa_snapshot, read_numa
-from probes.processes import ProcessScanner, RawProcess, process_infos, task_counts
-from probes.snapshot import Snapshot
+from probes.processes import (
+    ProcessScanner,
+    RawProcess,
+    parse_pid_stat,
+    parse_pid_status,
+    process_infos,
+    task_counts,
+)
+from probes.snapshot import ProcessInfo, Snapshot
 
 
 class Sampler:
@@ -49,6 +59,11 @@ class Sampler:
         self._prev_stat: StatCounters | None = None
         self._prev_procs: dict[int, RawProcess] | None = None
         self._prev_numa: NumaReading | None = None
+        self._prev_disks: dict[str, DiskCounters] | None = None
+        self._prev_net: NetReading | None = None
+        #: The rows of the last sample by PID, and its MemTotal: what ``reread`` updates.
+        self._last_rows: dict[int, ProcessInfo] = {}
+        self._mem_total: int | None = None
         # Samples are taken from worker threads; two must never interleave their prev/cur bookkeeping.
         self._lock = threading.Lock()
 
@@ -73,7 +88,14 @@ class Sampler:
             )
             numa = read_numa(self.fs)
             numa_now = numa_snapshot(self._prev_numa, numa, elapsed)
-            self._prev_time, self._prev_stat, self._prev_procs, self._prev_numa = now, stat, procs, numa
+            disks = read_diskstats(self.fs)
+            disks_now = disk_rates(self._prev_disks, disks, elapsed, read_disks_info(self.fs, disks or ()))
+            net = read_net(self.fs)
+            net_now = net_snapshot(self._prev_net, net, elapsed)
+            self._prev_time, self._prev_stat, self._prev_procs = now, stat, procs
+            self._prev_numa, self._prev_disks, self._prev_net = numa, disks, net
+            self._last_rows = {p.pid: p for p in processes}
+            self._mem_total = memory.total_bytes
             hostname = read_text(self.fs.proc("sys", "kernel", "hostname"))
             return Snapshot(
                 time=self._wall_clock(),
@@ -85,7 +107,44 @@ class Sampler:
                 tasks=task_counts(procs),
                 processes=processes,
                 numa=numa_now,
+                disks=disks_now,
+                net=net_now,
             )
+
+    def reread(self, pids: Collection[int]) -> dict[int, ProcessInfo]:
+        """Read ``stat`` and ``status`` of ``pids`` again now, as rows of the last sample (after an action).
+
+        Every value comes from this read (nice, policy, RT priority, affinity, threads, counters); the
+        rates stay those of the last sample, since a rate over the few milliseconds since would be noise,
+        and the next sample's rates still run from the last sample's counters. A PID the last sample did
+        not show, whose start time changed since (a reused PID), or that is gone now, is left out.
+        """
+        with self._lock:
+            out: dict[int, ProcessInfo] = {}
+            for pid in pids:
+                before = self._last_rows.get(pid)
+                text = read_text(self.fs.proc(pid, "stat"))
+                if before is None or text is None:
+                    continue
+                try:
+                    stat = parse_pid_stat(text)
+                except ValueError:
+                    continue
+                if stat.start_time != before.start_time:
+                    continue
+                status_text = read_text(self.fs.proc(pid, "status"))
+                status = None if status_text is None else parse_pid_status(status_text)
+                raw = RawProcess(stat, status, before.uid, before.user, before.cmdline, before.kernel_thread)
+                (fresh,) = process_infos(
+                    None, {pid: raw}, None, self._user_hz, self._page_size, self._mem_total
+                )
+                out[pid] = replace(
+                    fresh,
+                    cpu_percent=before.cpu_percent,
+                    voluntary_ctxt_switches_per_s=before.voluntary_ctxt_switches_per_s,
+                    nonvoluntary_ctxt_switches_per_s=before.nonvoluntary_ctxt_switches_per_s,
+                )
+            return out
 
 
 def check_procfs(fs: FS) -> str | None:

@@ -6,6 +6,7 @@ read is ``None``; nothing here is made up.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 #: The CPU states of ``/proc/stat``, in the kernel's column order (guest time is already inside user).
@@ -149,6 +150,11 @@ class ProcessInfo:
     voluntary_ctxt_switches_per_s: float | None
     nonvoluntary_ctxt_switches_per_s: float | None
     kernel_thread: bool
+    #: ``/proc/PID/io`` ``read_bytes`` / ``write_bytes`` (storage IO), read with ``status``.
+    io_read_bytes: int | None = None
+    io_write_bytes: int | None = None
+    io_read_bytes_per_s: float | None = None
+    io_write_bytes_per_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +221,222 @@ class ProcessNuma:
     mems_allowed: tuple[int, ...] | None
 
 
+# Devices that exist on most machines whether used or not; all-zero ones are noise in the default view.
+_VIRTUAL_DEVICE = re.compile(r"(loop|ram|zram)[0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class DiskStats:
+    """One block device as the IO pane and ``--json`` show it: the counters since boot (bytes and ms) and
+    the ``iostat -x`` figures over the last interval.
+
+    Rates are ``None`` without a baseline, when the device's counters went backwards (it was unregistered
+    and registered again) and, for the fields an old kernel's layout lacks, always. Awaits, request sizes
+    and merge percentages are ``0.0`` over an interval with no request of that kind, as ``iostat`` shows.
+    ``scheduler`` is the active IO scheduler (``None`` for a device without one, such as zram);
+    a partition shows its disk's queue settings.
+    """
+
+    name: str
+    major: int
+    minor: int
+    reads_completed: int
+    reads_merged: int | None
+    read_bytes: int
+    read_time_ms: int | None
+    writes_completed: int
+    writes_merged: int | None
+    written_bytes: int
+    write_time_ms: int | None
+    in_flight: int | None
+    io_time_ms: int | None
+    weighted_io_time_ms: int | None
+    discards_completed: int | None
+    discards_merged: int | None
+    discarded_bytes: int | None
+    discard_time_ms: int | None
+    flushes_completed: int | None
+    flush_time_ms: int | None
+    #: iostat r/s, w/s, rkB/s and wkB/s (here in bytes), rrqm/s, wrqm/s, %rrqm, %wrqm.
+    r_per_s: float | None
+    w_per_s: float | None
+    read_bytes_per_s: float | None
+    written_bytes_per_s: float | None
+    rrqm_per_s: float | None
+    wrqm_per_s: float | None
+    rrqm_percent: float | None
+    wrqm_percent: float | None
+    #: iostat r_await, w_await (ms per request), rareq-sz and wareq-sz (here in bytes), aqu-sz, %util.
+    r_await_ms: float | None
+    w_await_ms: float | None
+    r_areq_bytes: float | None
+    w_areq_bytes: float | None
+    aqu_sz: float | None
+    util_percent: float | None
+    #: iostat d/s, dkB/s (here in bytes), drqm/s, %drqm, d_await, dareq-sz, f/s, f_await.
+    d_per_s: float | None
+    discarded_bytes_per_s: float | None
+    drqm_per_s: float | None
+    drqm_percent: float | None
+    d_await_ms: float | None
+    d_areq_bytes: float | None
+    f_per_s: float | None
+    f_await_ms: float | None
+    #: ``queue/`` settings from sysfs.
+    scheduler: str | None
+    schedulers: tuple[str, ...] | None
+    rotational: bool | None
+    read_ahead_kb: int | None
+    nr_requests: int | None
+    is_partition: bool
+
+    @property
+    def hidden_by_default(self) -> bool:
+        """True for rows the IO pane hides until toggled: partitions, and loop/ram/zram devices that
+        never did any IO."""
+        if self.is_partition:
+            return True
+        if _VIRTUAL_DEVICE.fullmatch(self.name) is None:
+            return False
+        activity = (self.reads_completed, self.writes_completed, self.discards_completed, self.in_flight)
+        return not any(activity)
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceStats:
+    """One network interface: the ``/proc/net/dev`` counters since it was created, and their rates (the
+    figures of ``sar -n DEV`` and ``sar -n EDEV``). A rate is ``None`` without a baseline or when its
+    counter went backwards."""
+
+    name: str
+    rx_bytes: int
+    rx_packets: int
+    rx_errors: int
+    rx_dropped: int
+    rx_fifo: int
+    rx_frame: int
+    rx_compressed: int
+    rx_multicast: int
+    tx_bytes: int
+    tx_packets: int
+    tx_errors: int
+    tx_dropped: int
+    tx_fifo: int
+    tx_collisions: int
+    tx_carrier: int
+    tx_compressed: int
+    rx_bytes_per_s: float | None
+    rx_packets_per_s: float | None
+    rx_errors_per_s: float | None
+    rx_dropped_per_s: float | None
+    rx_fifo_per_s: float | None
+    rx_frame_per_s: float | None
+    rx_compressed_per_s: float | None
+    rx_multicast_per_s: float | None
+    tx_bytes_per_s: float | None
+    tx_packets_per_s: float | None
+    tx_errors_per_s: float | None
+    tx_dropped_per_s: float | None
+    tx_fifo_per_s: float | None
+    tx_collisions_per_s: float | None
+    tx_carrier_per_s: float | None
+    tx_compressed_per_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Sockstat:
+    """``/proc/net/sockstat`` and ``sockstat6``: the figures ``ss -s`` prints. ``None`` where a line or
+    file is missing. ``*_mem_pages`` count pages; ``frag*_memory_bytes`` bytes."""
+
+    sockets_used: int | None
+    tcp_inuse: int | None
+    tcp_orphan: int | None
+    tcp_tw: int | None
+    tcp_alloc: int | None
+    tcp_mem_pages: int | None
+    udp_inuse: int | None
+    udp_mem_pages: int | None
+    udplite_inuse: int | None
+    raw_inuse: int | None
+    frag_inuse: int | None
+    frag_memory_bytes: int | None
+    tcp6_inuse: int | None
+    udp6_inuse: int | None
+    udplite6_inuse: int | None
+    raw6_inuse: int | None
+    frag6_inuse: int | None
+    frag6_memory_bytes: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NetSnapshot:
+    """The ``net`` section: interfaces, the socket summary, TCP states and the ``/proc/net/snmp`` counters
+    (``sar -n TCP,ETCP,UDP``) with their rates.
+
+    ``tcp_states`` maps every name of :data:`TCP_STATES` to its count over ``tcp`` and ``tcp6`` (0 where
+    none); it is ``None`` when neither file could be read. ``udp_sockets`` counts the entries of ``udp``
+    and ``udp6``. ``tcp_curr_estab`` is a gauge (no rate).
+    """
+
+    interfaces: tuple[InterfaceStats, ...]
+    sockstat: Sockstat | None
+    tcp_states: dict[str, int] | None
+    udp_sockets: int | None
+    tcp_curr_estab: int | None
+    tcp_active_opens: int | None
+    tcp_active_opens_per_s: float | None
+    tcp_passive_opens: int | None
+    tcp_passive_opens_per_s: float | None
+    tcp_attempt_fails: int | None
+    tcp_attempt_fails_per_s: float | None
+    tcp_estab_resets: int | None
+    tcp_estab_resets_per_s: float | None
+    tcp_in_segs: int | None
+    tcp_in_segs_per_s: float | None
+    tcp_out_segs: int | None
+    tcp_out_segs_per_s: float | None
+    tcp_retrans_segs: int | None
+    tcp_retrans_segs_per_s: float | None
+    tcp_in_errs: int | None
+    tcp_in_errs_per_s: float | None
+    tcp_out_rsts: int | None
+    tcp_out_rsts_per_s: float | None
+    udp_in_datagrams: int | None
+    udp_in_datagrams_per_s: float | None
+    udp_out_datagrams: int | None
+    udp_out_datagrams_per_s: float | None
+    udp_no_ports: int | None
+    udp_no_ports_per_s: float | None
+    udp_in_errors: int | None
+    udp_in_errors_per_s: float | None
+    udp_rcvbuf_errors: int | None
+    udp_rcvbuf_errors_per_s: float | None
+    udp_sndbuf_errors: int | None
+    udp_sndbuf_errors_per_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SocketEntry:
+    """One line of ``/proc/net/{tcp,tcp6,udp,udp6}``.
+
+    Addresses are text (``127.0.0.1``, ``::1``, ``::ffff:10.0.0.5``). ``state`` is a :data:`TCP_STATES`
+    name (UDP uses the same numbers: ``CLOSE`` unconnected, ``ESTABLISHED`` connected); for a listening
+    TCP socket ``rx_queue`` is the accept queue and ``tx_queue`` its limit. ``inode`` 0 means the socket
+    has no file any more (TIME_WAIT, a request socket).
+    """
+
+    protocol: str
+    local_address: str
+    local_port: int
+    remote_address: str
+    remote_port: int
+    state: str
+    tx_queue: int
+    rx_queue: int
+    uid: int
+    inode: int
+
+
 @dataclass(frozen=True, slots=True)
 class TaskCounts:
     """htop's Tasks line: processes, threads (all tasks), running and zombie, counted from the scan."""
@@ -241,3 +463,5 @@ class Snapshot:
     tasks: TaskCounts
     processes: tuple[ProcessInfo, ...]
     numa: NumaSnapshot
+    disks: tuple[DiskStats, ...]
+    net: NetSnapshot

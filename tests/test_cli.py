@@ -63,6 +63,27 @@ NUMA_NODE_KEYS = {
     "local_node_per_s",
     "other_node_per_s",
 }
+DISK_KEYS = {
+    "name",
+    "reads_completed",
+    "writes_completed",
+    "read_bytes",
+    "written_bytes",
+    "read_time_ms",
+    "write_time_ms",
+    "io_time_ms",
+    "in_flight",
+    "r_per_s",
+    "w_per_s",
+    "read_bytes_per_s",
+    "written_bytes_per_s",
+    "r_await_ms",
+    "w_await_ms",
+    "aqu_sz",
+    "util_percent",
+    "scheduler",
+}
+NET_KEYS = {"interfaces", "sockstat", "tcp_states", "tcp_retrans_segs", "tcp_retrans_segs_per_s"}
 PROCESS_KEYS = {
     "pid",
     "ppid",

@@ -16,6 +16,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from probes.net import NetReading, net_snapshot
 from probes.snapshot import (
     CpuSnapshot,
     CpuUsage,
@@ -468,6 +469,8 @@ def snapshot(cpu: CpuSnapshot, uptime: float | None = 3 * 86400 + 4 * 3600 + 5 *
         tasks=tasks(),
         processes=(),
         numa=NumaSnapshot(nodes=(), distances=None, numa_balancing=None),
+        disks=(),
+        net=net_snapshot(None, NetReading(None, None, None, None, None), None),
     )
 
 

@@ -14,11 +14,13 @@ from probes.fs import FS
 from probes.processes import (
     PF_KTHREAD,
     ProcessScanner,
+    ProcIo,
     ProcStat,
     ProcStatus,
     RawProcess,
     is_kernel_thread,
     parse_cmdline,
+    parse_pid_io,
     parse_pid_stat,
     parse_pid_status,
     process_infos,
@@ -381,9 +383,10 @@ def raw(
     status: ProcStatus | None = None,
     policy: int | None = 0,
     rss_pages: int = 1000,
+    io: ProcIo | None = None,
 ) -> RawProcess:
     st = ProcStat(pid, "p", "S", 1, utime, stime, 20, 0, 2, start_time, rss_pages, 1, 0, policy)
-    return RawProcess(st, status, 1000, "alice", "p --x", False)
+    return RawProcess(st, status, 1000, "alice", "p --x", False, io)
 
 
 def status(vcsw: int | None, nvcsw: int | None, cpus: tuple[int, ...] = (0, 1)) -> ProcStatus:
@@ -422,6 +425,35 @@ def test_reused_pid_or_backwards_counter_gives_none_not_a_spike() -> None:
     assert one({10: raw(utime=100)}, raw(utime=99)).cpu_percent is None  # never a negative rate
     idle = one({10: raw()}, raw())
     assert idle.cpu_percent == 0.0
+
+
+def test_parse_io_takes_storage_bytes() -> None:
+    text = (
+        "rchar: 323934931\nwchar: 323929600\nsyscr: 632687\nsyscw: 632675\n"
+        "read_bytes: 4096\nwrite_bytes: 323932160\ncancelled_write_bytes: 0\n"
+    )
+    assert parse_pid_io(text) == ProcIo(4096, 323932160)
+    assert parse_pid_io("rchar: 1\nread_bytes: x\n") == ProcIo(None, None)
+
+
+def test_io_rates_need_io_in_both_samples() -> None:
+    both = one({10: raw(io=ProcIo(1000, 0))}, raw(io=ProcIo(5000, 8192)), elapsed=2.0)
+    assert (both.io_read_bytes_per_s, both.io_write_bytes_per_s) == (2000.0, 4096.0)
+    assert (both.io_read_bytes, both.io_write_bytes) == (5000, 8192)
+    assert one({10: raw()}, raw(io=ProcIo(5000, 8192))).io_read_bytes_per_s is None
+    assert one({10: raw(io=ProcIo(9000, 0))}, raw(io=ProcIo(5000, 0))).io_read_bytes_per_s is None
+    reused = one({10: raw(io=ProcIo(1, 1), start_time=1)}, raw(io=ProcIo(5, 5)))
+    assert reused.io_write_bytes_per_s is None
+
+
+def test_io_is_read_with_status_only(tree: FS) -> None:
+    pid = next(iter(ProcessScanner(tree).scan(())))
+    io_file = Path(tree.proc(pid, "io"))
+    io_file.write_text("read_bytes: 512\nwrite_bytes: 1024\n")
+    assert ProcessScanner(tree).scan(())[pid].io is None
+    assert ProcessScanner(tree).scan([pid])[pid].io == ProcIo(512, 1024)
+    io_file.unlink()
+    assert ProcessScanner(tree).scan([pid])[pid].io is None
 
 
 def test_context_switch_rates_need_status_in_both_samples() -> None:

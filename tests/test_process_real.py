@@ -149,3 +149,27 @@ def test_busy_child_cpu_percent_agrees_with_psutil() -> None:
     finally:
         busy.kill()
         busy.wait()
+
+
+def test_io_write_bytes_of_a_child_that_writes_and_fsyncs(tmp_path: Path) -> None:
+    size = 4 << 20
+    target = tmp_path / "written"
+    script = (
+        "import os, sys, time\n"
+        f"fd = os.open({str(target)!r}, os.O_WRONLY | os.O_CREAT)\n"
+        f"os.write(fd, b'x' * {size}); os.fsync(fd); os.close(fd)\n"
+        "print('done', flush=True); time.sleep(60)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "done"
+        raw = ProcessScanner(FS()).scan([child.pid])[child.pid]
+        if raw.io is None:
+            pytest.skip("/proc/PID/io is not readable here")
+        if raw.io.write_bytes == 0:
+            pytest.skip(f"{tmp_path} is on tmpfs or overlay: no storage writes are counted")
+        assert raw.io.write_bytes >= size
+        assert raw.io.read_bytes is not None
+    finally:
+        child.kill()
+        child.wait()

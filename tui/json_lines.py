@@ -36,11 +36,17 @@ def write_json_lines(
     interval: float,
     select: Callable[[tuple[ProcessInfo, ...]], list[ProcessInfo]] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> None:
-    """Take a baseline, then print ``count`` snapshots one ``interval`` apart, one JSON object per line."""
+    """Take a baseline, then print ``count`` snapshots one ``interval`` apart, one JSON object per line.
+
+    Samples start on a fixed cadence (the time a sample takes is not added to the interval).
+    """
+    due = clock()
     sampler.sample()
     for _ in range(count):
-        sleep(interval)
+        due += interval
+        sleep(max(0.0, due - clock()))
         snapshot = sampler.sample()
         if select is not None:
             snapshot = dataclasses.replace(snapshot, processes=tuple(select(snapshot.processes)))
