@@ -421,8 +421,9 @@ class SocketEntry:
 
     Addresses are text (``127.0.0.1``, ``::1``, ``::ffff:10.0.0.5``). ``state`` is a :data:`TCP_STATES`
     name (UDP uses the same numbers: ``CLOSE`` unconnected, ``ESTABLISHED`` connected); for a listening
-    TCP socket ``rx_queue`` is the accept queue and ``tx_queue`` its limit. ``inode`` 0 means the socket
-    has no file any more (TIME_WAIT, a request socket).
+    TCP socket ``rx_queue`` is the accept queue and ``tx_queue`` is 0 (the backlog limit that
+    ``ss -lnt`` shows comes over netlink, not from this file). ``inode`` 0 means the socket has no file
+    any more (TIME_WAIT, a request socket).
     """
 
     protocol: str
