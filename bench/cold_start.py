@@ -1,0 +1,237 @@
+"""Cold start: import time, and time to the first frame that shows real data.
+
+Run from the repository root with the project's virtualenv::
+
+    python -m bench.cold_start               # 5 runs of each measurement
+    python -m bench.cold_start --runs 10 --size 80x24
+
+It reports:
+
+- ``python -X importtime -m tui.cli --version``: the import total and the costliest top-level imports,
+  and the wall time of that command (interpreter start included);
+- the time to ``import tui.app`` in a fresh interpreter;
+- first frame in a terminal: perftop started in a tmux pane, its screen polled every 10 ms until the
+  process table's CPU% column shows a number (a rate from a real second sample; the baseline shows
+  ``-``). Measured from just before ``tmux new-session``, so interpreter start and imports are in it;
+- first frame headless: ``PerftopApp`` driven by ``run_test`` in this (warm) process, from creating the
+  App until the first snapshot with rates has been applied and painted (imports not included).
+
+Issue 6's target: under 0.6 s to the first frame showing real data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.overhead import REPO, Tmux
+
+PYTHON = sys.executable
+_NUMBER = re.compile(r"\d+(\.\d+)?")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportLine:
+    """One line of ``-X importtime``: microseconds in the module itself and with what it imported."""
+
+    module: str
+    depth: int
+    self_us: int
+    cumulative_us: int
+
+
+def parse_importtime(stderr: str) -> list[ImportLine]:
+    """The ``import time:`` lines of ``python -X importtime`` output (other lines are skipped).
+
+    ``depth`` is 0 for a top-level import, 1 for what that imported, and so on (CPython indents the
+    name by two spaces per level).
+    """
+    lines = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:"):
+            continue
+        parts = line[len("import time:") :].split("|")
+        if len(parts) != 3 or not parts[0].strip().isdigit():
+            continue  # the header line
+        name = parts[2].rstrip()[1:]  # one space follows the bar
+        stripped = name.lstrip(" ")
+        lines.append(
+            ImportLine(stripped, (len(name) - len(stripped)) // 2, int(parts[0]), int(parts[1].strip()))
+        )
+    return lines
+
+
+def import_total_us(lines: Sequence[ImportLine]) -> int:
+    """Total import time: the cumulative times of the top-level imports."""
+    return sum(line.cumulative_us for line in lines if line.depth == 0)
+
+
+def cumulative_us(lines: Sequence[ImportLine], module: str) -> int | None:
+    """The cumulative import time of ``module``, or ``None`` when it was not imported."""
+    return next((line.cumulative_us for line in lines if line.module == module), None)
+
+
+def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, cwd=REPO, check=True)
+
+
+def importtime(argv: Sequence[str]) -> tuple[list[ImportLine], float]:
+    """``python -X importtime ARGV``: its import lines and the command's wall time in seconds."""
+    start = time.perf_counter()
+    done = _run([PYTHON, "-X", "importtime", *argv])
+    return parse_importtime(done.stderr), time.perf_counter() - start
+
+
+def wall_time(argv: Sequence[str]) -> float:
+    """Seconds ``python ARGV`` takes, interpreter start to exit."""
+    start = time.perf_counter()
+    _run([PYTHON, *argv])
+    return time.perf_counter() - start
+
+
+def import_app_seconds() -> float:
+    """Seconds to ``import tui.app`` in a fresh interpreter (measured inside it)."""
+    code = "import time; t = time.perf_counter(); import tui.app; print(time.perf_counter() - t)"
+    return float(_run([PYTHON, "-c", code]).stdout)
+
+
+def shows_real_cpu_percent(screen: str) -> bool:
+    """True when the process table on ``screen`` has a number in its CPU% column.
+
+    Cells of the columns left of CPU% (PID, USER, POL, RTPRIO, PRI, NI) never hold spaces, so the
+    column is found by its word position in the header line. Before the second sample every cell
+    there is ``-``.
+    """
+    lines = screen.splitlines()
+    for i, line in enumerate(lines):
+        titles = line.split()
+        if "PID" not in titles:
+            continue
+        column = next((n for n, title in enumerate(titles) if title.startswith("CPU%")), None)
+        if column is None:
+            return False
+        for row in lines[i + 1 :]:
+            cells = row.split()
+            if len(cells) > column and _NUMBER.fullmatch(cells[column]):
+                return True
+        return False
+    return False
+
+
+def first_frame_tmux(width: int, height: int, timeout: float = 10.0) -> float | None:
+    """Seconds from starting perftop in a tmux pane until its table shows real CPU%; None on timeout."""
+    with tempfile.TemporaryDirectory(prefix="perftop-cold.") as tmp:
+        # A socket directory of its own per run: a server still shutting down never answers the next.
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": tmp,
+            "LANG": "C.UTF-8",
+            "TMUX_TMPDIR": tmp,
+        }
+        tmux = Tmux(f"perftop-cold-{os.getpid()}", env, Path(tmp) / "tmux.conf", "tmux-256color")
+        try:
+            start = time.perf_counter()
+            tmux.start([PYTHON, "-m", "tui.cli"], width, height, str(REPO))
+            while time.perf_counter() - start < timeout:
+                if shows_real_cpu_percent(tmux.capture()):
+                    return time.perf_counter() - start
+                time.sleep(0.01)
+            return None
+        finally:
+            tmux.kill()
+
+
+async def first_frame_headless(width: int, height: int) -> float:
+    """Seconds from creating ``PerftopApp`` (run_test, this machine's /proc) until the first snapshot with
+    rates is applied and the screen has been refreshed with it."""
+    from probes.fs import FS
+    from probes.sampler import Sampler
+    from tui.app import AppOptions, PerftopApp
+
+    start = time.perf_counter()
+    app = PerftopApp(Sampler(FS()), AppOptions())
+    async with app.run_test(size=(width, height)) as pilot:
+        while app.snapshot is None or app.snapshot.interval is None:
+            await asyncio.sleep(0.002)
+        await pilot.pause()
+        return time.perf_counter() - start
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Median, minimum and maximum of some runs, in seconds."""
+
+    median: float
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"median {self.median * 1e3:7.1f} ms   min {self.low * 1e3:7.1f}   max {self.high * 1e3:7.1f}"
+
+
+def repeat(runs: int, measure: Callable[[], float | None]) -> Stats | None:
+    """``measure`` run ``runs`` times; None when any run failed."""
+    values = [measure() for _ in range(runs)]
+    if any(v is None for v in values):
+        return None
+    return Stats(statistics.median(values), min(values), max(values))
+
+
+def _size(text: str) -> tuple[int, int]:
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit():
+        raise argparse.ArgumentTypeError(f"size must look like 200x50, not {text!r}")
+    return int(w), int(h)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Measure and print every cold-start figure."""
+    parser = argparse.ArgumentParser(prog="python -m bench.cold_start", description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs of each measurement (default 5)")
+    parser.add_argument("--size", type=_size, default=(200, 50), help="terminal size (default 200x50)")
+    parser.add_argument("--top", type=int, default=8, help="costliest top-level imports shown (default 8)")
+    args = parser.parse_args(argv)
+    width, height = args.size
+
+    lines, _ = importtime(["-m", "tui.cli", "--version"])
+    total = import_total_us(lines)
+    print(f"imports of 'perftop --version' (python -X importtime, one run): {total / 1e3:.1f} ms in total")
+    top = sorted((line for line in lines if line.depth == 0), key=lambda line: -line.cumulative_us)
+    for line in top[: args.top]:
+        print(f"    {line.cumulative_us / 1e3:7.1f} ms  {line.module}")
+    app_lines, _ = importtime(["-c", "import tui.app"])
+    app_us = cumulative_us(app_lines, "tui.app")
+    if app_us is not None:
+        print(f"tui.app cumulative in -X importtime: {app_us / 1e3:.1f} ms")
+        for name in ("textual.app", "rich", "psutil", "widgets.process_table", "probes.sampler"):
+            us = cumulative_us(app_lines, name)
+            if us is not None:
+                print(f"    {us / 1e3:7.1f} ms  {name} (first import, nested or not)")
+    print()
+    print(
+        f"{'perftop --version, wall time':<38}",
+        repeat(args.runs, lambda: wall_time(["-m", "tui.cli", "--version"])),
+    )
+    print(f"{'import tui.app, fresh interpreter':<38}", repeat(args.runs, import_app_seconds))
+    tmux = repeat(args.runs, lambda: first_frame_tmux(width, height))
+    print(f"{f'first real frame, tmux {width}x{height}':<38}", tmux or "timed out (no CPU% shown in 10 s)")
+    headless = repeat(args.runs, lambda: asyncio.run(first_frame_headless(width, height)))
+    print(f"{f'first real frame, run_test {width}x{height}':<38}", headless)
+    print(
+        "\nissue 6 target: first frame with real data under 600 ms (the first rates rest on a 0.2 s baseline)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

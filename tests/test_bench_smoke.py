@@ -1,0 +1,188 @@
+"""The bench scripts import and run their smallest case, so they do not rot. No timing is asserted."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import bench_probes, cold_start, overhead, trees
+from probes.processes import ProcessScanner
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def small_trees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> bench_probes.TreeSet:
+    monkeypatch.setenv("PERFTOP_BENCH_TREES", str(tmp_path / "trees"))
+    monkeypatch.setattr(bench_probes, "CPUS", 8)
+    monkeypatch.setattr(bench_probes, "NUMA_NODES", 2)
+    monkeypatch.setattr(bench_probes, "DISKS", 3)
+    return bench_probes.tree_set(100)
+
+
+def test_trees_are_cached_complete_and_hold_numa_nodes_and_disks(small_trees: bench_probes.TreeSet) -> None:
+    fs = small_trees.tick0
+    assert len(ProcessScanner(fs).list_pids()) == 100
+    assert (Path(fs.procfs).parent / ".complete").exists()
+    nodes = sorted(p.name for p in Path(fs.sys("devices", "system", "node")).glob("node*"))
+    assert nodes == ["node0", "node1"]
+    assert Path(fs.sys("devices", "system", "node", "node1", "cpulist")).read_text() == "4-7\n"
+    diskstats = Path(fs.proc("diskstats")).read_text().splitlines()
+    assert len(diskstats) == 6 and all(len(line.split()) == 20 for line in diskstats)
+    # Same arguments: the cached tree is served, not rebuilt.
+    again = trees.tree(100, 8, 0, 2, 3)
+    assert again == fs
+
+
+def test_every_case_runs_one_loop_on_a_small_tree(small_trees: bench_probes.TreeSet) -> None:
+    cases = bench_probes.cases([100])
+    names = [c.name for c in cases]
+    assert "refresh/100" in names and "scan/status-all/100" in names and "real/refresh" in names
+    for case in cases:
+        elapsed = case(1)
+        assert isinstance(elapsed, float) and elapsed >= 0, case.name
+
+
+def test_flipper_alternates_between_ticks(small_trees: bench_probes.TreeSet) -> None:
+    flipper = bench_probes.Flipper(small_trees.tick0, small_trees.tick1)
+    first = Path(flipper.fs.proc("uptime")).read_text()
+    flipper.flip()
+    second = Path(flipper.fs.proc("uptime")).read_text()
+    flipper.flip()
+    assert first != second
+    assert Path(flipper.fs.proc("uptime")).read_text() == first
+
+
+def test_refresh_renders_the_screen_rows_sorted_by_cpu(small_trees: bench_probes.TreeSet) -> None:
+    rows = bench_probes.real_rows(small_trees)
+    lines = bench_probes.table_refresh(rows, "cpu")
+    assert len(lines) == min(len(rows), bench_probes.SCREEN_ROWS)
+    assert all(line.cell_length == bench_probes.SCREEN_WIDTH for line in lines)
+    busiest = max(rows, key=lambda p: p.cpu_percent or 0.0)
+    assert lines[0].text.split()[0] == str(busiest.pid)
+
+
+def test_summary_reports_per_process_cost_and_scaling() -> None:
+    results = [
+        bench_probes.Result("scan/stat-only/1000", 0.010, 0.001, 1000),
+        bench_probes.Result("scan/stat-only/10000", 0.120, 0.002, 10000),
+        bench_probes.Result("memory", 0.0001, 0.0, None),
+    ]
+    text = bench_probes.summary(results)
+    assert "10.00" in text and "12.00" in text  # µs per process
+    assert "cost(10000)/cost(1000) = 12.00" in text
+
+
+def test_default_output_is_added_only_when_none_is_named() -> None:
+    argv = bench_probes._default_output(["prog"])
+    assert argv[1] == "--output" and argv[2].endswith(".json")
+    assert bench_probes._default_output(["prog", "-o", "x.json"]) == ["prog", "-o", "x.json"]
+    assert bench_probes._default_output(["prog", "--worker"]) == ["prog", "--worker"]
+
+
+def test_pyperf_runs_one_benchmark_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    env = {**os.environ, "PERFTOP_BENCH_TREES": str(tmp_path / "trees")}
+    argv = ["-m", "bench.bench_probes", "--debug-single-value", "--sizes", "50", "--only", "memory"]
+    done = subprocess.run(
+        [sys.executable, *argv, "-o", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.exists() and '"memory"' in out.read_text()
+
+
+# -- overhead.py ------------------------------------------------------------------------------------------
+
+
+def test_parse_stat_times_with_a_hostile_comm() -> None:
+    text = "4242 (a) (b c) S 1 4242 4242 0 -1 4194560 10 0 0 0 7 3 5 2 20 0 1 0 9999 1000 10 0\n"
+    t = overhead.parse_stat_times(text)
+    assert (t.pid, t.ppid, t.utime, t.stime, t.cutime, t.cstime, t.start_time) == (4242, 1, 7, 3, 5, 2, 9999)
+
+
+def test_cpu_percent_counts_new_processes_whole_and_uses_one_core_scale() -> None:
+    hz = os.sysconf("SC_CLK_TCK")
+    before = {(10, 1): 100}
+    after = {(10, 1): 100 + hz // 2, (11, 5): hz // 2}
+    assert overhead.cpu_percent(before, after, 2.0) == pytest.approx(50.0)
+
+
+def test_idle_processes_are_started_in_one_group_and_killed() -> None:
+    with overhead.idle_processes(3) as procs:
+        pids = [p.pid for p in procs]
+        assert len(pids) == 3
+        assert {os.getpgid(pid) for pid in pids} == {pids[0]}
+        assert set(pids) <= set(overhead.descendants(os.getpid()))
+    assert all(p.returncode is not None for p in procs)
+    assert not set(pids) & set(overhead.descendants(os.getpid()))
+
+
+def test_peak_rss_and_ticks_of_this_process() -> None:
+    rss = overhead.peak_rss_bytes(os.getpid())
+    assert rss is not None and rss > 1 << 20
+    assert any(pid == os.getpid() for pid, _ in overhead.tree_ticks(os.getpid()))
+
+
+def test_table_lists_each_measurement() -> None:
+    rows = [
+        overhead.Measurement("perftop", "80x24", 0, 90, 5.0, 1.5, 40.0, 1234.0, True),
+        overhead.Measurement("htop", "80x24", 0, 90, 5.0, 0.4, None, 900.0, False),
+    ]
+    text = overhead.table(rows)
+    assert "perftop" in text and "1.50%" in text and "40.0MiB" in text and "exited early" in text
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_overhead_measures_perftop_in_tmux_for_a_second() -> None:
+    monitor = overhead.monitors()["perftop"]
+    m = overhead.measure(monitor, 80, 24, 0, warmup=1.5, duration=1.0, term="tmux-256color")
+    assert m.alive and m.size == "80x24"
+    assert m.cpu_percent > 0 and m.peak_rss_mib is not None and m.bytes_per_s > 0
+
+
+# -- cold_start.py ----------------------------------------------------------------------------------------
+
+
+def test_parse_importtime() -> None:
+    stderr = (
+        "import time: self [us] | cumulative | imported package\n"
+        "import time:       100 |        100 |   _io\n"
+        "import time:       300 |        450 | encodings\n"
+        "import time:        50 |         50 |     encodings.aliases\n"
+        "perftop 0.1.0\n"
+        "import time:      1000 |       2000 | tui.cli\n"
+    )
+    lines = cold_start.parse_importtime(stderr)
+    assert [(x.module, x.depth) for x in lines] == [
+        ("_io", 1),
+        ("encodings", 0),
+        ("encodings.aliases", 2),
+        ("tui.cli", 0),
+    ]
+    assert cold_start.import_total_us(lines) == 2450
+    assert cold_start.cumulative_us(lines, "tui.cli") == 2000
+    assert cold_start.cumulative_us(lines, "textual") is None
+
+
+def test_real_cpu_percent_is_told_from_the_baseline() -> None:
+    header = "    PID USER      POL RTPRIO  PRI  NI CPU%▼  MEM%    RSS CPU S COMMAND"
+    baseline = "      1 root      TS       -   20   0     -   0.1  12.0M   0 S /sbin/init"
+    real = "      1 root      TS       -   20   0   0.0   0.1  12.0M   0 S /sbin/init"
+    assert not cold_start.shows_real_cpu_percent(f"meters\n{header}\n{baseline}\n")
+    assert cold_start.shows_real_cpu_percent(f"meters\n{header}\n{baseline}\n{real}\n")
+    assert not cold_start.shows_real_cpu_percent("no table yet\n")
+
+
+async def test_first_frame_headless_returns_once_rates_are_shown() -> None:
+    seconds = await cold_start.first_frame_headless(100, 30)
+    assert seconds > 0
