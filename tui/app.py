@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -16,6 +17,7 @@ from probes.snapshot import POLICY_CLASS, Snapshot
 from tui.bindings import APP_KEYS, app_bindings
 from tui.cli import INTERVALS
 from tui.screens import HelpScreen, PickerScreen, TextScreen
+from tui.tuning_ui import TuningActions
 from widgets import process_columns
 from widgets.cpu_meters import CpuMeters
 from widgets.load_history import LoadHistory
@@ -37,12 +39,14 @@ class AppOptions:
     user: str | None = None
     sort: str | None = None
     read_only: bool = False
+    #: ``--log-actions``: the shell script each applied tuning command is appended to.
+    log_actions: Path | None = None
     autorefresh: bool = True
     #: The first rates rest on a baseline this short, so real data shows fast (cold start).
     first_delay: float = 0.2
 
 
-class PerftopApp(App[None]):
+class PerftopApp(TuningActions, App[None]):
     """htop-like overview of CPUs and processes; more panes come with their issues."""
 
     CSS_PATH = "perftop.tcss"
@@ -59,6 +63,10 @@ class PerftopApp(App[None]):
         self._timer: Timer | None = None
         self._sampling = False
         self._selected_initial_pid = False
+        self._init_tuning()
+        if self.read_only_reason is not None and not self.options.read_only:
+            # Not perftop's own /proc: its PIDs are not ours to change, whatever the options said.
+            self.options = replace(self.options, read_only=True)
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial=PANES[1], id="panes"):
@@ -116,6 +124,7 @@ class PerftopApp(App[None]):
 
     def _apply(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        self.prune_tags(snapshot)
         # History is kept while frozen or hidden so graphs have no gaps; only drawing stops.
         if snapshot.interval is not None:
             for history in self.query(LoadHistory):

@@ -41,6 +41,19 @@ APP_KEYS: tuple[Key, ...] = (
     Key("3", "3", "pane(3)", "NUMA pane (not built yet)"),
     Key("4", "4", "pane(4)", "IO pane (not built yet)"),
     Key("5", "5", "pane(5)", "sockets pane (not built yet)"),
+    Key("space", "space", "tag", "tag/untag the process and move down; actions apply to all tagged"),
+    Key("c", "c", "tag_tree", "tag the process and its children"),
+    Key("U", "U", "untag_all", "untag all"),
+    Key("f7,right_square_bracket", "F7 ]", "nice_step(-1)", "nice -1 (more CPU; needs root or CAP_SYS_NICE)"),
+    Key("f8,left_square_bracket", "F8 [", "nice_step(1)", "nice +1 (less CPU)"),
+    Key("n", "n", "renice", "renice: type a nice value -20..19"),
+    Key("Y", "Y", "scheduling", "scheduling policy, RT priority, reset-on-fork (chrt)"),
+    Key("R", "R", "rt_priority", "RT priority of a FIFO/RR process, policy kept"),
+    Key("a", "a", "affinity", "CPU affinity by NUMA node, list or mask (taskset)"),
+    Key("i", "i", "ionice", "IO priority class and level (ionice)"),
+    Key("o", "o", "oom_score_adj", "OOM score adjustment -1000..1000"),
+    Key("k,f9", "k F9", "send_signal", "send a signal, TERM first (kill)"),
+    Key("L", "L", "action_log", "log of the tuning actions since start"),
 )
 
 

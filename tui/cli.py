@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --json: how many snapshots (default 1)",
     )
     parser.add_argument("--read-only", action="store_true", help="disable every tuning action")
+    parser.add_argument(
+        "--log-actions",
+        type=Path,
+        metavar="FILE",
+        help="append each applied tuning command to FILE as a shell script, with its target in a comment",
+    )
     parser.add_argument("--version", action="version", version=f"perftop {_version()}")
     return parser
 
@@ -153,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         user=args.user,
         sort=args.sort,
         read_only=args.read_only or not fs.is_own_proc(),
+        log_actions=args.log_actions,
     )
     PerftopApp(sampler, options).run()
     return 0

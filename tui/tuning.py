@@ -222,6 +222,11 @@ def parse_oom_score_adj(text: str) -> int:
     return _parse_int(text, "OOM score adjustment", OOM_SCORE_ADJ_MIN, OOM_SCORE_ADJ_MAX)
 
 
+def parse_io_level(text: str, ioclass: str) -> int:
+    """An IO priority level typed by the user for ``ioclass`` (realtime or best-effort), 0..7."""
+    return _parse_int(text, f"{ioclass} IO level", 0, IO_LEVEL_MAX)
+
+
 def rt_priority_range(policy: int) -> tuple[int, int]:
     """The priorities ``policy`` accepts, from the kernel (1..99 for FIFO and RR, 0..0 otherwise)."""
     return os.sched_get_priority_min(policy), os.sched_get_priority_max(policy)

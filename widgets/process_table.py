@@ -9,7 +9,7 @@ the lines on screen (about 3.5 ms for 32 lines, most of it Textual's own per-lin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -394,7 +394,7 @@ class ProcessTable(ScrollView, can_focus=True):
         self._layout: _Layout | None = None
         self._frame: tuple[_Layout, _Palette] | None = None
         self.tagged: set[int] = set()
-        """PIDs marked by the owner (tagging itself is not built here)."""
+        """PIDs marked by the owner (the App tags and untags; the table only draws the marker)."""
 
     # State, read-only; change it with the methods below.
 
@@ -450,6 +450,20 @@ class ProcessTable(ScrollView, can_focus=True):
     def set_processes(self, procs: Sequence[ProcessInfo]) -> None:
         """Show a new list of processes, keeping the cursor on the same PID (or row, if it is gone)."""
         self._all = procs
+        self._apply()
+
+    def replace_processes(self, updated: Collection[ProcessInfo]) -> None:
+        """Replace the rows of the same processes (same PID and start time) with ``updated`` and re-apply
+        filter and sort, keeping the cursor: an action changed them between two samples. The others
+        stay as they are; a process not in the table is ignored."""
+        by_pid = {p.pid: p for p in updated}
+        if not by_pid:
+            return
+        rows = []
+        for p in self._all:
+            new = by_pid.get(p.pid)
+            rows.append(new if new is not None and new.start_time == p.start_time else p)
+        self._all = rows
         self._apply()
 
     def set_sort(self, key: str, reverse: bool | None = None) -> None:

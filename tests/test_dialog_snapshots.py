@@ -1,0 +1,130 @@
+"""Pixels of each tuning dialog, over the deterministic demo machine.
+
+The demo machine's procfs is a fixture, so the App is read-only there and its keys would only say so: the
+dialogs are pushed directly, with fixed subjects and current values, so no real PID reaches a picture.
+The affinity dialog's NUMA groups come from the snapshot of a demo tree given two nodes.
+Accept a change only after looking at it: ``pytest tests/test_dialog_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.screen import Screen
+
+from tests.demo import DemoMachine
+from tui.dialogs import (
+    AffinityDialog,
+    ConfirmDialog,
+    IoPriorityDialog,
+    NiceDialog,
+    OomScoreDialog,
+    RtPriorityDialog,
+    SchedulingDialog,
+    signal_choices,
+)
+from tui.screens import PickerScreen
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the demo tree's owners need root to chown")
+
+SUBJECT = "process 1290: /usr/bin/postgres -D /var/lib/postgresql/16/main"
+TAGGED = "2 tagged processes: 1290 (postgres), 1377 (java)"
+
+
+def _two_nodes(root: Path) -> None:
+    for node, cpus in ((0, "0-1"), (1, "2-3")):
+        path = root / "sys" / "devices" / "system" / "node" / f"node{node}"
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "cpulist").write_text(cpus + "\n")
+
+
+def _nice() -> Screen:
+    return NiceDialog(SUBJECT, "now: nice 0", 0)
+
+
+def _scheduling() -> Screen:
+    return SchedulingDialog(TAGGED, "now: policy 1290: SCHED_OTHER, 1377: mixed", os.SCHED_FIFO, 10)
+
+
+def _rt_priority() -> Screen:
+    return RtPriorityDialog(SUBJECT, "now: policy SCHED_FIFO 10", os.SCHED_FIFO, 10)
+
+
+def _ionice() -> Screen:
+    return IoPriorityDialog(SUBJECT, "now: IO priority best-effort 4", "best-effort", 4)
+
+
+def _oom() -> Screen:
+    return OomScoreDialog(SUBJECT, "now: OOM score adjustment 0", 0)
+
+
+def _signal() -> Screen:
+    return PickerScreen("Send a signal to " + SUBJECT, signal_choices(), "TERM")
+
+
+def _confirm() -> Screen:
+    return ConfirmDialog(
+        "Real-time scheduling",
+        "Set SCHED_FIFO priority 60 on " + SUBJECT + "?",
+        "priority 60 is at or above the kernel's interrupt threads (50): a busy task there delays "
+        "interrupts and can starve its CPU",
+    )
+
+
+DIALOGS: dict[str, Callable[[], Screen]] = {
+    "nice": _nice,
+    "scheduling": _scheduling,
+    "rt_priority": _rt_priority,
+    "ionice": _ionice,
+    "oom": _oom,
+    "signal": _signal,
+    "confirm": _confirm,
+}
+
+
+@pytest.mark.parametrize("name", list(DIALOGS))
+def test_dialog(snap_compare, tmp_path: Path, name: str) -> None:
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 5)
+        app.push_screen(DIALOGS[name]())
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 32), run_before=run_before)
+
+
+def test_affinity_dialog(snap_compare, tmp_path: Path) -> None:
+    machine = DemoMachine(tmp_path)
+    _two_nodes(tmp_path)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 5)
+        assert app.snapshot is not None
+        nodes = [(n.node, n.cpus or ()) for n in app.snapshot.numa.nodes]
+        assert nodes == [(0, (0, 1)), (1, (2, 3))]
+        app.push_screen(AffinityDialog(SUBJECT, "now: CPUs 0-3", range(4), nodes, {0, 1, 2, 3}))
+        await pilot.pause()
+        await pilot.click("#group-1-none")  # node 1 cleared: the field follows
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 36), run_before=run_before)
+
+
+def test_bad_input_in_a_dialog(snap_compare, tmp_path: Path) -> None:
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 5)
+        app.push_screen(NiceDialog(SUBJECT, "now: nice 0"))
+        await pilot.pause()
+        await pilot.press(*"99", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 32), run_before=run_before)

@@ -1,0 +1,533 @@
+"""The tuning dialogs: modal screens that ask for a value, check it, and dismiss with it (``None``: Esc).
+
+Each dialog checks what was typed with the tuning module's parsers before it closes: bad input stays in
+the dialog with the reason under the fields, so nothing is applied. The dialogs know nothing of processes
+beyond the text they are given (who the targets are, their current values); the App captures the targets'
+identities when it opens a dialog and applies the returned value to exactly those.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, TypeVar
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
+
+from probes.cpulist import format_cpu_list, format_cpu_mask
+from probes.snapshot import POLICY_NAMES
+from tui.tuning import (
+    CHRT_OPTIONS,
+    IO_CLASSES,
+    IO_CLASSES_WITH_LEVEL,
+    IO_LEVEL_MAX,
+    NICE_MAX,
+    NICE_MIN,
+    OOM_SCORE_ADJ_MAX,
+    OOM_SCORE_ADJ_MIN,
+    RT_POLICIES,
+    SIGNALS,
+    TuningError,
+    parse_cpu_spec,
+    parse_io_level,
+    parse_nice,
+    parse_oom_score_adj,
+    parse_rt_priority,
+    rt_priority_range,
+)
+
+_T = TypeVar("_T")
+
+#: The scheduling dialog's policies, in its order (OTHER, BATCH, IDLE, FIFO, RR).
+POLICIES: tuple[int, ...] = tuple(CHRT_OPTIONS)
+
+_POLICY_HELP: dict[int, str] = {
+    os.SCHED_OTHER: "normal time sharing",
+    os.SCHED_BATCH: "CPU-bound batch work, fewer preemptions",
+    os.SCHED_IDLE: "runs only when nothing else wants the CPU",
+    os.SCHED_FIFO: "real time, runs until it blocks or yields",
+    os.SCHED_RR: "real time, round robin among equal priorities",
+}
+
+_IO_HELP: dict[str, str] = {
+    "none": "follows the nice value",
+    "realtime": "served first; levels 0 (highest) to 7",
+    "best-effort": "the default class; levels 0 (highest) to 7",
+    "idle": "served only when no one else uses the disk",
+}
+
+_SIGNAL_HELP: dict[str, str] = {
+    "SIGTERM": "terminate: ask the process to exit",
+    "SIGINT": "interrupt, as Ctrl-C",
+    "SIGHUP": "hang up; many daemons reload their configuration",
+    "SIGQUIT": "quit with a core dump",
+    "SIGKILL": "kill at once: cannot be caught or ignored",
+    "SIGSTOP": "stop (pause): cannot be caught",
+    "SIGCONT": "continue a stopped process",
+    "SIGTSTP": "stop from the terminal, as Ctrl-Z",
+    "SIGUSR1": "user-defined 1",
+    "SIGUSR2": "user-defined 2",
+    "SIGALRM": "alarm clock",
+    "SIGWINCH": "window size changed",
+    "SIGABRT": "abort with a core dump",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulingChoice:
+    """What the scheduling dialog returns: ``os.SCHED_*`` policy, RT priority (0 for the others)."""
+
+    policy: int
+    priority: int
+    reset_on_fork: bool
+    all_threads: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AffinityChoice:
+    """What the affinity dialog returns: a non-empty set of online CPUs."""
+
+    cpus: frozenset[int]
+    all_threads: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IoChoice:
+    """What the IO priority dialog returns: one of ``IO_CLASSES`` and its level (``None``: no level)."""
+
+    ioclass: str
+    level: int | None
+    all_threads: bool
+
+
+def signal_choices() -> list[tuple[str, str]]:
+    """``(id, label)`` pairs for a picker of :data:`tui.tuning.SIGNALS`, TERM first."""
+    return [
+        (s.name.removeprefix("SIG"), f"{s.value:>2} {s.name:<8} {_SIGNAL_HELP.get(s.name, '')}")
+        for s in SIGNALS
+    ]
+
+
+class TuningDialog(ModalScreen[_T | None]):
+    """The frame every tuning dialog shares: a title, who it acts on, their current value, the fields,
+    an error line and Apply/Cancel. Enter in a field applies, Esc cancels.
+
+    Subclasses yield their fields from :meth:`compose_fields` and turn them into a value in
+    :meth:`value`, raising :class:`TuningError` for bad input (shown in ``#dialog-error``).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel", show=False)]
+
+    def __init__(self, title: str, subject: str, current: str) -> None:
+        super().__init__(classes="tuning-dialog")
+        self._title = title
+        self._subject = subject
+        self._current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-frame"):
+            yield Static(Text(self._title, style="bold"), classes="dialog-title")
+            yield Static(Text(self._subject), classes="dialog-subject")
+            yield Static(Text(self._current), id="dialog-current", classes="dialog-current")
+            yield from self.compose_fields()
+            yield Static(id="dialog-error", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Apply", variant="primary", id="apply")
+                yield Button("Cancel", id="cancel")
+
+    def compose_fields(self) -> ComposeResult:
+        """The dialog's own fields."""
+        yield from ()
+
+    def value(self) -> _T:
+        """The value the fields hold; raises :class:`TuningError` when it is not acceptable."""
+        raise NotImplementedError
+
+    @property
+    def error(self) -> str:
+        """The message on the error line ("" when none)."""
+        return str(self.query_one("#dialog-error", Static).render())
+
+    def show_error(self, message: str) -> None:
+        """Put ``message`` on the error line."""
+        self.query_one("#dialog-error", Static).update(Text(message))
+
+    def action_apply(self) -> None:
+        """Dismiss with the value, or stay open showing why it is refused."""
+        try:
+            chosen = self.value()
+        except TuningError as exc:
+            self.show_error(str(exc))
+            return
+        self.dismiss(chosen)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_key(self, event: events.Key) -> None:
+        # Stop Esc here: the App's own Esc handler (closing its search box) must not see it.
+        if event.key == "escape":
+            event.stop()
+            self.action_cancel()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        # Textual also calls this for a subclass's own buttons: act on Apply and Cancel only.
+        if event.button.id == "apply":
+            event.stop()
+            self.action_apply()
+        elif event.button.id == "cancel":
+            event.stop()
+            self.action_cancel()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        # Stopped so the App's handler (which hides its search box) never sees a dialog's field.
+        event.stop()
+        self.action_apply()
+
+
+class _NumberDialog(TuningDialog[int]):
+    """One whole number typed in a field."""
+
+    def __init__(self, title: str, subject: str, current: str, hint: str, initial: str) -> None:
+        super().__init__(title, subject, current)
+        self._hint = hint
+        self._initial = initial
+
+    def compose_fields(self) -> ComposeResult:
+        yield Static(Text(self._hint, style="dim"), classes="dialog-hint")
+        yield Input(self._initial, id="value", classes="dialog-input", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#value", Input).focus()
+
+    def value(self) -> int:
+        return self.parse(self.query_one("#value", Input).value)
+
+    def parse(self, text: str) -> int:
+        """The number ``text`` stands for."""
+        raise NotImplementedError
+
+
+class NiceDialog(_NumberDialog):
+    """renice: a nice value -20..19 for every thread of the targets."""
+
+    def __init__(self, subject: str, current: str, initial: int | None = None) -> None:
+        super().__init__(
+            "Renice",
+            subject,
+            current,
+            f"nice {NICE_MIN} (most CPU) .. {NICE_MAX} (least); lowering needs root or CAP_SYS_NICE",
+            "" if initial is None else str(initial),
+        )
+
+    def parse(self, text: str) -> int:
+        return parse_nice(text)
+
+
+class OomScoreDialog(_NumberDialog):
+    """The OOM score adjustment, -1000..1000."""
+
+    def __init__(self, subject: str, current: str, initial: int | None = None) -> None:
+        super().__init__(
+            "OOM score adjustment",
+            subject,
+            current,
+            f"{OOM_SCORE_ADJ_MIN} (never killed) .. {OOM_SCORE_ADJ_MAX} (killed first); "
+            "lowering needs CAP_SYS_RESOURCE",
+            "" if initial is None else str(initial),
+        )
+
+    def parse(self, text: str) -> int:
+        return parse_oom_score_adj(text)
+
+
+class RtPriorityDialog(_NumberDialog):
+    """The RT priority of a FIFO/RR process, its policy kept."""
+
+    def __init__(self, subject: str, current: str, policy: int, initial: int | None = None) -> None:
+        lo, hi = rt_priority_range(policy)
+        self._policy = policy
+        super().__init__(
+            "Real-time priority",
+            subject,
+            current,
+            f"{POLICY_NAMES[policy]} priority {lo} (lowest) .. {hi} (highest); the policy stays",
+            "" if initial is None else str(initial),
+        )
+
+    def parse(self, text: str) -> int:
+        return parse_rt_priority(text, self._policy)
+
+
+class SchedulingDialog(TuningDialog[SchedulingChoice]):
+    """chrt: a policy, the RT priority (FIFO and RR only), reset-on-fork, all threads or the main one."""
+
+    def __init__(
+        self,
+        subject: str,
+        current: str,
+        policy: int = os.SCHED_OTHER,
+        priority: int | None = None,
+        reset_on_fork: bool = False,
+    ) -> None:
+        super().__init__("Scheduling policy", subject, current)
+        self._policy = policy if policy in POLICIES else os.SCHED_OTHER
+        self._priority = priority
+        self._reset_on_fork = reset_on_fork
+
+    def compose_fields(self) -> ComposeResult:
+        with RadioSet(id="policy"):
+            for policy in POLICIES:
+                label = f"{POLICY_NAMES[policy]:<12} {_POLICY_HELP[policy]}"
+                yield RadioButton(label, value=policy == self._policy)
+        yield Static(id="priority-range", classes="dialog-hint")
+        initial = "" if self._priority is None or self._policy not in RT_POLICIES else str(self._priority)
+        yield Input(initial, id="priority", placeholder="RT priority", classes="dialog-input", compact=True)
+        yield Checkbox(
+            "reset on fork (children start as SCHED_OTHER)", self._reset_on_fork, id="reset-on-fork"
+        )
+        yield Checkbox("all threads (off: the main thread only)", True, id="all-threads", compact=True)
+
+    def on_mount(self) -> None:
+        self._policy_changed()
+        self.query_one("#policy", RadioSet).focus()
+
+    @property
+    def policy(self) -> int:
+        """The policy chosen now."""
+        index = self.query_one("#policy", RadioSet).pressed_index
+        return POLICIES[index] if index >= 0 else self._policy
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        event.stop()
+        self._policy_changed()
+
+    def _policy_changed(self) -> None:
+        policy = self.policy
+        field = self.query_one("#priority", Input)
+        label = self.query_one("#priority-range", Static)
+        if policy in RT_POLICIES:
+            lo, hi = rt_priority_range(policy)
+            field.disabled = False
+            label.update(Text(f"RT priority {lo} (lowest) .. {hi} (highest) for {POLICY_NAMES[policy]}"))
+        else:
+            field.disabled = True
+            label.update(Text(f"no RT priority for {POLICY_NAMES[policy]} (only FIFO and RR take one)"))
+        self.show_error("")
+
+    def value(self) -> SchedulingChoice:
+        policy = self.policy
+        priority = 0
+        if policy in RT_POLICIES:
+            priority = parse_rt_priority(self.query_one("#priority", Input).value, policy)
+        return SchedulingChoice(
+            policy,
+            priority,
+            self.query_one("#reset-on-fork", Checkbox).value,
+            self.query_one("#all-threads", Checkbox).value,
+        )
+
+
+class IoPriorityDialog(TuningDialog[IoChoice]):
+    """ionice: a class (none, realtime, best-effort, idle) and a level 0..7 for the two that take one."""
+
+    def __init__(self, subject: str, current: str, ioclass: str = "none", level: int | None = None) -> None:
+        super().__init__("IO priority", subject, current)
+        self._ioclass = ioclass if ioclass in IO_CLASSES else "none"
+        self._level = level
+
+    def compose_fields(self) -> ComposeResult:
+        with RadioSet(id="ioclass"):
+            for number, name in enumerate(IO_CLASSES):
+                yield RadioButton(f"{number} {name:<12} {_IO_HELP[name]}", value=name == self._ioclass)
+        yield Static(id="level-range", classes="dialog-hint")
+        initial = "" if self._level is None else str(self._level)
+        yield Input(initial, id="level", placeholder="level", classes="dialog-input", compact=True)
+        yield Checkbox("all threads (off: the main thread only)", True, id="all-threads", compact=True)
+
+    def on_mount(self) -> None:
+        self._class_changed()
+        self.query_one("#ioclass", RadioSet).focus()
+
+    @property
+    def ioclass(self) -> str:
+        """The class chosen now."""
+        index = self.query_one("#ioclass", RadioSet).pressed_index
+        return IO_CLASSES[index] if index >= 0 else self._ioclass
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        event.stop()
+        self._class_changed()
+
+    def _class_changed(self) -> None:
+        ioclass = self.ioclass
+        takes_level = ioclass in IO_CLASSES_WITH_LEVEL
+        self.query_one("#level", Input).disabled = not takes_level
+        text = f"level 0 (highest) .. {IO_LEVEL_MAX} (lowest)" if takes_level else f"no level for {ioclass}"
+        self.query_one("#level-range", Static).update(Text(text))
+        self.show_error("")
+
+    def value(self) -> IoChoice:
+        ioclass = self.ioclass
+        level = None
+        if ioclass in IO_CLASSES_WITH_LEVEL:
+            level = parse_io_level(self.query_one("#level", Input).value, ioclass)
+        return IoChoice(ioclass, level, self.query_one("#all-threads", Checkbox).value)
+
+
+class AffinityDialog(TuningDialog[AffinityChoice]):
+    """taskset: one checkbox per online CPU grouped by NUMA node (all/none per node), and a field taking
+    a list (``0-2,7``) or a hex mask (``0x5``). The field and the boxes follow each other: ticking a box
+    rewrites the field as a list, typing a valid list or mask ticks the boxes."""
+
+    def __init__(
+        self,
+        subject: str,
+        current: str,
+        online: Collection[int],
+        nodes: Sequence[tuple[int, Sequence[int]]],
+        initial: Collection[int] | None = None,
+    ) -> None:
+        super().__init__("CPU affinity", subject, current)
+        self._online = frozenset(online)
+        groups: list[tuple[str, tuple[int, ...]]] = []
+        placed: set[int] = set()
+        for node, cpus in nodes:
+            mine = tuple(sorted(c for c in cpus if c in self._online and c not in placed))
+            if mine:
+                groups.append((f"node {node}", mine))
+                placed.update(mine)
+        rest = tuple(sorted(self._online - placed))
+        if rest:
+            groups.append(("no node" if groups else "CPUs", rest))
+        self._groups = groups
+        self._initial = frozenset(initial) & self._online if initial is not None else self._online
+
+    def compose_fields(self) -> ComposeResult:
+        with VerticalScroll(id="cpu-groups"):
+            for index, (name, cpus) in enumerate(self._groups):
+                with Horizontal(classes="cpu-group-head"):
+                    yield Static(Text(f"{name}: {format_cpu_list(cpus)}", style="bold"), classes="cpu-group")
+                    yield Button("all", id=f"group-{index}-all", classes="group-button", compact=True)
+                    yield Button("none", id=f"group-{index}-none", classes="group-button", compact=True)
+                with Grid(classes="cpu-grid"):
+                    for cpu in cpus:
+                        yield Checkbox(str(cpu), cpu in self._initial, id=f"cpu-{cpu}", compact=True)
+        yield Static(
+            Text("CPUs: a list such as 0-2,7 or a hex mask such as 0x5", style="dim"), classes="dialog-hint"
+        )
+        yield Input(format_cpu_list(self._initial), id="cpus", classes="dialog-input", compact=True)
+        yield Static(id="cpu-forms", classes="dialog-hint")
+        yield Checkbox("all threads (off: the main thread only)", True, id="all-threads", compact=True)
+
+    def on_mount(self) -> None:
+        self._show_forms(self._initial)
+        self.query_one("#cpus", Input).focus()
+
+    def checked(self) -> frozenset[int]:
+        """The CPUs whose box is ticked."""
+        return frozenset(c for _, cpus in self._groups for c in cpus if self._box(c).value)
+
+    def _box(self, cpu: int) -> Checkbox:
+        return self.query_one(f"#cpu-{cpu}", Checkbox)
+
+    def _show_forms(self, cpus: frozenset[int]) -> None:
+        text = f"= list {format_cpu_list(cpus)} = mask {format_cpu_mask(cpus)}" if cpus else "= no CPU"
+        self.query_one("#cpu-forms", Static).update(Text(text))
+
+    def _tick(self, cpus: frozenset[int]) -> None:
+        for _, group in self._groups:
+            for cpu in group:
+                box = self._box(cpu)
+                if box.value != (cpu in cpus):
+                    # Silently: the field already says this; a Changed would rewrite what was typed.
+                    with box.prevent(Checkbox.Changed):
+                        box.value = cpu in cpus
+
+    def _boxes_changed(self) -> None:
+        cpus = self.checked()
+        field = self.query_one("#cpus", Input)
+        with field.prevent(Input.Changed):
+            field.value = format_cpu_list(cpus)
+        self._show_forms(cpus)
+        self.show_error("" if cpus else "no CPU ticked: a process needs at least one")
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        if event.checkbox.id and event.checkbox.id.startswith("cpu-"):
+            self._boxes_changed()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if event.input.id != "cpus":
+            return
+        try:
+            cpus = parse_cpu_spec(event.value, self._online)
+        except TuningError as exc:
+            self.show_error(str(exc))
+            return
+        self.show_error("")
+        self._tick(cpus)
+        self._show_forms(cpus)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        ident = event.button.id or ""
+        if not ident.startswith("group-"):
+            return
+        event.stop()
+        _, index, which = ident.split("-")
+        for cpu in self._groups[int(index)][1]:
+            box = self._box(cpu)
+            with box.prevent(Checkbox.Changed):
+                box.value = which == "all"
+        self._boxes_changed()
+
+    def value(self) -> AffinityChoice:
+        cpus = parse_cpu_spec(self.query_one("#cpus", Input).value, self._online)
+        return AffinityChoice(cpus, self.query_one("#all-threads", Checkbox).value)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes/no question with the reason it is asked: ``y`` or Apply says yes, ``n`` or Esc says no."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "yes", show=False),
+        Binding("n", "answer(False)", "no", show=False),
+    ]
+
+    def __init__(self, title: str, question: str, reason: str) -> None:
+        super().__init__(classes="tuning-dialog")
+        self._title = title
+        self._question = question
+        self._reason = reason
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-frame"):
+            yield Static(Text(self._title, style="bold"), classes="dialog-title")
+            yield Static(Text(self._question), classes="dialog-subject")
+            yield Static(Text("Why ask: " + self._reason), id="confirm-reason", classes="dialog-warning")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Apply (y)", variant="warning", id="yes")
+                yield Button("Cancel (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "escape":
+            event.stop()
+            self.dismiss(False)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
