@@ -274,3 +274,17 @@ async def test_status_is_read_for_rows_on_screen_unless_the_sort_needs_it(tmp_pa
         assert table.sort_key == "affinity" and table.needs_status_for_all()
         await machine.drive(app, 1)
         assert all(p.affinity is not None for p in table.rows())
+
+
+async def test_app_keys_do_not_act_behind_a_dialog(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot)
+        await pilot.press("f6")
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press("q", "plus", "K", "2")
+        assert app.is_running and isinstance(app.screen, PickerScreen)
+        assert app.interval == 1.0 and not app.table.hide_kernel_threads
+        assert app.query_one("#panes").current == "pane-overview"
+        await pilot.press("escape", "plus")
+        assert app.interval == 2.0

@@ -26,6 +26,8 @@ from widgets.summary import SummaryLine
 
 PANES: dict[int, str] = {1: "pane-overview", 2: "pane-cpu"}
 FUTURE_PANES: dict[int, str] = {3: "NUMA", 4: "IO", 5: "sockets"}
+#: Action names of APP_KEYS, disabled while a modal screen is open.
+APP_ACTIONS = frozenset(k.action.split("(", 1)[0] for k in APP_KEYS)
 #: Rows above and below the screen whose status is read too, so a short scroll shows no gaps.
 STATUS_MARGIN_ROWS = 10
 
@@ -176,6 +178,12 @@ class PerftopApp(TuningActions, App[None]):
         self.query_one("#status", Static).update(keys)
 
     # -- actions ----------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A dialog or picker on top owns the keyboard: q, +, digits... must not act behind it.
+        if len(self.screen_stack) > 1 and action in APP_ACTIONS:
+            return False
+        return True
 
     def action_help(self) -> None:
         rows = [(k.shown, k.help) for k in APP_KEYS]
