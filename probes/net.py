@@ -398,13 +398,18 @@ def read_sockets(fs: FS, protocols: Iterable[str] = SOCKET_TABLES) -> tuple[Sock
     return tuple(entries)
 
 
-def read_net(fs: FS) -> NetReading:
-    """One sample of every network source (the socket tables only as state and entry counts)."""
+def read_net(fs: FS, *, tables: bool = True) -> NetReading:
+    """One sample of every network source (the socket tables only as state and entry counts).
+
+    ``tables=False`` skips ``/proc/net/{tcp,tcp6,udp,udp6}`` (``tcp_states`` and ``udp_sockets`` are then
+    None): the kernel formats every socket into them, milliseconds even on a quiet machine, so the TUI
+    reads them only while the sockets pane is on screen.
+    """
     return NetReading(
         interfaces=read_net_dev(fs),
         sockstat=read_sockstat(fs),
-        tcp_states=read_tcp_states(fs),
-        udp_sockets=read_udp_socket_count(fs),
+        tcp_states=read_tcp_states(fs) if tables else None,
+        udp_sockets=read_udp_socket_count(fs) if tables else None,
         snmp=read_snmp(fs),
     )
 

@@ -67,8 +67,11 @@ class Sampler:
         # Samples are taken from worker threads; two must never interleave their prev/cur bookkeeping.
         self._lock = threading.Lock()
 
-    def sample(self, status_pids: Collection[int] | None = None) -> Snapshot:
-        """Read everything once and return the rates since the previous call (None on the first)."""
+    def sample(self, status_pids: Collection[int] | None = None, *, sockets: bool = True) -> Snapshot:
+        """Read everything once and return the rates since the previous call (None on the first).
+
+        ``sockets=False`` skips the socket tables (``net.tcp_states`` and ``net.udp_sockets`` are None).
+        """
         with self._lock:
             now = self._clock()
             elapsed = None if self._prev_time is None else now - self._prev_time
@@ -90,7 +93,7 @@ class Sampler:
             numa_now = numa_snapshot(self._prev_numa, numa, elapsed)
             disks = read_diskstats(self.fs)
             disks_now = disk_rates(self._prev_disks, disks, elapsed, read_disks_info(self.fs, disks or ()))
-            net = read_net(self.fs)
+            net = read_net(self.fs, tables=sockets)
             net_now = net_snapshot(self._prev_net, net, elapsed)
             self._prev_time, self._prev_stat, self._prev_procs = now, stat, procs
             self._prev_numa, self._prev_disks, self._prev_net = numa, disks, net

@@ -218,8 +218,10 @@ async def test_panes_and_command_line(machine: DemoMachine) -> None:
         cpu_history = app.query_one("#cpu-history", LoadHistory)
         await machine.drive(app, 1)
         assert cpu_history.total_history[-1] is not None
-        await pilot.press("3")
-        assert app.query_one("#panes").current == "pane-cpu"  # not built yet: a notice, no switch
+        for key, pane in (("3", "pane-numa"), ("4", "pane-io"), ("5", "pane-sockets")):
+            await pilot.press(key)
+            assert app.query_one("#panes").current == pane
+            assert app.pane == int(key)
         await pilot.press("1", "enter")
         assert isinstance(app.screen, TextScreen)
         await pilot.press("escape")

@@ -16,16 +16,21 @@ from probes.sampler import Sampler
 from probes.snapshot import POLICY_CLASS, Snapshot
 from tui.bindings import APP_KEYS, app_bindings
 from tui.cli import INTERVALS
+from tui.pane_details import read_placement, read_socket_views
 from tui.screens import HelpScreen, PickerScreen, TextScreen
 from tui.tuning_ui import TuningActions
 from widgets import process_columns
 from widgets.cpu_meters import CpuMeters
+from widgets.io_pane import IoPane
 from widgets.load_history import LoadHistory
+from widgets.numa_pane import NumaPane
 from widgets.process_table import ProcessTable
+from widgets.sockets_pane import SocketsPane
 from widgets.summary import SummaryLine
 
-PANES: dict[int, str] = {1: "pane-overview", 2: "pane-cpu"}
-FUTURE_PANES: dict[int, str] = {3: "NUMA", 4: "IO", 5: "sockets"}
+PANES: dict[int, str] = {1: "pane-overview", 2: "pane-cpu", 3: "pane-numa", 4: "pane-io", 5: "pane-sockets"}
+#: Seconds between socket-owner scans while the sockets pane is shown (each walks every /proc/PID/fd).
+SOCKET_SCAN_SECONDS = 5.0
 #: Action names of APP_KEYS, disabled while a modal screen is open.
 APP_ACTIONS = frozenset(k.action.split("(", 1)[0] for k in APP_KEYS)
 #: Rows above and below the screen whose status is read too, so a short scroll shows no gaps.
@@ -65,6 +70,8 @@ class PerftopApp(TuningActions, App[None]):
         self._timer: Timer | None = None
         self._sampling = False
         self._selected_initial_pid = False
+        #: (monotonic time, pid) of the last socket-owner scan, so it runs every few seconds at most.
+        self._socket_scan: tuple[float, int | None] | None = None
         self._init_tuning()
         if self.read_only_reason is not None and not self.options.read_only:
             # Not perftop's own /proc: its PIDs are not ours to change, whatever the options said.
@@ -81,6 +88,9 @@ class PerftopApp(TuningActions, App[None]):
             with Vertical(id=PANES[2]):
                 yield SummaryLine(id="cpu-summary")
                 yield LoadHistory(id="cpu-history")
+            yield NumaPane(id=PANES[3])
+            yield IoPane(id=PANES[4])
+            yield SocketsPane(id=PANES[5])
         yield Input(id="search", placeholder="search (Enter: keep, F3: next, Esc: close)")
         yield Input(id="filter", placeholder="filter by command or user (Enter: keep, Esc: clear)")
         yield Static(id="status")
@@ -110,9 +120,37 @@ class PerftopApp(TuningActions, App[None]):
         """Take one sample off the event loop and show it. Returns it (tests drive the App with this)."""
         table = self.table
         status_pids = None if table.needs_status_for_all() else table.visible_pids(margin=STATUS_MARGIN_ROWS)
-        snapshot = await asyncio.to_thread(self.sampler.sample, status_pids)
+        sockets = self.pane == 5
+        snapshot = await asyncio.to_thread(self.sampler.sample, status_pids, sockets=sockets)
         self._apply(snapshot)
+        await self.refresh_pane_details()
         return snapshot
+
+    @property
+    def pane(self) -> int:
+        """The number of the pane on screen (1-5)."""
+        current = self.query_one("#panes", ContentSwitcher).current
+        return next(number for number, ident in PANES.items() if ident == current)
+
+    async def refresh_pane_details(self, *, force: bool = False) -> None:
+        """The costly reads only the pane on screen needs, for the process selected in the table."""
+        snapshot = self.snapshot
+        if snapshot is None or self.frozen:
+            return
+        pid = self.table.selected_pid
+        fs = self.sampler.fs
+        if self.pane == 3:
+            shown = await asyncio.to_thread(read_placement, fs, snapshot, pid)
+            self.query_one(NumaPane).show_process(shown.pid, shown.comm, shown.placement, shown.cpu_node)
+        elif self.pane == 5:
+            now = asyncio.get_running_loop().time()
+            last = self._socket_scan
+            if force or last is None or last[1] != pid or now - last[0] >= SOCKET_SCAN_SECONDS:
+                self._socket_scan = (now, pid)
+                views = await asyncio.to_thread(read_socket_views, fs, snapshot, pid)
+                sockets = self.query_one(SocketsPane)
+                sockets.show_listening(views.listening)
+                sockets.show_connections(views.pid, views.comm, views.connections)
 
     async def _tick(self) -> None:
         # One-shot timer re-armed after each sample: samples never overlap, however slow one is.
@@ -131,6 +169,10 @@ class PerftopApp(TuningActions, App[None]):
         if snapshot.interval is not None:
             for history in self.query(LoadHistory):
                 history.push(snapshot.cpu)
+        # The panes keep their own histories and draw only while on screen.
+        self.query_one(NumaPane).update_snapshot(snapshot.numa)
+        self.query_one(IoPane).update_snapshot(snapshot.disks)
+        self.query_one(SocketsPane).update_snapshot(snapshot.net)
         if not self.frozen:
             self._show(snapshot)
 
@@ -181,9 +223,7 @@ class PerftopApp(TuningActions, App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # A dialog or picker on top owns the keyboard: q, +, digits... must not act behind it.
-        if len(self.screen_stack) > 1 and action in APP_ACTIONS:
-            return False
-        return True
+        return not (len(self.screen_stack) > 1 and action in APP_ACTIONS)
 
     def action_help(self) -> None:
         rows = [(k.shown, k.help) for k in APP_KEYS]
@@ -256,12 +296,17 @@ class PerftopApp(TuningActions, App[None]):
         self._update_status()
 
     def action_pane(self, number: int) -> None:
-        if number in FUTURE_PANES:
-            self.notify(f"The {FUTURE_PANES[number]} pane is not built yet.", severity="warning")
-            return
         self.query_one("#panes", ContentSwitcher).current = PANES[number]
+        if number in (3, 4, 5):
+            self.query_one(f"#{PANES[number]}").focus()
+            self.run_worker(self.refresh_pane_details(force=True), group="pane-details")
         if number == 1:
             self.table.focus()
+
+    def action_toggle_all_devices(self) -> None:
+        io = self.query_one(IoPane)
+        io.show_all(not io.showing_all)
+        self.notify("All block devices shown." if io.showing_all else "Partitions and idle devices hidden.")
 
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
