@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -402,13 +402,3 @@ def cpu_nodes(nodes: Iterable[NumaNode]) -> dict[int, int]:
     """CPU number -> the node it belongs to, for the NODE column (the node of a process's last CPU)."""
     return {cpu: node.node for node in nodes for cpu in node.cpus or ()}
 
-
-def remote_percent(node_bytes: Mapping[int, int], home_node: int | None) -> float | None:
-    """Percent of a process's resident pages on nodes other than ``home_node`` (the REMOTE% column).
-
-    ``None`` when the home node is unknown or the process has no resident pages.
-    """
-    total = sum(node_bytes.values())
-    if home_node is None or total == 0:
-        return None
-    return (total - node_bytes.get(home_node, 0)) / total * 100.0

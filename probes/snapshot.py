@@ -220,6 +220,16 @@ class ProcessNuma:
     total_bytes: int
     mems_allowed: tuple[int, ...] | None
 
+    def remote_percent(self, home_node: int | None) -> float | None:
+        """Percent of the resident bytes on nodes other than ``home_node`` (the node it runs on).
+
+        ``None`` when the node is unknown or the process has no resident pages.
+        """
+        if home_node is None or self.total_bytes <= 0:
+            return None
+        remote = sum(size for node, size in self.node_bytes.items() if node != home_node)
+        return remote / self.total_bytes * 100.0
+
 
 # Devices that exist on most machines whether used or not; all-zero ones are noise in the default view.
 _VIRTUAL_DEVICE = re.compile(r"(loop|ram|zram)[0-9]+")

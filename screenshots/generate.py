@@ -24,6 +24,9 @@ SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
     "main-160x50": ((160, 50), 4, ()),
     "cpu-pane-120x30": ((120, 30), 16, ("2",)),
     "help-100x40": ((100, 40), 4, ("question_mark",)),
+    "numa-pane-100x30": ((100, 30), 4, ("3",)),
+    "io-pane-100x30": ((100, 30), 4, ("4",)),
+    "sockets-pane-100x40": ((100, 40), 4, ("5",)),
 }
 
 
@@ -35,6 +38,9 @@ async def shoot(name: str, size: tuple[int, int], cpus: int, keys: tuple[str, ..
         async with app.run_test(size=size) as pilot:
             await machine.drive(app, 30)
             await pilot.press(*keys)
+            await app.workers.wait_for_complete()
+            await machine.drive(app, 1)  # a pane may read more once shown (socket tables)
+            await app.refresh_pane_details(force=True)
             await pilot.pause()
             path = HERE / f"{name}.svg"
             path.write_text(app.export_screenshot(title=f"perftop {size[0]}x{size[1]}"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from probes.sampler import Sampler
-from tests.fixture_tree import FakeProcess, make_tree
+from tests.fixture_tree import FakeProcess, make_tree, write_devices
 from tui.app import AppOptions, PerftopApp
 
 #: Wall-clock time every demo snapshot carries (the fixture's own clock is its tick count).
@@ -34,6 +34,7 @@ class DemoMachine:
         self.extra: list[FakeProcess] = []
         self.clock = TickClock()
         self.fs = make_tree(root, cpus=cpus, processes=processes, tick=0)
+        write_devices(root, cpus=cpus, tick=0)
         self.sampler = Sampler(self.fs, clock=self.clock, wall_clock=lambda: DEMO_TIME)
 
     def advance(self) -> None:
@@ -41,6 +42,7 @@ class DemoMachine:
         self.tick += 1
         self.clock.now = float(self.tick)
         make_tree(self.root, cpus=self.cpus, processes=self.processes, tick=self.tick, extra=self.extra)
+        write_devices(self.root, cpus=self.cpus, tick=self.tick)
 
     def app(self, **options: object) -> PerftopApp:
         """A PerftopApp on this machine that samples only when told (``drive``)."""

@@ -654,6 +654,155 @@ def make_tree(
     return FS(procfs=proc, sysfs=Path(root) / "sys")
 
 
+#: The node counters of ``/sys/devices/system/node/nodeN/numastat``, in the kernel's order.
+_NUMASTAT_KEYS = ("numa_hit", "numa_miss", "numa_foreign", "interleave_hit", "local_node", "other_node")
+
+
+def write_numa(root: Path, *, nodes: int, cpus: int, tick: int) -> None:
+    """Write ``nodes`` NUMA nodes under ``root/sys/devices/system/node``, the CPUs split evenly.
+
+    Every counter grows with ``tick`` by a per-node amount, so two ticks give real rates. Zero nodes
+    writes nothing (a machine without NUMA).
+    """
+    if nodes <= 0:
+        return
+    base = root / "sys" / "devices" / "system" / "node"
+    base.mkdir(parents=True, exist_ok=True)
+    every = format_cpu_list(range(nodes)) + "\n"
+    for name in ("online", "possible", "has_cpu", "has_memory", "has_normal_memory"):
+        (base / name).write_text(every)
+    per_node = max(1, cpus // nodes)
+    for node in range(nodes):
+        d = base / f"node{node}"
+        d.mkdir(exist_ok=True)
+        first = node * per_node
+        (d / "cpulist").write_text(format_cpu_list(range(first, min(cpus, first + per_node))) + "\n")
+        distance = " ".join(str(10 if node == o else 16 + 4 * abs(node - o)) for o in range(nodes))
+        (d / "distance").write_text(distance + "\n")
+        total_kb = 64 * 1024 * 1024
+        free_kb = 8 * 1024 * 1024 + 1024 * ((tick + node) % 7)
+        meminfo = [
+            ("MemTotal", total_kb),
+            ("MemFree", free_kb),
+            ("MemUsed", total_kb - free_kb),
+            ("Active", 20 * 1024 * 1024),
+            ("Inactive", 10 * 1024 * 1024),
+            ("FilePages", 12 * 1024 * 1024),
+            ("AnonPages", 30 * 1024 * 1024),
+            ("Shmem", 1024),
+        ]
+        text = "".join(f"Node {node} {k + ':':<16}{v:>10} kB\n" for k, v in meminfo)
+        text += "".join(f"Node {node} {k + ':':<16}{0:>7}\n" for k in ("HugePages_Total", "HugePages_Free"))
+        (d / "meminfo").write_text(text)
+        hit = 10_000_000 * (node + 1) + tick * (50_000 + node)
+        miss = 1_000 * node + tick * 17 * node
+        other = 2_000 * node + tick * 11 * node
+        values = (hit, miss, 500 * node + tick * node, 1_000 + tick, hit + miss - other, other)
+        numastat = "".join(f"{k} {v}\n" for k, v in zip(_NUMASTAT_KEYS, values, strict=True))
+        (d / "numastat").write_text(numastat)
+    sysctl = root / "proc" / "sys" / "kernel"
+    sysctl.mkdir(parents=True, exist_ok=True)
+    (sysctl / "numa_balancing").write_text("1\n")
+
+
+def write_disks(root: Path, *, disks: int, tick: int) -> None:
+    """Write ``root/proc/diskstats`` (20-field lines, one whole disk and one partition each) and
+    ``root/sys/block/NAME/{queue/scheduler,stat}`` for ``disks`` NVMe disks; counters grow with ``tick``."""
+    lines = []
+    block = root / "sys" / "block"
+    for i in range(disks):
+        name = f"nvme{i}n1"
+        reads = 1_000_000 + i * 1_000 + tick * (100 + i)
+        writes = 2_000_000 + i * 2_000 + tick * (200 + i)
+        fields = (
+            reads, 10 * i, reads * 8, reads // 2,  # reads, merged, sectors, ms
+            writes, 20 * i, writes * 16, writes // 3,  # writes, merged, sectors, ms
+            i % 3, 1_000_000 + tick * 600, writes // 3 + reads // 2,  # in flight, io ms, weighted ms
+            0, 0, 0, 0,  # discards
+            10_000 + tick, 5_000 + tick,  # flushes, flush ms
+        )  # fmt: skip
+        stat = " ".join(map(str, fields))
+        lines.append(f"{259:>4} {2 * i:>7} {name} {stat}")
+        lines.append(f"{259:>4} {2 * i + 1:>7} {name}p1 {stat}")
+        partition = root / "sys" / "class" / "block" / f"{name}p1"
+        partition.mkdir(parents=True, exist_ok=True)
+        (partition / "partition").write_text("1\n")
+        queue = block / name / "queue"
+        queue.mkdir(parents=True, exist_ok=True)
+        (queue / "scheduler").write_text("[none] mq-deadline kyber\n")
+        (block / name / "stat").write_text(stat + "\n")
+    proc = root / "proc"
+    proc.mkdir(parents=True, exist_ok=True)
+    (proc / "diskstats").write_text("\n".join(lines) + "\n" if lines else "")
+
+
+def write_net(root: Path, *, tick: int) -> None:
+    """Write ``root/proc/net/{dev,sockstat,sockstat6,snmp,tcp,tcp6,udp,udp6}`` for a small server:
+    ``lo`` and ``eth0`` whose counters grow with ``tick``, a listener on :22 and :8080, and a few
+    connections in several TCP states."""
+    net = root / "proc" / "net"
+    net.mkdir(parents=True, exist_ok=True)
+    header = (
+        "Inter-|   Receive                                                |  Transmit\n"
+        " face |bytes    packets errs drop fifo frame compressed multicast|"
+        "bytes    packets errs drop fifo colls carrier compressed\n"
+    )
+    rows = []
+    for name, rx, tx in (("lo", 2_000, 2_000), ("eth0", 1_250_000, 310_000)):
+        rx_bytes, tx_bytes = 10_000_000 + tick * rx, 5_000_000 + tick * tx
+        rx_pk, tx_pk = rx_bytes // 900, tx_bytes // 600
+        rows.append(f"{name:>6}: {rx_bytes} {rx_pk} 0 {tick // 3} 0 0 0 0 {tx_bytes} {tx_pk} 0 0 0 0 0 0")
+    (net / "dev").write_text(header + "\n".join(rows) + "\n")
+    (net / "sockstat").write_text(
+        "sockets: used 180\nTCP: inuse 6 orphan 0 tw 2 alloc 9 mem 12\nUDP: inuse 2 mem 1\n"
+        "UDPLITE: inuse 0\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n"
+    )
+    (net / "sockstat6").write_text(
+        "TCP6: inuse 1\nUDP6: inuse 1\nUDPLITE6: inuse 0\nRAW6: inuse 0\nFRAG6: inuse 0 memory 0\n"
+    )
+    tcp_keys = (
+        "RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab "
+        "InSegs OutSegs RetransSegs InErrs OutRsts InCsumErrors"
+    )
+    tcp_values = f"1 200 120000 -1 {1000 + tick} {5000 + 3 * tick} 12 40 4 {900000 + 800 * tick} "
+    tcp_values += f"{850000 + 700 * tick} {1200 + tick // 2} 0 {300 + tick} 0"
+    udp_keys = "InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti"
+    udp_values = f"{40000 + 20 * tick} 12 0 {39000 + 20 * tick} 0 0 0 0"
+    (net / "snmp").write_text(f"Tcp: {tcp_keys}\nTcp: {tcp_values}\nUdp: {udp_keys}\nUdp: {udp_values}\n")
+    head = (
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+    )
+    # (local, remote, state, uid, inode); addresses are the kernel's little-endian hex.
+    sockets = (
+        ("00000000:0016", "00000000:0000", "0A", 0, 1001),  # 0.0.0.0:22 LISTEN
+        ("0100007F:1F90", "00000000:0000", "0A", 65534, 1002),  # 127.0.0.1:8080 LISTEN
+        ("0A00000A:0016", "0A00000B:C350", "01", 0, 1003),  # 10.0.0.10:22 <- 10.0.0.11:50000
+        ("0100007F:1F90", "0100007F:D431", "01", 65534, 1004),
+        ("0100007F:D431", "0100007F:1F90", "01", 0, 1005),
+        ("0A00000A:E0F2", "0A000001:01BB", "06", 0, 0),  # TIME_WAIT
+        ("0A00000A:E0F4", "0A000001:01BB", "08", 0, 1006),  # CLOSE_WAIT
+    )
+    lines = [
+        f"{i:>4}: {local} {remote} {state} 00000000:00000000 00:00000000 00000000 {uid:>5} 0 {inode} 1"
+        for i, (local, remote, state, uid, inode) in enumerate(sockets)
+    ]
+    (net / "tcp").write_text(head + "\n".join(lines) + "\n")
+    (net / "tcp6").write_text(
+        head + "   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A "
+        "00000000:00000000 00:00000000 00000000     0 0 1007 1\n"
+    )
+    udp = "   0: 00000000:0044 00000000:0000 07 00000000:00000000 00:00000000 00000000     0 0 1008 2\n"
+    (net / "udp").write_text(head + udp)
+    (net / "udp6").write_text(head)
+
+
+def write_devices(root: Path, *, cpus: int, tick: int, numa_nodes: int = 2, disks: int = 3) -> None:
+    """NUMA nodes, disks and network files for the demo machine (see :func:`make_tree`)."""
+    write_numa(root, nodes=numa_nodes, cpus=cpus, tick=tick)
+    write_disks(root, disks=disks, tick=tick)
+    write_net(root, tick=tick)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m tests.fixture_tree ROOT [--cpus N] [--processes N] [--tick T] ...``."""
     parser = argparse.ArgumentParser(prog="python -m tests.fixture_tree", description=__doc__.split("\n")[0])

@@ -33,8 +33,8 @@ from probes.numa import (
     process_numa,
     read_numa,
     read_numa_balancing,
-    remote_percent,
 )
+from probes.snapshot import ProcessNuma
 
 MiB = 1024 * 1024
 SHARED_PROCFS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "procfs"
@@ -623,11 +623,15 @@ def test_process_numa_kernel_thread_and_missing_status(tmp_path: Path) -> None:
 
 
 def test_remote_percent() -> None:
-    assert remote_percent({0: 300, 1: 100}, 0) == 25.0
-    assert remote_percent({0: 300, 1: 100}, 1) == 75.0
-    assert remote_percent({0: 300}, 2) == 100.0
-    assert remote_percent({0: 300}, None) is None
-    assert remote_percent({}, 0) is None
+    def placed(node_bytes: dict[int, int]) -> ProcessNuma:
+        total = sum(node_bytes.values())
+        return ProcessNuma(pid=1, node_bytes=node_bytes, total_bytes=total, mems_allowed=None)
+
+    assert placed({0: 300, 1: 100}).remote_percent(0) == 25.0
+    assert placed({0: 300, 1: 100}).remote_percent(1) == 75.0
+    assert placed({0: 300}).remote_percent(2) == 100.0
+    assert placed({0: 300}).remote_percent(None) is None
+    assert placed({}).remote_percent(0) is None
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -38,3 +38,19 @@ def test_cpu_pane(snap_compare, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 30), run_before=run_before)
+
+
+@pytest.mark.parametrize("pane", ["3", "4", "5"])
+def test_panes_at_80x24(snap_compare, tmp_path: Path, pane: str) -> None:
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 20)
+        await pilot.press(pane)
+        await app.workers.wait_for_complete()
+        await machine.drive(app, 1)  # a pane may read more once shown (socket tables)
+        await app.refresh_pane_details(force=True)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

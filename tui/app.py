@@ -299,7 +299,11 @@ class PerftopApp(TuningActions, App[None]):
         self.query_one("#panes", ContentSwitcher).current = PANES[number]
         if number in (3, 4, 5):
             self.query_one(f"#{PANES[number]}").focus()
-            self.run_worker(self.refresh_pane_details(force=True), group="pane-details")
+            if number == 5 and self.snapshot is not None and self.snapshot.net.tcp_states is None:
+                # The socket tables are read only while this pane is shown: read them now, not next tick.
+                self.run_worker(self.sample_now(), group="pane-details")
+            else:
+                self.run_worker(self.refresh_pane_details(force=True), group="pane-details")
         if number == 1:
             self.table.focus()
 

@@ -119,10 +119,7 @@ def remote_percent(placement: ProcessNuma | None, cpu_node: int | None) -> float
 
     ``None`` when the placement or the node is unknown, or the process has no resident pages.
     """
-    if placement is None or cpu_node is None or placement.total_bytes <= 0:
-        return None
-    remote = sum(size for node, size in placement.node_bytes.items() if node != cpu_node)
-    return remote / placement.total_bytes * 100.0
+    return None if placement is None else placement.remote_percent(cpu_node)
 
 
 def spark_level(value: float | None, scale: float) -> str:
