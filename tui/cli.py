@@ -59,6 +59,14 @@ def _sort_column(text: str) -> str:
     return column.key
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, looking the version up only when asked: importlib.metadata costs ~50 ms at start."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"perftop {_version()}")
+        parser.exit()
+
+
 def _version() -> str:
     try:
         return version("perftop")
@@ -119,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="append each applied tuning command to FILE as a shell script, with its target in a comment",
     )
-    parser.add_argument("--version", action="version", version=f"perftop {_version()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="print the version and exit")
     return parser
 
 
