@@ -830,3 +830,64 @@ def test_sampler_reread_leaves_out_exited_and_reused(child: subprocess.Popen[str
     sampler.sample()
     stop(child)
     assert sampler.reread([child.pid]) == {}
+
+
+@needs_root
+@needs_two_cpus
+async def test_rt_priority_key_leaves_other_threads_alone(threaded: subprocess.Popen[str]) -> None:
+    main, *others = sorted(tids_of(threaded.pid))
+    assert main == threaded.pid
+    for tid in (main, *others):
+        os.sched_setaffinity(tid, {0})  # one CPU of two, low priority: no confirmation needed
+    tuning.set_policy(tuning.Target(main, start_time_of(main)), os.SCHED_FIFO, 5, all_threads=False)
+    app = live_app(threaded.pid)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(app, pilot)
+        await pilot.press("R")
+        dialog = await screen_of(pilot, RtPriorityDialog)
+        await type_into(pilot, dialog, "#value", "20")
+        await pilot.press("enter")
+        await settle(pilot)
+    assert policy_of(main) == (os.SCHED_FIFO, 20)
+    assert all(policy_of(tid) == (os.SCHED_OTHER, 0) for tid in others)  # not made real-time
+
+
+async def test_c_descends_under_processes_already_tagged(spawn: Callable[..., subprocess.Popen[str]]) -> None:
+    parent = spawn(["sh", "-c", "sleep 60 & sleep 60 & wait"])
+    assert wait_until(lambda: len(psutil.Process(parent.pid).children()) == 2)
+    kids = [p.pid for p in psutil.Process(parent.pid).children()]
+    app = live_app(parent.pid, *kids)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await start(app, pilot)
+            app.table.select_pid(kids[0])
+            await pilot.press("space")
+            app.table.select_pid(parent.pid)
+            await pilot.press("space")  # the parent is tagged first: c must still reach its children
+            app.table.select_pid(parent.pid)
+            await pilot.press("c")
+            assert app.table.tagged == {parent.pid, *kids}
+    finally:
+        for pid in kids:
+            os.kill(pid, signal.SIGKILL)
+
+
+async def test_a_second_dialog_key_does_not_stack_dialogs(
+    child: subprocess.Popen[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui.tuning_ui
+
+    slow = tui.tuning_ui._current_line
+
+    def slowly(*args: object) -> str:
+        time.sleep(0.3)  # many tagged processes make this read slow for real
+        return slow(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tui.tuning_ui, "_current_line", slowly)
+    app = live_app(child.pid)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(app, pilot)
+        await pilot.press("n", "o")
+        await screen_of(pilot, NiceDialog)
+        await pilot.pause(0.5)
+        assert [type(s).__name__ for s in app.screen_stack[1:]] == ["NiceDialog"]

@@ -48,6 +48,8 @@ def write_json_lines(
         due += interval
         sleep(max(0.0, due - clock()))
         snapshot = sampler.sample()
+        if clock() - due > interval:
+            due = clock()  # after a stall (Ctrl-Z, suspend) keep the cadence instead of catching up
         if select is not None:
             snapshot = dataclasses.replace(snapshot, processes=tuple(select(snapshot.processes)))
         out.write(json.dumps(snapshot_to_dict(snapshot), separators=(",", ":")) + "\n")

@@ -239,6 +239,8 @@ class TuningActions:
         self.read_only_reason = read_only_reason(self)
         self._tags: dict[int, Subject] = {}
         self._tuning_lock = asyncio.Lock()
+        #: True from a dialog key until its flow ends, so dialogs never stack.
+        self._dialog_pending = False
 
     # -- tagging ------------------------------------------------------------------------------------------
 
@@ -283,11 +285,15 @@ class TuningActions:
             if p.ppid is not None:
                 children.setdefault(p.ppid, []).append(p)
         stack = [proc]
+        seen: set[int] = set()
         while stack:
             p = stack.pop()
-            if p.pid not in self._tags:
-                self._tags[p.pid] = _subject_of(p)
-                stack.extend(children.get(p.pid, ()))
+            if p.pid in seen:
+                continue
+            seen.add(p.pid)
+            # Descend under tagged processes too: a tagged child may have untagged children.
+            self._tags.setdefault(p.pid, _subject_of(p))
+            stack.extend(children.get(p.pid, ()))
         self._sync_tags()
 
     def action_untag_all(self: PerftopApp) -> None:
@@ -315,8 +321,8 @@ class TuningActions:
 
     def _subjects(self: PerftopApp) -> list[Subject] | None:
         """The tagged processes, else the selected one; None (with a notice) when none or not allowed."""
-        if len(self.screen_stack) > 1:
-            return None  # a dialog or another screen is open: its keys, not ours
+        if self._dialog_pending:
+            return None  # a dialog is being prepared: one at a time
         if self.read_only_reason is not None:
             self.notify(self.read_only_reason, title="Read-only", severity="warning")
             return None
@@ -328,10 +334,24 @@ class TuningActions:
             return None
         return [_subject_of(proc)]
 
-    def _start(self: PerftopApp, flow: Callable[[list[Subject]], object]) -> None:
+    def _start(self: PerftopApp, flow: Callable[[list[Subject]], object], *, dialog: bool = True) -> None:
         subjects = self._subjects()
-        if subjects is not None:
+        if subjects is None:
+            return
+        if not dialog:
             self.run_worker(flow(subjects), group="tuning")  # type: ignore[arg-type]
+            return
+
+        async def guarded() -> None:
+            # Current values are read in a thread before the dialog opens: until the flow ends, a second
+            # key must not start a second dialog on top.
+            self._dialog_pending = True
+            try:
+                await flow(subjects)  # type: ignore[misc]
+            finally:
+                self._dialog_pending = False
+
+        self.run_worker(guarded(), group="tuning")
 
     def action_nice_step(self: PerftopApp, step: int) -> None:
         """F7/F8: nice one step down or up, at once."""
@@ -346,7 +366,7 @@ class TuningActions:
 
             await self._run("nice", subjects, apply)
 
-        self._start(flow)
+        self._start(flow, dialog=False)
 
     def action_renice(self: PerftopApp) -> None:
         """n: type a nice value."""
@@ -422,7 +442,9 @@ class TuningActions:
 
             def apply(s: Subject) -> TuningResult:
                 own_policy, _, reset = schedules[s.target.pid]
-                return set_policy(s.target, own_policy, value, reset)
+                # Only the main thread, whose policy was read: "all threads" would make every thread
+                # real-time, including ones that were SCHED_OTHER.
+                return set_policy(s.target, own_policy, value, reset, all_threads=False)
 
             skipped = [s for s in subjects if s not in chosen]
             await self._run(
