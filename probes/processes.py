@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import pwd
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from probes.cpulist import parse_cpu_list
 from probes.fs import FS, read_bytes, read_text
-from probes.snapshot import POLICY_NAMES, ProcessInfo, TaskCounts
+from probes.snapshot import POLICY_NAMES, ProcessInfo, ProcessNuma, TaskCounts
 
 #: ``/proc/PID/stat`` needs at least fields 1..24 (up to ``rss``) to be of use.
 _MIN_FIELDS_AFTER_COMM = 22
@@ -311,12 +311,16 @@ def process_infos(
     clk_tck: int,
     page_size: int,
     mem_total_bytes: int | None,
+    cpu_node: Mapping[int, int] | None = None,
+    placements: Mapping[int, ProcessNuma | None] | None = None,
 ) -> tuple[ProcessInfo, ...]:
     """The table rows for scan ``cur``, with rates against scan ``prev`` taken ``elapsed`` seconds before.
 
     Rates are ``None`` on the first sample, for a PID whose ``start_time`` changed (a reused PID) and for
     a counter that went backwards; ``cpu_percent`` is 100 for one full core and may exceed 100. The
-    context-switch rates need ``status`` in both samples, the IO rates ``io``. Rows are in PID order.
+    context-switch rates need ``status`` in both samples, the IO rates ``io``. ``node`` is the NUMA node of
+    the last CPU (``cpu_node`` maps CPU -> node); ``remote_percent`` is filled for the PIDs in
+    ``placements`` (their ``numa_maps``). Rows are in PID order.
     """
     seconds = elapsed if elapsed is not None and elapsed > 0 else None
     rows: list[ProcessInfo] = []
@@ -344,6 +348,8 @@ def process_infos(
                     before.status.nonvoluntary_ctxt_switches, status.nonvoluntary_ctxt_switches, seconds
                 )
         rss_bytes = st.rss_pages * page_size
+        node = None if cpu_node is None or st.processor is None else cpu_node.get(st.processor)
+        placement = None if placements is None else placements.get(pid)
         rows.append(
             ProcessInfo(
                 pid=pid,
@@ -374,6 +380,8 @@ def process_infos(
                 io_write_bytes=None if io is None else io.write_bytes,
                 io_read_bytes_per_s=io_read_rate,
                 io_write_bytes_per_s=io_write_rate,
+                node=node,
+                remote_percent=None if placement is None else placement.remote_percent(node),
             )
         )
     return tuple(rows)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Collection
-from dataclasses import replace
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
 
 from probes.cpu import (
     StatCounters,
@@ -24,23 +24,40 @@ from probes.disks import DiskCounters, disk_rates, read_disks_info, read_disksta
 from probes.fs import FS, read_text
 from probes.memory import memory_snapshot, read_meminfo
 from probes.net import NetReading, net_snapshot, read_net
-from probes.numa import NumaReading, numa_snapshot, read_numa
+from probes.numa import NumaReading, cpu_nodes, numa_snapshot, process_numa, read_numa
 from probes.processes import (
     ProcessScanner,
     RawProcess,
+    parse_pid_io,
     parse_pid_stat,
     parse_pid_status,
     process_infos,
     task_counts,
 )
-from probes.snapshot import ProcessInfo, Snapshot
+from probes.snapshot import ProcessInfo, ProcessNuma, Snapshot
+
+#: Seconds a process's ``numa_maps`` reading is reused before it is read again: to write that file the
+#: kernel walks every page table of the process, and where its pages live changes slowly.
+NUMA_MAPS_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class _NumaMapsEntry:
+    """One cached ``numa_maps`` reading: whose it is (PID and start time), when it was read (the sampler's
+    clock), and what it gave (``None``: gone or unreadable, kept so it is not retried every tick)."""
+
+    start_time: int
+    read_at: float
+    placement: ProcessNuma | None
 
 
 class Sampler:
     """Turns two reads of the kernel's counters into rates over a monotonic clock.
 
-    ``status_pids`` names the processes whose ``/proc/PID/status`` is read this time (the rows on screen);
-    ``None`` reads it for every process, as ``--json`` does.
+    ``status_pids`` names the processes whose ``/proc/PID/status`` (and ``io``) is read this time (the rows
+    on screen); ``None`` reads it for every process, as ``--json`` does. ``numa_pids`` names the processes
+    whose ``numa_maps`` gives ``remote_percent``, each read at most every :data:`NUMA_MAPS_SECONDS`.
+    Every row gets ``node``, the NUMA node of its last CPU.
     """
 
     def __init__(
@@ -64,13 +81,24 @@ class Sampler:
         #: The rows of the last sample by PID, and its MemTotal: what ``reread`` updates.
         self._last_rows: dict[int, ProcessInfo] = {}
         self._mem_total: int | None = None
+        #: CPU -> NUMA node, of the last sample.
+        self._cpu_node: dict[int, int] = {}
+        #: PID -> its last ``numa_maps`` reading; entries of gone processes are dropped each sample.
+        self._numa_maps: dict[int, _NumaMapsEntry] = {}
         # Samples are taken from worker threads; two must never interleave their prev/cur bookkeeping.
         self._lock = threading.Lock()
 
-    def sample(self, status_pids: Collection[int] | None = None, *, sockets: bool = True) -> Snapshot:
+    def sample(
+        self,
+        status_pids: Collection[int] | None = None,
+        *,
+        sockets: bool = True,
+        numa_pids: Collection[int] = (),
+    ) -> Snapshot:
         """Read everything once and return the rates since the previous call (None on the first).
 
         ``sockets=False`` skips the socket tables (``net.tcp_states`` and ``net.udp_sockets`` are None).
+        ``numa_pids``: the processes that get ``remote_percent`` (the others keep ``None``).
         """
         with self._lock:
             now = self._clock()
@@ -86,11 +114,19 @@ class Sampler:
                 read_loadavg(self.fs),
                 read_pressure(self.fs),
             )
-            processes = process_infos(
-                self._prev_procs, procs, elapsed, self._user_hz, self._page_size, memory.total_bytes
-            )
             numa = read_numa(self.fs)
             numa_now = numa_snapshot(self._prev_numa, numa, elapsed)
+            cpu_node = cpu_nodes(numa_now.nodes)
+            processes = process_infos(
+                self._prev_procs,
+                procs,
+                elapsed,
+                self._user_hz,
+                self._page_size,
+                memory.total_bytes,
+                cpu_node,
+                self._placements(procs, numa_pids, now),
+            )
             disks = read_diskstats(self.fs)
             disks_now = disk_rates(self._prev_disks, disks, elapsed, read_disks_info(self.fs, disks or ()))
             net = read_net(self.fs, tables=sockets)
@@ -99,6 +135,7 @@ class Sampler:
             self._prev_numa, self._prev_disks, self._prev_net = numa, disks, net
             self._last_rows = {p.pid: p for p in processes}
             self._mem_total = memory.total_bytes
+            self._cpu_node = cpu_node
             hostname = read_text(self.fs.proc("sys", "kernel", "hostname"))
             return Snapshot(
                 time=self._wall_clock(),
@@ -117,10 +154,12 @@ class Sampler:
     def reread(self, pids: Collection[int]) -> dict[int, ProcessInfo]:
         """Read ``stat`` and ``status`` of ``pids`` again now, as rows of the last sample (after an action).
 
-        Every value comes from this read (nice, policy, RT priority, affinity, threads, counters); the
+        Every value comes from this read (nice, policy, RT priority, affinity, threads, counters, io); the
         rates stay those of the last sample, since a rate over the few milliseconds since would be noise,
-        and the next sample's rates still run from the last sample's counters. A PID the last sample did
-        not show, whose start time changed since (a reused PID), or that is gone now, is left out.
+        and the next sample's rates still run from the last sample's counters. ``node`` follows the CPU
+        read now, and ``remote_percent`` (where the last sample had one) is recomputed for that node from
+        the cached ``numa_maps`` reading. A PID the last sample did not show, whose start time changed
+        since (a reused PID), or that is gone now, is left out.
         """
         with self._lock:
             out: dict[int, ProcessInfo] = {}
@@ -137,17 +176,56 @@ class Sampler:
                     continue
                 status_text = read_text(self.fs.proc(pid, "status"))
                 status = None if status_text is None else parse_pid_status(status_text)
-                raw = RawProcess(stat, status, before.uid, before.user, before.cmdline, before.kernel_thread)
+                io_text = read_text(self.fs.proc(pid, "io"))
+                io = None if io_text is None else parse_pid_io(io_text)
+                raw = RawProcess(
+                    stat, status, before.uid, before.user, before.cmdline, before.kernel_thread, io
+                )
+                cached = self._numa_maps.get(pid)
+                # REMOTE% only where the row had it: the placement is kept, the node may have changed.
+                shown = before.remote_percent is not None and cached is not None
                 (fresh,) = process_infos(
-                    None, {pid: raw}, None, self._user_hz, self._page_size, self._mem_total
+                    None,
+                    {pid: raw},
+                    None,
+                    self._user_hz,
+                    self._page_size,
+                    self._mem_total,
+                    self._cpu_node,
+                    {pid: cached.placement} if shown and cached is not None else None,
                 )
                 out[pid] = replace(
                     fresh,
                     cpu_percent=before.cpu_percent,
                     voluntary_ctxt_switches_per_s=before.voluntary_ctxt_switches_per_s,
                     nonvoluntary_ctxt_switches_per_s=before.nonvoluntary_ctxt_switches_per_s,
+                    io_read_bytes_per_s=before.io_read_bytes_per_s,
+                    io_write_bytes_per_s=before.io_write_bytes_per_s,
                 )
             return out
+
+    def _placements(
+        self, procs: Mapping[int, RawProcess], numa_pids: Collection[int], now: float
+    ) -> dict[int, ProcessNuma | None]:
+        """The ``numa_maps`` reading of each of ``numa_pids`` that is still there: cached, or read again
+        when its entry is :data:`NUMA_MAPS_SECONDS` old. Entries of gone processes and reused PIDs are
+        dropped."""
+        cache = {
+            pid: entry
+            for pid, entry in self._numa_maps.items()
+            if (raw := procs.get(pid)) is not None and raw.stat.start_time == entry.start_time
+        }
+        out: dict[int, ProcessNuma | None] = {}
+        for pid in numa_pids:
+            raw = procs.get(pid)
+            if raw is None:
+                continue
+            entry = cache.get(pid)
+            if entry is None or now - entry.read_at >= NUMA_MAPS_SECONDS:
+                entry = cache[pid] = _NumaMapsEntry(raw.stat.start_time, now, process_numa(self.fs, pid))
+            out[pid] = entry.placement
+        self._numa_maps = cache
+        return out
 
 
 def check_procfs(fs: FS) -> str | None:

@@ -155,6 +155,11 @@ class ProcessInfo:
     io_write_bytes: int | None = None
     io_read_bytes_per_s: float | None = None
     io_write_bytes_per_s: float | None = None
+    #: The NUMA node of ``processor`` (the node the process last ran on), from the nodes' ``cpulist``.
+    node: int | None = None
+    #: :meth:`ProcessNuma.remote_percent` for ``node``: filled only for the PIDs the caller asks for (the
+    #: TUI: rows on screen while REMOTE% is shown), since ``numa_maps`` is costly; ``None`` otherwise.
+    remote_percent: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

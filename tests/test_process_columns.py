@@ -23,11 +23,13 @@ from widgets.process_columns import (
     COLUMNS,
     COMMAND_MIN_WIDTH,
     DROP_ORDER,
+    OPTIONAL_KEYS,
     SEPARATOR_WIDTH,
     command_text,
     filter_processes,
     find_column,
     fit,
+    format_byte_rate,
     format_bytes,
     format_percent,
     format_rate,
@@ -36,6 +38,7 @@ from widgets.process_columns import (
     printable,
     resolve_column,
     sort_processes,
+    table_columns,
     user_text,
     visible_columns,
 )
@@ -102,6 +105,38 @@ def test_format_percent(value: float | None, text: str) -> None:
 )
 def test_format_rate(value: float | None, text: str) -> None:
     assert format_rate(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.0, "0"),
+        (0.4, "0"),  # less than a byte per second rounds to nothing
+        (100.0, "0.1K"),
+        (512 * 1024.0, "512K"),
+        (1.2 * MIB, "1.2M"),
+        (4 * MIB / 0.2, "20.0M"),
+        (123.4 * MIB, "123M"),
+        (None, "-"),
+    ],
+)
+def test_format_byte_rate_uses_the_units_of_rss(value: float | None, text: str) -> None:
+    assert format_byte_rate(value) == text
+
+
+@given(st.floats(min_value=0, max_value=2.0**60, allow_nan=False))
+def test_byte_rates_fit_the_io_columns(value: float) -> None:
+    assert len(format_byte_rate(value)) <= COLUMN_BY_KEY["io_read"].width
+
+
+def test_io_node_and_remote_columns_show_their_fields() -> None:
+    p = make_proc(1, io_read_bytes_per_s=3 * MIB, io_write_bytes_per_s=512.0, node=1, remote_percent=75.0)
+    assert text_of("io_read", p) == "3.0M"
+    assert text_of("io_write", p) == "0.5K"
+    assert text_of("node", p) == "1"
+    assert text_of("remote", p) == "75.0"
+    assert text_of("remote", replace(p, remote_percent=100.0)) == "100.0"
+    assert [text_of(k, make_proc(2)) for k in ("io_read", "io_write", "node", "remote")] == ["-"] * 4
 
 
 @pytest.mark.parametrize(
@@ -209,16 +244,37 @@ def test_columns_are_in_the_documented_order() -> None:
         "MEM%",
         "RSS",
         "CPU",
+        "NODE",
+        "REMOTE%",
         "AFFINITY",
         "VCSW/s",
         "NVCSW/s",
+        "IO_R/s",
+        "IO_W/s",
         "S",
         "TIME+",
         "COMMAND",
     ]
-    assert {c.key for c in COLUMNS if c.needs_status} == {"affinity", "vcsw", "nvcsw"}
+    assert {c.key for c in COLUMNS if c.needs_status} == {"affinity", "vcsw", "nvcsw", "io_read", "io_write"}
+    assert {c.key for c in COLUMNS if c.needs_numa} == {"remote"}
     numeric = {"pid", "rtprio", "priority", "nice", "cpu", "mem", "rss", "processor", "vcsw", "nvcsw", "time"}
+    numeric |= {"node", "remote", "io_read", "io_write"}
     assert {c.key for c in COLUMNS if c.align == "right"} == numeric
+
+
+def test_optional_columns_are_hidden_by_default() -> None:
+    assert OPTIONAL_KEYS == ("remote", "io_read", "io_write")
+    assert {c.key for c in COLUMNS if c.optional} == set(OPTIONAL_KEYS)
+    assert "node" in [c.key for c in table_columns()]
+    assert [c.key for c in table_columns()] == [c.key for c in COLUMNS if c.key not in OPTIONAL_KEYS]
+    assert [c.key for c in table_columns({"io_write"})] == [
+        c.key for c in COLUMNS if c.key not in ("remote", "io_read")
+    ]
+    assert [c.key for c in table_columns(OPTIONAL_KEYS)] == [c.key for c in COLUMNS]
+    # Sorting and lookup know them whether shown or not.
+    assert resolve_column("IO_W/s").key == "io_write"
+    assert resolve_column("remote_percent").key == "remote"
+    assert resolve_column("io_read_bytes_per_s").key == "io_read"
 
 
 def test_find_column_accepts_keys_titles_and_aliases_case_insensitively() -> None:
@@ -249,6 +305,7 @@ def test_drop_order_is_documented_and_matches_the_columns() -> None:
         "nvcsw",
         "vcsw",
         "affinity",
+        "node",
         "time",
         "rtprio",
         "processor",
@@ -256,6 +313,9 @@ def test_drop_order_is_documented_and_matches_the_columns() -> None:
         "state",
         "mem",
         "user",
+        "remote",
+        "io_write",
+        "io_read",
     )
     assert [c.key for c in COLUMNS if c.drop_order is None] == ALWAYS
     titles = ", ".join(COLUMN_BY_KEY[key].title for key in DROP_ORDER)
@@ -263,7 +323,8 @@ def test_drop_order_is_documented_and_matches_the_columns() -> None:
 
 
 def test_all_columns_fit_on_a_wide_terminal() -> None:
-    assert [c.key for c in visible_columns(200)] == [c.key for c in COLUMNS]
+    assert [c.key for c in visible_columns(200)] == [c.key for c in table_columns()]
+    assert [c.key for c in visible_columns(200, OPTIONAL_KEYS)] == [c.key for c in COLUMNS]
 
 
 def test_eighty_columns_keep_the_documented_set() -> None:
@@ -284,18 +345,35 @@ def test_eighty_columns_keep_the_documented_set() -> None:
     assert keys == [*expected, "command"]
 
 
-@given(st.integers(min_value=0, max_value=250))
-def test_columns_drop_in_order_and_command_keeps_its_minimum(width: int) -> None:
-    keys = [c.key for c in visible_columns(width)]
-    dropped = [k for k in COLUMN_BY_KEY if k not in keys]
-    assert sorted(dropped, key=DROP_ORDER.index) == list(DROP_ORDER[: len(dropped)])
+def test_a_shown_optional_column_outlasts_the_default_ones() -> None:
+    # At 80 columns the user who pressed F2 for IO_R/s sees it: RTPRIO gives way instead.
+    keys = [c.key for c in visible_columns(80, {"io_read"})]
+    assert "io_read" in keys and "rtprio" not in keys and "processor" in keys
+    assert required_width(keys) <= 80
+    both = [c.key for c in visible_columns(80, {"io_read", "io_write"})]
+    assert {"io_read", "io_write"} <= set(both) and "processor" not in both
+    # NODE drops early: between AFFINITY and TIME+.
+    widths = [w for w in range(60, 200) if "node" in [c.key for c in visible_columns(w)]]
+    first = min(widths)
+    at_first = [c.key for c in visible_columns(first)]
+    assert "time" in at_first and "affinity" not in at_first
+    assert "node" not in [c.key for c in visible_columns(first - 1)]
+
+
+@given(st.integers(min_value=0, max_value=250), st.sets(st.sampled_from(OPTIONAL_KEYS)))
+def test_columns_drop_in_order_and_command_keeps_its_minimum(width: int, shown: set[str]) -> None:
+    keys = [c.key for c in visible_columns(width, shown)]
+    order = [key for key in DROP_ORDER if COLUMN_BY_KEY[key].optional is False or key in shown]
+    dropped = [c.key for c in table_columns(shown) if c.key not in keys]
+    assert sorted(dropped, key=order.index) == order[: len(dropped)]
     assert set(ALWAYS) <= set(keys)
     assert keys == [c.key for c in COLUMNS if c.key in keys]  # display order kept
-    if len(dropped) < len(DROP_ORDER):
+    assert not set(OPTIONAL_KEYS) - shown & set(keys)  # hidden ones never show
+    if len(dropped) < len(order):
         assert required_width(keys) <= width  # COMMAND gets at least COMMAND_MIN_WIDTH cells
     if dropped:
         # The last column dropped really did not fit.
-        last = DROP_ORDER[len(dropped) - 1]
+        last = order[len(dropped) - 1]
         assert required_width([*keys, last]) > width
     assert COLUMN_BY_KEY["command"].width == COMMAND_MIN_WIDTH
 

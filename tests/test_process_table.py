@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from rich.color import ColorSystem
 from rich.style import Style
 from textual import events
@@ -17,8 +18,11 @@ from textual.message import Message
 
 from probes.snapshot import ProcessInfo
 from tests.factories import make_proc
-from widgets.process_columns import COLUMN_BY_KEY, DROP_ORDER
+from widgets.process_columns import COLUMN_BY_KEY, DROP_ORDER, table_columns
 from widgets.process_table import COMMAND_SCROLL_STEP, ProcessTable
+
+#: Keys of the columns shown by default (the optional ones hidden), left to right.
+DEFAULT_KEYS = [c.key for c in table_columns()]
 
 
 def many(count: int, start: int = 100) -> list[ProcessInfo]:
@@ -285,13 +289,13 @@ async def test_eighty_columns_drop_columns_in_the_documented_order() -> None:
     app = TableApp(many(60))
     async with app.run_test(size=(200, 20)) as pilot:
         table = app.query_one(ProcessTable)
-        assert table.column_keys() == list(COLUMN_BY_KEY)
+        assert table.column_keys() == DEFAULT_KEYS
         await pilot.resize_terminal(80, 20)
         await pilot.pause()
         keys = table.column_keys()
-        dropped = [k for k in COLUMN_BY_KEY if k not in keys]
+        dropped = [k for k in DEFAULT_KEYS if k not in keys]
         assert sorted(dropped, key=DROP_ORDER.index) == list(DROP_ORDER[: len(dropped)])
-        assert dropped == ["affinity", "vcsw", "nvcsw", "time"]
+        assert dropped == ["node", "affinity", "vcsw", "nvcsw", "time"]
         assert {"pid", "policy", "priority", "nice", "cpu", "command"} <= set(keys)
         header = table.render_line(0).text
         titles = [COLUMN_BY_KEY[k].title for k in keys]
@@ -356,7 +360,7 @@ async def test_when_every_column_fits_right_and_left_scroll_the_command_text_onl
     app = TableApp([make_proc(1, cmdline=long), make_proc(2)], sort_key="pid")
     async with app.run_test(size=(120, 10)) as pilot:
         table = app.query_one(ProcessTable)
-        assert table.column_keys() == list(COLUMN_BY_KEY)  # nothing dropped at this width
+        assert table.column_keys() == DEFAULT_KEYS  # nothing dropped at this width
         before = screen_lines(table)[1]
         command_x = table.render_line(0).text.index("COMMAND")
         await pilot.press("right")
@@ -403,9 +407,9 @@ async def test_at_eighty_columns_right_reveals_the_dropped_columns_with_pid_froz
         selected = table.selected_pid
 
         # One column at a time: each press scrolls the next column after PID out of view.
-        after_pid = [c.key for c in COLUMN_BY_KEY.values() if c.key != "pid"]
+        after_pid = [key for key in DEFAULT_KEYS if key != "pid"]
         seen: set[str] = set()
-        for step in range(1, 5):
+        for step in range(1, 7):
             await pilot.press("right")
             await pilot.pause()
             keys = table.column_keys()
@@ -418,7 +422,7 @@ async def test_at_eighty_columns_right_reveals_the_dropped_columns_with_pid_froz
             for index, line in enumerate(lines[1:]):
                 assert line[:7] == f"{table.rows()[top + index].pid:>7}"  # PID stays at the left edge
             assert len(lines[1]) == 78
-        assert table.h_offset == sum(COLUMN_BY_KEY[k].width + 1 for k in after_pid[:4])
+        assert table.h_offset == sum(COLUMN_BY_KEY[k].width + 1 for k in after_pid[:6])
         assert {"affinity", "vcsw", "nvcsw", "time"} <= seen
         header = table.render_line(0).text
         assert "TIME+" in header and "AFFINITY" in header and "VCSW/s" in header
@@ -432,7 +436,7 @@ async def test_at_eighty_columns_right_reveals_the_dropped_columns_with_pid_froz
         assert table.selected_pid == selected
         assert table.visible_pids() == {p.pid for p in table.rows()[: table.scrollable_size.height - 1]}
 
-        for _ in range(4):
+        for _ in range(6):
             await pilot.press("left")
         await pilot.pause()
         assert table.h_offset == 0
@@ -447,12 +451,14 @@ async def test_scrolled_row_blanks_a_column_cut_at_the_right_edge_then_scrolls_t
     app = TableApp([make_proc(1, cmdline=long, cpu_time_seconds=4000.0), make_proc(2)], sort_key="pid")
     async with app.run_test(size=(80, 10)) as pilot:
         table = app.query_one(ProcessTable)
-        await pilot.press("right", "right")  # USER and POL scrolled out: TIME+ would be cut at the edge
+        # USER, POL and RTPRIO scrolled out: TIME+ would be cut at the edge.
+        await pilot.press("right", "right", "right")
         await pilot.pause()
         assert "time" not in table.column_keys()
         assert "TIME" not in table.render_line(0).text
         assert "1h06" not in screen_lines(table)[1]
-        assert screen_lines(table)[1].endswith("S    ")
+        line = screen_lines(table)[1]
+        assert len(line) == table.scrollable_size.width and line.rstrip().endswith(" 0.0 S")  # TIME+ blank
         # Every column, then COMMAND next to PID, then the command text in steps, up to its end.
         for _ in range(40):
             await pilot.press("right")
@@ -506,7 +512,7 @@ async def test_offset_resets_when_a_resize_lets_every_column_fit() -> None:
         await pilot.resize_terminal(200, 10)
         await pilot.pause()
         assert table.h_offset == 0
-        assert table.column_keys() == list(COLUMN_BY_KEY)
+        assert table.column_keys() == DEFAULT_KEYS
         assert "«" not in table.render_line(0).text
 
 
@@ -621,3 +627,106 @@ async def test_tagged_pids_get_a_marker_column() -> None:
         assert lines[2].startswith("*     101")
         assert lines[0].startswith("     PID▲ USER")
         assert table.column_keys()[0] == "pid"
+
+
+async def test_optional_columns_are_hidden_until_toggled() -> None:
+    procs = [
+        make_proc(1, io_read_bytes_per_s=3 * 1024 * 1024.0, io_write_bytes_per_s=None, node=1),
+        make_proc(2, io_read_bytes_per_s=0.0, io_write_bytes_per_s=2048.0, node=0, remote_percent=25.0),
+    ]
+    app = TableApp(procs, sort_key="pid")
+    async with app.run_test(size=(200, 10)) as pilot:
+        table = app.query_one(ProcessTable)
+        header = table.render_line(0).text.split()
+        assert "NODE" in header and not {"REMOTE%", "IO_R/s", "IO_W/s"} & set(header)
+        assert table.shown_optional == frozenset()
+        assert table.toggle_column("IO_R/s") is True
+        assert table.toggle_column("remote") is True
+        await pilot.pause()
+        header = table.render_line(0).text.split()
+        assert header[header.index("CPU") :][:4] == ["CPU", "NODE", "REMOTE%", "AFFINITY"]
+        assert "IO_R/s" in header and "IO_W/s" not in header
+        keys = table.column_keys()
+        assert keys == [c.key for c in table_columns({"remote", "io_read"})]
+        assert keys[keys.index("nvcsw") + 1] == "io_read"
+        cells = header_cells(table)
+        start, end = cells["IO_R/s"]
+        assert screen_lines(table)[1][start:end] == "  3.0M"
+        assert screen_lines(table)[2][start:end] == "     0"
+        start, end = cells["REMOTE%"]
+        assert screen_lines(table)[1][start:end].strip() == "-"
+        assert screen_lines(table)[2][start:end] == "   25.0"
+        assert table.toggle_column("IO_R/s") is False
+        await pilot.pause()
+        assert "IO_R/s" not in table.render_line(0).text
+        assert table.shown_optional == {"remote"}
+        with pytest.raises(ValueError, match="always shown"):
+            table.toggle_column("NODE")
+        with pytest.raises(ValueError, match="unknown column"):
+            table.toggle_column("bogus")
+
+
+async def test_sorting_by_a_hidden_optional_column_shows_it_and_hiding_it_sorts_by_cpu() -> None:
+    procs = [
+        make_proc(1, io_write_bytes_per_s=10.0, cpu_percent=1.0),
+        make_proc(2, io_write_bytes_per_s=None, cpu_percent=50.0),
+        make_proc(3, io_write_bytes_per_s=9000.0, cpu_percent=2.0),
+    ]
+    app = TableApp(procs)
+    async with app.run_test(size=(200, 10)) as pilot:
+        table = app.query_one(ProcessTable)
+        table.set_sort("io_write")
+        await pilot.pause()
+        assert table.shown_optional == {"io_write"}
+        assert (table.sort_key, table.sort_reverse) == ("io_write", True)
+        assert pids(table) == [3, 1, 2]  # unknown last
+        assert "IO_W/s▼" in table.render_line(0).text
+        assert table.needs_status_for_all()
+        table.toggle_column("io_write")
+        await pilot.pause()
+        assert (table.sort_key, table.sort_reverse) == ("cpu", True)
+        assert pids(table) == [2, 3, 1]
+        assert not table.needs_status_for_all()
+        assert [m.key for m in app.of(ProcessTable.SortChanged)] == ["io_write", "cpu"]  # type: ignore[attr-defined]
+    app = TableApp(procs, sort_key="IO_R/s", shown_optional=("remote",))
+    async with app.run_test(size=(200, 10)):
+        table = app.query_one(ProcessTable)
+        assert table.shown_optional == {"remote", "io_read"}
+
+
+async def test_numa_pids_are_the_rows_on_screen_only_while_remote_is_shown() -> None:
+    app = TableApp(many(40))
+    async with app.run_test(size=(200, 12)) as pilot:
+        table = app.query_one(ProcessTable)
+        assert table.needs_numa_pids() == set()
+        table.toggle_column("io_write")
+        assert table.needs_numa_pids() == set()
+        table.toggle_column("REMOTE%")
+        on_screen = table.visible_pids()
+        assert table.needs_numa_pids() == on_screen and 0 < len(on_screen) < 40
+        await pilot.press("pagedown")
+        assert table.needs_numa_pids() == table.visible_pids() != on_screen
+        table.set_sort("remote")  # sorting by it reads no more rows than are on screen
+        assert not table.needs_status_for_all()
+        assert len(table.needs_numa_pids()) == len(on_screen)
+
+
+async def test_toggling_a_column_while_scrolled_returns_to_the_narrow_layout() -> None:
+    app = TableApp(many(5), sort_key="pid")
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(ProcessTable)
+        narrow = table.column_keys()
+        for _ in range(3):
+            await pilot.press("right")
+        assert table.h_offset > 0
+        table.toggle_column("io_write")
+        await pilot.pause()
+        assert table.h_offset == 0
+        keys = table.column_keys()
+        assert "io_write" in keys and keys != narrow
+        # The full-width row now holds IO_W/s: scrolling right reaches every column and the command.
+        seen = set(keys)
+        for _ in range(40):
+            await pilot.press("right")
+            seen.update(table.column_keys())
+        assert set(DEFAULT_KEYS) | {"io_write"} == seen

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -12,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Input, Static
 
-from probes.sampler import Sampler
+from probes.sampler import NUMA_MAPS_SECONDS, Sampler
 from probes.snapshot import POLICY_CLASS, Snapshot
 from tui.bindings import APP_KEYS, app_bindings
 from tui.cli import INTERVALS
@@ -35,6 +37,15 @@ SOCKET_SCAN_SECONDS = 5.0
 APP_ACTIONS = frozenset(k.action.split("(", 1)[0] for k in APP_KEYS)
 #: Rows above and below the screen whose status is read too, so a short scroll shows no gaps.
 STATUS_MARGIN_ROWS = 10
+#: What each optional column shows, for the F2 picker.
+OPTIONAL_COLUMN_HELP: Mapping[str, str] = MappingProxyType(
+    {
+        "remote": f"resident memory on nodes other than NODE (numa_maps of the rows on screen, "
+        f"every {NUMA_MAPS_SECONDS:g} s)",
+        "io_read": "bytes per second read from storage (/proc/PID/io read_bytes)",
+        "io_write": "bytes per second written to storage (/proc/PID/io write_bytes)",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +130,15 @@ class PerftopApp(TuningActions, App[None]):
     async def sample_now(self) -> Snapshot:
         """Take one sample off the event loop and show it. Returns it (tests drive the App with this)."""
         table = self.table
-        status_pids = None if table.needs_status_for_all() else table.visible_pids(margin=STATUS_MARGIN_ROWS)
+        status_pids = None
+        if not table.needs_status_for_all():
+            # The --pid processes always: they are few, and before the first sample fills the table
+            # (no rows on screen yet) this gives their status, io and context-switch rates a baseline.
+            status_pids = table.visible_pids(margin=STATUS_MARGIN_ROWS) | (table.pid_filter or frozenset())
         sockets = self.pane == 5
-        snapshot = await asyncio.to_thread(self.sampler.sample, status_pids, sockets=sockets)
+        snapshot = await asyncio.to_thread(
+            self.sampler.sample, status_pids, sockets=sockets, numa_pids=table.needs_numa_pids()
+        )
         self._apply(snapshot)
         await self.refresh_pane_details()
         return snapshot
@@ -194,6 +211,8 @@ class PerftopApp(TuningActions, App[None]):
         keys = Text.assemble(
             ("F1", "bold reverse"),
             "Help ",
+            ("F2", "bold reverse"),
+            "Columns ",
             ("F3", "bold reverse"),
             "Search ",
             ("F4", "bold reverse"),
@@ -232,8 +251,10 @@ class PerftopApp(TuningActions, App[None]):
         notes = [
             "Mouse: click a row to select it, double-click for its command line, click a column "
             "header to sort by it (again to invert), the wheel scrolls.",
-            f"Sorting or filtering by {costly} reads /proc/PID/status for every process each refresh "
+            f"Sorting by {costly} reads /proc/PID/status (and io) for every process each refresh "
             "(otherwise only for the rows on screen): it costs more.",
+            "REMOTE% (F2) reads /proc/PID/numa_maps only for the rows on screen, each at most every "
+            f"{NUMA_MAPS_SECONDS:g} s: sorting by it orders only the rows that have a value.",
         ]
         if self.options.read_only:
             notes.append("Read-only: tuning actions are disabled.")
@@ -248,15 +269,33 @@ class PerftopApp(TuningActions, App[None]):
         self._after_view_change()
 
     def action_sort_step(self, step: int) -> None:
-        keys = [c.key for c in process_columns.COLUMNS]
+        keys = [c.key for c in process_columns.table_columns(self.table.shown_optional)]
         index = keys.index(self.table.sort_key)
         self.action_sort(keys[(index + step) % len(keys)])
 
-    def action_pick_sort(self) -> None:
+    def action_sort_io(self) -> None:
+        self.action_sort("io_read" if self.table.sort_key == "io_write" else "io_write")
+
+    def action_pick_columns(self) -> None:
+        shown = self.table.shown_optional
         choices = [
-            (c.key, c.title + ("  (reads status for all: costs more)" if c.needs_status else ""))
-            for c in process_columns.COLUMNS
+            (
+                key,
+                f"[{'x' if key in shown else ' '}] {process_columns.COLUMN_BY_KEY[key].title:<8} "
+                f"{OPTIONAL_COLUMN_HELP.get(key, '')}",
+            )
+            for key in process_columns.OPTIONAL_KEYS
         ]
+
+        def chosen(key: str | None) -> None:
+            if key is not None:
+                self.table.toggle_column(key)
+                self._after_view_change()
+
+        self.push_screen(PickerScreen("Show columns (Enter toggles)", choices), chosen)
+
+    def action_pick_sort(self) -> None:
+        choices = [(c.key, c.title + _sort_cost(c)) for c in process_columns.COLUMNS]
 
         def chosen(key: str | None) -> None:
             if key is not None:
@@ -300,8 +339,11 @@ class PerftopApp(TuningActions, App[None]):
         if number in (3, 4, 5):
             self.query_one(f"#{PANES[number]}").focus()
             if number == 5 and self.snapshot is not None and self.snapshot.net.tcp_states is None:
-                # The socket tables are read only while this pane is shown: read them now, not next tick.
-                self.run_worker(self.sample_now(), group="pane-details")
+                # The socket tables are read only while this pane is shown: sample now, not next tick,
+                # by moving the timer's next tick forward (never a second sample beside the timer's).
+                if self._timer is not None and not self._sampling:
+                    self._timer.stop()
+                    self._timer = self.set_timer(0, self._tick)
             else:
                 self.run_worker(self.refresh_pane_details(force=True), group="pane-details")
         if number == 1:
@@ -376,3 +418,12 @@ class PerftopApp(TuningActions, App[None]):
 
     def _after_view_change(self) -> None:
         self._update_status()
+
+
+def _sort_cost(column: process_columns.Column) -> str:
+    """What sorting by ``column`` costs or leaves out, for the F6 picker."""
+    if column.needs_status:
+        return "  (reads status for all: costs more)"
+    if column.needs_numa:
+        return "  (orders only the rows on screen)"
+    return ""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from probes.fs import FS
 from probes.net import read_sockets, socket_owners
-from probes.numa import cpu_nodes, process_numa
+from probes.numa import process_numa
 from probes.snapshot import ProcessInfo, ProcessNuma, Snapshot, SocketEntry
 
 
@@ -44,8 +44,7 @@ def read_placement(fs: FS, snapshot: Snapshot, pid: int | None) -> Placement:
     proc = _process(snapshot, pid)
     if proc is None:
         return Placement(None, None, None, None)
-    node = None if proc.processor is None else cpu_nodes(snapshot.numa.nodes).get(proc.processor)
-    return Placement(proc.pid, proc.comm, process_numa(fs, proc.pid), node)
+    return Placement(proc.pid, proc.comm, process_numa(fs, proc.pid), proc.node)
 
 
 def is_listening(entry: SocketEntry) -> bool:

@@ -4,18 +4,25 @@ Pure Python (no Textual), so the formatting, sorting and filtering rules are tes
 reused by ``--json``-side tools if they want the same text.
 
 Columns, left to right: PID, USER, POL (scheduling class as ``ps -o cls``), RTPRIO, PRI, NI, CPU%, MEM%,
-RSS, CPU (last processor), AFFINITY, VCSW/s, NVCSW/s, S, TIME+, COMMAND. COMMAND is flexible: it takes
-the width the others leave, and never less than ``COMMAND_MIN_WIDTH`` while some column can still drop.
+RSS, CPU (last processor), NODE (its NUMA node), REMOTE%, AFFINITY, VCSW/s, NVCSW/s, IO_R/s, IO_W/s, S,
+TIME+, COMMAND. COMMAND is flexible: it takes the width the others leave, and never less than
+``COMMAND_MIN_WIDTH`` while some column can still drop.
+
+REMOTE%, IO_R/s and IO_W/s are optional (``Column.optional``): hidden until the user shows them (F2),
+because each costs a read per process that the other columns do not need: ``numa_maps`` for REMOTE%
+(``Column.needs_numa``: read only for the rows on screen, at most every few seconds, so sorting by it
+orders only the rows that have a value), ``/proc/PID/io`` for the IO rates (read with ``status``).
 
 When the table is too narrow, columns drop in this order (``DROP_ORDER``)::
 
-    NVCSW/s, VCSW/s, AFFINITY, TIME+, RTPRIO, CPU, RSS, S, MEM%, USER
+    NVCSW/s, VCSW/s, AFFINITY, NODE, TIME+, RTPRIO, CPU, RSS, S, MEM%, USER, REMOTE%, IO_W/s, IO_R/s
 
 PID, POL, PRI, NI, CPU% and COMMAND always stay: they identify the process and show what tuning acts on.
 The status-file columns (context-switch rates, AFFINITY) go first because they are read only for rows on
-screen anyway; RTPRIO goes after TIME+ because POL and PRI still show that a process is real-time
-(PRI is ``-1 - rtprio`` for FIFO/RR) when RTPRIO is gone. At 80 terminal columns the table keeps PID
-USER POL RTPRIO PRI NI CPU% MEM% RSS CPU S COMMAND.
+screen anyway; NODE next, since on most machines it is the same for every row and the NUMA pane maps
+CPUs to nodes; RTPRIO goes after TIME+ because POL and PRI still show that a process is real-time
+(PRI is ``-1 - rtprio`` for FIFO/RR) when RTPRIO is gone. The optional columns go last: the user asked
+for them. At 80 terminal columns the table keeps PID USER POL RTPRIO PRI NI CPU% MEM% RSS CPU S COMMAND.
 
 Unknown values show ``-``. Text from the process (command line, comm, user) has control and
 bidi/zero-width characters replaced by ``?`` so a hostile name cannot move the terminal cursor or
@@ -24,7 +31,7 @@ reorder the line.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from types import MappingProxyType
@@ -84,8 +91,10 @@ class Column:
     """One column of the process table.
 
     ``value`` is the sort key (``None`` sorts last in either direction); ``text`` is the cell text,
-    before fitting to ``width``. ``needs_status`` marks values that come from ``/proc/PID/status``.
-    ``drop_order`` is the position in ``DROP_ORDER`` (``None``: the column always stays).
+    before fitting to ``width``. ``needs_status`` marks values that come from ``/proc/PID/status`` or
+    ``/proc/PID/io`` (read together), ``needs_numa`` values that come from ``/proc/PID/numa_maps``.
+    ``optional`` columns are hidden until shown. ``drop_order`` is the position in ``DROP_ORDER``
+    (``None``: the column always stays).
     ``descending`` is the direction a sort by this column starts in (numeric load figures go high first,
     as htop does). For the flexible COMMAND column, ``width`` is its minimum.
     """
@@ -101,6 +110,8 @@ class Column:
     descending: bool = False
     flexible: bool = False
     aliases: tuple[str, ...] = ()
+    needs_numa: bool = False
+    optional: bool = False
 
 
 def printable(text: str) -> str:
@@ -151,6 +162,11 @@ def format_bytes(value: int | None) -> str:
             return f"{amount:.1f}{unit}" if amount < 99.95 else f"{amount:.0f}{unit}"
         amount /= 1024
     raise AssertionError("unreachable")
+
+
+def format_byte_rate(value: float | None) -> str:
+    """Bytes per second in the units of :func:`format_bytes` (``1.2M`` is 1.2 MiB/s), ``-`` when unknown."""
+    return UNKNOWN if value is None else format_bytes(round(value))
 
 
 def format_time(seconds: float | None) -> str:
@@ -234,7 +250,7 @@ def _user_value(p: ProcessInfo) -> str | None:
 
 COLUMNS: tuple[Column, ...] = (
     Column("pid", "PID", 7, "right", lambda p: p.pid, lambda p: str(p.pid), aliases=("tgid",)),
-    Column("user", "USER", 9, "left", _user_value, user_text, drop_order=9, aliases=("uid", "owner")),
+    Column("user", "USER", 9, "left", _user_value, user_text, drop_order=10, aliases=("uid", "owner")),
     Column("policy", "POL", 3, "left", _policy_value, policy_text, aliases=("cls", "class", "sched")),
     Column(
         "rtprio",
@@ -243,7 +259,7 @@ COLUMNS: tuple[Column, ...] = (
         "right",
         lambda p: p.rtprio,
         rtprio_text,
-        drop_order=4,
+        drop_order=5,
         descending=True,
         aliases=("rt_priority",),
     ),
@@ -266,7 +282,7 @@ COLUMNS: tuple[Column, ...] = (
         "right",
         lambda p: p.mem_percent,
         lambda p: format_percent(p.mem_percent),
-        drop_order=8,
+        drop_order=9,
         descending=True,
         aliases=("mem_percent", "pmem", "memory"),
     ),
@@ -277,7 +293,7 @@ COLUMNS: tuple[Column, ...] = (
         "right",
         lambda p: p.rss_bytes,
         lambda p: format_bytes(p.rss_bytes),
-        drop_order=6,
+        drop_order=7,
         descending=True,
         aliases=("rss_bytes", "res"),
     ),
@@ -288,8 +304,31 @@ COLUMNS: tuple[Column, ...] = (
         "right",
         lambda p: p.processor,
         lambda p: _optional_int(p.processor),
-        drop_order=5,
+        drop_order=6,
         aliases=("psr", "last_cpu"),
+    ),
+    Column(
+        "node",
+        "NODE",
+        4,
+        "right",
+        lambda p: p.node,
+        lambda p: _optional_int(p.node),
+        drop_order=3,
+        aliases=("numa_node",),
+    ),
+    Column(
+        "remote",
+        "REMOTE%",
+        8,
+        "right",
+        lambda p: p.remote_percent,
+        lambda p: format_percent(p.remote_percent),
+        drop_order=11,
+        descending=True,
+        aliases=("remote_percent",),
+        needs_numa=True,
+        optional=True,
     ),
     Column(
         "affinity",
@@ -327,13 +366,39 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("nonvoluntary_ctxt_switches_per_s", "nonvoluntary_ctxt_switches"),
     ),
     Column(
+        "io_read",
+        "IO_R/s",
+        7,
+        "right",
+        lambda p: p.io_read_bytes_per_s,
+        lambda p: format_byte_rate(p.io_read_bytes_per_s),
+        needs_status=True,
+        drop_order=13,
+        descending=True,
+        aliases=("io_read_bytes_per_s", "io_r", "read_bytes"),
+        optional=True,
+    ),
+    Column(
+        "io_write",
+        "IO_W/s",
+        7,
+        "right",
+        lambda p: p.io_write_bytes_per_s,
+        lambda p: format_byte_rate(p.io_write_bytes_per_s),
+        needs_status=True,
+        drop_order=12,
+        descending=True,
+        aliases=("io_write_bytes_per_s", "io_w", "write_bytes"),
+        optional=True,
+    ),
+    Column(
         "state",
         "S",
         1,
         "left",
         lambda p: p.state or None,
         lambda p: printable(p.state) or UNKNOWN,
-        drop_order=7,
+        drop_order=8,
         aliases=("stat",),
     ),
     Column(
@@ -343,7 +408,7 @@ COLUMNS: tuple[Column, ...] = (
         "right",
         lambda p: p.cpu_time_seconds,
         lambda p: format_time(p.cpu_time_seconds),
-        drop_order=3,
+        drop_order=4,
         descending=True,
         aliases=("cpu_time_seconds", "cputime"),
     ),
@@ -361,6 +426,9 @@ COLUMNS: tuple[Column, ...] = (
 
 #: Column key -> column.
 COLUMN_BY_KEY: Mapping[str, Column] = MappingProxyType({c.key: c for c in COLUMNS})
+
+#: Keys of the optional columns, hidden until shown, in display order.
+OPTIONAL_KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS if c.optional)
 
 #: Keys of the columns that give way at narrow widths, first dropped first. The others always stay.
 DROP_ORDER: tuple[str, ...] = tuple(
@@ -399,10 +467,17 @@ def _required_width(columns: Iterable[Column]) -> int:
     return sum(widths) + SEPARATOR_WIDTH * max(0, len(widths) - 1)
 
 
-def visible_columns(width: int) -> list[Column]:
-    """The columns that fit in ``width`` cells, dropping in ``DROP_ORDER`` until COMMAND keeps at least
-    ``COMMAND_MIN_WIDTH`` cells. Below the width of the always-stay columns, those are returned anyway."""
-    columns = list(COLUMNS)
+def table_columns(shown_optional: Collection[str] = ()) -> list[Column]:
+    """The table's columns at any width, left to right: every column but the optional ones not in
+    ``shown_optional`` (keys)."""
+    return [c for c in COLUMNS if not c.optional or c.key in shown_optional]
+
+
+def visible_columns(width: int, shown_optional: Collection[str] = ()) -> list[Column]:
+    """The columns of ``table_columns(shown_optional)`` that fit in ``width`` cells, dropping in
+    ``DROP_ORDER`` until COMMAND keeps at least ``COMMAND_MIN_WIDTH`` cells. Below the width of the
+    always-stay columns, those are returned anyway."""
+    columns = table_columns(shown_optional)
     for key in DROP_ORDER:
         if _required_width(columns) <= width:
             break

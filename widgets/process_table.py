@@ -9,7 +9,7 @@ the lines on screen (about 3.5 ms for 32 lines, most of it Textual's own per-lin
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -26,8 +26,8 @@ from textual.strip import Strip
 from probes.snapshot import ProcessInfo
 from widgets.process_columns import (
     COLUMN_BY_KEY,
-    COLUMNS,
     COMMAND_MIN_WIDTH,
+    OPTIONAL_KEYS,
     SEPARATOR_WIDTH,
     Column,
     command_text,
@@ -37,6 +37,7 @@ from widgets.process_columns import (
     matches,
     resolve_column,
     sort_processes,
+    table_columns,
     visible_columns,
 )
 
@@ -51,26 +52,28 @@ _SEPARATOR = " " * SEPARATOR_WIDTH
 #: The column that stays at the left edge while the full-width row is scrolled, as a frozen first column.
 _FROZEN = COLUMN_BY_KEY["pid"]
 
+#: Titles of the columns ``toggle_column`` accepts.
+_OPTIONAL_TITLES = tuple(COLUMN_BY_KEY[key].title for key in OPTIONAL_KEYS)
+
 #: Drawn in the header just right of PID while the full-width row is scrolled: columns are hidden there.
 _HIDDEN_LEFT = "«"
 
 
-def _scrolled_row() -> tuple[tuple[Column, int], ...]:
+def _scrolled_row(columns: Iterable[Column]) -> tuple[tuple[Column, int], ...]:
+    """The columns right of PID in the full-width row, each with the cell where it starts in that row
+    (0 is the first cell right of PID). COMMAND comes last and runs to the end of the longest command."""
     placed: list[tuple[Column, int]] = []
     x = 0
-    for column in COLUMNS:
+    for column in columns:
         if column is not _FROZEN:
             placed.append((column, x))
             x += column.width + SEPARATOR_WIDTH
     return tuple(placed)
 
 
-#: The columns right of PID in the full-width row, each with the cell where it starts in that row
-#: (0 is the first cell right of PID). COMMAND comes last and runs to the end of the longest command.
-_SCROLLED_ROW = _scrolled_row()
-
-#: Where COMMAND starts in the full-width row.
-_COMMAND_ROW_X = next(x for column, x in _SCROLLED_ROW if column.flexible)
+def _command_row_x(scrolled: tuple[tuple[Column, int], ...]) -> int:
+    """Where COMMAND starts in the full-width row."""
+    return next(x for column, x in scrolled if column.flexible)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,8 @@ class _Span:
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
-    """The columns on screen for one widget width, tag marker and horizontal offset.
+    """The columns on screen for one widget width, tag marker, horizontal offset and set of shown
+    optional columns.
 
     ``spans`` are left to right; the cells between them (separators, and the cells of a column only partly
     in view while shifted) are drawn blank. ``cell_length`` is ``width``, or where the last span ends when
@@ -96,6 +100,7 @@ class _Layout:
     width: int
     marker: bool
     h_offset: int
+    shown: frozenset[str]
     spans: tuple[_Span, ...]
     cell_length: int
     dropped: bool
@@ -172,13 +177,16 @@ def _scroll_start(marker: bool) -> int:
     return _marker_width(marker) + _FROZEN.width + SEPARATOR_WIDTH
 
 
-def _shifted_spans(width: int, left: int, offset: int) -> tuple[list[_Span], int]:
-    """The full-width row scrolled ``offset`` cells to the left with PID frozen at ``left``: the spans in
-    view (a fixed column only partly in view is left out) and the cells of command text scrolled out."""
+def _shifted_spans(
+    width: int, left: int, offset: int, scrolled: tuple[tuple[Column, int], ...]
+) -> tuple[list[_Span], int]:
+    """The full-width row ``scrolled`` shifted ``offset`` cells to the left with PID frozen at ``left``:
+    the spans in view (a fixed column only partly in view is left out) and the cells of command text
+    scrolled out."""
     spans = [_Span(_FROZEN, left, _FROZEN.width)]
     start = left + _FROZEN.width + SEPARATOR_WIDTH
     command_skip = 0
-    for column, row_x in _SCROLLED_ROW:
+    for column, row_x in scrolled:
         x = start + row_x - offset
         if column.flexible:
             command_skip = max(0, offset - row_x)
@@ -190,6 +198,15 @@ def _shifted_spans(width: int, left: int, offset: int) -> tuple[list[_Span], int
     return spans, command_skip
 
 
+def _optional_column(name: str) -> Column:
+    """The optional column ``name`` means; ``ValueError`` for an unknown or an always-shown one."""
+    column = resolve_column(name)
+    if not column.optional:
+        optional = ", ".join(_OPTIONAL_TITLES)
+        raise ValueError(f"column {column.title} is always shown; the optional ones are {optional}")
+    return column
+
+
 class ProcessTable(ScrollView, can_focus=True):
     """A sortable, filterable table of processes that renders only the lines on screen.
 
@@ -198,7 +215,11 @@ class ProcessTable(ScrollView, can_focus=True):
     State (set through the methods, each re-applies filter and sort at once and keeps the cursor on the
     same PID): ``sort_key`` (default ``"cpu"``), ``sort_reverse`` (default: the column's natural
     direction, descending for load figures as htop), ``filter_text``, ``user_filter``, ``pid_filter``,
-    ``hide_kernel_threads``, and ``h_offset``: how many cells the line is scrolled left.
+    ``hide_kernel_threads``, ``shown_optional`` (the optional columns shown: REMOTE%, IO_R/s, IO_W/s),
+    and ``h_offset``: how many cells the line is scrolled left.
+
+    Sorting by a hidden optional column shows it; hiding the sort column sorts by CPU% again, so the
+    order always follows a column on screen (or one dropped for width, reachable with ``right``).
 
     Horizontal scrolling (``right``/``left``) depends on whether every column fits:
 
@@ -369,6 +390,7 @@ class ProcessTable(ScrollView, can_focus=True):
         *,
         sort_key: str = "cpu",
         sort_reverse: bool | None = None,
+        shown_optional: Iterable[str] = (),
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -376,10 +398,16 @@ class ProcessTable(ScrollView, can_focus=True):
     ) -> None:
         """Create an empty table sorted by ``sort_key`` (any name ``find_column`` accepts).
 
-        ``sort_reverse`` ``None`` takes the column's natural direction.
+        ``sort_reverse`` ``None`` takes the column's natural direction. ``shown_optional``: names of the
+        optional columns to show (``ValueError`` for a column that is not optional).
         """
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         column = resolve_column(sort_key)
+        shown = {_optional_column(name).key for name in shown_optional}
+        if column.optional:
+            shown.add(column.key)
+        self._shown_optional = frozenset(shown)
+        self._scrolled = _scrolled_row(table_columns(self._shown_optional))
         self._sort_key = column.key
         self._sort_reverse = column.descending if sort_reverse is None else sort_reverse
         self._filter_text = ""
@@ -427,6 +455,11 @@ class ProcessTable(ScrollView, can_focus=True):
     def hide_kernel_threads(self) -> bool:
         """True when kernel threads are hidden."""
         return self._hide_kernel_threads
+
+    @property
+    def shown_optional(self) -> frozenset[str]:
+        """Keys of the optional columns shown."""
+        return self._shown_optional
 
     @property
     def h_offset(self) -> int:
@@ -477,6 +510,8 @@ class ProcessTable(ScrollView, can_focus=True):
             reverse = self._sort_reverse if column.key == self._sort_key else column.descending
         if (column.key, reverse) == (self._sort_key, self._sort_reverse):
             return
+        if column.optional and column.key not in self._shown_optional:
+            self._set_shown(self._shown_optional | {column.key})
         self._sort_key, self._sort_reverse = column.key, reverse
         self._apply()
         self.post_message(self.SortChanged(self, column.key, reverse))
@@ -484,6 +519,18 @@ class ProcessTable(ScrollView, can_focus=True):
     def invert_sort(self) -> None:
         """Flip the sort direction (htop's ``I``)."""
         self.set_sort(self._sort_key, not self._sort_reverse)
+
+    def toggle_column(self, key: str) -> bool:
+        """Show or hide an optional column (key or name; ``ValueError`` for one that is not optional).
+        Returns True when it is shown now. Hiding the sort column sorts by CPU% instead."""
+        column = _optional_column(key)
+        if column.key in self._shown_optional:
+            self._set_shown(self._shown_optional - {column.key})
+            if column.key == self._sort_key:
+                self.set_sort("cpu")
+            return False
+        self._set_shown(self._shown_optional | {column.key})
+        return True
 
     def set_filter(self, text: str) -> None:
         """Show only processes whose command line, comm or user contains ``text``; ``""`` shows all."""
@@ -565,7 +612,21 @@ class ProcessTable(ScrollView, can_focus=True):
         """
         return COLUMN_BY_KEY[self._sort_key].needs_status
 
+    def needs_numa_pids(self) -> set[int]:
+        """PIDs whose ``numa_maps`` the owner should read: the rows on screen while a column that needs it
+        (REMOTE%) is shown, else none. Sorting by REMOTE% therefore orders only the rows with a value."""
+        if any(COLUMN_BY_KEY[key].needs_numa for key in self._shown_optional):
+            return self.visible_pids()
+        return set()
+
     # Internals.
+
+    def _set_shown(self, shown: frozenset[str]) -> None:
+        self._shown_optional = shown
+        self._scrolled = _scrolled_row(table_columns(shown))
+        # Columns moved: an offset into the old row would land mid-column in the new one.
+        self._h_offset = 0
+        self.refresh()
 
     @property
     def _body_height(self) -> int:
@@ -634,22 +695,24 @@ class ProcessTable(ScrollView, can_focus=True):
         # scrollable_size leaves out the vertical scrollbar, which ``size`` includes.
         width = self.scrollable_size.width
         marker = bool(self.tagged)
+        shown = self._shown_optional
         layout = self._layout
-        if layout is not None and (layout.width, layout.marker, layout.h_offset) == (
+        if layout is not None and (layout.width, layout.marker, layout.h_offset, layout.shown) == (
             width,
             marker,
             self._h_offset,
+            shown,
         ):
             return layout
         left = _marker_width(marker)
-        columns = visible_columns(width - left)
-        dropped = len(columns) < len(COLUMNS)
+        columns = visible_columns(width - left, shown)
+        dropped = len(columns) < len(table_columns(shown))
         if layout is not None and layout.dropped != dropped:
             # The offset means another thing in the other case: start that one from its beginning.
             self._h_offset = 0
         shifted = dropped and self._h_offset > 0
         if shifted:
-            spans, command_skip = _shifted_spans(width, left, self._h_offset)
+            spans, command_skip = _shifted_spans(width, left, self._h_offset, self._scrolled)
         else:
             spans = []
             x = left
@@ -659,7 +722,9 @@ class ProcessTable(ScrollView, can_focus=True):
                 x += span_width + SEPARATOR_WIDTH
             command_skip = 0 if dropped else self._h_offset
         end = max(width, spans[-1].x + spans[-1].width)
-        layout = _Layout(width, marker, self._h_offset, tuple(spans), end, dropped, shifted, command_skip)
+        layout = _Layout(
+            width, marker, self._h_offset, shown, tuple(spans), end, dropped, shifted, command_skip
+        )
         self._layout = layout
         return layout
 
@@ -669,7 +734,7 @@ class ProcessTable(ScrollView, can_focus=True):
         longest = max((cell_len(command_text(p)) for p in self._on_screen()), default=0)
         if layout.dropped:
             view = layout.width - _scroll_start(layout.marker)
-            return max(0, _COMMAND_ROW_X + max(longest, COMMAND_MIN_WIDTH) - view)
+            return max(0, _command_row_x(self._scrolled) + max(longest, COMMAND_MIN_WIDTH) - view)
         command = next((s for s in layout.spans if s.column.flexible), None)
         return max(0, longest - (command.width if command is not None else 0))
 
@@ -677,8 +742,8 @@ class ProcessTable(ScrollView, can_focus=True):
         """The offsets ``right``/``left`` step through while columns are dropped: each column's left
         edge in the full-width row, then every ``COMMAND_SCROLL_STEP`` cells of command, then the end."""
         limit = self._h_limit()
-        stops = [x for _, x in _SCROLLED_ROW if x < limit]
-        stops += range(_COMMAND_ROW_X + COMMAND_SCROLL_STEP, limit, COMMAND_SCROLL_STEP)
+        stops = [x for _, x in self._scrolled if x < limit]
+        stops += range(_command_row_x(self._scrolled) + COMMAND_SCROLL_STEP, limit, COMMAND_SCROLL_STEP)
         stops.append(limit)
         return stops
 
