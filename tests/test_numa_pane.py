@@ -22,11 +22,11 @@ from widgets.numa_pane import (
     format_ratio,
     memory_bar,
     node_lines,
-    plain,
     remote_percent,
     shared_scale,
     sparkline,
 )
+from widgets.summary import plain
 
 GIB = 1024**3
 MIB = 1024**2

@@ -26,12 +26,12 @@ from widgets.sockets_pane import (
     SPARK_ZERO,
     SocketsPane,
     TcpSummary,
-    plain,
     retrans_percent,
     sparkline,
     tcp_summary,
     transport_rows,
 )
+from widgets.summary import plain
 
 MIB = 1024**2
 

@@ -14,18 +14,12 @@ from dataclasses import dataclass
 from math import floor
 from typing import ClassVar
 
-from rich.segment import Segment
-from rich.style import Style
-from textual import events
-from textual.geometry import Region, Size
-from textual.scroll_view import ScrollView
-from textual.strip import Strip
-
 from probes.cpulist import format_cpu_list
 from probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
 from widgets.cpu_meters import format_bytes
+from widgets.line_pane import Line, LinePane
 from widgets.process_columns import printable
-from widgets.summary import format_count
+from widgets.summary import Piece, format_count
 
 #: Miss-rate samples kept per node: two minutes at the default one-second interval.
 DEFAULT_MAXLEN = 120
@@ -75,9 +69,6 @@ ROLES: tuple[str, ...] = (
     "spark",
     "warn",
 )
-
-Piece = tuple[str, str]
-Line = tuple[Piece, ...]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -179,11 +170,6 @@ def merge(pieces: Iterable[Piece]) -> list[Piece]:
         else:
             merged.append((text, role))
     return merged
-
-
-def plain(line: Iterable[Piece]) -> str:
-    """The text of a line without roles."""
-    return "".join(text for text, _ in line)
 
 
 def _fit(text: str, cells: int, right: bool) -> str:
@@ -402,7 +388,7 @@ def pane_lines(
 # ---------------------------------------------------------------------------------------------------------
 
 
-class NumaPane(ScrollView, can_focus=True):
+class NumaPane(LinePane):
     """Per-node NUMA memory and allocation counters, the distance matrix, and a process's placement.
 
     `update_snapshot` records each node's miss rate in a ring buffer on every tick, shown or not; the
@@ -426,6 +412,8 @@ class NumaPane(ScrollView, can_focus=True):
     colour, bars still read by their ``|`` fill and sparklines by their block heights.
     """
 
+    ROLE_PREFIX = "numa-pane"
+    ROLES = ROLES
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"numa-pane--{role}" for role in ROLES}
 
     DEFAULT_CSS = """
@@ -462,10 +450,6 @@ class NumaPane(ScrollView, can_focus=True):
         self._numa: NumaSnapshot | None = None
         self._histories: dict[int, deque[float | None]] = {}
         self._view = ProcessView()
-        # Set when data arrived while off screen, so the next Show lays out and draws it.
-        self._stale = False
-        self._lines: tuple[int, list[Line]] | None = None
-        self._styles: dict[str, Style] | None = None
 
     @property
     def maxlen(self) -> int:
@@ -475,11 +459,6 @@ class NumaPane(ScrollView, can_focus=True):
     def history(self, node: int) -> tuple[float | None, ...]:
         """Miss rates (pages/s) of one node, oldest first; empty for a node never seen."""
         return tuple(self._histories.get(node, ()))
-
-    @property
-    def text(self) -> str:
-        """Every line as plain text at the current width (also the lines scrolled out of view)."""
-        return "\n".join(plain(line) for line in self.lines_for(self.scrollable_size.width))
 
     def update_snapshot(self, numa: NumaSnapshot) -> None:
         """Record one sample (call on every tick, shown or not); redraw only while on screen."""
@@ -495,7 +474,7 @@ class NumaPane(ScrollView, can_focus=True):
             if number not in seen:
                 history.append(None)
         self._numa = numa
-        self._changed()
+        self.changed()
 
     def show_process(
         self, pid: int | None, comm: str | None, placement: ProcessNuma | None, cpu_node: int | None
@@ -503,58 +482,8 @@ class NumaPane(ScrollView, can_focus=True):
         """Show where a process's memory lives; ``pid=None`` for no selection, ``placement=None`` when its
         ``numa_maps`` could not be read. ``cpu_node`` is the node of the CPU it last ran on."""
         self._view = ProcessView(pid, comm, placement, cpu_node)
-        self._changed()
+        self.changed()
 
-    def lines_for(self, width: int) -> list[Line]:
-        """The pane's lines at ``width`` cells (cached until the data or the width change)."""
-        if self._lines is None or self._lines[0] != width:
-            self._lines = (width, pane_lines(self._numa, self._histories, self._view, width))
-        return self._lines[1]
-
-    def _changed(self) -> None:
-        self._lines = None
-        if self.is_on_screen:
-            self._relayout()
-            self.refresh()
-        else:
-            self._stale = True
-
-    def _relayout(self) -> None:
-        # Width 0: the lines are cut to the pane, never scrolled sideways.
-        self.virtual_size = Size(0, len(self.lines_for(self.scrollable_size.width)))
-
-    def on_show(self) -> None:
-        """Lay out and draw what arrived while the pane was hidden."""
-        if self._stale:
-            self._stale = False
-            self._relayout()
-            self.refresh()
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._relayout()
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # Look the component styles up once per repaint rather than once per piece.
-        self._styles = {role: self.get_component_rich_style(f"numa-pane--{role}") for role in ROLES}
-        if len(self.lines_for(self.scrollable_size.width)) != self.virtual_size.height:
-            # A scrollbar came or went and the width crossed the one-line layout's threshold.
-            self.call_after_refresh(self._relayout)
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._styles = None
-
-    def render_line(self, y: int) -> Strip:
-        """Draw line ``scroll_y + y`` of the content."""
-        width = self.scrollable_size.width
-        base = self.rich_style
-        lines = self.lines_for(width)
-        index = self.scroll_offset.y + y
-        if not 0 <= index < len(lines):
-            return Strip.blank(width, base)
-        styles = self._styles or {role: self.get_component_rich_style(f"numa-pane--{role}") for role in ROLES}
-        line = lines[index]
-        segments = [Segment(text, styles[role] if role else base) for text, role in line]
-        # Titles are bars across the pane, as the process table's header.
-        pad = styles["title"] if line and line[-1][1] == "title" and line[0][1] == "title" else base
-        return Strip(segments).crop(0, width).adjust_cell_length(width, pad)
+    def build_lines(self, width: int) -> list[Line]:
+        """The pane's lines at ``width`` cells."""
+        return pane_lines(self._numa, self._histories, self._view, width)

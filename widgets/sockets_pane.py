@@ -15,18 +15,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.segment import Segment
-from rich.style import Style
-from textual import events
-from textual.geometry import Region, Size
-from textual.scroll_view import ScrollView
-from textual.strip import Strip
-
 from probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
 from widgets.io_pane import format_byte_rate
+from widgets.line_pane import Line, LinePane
 from widgets.load_history import spark_char
 from widgets.process_columns import printable
-from widgets.summary import SummaryRow, format_count, wrap_row
+from widgets.summary import Piece, SummaryRow, format_count, plain, wrap_row
 
 #: Samples kept per interface: five minutes at the default one-second interval.
 DEFAULT_MAXLEN = 300
@@ -47,8 +41,6 @@ WARN_RETRANS_PERCENT = 1.0
 #: Roles a piece may have; each is the component class ``sockets-pane--<role>``. ``""`` is the base style.
 ROLES: tuple[str, ...] = ("title", "label", "value", "dim", "spark", "warn")
 
-Piece = tuple[str, str]
-Line = tuple[Piece, ...]
 
 #: Cell widths.
 RATE_CELLS = 7
@@ -86,11 +78,6 @@ def merge(pieces: Iterable[Piece]) -> list[Piece]:
         else:
             merged.append((text, role))
     return merged
-
-
-def plain(line: Iterable[Piece]) -> str:
-    """The text of a line without roles."""
-    return "".join(text for text, _ in line)
 
 
 def fit(text: str, cells: int, right: bool = False) -> str:
@@ -580,7 +567,7 @@ def pane_lines(
 # ---------------------------------------------------------------------------------------------------------
 
 
-class SocketsPane(ScrollView, can_focus=True):
+class SocketsPane(LinePane):
     """Sockets and network interfaces: the ``ss -s`` summary, TCP states, TCP/UDP rates, interfaces with
     an rx+tx history, listening sockets with their owners, and one process's connections.
 
@@ -599,6 +586,8 @@ class SocketsPane(ScrollView, can_focus=True):
     The default colours map to distinct ANSI colours, so a 16-colour terminal keeps them apart.
     """
 
+    ROLE_PREFIX = "sockets-pane"
+    ROLES = ROLES
     COMPONENT_CLASSES: ClassVar[set[str]] = {f"sockets-pane--{role}" for role in ROLES}
 
     DEFAULT_CSS = """
@@ -633,10 +622,6 @@ class SocketsPane(ScrollView, can_focus=True):
         self._histories: dict[str, deque[float | None]] = {}
         self._listening: tuple[tuple[SocketEntry, int | None, str | None], ...] | None = None
         self._connections = ConnectionsView()
-        # Set when data arrived while off screen, so the next Show lays out and draws it.
-        self._stale = False
-        self._lines: tuple[int, list[Line]] | None = None
-        self._styles: dict[str, Style] | None = None
 
     @property
     def maxlen(self) -> int:
@@ -646,11 +631,6 @@ class SocketsPane(ScrollView, can_focus=True):
     def history(self, interface: str) -> tuple[float | None, ...]:
         """Rx+tx bytes/s of one interface, oldest first; empty for an interface never seen."""
         return tuple(self._histories.get(interface, ()))
-
-    @property
-    def text(self) -> str:
-        """Every line as plain text at the current width (also the lines scrolled out of view)."""
-        return "\n".join(plain(line) for line in self.lines_for(self.scrollable_size.width))
 
     def update_snapshot(self, net: NetSnapshot) -> None:
         """Record one sample (call on every tick, shown or not); redraw only while on screen."""
@@ -671,13 +651,13 @@ class SocketsPane(ScrollView, can_focus=True):
             if not any(v is not None for v in history):
                 del self._histories[name]
         self._net = net
-        self._changed()
+        self.changed()
 
     def show_listening(self, entries: Sequence[tuple[SocketEntry, int | None, str | None]] | None) -> None:
         """List listening sockets as ``(socket, owner pid, owner comm)``; an owner is ``None`` where it
         could not be found (another namespace, not ours to read). ``None``: the lookup is running."""
         self._listening = None if entries is None else tuple(entries)
-        self._changed()
+        self.changed()
 
     def show_connections(
         self, pid: int | None, comm: str | None, entries: Sequence[SocketEntry] | None
@@ -685,61 +665,8 @@ class SocketsPane(ScrollView, can_focus=True):
         """List the sockets of process ``pid`` (``None``: no process selected; ``entries`` ``None``: the
         lookup is running)."""
         self._connections = ConnectionsView(pid, comm, None if entries is None else tuple(entries))
-        self._changed()
+        self.changed()
 
-    def lines_for(self, width: int) -> list[Line]:
-        """The pane's lines at ``width`` cells (cached until the data or the width change)."""
-        if self._lines is None or self._lines[0] != width:
-            lines = pane_lines(self._net, self._histories, self._listening, self._connections, width)
-            self._lines = (width, lines)
-        return self._lines[1]
-
-    def _changed(self) -> None:
-        self._lines = None
-        if self.is_on_screen:
-            self._relayout()
-            self.refresh()
-        else:
-            self._stale = True
-
-    def _relayout(self) -> None:
-        # Width 0: lines are cut to the pane, never scrolled sideways.
-        self.virtual_size = Size(0, len(self.lines_for(self.scrollable_size.width)))
-
-    def on_show(self) -> None:
-        """Lay out and draw what arrived while the pane was hidden."""
-        if self._stale:
-            self._stale = False
-            self._relayout()
-            self.refresh()
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._relayout()
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # Look the component styles up once per repaint rather than once per piece.
-        self._styles = {role: self.get_component_rich_style(f"sockets-pane--{role}") for role in ROLES}
-        if len(self.lines_for(self.scrollable_size.width)) != self.virtual_size.height:
-            # The line count depends on the width (wrapping, the beside layout); a scrollbar changed it.
-            self.call_after_refresh(self._relayout)
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._styles = None
-
-    def render_line(self, y: int) -> Strip:
-        """Draw line ``scroll_y + y`` of the content."""
-        width = self.scrollable_size.width
-        base = self.rich_style
-        lines = self.lines_for(width)
-        index = self.scroll_offset.y + y
-        if not 0 <= index < len(lines):
-            return Strip.blank(width, base)
-        styles = self._styles or {
-            role: self.get_component_rich_style(f"sockets-pane--{role}") for role in ROLES
-        }
-        line = lines[index]
-        segments = [Segment(text, styles[role] if role else base) for text, role in line]
-        # Lines made only of titles are bars across the pane, as the process table's header.
-        bar = bool(line) and all(role == "title" for _, role in line)
-        return Strip(segments).crop(0, width).adjust_cell_length(width, styles["title"] if bar else base)
+    def build_lines(self, width: int) -> list[Line]:
+        """The pane's lines at ``width`` cells."""
+        return pane_lines(self._net, self._histories, self._listening, self._connections, width)

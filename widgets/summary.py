@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -61,7 +61,7 @@ def wrap_row(row: SummaryRow, width: int) -> list[tuple[Piece, ...]]:
     return [tuple(line) for line in lines]
 
 
-def plain(line: Sequence[Piece]) -> str:
+def plain(line: Iterable[Piece]) -> str:
     """The text of a line without styles."""
     return "".join(text for text, _ in line)
 
