@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         pids=args.pid,
         user=args.user,
         sort=args.sort,
-        read_only=args.read_only or not fs.is_own_proc(),
+        read_only=args.read_only,  # the App also goes read-only on a procfs root that is not ours
         log_actions=args.log_actions,
     )
     PerftopApp(sampler, options).run()
