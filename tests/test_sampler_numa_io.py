@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from probes.fs import FS
-from probes.sampler import NUMA_MAPS_SECONDS, Sampler
+from probes.sampler import DISK_INFO_SECONDS, NUMA_MAPS_SECONDS, Sampler
 from probes.snapshot import ProcessInfo, Snapshot
-from tests.fixture_tree import FakeProcess, make_tree, write_numa
+from tests.fixture_tree import FakeProcess, make_tree, write_disks, write_numa
 from tui.json_lines import write_json_lines
 
 #: Pinned to CPUs 0-1 (node 0) and to CPU 3 (node 1) in the generated tree; 2 is a kernel thread.
@@ -195,3 +195,24 @@ def test_json_carries_node_and_a_null_remote_percent(machine: Machine) -> None:
         assert p["node"] == (0 if p["processor"] < 2 else 1)
         assert p["remote_percent"] is None  # --json never reads numa_maps
         assert "io_read_bytes_per_s" in p and "io_write_bytes_per_s" in p
+
+
+def test_disk_queue_settings_are_read_again_every_ten_seconds_or_when_disks_change(tmp_path: Path) -> None:
+    fs = make_tree(tmp_path, cpus=2, processes=5)
+    write_disks(tmp_path, disks=2, tick=0)
+    now = [0.0]
+    sampler = Sampler(fs, clock=lambda: now[0])
+
+    def schedulers() -> dict[str, str | None]:
+        return {d.name: d.scheduler for d in sampler.sample(()).disks if not d.is_partition}
+
+    assert schedulers() == {"nvme0n1": "none", "nvme1n1": "none"}
+    (tmp_path / "sys/block/nvme0n1/queue/scheduler").write_text("none [mq-deadline] kyber\n")
+    now[0] = DISK_INFO_SECONDS - 1
+    assert schedulers()["nvme0n1"] == "none"  # not read again yet
+    now[0] = DISK_INFO_SECONDS
+    assert schedulers()["nvme0n1"] == "mq-deadline"
+    write_disks(tmp_path, disks=3, tick=1)  # a disk appears: read at once
+    (tmp_path / "sys/block/nvme1n1/queue/scheduler").write_text("[kyber] none\n")
+    now[0] += 1
+    assert schedulers() == {"nvme0n1": "none", "nvme1n1": "kyber", "nvme2n1": "none"}
