@@ -207,6 +207,18 @@ def _optional_column(name: str) -> Column:
     return column
 
 
+class _TableMessage(Message):
+    """A message from a ProcessTable; ``control`` names it, so ``@on(..., "#id")`` selectors work."""
+
+    def __init__(self, process_table: ProcessTable) -> None:
+        super().__init__()
+        self.process_table = process_table
+
+    @property
+    def control(self) -> ProcessTable:
+        return self.process_table
+
+
 class ProcessTable(ScrollView, can_focus=True):
     """A sortable, filterable table of processes that renders only the lines on screen.
 
@@ -336,54 +348,34 @@ class ProcessTable(ScrollView, can_focus=True):
     }
     """
 
-    class SelectionChanged(Message):
+    class SelectionChanged(_TableMessage):
         """The cursor moved to another process (``pid`` is ``None`` when the table is empty)."""
 
         def __init__(self, process_table: ProcessTable, pid: int | None) -> None:
-            super().__init__()
-            self.process_table = process_table
+            super().__init__(process_table)
             self.pid = pid
 
-        @property
-        def control(self) -> ProcessTable:
-            return self.process_table
-
-    class SortChanged(Message):
+    class SortChanged(_TableMessage):
         """The sort column or direction changed."""
 
         def __init__(self, process_table: ProcessTable, key: str, reverse: bool) -> None:
-            super().__init__()
-            self.process_table = process_table
+            super().__init__(process_table)
             self.key = key
             self.reverse = reverse
 
-        @property
-        def control(self) -> ProcessTable:
-            return self.process_table
-
-    class SortRequested(Message):
+    class SortRequested(_TableMessage):
         """A header cell was clicked (the table has already applied the sort)."""
 
         def __init__(self, process_table: ProcessTable, key: str) -> None:
-            super().__init__()
-            self.process_table = process_table
+            super().__init__(process_table)
             self.key = key
 
-        @property
-        def control(self) -> ProcessTable:
-            return self.process_table
-
-    class CommandLineRequested(Message):
+    class CommandLineRequested(_TableMessage):
         """``enter`` (or a double click) on a row: the owner should show the full command line."""
 
         def __init__(self, process_table: ProcessTable, pid: int) -> None:
-            super().__init__()
-            self.process_table = process_table
+            super().__init__(process_table)
             self.pid = pid
-
-        @property
-        def control(self) -> ProcessTable:
-            return self.process_table
 
     def __init__(
         self,
