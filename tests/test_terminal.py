@@ -55,3 +55,60 @@ def test_runs_in_tmux_and_quits(width: int, height: int) -> None:
         _wait_for(session, lambda s: "PID" not in s)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def _start(session: str, width: int, height: int, args: str) -> None:
+    env = {**os.environ, "TERM": "xterm-256color"}
+    command = f"cd {shlex.quote(str(ROOT))} && {shlex.quote(sys.executable)} -m tui.cli {args}; sleep 30"
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", str(width), "-y", str(height), command],
+        check=True,
+        env=env,
+    )
+
+
+def test_changed_cell_updates_leave_the_screen_a_full_redraw_would_draw() -> None:
+    """perftop writes only changed cells; after many such updates on a busy machine the terminal must
+    hold exactly what a full redraw of the same (frozen) data gives, colours included."""
+    session = f"perftop-test-{uuid.uuid4().hex[:8]}"
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        _start(session, 160, 40, "--interval 0.25")
+        _wait_for(session, lambda s: "PID" in s and "COMMAND" in s)
+        time.sleep(4)  # ~16 partial updates, rows moving as the busy child and the others change
+        _tmux("send-keys", "-t", session, "Z")
+        _wait_for(session, lambda s: "FROZEN" in s)
+        time.sleep(1)
+        partial = _tmux("capture-pane", "-p", "-e", "-t", session)
+        # A size change and back makes Textual repaint every cell of the frozen screen.
+        _tmux("resize-window", "-t", session, "-x", "120", "-y", "30")
+        time.sleep(1)
+        _tmux("resize-window", "-t", session, "-x", "160", "-y", "40")
+        time.sleep(1.5)
+        full = _tmux("capture-pane", "-p", "-e", "-t", session)
+        assert partial.splitlines() == full.splitlines()
+    finally:
+        busy.kill()
+        busy.wait()
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def test_a_machine_where_nothing_changes_costs_almost_no_bytes(tmp_path: Path) -> None:
+    """On a fixture tree whose counters never move, each refresh must write (nearly) nothing: only
+    what changed goes to the terminal."""
+    from tests.fixture_tree import make_tree
+
+    make_tree(tmp_path, cpus=4, processes=40)
+    session = f"perftop-test-{uuid.uuid4().hex[:8]}"
+    out = tmp_path / "out.bin"
+    _start(session, 200, 50, f"--procfs {tmp_path / 'proc'} --sysfs {tmp_path / 'sys'} --interval 0.25")
+    try:
+        _wait_for(session, lambda s: "PID" in s and "COMMAND" in s)
+        time.sleep(2)  # the first rates and the graph's first columns are drawn
+        _tmux("pipe-pane", "-t", session, f"cat >> {shlex.quote(str(out))}")
+        time.sleep(3)  # ~12 refreshes
+        _tmux("pipe-pane", "-t", session)
+        written = out.read_bytes() if out.exists() else b""
+        assert len(written) < 12 * 16, written[:400]
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

@@ -16,6 +16,7 @@ from textual.widgets import ContentSwitcher, Input, Static
 
 from probes.sampler import NUMA_MAPS_SECONDS, Sampler
 from probes.snapshot import POLICY_CLASS, Snapshot
+from tui import partial_updates
 from tui.bindings import APP_KEYS, app_bindings
 from tui.cli import INTERVALS
 from tui.pane_details import read_placement, read_socket_views
@@ -83,7 +84,9 @@ class PerftopApp(TuningActions, App[None]):
         self._selected_initial_pid = False
         #: (monotonic time, pid) of the last socket-owner scan, so it runs every few seconds at most.
         self._socket_scan: tuple[float, int | None] | None = None
+        self._status_text: Text | None = None
         self._init_tuning()
+        partial_updates.install()
         if self.read_only_reason is not None and not self.options.read_only:
             # Not perftop's own /proc: its PIDs are not ours to change, whatever the options said.
             self.options = replace(self.options, read_only=True)
@@ -236,7 +239,10 @@ class PerftopApp(TuningActions, App[None]):
         if self.frozen:
             state.append("FROZEN")
         keys.append(" · ".join(state), style="bold" if self.frozen else "")
-        self.query_one("#status", Static).update(keys)
+        if keys != self._status_text:
+            # Only on a change, and without a layout pass: the status line is always one row high.
+            self._status_text = keys
+            self.query_one("#status", Static).update(keys, layout=False)
 
     # -- actions ----------------------------------------------------------------------------------------
 
@@ -321,6 +327,8 @@ class PerftopApp(TuningActions, App[None]):
 
     def action_freeze(self) -> None:
         self.frozen = not self.frozen
+        for history in self.query(LoadHistory):
+            history.frozen = self.frozen
         if not self.frozen and self.snapshot is not None:
             self._show(self.snapshot)
         self._update_status()

@@ -13,6 +13,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from probes.snapshot import CpuSnapshot, CpuUsage, MemorySnapshot
+from widgets.changed_cells import ChangedCells
 
 #: CPU states in the order htop stacks them; iowait last, as it is not counted as busy.
 BAR_STATES: tuple[str, ...] = ("nice", "user", "system", "irq", "softirq", "steal", "iowait")
@@ -122,7 +123,7 @@ def meter_segments(parts: Sequence[tuple[int, Style]], cells: int, text: str, sh
     return segments
 
 
-class CpuMeters(Widget):
+class CpuMeters(ChangedCells, Widget):
     """CPU bars, one per CPU and stacked by state in htop's colours, then the Mem and Swp bars.
 
     Many CPUs are laid out in 2, 4 or 8 columns (see `cpu_layout`); the widget's height follows the
@@ -204,7 +205,10 @@ class CpuMeters(Widget):
         self._cpus = cpus
         self._label_cells = label_width([u.cpu for u in cpus])
         self._memory = memory
-        self.refresh(layout=relayout)
+        if relayout:
+            self.refresh(layout=True)
+        else:
+            self.refresh_changed()
 
     def layout_for(self, width: int) -> tuple[int, int]:
         """``(columns, rows)`` of CPU bars at ``width`` cells for the CPUs shown now."""
@@ -214,7 +218,7 @@ class CpuMeters(Widget):
         """CPU rows plus the Mem and Swp lines."""
         return self.layout_for(width)[1] + 2
 
-    def render_line(self, y: int) -> Strip:
+    def paint_line(self, y: int) -> Strip:
         """Draw CPU row ``y``, or the Mem / Swp line after the last CPU row."""
         width = self.size.width
         base = self.visual_style.rich_style

@@ -14,6 +14,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from probes.snapshot import CpuSnapshot
+from widgets.changed_cells import ChangedCells
 
 #: Samples kept per series: five minutes at the default one-second interval.
 DEFAULT_MAXLEN = 300
@@ -113,7 +114,7 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}%"
 
 
-class LoadHistory(Widget):
+class LoadHistory(ChangedCells, Widget):
     """History of total CPU load as a multi-row braille graph, with optional per-CPU sparklines.
 
     `push` records a sample into bounded ring buffers whether or not the widget is shown; drawing
@@ -170,6 +171,9 @@ class LoadHistory(Widget):
         self._label_cells = 3
         # Set when samples arrived while off screen, so the next Show redraws them.
         self._stale = False
+        # While frozen: the samples recorded since the freeze, left out of the drawing.
+        self._frozen = False
+        self._held = 0
         # Samples pushed so far, to key the graph cache: a refresh draws each row from one graph.
         self._pushed = 0
         self._graph_cache: tuple[tuple[int, int, int], list[str]] | None = None
@@ -195,7 +199,7 @@ class LoadHistory(Widget):
         return self._cpus
 
     def push(self, cpu: CpuSnapshot) -> None:
-        """Record one sample; redraw only if the widget is on screen."""
+        """Record one sample; redraw only if the widget is on screen and not frozen."""
         self._pushed += 1
         self._total.append(cpu.total.busy if cpu.total is not None else None)
         seen: set[int] = set()
@@ -211,16 +215,37 @@ class LoadHistory(Widget):
         for number, history in self._per_cpu.items():
             if number not in seen:
                 history.append(None)
-        if self.is_on_screen:
-            self.refresh()
+        if self._frozen:
+            self._held += 1
+        elif self.is_on_screen:
+            self.refresh_changed()
         else:
             self._stale = True
+
+    @property
+    def frozen(self) -> bool:
+        """While frozen, samples are recorded but the graph keeps showing those before the freeze,
+        even when redrawn (a resize); unfreezing draws them all."""
+        return self._frozen
+
+    @frozen.setter
+    def frozen(self, frozen: bool) -> None:
+        if frozen != self._frozen:
+            self._frozen = frozen
+            self._held = 0
+            if not frozen:
+                self.refresh()
 
     def on_show(self) -> None:
         """Draw what arrived while the widget was hidden."""
         if self._stale:
             self._stale = False
             self.refresh()
+
+    def _drawn(self, series: deque[float | None]) -> list[float | None]:
+        """The samples of ``series`` to draw: all but those held since a freeze."""
+        samples = list(series)
+        return samples[: max(0, len(samples) - self._held)] if self._held else samples
 
     def _style(self, part: str) -> Style:
         return self.get_component_rich_style(f"load-history--{part}")
@@ -234,7 +259,7 @@ class LoadHistory(Widget):
         graph = max(min(height, MIN_GRAPH_ROWS), height - rows)
         return graph, height - graph, columns, rows
 
-    def render_line(self, y: int) -> Strip:
+    def paint_line(self, y: int) -> Strip:
         """Draw graph row ``y``, or a row of per-CPU sparklines below the graph."""
         width = self.size.width
         base = self.visual_style.rich_style
@@ -264,14 +289,15 @@ class LoadHistory(Widget):
         return _merge((text, style if text.strip() else base) for text, style in pieces)
 
     def _graph(self, width: int, height: int) -> list[str]:
-        key = (self._pushed, width, height)
+        key = (self._pushed - self._held, width, height)
         if self._graph_cache is None or self._graph_cache[0] != key:
-            self._graph_cache = (key, braille_graph(list(self._total)[-2 * width :], width, height))
+            self._graph_cache = (key, braille_graph(self._drawn(self._total)[-2 * width :], width, height))
         return self._graph_cache[1]
 
     def _stats_piece(self, y: int, graph_width: int) -> list[tuple[str, Style]]:
-        known = [v for v in list(self._total)[-2 * graph_width :] if v is not None]
-        newest = self._total[-1] if self._total else None
+        total = self._drawn(self._total)
+        known = [v for v in total[-2 * graph_width :] if v is not None]
+        newest = total[-1] if total else None
         figures = {
             0: ("now", newest),
             1: ("avg", sum(known) / len(known) if known else None),
@@ -300,8 +326,8 @@ class LoadHistory(Widget):
                 break
             if column:
                 pieces.append((" ", base))
-            series = self._per_cpu[cpus[index]]
-            history = list(series)[-spark_cells:] if spark_cells else []
+            series = self._drawn(self._per_cpu[cpus[index]])
+            history = series[-spark_cells:] if spark_cells else []
             history = [None] * (spark_cells - len(history)) + history
             newest = series[-1] if series else None
             pieces.append((f"{cpus[index]:>{label_cells}} ", label_style))

@@ -24,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from probes.snapshot import ProcessInfo
+from widgets.changed_cells import ChangedCells
 from widgets.process_columns import (
     COLUMN_BY_KEY,
     COMMAND_MIN_WIDTH,
@@ -43,6 +44,8 @@ from widgets.process_columns import (
 
 #: Cells the COMMAND text moves per left/right key.
 COMMAND_SCROLL_STEP = 8
+#: Rows the virtual height grows by: a changed height costs a layout and a full repaint of the table.
+VIRTUAL_STEP = 64
 
 #: Columns coloured with ``process-table--realtime`` on FIFO/RR/DEADLINE rows.
 _SCHEDULING_KEYS = frozenset({"policy", "rtprio", "priority"})
@@ -198,6 +201,14 @@ def _shifted_spans(
     return spans, command_skip
 
 
+def _virtual_height(lines: int, current: int) -> int:
+    """The virtual height for ``lines`` lines of content: ``current`` while it holds them with less than
+    ``2 * VIRTUAL_STEP`` to spare, else ``lines`` rounded up to a multiple of ``VIRTUAL_STEP``."""
+    if lines <= current < lines + 2 * VIRTUAL_STEP:
+        return current
+    return -(-lines // VIRTUAL_STEP) * VIRTUAL_STEP
+
+
 def _optional_column(name: str) -> Column:
     """The optional column ``name`` means; ``ValueError`` for an unknown or an always-shown one."""
     column = resolve_column(name)
@@ -219,7 +230,7 @@ class _TableMessage(Message):
         return self.process_table
 
 
-class ProcessTable(ScrollView, can_focus=True):
+class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     """A sortable, filterable table of processes that renders only the lines on screen.
 
     Line 0 is the header and does not scroll; line ``1 + i`` shows ``rows()[scroll_y + i]``.
@@ -302,6 +313,9 @@ class ProcessTable(ScrollView, can_focus=True):
         color: $foreground;
         overflow-x: hidden;
         overflow-y: auto;
+        /* As in htop: no scrollbar. Its thumb would move with every process started or gone, and the
+           virtual height is kept in steps (see _apply) so that those changes need no layout. */
+        scrollbar-visibility: hidden;
         & > .process-table--header {
             background: $panel;
             color: $foreground;
@@ -646,10 +660,25 @@ class ProcessTable(ScrollView, can_focus=True):
         if index is None:
             index = min(previous_index, len(rows) - 1)
         self._cursor = max(0, index)
-        self.virtual_size = Size(0, len(rows) + 1)
+        height = _virtual_height(len(rows) + 1, self.virtual_size.height)
+        if height != self.virtual_size.height:
+            # A new virtual size lays the screen out and repaints the whole table, so it changes in
+            # steps, not with every process started or gone; scrolling stops at the last row anyway
+            # (validate_scroll_y). The width is the ScrollView's to set.
+            self.virtual_size = Size(self.virtual_size.width, height)
         self._scroll_cursor_into_view()
-        self.refresh()
+        self.refresh_changed()
         self._selection_moved()
+
+    def _max_top(self) -> int:
+        """The largest useful scroll offset: the last row at the bottom of the screen."""
+        return max(0, len(self._rows) - self._body_height)
+
+    def validate_scroll_y(self, value: float) -> float:
+        return min(super().validate_scroll_y(value), self._max_top())
+
+    def validate_scroll_target_y(self, value: float) -> float:
+        return min(super().validate_scroll_target_y(value), self._max_top())
 
     def _move_cursor(self, index: int) -> None:
         if not self._rows:
@@ -756,7 +785,14 @@ class ProcessTable(ScrollView, can_focus=True):
         finally:
             self._frame = None
 
-    def render_line(self, y: int) -> Strip:
+    def refresh_changed(self) -> None:
+        self._frame = (self._get_layout(), self._palette())
+        try:
+            super().refresh_changed()
+        finally:
+            self._frame = None
+
+    def paint_line(self, y: int) -> Strip:
         """Line 0 is the header; line ``y`` shows row ``scroll_y + y - 1``."""
         layout, palette = self._frame or (self._get_layout(), self._palette())
         if y == 0:

@@ -13,6 +13,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from probes.snapshot import Snapshot
+from widgets.changed_cells import ChangedCells
 
 #: A run of text and the role that picks its style (``""`` is the widget's own style).
 Piece = tuple[str, str]
@@ -160,7 +161,7 @@ def summary_rows(snapshot: Snapshot) -> list[SummaryRow]:
     return rows
 
 
-class SummaryLine(Widget):
+class SummaryLine(ChangedCells, Widget):
     """The header text beside (or below) the CPU meters, as htop's right-hand meters.
 
     Lines: tasks, load average, uptime, context switches / interrupts / forks per second with the run
@@ -207,7 +208,15 @@ class SummaryLine(Widget):
         before = len(self.lines_for(width)) if width else None
         self._rows = summary_rows(snapshot)
         self._wrapped = None
-        self.refresh(layout=before is None or len(self.lines_for(width)) != before)
+        if before is None:
+            # Not laid out yet, or hidden with its pane: the layout that shows it measures the lines.
+            if not self.display or not self.is_on_screen:
+                return
+            self.refresh(layout=True)
+        elif len(self.lines_for(width)) != before:
+            self.refresh(layout=True)
+        else:
+            self.refresh_changed()
 
     def lines_for(self, width: int) -> list[tuple[Piece, ...]]:
         """The wrapped lines at ``width`` cells (cached for the last width asked)."""
@@ -225,7 +234,7 @@ class SummaryLine(Widget):
         """One cell per wrapped line."""
         return len(self.lines_for(width))
 
-    def render_line(self, y: int) -> Strip:
+    def paint_line(self, y: int) -> Strip:
         """Draw wrapped line ``y``."""
         width = self.size.width
         base = self.visual_style.rich_style

@@ -1,0 +1,106 @@
+"""Changed-cell repaints: which cells differ between two lines, and the bytes a partial update writes."""
+
+from __future__ import annotations
+
+import io
+
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from textual._compositor import ChopsUpdate
+from textual.strip import Strip
+
+from tui import partial_updates
+from widgets.changed_cells import JOIN_GAP, _cells, changed_spans
+
+RED = Style(color="red")
+BLUE = Style(color="blue", bold=True)
+
+
+def strip(*pieces: tuple[str, Style | None]) -> Strip:
+    return Strip([Segment(text, style) for text, style in pieces])
+
+
+def test_equal_lines_have_no_span() -> None:
+    assert changed_spans(strip(("abc", RED)), strip(("abc", RED))) == []
+    # Split differently into segments, the same cells: still nothing to repaint.
+    assert changed_spans(strip(("abc", RED)), strip(("a", RED), ("bc", RED))) == []
+
+
+def test_a_changed_character_is_its_own_span() -> None:
+    assert changed_spans(strip(("  0.0  1.2", RED)), strip(("  0.0  1.3", RED))) == [(9, 10)]
+
+
+def test_a_changed_style_alone_is_a_change() -> None:
+    assert changed_spans(strip(("ab", RED), ("cd", RED)), strip(("ab", RED), ("cd", BLUE))) == [(2, 4)]
+
+
+def test_nearby_changes_join_and_distant_ones_do_not() -> None:
+    old = "x" * 60
+    near = "y" + "x" * (JOIN_GAP - 1) + "y" + "x" * (60 - JOIN_GAP - 1)
+    assert changed_spans(strip((old, RED)), strip((near, RED))) == [(0, JOIN_GAP + 1)]
+    far = "y" + "x" * 40 + "y" + "x" * 18
+    assert changed_spans(strip((old, RED)), strip((far, RED))) == [(0, 1), (41, 42)]
+
+
+def test_spans_never_cut_a_wide_character() -> None:
+    # 日 and 本 take two cells each: a change to either covers both of its cells.
+    assert changed_spans(strip(("a日b", RED)), strip(("a本b", RED))) == [(1, 3)]
+    assert changed_spans(strip(("a日b", RED)), strip(("a日c", RED))) == [(3, 4)]
+    # A wide character replacing two narrow ones, shifted by one cell.
+    assert changed_spans(strip(("abcd", RED)), strip(("a日d", RED))) == [(1, 3)]
+    assert changed_spans(strip(("ab日", RED)), strip(("abcd", RED))) == [(2, 4)]
+
+
+def test_lines_of_different_lengths_differ_everywhere() -> None:
+    assert changed_spans(strip(("abc", RED)), strip(("abcde", RED))) == [(0, 5)]
+
+
+texts = st.text(alphabet="ab日 ", min_size=0, max_size=12)
+styles = st.sampled_from([RED, BLUE, None])
+lines = st.lists(st.tuples(texts, styles), min_size=1, max_size=4).map(lambda pieces: strip(*pieces))
+
+
+@given(old=lines, new=lines)
+def test_outside_the_spans_every_cell_is_unchanged(old: Strip, new: Strip) -> None:
+    spans = changed_spans(old, new)
+    a, b = _cells(old), _cells(new)
+    if len(a) != len(b):
+        assert spans == [(0, max(len(a), len(b)))]
+        return
+    inside = {x for start, end in spans for x in range(start, end)}
+    assert all(a[x] == b[x] for x in range(len(a)) if x not in inside)
+    for start, end in spans:
+        assert 0 <= start < end <= len(a)
+        # A span starts on a character and ends before the next one, in both lines.
+        assert a[start][0] != "" and b[start][0] != ""
+        assert end == len(a) or (a[end][0] != "" and b[end][0] != "")
+
+
+def test_a_partial_update_writes_only_its_spans_and_each_style_once() -> None:
+    line = Strip([Segment("PID 42 ", RED), Segment("CPU 1.5 ", RED), Segment("sleep", BLUE)])
+    # One widget covering cells 0-19 of screen line 3; "1.5", "PID" and "sleep" changed.
+    chops = [{} for _ in range(3)] + [{0: line}]
+    update = ChopsUpdate(chops, [(3, 11, 14), (3, 0, 3), (3, 15, 20)], [[] for _ in range(3)] + [[20]])
+    console = Console(file=io.StringIO(), color_system="256", force_terminal=True)
+    red = Strip.render_ansi(RED, console._color_system)
+    blue = Strip.render_ansi(BLUE, console._color_system)
+    partial_updates.install()
+    try:
+        out = update.render_segments(console)
+    finally:
+        partial_updates.uninstall()
+    # Cursor moves are 1-based; red is stated once for its two spans; one reset at the end.
+    assert out == f"\x1b[4;12H\x1b[0;{red}m1.5\x1b[4;1HPID\x1b[4;16H\x1b[0;{blue}msleep\x1b[0m"
+    # Textual's own renderer writes every span from the widget's left edge.
+    assert update.render_segments(console).count("\x1b[4;1H") == 3
+
+
+def test_install_is_undone_by_uninstall() -> None:
+    original = ChopsUpdate.render_segments
+    assert partial_updates.install()
+    assert ChopsUpdate.render_segments is not original
+    partial_updates.uninstall()
+    assert ChopsUpdate.render_segments is original
