@@ -11,9 +11,14 @@ the order of pieces) is Textual's.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from rich.cells import cell_len
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.control import Control
+from rich.segment import Segment
+from rich.style import Style
 from textual._compositor import ChopsUpdate
 from textual.strip import Strip
 
@@ -40,12 +45,8 @@ def _render_cropped_segments(self: ChopsUpdate, console: Console) -> str:
             start, stop = max(x, x1), min(end, x2)
             if start >= stop:
                 continue
-            if start != x or stop != end:
-                strip = strip.crop(start - x, stop - x)
             append(move_to(start, y).segment.text)
-            for text, style, control in strip:
-                if control:
-                    continue
+            for text, style in _cropped(strip, start - x, stop - x):
                 if style is not None and style._link:
                     # Hyperlinks keep Textual's own rendering, which resets after the text.
                     append(Strip.render_style(style, text, color_system))
@@ -59,6 +60,28 @@ def _render_cropped_segments(self: ChopsUpdate, console: Console) -> str:
     if current is not None:
         append("\x1b[0m")
     return "".join(sequences)
+
+
+def _cropped(strip: Strip, start: int, stop: int) -> Iterator[tuple[str, Style | None]]:
+    """The text and style of the cells ``start`` to ``stop`` of ``strip``, without building strips
+    (``Strip.crop`` made a third of this renderer's cost)."""
+    x = 0
+    for text, style, control in strip:
+        if control:
+            continue
+        ascii_text = text.isascii()
+        end = x + (len(text) if ascii_text else cell_len(text))
+        if end > start:
+            if x >= stop:
+                return
+            if start <= x and end <= stop:
+                yield text, style
+            elif ascii_text:
+                yield text[max(0, start - x) : stop - x], style
+            else:  # a wide character may straddle an edge: Textual's crop knows what to do
+                for segment in Strip([Segment(text, style)]).crop(max(0, start - x), stop - x):
+                    yield segment.text, segment.style
+        x = end
 
 
 def install() -> bool:

@@ -10,9 +10,11 @@ repaint records the new lines as painted.
 
 from __future__ import annotations
 
+from typing import Self
+
 from rich.cells import get_character_cell_size
 from rich.style import Style
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.strip import Strip
 
 #: Equal cells between two changed runs that are written again rather than skipped: a cursor move
@@ -80,44 +82,87 @@ def _whole_characters(span: tuple[int, int], a: list[_Cell], b: list[_Cell]) -> 
     return start, end
 
 
+class _Lines:
+    """What a widget painted, and lines it rendered ahead for the next paint."""
+
+    __slots__ = ("fresh", "painted", "styles")
+
+    def __init__(self) -> None:
+        self.painted: dict[int, Strip] = {}
+        #: Component name ("" for the widget's own) -> its Rich style, until the CSS changes.
+        self.styles: dict[str, Style] = {}
+        #: y -> (widget size, strip): rendered by refresh_changed, taken by the paint that follows.
+        self.fresh: dict[int, tuple[Size, Strip]] = {}
+
+
 class ChangedCells:
     """Mixin for a line-API ``Widget`` whose ``render_line(y)`` is ``paint_line(y)``'s result.
 
     Subclasses implement ``paint_line`` (the line as it should look now) and leave ``render_line`` to
-    this class, which remembers what was painted.
+    this class, which remembers what was painted. Lines ``refresh_changed`` found changed are kept for
+    the paint that follows it, so they are not rendered twice; any other ``refresh`` drops them.
     """
-
-    _painted: dict[int, Strip]
 
     def paint_line(self, y: int) -> Strip:
         """Line ``y`` of the widget's content as it should look now."""
         raise NotImplementedError
 
     def render_line(self, y: int) -> Strip:
-        strip = self.paint_line(y)
-        self._painted_lines()[y] = strip
+        lines = self._lines()
+        fresh = lines.fresh.pop(y, None)
+        size = self.size  # type: ignore[attr-defined]
+        strip = fresh[1] if fresh is not None and fresh[0] == size else self.paint_line(y)
+        lines.painted[y] = strip
         return strip
+
+    def refresh(self, *regions: Region, **options: bool) -> Self:
+        self._lines().fresh.clear()  # whatever changed, lines rendered ahead may be out of date
+        return super().refresh(*regions, **options)  # type: ignore[misc]
 
     def refresh_changed(self) -> None:
         """Mark dirty only the cells of the lines on screen that differ from what was painted."""
-        painted = self._painted_lines()
-        height = self.size.height  # type: ignore[attr-defined]
+        lines = self._lines()
+        painted, fresh = lines.painted, lines.fresh
+        size: Size = self.size  # type: ignore[attr-defined]
         if not painted:
-            self.refresh()  # type: ignore[attr-defined]
+            self.refresh()
             return
+        fresh.clear()
         regions = []
         for y in list(painted):
-            if y >= height:
+            if y >= size.height:
                 del painted[y]  # the widget shrank since that paint
                 continue
-            spans = changed_spans(painted[y], self.paint_line(y))
-            regions.extend(Region(x, y, end - x, 1) for x, end in spans)
+            new = self.paint_line(y)
+            spans = changed_spans(painted[y], new)
+            if spans:
+                regions.extend(Region(x, y, end - x, 1) for x, end in spans)
+                fresh[y] = (size, new)
         if regions:
-            self.refresh(*regions)  # type: ignore[attr-defined]
+            super().refresh(*regions)  # type: ignore[misc]
+            # A line not painted by then (the widget hidden meanwhile) is rendered anew when it is.
+            self.call_after_refresh(self._drop_fresh)  # type: ignore[attr-defined]
 
-    def _painted_lines(self) -> dict[int, Strip]:
+    def _drop_fresh(self) -> None:
+        self._lines().fresh.clear()
+
+    def component_style(self, name: str) -> Style:
+        """``get_component_rich_style(name)``, or ``visual_style.rich_style`` for ``""``, kept until the
+        styles change: Textual's own cache is emptied by every ``refresh``, i.e. on every sample."""
+        styles = self._lines().styles
+        style = styles.get(name)
+        if style is None:
+            own = self.visual_style.rich_style  # type: ignore[attr-defined]
+            style = styles[name] = self.get_component_rich_style(name) if name else own  # type: ignore[attr-defined]
+        return style
+
+    def notify_style_update(self) -> None:
+        self._lines().styles.clear()
+        super().notify_style_update()  # type: ignore[misc]
+
+    def _lines(self) -> _Lines:
         try:
-            return self._painted
+            return self._changed_cells_lines
         except AttributeError:
-            self._painted = {}
-            return self._painted
+            self._changed_cells_lines = _Lines()
+            return self._changed_cells_lines

@@ -221,7 +221,7 @@ class CpuMeters(ChangedCells, Widget):
     def paint_line(self, y: int) -> Strip:
         """Draw CPU row ``y``, or the Mem / Swp line after the last CPU row."""
         width = self.size.width
-        base = self.visual_style.rich_style
+        base = self.component_style("")
         label_cells = self._label_cells
         columns, rows = self.layout_for(width)
         if y < rows:
@@ -243,7 +243,7 @@ class CpuMeters(ChangedCells, Widget):
         return Strip.blank(width, base)
 
     def _style(self, part: str) -> Style:
-        return self.get_component_rich_style(f"cpu-meters--{part}")
+        return self.component_style(f"cpu-meters--{part}")
 
     def _state_styles(self) -> list[Style]:
         return [self._style(state) for state in BAR_STATES]

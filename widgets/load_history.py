@@ -248,7 +248,7 @@ class LoadHistory(ChangedCells, Widget):
         return samples[: max(0, len(samples) - self._held)] if self._held else samples
 
     def _style(self, part: str) -> Style:
-        return self.get_component_rich_style(f"load-history--{part}")
+        return self.component_style(f"load-history--{part}")
 
     def _rows(self) -> tuple[int, int, int, int]:
         """``(graph rows, per-CPU rows shown, per-CPU columns, per-CPU rows in the layout)``."""
@@ -262,7 +262,7 @@ class LoadHistory(ChangedCells, Widget):
     def paint_line(self, y: int) -> Strip:
         """Draw graph row ``y``, or a row of per-CPU sparklines below the graph."""
         width = self.size.width
-        base = self.visual_style.rich_style
+        base = self.component_style("")
         graph_rows, cpu_rows, columns, layout_rows = self._rows()
         if y < graph_rows:
             segments = self._graph_line(y, graph_rows, width)
@@ -273,7 +273,7 @@ class LoadHistory(ChangedCells, Widget):
         return Strip(segments).adjust_cell_length(width, base)
 
     def _graph_line(self, y: int, height: int, width: int) -> list[Segment]:
-        base = self.visual_style.rich_style
+        base = self.component_style("")
         scale = _SCALE_CELLS if width >= _SCALE_CELLS + 10 else 0
         stats = _STATS_CELLS if width >= scale + _STATS_CELLS + 10 else 0
         graph_width = width - scale - stats
@@ -316,7 +316,7 @@ class LoadHistory(ChangedCells, Widget):
         entry_width = (width - (columns - 1)) // columns
         spark_cells = max(0, entry_width - label_cells - 1 - 5)
         cpus = self._cpus
-        base = self.visual_style.rich_style
+        base = self.component_style("")
         bands = {name: self._style(name) for name in ("low", "mid", "high")}
         label_style, value_style = self._style("scale"), self._style("value")
         pieces: list[tuple[str, Style]] = []

@@ -427,6 +427,10 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         self._selected_pid: int | None = None
         self._layout: _Layout | None = None
         self._frame: tuple[_Layout, _Palette] | None = None
+        # Rows drawn lately, by PID, for the layout and palette they were drawn with: a row whose
+        # process, cursor and tag did not change is not built again (most rows, on an idle machine).
+        self._row_cache: dict[int, tuple[ProcessInfo, bool, bool, Strip]] = {}
+        self._row_cache_for: tuple[_Layout, _Palette] | None = None
         self.tagged: set[int] = set()
         """PIDs marked by the owner (the App tags and untags; the table only draws the marker)."""
 
@@ -806,7 +810,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         def component(name: str) -> Style:
             # The full style, not the partial one: only the full style blends translucent colours (the
             # muted text, the blurred cursor) over the background. Textual caches it per CSS update.
-            return self.get_component_rich_style(f"process-table--{name}")
+            return self.component_style(f"process-table--{name}")
 
         return _Palette(
             base=self.rich_style,
@@ -849,12 +853,26 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         return line.strip(layout.cell_length).adjust_cell_length(layout.width, palette.header)
 
     def _render_row(self, layout: _Layout, palette: _Palette, p: ProcessInfo, is_cursor: bool) -> Strip:
+        cache = self._row_cache
+        if self._row_cache_for != (layout, palette) or len(cache) > 4 * (self._body_height + 1):
+            cache.clear()
+            self._row_cache_for = (layout, palette)
+        tagged = p.pid in self.tagged
+        cached = cache.get(p.pid)
+        if cached is not None and (cached[0] is p or cached[0] == p) and cached[1:3] == (is_cursor, tagged):
+            return cached[3]
+        strip = self._build_row(layout, palette, p, is_cursor, tagged)
+        cache[p.pid] = (p, is_cursor, tagged, strip)
+        return strip
+
+    def _build_row(
+        self, layout: _Layout, palette: _Palette, p: ProcessInfo, is_cursor: bool, tagged: bool
+    ) -> Strip:
         row_style = palette.base
         if p.kernel_thread:
             row_style += palette.kernel_thread
         if p.state == "Z":
             row_style += palette.zombie
-        tagged = p.pid in self.tagged
         if tagged:
             row_style += palette.tagged
         # The cursor row is one uniform bar, as in htop: its colours win over every cell colour.

@@ -237,7 +237,7 @@ class SummaryLine(ChangedCells, Widget):
     def paint_line(self, y: int) -> Strip:
         """Draw wrapped line ``y``."""
         width = self.size.width
-        base = self.visual_style.rich_style
+        base = self.component_style("")
         lines = self.lines_for(width)
         if y >= len(lines):
             return Strip.blank(width, base)
@@ -245,4 +245,4 @@ class SummaryLine(ChangedCells, Widget):
         return Strip(segments).crop(0, width).adjust_cell_length(width, base)
 
     def _style(self, role: str) -> Style:
-        return self.get_component_rich_style(f"summary-line--{role}")
+        return self.component_style(f"summary-line--{role}")
