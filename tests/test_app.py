@@ -172,6 +172,52 @@ async def test_freeze_keeps_the_display_but_not_the_history(machine: DemoMachine
         assert app.table.rows() != shown
 
 
+async def test_freeze_holds_the_graph_even_when_it_is_redrawn(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot, ticks=4)
+        history = app.query_one("#history", LoadHistory)
+        await pilot.press("Z")
+        await pilot.pause()
+        drawn = [history.render_line(y).text for y in range(history.size.height)]
+        await machine.drive(app, 3)
+        history.refresh()  # as a resize would
+        await pilot.pause()
+        assert [history.render_line(y).text for y in range(history.size.height)] == drawn
+        await pilot.press("Z")
+        await pilot.pause()
+        assert [history.render_line(y).text for y in range(history.size.height)] != drawn
+
+
+async def test_low_bandwidth_hides_the_overview_graph_and_gives_its_rows_to_the_table(
+    machine: DemoMachine,
+) -> None:
+    app = machine.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot)
+        history = app.query_one("#history", LoadHistory)
+        rows_before = app.table.size.height
+        assert history.display and history.size.height == 4
+        await pilot.press("b")
+        await pilot.pause()
+        assert not history.is_on_screen
+        assert app.table.size.height == rows_before + 4
+        assert "low-bandwidth" in str(app.query_one("#status").render())
+        await machine.drive(app, 2)  # the graph still records while hidden
+        await pilot.press("b")
+        await pilot.pause()
+        assert history.is_on_screen and app.table.size.height == rows_before
+        assert "low-bandwidth" not in str(app.query_one("#status").render())
+
+
+async def test_low_bandwidth_option_starts_in_that_mode(machine: DemoMachine) -> None:
+    app = machine.app(low_bandwidth=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot)
+        assert not app.query_one("#history", LoadHistory).is_on_screen
+        assert "low-bandwidth" in str(app.query_one("#status").render())
+
+
 async def test_interval_steps(machine: DemoMachine) -> None:
     app = machine.app()
     async with app.run_test() as pilot:

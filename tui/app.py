@@ -61,6 +61,8 @@ class AppOptions:
     #: ``--log-actions``: the shell script each applied tuning command is appended to.
     log_actions: Path | None = None
     autorefresh: bool = True
+    #: ``--low-bandwidth``: no history graph on the overview pane (``b`` toggles it).
+    low_bandwidth: bool = False
     #: The first rates rest on a baseline this short, so real data shows fast (cold start).
     first_delay: float = 0.2
 
@@ -123,6 +125,7 @@ class PerftopApp(TuningActions, App[None]):
         if self.options.pids:
             table.set_pid_filter(frozenset(self.options.pids))
         self.query_one("#cpu-history", LoadHistory).per_cpu = True
+        self.set_class(self.options.low_bandwidth, "-low-bandwidth")
         table.focus()
         self._update_status()
         if self.options.autorefresh:
@@ -236,6 +239,8 @@ class PerftopApp(TuningActions, App[None]):
             state.append("no kthreads")
         if self.options.read_only:
             state.append("read-only")
+        if self.has_class("-low-bandwidth"):
+            state.append("low-bandwidth")
         if self.frozen:
             state.append("FROZEN")
         keys.append(" · ".join(state), style="bold" if self.frozen else "")
@@ -324,6 +329,12 @@ class PerftopApp(TuningActions, App[None]):
         table = self.table
         table.set_hide_kernel_threads(not table.hide_kernel_threads)
         self._after_view_change()
+
+    def action_low_bandwidth(self) -> None:
+        """No history graph on the overview (the graph that rewrites most cells each refresh); every
+        other pane stays as it is. perftop writes only changed cells in either mode."""
+        self.toggle_class("-low-bandwidth")
+        self._update_status()
 
     def action_freeze(self) -> None:
         self.frozen = not self.frozen
