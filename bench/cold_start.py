@@ -12,9 +12,14 @@ It reports:
 - the time to ``import tui.app`` in a fresh interpreter;
 - first frame in a terminal: perftop started in a tmux pane, its screen polled every 10 ms until the
   process table's CPU% column shows a number (a rate from a real second sample; the baseline shows
-  ``-``). Measured from just before ``tmux new-session``, so interpreter start and imports are in it;
+  ``-``). Measured from just before ``tmux new-session``, so interpreter start and imports are in it.
+  perftop takes its baseline sample before it imports Textual, so the App's first sample has rates;
+- the floor of that measurement: the same interpreter printing a finished table at once (interpreter
+  start, tmux and the polling; what no change to perftop can remove);
 - first frame headless: ``PerftopApp`` driven by ``run_test`` in this (warm) process, from creating the
-  App until the first snapshot with rates has been applied and painted (imports not included).
+  App until the first snapshot with rates has been applied and painted (imports not included): once
+  with a fresh sampler (the App takes the baseline, then waits ``first_delay``), once with a sampler
+  that already holds a baseline, as perftop's command line hands it over (the App's start alone).
 
 Issue 6's target: under 0.6 s to the first frame showing real data.
 """
@@ -38,6 +43,13 @@ from bench.overhead import REPO, Tmux
 
 PYTHON = sys.executable
 _NUMBER = re.compile(r"\d+(\.\d+)?")
+#: A program that shows a process table with a real CPU% at once, then waits: the tmux measurement's floor.
+FLOOR_PROGRAM = (
+    "print('    PID USER      PRI  NI CPU%  COMMAND')\n"
+    "print('      1 root       20   0  0.0  init')\n"
+    "import time\n"
+    "time.sleep(30)\n"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +140,11 @@ def shows_real_cpu_percent(screen: str) -> bool:
     return False
 
 
-def first_frame_tmux(width: int, height: int, timeout: float = 10.0) -> float | None:
-    """Seconds from starting perftop in a tmux pane until its table shows real CPU%; None on timeout."""
+def first_frame_tmux(
+    width: int, height: int, timeout: float = 10.0, argv: Sequence[str] = (PYTHON, "-m", "tui.cli")
+) -> float | None:
+    """Seconds from starting ``argv`` (perftop) in a tmux pane until its table shows real CPU%; None on
+    timeout."""
     with tempfile.TemporaryDirectory(prefix="perftop-cold.") as tmp:
         # A socket directory of its own per run: a server still shutting down never answers the next.
         env = {
@@ -141,7 +156,7 @@ def first_frame_tmux(width: int, height: int, timeout: float = 10.0) -> float | 
         tmux = Tmux(f"perftop-cold-{os.getpid()}", env, Path(tmp) / "tmux.conf", "tmux-256color")
         try:
             start = time.perf_counter()
-            tmux.start([PYTHON, "-m", "tui.cli"], width, height, str(REPO))
+            tmux.start(list(argv), width, height, str(REPO))
             while time.perf_counter() - start < timeout:
                 if shows_real_cpu_percent(tmux.capture()):
                     return time.perf_counter() - start
@@ -151,17 +166,29 @@ def first_frame_tmux(width: int, height: int, timeout: float = 10.0) -> float | 
             tmux.kill()
 
 
-async def first_frame_headless(width: int, height: int) -> float:
+async def first_frame_headless(
+    width: int, height: int, *, baseline: bool = False, timeout: float = 10.0
+) -> float | None:
     """Seconds from creating ``PerftopApp`` (run_test, this machine's /proc) until the first snapshot with
-    rates is applied and the screen has been refreshed with it."""
+    rates is applied and the screen has been refreshed with it; None when none came within ``timeout``
+    (an App that failed at start never gets one).
+
+    ``baseline``: the sampler has taken its first sample before the clock starts (as ``perftop`` does
+    before importing the App), so the App's own first sample already has rates.
+    """
     from probes.fs import FS
     from probes.sampler import Sampler
     from tui.app import AppOptions, PerftopApp
 
+    sampler = Sampler(FS())
+    if baseline:
+        sampler.sample(frozenset(), sockets=False)
     start = time.perf_counter()
-    app = PerftopApp(Sampler(FS()), AppOptions())
+    app = PerftopApp(sampler, AppOptions())
     async with app.run_test(size=(width, height)) as pilot:
         while app.snapshot is None or app.snapshot.interval is None:
+            if time.perf_counter() - start > timeout:
+                return None
             await asyncio.sleep(0.002)
         await pilot.pause()
         return time.perf_counter() - start
@@ -225,8 +252,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{'import tui.app, fresh interpreter':<38}", repeat(args.runs, import_app_seconds))
     tmux = repeat(args.runs, lambda: first_frame_tmux(width, height))
     print(f"{f'first real frame, tmux {width}x{height}':<38}", tmux or "timed out (no CPU% shown in 10 s)")
+    floor = repeat(args.runs, lambda: first_frame_tmux(width, height, argv=(PYTHON, "-c", FLOOR_PROGRAM)))
+    print(f"{'  floor: python printing a table':<38}", floor or "timed out")
     headless = repeat(args.runs, lambda: asyncio.run(first_frame_headless(width, height)))
-    print(f"{f'first real frame, run_test {width}x{height}':<38}", headless)
+    print(f"{f'first real frame, run_test {width}x{height}':<38}", headless or "timed out")
+    held = repeat(args.runs, lambda: asyncio.run(first_frame_headless(width, height, baseline=True)))
+    print(f"{'  same, sampler holding a baseline':<38}", held or "timed out")
     print(
         "\nissue 6 target: first frame with real data under 600 ms (the first rates rest on a 0.2 s baseline)"
     )

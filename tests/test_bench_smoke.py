@@ -185,4 +185,15 @@ def test_real_cpu_percent_is_told_from_the_baseline() -> None:
 
 async def test_first_frame_headless_returns_once_rates_are_shown() -> None:
     seconds = await cold_start.first_frame_headless(100, 30)
-    assert seconds > 0
+    assert seconds is not None and seconds > 0
+
+
+async def test_first_frame_headless_with_a_held_baseline_returns_once_rates_are_shown() -> None:
+    seconds = await cold_start.first_frame_headless(100, 30, baseline=True)
+    assert seconds is not None and seconds > 0
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_tmux_floor_program_is_seen_as_a_real_frame() -> None:
+    argv = (sys.executable, "-c", cold_start.FLOOR_PROGRAM)
+    assert cold_start.first_frame_tmux(80, 24, timeout=10, argv=argv) is not None

@@ -7,13 +7,18 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.cold_start import shows_real_cpu_percent
+from bench.overhead import Tmux
 from probes.cpulist import parse_cpu_list
 from tests.fixture_tree import make_tree
+from tui.cli import first_status_pids
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "tests" / "fixtures" / "demo"
@@ -250,3 +255,55 @@ def test_json_agrees_with_ps_chrt_and_taskset(tuned_children: dict[str, subproce
         assert (chrt["policy"], chrt["rtprio"], chrt["priority"]) == ("SCHED_RR", 12, -13)
         out = _tool_output("chrt", "-p", str(tuned_children["chrt"].pid))
         assert "SCHED_RR" in out and "priority: 12" in out
+
+
+@pytest.mark.parametrize(
+    ("sort", "pids", "expected"),
+    [
+        (None, None, frozenset()),
+        ("cpu", (5, 7), frozenset({5, 7})),
+        ("rss", None, frozenset()),
+        ("vcsw", None, None),  # sorted by a status value: every process's status is read
+        ("affinity", (5,), None),
+        ("io_write", None, None),
+    ],
+)
+def test_first_status_pids_match_what_the_app_reads_first(
+    sort: str | None, pids: tuple[int, ...] | None, expected: frozenset[int] | None
+) -> None:
+    assert first_status_pids(sort, pids) == expected
+
+
+def _table_rows(screen: str) -> list[str]:
+    lines = screen.splitlines()
+    header = next((i for i, line in enumerate(lines) if "PID" in line.split()), None)
+    if header is None:
+        return []
+    return [line for line in lines[header + 1 :] if line.split() and line.split()[0].isdigit()]
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_the_first_rows_in_a_terminal_already_show_rates() -> None:
+    # The baseline sample is taken before Textual is imported, so the App's first sample has rates: no
+    # frame shows the table filled with the baseline's '-' in CPU% (before, one did for 0.2 s).
+    with tempfile.TemporaryDirectory(prefix="perftop-first.") as tmp:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": tmp,
+            "LANG": "C.UTF-8",
+            "TMUX_TMPDIR": tmp,
+        }
+        tmux = Tmux(f"perftop-first-{os.getpid()}", env, Path(tmp) / "tmux.conf", "tmux-256color")
+        try:
+            tmux.start([sys.executable, "-m", "tui.cli"], 160, 40, str(ROOT))
+            deadline = time.monotonic() + 20
+            screen = ""
+            while time.monotonic() < deadline:
+                screen = tmux.capture()
+                if _table_rows(screen):
+                    break
+                time.sleep(0.01)
+            assert _table_rows(screen), f"no process row within 20 s; the screen was:\n{screen}"
+            assert shows_real_cpu_percent(screen), f"the first rows show no CPU% rate:\n{screen}"
+        finally:
+            tmux.kill()

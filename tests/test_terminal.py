@@ -112,3 +112,16 @@ def test_a_machine_where_nothing_changes_costs_almost_no_bytes(tmp_path: Path) -
         assert len(written) < 12 * 16, written[:400]
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def test_low_bandwidth_flag_starts_without_the_graph() -> None:
+    session = f"perftop-test-{uuid.uuid4().hex[:8]}"
+    _start(session, 120, 30, "--low-bandwidth --interval 0.5")
+    try:
+        screen = _wait_for(session, lambda s: "PID" in s and "low-bandwidth" in s)
+        assert "100%" not in screen and "avg" not in screen  # the history graph's scale and figures
+        _tmux("send-keys", "-t", session, "b")
+        screen = _wait_for(session, lambda s: "low-bandwidth" not in s and "avg" in s)
+        assert "100%" in screen
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

@@ -137,7 +137,9 @@ class PerftopApp(TuningActions, App[None]):
         """Take one sample off the event loop and show it. Returns it (tests drive the App with this)."""
         table = self.table
         status_pids = None
-        if not table.needs_status_for_all():
+        # Before the first sample no row is on screen to choose by: read every status once, so the
+        # first frame already shows AFFINITY and the others (the CLI's baseline read none).
+        if self.snapshot is not None and not table.needs_status_for_all():
             # The --pid processes always: they are few, and before the first sample fills the table
             # (no rows on screen yet) this gives their status, io and context-switch rates a baseline.
             status_pids = table.visible_pids(margin=STATUS_MARGIN_ROWS) | (table.pid_filter or frozenset())

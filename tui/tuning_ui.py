@@ -22,19 +22,6 @@ import psutil
 
 from probes.fs import read_text
 from probes.snapshot import POLICY_NAMES, ProcessInfo, Snapshot
-from tui.dialogs import (
-    AffinityChoice,
-    AffinityDialog,
-    ConfirmDialog,
-    IoChoice,
-    IoPriorityDialog,
-    NiceDialog,
-    OomScoreDialog,
-    RtPriorityDialog,
-    SchedulingChoice,
-    SchedulingDialog,
-    signal_choices,
-)
 from tui.screens import PickerScreen, TextScreen
 from tui.tuning import (
     IO_CLASSES,
@@ -59,6 +46,10 @@ from tui.tuning import (
 
 if TYPE_CHECKING:
     from tui.app import PerftopApp
+    from tui.dialogs import AffinityChoice, IoChoice, SchedulingChoice
+
+# tui.dialogs (its Textual form widgets) is imported by each flow when its key is pressed: it costs
+# ~15 ms that the first frame does not need.
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,6 +363,8 @@ class TuningActions:
         """n: type a nice value."""
 
         async def flow(subjects: list[Subject]) -> None:
+            from tui.dialogs import NiceDialog
+
             current = await asyncio.to_thread(_current_line, subjects, "nice", "nice")
             initial = None
             if len(subjects) == 1:
@@ -387,6 +380,8 @@ class TuningActions:
         """o: type an OOM score adjustment."""
 
         async def flow(subjects: list[Subject]) -> None:
+            from tui.dialogs import OomScoreDialog
+
             current = await asyncio.to_thread(_current_line, subjects, "oom", "OOM score adjustment")
             value = await self.push_screen_wait(OomScoreDialog(_describe_subjects(subjects), current))
             if value is not None:
@@ -398,6 +393,8 @@ class TuningActions:
         """Y: policy, RT priority, reset-on-fork, all threads."""
 
         async def flow(subjects: list[Subject]) -> None:
+            from tui.dialogs import SchedulingDialog
+
             current = await asyncio.to_thread(_current_line, subjects, "policy", "policy")
             now = await asyncio.to_thread(_scheduling_of, subjects[0].target.pid)
             policy, priority, reset = now if now is not None else (os.SCHED_OTHER, 0, False)
@@ -419,6 +416,8 @@ class TuningActions:
         """R: the RT priority of FIFO/RR processes, each keeping its policy."""
 
         async def flow(subjects: list[Subject]) -> None:
+            from tui.dialogs import RtPriorityDialog
+
             policies = await asyncio.to_thread(lambda: [_scheduling_of(s.target.pid) for s in subjects])
             realtime = [(s, p) for s, p in zip(subjects, policies, strict=True) if p and p[0] in RT_POLICIES]
             if not realtime:
@@ -457,6 +456,8 @@ class TuningActions:
         """a: CPU affinity by NUMA node, list or mask."""
 
         async def flow(subjects: list[Subject]) -> None:
+            from tui.dialogs import AffinityDialog
+
             current = await asyncio.to_thread(_current_line, subjects, "affinity", "CPUs")
             online = await asyncio.to_thread(online_cpus)
             if not online:
@@ -482,6 +483,8 @@ class TuningActions:
         """i: IO class and level."""
 
         async def flow(subjects: list[Subject]) -> None:
+            from tui.dialogs import IoPriorityDialog
+
             current = await asyncio.to_thread(_current_line, subjects, "ionice", "IO priority")
             now = (await asyncio.to_thread(current_value, subjects[0].target.pid, "ionice")).split()
             ioclass = now[0] if now and now[0] in IO_CLASSES else "none"
@@ -501,6 +504,8 @@ class TuningActions:
         """k/F9: a signal from the common ones, TERM first."""
 
         async def flow(subjects: list[Subject]) -> None:
+            from tui.dialogs import signal_choices
+
             title = "Send a signal to " + _describe_subjects(subjects)
             name = await self.push_screen_wait(PickerScreen(title, signal_choices(), "TERM"))
             if name is not None:
@@ -513,6 +518,8 @@ class TuningActions:
     async def _confirm_rt(self: PerftopApp, subjects: Sequence[Subject], policy: int, priority: int) -> bool:
         if policy not in RT_POLICIES:
             return True
+        from tui.dialogs import ConfirmDialog
+
         union = await asyncio.to_thread(_affinity_union, subjects)
         online = await asyncio.to_thread(online_cpus) or frozenset()
         reason = needs_rt_confirmation(policy, priority, union, online)
