@@ -92,6 +92,11 @@ class PerftopApp(TuningActions, App[None]):
         if self.read_only_reason is not None and not self.options.read_only:
             # Not perftop's own /proc: its PIDs are not ours to change, whatever the options said.
             self.options = replace(self.options, read_only=True)
+        # The detail panes exist from the start, so they record their histories every tick, but are
+        # mounted only when first shown: mounting them (DataTable and all) cost ~50 ms of the start.
+        self.numa_pane = NumaPane(id=PANES[3])
+        self.io_pane = IoPane(id=PANES[4])
+        self.sockets_pane = SocketsPane(id=PANES[5])
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial=PANES[1], id="panes"):
@@ -104,9 +109,6 @@ class PerftopApp(TuningActions, App[None]):
             with Vertical(id=PANES[2]):
                 yield SummaryLine(id="cpu-summary")
                 yield LoadHistory(id="cpu-history")
-            yield NumaPane(id=PANES[3])
-            yield IoPane(id=PANES[4])
-            yield SocketsPane(id=PANES[5])
         yield Input(id="search", placeholder="search (Enter: keep, F3: next, Esc: close)")
         yield Input(id="filter", placeholder="filter by command or user (Enter: keep, Esc: clear)")
         yield Static(id="status")
@@ -166,14 +168,14 @@ class PerftopApp(TuningActions, App[None]):
         fs = self.sampler.fs
         if self.pane == 3:
             shown = await asyncio.to_thread(read_placement, fs, snapshot, pid)
-            self.query_one(NumaPane).show_process(shown.pid, shown.comm, shown.placement, shown.cpu_node)
+            self.numa_pane.show_process(shown.pid, shown.comm, shown.placement, shown.cpu_node)
         elif self.pane == 5:
             now = asyncio.get_running_loop().time()
             last = self._socket_scan
             if force or last is None or last[1] != pid or now - last[0] >= SOCKET_SCAN_SECONDS:
                 self._socket_scan = (now, pid)
                 views = await asyncio.to_thread(read_socket_views, fs, snapshot, pid)
-                sockets = self.query_one(SocketsPane)
+                sockets = self.sockets_pane
                 sockets.show_listening(views.listening)
                 sockets.show_connections(views.pid, views.comm, views.connections)
 
@@ -195,9 +197,9 @@ class PerftopApp(TuningActions, App[None]):
             for history in self.query(LoadHistory):
                 history.push(snapshot.cpu)
         # The panes keep their own histories and draw only while on screen.
-        self.query_one(NumaPane).update_snapshot(snapshot.numa)
-        self.query_one(IoPane).update_snapshot(snapshot.disks)
-        self.query_one(SocketsPane).update_snapshot(snapshot.net)
+        self.numa_pane.update_snapshot(snapshot.numa)
+        self.io_pane.update_snapshot(snapshot.disks)
+        self.sockets_pane.update_snapshot(snapshot.net)
         if not self.frozen:
             self._show(snapshot)
 
@@ -355,10 +357,14 @@ class PerftopApp(TuningActions, App[None]):
             self._timer = self.set_timer(self.interval, self._tick)
         self._update_status()
 
-    def action_pane(self, number: int) -> None:
-        self.query_one("#panes", ContentSwitcher).current = PANES[number]
-        if number in (3, 4, 5):
-            self.query_one(f"#{PANES[number]}").focus()
+    async def action_pane(self, number: int) -> None:
+        switcher = self.query_one("#panes", ContentSwitcher)
+        detail = {3: self.numa_pane, 4: self.io_pane, 5: self.sockets_pane}.get(number)
+        if detail is not None and not detail.is_mounted:
+            await switcher.mount(detail)
+        switcher.current = PANES[number]
+        if detail is not None:
+            detail.focus()
             if number == 5 and self.snapshot is not None and self.snapshot.net.tcp_states is None:
                 # The socket tables are read only while this pane is shown: sample now, not next tick,
                 # by moving the timer's next tick forward (never a second sample beside the timer's).
@@ -371,7 +377,7 @@ class PerftopApp(TuningActions, App[None]):
             self.table.focus()
 
     def action_toggle_all_devices(self) -> None:
-        io = self.query_one(IoPane)
+        io = self.io_pane
         io.show_all(not io.showing_all)
         self.notify("All block devices shown." if io.showing_all else "Partitions and idle devices hidden.")
 
