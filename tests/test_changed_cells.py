@@ -79,6 +79,32 @@ def test_outside_the_spans_every_cell_is_unchanged(old: Strip, new: Strip) -> No
         assert end == len(a) or (a[end][0] != "" and b[end][0] != "")
 
 
+ascii_texts = st.text(alphabet="ab ", min_size=0, max_size=30)
+ascii_lines = st.lists(st.tuples(ascii_texts, styles), min_size=1, max_size=5).map(
+    lambda pieces: strip(*pieces)
+)
+
+
+@given(old=ascii_lines, new=ascii_lines, join_gap=st.integers(1, 10))
+def test_one_cell_characters_take_a_faster_path_to_the_same_spans(
+    old: Strip, new: Strip, join_gap: int
+) -> None:
+    spans = changed_spans(old, new, join_gap)
+    a, b = _cells(old), _cells(new)
+    if len(a) != len(b):
+        assert spans == [(0, max(len(a), len(b)))]
+        return
+    changed = [x for x in range(len(a)) if a[x] != b[x]]
+    # Exactly the changed cells, runs fewer than join_gap equal cells apart joined into one span.
+    expected: list[tuple[int, int]] = []
+    for x in changed:
+        if expected and x - expected[-1][1] < join_gap:
+            expected[-1] = (expected[-1][0], x + 1)
+        else:
+            expected.append((x, x + 1))
+    assert spans == expected
+
+
 def test_a_partial_update_writes_only_its_spans_and_each_style_once() -> None:
     line = Strip([Segment("PID 42 ", RED), Segment("CPU 1.5 ", RED), Segment("sleep", BLUE)])
     # One widget covering cells 0-19 of screen line 3; "1.5", "PID" and "sleep" changed.

@@ -42,6 +42,7 @@ GIB = 1024**3
 MIB = 1024**2
 FULL = "⣿"
 RIGHT_COLUMN = "⢸"
+LEFT_COLUMN = "⡇"
 
 
 def usage(cpu: int, **states: float) -> CpuUsage:
@@ -392,7 +393,7 @@ async def test_keeps_recording_while_hidden_and_draws_it_when_shown() -> None:
 async def test_newest_value_at_the_right_edge() -> None:
     history = LoadHistory()
     async with HeaderApp(history).run_test(size=(60, 10)) as pilot:
-        for _ in range(30):
+        for _ in range(29):
             history.push(total_only(0.0))
         history.push(total_only(100.0))
         await pilot.pause()
@@ -402,8 +403,13 @@ async def test_newest_value_at_the_right_edge() -> None:
         assert all(row == " " * (len(row) - 1) + RIGHT_COLUMN for row in graph)
         assert lines[0].startswith("100%") and lines[-1].startswith("  0%")
         assert lines[0].endswith(" now 100.0%")
-        assert lines[1].endswith(" avg   3.2%")
+        assert lines[1].endswith(" avg   3.3%")
         assert lines[2].endswith(" max 100.0%")
+        # Samples go two per cell, always the same two: an odd sample opens a new cell at the right.
+        history.push(total_only(100.0))
+        await pilot.pause()
+        graph = [history.render_line(y).text[5:-11] for y in range(history.size.height)]
+        assert all(row == " " * (len(row) - 2) + RIGHT_COLUMN + LEFT_COLUMN for row in graph)
 
 
 async def test_idle_and_saturated_series() -> None:

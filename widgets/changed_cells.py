@@ -52,8 +52,13 @@ def changed_spans(old: Strip, new: Strip, join_gap: int = JOIN_GAP) -> list[tupl
     A range never starts or ends inside a wide character. Strips of different lengths differ from the
     first cell to the end of the longer one.
     """
-    if old == new:
+    if old is new or old == new:
         return []
+    text_a, text_b = old.text, new.text
+    if len(text_a) == len(text_b) and text_a.isascii() and text_b.isascii():
+        # One cell per character: compare texts and style runs without a tuple per cell.
+        ranges = _text_changes(text_a, text_b) + _style_changes(_runs(old), _runs(new))
+        return _joined(sorted(ranges), join_gap)
     a, b = _cells(old), _cells(new)
     if len(a) != len(b):
         return [(0, max(len(a), len(b)))]
@@ -71,6 +76,72 @@ def changed_spans(old: Strip, new: Strip, join_gap: int = JOIN_GAP) -> list[tupl
     if start >= 0:
         spans.append((start, end))
     return [_whole_characters(span, a, b) for span in spans]
+
+
+#: Characters compared at once while looking for changes (most of a line is usually unchanged).
+_CHUNK = 16
+
+
+def _text_changes(a: str, b: str) -> list[tuple[int, int]]:
+    """The ranges where two strings of one length differ, found a chunk at a time."""
+    changes = []
+    n = len(a)
+    x = 0
+    while x < n:
+        if a[x : x + _CHUNK] == b[x : x + _CHUNK]:
+            x += _CHUNK
+            continue
+        start = x
+        while a[start] == b[start]:
+            start += 1
+        end = x + _CHUNK
+        while end < n and a[end : end + _CHUNK] != b[end : end + _CHUNK]:
+            end += _CHUNK
+        end = min(end, n)
+        while a[end - 1] == b[end - 1]:
+            end -= 1
+        changes.append((start, end))
+        x = end
+    return changes
+
+
+def _runs(strip: Strip) -> list[tuple[int, Style | None]]:
+    """``(end cell, style)`` of each run of text, for a strip of one-cell characters."""
+    runs = []
+    x = 0
+    for text, style, control in strip:
+        if text and not control:
+            x += len(text)
+            runs.append((x, style))
+    return runs
+
+
+def _style_changes(
+    a: list[tuple[int, Style | None]], b: list[tuple[int, Style | None]]
+) -> list[tuple[int, int]]:
+    """The cell ranges where two lines of one length have different styles."""
+    changes = []
+    i = j = x = 0
+    while i < len(a) and j < len(b):
+        (end_a, style_a), (end_b, style_b) = a[i], b[j]
+        end = min(end_a, end_b)
+        if style_a is not style_b and style_a != style_b:
+            changes.append((x, end))
+        x = end
+        i += end_a == end
+        j += end_b == end
+    return changes
+
+
+def _joined(ranges: list[tuple[int, int]], join_gap: int) -> list[tuple[int, int]]:
+    """Sorted ranges with those less than ``join_gap`` cells apart (or overlapping) made one."""
+    spans: list[tuple[int, int]] = []
+    for start, end in ranges:
+        if spans and start - spans[-1][1] < join_gap:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
 
 
 def _whole_characters(span: tuple[int, int], a: list[_Cell], b: list[_Cell]) -> tuple[int, int]:

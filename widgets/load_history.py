@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from math import ceil, floor
 from typing import ClassVar
 
@@ -61,19 +62,23 @@ def braille_graph(samples: Sequence[float | None], width: int, height: int) -> l
     shown = [None] * (2 * width - len(shown)) + shown
     dot_rows = 4 * height
     levels = [_dots(value, dot_rows) for value in shown]
-    rows: list[str] = []
+    columns = [_braille_column(levels[i], levels[i + 1], height) for i in range(0, 2 * width, 2)]
+    return ["".join(row) for row in zip(*columns, strict=True)]
+
+
+@lru_cache(maxsize=4096)
+def _braille_column(left: int, right: int, height: int) -> tuple[str, ...]:
+    """The ``height`` cells (top first) of one graph column whose two dot columns light ``left`` and
+    ``right`` dots from the bottom: there are few such pairs, and every refresh draws the same ones."""
+    cells = []
     for row in range(height):
         floor_dots = 4 * (height - 1 - row)
-        chars: list[str] = []
-        for cell in range(width):
-            bits = 0
-            for level, dots in ((levels[2 * cell], _LEFT_DOTS), (levels[2 * cell + 1], _RIGHT_DOTS)):
-                lit = min(4, max(0, level - floor_dots))
-                for bit in dots[:lit]:
-                    bits |= bit
-            chars.append(chr(0x2800 + bits) if bits else " ")
-        rows.append("".join(chars))
-    return rows
+        bits = 0
+        for level, dots in ((left, _LEFT_DOTS), (right, _RIGHT_DOTS)):
+            for bit in dots[: min(4, max(0, level - floor_dots))]:
+                bits |= bit
+        cells.append(chr(0x2800 + bits) if bits else " ")
+    return tuple(cells)
 
 
 def spark_char(value: float | None) -> str:
@@ -289,9 +294,15 @@ class LoadHistory(ChangedCells, Widget):
         return _merge((text, style if text.strip() else base) for text, style in pieces)
 
     def _graph(self, width: int, height: int) -> list[str]:
-        key = (self._pushed - self._held, width, height)
+        drawn = self._pushed - self._held
+        key = (drawn, width, height)
         if self._graph_cache is None or self._graph_cache[0] != key:
-            self._graph_cache = (key, braille_graph(self._drawn(self._total)[-2 * width :], width, height))
+            samples = self._drawn(self._total)
+            if drawn % 2:
+                # Samples 2k and 2k+1 always share a cell: the graph moves one cell every other
+                # refresh, and in between only its newest cell changes (half the bytes, on average).
+                samples.append(None)
+            self._graph_cache = (key, braille_graph(samples[-2 * width :], width, height))
         return self._graph_cache[1]
 
     def _stats_piece(self, y: int, graph_width: int) -> list[tuple[str, Style]]:

@@ -783,14 +783,14 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # Look the styles and the layout up once per repaint rather than once per line.
-        self._frame = (self._get_layout(), self._palette())
+        self._frame = self._new_frame()
         try:
             return super().render_lines(crop)
         finally:
             self._frame = None
 
     def refresh_changed(self) -> None:
-        self._frame = (self._get_layout(), self._palette())
+        self._frame = self._new_frame()
         try:
             super().refresh_changed()
         finally:
@@ -798,13 +798,21 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
 
     def paint_line(self, y: int) -> Strip:
         """Line 0 is the header; line ``y`` shows row ``scroll_y + y - 1``."""
-        layout, palette = self._frame or (self._get_layout(), self._palette())
+        layout, palette = self._frame or self._new_frame()
         if y == 0:
             return self._render_header(layout, palette)
         index = self.scroll_offset.y + y - 1
         if not 0 <= index < len(self._rows):
             return Strip.blank(layout.width, palette.base)
         return self._render_row(layout, palette, self._rows[index], index == self._cursor)
+
+    def _new_frame(self) -> tuple[_Layout, _Palette]:
+        """The layout and styles to draw lines with now; rows drawn with others are forgotten."""
+        frame = (self._get_layout(), self._palette())
+        if self._row_cache_for != frame or len(self._row_cache) > 4 * (self._body_height + 1):
+            self._row_cache.clear()
+            self._row_cache_for = frame
+        return frame
 
     def _palette(self) -> _Palette:
         def component(name: str) -> Style:
@@ -854,9 +862,6 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
 
     def _render_row(self, layout: _Layout, palette: _Palette, p: ProcessInfo, is_cursor: bool) -> Strip:
         cache = self._row_cache
-        if self._row_cache_for != (layout, palette) or len(cache) > 4 * (self._body_height + 1):
-            cache.clear()
-            self._row_cache_for = (layout, palette)
         tagged = p.pid in self.tagged
         cached = cache.get(p.pid)
         if cached is not None and (cached[0] is p or cached[0] == p) and cached[1:3] == (is_cursor, tagged):
