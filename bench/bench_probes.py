@@ -18,11 +18,15 @@ Trees (256 CPUs, 8 NUMA nodes, 64 disks) are built once and cached (see ``bench.
                             changed since the last scan (an idle machine: the parse is skipped).
 ``scan/stat-changed/N``     the same, the tree flipping between two ticks each loop so every busy
                             process's ``stat`` changed (about 3 in 4 of the generated ones) and is parsed.
+                            (A flip rewrites the changed files in place, as procfs changes under an open
+                            file, and is not timed.)
 ``scan/visible-status/N``   stat for all plus ``status`` for 70 PIDs (the App: 50 rows on screen and a
                             margin of 10 above and below).
 ``scan/status-all/N``       stat and ``status`` for every process: the cost of sorting by a status column.
-``scan/cold/N``             a new scanner each loop: every stat parsed, every cmdline and user read.
+``scan/cold/N``             a new scanner each loop: every file opened, every stat parsed, every cmdline
+                            and user read (closing the last scanner is not timed).
 ``infos/N``                 ``process_infos`` alone (rates and rows from two scans, pure).
+``infos-idle/N``            the same when nothing changed since the last two scans: every row is reused.
 ``sort-filter/N``           ``filter_processes`` + ``sort_processes`` by CPU%, as the table does per refresh.
 ``refresh/N``               one App refresh without the App: ``Sampler.sample`` (status for 70 PIDs) on the
                             flipping tree, filter, sort by CPU% and render the 48 lines of a 200x50 screen.
@@ -31,7 +35,8 @@ Trees (256 CPUs, 8 NUMA nodes, 64 disks) are built once and cached (see ``bench.
                             drawing alone.
 ``real/net``, ``real/net-socket-owners``: the network probe on this machine (a tree has no sockets).
 ``real/...``                the same scans and refresh on this machine's ``/proc`` (figures per process
-                            use the number of processes at start, in the benchmark's metadata).
+                            use the number of processes at start, in the benchmark's metadata);
+                            ``real/refresh-no-io`` reads ``status`` but not ``io`` of the 70 rows.
 
 In a flipping tree the counters go back every other loop, so half of the refreshes have no CPU% rates
 (they sort unknown values last, which is cheaper); ``sort-filter/N`` measures the sort on real rates.
@@ -42,6 +47,7 @@ terminal driver are left out (``bench/overhead.py`` measures the whole program).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import itertools
@@ -89,52 +95,105 @@ RESULTS = Path(__file__).resolve().parent / "results"
 Body = Callable[[], object]
 
 
+@dataclass(frozen=True, slots=True)
+class Work:
+    """A loop body with an untimed step before each run (``prepare``): flipping a tree, a new scanner."""
+
+    body: Body
+    prepare: Body
+
+
 class Case:
     """One benchmark: ``setup`` runs once per worker process (lazily, so unselected cases cost nothing)
-    and returns the body that one loop runs."""
+    and returns the body that one loop runs (or a :class:`Work`, whose ``prepare`` is not timed)."""
 
-    def __init__(self, name: str, setup: Callable[[], Body], processes: int | None = None) -> None:
+    def __init__(self, name: str, setup: Callable[[], Body | Work], processes: int | None = None) -> None:
         self.name = name
         self.setup = setup
         self.processes = processes
-        self._body: Body | None = None
+        self._work: Body | Work | None = None
 
-    def body(self) -> Body:
+    def body(self) -> Body | Work:
         """The loop body, set up on first use."""
-        if self._body is None:
-            self._body = self.setup()
-        return self._body
+        if self._work is None:
+            self._work = self.setup()
+        return self._work
 
     def __call__(self, loops: int) -> float:
-        """pyperf's time function: seconds for ``loops`` runs of the body."""
-        body = self.body()
+        """pyperf's time function: seconds for ``loops`` runs of the body (``prepare`` steps excluded)."""
+        work = self.body()
+        if isinstance(work, Work):
+            total = 0.0
+            for _ in range(loops):
+                work.prepare()
+                start = time.perf_counter()
+                work.body()
+                total += time.perf_counter() - start
+            return total
         start = time.perf_counter()
         for _ in range(loops):
-            body()
+            work()
         return time.perf_counter() - start
 
 
 class Flipper:
-    """A symlink that points at one tree or another; ``flip`` swaps it, as if a second had passed.
+    """A working copy of tree ``a`` that ``flip`` rewrites into tree ``b`` and back, as if a second passed.
 
-    The FS it returns reads through the link, so a scanner or sampler built on it sees new counters.
+    Files that differ between the two are rewritten in place: the process scanner keeps ``stat`` (and the
+    visible rows' ``status`` and ``io``) open between scans and reads them again through the same open
+    file, as procfs allows; a swapped link or a renamed file would leave it reading the old tick. They
+    live in memory (``/dev/shm`` where there is one) so that a flip of a 10k tree takes a fraction of a
+    second; files equal in both trees are symbolic links into the cached tree. Directories keep their
+    owners (the scanner reads a process's owner from its directory).
     """
 
     def __init__(self, a: FS, b: FS) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="perftop-bench-flip.")
-        self._roots = (Path(a.procfs).parent, Path(b.procfs).parent)
-        self._link = Path(self._dir.name) / "live"
-        self._next = 0
-        self.fs = FS(procfs=self._link / "proc", sysfs=self._link / "sys")
-        self.flip()
+        shm = "/dev/shm"
+        memory = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+        self._dir = tempfile.TemporaryDirectory(prefix="perftop-bench-flip.", dir=memory)
+        root_a, root_b = Path(a.procfs).parent.resolve(), Path(b.procfs).parent.resolve()
+        live = Path(self._dir.name) / "live"
+        #: (path in the copy, bytes in a, bytes in b) of every file that differs
+        self._changed: list[tuple[str, bytes, bytes]] = []
+        for dirpath, dirnames, filenames in os.walk(root_a):
+            rel = os.path.relpath(dirpath, root_a)
+            target = os.path.join(live, rel)
+            os.makedirs(target, exist_ok=True)
+            _copy_owner(dirpath, target)
+            for name in [*dirnames, *filenames]:
+                src, dst = os.path.join(dirpath, name), os.path.join(target, name)
+                if os.path.islink(src):
+                    os.symlink(os.readlink(src), dst)
+                elif name in filenames:
+                    self._copy_file(src, os.path.join(root_b, rel, name), dst)
+        self._at_b = False
+        self.fs = FS(procfs=live / "proc", sysfs=live / "sys")
+
+    def _copy_file(self, src: str, other: str, dst: str) -> None:
+        data = Path(src).read_bytes()
+        try:
+            other_data = Path(other).read_bytes()
+        except OSError:
+            other_data = data  # absent from b: left as in a
+        if other_data == data:
+            os.symlink(src, dst)
+            return
+        Path(dst).write_bytes(data)
+        _copy_owner(src, dst)
+        self._changed.append((dst, data, other_data))
 
     def flip(self) -> None:
-        """Point the link at the other tree (atomically: a new link renamed over the old one)."""
-        tmp = self._link.with_name("live.new")
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(self._roots[self._next])
-        tmp.replace(self._link)
-        self._next = 1 - self._next
+        """Rewrite every differing file, in place, with the other tree's bytes."""
+        self._at_b = not self._at_b
+        for path, a, b in self._changed:
+            with open(path, "wb") as f:  # truncate and write: the same inode, as procfs
+                f.write(b if self._at_b else a)
+
+
+def _copy_owner(src: str, dst: str) -> None:
+    st = os.lstat(src)
+    with contextlib.suppress(PermissionError):  # only root can give files away
+        os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
 
 
 def _status_pids(fs: FS, count: int) -> frozenset[int]:
@@ -208,31 +267,53 @@ def scan_case(ts: TreeSet, status: str, *, changed: bool = False, cold: bool = F
         "all": None,
     }[status]
     if cold:
-        return lambda: ProcessScanner(ts.tick0).scan(wanted)
+        # A new scanner per loop (the last one closed, untimed): its first scan opens everything.
+        scanners = [ProcessScanner(ts.tick0)]
+
+        def renew() -> None:
+            scanners.pop().close()
+            scanners.append(ProcessScanner(ts.tick0))
+
+        return Work(body=lambda: scanners[0].scan(wanted), prepare=renew)
     if changed:
         flipper = Flipper(ts.tick0, ts.tick1)
         scanner = ProcessScanner(flipper.fs)
         scanner.scan(wanted)
-
-        def body() -> object:
-            flipper.flip()
-            return scanner.scan(wanted)
-
-        return body
+        return Work(body=lambda: scanner.scan(wanted), prepare=flipper.flip)
     scanner = ProcessScanner(ts.tick0)
     scanner.scan(wanted)
     return lambda: scanner.scan(wanted)
 
 
+def _scan_once(fs: FS, status_pids: frozenset[int] | None) -> dict:
+    scanner = ProcessScanner(fs)
+    try:
+        return scanner.scan(status_pids)
+    finally:
+        scanner.close()
+
+
 def two_scans(ts: TreeSet, status_pids: frozenset[int] | None) -> tuple[dict, dict]:
     """Scans of tick 0 and tick 1 of ``ts``."""
-    return ProcessScanner(ts.tick0).scan(status_pids), ProcessScanner(ts.tick1).scan(status_pids)
+    return _scan_once(ts.tick0, status_pids), _scan_once(ts.tick1, status_pids)
 
 
 def infos_case(ts: TreeSet) -> Body:
     prev, cur = two_scans(ts, _status_pids(ts.tick0, STATUS_ROWS))
     hz, page = user_hz(), page_size()
     return lambda: process_infos(prev, cur, 1.0, hz, page, 16 << 30)
+
+
+def infos_idle_case(ts: TreeSet) -> Body:
+    """``process_infos`` when no process changed since the last two scans (an idle machine): each scan
+    returns the very readings of the last one, and every last row is reused."""
+    scanner = ProcessScanner(ts.tick0)
+    scanner.scan(frozenset())
+    scan = scanner.scan(frozenset())
+    scanner.close()
+    hz, page = user_hz(), page_size()
+    rows = {p.pid: p for p in process_infos(scan, scan, 1.0, hz, page, 16 << 30)}
+    return lambda: process_infos(scan, scan, 1.0, hz, page, 16 << 30, last_rows=rows)
 
 
 def real_rows(ts: TreeSet) -> tuple[ProcessInfo, ...]:
@@ -255,12 +336,7 @@ def refresh_case(ts: TreeSet, sort_key: str) -> Body:
     sampler = Sampler(flipper.fs, clock=_ticking_clock())
     wanted = None if sort_key != "cpu" else _status_pids(ts.tick0, STATUS_ROWS)
     sampler.sample(wanted)
-
-    def body() -> object:
-        flipper.flip()
-        return table_refresh(sampler.sample(wanted).processes, sort_key)
-
-    return body
+    return Work(body=lambda: table_refresh(sampler.sample(wanted).processes, sort_key), prepare=flipper.flip)
 
 
 def cpu_case(ts: TreeSet) -> Body:
@@ -295,12 +371,14 @@ def real_scan_case(status: str) -> Body:
     return lambda: scanner.scan(wanted)
 
 
-def real_refresh_case() -> Body:
+def real_refresh_case(io: bool = True) -> Body:
+    """A refresh on this machine; ``io=False`` reads no ``/proc/PID/io`` (the App without IO columns)."""
     sampler = Sampler(FS())
     sampler.sample(frozenset())
     # The rows on screen: any 70 PIDs of this machine (the table reads status only for those).
     wanted = frozenset(sorted(ProcessScanner(FS()).list_pids())[:STATUS_ROWS])
-    return lambda: table_refresh(sampler.sample(wanted).processes, "cpu")
+    io_pids = wanted if io else frozenset()
+    return lambda: table_refresh(sampler.sample(wanted, io_pids=io_pids).processes, "cpu")
 
 
 def real_numa_case() -> Body:
@@ -375,6 +453,7 @@ def cases(sizes: Sequence[int]) -> list[Case]:
             Case(f"scan/status-all/{n}", lambda ts=ts: scan_case(ts(), "all"), n),
             Case(f"scan/cold/{n}", lambda ts=ts: scan_case(ts(), "visible", cold=True), n),
             Case(f"infos/{n}", lambda ts=ts: infos_case(ts()), n),
+            Case(f"infos-idle/{n}", lambda ts=ts: infos_idle_case(ts()), n),
             Case(f"sort-filter/{n}", lambda ts=ts: sort_filter_case(ts()), n),
             Case(f"refresh/{n}", lambda ts=ts: refresh_case(ts(), "cpu"), n),
             Case(f"refresh-status-sort/{n}", lambda ts=ts: refresh_case(ts(), "vcsw"), n),
@@ -391,6 +470,7 @@ def cases(sizes: Sequence[int]) -> list[Case]:
         Case("real/scan/stat-only", lambda: real_scan_case("none"), real),
         Case("real/scan/status-all", lambda: real_scan_case("all"), real),
         Case("real/refresh", real_refresh_case, real),
+        Case("real/refresh-no-io", lambda: real_refresh_case(io=False), real),
     ]
     if os.path.exists(f"/proc/{os.getpid()}/numa_maps"):
         out.append(Case("real/numa-maps-self", real_numa_case))

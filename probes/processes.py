@@ -1,20 +1,25 @@
 """Processes from ``/proc/PID/{stat,status,cmdline}``: pure parsers, a caching scanner, and the rates.
 
 The scanner reads ``stat`` of every process on every call (cheap, and it carries every sortable counter),
-``status`` only for the PIDs asked for (the rows on screen; every PID for ``--json``), and ``cmdline`` and
-the user name once per process identity ``(pid, start_time)``. ``process_infos`` turns two scans and the
+``status`` and ``io`` only for the PIDs asked for (the rows on screen; every PID for ``--json``), and
+``cmdline`` and the user name once per process identity ``(pid, start_time)``. It keeps the files it reads
+every time open between calls (see :class:`ProcessScanner`). ``process_infos`` turns two scans and the
 elapsed time into :class:`probes.snapshot.ProcessInfo` rows; it is pure, so it is tested on fixture data.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
+import resource
+import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from types import EllipsisType
 
 from probes.cpulist import parse_cpu_list
-from probes.fs import FS, read_bytes, read_text
+from probes.fs import FS, read_bytes
 from probes.snapshot import POLICY_NAMES, ProcessInfo, ProcessNuma, TaskCounts
 
 #: ``/proc/PID/stat`` needs at least fields 1..24 (up to ``rss``) to be of use.
@@ -64,8 +69,9 @@ class RawProcess:
     """One process as one scan read it: raw counters, before any rate is computed.
 
     ``status`` is ``None`` when it was not asked for this scan, or vanished, or was unreadable. ``uid`` is
-    the owner of the ``/proc/PID`` directory and its files (the kernel sets it to the task's effective
-    uid, or root for non-dumpable tasks), as htop reads it. ``cmdline`` is ``None`` when it could not be read.
+    the owner of the ``/proc/PID`` directory, as htop and top read it: the task's effective uid (the files
+    inside go to root while a task is not dumpable, after a setuid for one, so they are not asked).
+    ``cmdline`` is ``None`` when it could not be read.
     """
 
     stat: ProcStat
@@ -74,7 +80,7 @@ class RawProcess:
     user: str | None
     cmdline: str | None
     kernel_thread: bool
-    #: ``/proc/PID/io``, read with ``status`` (None likewise, and for other users' processes unless root).
+    #: ``/proc/PID/io``, read for the PIDs asked (None likewise, and for other users' processes unless root).
     io: ProcIo | None = None
 
 
@@ -88,12 +94,28 @@ class ProcIo:
 
 def parse_pid_io(text: str) -> ProcIo:
     """Parse ``/proc/PID/io``; a missing or malformed line leaves its field ``None``."""
-    values: dict[str, int | None] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key in ("read_bytes", "write_bytes"):
-            values[key] = _int_or_none(value.strip())
-    return ProcIo(values.get("read_bytes"), values.get("write_bytes"))
+    return ProcIo(_int_value(text, "read_bytes"), _int_value(text, "write_bytes"))
+
+
+def _line_value(text: str, key: str) -> str | None:
+    """The value of the line ``key: value`` of a ``status``-style file (what follows the colon), or None
+    when no line starts with ``key:``.
+
+    Four ``find`` calls cost less than splitting the ~55 lines of ``status``: this runs for every row on
+    screen at every refresh.
+    """
+    tag = key + ":"
+    start = text.find("\n" + tag) + 1
+    if start == 0 and not text.startswith(tag):
+        return None
+    start += len(tag)
+    end = text.find("\n", start)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def _int_value(text: str, key: str) -> int | None:
+    value = _line_value(text, key)
+    return None if value is None else _int_or_none(value.strip())
 
 
 #: ``include/linux/sched.h``: set on every kernel thread.
@@ -146,27 +168,22 @@ def _int_or_none(text: str) -> int | None:
 
 def parse_pid_status(text: str) -> ProcStatus:
     """Parse ``/proc/PID/status``; a missing or malformed line leaves its field ``None``."""
+    ids = _line_value(text, "Uid")
+    uid_fields = None if ids is None else ids.split()
+    uid = _int_or_none(uid_fields[1]) if uid_fields is not None and len(uid_fields) > 1 else None
+    cpus_text = _line_value(text, "Cpus_allowed_list")
     cpus: tuple[int, ...] | None = None
-    voluntary: int | None = None
-    nonvoluntary: int | None = None
-    uid: int | None = None
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if not sep:
-            continue
-        if key == "Uid":
-            ids = value.split()
-            uid = _int_or_none(ids[1]) if len(ids) > 1 else None
-        elif key == "Cpus_allowed_list":
-            try:
-                cpus = tuple(sorted(parse_cpu_list(value)))
-            except ValueError:
-                cpus = None
-        elif key == "voluntary_ctxt_switches":
-            voluntary = _int_or_none(value.strip())
-        elif key == "nonvoluntary_ctxt_switches":
-            nonvoluntary = _int_or_none(value.strip())
-    return ProcStatus(cpus, voluntary, nonvoluntary, uid)
+    if cpus_text is not None:
+        try:
+            cpus = tuple(sorted(parse_cpu_list(cpus_text)))
+        except ValueError:
+            cpus = None
+    return ProcStatus(
+        cpus,
+        _int_value(text, "voluntary_ctxt_switches"),
+        _int_value(text, "nonvoluntary_ctxt_switches"),
+        uid,
+    )
 
 
 def parse_cmdline(data: bytes) -> str:
@@ -191,6 +208,49 @@ def page_size() -> int:
     return os.sysconf("SC_PAGE_SIZE")
 
 
+#: File descriptors the scanner leaves free for every other open (sysfs files, sockets, the terminal)
+#: while it holds procfs files open between scans.
+FD_RESERVE = 256
+
+
+class _Entry:
+    """What the scanner keeps of one process between scans: its last ``stat`` bytes and reading, and the
+    descriptors it holds open (-1: none). ``link_check``: the files are regular files (a fixture tree),
+    which can be removed or replaced under an open descriptor, so each read checks they are still linked.
+    """
+
+    __slots__ = (
+        "data",
+        "dir_fd",
+        "full",
+        "full_base",
+        "io",
+        "io_data",
+        "io_fd",
+        "link_check",
+        "path",
+        "raw",
+        "stat_fd",
+        "status",
+        "status_data",
+        "status_fd",
+    )
+
+    def __init__(self, path: str) -> None:
+        self.path = path  # the process directory
+        self.data = b""
+        self.raw: RawProcess | None = None
+        self.dir_fd = self.stat_fd = self.status_fd = self.io_fd = -1
+        self.link_check = False
+        # The last status and io bytes and their parse, and the last reading built with them.
+        self.status_data: bytes | None = None
+        self.status: ProcStatus | None = None
+        self.io_data: bytes | None = None
+        self.io: ProcIo | None = None
+        self.full_base: RawProcess | None = None
+        self.full: RawProcess | None = None
+
+
 class ProcessScanner:
     """Reads every process of a procfs root, caching what only changes on ``exec`` or ``setuid``.
 
@@ -199,11 +259,45 @@ class ProcessScanner:
     the cmdline is re-read when ``comm`` changes (an ``exec``), the user name is looked up again when
     the owner changes (a ``setuid``); both keep ``start_time``. Entries of PIDs absent from a scan are
     dropped, so the cache never outgrows the process table.
+
+    Opening a procfs file costs more than reading it, so the scanner keeps ``/proc/PID`` and its ``stat``
+    open between scans and reads ``stat`` again with ``pread``; ``status`` and ``io`` stay open too for
+    the PIDs asked by name (the rows on screen). A descriptor of a process that exited fails (``ESRCH``)
+    and is closed; a new process with that PID is opened by path, so it never reads through the old one.
+    At most ``max_held_fds`` descriptors are held, and never more than the soft ``RLIMIT_NOFILE`` minus
+    :data:`FD_RESERVE`; processes beyond that are opened, read and closed every scan. :meth:`close`
+    closes them all (a later scan opens them again). Not thread-safe: one scan at a time.
     """
 
-    def __init__(self, fs: FS) -> None:
+    def __init__(self, fs: FS, max_held_fds: int | None = None) -> None:
         self._fs = fs
-        self._cache: dict[int, tuple[bytes, RawProcess]] = {}
+        self._max_held_fds = max_held_fds
+        self._entries: dict[int, _Entry] = {}
+        self._held = 0  # descriptors open in all entries
+
+    def __del__(self) -> None:
+        # A scanner dropped without close() must not leak thousands of descriptors (as a file object).
+        with contextlib.suppress(Exception):  # at interpreter exit os may be torn down already
+            self.close()
+
+    @property
+    def held_fds(self) -> int:
+        """How many descriptors the scanner holds open now."""
+        return self._held
+
+    def fd_budget(self) -> int:
+        """How many descriptors the scanner may hold: the soft ``RLIMIT_NOFILE`` minus :data:`FD_RESERVE`,
+        and at most ``max_held_fds``. Read at every scan, so a limit raised later is used."""
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        budget = sys.maxsize if soft == resource.RLIM_INFINITY else soft - FD_RESERVE
+        if self._max_held_fds is not None:
+            budget = min(budget, self._max_held_fds)
+        return max(budget, 0)
+
+    def close(self) -> None:
+        """Close every held descriptor (idempotent). The cache stays: the next scan opens them again."""
+        for entry in self._entries.values():
+            self._release(entry)
 
     def list_pids(self) -> list[int]:
         """The PIDs of the numeric directories of the procfs root, in directory order."""
@@ -215,79 +309,273 @@ class ProcessScanner:
 
     def cached_identities(self) -> frozenset[tuple[int, int]]:
         """The ``(pid, start_time)`` identities the cache holds (what the last scan saw)."""
-        return frozenset((pid, raw.stat.start_time) for pid, (_, raw) in self._cache.items())
+        return frozenset(
+            (pid, e.raw.stat.start_time) for pid, e in self._entries.items() if e.raw is not None
+        )
 
-    def scan(self, status_pids: Collection[int] | None) -> dict[int, RawProcess]:
-        """Read every process once; read ``status`` only for ``status_pids`` (``None``: for all).
+    def scan(
+        self,
+        status_pids: Collection[int] | None,
+        io_pids: Collection[int] | EllipsisType | None = ...,
+    ) -> dict[int, RawProcess]:
+        """Read every process once; read ``status`` only for ``status_pids`` and ``io`` only for ``io_pids``
+        (``None``: for all; ``io_pids`` defaults to the same as ``status_pids``).
 
-        A process that vanishes mid-scan or has a garbled ``stat`` is left out; one whose ``status``
-        vanished or is unreadable has ``status=None``.
+        A process that vanishes mid-scan or has a garbled ``stat`` is left out; one whose ``status`` or
+        ``io`` vanished or is unreadable has ``None`` there.
         """
-        wanted = None if status_pids is None else frozenset(status_pids)
+        want_status = None if status_pids is None else frozenset(status_pids)
+        want_io = None if io_pids is None else want_status if io_pids is ... else frozenset(io_pids)
+        budget = self.fd_budget()
+        if self._held > budget:
+            self._shed(budget)
         prefix = os.path.join(self._fs.procfs, "")
-        old = self._cache
-        cache: dict[int, tuple[bytes, RawProcess]] = {}
+        old = self._entries
+        entries: dict[int, _Entry] = {}
         out: dict[int, RawProcess] = {}
         users: dict[int, str] = {}  # one passwd lookup per uid per scan
         # Local names: this loop runs over thousands of PIDs every second.
-        os_open, os_read, os_close, os_fstat, rdonly = os.open, os.read, os.close, os.fstat, os.O_RDONLY
-        for pid in self.list_pids():
-            base = prefix + str(pid)
-            try:
-                fd = os_open(base + "/stat", rdonly)
-                try:
-                    data = os_read(fd, _STAT_READ_SIZE)
-                    if len(data) == _STAT_READ_SIZE:
-                        data += _read_rest(fd)
-                    # procfs gives /proc/PID and its files one owner; fstat on the open file skips
-                    # a second path lookup (about 2 us of the per-process budget).
-                    uid = os_fstat(fd).st_uid
-                finally:
-                    os_close(fd)
-            except OSError:
-                continue  # vanished between listing and reading
-            cached = old.get(pid)
-            if cached is not None and cached[0] == data and cached[1].uid == uid:
-                raw = cached[1]
-            else:
-                try:
-                    stat = parse_pid_stat(data.decode("utf-8", "replace"))
-                except ValueError:
-                    continue
-                prev = cached[1] if cached is not None else None
-                if prev is not None and prev.stat.start_time != stat.start_time:
-                    prev = None  # a reused PID: nothing cached belongs to this process
-                kernel = is_kernel_thread(stat)
-                if prev is not None and prev.stat.comm == stat.comm:
-                    cmdline = prev.cmdline
-                elif kernel:
-                    cmdline = ""
+        os_pread, os_fstat, pop, size = os.pread, os.fstat, old.pop, _STAT_READ_SIZE
+        pid, e = 0, None
+        try:
+            for pid in self.list_pids():
+                e = pop(pid, None)
+                data = b""
+                uid = 0
+                if e is not None and e.stat_fd >= 0:
+                    try:
+                        # The owner first: a process gone after this fails the read below.
+                        uid = os_fstat(e.dir_fd).st_uid
+                        data = os_pread(e.stat_fd, size, 0)
+                        if len(data) == size:
+                            data = _pread_all(e.stat_fd)
+                        if e.link_check and not os_fstat(e.stat_fd).st_nlink:
+                            data = b""  # a fixture file removed or replaced: open the path again
+                    except OSError:
+                        data = b""  # the process exited (ESRCH): its PID may be a new process now
+                    if not data:
+                        self._release(e)
+                if not data:
+                    if e is None:
+                        e = _Entry(prefix + str(pid))
+                    opened = self._open_stat(e, budget)
+                    if opened is None:
+                        continue  # vanished between listing and reading
+                    data, uid = opened
+                prev = e.raw
+                if prev is not None and data == e.data and prev.uid == uid:
+                    raw = prev
                 else:
-                    cmdline_bytes = read_bytes(base + "/cmdline")
-                    cmdline = None if cmdline_bytes is None else parse_cmdline(cmdline_bytes)
-                if prev is not None and prev.uid == uid:
-                    user = prev.user
-                else:
-                    user = users.get(uid)
-                    if user is None:
-                        user = users[uid] = _user_name(uid)
-                raw = RawProcess(stat, None, uid, user, cmdline, kernel)
-            cache[pid] = (data, raw)
-            if wanted is None or pid in wanted:
-                text = read_text(base + "/status")
-                status = None if text is None else parse_pid_status(text)
-                text = read_text(base + "/io")
-                io = None if text is None else parse_pid_io(text)
-                raw = RawProcess(raw.stat, status, raw.uid, raw.user, raw.cmdline, raw.kernel_thread, io)
-            out[pid] = raw
-        self._cache = cache
+                    try:
+                        stat = parse_pid_stat(data.decode("utf-8", "replace"))
+                    except ValueError:
+                        self._release(e)
+                        continue
+                    if prev is not None and prev.stat.start_time != stat.start_time:
+                        prev = None  # a reused PID: nothing cached belongs to this process
+                    raw = self._raw(stat, prev, uid, e.path, users)
+                    e.data, e.raw = data, raw
+                entries[pid] = e
+                read_status = want_status is None or pid in want_status
+                read_io = want_io is None or pid in want_io
+                if read_status or read_io or e.status_fd >= 0 or e.io_fd >= 0:
+                    raw = self._with_status_io(e, raw, read_status, read_io, want_status, want_io, budget)
+                out[pid] = raw
+        finally:
+            # Whatever is left was not listed (gone), or not reached when a scan failed: close it, and
+            # the entry in hand if the scan failed before keeping it.
+            for gone in old.values():
+                self._release(gone)
+            if e is not None and entries.get(pid) is not e:
+                self._release(e)
+            self._entries = entries
         return out
+
+    def _raw(
+        self, stat: ProcStat, prev: RawProcess | None, uid: int, base: str, users: dict[int, str]
+    ) -> RawProcess:
+        """The status-less reading of a parsed ``stat``, taking cmdline and user from ``prev`` (the same
+        process's last reading, or None) where they cannot have changed."""
+        kernel = is_kernel_thread(stat)
+        if prev is not None and prev.stat.comm == stat.comm:
+            cmdline = prev.cmdline
+        elif kernel:
+            cmdline = ""
+        else:
+            cmdline_bytes = read_bytes(base + "/cmdline")
+            cmdline = None if cmdline_bytes is None else parse_cmdline(cmdline_bytes)
+        if prev is not None and prev.uid == uid:
+            user = prev.user
+        else:
+            user = users.get(uid)
+            if user is None:
+                user = users[uid] = _user_name(uid)
+        return RawProcess(stat, None, uid, user, cmdline, kernel)
+
+    def _open_stat(self, e: _Entry, budget: int) -> tuple[bytes, int] | None:
+        """Read ``stat`` of the process directory by path, and the directory's owner; hold both open in
+        ``e`` while the budget allows. None when the process is gone."""
+        rdonly, base = os.O_RDONLY, e.path
+        if self._held + 2 > budget:
+            try:
+                uid = os.stat(base).st_uid
+                fd = os.open(base + "/stat", rdonly)
+            except OSError:
+                return None
+            try:
+                data = os.read(fd, _STAT_READ_SIZE)
+                if len(data) == _STAT_READ_SIZE:
+                    data += _read_rest(fd)
+            except OSError:
+                return None
+            finally:
+                os.close(fd)
+            return data, uid
+        try:
+            dir_fd = os.open(base, rdonly | os.O_DIRECTORY)
+        except OSError:
+            return None
+        fd = -1
+        try:
+            fd = os.open("stat", rdonly, dir_fd=dir_fd)
+            uid = os.fstat(dir_fd).st_uid
+            data = os.read(fd, _STAT_READ_SIZE)
+            if len(data) == _STAT_READ_SIZE:
+                data += _read_rest(fd)
+            # procfs files show size 0 (made anew at each read); a regular file has its real size.
+            link_check = os.fstat(fd).st_size > 0
+        except OSError:
+            data = b""
+        if not data:
+            if fd >= 0:
+                os.close(fd)
+            os.close(dir_fd)
+            return None
+        e.dir_fd, e.stat_fd, e.link_check = dir_fd, fd, link_check
+        self._held += 2
+        return data, uid
+
+    def _with_status_io(
+        self,
+        e: _Entry,
+        raw: RawProcess,
+        read_status: bool,
+        read_io: bool,
+        want_status: frozenset[int] | None,
+        want_io: frozenset[int] | None,
+        budget: int,
+    ) -> RawProcess:
+        """``raw`` with ``status`` and ``io`` read as asked; closes held files no longer asked for.
+
+        Unchanged bytes keep their parsed object, and an unchanged process (same status-less reading,
+        same status and io) gets the very object of the last scan, so its row can be reused too.
+        """
+        # Hold status and io open only for PIDs asked by name: the rows on screen, few.
+        status = io = None
+        if read_status:
+            e.status_fd, data = self._read_member(
+                e, e.status_fd, "status", want_status is not None and e.dir_fd >= 0, budget
+            )
+            if data != e.status_data:
+                e.status_data = data
+                e.status = None if data is None else parse_pid_status(data.decode("utf-8", "replace"))
+            status = e.status
+        elif e.status_fd >= 0:
+            e.status_fd = self._close(e.status_fd)
+        if read_io:
+            e.io_fd, data = self._read_member(e, e.io_fd, "io", want_io is not None and e.dir_fd >= 0, budget)
+            if data != e.io_data:
+                e.io_data = data
+                e.io = None if data is None else parse_pid_io(data.decode("utf-8", "replace"))
+            io = e.io
+        elif e.io_fd >= 0:
+            e.io_fd = self._close(e.io_fd)
+        if not (read_status or read_io):
+            return raw
+        last = e.full
+        if last is not None and e.full_base is raw and last.status is status and last.io is io:
+            return last
+        e.full_base = raw
+        e.full = RawProcess(raw.stat, status, raw.uid, raw.user, raw.cmdline, raw.kernel_thread, io)
+        return e.full
+
+    def _read_member(
+        self, e: _Entry, fd: int, name: str, hold: bool, budget: int
+    ) -> tuple[int, bytes | None]:
+        """Read file ``name`` of the process through ``fd`` (held, or -1), else open it; keep it open when
+        ``hold`` and the budget allow. Returns the descriptor now held (-1: none) and the bytes (None:
+        gone or unreadable)."""
+        if fd >= 0:
+            try:
+                data = _pread_all(fd)
+                if not e.link_check or os.fstat(fd).st_nlink:
+                    return fd, data
+            except OSError:
+                pass
+            fd = self._close(fd)
+        try:
+            if e.dir_fd >= 0:
+                fd = os.open(name, os.O_RDONLY, dir_fd=e.dir_fd)
+            else:
+                fd = os.open(e.path + "/" + name, os.O_RDONLY)
+        except OSError:
+            return -1, None
+        try:
+            data = os.read(fd, _STAT_READ_SIZE)
+            if len(data) == _STAT_READ_SIZE:
+                data += _read_rest(fd)
+        except OSError:
+            os.close(fd)
+            return -1, None
+        if hold and self._held < budget:
+            self._held += 1
+            return fd, data
+        os.close(fd)
+        return -1, data
+
+    def _close(self, fd: int) -> int:
+        """Close a held descriptor; returns -1 (what its slot holds now)."""
+        self._held -= 1
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        return -1
+
+    def _release(self, e: _Entry) -> None:
+        """Close every descriptor ``e`` holds."""
+        if e.io_fd >= 0:
+            e.io_fd = self._close(e.io_fd)
+        if e.status_fd >= 0:
+            e.status_fd = self._close(e.status_fd)
+        if e.stat_fd >= 0:
+            e.stat_fd = self._close(e.stat_fd)
+        if e.dir_fd >= 0:
+            e.dir_fd = self._close(e.dir_fd)
+
+    def _shed(self, budget: int) -> None:
+        """Close whole entries until at most ``budget`` descriptors are held (the limit was lowered)."""
+        for e in self._entries.values():
+            if self._held <= budget:
+                break
+            self._release(e)
 
 
 def _read_rest(fd: int) -> bytes:
     chunks = []
     while chunk := os.read(fd, _STAT_READ_SIZE):
         chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _pread_all(fd: int) -> bytes:
+    """The whole file behind ``fd``, read from offset 0. A short read is the end (procfs, regular files)."""
+    data = os.pread(fd, _STAT_READ_SIZE, 0)
+    if len(data) < _STAT_READ_SIZE:
+        return data
+    chunks = [data]
+    offset = len(data)
+    while chunk := os.pread(fd, _STAT_READ_SIZE, offset):
+        chunks.append(chunk)
+        offset += len(chunk)
     return b"".join(chunks)
 
 
@@ -313,6 +601,7 @@ def process_infos(
     mem_total_bytes: int | None,
     cpu_node: Mapping[int, int] | None = None,
     placements: Mapping[int, ProcessNuma | None] | None = None,
+    last_rows: Mapping[int, ProcessInfo] | None = None,
 ) -> tuple[ProcessInfo, ...]:
     """The table rows for scan ``cur``, with rates against scan ``prev`` taken ``elapsed`` seconds before.
 
@@ -321,9 +610,15 @@ def process_infos(
     context-switch rates need ``status`` in both samples, the IO rates ``io``. ``node`` is the NUMA node of
     the last CPU (``cpu_node`` maps CPU -> node); ``remote_percent`` is filled for the PIDs in
     ``placements`` (their ``numa_maps``). Rows are in PID order.
+
+    ``last_rows`` are the rows this function returned for ``prev`` (by PID). An idle process's reading is
+    the very object of ``prev`` (the scanner reuses it while ``stat`` is unchanged and nothing else was
+    read), and its row is then its last row again once that row's rates are 0 too: that row is returned
+    instead of building an equal one. The result is the same with or without ``last_rows``.
     """
     seconds = elapsed if elapsed is not None and elapsed > 0 else None
     rows: list[ProcessInfo] = []
+    append = rows.append
     for pid in sorted(cur):
         raw = cur[pid]
         st = raw.stat
@@ -332,8 +627,31 @@ def process_infos(
         if before is not None and before.stat.start_time != st.start_time:
             before = None
         cpu_ticks = st.utime + st.stime
-        cpu_percent = vcsw_rate = nvcsw_rate = io_read_rate = io_write_rate = None
+        rss_bytes = st.rss_pages * page_size
+        mem_percent = rss_bytes / mem_total_bytes * 100.0 if mem_total_bytes else None
+        node = None if cpu_node is None or st.processor is None else cpu_node.get(st.processor)
+        placement = None if placements is None else placements.get(pid)
+        remote_percent = None if placement is None else placement.remote_percent(node)
         io = raw.io
+        if before is raw and last_rows is not None:
+            last = last_rows.get(pid)
+            # Every field but these comes from ``raw`` alone; these must be what a new row would hold.
+            if (
+                last is not None
+                and last.cpu_percent == 0.0
+                and last.rss_bytes == rss_bytes
+                and last.mem_percent == mem_percent
+                and last.node == node
+                and last.remote_percent == remote_percent
+                and last.cpu_time_seconds == cpu_ticks / clk_tck
+                and last.voluntary_ctxt_switches_per_s == _zero_rate(status, "voluntary_ctxt_switches")
+                and last.nonvoluntary_ctxt_switches_per_s == _zero_rate(status, "nonvoluntary_ctxt_switches")
+                and last.io_read_bytes_per_s == _zero_rate(io, "read_bytes")
+                and last.io_write_bytes_per_s == _zero_rate(io, "write_bytes")
+            ):
+                append(last)
+                continue
+        cpu_percent = vcsw_rate = nvcsw_rate = io_read_rate = io_write_rate = None
         if before is not None and seconds is not None:
             if io is not None and before.io is not None:
                 io_read_rate = _rate(before.io.read_bytes, io.read_bytes, seconds)
@@ -347,10 +665,7 @@ def process_infos(
                 nvcsw_rate = _rate(
                     before.status.nonvoluntary_ctxt_switches, status.nonvoluntary_ctxt_switches, seconds
                 )
-        rss_bytes = st.rss_pages * page_size
-        node = None if cpu_node is None or st.processor is None else cpu_node.get(st.processor)
-        placement = None if placements is None else placements.get(pid)
-        rows.append(
+        append(
             ProcessInfo(
                 pid=pid,
                 ppid=st.ppid,
@@ -370,7 +685,7 @@ def process_infos(
                 cpu_percent=cpu_percent,
                 cpu_time_seconds=cpu_ticks / clk_tck,
                 rss_bytes=rss_bytes,
-                mem_percent=rss_bytes / mem_total_bytes * 100.0 if mem_total_bytes else None,
+                mem_percent=mem_percent,
                 voluntary_ctxt_switches=None if status is None else status.voluntary_ctxt_switches,
                 nonvoluntary_ctxt_switches=None if status is None else status.nonvoluntary_ctxt_switches,
                 voluntary_ctxt_switches_per_s=vcsw_rate,
@@ -381,10 +696,15 @@ def process_infos(
                 io_read_bytes_per_s=io_read_rate,
                 io_write_bytes_per_s=io_write_rate,
                 node=node,
-                remote_percent=None if placement is None else placement.remote_percent(node),
+                remote_percent=remote_percent,
             )
         )
     return tuple(rows)
+
+
+def _zero_rate(counters: ProcStatus | ProcIo | None, name: str) -> float | None:
+    """The rate of counter ``name`` over two equal readings: 0.0, or None where the counter is unknown."""
+    return None if counters is None or getattr(counters, name) is None else 0.0
 
 
 def task_counts(cur: dict[int, RawProcess]) -> TaskCounts:

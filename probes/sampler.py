@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
+from types import EllipsisType
 
 from probes.cpu import (
     StatCounters,
@@ -57,10 +58,13 @@ class _NumaMapsEntry:
 class Sampler:
     """Turns two reads of the kernel's counters into rates over a monotonic clock.
 
-    ``status_pids`` names the processes whose ``/proc/PID/status`` (and ``io``) is read this time (the rows
-    on screen); ``None`` reads it for every process, as ``--json`` does. ``numa_pids`` names the processes
+    ``status_pids`` names the processes whose ``/proc/PID/status`` is read this time (the rows on screen);
+    ``None`` reads it for every process, as ``--json`` does. ``io_pids`` does the same for ``/proc/PID/io``
+    (by default the same PIDs as ``status_pids``). ``numa_pids`` names the processes
     whose ``numa_maps`` gives ``remote_percent``, each read at most every :data:`NUMA_MAPS_SECONDS`.
     Every row gets ``node``, the NUMA node of its last CPU.
+
+    The process scanner keeps procfs files open between samples; :meth:`close` closes them.
     """
 
     def __init__(
@@ -96,11 +100,13 @@ class Sampler:
         self,
         status_pids: Collection[int] | None = None,
         *,
+        io_pids: Collection[int] | EllipsisType | None = ...,
         sockets: bool = True,
         numa_pids: Collection[int] = (),
     ) -> Snapshot:
         """Read everything once and return the rates since the previous call (None on the first).
 
+        ``io_pids``: whose ``io`` is read (``None``: every process; the default ``...``: ``status_pids``).
         ``sockets=False`` skips the socket tables (``net.tcp_states`` and ``net.udp_sockets`` are None).
         ``numa_pids``: the processes that get ``remote_percent`` (the others keep ``None``).
         """
@@ -109,7 +115,7 @@ class Sampler:
             elapsed = None if self._prev_time is None else now - self._prev_time
             stat = read_stat(self.fs)
             memory = memory_snapshot(read_meminfo(self.fs))
-            procs = self._scanner.scan(status_pids)
+            procs = self._scanner.scan(status_pids, io_pids)
             cpu = cpu_snapshot(
                 self._prev_stat,
                 stat,
@@ -130,6 +136,7 @@ class Sampler:
                 memory.total_bytes,
                 cpu_node,
                 self._placements(procs, numa_pids, now),
+                self._last_rows,
             )
             disks = read_diskstats(self.fs)
             disks_now = disk_rates(self._prev_disks, disks, elapsed, self._disks_info(disks or {}, now))
@@ -154,6 +161,11 @@ class Sampler:
                 disks=disks_now,
                 net=net_now,
             )
+
+    def close(self) -> None:
+        """Close the files the process scanner holds open (idempotent; a later sample opens them again)."""
+        with self._lock:
+            self._scanner.close()
 
     def _disks_info(self, disks: Mapping[str, DiskCounters], now: float) -> dict[str, DiskInfo]:
         """Each disk's queue settings, read again every DISK_INFO_SECONDS or when the disks change."""
