@@ -119,8 +119,15 @@ async def test_sorting_by_io_reads_io_for_every_process(tmp_path: Path) -> None:
         await machine.drive(app, 1)
         await pilot.pause()
         table = app.table
+        assert all(p.io_read_bytes is None for p in table.rows())  # no IO column shown: not read
+        assert any(p.voluntary_ctxt_switches is not None for p in table.rows())  # status is
+        table.toggle_column("io_write")
+        machine.advance()
+        write_io(machine)
+        await app.sample_now()
         read = [p for p in table.rows() if p.io_read_bytes is not None]
         assert 0 < len(read) < 100  # io goes with status: only the rows near the screen
+        table.toggle_column("io_write")
         assert not table.needs_status_for_all()
         await pilot.press("f6")
         choices = [line.split()[0] for line in picker_lines(app)]
@@ -240,6 +247,7 @@ async def test_real_writer_sorts_first_by_io_writes() -> None:
                 await app.sample_now()
                 await pilot.press("f2", "end", "enter")  # show IO_W/s
                 assert "IO_W/s" in header(app)
+                await app.sample_now()  # io is read from now on: this sample is the rates' baseline
                 await asyncio.sleep(0.5)
                 await app.sample_now()
                 await pilot.pause()

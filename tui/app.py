@@ -146,8 +146,14 @@ class PerftopApp(TuningActions, App[None]):
             # (no rows on screen yet) this gives their status, io and context-switch rates a baseline.
             status_pids = table.visible_pids(margin=STATUS_MARGIN_ROWS) | (table.pid_filter or frozenset())
         sockets = self.pane == 5
+        # /proc/PID/io only while a column or the sort shows it.
+        io_pids = status_pids if table.needs_io() else ()
         snapshot = await asyncio.to_thread(
-            self.sampler.sample, status_pids, sockets=sockets, numa_pids=table.needs_numa_pids()
+            self.sampler.sample,
+            status_pids,
+            io_pids=io_pids,
+            sockets=sockets,
+            numa_pids=table.needs_numa_pids(),
         )
         self._apply(snapshot)
         await self.refresh_pane_details()

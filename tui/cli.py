@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import pwd
+import resource
 import sys
 import time
 from pathlib import Path
@@ -12,6 +14,8 @@ from probes.fs import FS
 from probes.sampler import Sampler, check_procfs
 from widgets import process_columns
 
+#: Open files perftop asks for at most (the scanner holds two per process).
+MAX_OPEN_FILES = 1 << 20
 #: The refresh intervals ``+`` and ``-`` step through, in seconds (btop's keys).
 INTERVALS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 
@@ -149,7 +153,25 @@ def main(argv: list[str] | None = None) -> int:
     if problem is not None:
         print(f"perftop: {problem}", file=sys.stderr)
         return 1
+    _allow_open_files()
     sampler = Sampler(fs)
+    try:
+        return _run(args, sampler)
+    finally:
+        sampler.close()
+
+
+def _allow_open_files() -> None:
+    """Raise the soft limit on open files to the hard one: the process scanner keeps two files open per
+    process between refreshes (re-reading them costs a third of opening them) within that limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(MAX_OPEN_FILES, MAX_OPEN_FILES if hard == resource.RLIM_INFINITY else hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):  # else the scanner keeps within the limit there is
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def _run(args: argparse.Namespace, sampler: Sampler) -> int:
     if args.json:
         from tui.json_lines import write_json_lines
 

@@ -98,9 +98,17 @@ def _text_changes(a: str, b: str) -> list[tuple[int, int]]:
         while end < n and a[end : end + _CHUNK] != b[end : end + _CHUNK]:
             end += _CHUNK
         end = min(end, n)
-        while a[end - 1] == b[end - 1]:
-            end -= 1
-        changes.append((start, end))
+        # Exact runs of differing characters inside the chunks that differ.
+        run = -1
+        for i in range(start, end):
+            if a[i] != b[i]:
+                if run < 0:
+                    run = i
+            elif run >= 0:
+                changes.append((run, i))
+                run = -1
+        if run >= 0:
+            changes.append((run, end))
         x = end
     return changes
 

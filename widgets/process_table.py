@@ -47,6 +47,8 @@ COMMAND_SCROLL_STEP = 8
 #: Rows the virtual height grows by: a changed height costs a layout and a full repaint of the table.
 VIRTUAL_STEP = 64
 
+#: Columns whose values come from ``/proc/PID/io``.
+_IO_KEYS = frozenset({"io_read", "io_write"})
 #: Columns coloured with ``process-table--realtime`` on FIFO/RR/DEADLINE rows.
 _SCHEDULING_KEYS = frozenset({"policy", "rtprio", "priority"})
 
@@ -621,6 +623,10 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         The filters look only at command line, comm and user, which never come from that file this tick.
         """
         return COLUMN_BY_KEY[self._sort_key].needs_status
+
+    def needs_io(self) -> bool:
+        """True when a column on screen, or the sort, shows ``/proc/PID/io`` values."""
+        return bool(_IO_KEYS & self._shown_optional) or self._sort_key in _IO_KEYS
 
     def needs_numa_pids(self) -> set[int]:
         """PIDs whose ``numa_maps`` the owner should read: the rows on screen while a column that needs it
