@@ -99,24 +99,26 @@ class PerftopApp(TuningActions, App[None]):
         self.sockets_pane = SocketsPane(id=PANES[5])
 
     def compose(self) -> ComposeResult:
-        with ContentSwitcher(initial=PANES[1], id="panes"):
+        # The widgets each sample updates are kept at hand: a DOM query per refresh matched selectors
+        # against every node (~1 ms a refresh).
+        self.meters = CpuMeters(id="meters")
+        self.table = ProcessTable(id="processes")
+        self.summaries = (SummaryLine(id="summary"), SummaryLine(id="cpu-summary"))
+        self.histories = (LoadHistory(id="history"), LoadHistory(id="cpu-history", per_cpu=True))
+        self.status_line = Static(id="status")
+        with ContentSwitcher(initial=PANES[1], id="panes") as self.switcher:
             with Vertical(id=PANES[1]):
                 with Horizontal(id="header"):
-                    yield CpuMeters(id="meters")
-                    yield SummaryLine(id="summary")
-                yield LoadHistory(id="history")
-                yield ProcessTable(id="processes")
+                    yield self.meters
+                    yield self.summaries[0]
+                yield self.histories[0]
+                yield self.table
             with Vertical(id=PANES[2]):
-                yield SummaryLine(id="cpu-summary")
-                yield LoadHistory(id="cpu-history")
+                yield self.summaries[1]
+                yield self.histories[1]
         yield Input(id="search", placeholder="search (Enter: keep, F3: next, Esc: close)")
         yield Input(id="filter", placeholder="filter by command or user (Enter: keep, Esc: clear)")
-        yield Static(id="status")
-
-    @property
-    def table(self) -> ProcessTable:
-        """The process table."""
-        return self.query_one("#processes", ProcessTable)
+        yield self.status_line
 
     def on_mount(self) -> None:
         table = self.table
@@ -126,7 +128,6 @@ class PerftopApp(TuningActions, App[None]):
             table.set_user_filter(self.options.user)
         if self.options.pids:
             table.set_pid_filter(frozenset(self.options.pids))
-        self.query_one("#cpu-history", LoadHistory).per_cpu = True
         self.set_class(self.options.low_bandwidth, "-low-bandwidth")
         table.focus()
         self._update_status()
@@ -162,7 +163,7 @@ class PerftopApp(TuningActions, App[None]):
     @property
     def pane(self) -> int:
         """The number of the pane on screen (1-5)."""
-        current = self.query_one("#panes", ContentSwitcher).current
+        current = self.switcher.current
         return next(number for number, ident in PANES.items() if ident == current)
 
     async def refresh_pane_details(self, *, force: bool = False) -> None:
@@ -200,7 +201,7 @@ class PerftopApp(TuningActions, App[None]):
         self.prune_tags(snapshot)
         # History is kept while frozen or hidden so graphs have no gaps; only drawing stops.
         if snapshot.interval is not None:
-            for history in self.query(LoadHistory):
+            for history in self.histories:
                 history.push(snapshot.cpu)
         # The panes keep their own histories and draw only while on screen.
         self.numa_pane.update_snapshot(snapshot.numa)
@@ -210,8 +211,8 @@ class PerftopApp(TuningActions, App[None]):
             self._show(snapshot)
 
     def _show(self, snapshot: Snapshot) -> None:
-        self.query_one("#meters", CpuMeters).update_snapshot(snapshot.cpu, snapshot.memory)
-        for summary in self.query(SummaryLine):
+        self.meters.update_snapshot(snapshot.cpu, snapshot.memory)
+        for summary in self.summaries:
             summary.update_snapshot(snapshot)
         table = self.table
         table.set_processes(snapshot.processes)
@@ -257,7 +258,7 @@ class PerftopApp(TuningActions, App[None]):
         if keys != self._status_text:
             # Only on a change, and without a layout pass: the status line is always one row high.
             self._status_text = keys
-            self.query_one("#status", Static).update(keys, layout=False)
+            self.status_line.update(keys, layout=False)
 
     # -- actions ----------------------------------------------------------------------------------------
 
@@ -348,7 +349,7 @@ class PerftopApp(TuningActions, App[None]):
 
     def action_freeze(self) -> None:
         self.frozen = not self.frozen
-        for history in self.query(LoadHistory):
+        for history in self.histories:
             history.frozen = self.frozen
         if not self.frozen and self.snapshot is not None:
             self._show(self.snapshot)
@@ -364,7 +365,7 @@ class PerftopApp(TuningActions, App[None]):
         self._update_status()
 
     async def action_pane(self, number: int) -> None:
-        switcher = self.query_one("#panes", ContentSwitcher)
+        switcher = self.switcher
         detail = {3: self.numa_pane, 4: self.io_pane, 5: self.sockets_pane}.get(number)
         if detail is not None and not detail.is_mounted:
             await switcher.mount(detail)
