@@ -69,6 +69,9 @@ def monitors(interval: float = 1.0, glances: str | None = None) -> dict[str, Mon
     tenths = str(max(1, round(interval * 10)))
     table = {
         "perftop": Monitor("perftop", (PYTHON, "-m", "tui.cli", "--interval", f"{interval:g}")),
+        "perftop-lowbw": Monitor(
+            "perftop-lowbw", (PYTHON, "-m", "tui.cli", "--interval", f"{interval:g}", "--low-bandwidth")
+        ),
         "htop": Monitor("htop", ("htop", "-d", tenths)),
         "btop": Monitor(
             "btop",
@@ -318,7 +321,7 @@ def measure(
             "TMUX_TMPDIR": tmp,
         }
         # glances reads its config relative to the working directory given with -C.
-        cwd = str(REPO) if monitor.name == "perftop" else str(home)
+        cwd = str(REPO) if monitor.name.startswith("perftop") else str(home)
         tmux = Tmux(f"perftop-bench-{os.getpid()}", env, Path(tmp) / "tmux.conf", term)
         out = Path(tmp) / "pane.out"
         try:
@@ -390,7 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     """Options of ``python -m bench.overhead``."""
     parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--monitors", default="perftop,htop,btop,glances", help="comma-separated; missing ones are skipped"
+        "--monitors",
+        default="perftop,perftop-lowbw,htop,btop,glances",
+        help="comma-separated; missing ones are skipped",
     )
     parser.add_argument(
         "--extra", type=_counts, default=[0, 2000], help="extra idle processes, comma-separated (0,2000)"

@@ -8,7 +8,7 @@ import pytest
 
 from tests.demo import DemoMachine
 from tests.fixture_tree import FakeProcess
-from tui.app import PerftopApp
+from tui.app import LOW_BANDWIDTH_SORT_EVERY, PerftopApp
 from tui.bindings import APP_KEYS
 from tui.screens import HelpScreen, PickerScreen, TextScreen
 from widgets import process_columns
@@ -203,11 +203,13 @@ async def test_low_bandwidth_hides_the_overview_graph_and_gives_its_rows_to_the_
         assert not history.is_on_screen
         assert app.table.size.height == rows_before + 4
         assert "low-bandwidth" in str(app.query_one("#status").render())
+        assert app.table.order_hold == LOW_BANDWIDTH_SORT_EVERY
         await machine.drive(app, 2)  # the graph still records while hidden
         await pilot.press("b")
         await pilot.pause()
         assert history.is_on_screen and app.table.size.height == rows_before
         assert "low-bandwidth" not in str(app.query_one("#status").render())
+        assert app.table.order_hold == 0
 
 
 async def test_low_bandwidth_option_starts_in_that_mode(machine: DemoMachine) -> None:

@@ -733,3 +733,31 @@ async def test_toggling_a_column_while_scrolled_returns_to_the_narrow_layout() -
             await pilot.press("right")
             seen.update(table.column_keys())
         assert set(DEFAULT_KEYS) | {"io_write"} == seen
+
+
+async def test_order_hold_keeps_the_rows_in_place_between_sorts() -> None:
+    first = [make_proc(pid, cpu_percent=float(10 - pid)) for pid in range(1, 6)]  # 1 busiest
+    app = TableApp(first)
+    async with app.run_test(size=(120, 12)):
+        table = app.query_one(ProcessTable)
+        table.order_hold = 3
+        assert [p.pid for p in table.rows()] == [1, 2, 3, 4, 5]
+        # 5 becomes the busiest, 1 is gone, 6 is new: the order holds, the new row goes last.
+        second = [make_proc(pid, cpu_percent=float(pid)) for pid in range(2, 7)]
+        table.set_processes(second)
+        assert [p.pid for p in table.rows()] == [2, 3, 4, 5, 6]
+        assert table.rows()[3].cpu_percent == 5.0  # the values are this refresh's
+        table.set_processes(second)
+        assert [p.pid for p in table.rows()] == [2, 3, 4, 5, 6]
+        table.set_processes(second)  # the third refresh sorts
+        assert [p.pid for p in table.rows()] == [6, 5, 4, 3, 2]
+        table.set_processes(first)
+        assert [p.pid for p in table.rows()] == [5, 4, 3, 2, 1]
+        table.set_sort("pid", reverse=False)  # a change the user asked for sorts at once
+        assert [p.pid for p in table.rows()] == [1, 2, 3, 4, 5]
+        table.order_hold = 0
+        table.set_processes(second)
+        assert [p.pid for p in table.rows()] == [2, 3, 4, 5, 6]
+        table.set_sort("cpu", reverse=True)
+        table.set_processes(first)
+        assert [p.pid for p in table.rows()] == [1, 2, 3, 4, 5]

@@ -32,6 +32,8 @@ from widgets.sockets_pane import SocketsPane
 from widgets.summary import SummaryLine
 
 PANES: dict[int, str] = {1: "pane-overview", 2: "pane-cpu", 3: "pane-numa", 4: "pane-io", 5: "pane-sockets"}
+#: Low-bandwidth mode: refreshes between two sorts of the process table (values change every refresh).
+LOW_BANDWIDTH_SORT_EVERY = 5
 #: Seconds between socket-owner scans while the sockets pane is shown (each walks every /proc/PID/fd).
 SOCKET_SCAN_SECONDS = 5.0
 #: Action names of APP_KEYS, disabled while a modal screen is open.
@@ -128,7 +130,7 @@ class PerftopApp(TuningActions, App[None]):
             table.set_user_filter(self.options.user)
         if self.options.pids:
             table.set_pid_filter(frozenset(self.options.pids))
-        self.set_class(self.options.low_bandwidth, "-low-bandwidth")
+        self._set_low_bandwidth(self.options.low_bandwidth)
         table.focus()
         self._update_status()
         if self.options.autorefresh:
@@ -342,10 +344,15 @@ class PerftopApp(TuningActions, App[None]):
         self._after_view_change()
 
     def action_low_bandwidth(self) -> None:
-        """No history graph on the overview (the graph that rewrites most cells each refresh); every
-        other pane stays as it is. perftop writes only changed cells in either mode."""
-        self.toggle_class("-low-bandwidth")
+        """No history graph on the overview, and the table re-sorted every few refreshes (rows moving
+        are most of what it writes); every other pane stays as it is. perftop writes only changed
+        cells in either mode."""
+        self._set_low_bandwidth(not self.has_class("-low-bandwidth"))
         self._update_status()
+
+    def _set_low_bandwidth(self, on: bool) -> None:
+        self.set_class(on, "-low-bandwidth")
+        self.table.order_hold = LOW_BANDWIDTH_SORT_EVERY if on else 0
 
     def action_freeze(self) -> None:
         self.frozen = not self.frozen

@@ -36,7 +36,7 @@ APP_KEYS: tuple[Key, ...] = (
     Key("u", "u", "pick_user", "show one user's processes (or all)"),
     Key("K", "K", "toggle_kernel", "hide/show kernel threads"),
     Key("Z", "Z", "freeze", "freeze/unfreeze the display (sampling goes on)"),
-    Key("b", "b", "low_bandwidth", "low-bandwidth mode on/off (slow SSH): no history graph on the overview"),
+    Key("b", "b", "low_bandwidth", "low bandwidth (SSH): no overview graph, rows sorted every 5 refreshes"),
     Key("plus", "+", "interval_step(1)", "slower refresh: 0.25 0.5 1 2 5 10 s"),
     Key("minus", "-", "interval_step(-1)", "faster refresh"),
     Key("1", "1", "pane(1)", "overview pane: CPUs and processes"),

@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--low-bandwidth",
         action="store_true",
-        help="for slow links: no history graph on the overview (b toggles it while running)",
+        help="for slow links: no overview graph, the table sorted every 5 refreshes (b toggles it)",
     )
     parser.add_argument(
         "--log-actions",

@@ -433,6 +433,8 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         # process, cursor and tag did not change is not built again (most rows, on an idle machine).
         self._row_cache: dict[int, tuple[ProcessInfo, bool, bool, Strip]] = {}
         self._row_cache_for: tuple[_Layout, _Palette] | None = None
+        self._order_hold = 0
+        self._held_for = 0
         self.tagged: set[int] = set()
         """PIDs marked by the owner (the App tags and untags; the table only draws the marker)."""
 
@@ -493,9 +495,25 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     # Changing the state.
 
     def set_processes(self, procs: Sequence[ProcessInfo]) -> None:
-        """Show a new list of processes, keeping the cursor on the same PID (or row, if it is gone)."""
+        """Show a new list of processes, keeping the cursor on the same PID (or row, if it is gone).
+
+        With ``order_hold`` set, the rows keep their order (new processes go last) for that many
+        calls between two sorts.
+        """
         self._all = procs
-        self._apply()
+        self._held_for += 1
+        self._apply(keep_order=self._held_for < self.order_hold)
+
+    @property
+    def order_hold(self) -> int:
+        """Refreshes between two sorts by ``set_processes``; 0 or 1 sorts every time. Rows moving on
+        every refresh are most of what a sorted table writes to the terminal (low-bandwidth mode)."""
+        return self._order_hold
+
+    @order_hold.setter
+    def order_hold(self, refreshes: int) -> None:
+        self._order_hold = max(0, refreshes)
+        self._held_for = 0
 
     def replace_processes(self, updated: Collection[ProcessInfo]) -> None:
         """Replace the rows of the same processes (same PID and start time) with ``updated`` and re-apply
@@ -652,19 +670,25 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         top = self.scroll_offset.y
         return self._rows[top : top + self._body_height]
 
-    def _apply(self) -> None:
+    def _apply(self, *, keep_order: bool = False) -> None:
         previous_index = self._cursor
-        rows = sort_processes(
-            filter_processes(
-                self._all,
-                self._filter_text,
-                self._user_filter,
-                self._pid_filter,
-                self._hide_kernel_threads,
-            ),
-            self._sort_key,
-            self._sort_reverse,
+        chosen = filter_processes(
+            self._all,
+            self._filter_text,
+            self._user_filter,
+            self._pid_filter,
+            self._hide_kernel_threads,
         )
+        if keep_order and self._rows:
+            place = {p.pid: i for i, p in enumerate(self._rows)}
+            kept = sorted((p for p in chosen if p.pid in place), key=lambda p: place[p.pid])
+            new = sort_processes(
+                [p for p in chosen if p.pid not in place], self._sort_key, self._sort_reverse
+            )
+            rows = kept + new
+        else:
+            self._held_for = 0
+            rows = sort_processes(chosen, self._sort_key, self._sort_reverse)
         self._rows = rows
         index = next((i for i, p in enumerate(rows) if p.pid == self._selected_pid), None)
         if index is None:
