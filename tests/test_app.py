@@ -8,7 +8,7 @@ import pytest
 
 from tests.demo import DemoMachine
 from tests.fixture_tree import FakeProcess
-from tui.app import LOW_BANDWIDTH_SORT_EVERY, PerftopApp
+from tui.app import LOW_BANDWIDTH_SORT_EVERY, AppOptions, PerftopApp
 from tui.bindings import APP_KEYS
 from tui.screens import HelpScreen, PickerScreen, TextScreen
 from widgets import process_columns
@@ -218,6 +218,19 @@ async def test_low_bandwidth_option_starts_in_that_mode(machine: DemoMachine) ->
         await started(machine, app, pilot)
         assert not app.query_one("#history", LoadHistory).is_on_screen
         assert "low-bandwidth" in str(app.query_one("#status").render())
+
+
+async def test_a_snapshot_given_at_start_is_the_first_frame(machine: DemoMachine) -> None:
+    machine.sampler.sample(None)
+    machine.advance()
+    first = machine.sampler.sample(None)
+    assert first.interval is not None
+    app = PerftopApp(machine.sampler, AppOptions(autorefresh=False), first)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.snapshot is first
+        assert {p.pid for p in app.table.rows()} == {p.pid for p in first.processes}
+        assert any(p.cpu_percent for p in app.table.rows())
 
 
 async def test_interval_steps(machine: DemoMachine) -> None:

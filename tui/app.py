@@ -76,8 +76,13 @@ class PerftopApp(TuningActions, App[None]):
     TITLE = "perftop"
     BINDINGS = app_bindings()
 
-    def __init__(self, sampler: Sampler, options: AppOptions | None = None) -> None:
+    def __init__(
+        self, sampler: Sampler, options: AppOptions | None = None, snapshot: Snapshot | None = None
+    ) -> None:
+        """``snapshot``: a sample with rates to show on the first frame (the CLI takes it while Textual
+        starts); without one the App's first refresh samples."""
         super().__init__()
+        self._first_snapshot = snapshot
         self.sampler = sampler
         self.options = options or AppOptions()
         self.interval = self.options.interval
@@ -133,7 +138,12 @@ class PerftopApp(TuningActions, App[None]):
         self._set_low_bandwidth(self.options.low_bandwidth)
         table.focus()
         self._update_status()
-        if self.options.autorefresh:
+        first, self._first_snapshot = self._first_snapshot, None
+        if first is not None:
+            self._apply(first)
+            if self.options.autorefresh:
+                self._timer = self.set_timer(self.interval, self._tick)
+        elif self.options.autorefresh:
             self.call_after_refresh(self._tick)
 
     # -- sampling ---------------------------------------------------------------------------------------

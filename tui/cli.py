@@ -204,10 +204,12 @@ def _run(args: argparse.Namespace, sampler: Sampler) -> int:
         low_bandwidth=args.low_bandwidth,
         log_actions=args.log_actions,
     )
-    app = PerftopApp(sampler, options)
     # Rates over a shorter baseline than first_delay are mostly noise; only a very fast start needs this.
     time.sleep(max(0.0, options.first_delay - (time.monotonic() - baseline_at)))
-    app.run()
+    # The first frame's sample, with rates over the imports, taken here rather than after the App's
+    # first refresh: status for every process, as no row is on screen yet to choose by.
+    first = sampler.sample(None, sockets=False)
+    PerftopApp(sampler, options, first).run()
     return 0
 
 
