@@ -21,6 +21,7 @@ from tests.demo import DemoMachine  # noqa: E402
 #: name -> (terminal size, CPUs of the demo machine, keys pressed before the picture)
 SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
     "main-80x24": ((80, 24), 4, ()),
+    "main-low-bandwidth-80x24": ((80, 24), 4, ("b",)),
     "main-160x50": ((160, 50), 4, ()),
     "cpu-pane-120x30": ((120, 30), 16, ("2",)),
     "help-100x40": ((100, 40), 4, ("question_mark",)),
