@@ -125,7 +125,7 @@ def test_a_partial_update_writes_only_its_spans_and_each_style_once() -> None:
 
 
 def test_install_is_undone_by_uninstall() -> None:
-    original = ChopsUpdate.render_segments
+    original = partial_updates._ORIGINAL  # Textual's own, whether or not an App installed ours already
     assert partial_updates.install()
     assert ChopsUpdate.render_segments is not original
     partial_updates.uninstall()

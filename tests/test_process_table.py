@@ -301,10 +301,10 @@ async def test_eighty_columns_drop_columns_in_the_documented_order() -> None:
         titles = [COLUMN_BY_KEY[k].title for k in keys]
         assert header.split() == [t + "▼" if t == "CPU%" else t for t in titles]
         row = screen_lines(table)[1]
-        assert len(row) == table.scrollable_size.width == 78  # the scrollbar takes two cells
+        assert len(row) == table.scrollable_size.width == 80  # no scrollbar, no gutter kept for one
         command_x = header.index("COMMAND")
-        assert row[command_x:] == "/usr/bin/proc100 --serve"[: 78 - command_x]
-        assert 78 - command_x >= 12
+        assert row[command_x:] == "/usr/bin/proc100 --serve"[: 80 - command_x]
+        assert 80 - command_x >= 12
 
 
 async def test_header_click_sorts_and_inverts() -> None:
@@ -421,7 +421,7 @@ async def test_at_eighty_columns_right_reveals_the_dropped_columns_with_pid_froz
             top = table.scroll_offset.y
             for index, line in enumerate(lines[1:]):
                 assert line[:7] == f"{table.rows()[top + index].pid:>7}"  # PID stays at the left edge
-            assert len(lines[1]) == 78
+            assert len(lines[1]) == 80
         assert table.h_offset == sum(COLUMN_BY_KEY[k].width + 1 for k in after_pid[:6])
         assert {"affinity", "vcsw", "nvcsw", "time"} <= seen
         header = table.render_line(0).text

@@ -153,13 +153,13 @@ class PerftopApp(TuningActions, App[None]):
         table = self.table
         status_pids = None
         # Before the first sample no row is on screen to choose by: read every status once, so the
-        # first frame already shows AFFINITY and the others (the CLI's baseline read none).
+        # first frame already shows AFFINITY and the others.
         if self.snapshot is not None and not table.needs_status_for_all():
-            # The --pid processes always: they are few, and before the first sample fills the table
-            # (no rows on screen yet) this gives their status, io and context-switch rates a baseline.
+            # The --pid processes always: they are few, and may be off screen.
             status_pids = table.visible_pids(margin=STATUS_MARGIN_ROWS) | (table.pid_filter or frozenset())
         sockets = self.pane == 5
-        # /proc/PID/io only while a column or the sort shows it.
+        # /proc/PID/io only while a column or the sort shows it (a column just shown has its rates
+        # one refresh later, as any newly read counter).
         io_pids = status_pids if table.needs_io() else ()
         snapshot = await asyncio.to_thread(
             self.sampler.sample,

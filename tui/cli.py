@@ -191,7 +191,8 @@ def _run(args: argparse.Namespace, sampler: Sampler) -> int:
     # The baseline the first rates rest on, taken before Textual is imported: its age overlaps the
     # imports and the App's start (~0.5 s), so the App's first sample already shows real rates.
     baseline_at = time.monotonic()
-    sampler.sample(first_status_pids(args.sort, args.pid), sockets=False)
+    io_pids = None if args.sort in process_columns.IO_KEYS else ()  # io only for a sort by it
+    sampler.sample(first_status_pids(args.sort, args.pid), io_pids=io_pids, sockets=False)
 
     from tui.app import AppOptions, PerftopApp
 
@@ -208,16 +209,16 @@ def _run(args: argparse.Namespace, sampler: Sampler) -> int:
     time.sleep(max(0.0, options.first_delay - (time.monotonic() - baseline_at)))
     # The first frame's sample, with rates over the imports, taken here rather than after the App's
     # first refresh: status for every process, as no row is on screen yet to choose by.
-    first = sampler.sample(None, sockets=False)
+    first = sampler.sample(None, io_pids=io_pids, sockets=False)
     PerftopApp(sampler, options, first).run()
     return 0
 
 
 def first_status_pids(sort: str | None, pids: tuple[int, ...] | None) -> frozenset[int] | None:
-    """The processes whose ``/proc/PID/status`` the App's first sample reads (``None``: all of them).
-
-    The baseline reads the same, so those processes' context-switch and IO rates are real at once: every
-    process when the order depends on status, else the ``--pid`` ones (no row is on screen yet).
+    """The processes whose ``/proc/PID/status`` the baseline reads (``None``: all of them): every process
+    when the order depends on status, so the first frame is sorted by real rates, else only the
+    ``--pid`` ones (the first frame's sample reads every status; rates of the others follow a refresh
+    later, as for rows that scroll into view).
     """
     column = process_columns.COLUMN_BY_KEY.get(sort) if sort else None
     if column is not None and column.needs_status:

@@ -45,12 +45,17 @@ def _render_cropped_segments(self: ChopsUpdate, console: Console) -> str:
             start, stop = max(x, x1), min(end, x2)
             if start >= stop:
                 continue
+            if start > x and _inside_wide_character(strip, start - x):
+                start -= 1  # writing the right half of a wide character would blank its left half
             append(move_to(start, y).segment.text)
             for text, style in _cropped(strip, start - x, stop - x):
                 if style is not None and style._link:
-                    # Hyperlinks keep Textual's own rendering, which resets after the text.
+                    # Hyperlinks keep Textual's own rendering, which states its style without a reset
+                    # before and resets after: start it from a clean state.
+                    if current is not None:
+                        append("\x1b[0m")
                     append(Strip.render_style(style, text, color_system))
-                    current = _UNKNOWN
+                    current = None
                     continue
                 if style is not current and style != current:
                     ansi = Strip.render_ansi(style, color_system) if style is not None else ""
@@ -82,6 +87,25 @@ def _cropped(strip: Strip, start: int, stop: int) -> Iterator[tuple[str, Style |
                 for segment in Strip([Segment(text, style)]).crop(max(0, start - x), stop - x):
                     yield segment.text, segment.style
         x = end
+
+
+def _inside_wide_character(strip: Strip, cell: int) -> bool:
+    """True when ``cell`` is the second cell of a wide character of ``strip``."""
+    x = 0
+    for text, _style, control in strip:
+        if control:
+            continue
+        if text.isascii():
+            x += len(text)
+        else:
+            for char in text:
+                width = cell_len(char)
+                if x < cell < x + width:
+                    return True
+                x += width
+        if x >= cell:
+            return False
+    return False
 
 
 def install() -> bool:

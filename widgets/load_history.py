@@ -230,7 +230,8 @@ class LoadHistory(ChangedCells, Widget):
     @property
     def frozen(self) -> bool:
         """While frozen, samples are recorded but the graph keeps showing those before the freeze,
-        even when redrawn (a resize); unfreezing draws them all."""
+        even when redrawn (a resize); unfreezing draws them all. Only ``maxlen`` samples are kept, so a
+        freeze longer than ``maxlen`` less the graph's width leaves the oldest part of a redraw blank."""
         return self._frozen
 
     @frozen.setter

@@ -436,6 +436,10 @@ DROP_ORDER: tuple[str, ...] = tuple(
 )
 
 
+#: The columns whose values come from ``/proc/PID/io``.
+IO_KEYS: frozenset[str] = frozenset({"io_read", "io_write"})
+
+
 def find_column(name: str) -> Column | None:
     """The column a user-typed name means, case-insensitively: its key, then its title, then an alias.
 

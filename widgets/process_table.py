@@ -28,6 +28,7 @@ from widgets.changed_cells import ChangedCells
 from widgets.process_columns import (
     COLUMN_BY_KEY,
     COMMAND_MIN_WIDTH,
+    IO_KEYS,
     OPTIONAL_KEYS,
     SEPARATOR_WIDTH,
     Column,
@@ -47,8 +48,6 @@ COMMAND_SCROLL_STEP = 8
 #: Rows the virtual height grows by: a changed height costs a layout and a full repaint of the table.
 VIRTUAL_STEP = 64
 
-#: Columns whose values come from ``/proc/PID/io``.
-_IO_KEYS = frozenset({"io_read", "io_write"})
 #: Columns coloured with ``process-table--realtime`` on FIFO/RR/DEADLINE rows.
 _SCHEDULING_KEYS = frozenset({"policy", "rtprio", "priority"})
 
@@ -315,9 +314,11 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         color: $foreground;
         overflow-x: hidden;
         overflow-y: auto;
-        /* As in htop: no scrollbar. Its thumb would move with every process started or gone, and the
-           virtual height is kept in steps (see _apply) so that those changes need no layout. */
+        /* As in htop: no scrollbar, and no gutter kept for one. Its thumb would move with every
+           process started or gone, and the virtual height is kept in steps (see _apply) so that those
+           changes need no layout. */
         scrollbar-visibility: hidden;
+        scrollbar-size-vertical: 0;
         & > .process-table--header {
             background: $panel;
             color: $foreground;
@@ -644,7 +645,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
 
     def needs_io(self) -> bool:
         """True when a column on screen, or the sort, shows ``/proc/PID/io`` values."""
-        return bool(_IO_KEYS & self._shown_optional) or self._sort_key in _IO_KEYS
+        return bool(IO_KEYS & self._shown_optional) or self._sort_key in IO_KEYS
 
     def needs_numa_pids(self) -> set[int]:
         """PIDs whose ``numa_maps`` the owner should read: the rows on screen while a column that needs it
@@ -847,7 +848,8 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     def _palette(self) -> _Palette:
         def component(name: str) -> Style:
             # The full style, not the partial one: only the full style blends translucent colours (the
-            # muted text, the blurred cursor) over the background. Textual caches it per CSS update.
+            # muted text, the blurred cursor) over the background. component_style keeps it until the
+            # styles change.
             return self.component_style(f"process-table--{name}")
 
         return _Palette(
