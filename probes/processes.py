@@ -423,9 +423,7 @@ class ProcessScanner:
             except OSError:
                 return None
             try:
-                data = os.read(fd, _STAT_READ_SIZE)
-                if len(data) == _STAT_READ_SIZE:
-                    data += _read_rest(fd)
+                data = _read_all(fd)
             except OSError:
                 return None
             finally:
@@ -439,9 +437,7 @@ class ProcessScanner:
         try:
             fd = os.open("stat", rdonly, dir_fd=dir_fd)
             uid = os.fstat(dir_fd).st_uid
-            data = os.read(fd, _STAT_READ_SIZE)
-            if len(data) == _STAT_READ_SIZE:
-                data += _read_rest(fd)
+            data = _read_all(fd)
             # procfs files show size 0 (made anew at each read); a regular file has its real size.
             link_check = os.fstat(fd).st_size > 0
         except OSError:
@@ -521,9 +517,7 @@ class ProcessScanner:
         except OSError:
             return -1, None
         try:
-            data = os.read(fd, _STAT_READ_SIZE)
-            if len(data) == _STAT_READ_SIZE:
-                data += _read_rest(fd)
+            data = _read_all(fd)
         except OSError:
             os.close(fd)
             return -1, None
@@ -559,8 +553,12 @@ class ProcessScanner:
             self._release(e)
 
 
-def _read_rest(fd: int) -> bytes:
-    chunks = []
+def _read_all(fd: int) -> bytes:
+    """Everything from ``fd``'s offset to EOF; one read for a file shorter than a page."""
+    data = os.read(fd, _STAT_READ_SIZE)
+    if len(data) < _STAT_READ_SIZE:
+        return data
+    chunks = [data]
     while chunk := os.read(fd, _STAT_READ_SIZE):
         chunks.append(chunk)
     return b"".join(chunks)
