@@ -118,3 +118,28 @@ def test_json_numa_counters_agree_with_numastat() -> None:
     node0 = json.loads(result.stdout)["numa"]["nodes"][0]
     for key in ("numa_hit", "numa_miss", "numa_foreign", "interleave_hit", "local_node", "other_node"):
         assert before[key] <= node0[key] <= after[key], key
+
+
+async def test_refreshes_go_on_after_the_sockets_pane_samples_at_once() -> None:
+    """Showing pane 5 moves the next sample forward (the socket tables are read only while it is
+    shown); the refresh timer must keep running afterwards, on every pane."""
+    import asyncio
+
+    app = PerftopApp(Sampler(FS()), AppOptions(interval=0.25))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            if app.snapshot is not None and app.snapshot.interval is not None:
+                break
+        assert app.snapshot is not None
+        await pilot.press("5")
+        for _ in range(20):
+            await asyncio.sleep(0.1)
+            if app.snapshot.net.tcp_states is not None:
+                break
+        assert app.snapshot.net.tcp_states is not None  # sampled with the tables, well before 2 s
+        await pilot.press("1")
+        seen = app.snapshot.time
+        await asyncio.sleep(1.0)
+        assert app.snapshot.time > seen  # still refreshing (about four samples in that second)
+        assert app.snapshot.net.tcp_states is None  # and the tables are not read off pane 5

@@ -32,6 +32,8 @@ from widgets.sockets_pane import SocketsPane
 from widgets.summary import SummaryLine
 
 PANES: dict[int, str] = {1: "pane-overview", 2: "pane-cpu", 3: "pane-numa", 4: "pane-io", 5: "pane-sockets"}
+#: Seconds to "sample now" through the timer (Textual's timers need a positive interval).
+SOON = 0.01
 #: Low-bandwidth mode: refreshes between two sorts of the process table (values change every refresh).
 LOW_BANDWIDTH_SORT_EVERY = 5
 #: Seconds between socket-owner scans while the sockets pane is shown (each walks every /proc/PID/fd).
@@ -394,7 +396,9 @@ class PerftopApp(TuningActions, App[None]):
                 # by moving the timer's next tick forward (never a second sample beside the timer's).
                 if self._timer is not None and not self._sampling:
                     self._timer.stop()
-                    self._timer = self.set_timer(0, self._tick)
+                    # Not 0: Textual's timer divides by its interval, and a timer task that fails
+                    # dies silently, which stopped every refresh after the first visit to this pane.
+                    self._timer = self.set_timer(SOON, self._tick)
             else:
                 self.run_worker(self.refresh_pane_details(force=True), group="pane-details")
         if number == 1:

@@ -200,6 +200,8 @@ class ChangedCells:
 
     def refresh_changed(self) -> None:
         """Mark dirty only the cells of the lines on screen that differ from what was painted."""
+        if not self.is_attached:  # type: ignore[attr-defined]
+            return  # removed (the App closing while a sample was on its way): nothing to paint
         lines = self._lines()
         painted, fresh = lines.painted, lines.fresh
         size: Size = self.size  # type: ignore[attr-defined]

@@ -821,6 +821,8 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             self._frame = None
 
     def refresh_changed(self) -> None:
+        if not self.is_attached:
+            return  # removed (the App closing while a sample was on its way): no styles to draw with
         self._frame = self._new_frame()
         try:
             super().refresh_changed()
