@@ -24,6 +24,7 @@ tmux runs on a private socket, killed at the end with everything in it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -280,8 +281,13 @@ class Tmux:
         return self.run("capture-pane", "-p", "-t", "bench", check=False)
 
     def kill(self) -> None:
-        """Stop the server and everything it runs."""
+        """Stop the server and everything it runs: the panes' programs too, since one that ignores
+        the hangup tmux sends (glances did) would outlive the server and skew the next measurement."""
+        pane_pids = [int(p) for p in self.run("list-panes", "-a", "-F", "#{pane_pid}", check=False).split()]
         self.run("kill-server", check=False)
+        for pid in pane_pids:  # each pane's program leads its own process group
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
 
 
 # -- one measurement --------------------------------------------------------------------------------------
