@@ -7,19 +7,8 @@ import os
 import time
 from pathlib import Path
 
-import pytest
-
 from bench import bench_probes
 from probes.processes import ProcessScanner, process_infos
-
-
-@pytest.fixture
-def small_trees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> bench_probes.TreeSet:
-    monkeypatch.setenv("PERFTOP_BENCH_TREES", str(tmp_path / "trees"))
-    monkeypatch.setattr(bench_probes, "CPUS", 8)
-    monkeypatch.setattr(bench_probes, "NUMA_NODES", 2)
-    monkeypatch.setattr(bench_probes, "DISKS", 3)
-    return bench_probes.tree_set(100)
 
 
 def test_a_held_scanner_sees_every_flip(small_trees: bench_probes.TreeSet) -> None:

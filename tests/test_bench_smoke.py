@@ -16,15 +16,6 @@ from probes.processes import ProcessScanner
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def small_trees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> bench_probes.TreeSet:
-    monkeypatch.setenv("PERFTOP_BENCH_TREES", str(tmp_path / "trees"))
-    monkeypatch.setattr(bench_probes, "CPUS", 8)
-    monkeypatch.setattr(bench_probes, "NUMA_NODES", 2)
-    monkeypatch.setattr(bench_probes, "DISKS", 3)
-    return bench_probes.tree_set(100)
-
-
 def test_trees_are_cached_complete_and_hold_numa_nodes_and_disks(small_trees: bench_probes.TreeSet) -> None:
     fs = small_trees.tick0
     assert len(ProcessScanner(fs).list_pids()) == 100
