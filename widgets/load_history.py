@@ -16,6 +16,7 @@ from textual.widget import Widget
 
 from probes.snapshot import CpuSnapshot
 from widgets.changed_cells import ChangedCells
+from widgets.series import record
 
 #: Samples kept per series: five minutes at the default one-second interval.
 DEFAULT_MAXLEN = 300
@@ -207,19 +208,11 @@ class LoadHistory(ChangedCells, Widget):
         """Record one sample; redraw only if the widget is on screen and not frozen."""
         self._pushed += 1
         self._total.append(cpu.total.busy if cpu.total is not None else None)
-        seen: set[int] = set()
-        for usage in cpu.per_cpu:
-            seen.add(usage.cpu)
-            history = self._per_cpu.get(usage.cpu)
-            if history is None:
-                history = self._per_cpu[usage.cpu] = deque(maxlen=self._maxlen)
-                self._cpus = tuple(sorted(self._per_cpu))
-                self._label_cells = max(3, len(str(usage.cpu)), self._label_cells)
-            history.append(usage.busy)
         # A CPU missing from this sample keeps its place in time with a gap.
-        for number, history in self._per_cpu.items():
-            if number not in seen:
-                history.append(None)
+        record(self._per_cpu, ((usage.cpu, usage.busy) for usage in cpu.per_cpu), self._maxlen)
+        if len(self._per_cpu) != len(self._cpus):  # a CPU seen for the first time
+            self._cpus = tuple(sorted(self._per_cpu))
+            self._label_cells = max(3, *(len(str(number)) for number in self._cpus))
         if self._frozen:
             self._held += 1
         elif self.is_on_screen:

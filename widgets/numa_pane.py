@@ -19,6 +19,7 @@ from probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
 from widgets.cpu_meters import format_bytes
 from widgets.line_pane import Line, LinePane
 from widgets.process_columns import printable
+from widgets.series import record
 from widgets.summary import Piece, format_count
 
 #: Miss-rate samples kept per node: two minutes at the default one-second interval.
@@ -462,17 +463,8 @@ class NumaPane(LinePane):
 
     def update_snapshot(self, numa: NumaSnapshot) -> None:
         """Record one sample (call on every tick, shown or not); redraw only while on screen."""
-        seen: set[int] = set()
-        for node in numa.nodes:
-            seen.add(node.node)
-            history = self._histories.get(node.node)
-            if history is None:
-                history = self._histories[node.node] = deque(maxlen=self._maxlen)
-            history.append(node.numa_miss_per_s)
         # A node missing from this sample (hot-removed) keeps its place in time with a gap.
-        for number, history in self._histories.items():
-            if number not in seen:
-                history.append(None)
+        record(self._histories, ((node.node, node.numa_miss_per_s) for node in numa.nodes), self._maxlen)
         self._numa = numa
         self.changed()
 

@@ -20,6 +20,7 @@ from widgets.io_pane import format_byte_rate
 from widgets.line_pane import Line, LinePane
 from widgets.load_history import spark_char
 from widgets.process_columns import printable
+from widgets.series import record
 from widgets.summary import Piece, SummaryRow, format_count, plain, wrap_row
 
 #: Samples kept per interface: five minutes at the default one-second interval.
@@ -634,21 +635,11 @@ class SocketsPane(LinePane):
 
     def update_snapshot(self, net: NetSnapshot) -> None:
         """Record one sample (call on every tick, shown or not); redraw only while on screen."""
-        seen: set[str] = set()
-        for interface in net.interfaces:
-            seen.add(interface.name)
-            history = self._histories.get(interface.name)
-            if history is None:
-                history = self._histories[interface.name] = deque(maxlen=self._maxlen)
-            history.append(interface_throughput(interface))
-        for name in list(self._histories):
-            if name in seen:
-                continue
-            # A vanished interface keeps its place in time with a gap; once its whole history is gaps it
-            # is forgotten (veth and tun devices come and go).
-            history = self._histories[name]
-            history.append(None)
-            if not any(v is not None for v in history):
+        samples = ((interface.name, interface_throughput(interface)) for interface in net.interfaces)
+        # A vanished interface keeps its place in time with a gap; once its whole history is gaps it is
+        # forgotten (veth and tun devices come and go).
+        for name in record(self._histories, samples, self._maxlen):
+            if not any(v is not None for v in self._histories[name]):
                 del self._histories[name]
         self._net = net
         self.changed()
