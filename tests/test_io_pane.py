@@ -7,12 +7,11 @@ import dataclasses
 
 import pytest
 from rich.color import ColorSystem
-from textual.app import App, ComposeResult
-from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, DataTable, Static
 
 from probes.disks import DiskCounters, DiskInfo, disk_rates
 from probes.snapshot import DiskStats
+from tests.pane_app import PaneApp
 from widgets.io_pane import (
     COLUMNS,
     DeviceHistory,
@@ -104,24 +103,6 @@ def machine(elapsed: float = 2.0, sda_sectors: int | None = None, **util_ms: int
     disks = disk_rates(before, after, elapsed, info)
     assert tuple(d.name for d in disks) == names
     return disks
-
-
-class PaneApp(App[None]):
-    """Just the pane, optionally behind another pane in a ContentSwitcher (to hide it)."""
-
-    def __init__(self, pane: IoPane, switcher: bool = False) -> None:
-        super().__init__()
-        self.pane = pane
-        self.switcher = switcher
-
-    def compose(self) -> ComposeResult:
-        if self.switcher:
-            with ContentSwitcher(initial="other", id="panes"):
-                yield Static("another pane", id="other")
-                with Vertical(id="io"):
-                    yield self.pane
-        else:
-            yield self.pane
 
 
 def table_lines(pane: IoPane) -> list[str]:
@@ -331,7 +312,7 @@ async def test_history_is_recorded_while_hidden_and_drawn_for_the_selected_devic
         assert pane.util_history("sdz") == ()
         assert table_lines(pane) == []  # never laid out while hidden
 
-        app.query_one("#panes", ContentSwitcher).current = "io"
+        app.query_one("#panes", ContentSwitcher).current = "pane"
         await pilot.pause()
         assert pane.selected_device == "sda"
         text = graph(pane).text.splitlines()

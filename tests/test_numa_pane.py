@@ -9,11 +9,10 @@ import pytest
 from rich.color import ColorSystem
 from rich.style import Style
 from textual import events
-from textual.app import App, ComposeResult
-from textual.containers import Vertical
-from textual.widgets import ContentSwitcher, Static
+from textual.widgets import ContentSwitcher
 
 from probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
+from tests.pane_app import PaneApp, line_starting, screen_lines
 from widgets.numa_pane import (
     MAX_SHARE_CELLS,
     SPARK_ZERO,
@@ -87,35 +86,6 @@ def with_miss_rates(numa: NumaSnapshot, rates: list[float | None]) -> NumaSnapsh
         dataclasses.replace(node, numa_miss_per_s=rate) for node, rate in zip(numa.nodes, rates, strict=True)
     )
     return dataclasses.replace(numa, nodes=nodes)
-
-
-class PaneApp(App[None]):
-    """Just the pane, optionally behind another pane in a ContentSwitcher (to hide it)."""
-
-    def __init__(self, pane: NumaPane, switcher: bool = False) -> None:
-        super().__init__()
-        self.pane = pane
-        self.switcher = switcher
-
-    def compose(self) -> ComposeResult:
-        if self.switcher:
-            with ContentSwitcher(initial="other", id="panes"):
-                yield Static("another pane", id="other")
-                with Vertical(id="numa"):
-                    yield self.pane
-        else:
-            yield self.pane
-
-
-def screen_lines(pane: NumaPane) -> list[str]:
-    """What the pane draws at its current scroll position, one string per screen line."""
-    return [pane.render_line(y).text for y in range(pane.scrollable_size.height)]
-
-
-def line_starting(lines: list[str], start: str) -> str:
-    found = [line for line in lines if line.startswith(start)]
-    assert found, f"no line starts with {start!r} in {lines}"
-    return found[0]
 
 
 def column_end(header: str, title: str) -> int:
@@ -365,7 +335,7 @@ async def test_history_keeps_recording_while_hidden_and_is_drawn_when_shown() ->
         assert pane.history(1) == (0.0,) * 6
         assert pane.history(5) == ()
 
-        app.query_one("#panes", ContentSwitcher).current = "numa"
+        app.query_one("#panes", ContentSwitcher).current = "pane"
         await pilot.pause()
         assert pane.is_on_screen
         lines = screen_lines(pane)
@@ -379,7 +349,7 @@ async def test_history_keeps_recording_while_hidden_and_is_drawn_when_shown() ->
         await pilot.pause()
         pane.update_snapshot(NumaSnapshot(nodes=(base.nodes[1],), distances=None, numa_balancing=1))
         assert pane.history(0)[-1] is None
-        app.query_one("#panes", ContentSwitcher).current = "numa"
+        app.query_one("#panes", ContentSwitcher).current = "pane"
         await pilot.pause()
         assert not any(line.startswith("   0 ") for line in screen_lines(pane))
 

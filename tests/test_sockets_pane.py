@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 from rich.color import ColorSystem
 from rich.style import Style
-from textual.app import App, ComposeResult
-from textual.containers import Vertical
-from textual.widgets import ContentSwitcher, Static
+from textual.widgets import ContentSwitcher
 
 from probes.net import (
     TCP_STATES,
@@ -21,6 +19,7 @@ from probes.net import (
     parse_sockstat,
 )
 from probes.snapshot import NetSnapshot, SocketEntry
+from tests.pane_app import PaneApp, line_starting, screen_lines
 from widgets.sockets_pane import (
     LOADING,
     SPARK_ZERO,
@@ -149,35 +148,6 @@ def sockets() -> dict[int, SocketEntry]:
 def listening() -> list[tuple[SocketEntry, int | None, str | None]]:
     s = sockets()
     return [(s[1002], 900, "postgres"), (s[1001], 812, "sshd"), (s[2001], None, None), (s[1004], 812, "sshd")]
-
-
-class PaneApp(App[None]):
-    """Just the pane, optionally behind another pane in a ContentSwitcher (to hide it)."""
-
-    def __init__(self, pane: SocketsPane, switcher: bool = False) -> None:
-        super().__init__()
-        self.pane = pane
-        self.switcher = switcher
-
-    def compose(self) -> ComposeResult:
-        if self.switcher:
-            with ContentSwitcher(initial="other", id="panes"):
-                yield Static("another pane", id="other")
-                with Vertical(id="net"):
-                    yield self.pane
-        else:
-            yield self.pane
-
-
-def screen_lines(pane: SocketsPane) -> list[str]:
-    """What the pane draws at its current scroll position, one string per screen line."""
-    return [pane.render_line(y).text for y in range(pane.scrollable_size.height)]
-
-
-def line_starting(lines: list[str], start: str) -> str:
-    found = [line for line in lines if line.startswith(start)]
-    assert found, f"no line starts with {start!r} in {lines}"
-    return found[0]
 
 
 def after(lines: list[str], start: str, count: int) -> list[str]:
@@ -404,7 +374,7 @@ async def test_history_is_recorded_while_hidden() -> None:
         assert pane.history("eth0") == ()
 
         pane.update_snapshot(net_snapshot(reading(6), reading(7), 2.0))
-        app.query_one("#panes", ContentSwitcher).current = "net"
+        app.query_one("#panes", ContentSwitcher).current = "pane"
         await pilot.pause()
         assert pane.is_on_screen
         assert screen_lines(pane)[0].rstrip() == "SOCKETS total 1425"
