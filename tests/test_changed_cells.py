@@ -10,10 +10,14 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual._compositor import ChopsUpdate
+from textual._styles_cache import StylesCache
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
 from textual.strip import Strip
+from textual.widget import Widget
 
 from tui import partial_updates
-from widgets.changed_cells import JOIN_GAP, _cells, changed_spans
+from widgets.changed_cells import JOIN_GAP, ChangedCells, _cells, changed_spans
 
 RED = Style(color="red")
 BLUE = Style(color="blue", bold=True)
@@ -130,3 +134,80 @@ def test_install_is_undone_by_uninstall() -> None:
     assert ChopsUpdate.render_segments is not original
     partial_updates.uninstall()
     assert ChopsUpdate.render_segments is original
+
+
+class Lines(ChangedCells, Widget):
+    """A line widget drawing ``texts``, styled by its CSS (as perftop's line widgets are)."""
+
+    def __init__(self, texts: list[str], **kwargs: str) -> None:
+        super().__init__(**kwargs)
+        self.texts = texts
+
+    def paint_line(self, y: int) -> Strip:
+        text = self.texts[y] if y < len(self.texts) else ""
+        style = Style(color="red", bold=True) if y % 2 else Style(color="white")
+        return Strip([Segment(text, style)]).adjust_cell_length(self.size.width, style)
+
+
+class LinesApp(App[None]):
+    CSS = """
+    Screen { background: #202040; }
+    #outer { padding: 1 2; background: #304050 60%; height: auto; }
+    #left { width: 1fr; height: 6; padding-left: 1; }
+    #right { width: 1fr; height: 6; padding: 0 3 0 2; background: red 30%; }
+    #boxed { height: 5; border: round green; }
+    #tinted { height: 3; tint: blue 40%; }
+    #faded { height: 3; opacity: 0.5; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="outer"):
+            with Horizontal():
+                yield Lines([f"left {i} ............" for i in range(6)], id="left")
+                yield Lines([f"right {i} ~~~~~~~~~~~~" for i in range(6)], id="right")
+            yield Lines([f"boxed {i}" for i in range(3)], id="boxed")
+            yield Lines([f"tinted {i}" for i in range(3)], id="tinted")
+            yield Lines([f"faded {i}" for i in range(3)], id="faded")
+
+
+async def test_plain_widgets_style_their_lines_as_textual_does() -> None:
+    """The short way of styling lines gives the cells Textual's general path gives, padding and a
+    translucent background over a parent's included; borders, tint and opacity take Textual's way."""
+    async with LinesApp().run_test(size=(60, 30)) as pilot:
+        await pilot.pause()
+        for widget in pilot.app.query(Lines):
+            region = widget.size.region
+            ours = widget.render_lines(region)
+            textual = StylesCache().render_widget(widget, region)
+            assert [_cells(line) for line in ours] == [_cells(line) for line in textual], widget.id
+        plain = {w.id: w._styles_cache.plain for w in pilot.app.query(Lines)}
+        assert plain == {"left": True, "right": True, "boxed": False, "tinted": False, "faded": True}
+
+
+async def test_a_partial_update_renders_what_textuals_would_on_its_spans() -> None:
+    """Rendering only the lines a dirty span crosses gives, on every span, the pieces Textual's
+    bounding-box render gives: the front widget's, not its container's."""
+    async with LinesApp().run_test(size=(60, 30)) as pilot:
+        await pilot.pause()
+        app = pilot.app
+        left, right, boxed = (app.query_one(f"#{name}", Lines) for name in ("left", "right", "boxed"))
+        left.texts[1] = "left 1 changed"
+        right.texts[4] = "right 4 changed too"
+        boxed.texts[2] = "boxed 2 changed"
+        for widget in (left, right, boxed):
+            widget.refresh_changed()
+        compositor = app.screen._compositor
+        compositor.update_widgets({left, right, boxed})
+        dirty = set(compositor._dirty_regions)
+        assert dirty
+        partial_updates.install()
+        ours = compositor.render_partial_update()
+        compositor._dirty_regions.update(dirty)
+        textual = partial_updates._ORIGINAL_PARTIAL(compositor)
+        assert ours is not None and textual is not None
+        assert ours.spans == textual.spans
+        for y, x1, x2 in ours.spans:
+            for (cut, piece), end in zip(ours.chops[y].items(), ours.chop_ends[y], strict=False):
+                if cut < x2 and end > x1:
+                    assert piece is not None
+                    assert _cells(piece) == _cells(textual.chops[y][cut]), (y, cut)

@@ -7,22 +7,29 @@ most of perftop's output, and every segment is written as style + text + reset, 
 bytes than the text. ``install()`` replaces ``ChopsUpdate.render_segments`` with one that crops each
 piece to its span and writes a style only where it changes; everything else (full updates, inline mode,
 the order of pieces) is Textual's.
+
+Textual also renders every line of every widget that meets the bounding box of the dirty regions (and
+then uses the dirty lines only): a changed cell in the top meters and one in the last table row render
+the whole screen. ``install()`` replaces ``Compositor.render_partial_update`` too, with one that asks
+each widget only for its lines that a dirty span crosses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 
 from rich.cells import cell_len
 from rich.color import ColorSystem
 from rich.console import Console
-from rich.control import Control
 from rich.segment import Segment
 from rich.style import Style
-from textual._compositor import ChopsUpdate
+from textual._compositor import ChopsUpdate, Compositor
+from textual.geometry import Region
 from textual.strip import Strip
 
 _ORIGINAL = ChopsUpdate.render_segments
+_ORIGINAL_PARTIAL = Compositor.render_partial_update
 #: The terminal's style is not known at the start of an update.
 _UNKNOWN = object()
 
@@ -33,7 +40,6 @@ def _render_cropped_segments(self: ChopsUpdate, console: Console) -> str:
     color_system = console._color_system or ColorSystem.TRUECOLOR
     sequences: list[str] = []
     append = sequences.append
-    move_to = Control.move_to
     chops = self.chops
     chop_ends = self.chop_ends
     current: object = _UNKNOWN
@@ -47,7 +53,7 @@ def _render_cropped_segments(self: ChopsUpdate, console: Console) -> str:
                 continue
             if start > x and _inside_wide_character(strip, start - x):
                 start -= 1  # writing the right half of a wide character would blank its left half
-            append(move_to(start, y).segment.text)
+            append(f"\x1b[{y + 1};{start + 1}H")  # Control.move_to's sequence, without its objects
             for text, style in _cropped(strip, start - x, stop - x):
                 if style is not None and style._link:
                     # Hyperlinks keep Textual's own rendering, which states its style without a reset
@@ -65,6 +71,62 @@ def _render_cropped_segments(self: ChopsUpdate, console: Console) -> str:
     if current is not None:
         append("\x1b[0m")
     return "".join(sequences)
+
+
+def _render_dirty_lines(self: Compositor) -> ChopsUpdate | None:
+    """Like Textual's partial update, but a widget renders only its lines where a dirty span meets one
+    of its cuts that no widget in front of it filled, not every line it has inside the dirty regions'
+    bounding box.
+
+    Which widget's piece lands in each cut is decided as Textual does: front to back, the first wins.
+    The containers behind the widgets are rarely asked for anything."""
+    regions = self._dirty_regions.copy()
+    self._dirty_regions.clear()
+    if not regions:
+        return None
+    spans = list(self._regions_to_spans(regions))
+    cuts = self.cuts
+    # Per dirty line, the cuts (as start -> end) that a dirty span meets and no widget has filled yet.
+    wanted: dict[int, dict[int, int]] = {}
+    for y, x1, x2 in spans:
+        line_cuts = cuts[y]
+        line_wanted = wanted.setdefault(y, {})
+        for start, end in pairwise(line_cuts):
+            if start < x2 and end > x1:
+                line_wanted[start] = end
+    chops: list[dict[int, Strip | None]] = [dict.fromkeys(line_cuts[:-1]) for line_cuts in cuts]
+    for widget, (region, clip) in self.visible_widgets.items():
+        if not wanted:
+            break
+        x, top, width, height = region.intersection(clip)
+        if not width or not height:
+            continue
+        right = x + width
+        lines = [
+            y
+            for y in range(top, top + height)
+            if (line_wanted := wanted.get(y)) and any(x <= cut < right for cut in line_wanted)
+        ]
+        if not lines:
+            continue
+        # One call from the first to the last line wanted: the lines between come from the widget's
+        # line cache, cheaper than a call per run of lines.
+        first = lines[0]
+        strips = widget.render_lines(Region(x - region.x, first - region.y, width, lines[-1] - first + 1))
+        for y in lines:
+            strip = strips[y - first]
+            chops_line = chops[y]
+            line_wanted = wanted[y]
+            line_cuts = [cut for cut in cuts[y] if x <= cut <= right]
+            pieces = strip.divide([cut - x for cut in line_cuts[1:]]) if len(line_cuts) > 2 else [strip]
+            for cut, piece in zip(line_cuts, pieces, strict=False):
+                if chops_line.get(cut) is None:
+                    chops_line[cut] = piece
+                    line_wanted.pop(cut, None)
+            if not line_wanted:
+                del wanted[y]
+    chop_ends = [line_cuts[1:] for line_cuts in cuts]
+    return ChopsUpdate(chops, spans, chop_ends)
 
 
 def _cropped(strip: Strip, start: int, stop: int) -> Iterator[tuple[str, Style | None]]:
@@ -119,9 +181,12 @@ def install() -> bool:
     if not all(hasattr(probe, name) for name in ("chops", "spans", "chop_ends")):
         return False
     ChopsUpdate.render_segments = _render_cropped_segments  # type: ignore[method-assign]
+    if all(hasattr(Compositor, name) for name in ("_regions_to_spans", "cuts", "visible_widgets")):
+        Compositor.render_partial_update = _render_dirty_lines  # type: ignore[method-assign]
     return True
 
 
 def uninstall() -> None:
     """Back to Textual's renderer (tests)."""
     ChopsUpdate.render_segments = _ORIGINAL  # type: ignore[method-assign]
+    Compositor.render_partial_update = _ORIGINAL_PARTIAL  # type: ignore[method-assign]
