@@ -14,6 +14,7 @@ lines skip that path (:class:`_PlainLines`), with Textual's own line cache and l
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, Self
 
@@ -22,7 +23,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual._styles_cache import StylesCache
 from textual.color import Color
-from textual.geometry import Region, Size
+from textual.geometry import Offset, Region, Size
 from textual.strip import Strip
 from textual.style import Style as TextualStyle
 
@@ -87,38 +88,25 @@ def changed_spans(old: Strip, new: Strip, join_gap: int = JOIN_GAP) -> list[tupl
     return [_whole_characters(span, a, b) for span in spans]
 
 
-#: Characters compared at once while looking for changes (most of a line is usually unchanged).
-_CHUNK = 16
+#: A run of equal characters in the XOR of two texts.
+_EQUAL_RUN = re.compile(rb"\x00+")
 
 
 def _text_changes(a: str, b: str) -> list[tuple[int, int]]:
-    """The ranges where two strings of one length differ, found a chunk at a time."""
-    changes = []
+    """The ranges where two ASCII strings of one length differ: the nonzero runs of their bytes' XOR,
+    found by C code (a loop over characters cost 20 µs a moved table row)."""
     n = len(a)
-    x = 0
-    while x < n:
-        if a[x : x + _CHUNK] == b[x : x + _CHUNK]:
-            x += _CHUNK
-            continue
-        start = x
-        while a[start] == b[start]:
-            start += 1
-        end = x + _CHUNK
-        while end < n and a[end : end + _CHUNK] != b[end : end + _CHUNK]:
-            end += _CHUNK
-        end = min(end, n)
-        # Exact runs of differing characters inside the chunks that differ.
-        run = -1
-        for i in range(start, end):
-            if a[i] != b[i]:
-                if run < 0:
-                    run = i
-            elif run >= 0:
-                changes.append((run, i))
-                run = -1
-        if run >= 0:
-            changes.append((run, end))
-        x = end
+    xor = (int.from_bytes(a.encode(), "big") ^ int.from_bytes(b.encode(), "big")).to_bytes(n, "big")
+    first = n - len(xor.lstrip(b"\0"))
+    if first == n:
+        return []
+    last = len(xor.rstrip(b"\0"))
+    changes = []
+    x = first
+    for equal in _EQUAL_RUN.finditer(xor, first, last):
+        changes.append((x, equal.start()))
+        x = equal.end()
+    changes.append((x, last))
     return changes
 
 
@@ -236,17 +224,23 @@ def _plain(styles: Any) -> bool:
     )
 
 
+_View = tuple[Size, Offset]
+
+
 class _Lines:
     """What a widget painted, and lines it rendered ahead for the next paint."""
 
-    __slots__ = ("fresh", "painted", "styles")
+    __slots__ = ("fresh", "painted", "styles", "view")
 
     def __init__(self) -> None:
         self.painted: dict[int, Strip] = {}
         #: Component name ("" for the widget's own) -> its Rich style, until the CSS changes.
         self.styles: dict[str, Style] = {}
-        #: y -> (widget size, strip): rendered by refresh_changed, taken by the paint that follows.
-        self.fresh: dict[int, tuple[Size, Strip]] = {}
+        #: y -> (view, strip): rendered by refresh_changed, taken by the paint that follows if the
+        #: widget's view (size and scroll offset) is still the same.
+        self.fresh: dict[int, tuple[_View, Strip]] = {}
+        #: The view while ``render_lines`` runs (looked up once, not for every line).
+        self.view: _View | None = None
 
 
 class ChangedCells:
@@ -264,8 +258,8 @@ class ChangedCells:
     def render_line(self, y: int) -> Strip:
         lines = self._lines()
         fresh = lines.fresh.pop(y, None)
-        size = self.size  # type: ignore[attr-defined]
-        strip = fresh[1] if fresh is not None and fresh[0] == size else self.paint_line(y)
+        view = lines.view or self._view()
+        strip = fresh[1] if fresh is not None and fresh[0] == view else self.paint_line(y)
         lines.painted[y] = strip
         return strip
 
@@ -274,7 +268,12 @@ class ChangedCells:
         if not isinstance(cache, _PlainLines):
             cache = self._styles_cache = _PlainLines()
         cache.plain = _plain(self.styles)  # type: ignore[attr-defined]
-        return super().render_lines(crop)  # type: ignore[misc]
+        lines = self._lines()
+        lines.view = self._view()
+        try:
+            return super().render_lines(crop)  # type: ignore[misc]
+        finally:
+            lines.view = None
 
     def refresh(self, *regions: Region, **options: bool) -> Self:
         self._lines().fresh.clear()  # whatever changed, lines rendered ahead may be out of date
@@ -286,28 +285,27 @@ class ChangedCells:
             return  # removed (the App closing while a sample was on its way): nothing to paint
         lines = self._lines()
         painted, fresh = lines.painted, lines.fresh
-        size: Size = self.size  # type: ignore[attr-defined]
         if not painted:
             self.refresh()
             return
         fresh.clear()
+        view = self._view()
+        height = view[0].height
         regions = []
         for y in list(painted):
-            if y >= size.height:
+            if y >= height:
                 del painted[y]  # the widget shrank since that paint
                 continue
             new = self.paint_line(y)
             spans = changed_spans(painted[y], new)
             if spans:
                 regions.extend(Region(x, y, end - x, 1) for x, end in spans)
-                fresh[y] = (size, new)
+                fresh[y] = (view, new)
         if regions:
             super().refresh(*regions)  # type: ignore[misc]
-            # A line not painted by then (the widget hidden meanwhile) is rendered anew when it is.
-            self.call_after_refresh(self._drop_fresh)  # type: ignore[attr-defined]
 
-    def _drop_fresh(self) -> None:
-        self._lines().fresh.clear()
+    def _view(self) -> _View:
+        return self.size, self.scroll_offset  # type: ignore[attr-defined]
 
     def component_style(self, name: str) -> Style:
         """``get_component_rich_style(name)``, or ``visual_style.rich_style`` for ``""``, kept until the
