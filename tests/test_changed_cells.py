@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
 
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.cells import get_character_cell_size
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -17,7 +19,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui import partial_updates
-from widgets.changed_cells import JOIN_GAP, ChangedCells, _cells, changed_spans
+from widgets.changed_cells import JOIN_GAP, ONE_CELL_RANGES, ChangedCells, _cells, changed_spans
 
 RED = Style(color="red")
 BLUE = Style(color="blue", bold=True)
@@ -83,10 +85,18 @@ def test_outside_the_spans_every_cell_is_unchanged(old: Strip, new: Strip) -> No
         assert end == len(a) or (a[end][0] != "" and b[end][0] != "")
 
 
-ascii_texts = st.text(alphabet="ab ", min_size=0, max_size=30)
+# One-cell characters, ASCII or not; some share bytes of their encodings ("a" U+0061, "⡡" U+2861,
+# "á" U+00E1), which the fast path must not take for equal characters.
+ascii_texts = st.text(alphabet="ab ⡡⣀⣁á▲«", min_size=0, max_size=30)
 ascii_lines = st.lists(st.tuples(ascii_texts, styles), min_size=1, max_size=5).map(
     lambda pieces: strip(*pieces)
 )
+
+
+def test_the_fast_path_characters_are_one_cell_each() -> None:
+    chars = [chr(c) for c in range(0x20, 0x3000) if re.fullmatch(ONE_CELL_RANGES, chr(c))]
+    assert len(chars) > 800  # braille alone is 256
+    assert all(get_character_cell_size(char) == 1 for char in chars)
 
 
 @given(old=ascii_lines, new=ascii_lines, join_gap=st.integers(1, 10))
