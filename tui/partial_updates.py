@@ -28,6 +28,8 @@ from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
 from textual.strip import Strip
 
+from widgets.changed_cells import one_cell_each
+
 _ORIGINAL = ChopsUpdate.render_segments
 _ORIGINAL_PARTIAL = Compositor.render_partial_update
 #: The terminal's style is not known at the start of an update.
@@ -136,14 +138,14 @@ def _cropped(strip: Strip, start: int, stop: int) -> Iterator[tuple[str, Style |
     for text, style, control in strip:
         if control:
             continue
-        ascii_text = text.isascii()
-        end = x + (len(text) if ascii_text else cell_len(text))
+        one_cell = one_cell_each(text)
+        end = x + (len(text) if one_cell else cell_len(text))
         if end > start:
             if x >= stop:
                 return
             if start <= x and end <= stop:
                 yield text, style
-            elif ascii_text:
+            elif one_cell:
                 yield text[max(0, start - x) : stop - x], style
             else:  # a wide character may straddle an edge: Textual's crop knows what to do
                 for segment in Strip([Segment(text, style)]).crop(max(0, start - x), stop - x):
@@ -157,7 +159,7 @@ def _inside_wide_character(strip: Strip, cell: int) -> bool:
     for text, _style, control in strip:
         if control:
             continue
-        if text.isascii():
+        if one_cell_each(text):
             x += len(text)
         else:
             for char in text:

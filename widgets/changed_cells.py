@@ -65,7 +65,7 @@ def changed_spans(old: Strip, new: Strip, join_gap: int = JOIN_GAP) -> list[tupl
     if old is new or old == new:
         return []
     text_a, text_b = old.text, new.text
-    if len(text_a) == len(text_b) and _one_cell_each(text_a) and _one_cell_each(text_b):
+    if len(text_a) == len(text_b) and one_cell_each(text_a) and one_cell_each(text_b):
         # One cell per character: compare texts and style runs without a tuple per cell.
         ranges = _text_changes(text_a, text_b) + _style_changes(_runs(old), _runs(new))
         return _joined(sorted(ranges), join_gap)
@@ -94,7 +94,8 @@ ONE_CELL_RANGES = "[ -~\u00a1-\u00ac\u00ae-\u00ff\u2010-\u2027\u2190-\u21ff\u250
 _ONE_CELL_TEXT = re.compile(ONE_CELL_RANGES + "*")
 
 
-def _one_cell_each(text: str) -> bool:
+def one_cell_each(text: str) -> bool:
+    """True when every character of ``text`` takes one cell (so characters and cells line up)."""
     return (text.isascii() and text.isprintable()) or _ONE_CELL_TEXT.fullmatch(text) is not None
 
 
