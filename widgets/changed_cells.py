@@ -256,7 +256,7 @@ class _Lines:
         #: y -> (view, strip): rendered by refresh_changed, taken by the paint that follows if the
         #: widget's view (size and scroll offset) is still the same.
         self.fresh: dict[int, tuple[_View, Strip]] = {}
-        #: The view while ``render_lines`` runs (looked up once, not for every line).
+        #: The view while ``render_lines`` or ``refresh_changed`` runs (looked up once, not per line).
         self.view: _View | None = None
 
 
@@ -306,20 +306,29 @@ class ChangedCells:
             self.refresh()
             return
         fresh.clear()
-        view = self._view()
+        view = lines.view = self._view()
         height = view[0].height
         regions = []
-        for y in list(painted):
-            if y >= height:
-                del painted[y]  # the widget shrank since that paint
-                continue
-            new = self.paint_line(y)
-            spans = changed_spans(painted[y], new)
-            if spans:
-                regions.extend(Region(x, y, end - x, 1) for x, end in spans)
-                fresh[y] = (view, new)
+        try:
+            for y in list(painted):
+                if y >= height:
+                    del painted[y]  # the widget shrank since that paint
+                    continue
+                new = self.paint_line(y)
+                spans = changed_spans(painted[y], new)
+                if spans:
+                    regions.extend(Region(x, y, end - x, 1) for x, end in spans)
+                    fresh[y] = (view, new)
+        finally:
+            lines.view = None
         if regions:
             super().refresh(*regions)  # type: ignore[misc]
+
+    @property
+    def view_size(self) -> Size:
+        """``size``, looked up once per repaint (Textual finds it through the screen on every call)."""
+        view = self._lines().view
+        return view[0] if view is not None else self.size  # type: ignore[attr-defined]
 
     def _view(self) -> _View:
         return self.size, self.scroll_offset  # type: ignore[attr-defined]

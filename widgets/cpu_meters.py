@@ -220,7 +220,7 @@ class CpuMeters(ChangedCells, Widget):
 
     def paint_line(self, y: int) -> Strip:
         """Draw CPU row ``y``, or the Mem / Swp line after the last CPU row."""
-        width = self.size.width
+        width = self.view_size.width
         base = self.component_style("")
         label_cells = self._label_cells
         columns, rows = self.layout_for(width)

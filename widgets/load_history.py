@@ -251,7 +251,7 @@ class LoadHistory(ChangedCells, Widget):
 
     def _rows(self) -> tuple[int, int, int, int]:
         """``(graph rows, per-CPU rows shown, per-CPU columns, per-CPU rows in the layout)``."""
-        height, width = self.size.height, self.size.width
+        width, height = self.view_size
         if not self.per_cpu or not self._per_cpu:
             return height, 0, 1, 0
         columns, rows = per_cpu_layout(len(self._per_cpu), width, self._label_cells)
@@ -260,7 +260,7 @@ class LoadHistory(ChangedCells, Widget):
 
     def paint_line(self, y: int) -> Strip:
         """Draw graph row ``y``, or a row of per-CPU sparklines below the graph."""
-        width = self.size.width
+        width = self.view_size.width
         base = self.component_style("")
         graph_rows, cpu_rows, columns, layout_rows = self._rows()
         if y < graph_rows:

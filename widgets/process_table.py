@@ -855,7 +855,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             return self.component_style(f"process-table--{name}")
 
         return _Palette(
-            base=self.rich_style,
+            base=self.component_style(""),  # its own style, kept as the components are
             header=component("header"),
             header_sorted=component("header-sorted"),
             cursor=component("cursor"),

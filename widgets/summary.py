@@ -236,7 +236,7 @@ class SummaryLine(ChangedCells, Widget):
 
     def paint_line(self, y: int) -> Strip:
         """Draw wrapped line ``y``."""
-        width = self.size.width
+        width = self.view_size.width
         base = self.component_style("")
         lines = self.lines_for(width)
         if y >= len(lines):
