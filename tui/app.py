@@ -98,8 +98,10 @@ class PerftopApp(TuningActions, App[None]):
         self._status_text: Text | None = None
         self._init_tuning()
         partial_updates.install()
-        if self.read_only_reason is not None and not self.options.read_only:
-            # Not perftop's own /proc: its PIDs are not ours to change, whatever the options said.
+        if not self.options.read_only and not sampler.fs.is_own_proc():
+            # Not perftop's own /proc: its PIDs are not ours to change, whatever the options said. (The
+            # rule of tui.tuning.tuning_allowed, which read_only_reason words: that module loads on the
+            # first tuning key, not before the first frame.)
             self.options = replace(self.options, read_only=True)
         # The detail panes exist from the start, so they record their histories every tick, but are
         # mounted only when first shown: mounting them (DataTable and all) cost ~50 ms of the start.
