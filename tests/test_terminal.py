@@ -125,3 +125,39 @@ def test_low_bandwidth_flag_starts_without_the_graph() -> None:
         assert "100%" in screen
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def _voluntary_switches(pid: int) -> dict[int, int]:
+    """Each thread's voluntary context switches so far: how often it slept and woke."""
+    switches = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for line in (task / "status").read_text().splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                switches[int(task.name)] = int(line.split()[1])
+    return switches
+
+
+def test_an_idle_perftop_sleeps_and_still_answers_keys() -> None:
+    """With nothing to refresh, no thread wakes on its own (Textual's input thread woke ten times a
+    second); a lone Escape after a long idle still closes a dialog, and q still quits at once."""
+    session = f"perftop-test-{uuid.uuid4().hex[:8]}"
+    _start(session, 120, 30, "--interval 3600")
+    try:
+        _wait_for(session, lambda s: "PID" in s and "COMMAND" in s)
+        pid = int(_tmux("list-panes", "-t", session, "-F", "#{pane_pid}").split()[0])
+        python = int(subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout)
+        time.sleep(2)  # past the second of polling that follows input
+        before = _voluntary_switches(python)
+        time.sleep(3)
+        after = _voluntary_switches(python)
+        woke = {tid: after[tid] - before[tid] for tid in before if tid in after}
+        assert max(woke.values()) <= 3, woke
+        _tmux("send-keys", "-t", session, "F1")
+        _wait_for(session, lambda s: "perftop keys" in s)
+        time.sleep(1.5)
+        _tmux("send-keys", "-t", session, "Escape")
+        _wait_for(session, lambda s: "perftop keys" not in s, timeout=3)
+        _tmux("send-keys", "-t", session, "q")
+        _wait_for(session, lambda s: "PID" not in s, timeout=3)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

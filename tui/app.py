@@ -11,12 +11,13 @@ from types import MappingProxyType
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.driver import Driver
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Input, Static
 
 from probes.sampler import NUMA_MAPS_SECONDS, Sampler
 from probes.snapshot import POLICY_CLASS, Snapshot
-from tui import partial_updates
+from tui import input_driver, partial_updates
 from tui.bindings import APP_KEYS, app_bindings
 from tui.cli import INTERVALS
 from tui.pane_details import read_placement, read_socket_views
@@ -277,6 +278,9 @@ class PerftopApp(TuningActions, App[None]):
             self.status_line.update(keys, layout=False)
 
     # -- actions ----------------------------------------------------------------------------------------
+
+    def get_driver_class(self) -> type[Driver]:
+        return input_driver.driver_class(super().get_driver_class())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # A dialog or picker on top owns the keyboard: q, +, digits... must not act behind it.
