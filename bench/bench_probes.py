@@ -37,6 +37,8 @@ Trees (256 CPUs, 8 NUMA nodes, 64 disks) are built once and cached (see ``bench.
 ``real/...``                the same scans and refresh on this machine's ``/proc`` (figures per process
                             use the number of processes at start, in the benchmark's metadata);
                             ``real/refresh-no-io`` reads ``status`` but not ``io`` of the 70 rows.
+``real/sample-app-like``    ``Sampler.sample`` alone on this machine, called as the App calls it once a
+                            second: ``status`` for 45 rows, no ``io``, no socket tables.
 
 In a flipping tree the counters go back every other loop, so half of the refreshes have no CPU% rates
 (they sort unknown values last, which is cheaper); ``sort-filter/N`` measures the sort on real rates.
@@ -90,6 +92,8 @@ SCREEN_WIDTH = 200
 SCREEN_ROWS = 48
 #: Rows whose status the App reads: those on screen plus ``tui.app.STATUS_MARGIN_ROWS`` above and below.
 STATUS_ROWS = 70
+#: Rows whose status the App reads at ~70 processes in a 200x50 terminal (``real/sample-app-like``).
+APP_STATUS_ROWS = 45
 RESULTS = Path(__file__).resolve().parent / "results"
 
 Body = Callable[[], object]
@@ -381,6 +385,14 @@ def real_refresh_case(io: bool = True) -> Body:
     return lambda: table_refresh(sampler.sample(wanted, io_pids=io_pids).processes, "cpu")
 
 
+def real_sample_case() -> Body:
+    """``Sampler.sample`` as ``tui.app`` calls it, without the table: the sampler thread's cost."""
+    sampler = Sampler(FS())
+    wanted = frozenset(sorted(ProcessScanner(FS()).list_pids())[:APP_STATUS_ROWS])
+    sampler.sample(wanted, io_pids=(), sockets=False)
+    return lambda: sampler.sample(wanted, io_pids=(), sockets=False)
+
+
 def real_numa_case() -> Body:
     fs, pid = FS(), os.getpid()
     return lambda: process_numa(fs, pid)
@@ -471,6 +483,7 @@ def cases(sizes: Sequence[int]) -> list[Case]:
         Case("real/scan/status-all", lambda: real_scan_case("all"), real),
         Case("real/refresh", real_refresh_case, real),
         Case("real/refresh-no-io", lambda: real_refresh_case(io=False), real),
+        Case("real/sample-app-like", real_sample_case, real),
     ]
     if os.path.exists(f"/proc/{os.getpid()}/numa_maps"):
         out.append(Case("real/numa-maps-self", real_numa_case))

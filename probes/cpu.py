@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from probes.fs import FS, read_text
+from probes.fs import FS, TextReader, read_text
 from probes.snapshot import CPU_STATES, TOTAL_CPU, CpuSeconds, CpuSnapshot, CpuUsage, Pressure
 
 #: The files under ``/proc/pressure/`` that perftop reads.
@@ -247,29 +247,30 @@ def cpu_snapshot(
     )
 
 
-def read_stat(fs: FS) -> StatCounters | None:
-    """``/proc/stat`` parsed, or ``None`` when it cannot be read."""
-    text = read_text(fs.proc("stat"))
+def read_stat(fs: FS, read: TextReader = read_text) -> StatCounters | None:
+    """``/proc/stat`` parsed, or ``None`` when it cannot be read. ``read`` reads a file (see
+    :data:`~probes.fs.TextReader`), as in every reader here."""
+    text = read(fs.proc("stat"))
     return None if text is None else parse_stat(text)
 
 
-def read_loadavg(fs: FS) -> tuple[float, float, float] | None:
+def read_loadavg(fs: FS, read: TextReader = read_text) -> tuple[float, float, float] | None:
     """``/proc/loadavg`` parsed, or ``None`` when it cannot be read or parsed."""
-    text = read_text(fs.proc("loadavg"))
+    text = read(fs.proc("loadavg"))
     return None if text is None else parse_loadavg(text)
 
 
-def read_uptime(fs: FS) -> float | None:
+def read_uptime(fs: FS, read: TextReader = read_text) -> float | None:
     """Seconds since boot from ``/proc/uptime``, or ``None`` when it cannot be read or parsed."""
-    text = read_text(fs.proc("uptime"))
+    text = read(fs.proc("uptime"))
     return None if text is None else parse_uptime(text)
 
 
-def read_pressure(fs: FS) -> dict[str, Pressure] | None:
+def read_pressure(fs: FS, read: TextReader = read_text) -> dict[str, Pressure] | None:
     """The ``/proc/pressure`` files present, by resource; ``None`` when PSI is absent or nothing parses."""
     found: dict[str, Pressure] = {}
     for resource in PRESSURE_RESOURCES:
-        text = read_text(fs.proc("pressure", resource))
+        text = read(fs.proc("pressure", resource))
         if text is None:
             continue
         pressure = parse_pressure(text)

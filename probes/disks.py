@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
+from operator import attrgetter
 
-from probes.fs import FS, read_text
+from probes.fs import FS, TextReader, read_text
 from probes.snapshot import DiskStats
 
 #: Bytes per sector of ``/proc/diskstats`` (the kernel's fixed unit, not the device's block size).
@@ -30,7 +31,6 @@ _OLD_PARTITION_FIELDS = 7  # partitions before 2.6.25: reads, read sectors, writ
 _BASE_FIELDS = 14  # 11 counters, every kernel since 2.6.25
 _DISCARD_FIELDS = 18  # + 4 discard counters, since 4.18
 _FLUSH_FIELDS = 20  # + 2 flush counters, since 5.5
-
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -82,50 +82,48 @@ class DiskInfo:
 
 _NO_INFO = DiskInfo(None, None, None, None, None, False)
 
-# Counters that only grow while a device stays registered (in_flight is a gauge and may fall).
-_CUMULATIVE = tuple(
-    f.name for f in fields(DiskCounters) if f.name not in ("major", "minor", "name", "in_flight")
-)
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Parsers
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _diskstats_line(line: str) -> DiskCounters | None:
-    """One line, or ``None`` when it is cut short, garbled or of a layout no kernel writes."""
+def _diskstats_line(line: str, last: Mapping[str, DiskCounters] | None) -> DiskCounters | None:
+    """One line, or ``None`` when it is cut short, garbled or of a layout no kernel writes; the object of
+    ``last`` when that device's numbers are all unchanged."""
     columns = line.split()
     count = len(columns)
     if count not in (_OLD_PARTITION_FIELDS, _BASE_FIELDS, _DISCARD_FIELDS) and count < _FLUSH_FIELDS:
         # 8-13, 15-17 and 19 fields: a line cut off mid-write, not a layout.
         return None
-    major, minor, name, *rest = columns
+    name = columns[2]
     try:
-        numbers = [int(n) for n in (major, minor, *rest[: _FLUSH_FIELDS - 3])]
+        numbers = [int(n) for n in (columns[0], columns[1], *columns[3:_FLUSH_FIELDS])]
     except ValueError:
         return None
-    if any(n < 0 for n in numbers):
+    if min(numbers) < 0:
         return None  # the kernel's counters are unsigned
-    major_number, minor_number, *values = numbers
     if count == _OLD_PARTITION_FIELDS:
-        reads, read_sectors, writes, written_sectors = values
-        return DiskCounters(
-            major_number, minor_number, name, reads, None, read_sectors, None, writes, None,
-            written_sectors, None, None, None, None,
-        )  # fmt: skip
-    return DiskCounters(major_number, minor_number, name, *values)
+        major, minor, reads, read_sectors, writes, written_sectors = numbers
+        numbers = [major, minor, reads, None, read_sectors, None, writes, None, written_sectors]
+    # Layouts without discard or flush counters leave them None.
+    numbers += [None] * (len(_COUNTERS) + 2 - len(numbers))
+    if last is not None:
+        before = last.get(name)
+        if before is not None and [before.major, before.minor, *_counter_values(before)] == numbers:
+            return before
+    return DiskCounters(numbers[0], numbers[1], name, *numbers[2:])
 
 
-def parse_diskstats(text: str) -> dict[str, DiskCounters]:
+def parse_diskstats(text: str, last: Mapping[str, DiskCounters] | None = None) -> dict[str, DiskCounters]:
     """Parse ``/proc/diskstats`` (7-, 14-, 18- and 20-field lines, more fields from newer kernels ignored).
 
     Cut or garbled lines are skipped; a name seen twice keeps its first line. Devices are in the kernel's
-    order.
+    order. ``last`` is the previous parse: a device whose numbers did not change keeps its object from
+    there (equal to a new one), so :func:`disk_rates` knows it idle at a glance.
     """
     disks: dict[str, DiskCounters] = {}
     for line in text.splitlines():
-        counters = _diskstats_line(line)
+        counters = _diskstats_line(line, last)
         if counters is not None and counters.name not in disks:
             disks[counters.name] = counters
     return disks
@@ -165,10 +163,13 @@ def _int_file(path: str) -> int | None:
         return None
 
 
-def read_diskstats(fs: FS) -> dict[str, DiskCounters] | None:
-    """``/proc/diskstats`` parsed, or ``None`` when it cannot be read."""
-    text = read_text(fs.proc("diskstats"))
-    return None if text is None else parse_diskstats(text)
+def read_diskstats(
+    fs: FS, read: TextReader = read_text, last: Mapping[str, DiskCounters] | None = None
+) -> dict[str, DiskCounters] | None:
+    """``/proc/diskstats`` parsed, or ``None`` when it cannot be read (``read``: see
+    :data:`~probes.fs.TextReader`; ``last``: see :func:`parse_diskstats`)."""
+    text = read(fs.proc("diskstats"))
+    return None if text is None else parse_diskstats(text, last)
 
 
 def is_partition(fs: FS, name: str) -> bool:
@@ -231,135 +232,105 @@ def whole_disk_of(fs: FS, st_dev: int) -> str | None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _went_backwards(prev: DiskCounters, cur: DiskCounters) -> bool:
-    """True when ``cur`` cannot follow ``prev``: another device number, or any counter smaller."""
-    if (prev.major, prev.minor) != (cur.major, cur.minor):
-        return True
-    for name in _CUMULATIVE:
-        before, after = getattr(prev, name), getattr(cur, name)
-        if before is not None and after is not None and after < before:
-            return True
-    return False
+# The counters of a DiskCounters, in field order after major, minor and name, and how to read them at once.
+_COUNTERS = tuple(f.name for f in fields(DiskCounters) if f.name not in ("major", "minor", "name"))
+_counter_values = attrgetter(*_COUNTERS)
+# Positions in that tuple (iostat's inputs). in_flight (a gauge) is the only one that may fall.
+(
+    _READS, _READS_MERGED, _READ_SECTORS, _READ_TIME, _WRITES, _WRITES_MERGED, _WRITTEN_SECTORS, _WRITE_TIME,
+    _IN_FLIGHT, _IO_TIME, _WEIGHTED_IO_TIME, _DISCARDS, _DISCARDS_MERGED, _DISCARDED_SECTORS, _DISCARD_TIME,
+    _FLUSHES, _FLUSH_TIME,
+) = range(len(_COUNTERS))  # fmt: skip
+
+#: The number of iostat figures of DiskStats (``r_per_s`` to ``f_await_ms``).
+_RATE_COUNT = 22
+_NO_RATES: tuple[None, ...] = (None,) * _RATE_COUNT
 
 
-def _deltas(prev: DiskCounters | None, cur: DiskCounters, elapsed: float | None) -> _Deltas | None:
-    """The deltas of one device, or ``None`` without a usable baseline."""
-    if prev is None or elapsed is None or elapsed <= 0 or _went_backwards(prev, cur):
+def _deltas(prev: DiskCounters | None, cur: DiskCounters, elapsed: float | None) -> list[int | None] | None:
+    """Each counter's change over the interval (``None`` where either sample lacks it), or ``None`` without
+    a usable baseline: no previous sample or elapsed time, another device number, or any cumulative
+    counter smaller than before (the device was unregistered and registered again)."""
+    if prev is None or elapsed is None or elapsed <= 0 or (prev.major, prev.minor) != (cur.major, cur.minor):
         return None
-    return _Deltas(prev, cur, elapsed)
+    deltas: list[int | None] = []
+    for index, (before, after) in enumerate(zip(_counter_values(prev), _counter_values(cur), strict=True)):
+        if before is None or after is None:
+            deltas.append(None)
+        elif after < before and index != _IN_FLIGHT:
+            return None
+        else:
+            deltas.append(after - before)
+    return deltas
 
 
 def _bytes(sectors: int | None) -> int | None:
     return None if sectors is None else sectors * SECTOR_BYTES
 
 
-class _Deltas:
-    """Differences between two samples of one device, and iostat's ways of combining them."""
-
-    __slots__ = ("cur", "elapsed", "prev")
-
-    def __init__(self, prev: DiskCounters, cur: DiskCounters, elapsed: float) -> None:
-        self.prev, self.cur, self.elapsed = prev, cur, elapsed
-
-    def delta(self, name: str) -> int | None:
-        before, after = getattr(self.prev, name), getattr(self.cur, name)
-        return None if before is None or after is None else after - before
-
-    def per_s(self, name: str, scale: int = 1) -> float | None:
-        d = self.delta(name)
-        return None if d is None else d * scale / self.elapsed
-
-    def per_request(self, name: str, requests: str, scale: int = 1) -> float | None:
-        """``delta(name) / delta(requests)``: 0.0 over an interval without requests, as iostat prints."""
-        d, n = self.delta(name), self.delta(requests)
-        if d is None or n is None:
-            return None
-        return d * scale / n if n else 0.0
-
-    def merged_percent(self, merged: str, completed: str) -> float | None:
-        """Percent of requests merged before reaching the device (iostat's %rrqm)."""
-        m, n = self.delta(merged), self.delta(completed)
-        if m is None or n is None:
-            return None
-        return m / (m + n) * 100.0 if m + n else 0.0
-
-    def per_elapsed_ms(self, name: str) -> float | None:
-        """Milliseconds counted per millisecond elapsed (aqu-sz; times 100 it is %util)."""
-        d = self.delta(name)
-        return None if d is None else d / (self.elapsed * 1000.0)
+def _per_s(delta: int | None, elapsed: float, scale: int = 1) -> float | None:
+    return None if delta is None else delta * scale / elapsed
 
 
-# The iostat figures of DiskStats, in field order.
-_RATE_NAMES = (
-    "r_per_s", "w_per_s", "read_bytes_per_s", "written_bytes_per_s", "rrqm_per_s", "wrqm_per_s",
-    "rrqm_percent", "wrqm_percent", "r_await_ms", "w_await_ms", "r_areq_bytes", "w_areq_bytes", "aqu_sz",
-    "util_percent", "d_per_s", "discarded_bytes_per_s", "drqm_per_s", "drqm_percent", "d_await_ms",
-    "d_areq_bytes", "f_per_s", "f_await_ms",
-)  # fmt: skip
+def _per_request(delta: int | None, requests: int | None, scale: int = 1) -> float | None:
+    """``delta / requests``: 0.0 over an interval without requests, as iostat prints."""
+    if delta is None or requests is None:
+        return None
+    return delta * scale / requests if requests else 0.0
 
 
-def _rates(d: _Deltas | None) -> dict[str, float | None]:
-    """The iostat figures of one device, all ``None`` without usable deltas."""
+def _merged_percent(merged: int | None, completed: int | None) -> float | None:
+    """Percent of requests merged before reaching the device (iostat's %rrqm)."""
+    if merged is None or completed is None:
+        return None
+    return merged / (merged + completed) * 100.0 if merged + completed else 0.0
+
+
+def _rates(d: list[int | None] | None, elapsed: float) -> tuple[float | None, ...]:
+    """The iostat figures of one device in DiskStats' field order, all ``None`` without deltas."""
     if d is None:
-        return dict.fromkeys(_RATE_NAMES)
-    util = d.per_elapsed_ms("io_time_ms")
-    return {
-        "r_per_s": d.per_s("reads_completed"),
-        "w_per_s": d.per_s("writes_completed"),
-        "read_bytes_per_s": d.per_s("read_sectors", SECTOR_BYTES),
-        "written_bytes_per_s": d.per_s("written_sectors", SECTOR_BYTES),
-        "rrqm_per_s": d.per_s("reads_merged"),
-        "wrqm_per_s": d.per_s("writes_merged"),
-        "rrqm_percent": d.merged_percent("reads_merged", "reads_completed"),
-        "wrqm_percent": d.merged_percent("writes_merged", "writes_completed"),
-        "r_await_ms": d.per_request("read_time_ms", "reads_completed"),
-        "w_await_ms": d.per_request("write_time_ms", "writes_completed"),
-        "r_areq_bytes": d.per_request("read_sectors", "reads_completed", SECTOR_BYTES),
-        "w_areq_bytes": d.per_request("written_sectors", "writes_completed", SECTOR_BYTES),
-        "aqu_sz": d.per_elapsed_ms("weighted_io_time_ms"),
-        "util_percent": None if util is None else util * 100.0,
-        "d_per_s": d.per_s("discards_completed"),
-        "discarded_bytes_per_s": d.per_s("discarded_sectors", SECTOR_BYTES),
-        "drqm_per_s": d.per_s("discards_merged"),
-        "drqm_percent": d.merged_percent("discards_merged", "discards_completed"),
-        "d_await_ms": d.per_request("discard_time_ms", "discards_completed"),
-        "d_areq_bytes": d.per_request("discarded_sectors", "discards_completed", SECTOR_BYTES),
-        "f_per_s": d.per_s("flushes_completed"),
-        "f_await_ms": d.per_request("flush_time_ms", "flushes_completed"),
-    }
-
-
-def _stats(cur: DiskCounters, deltas: _Deltas | None, info: DiskInfo) -> DiskStats:
-    """One device's row; ``deltas`` ``None`` leaves every rate ``None``."""
-    return DiskStats(
-        name=cur.name,
-        major=cur.major,
-        minor=cur.minor,
-        reads_completed=cur.reads_completed,
-        reads_merged=cur.reads_merged,
-        read_bytes=cur.read_sectors * SECTOR_BYTES,
-        read_time_ms=cur.read_time_ms,
-        writes_completed=cur.writes_completed,
-        writes_merged=cur.writes_merged,
-        written_bytes=cur.written_sectors * SECTOR_BYTES,
-        write_time_ms=cur.write_time_ms,
-        in_flight=cur.in_flight,
-        io_time_ms=cur.io_time_ms,
-        weighted_io_time_ms=cur.weighted_io_time_ms,
-        discards_completed=cur.discards_completed,
-        discards_merged=cur.discards_merged,
-        discarded_bytes=_bytes(cur.discarded_sectors),
-        discard_time_ms=cur.discard_time_ms,
-        flushes_completed=cur.flushes_completed,
-        flush_time_ms=cur.flush_time_ms,
-        **_rates(deltas),
-        scheduler=info.scheduler,
-        schedulers=info.schedulers,
-        rotational=info.rotational,
-        read_ahead_kb=info.read_ahead_kb,
-        nr_requests=info.nr_requests,
-        is_partition=info.is_partition,
+        return _NO_RATES
+    io_ms = elapsed * 1000.0  # aqu-sz and %util: milliseconds counted per millisecond elapsed
+    io_time, weighted = d[_IO_TIME], d[_WEIGHTED_IO_TIME]
+    return (
+        _per_s(d[_READS], elapsed),
+        _per_s(d[_WRITES], elapsed),
+        _per_s(d[_READ_SECTORS], elapsed, SECTOR_BYTES),
+        _per_s(d[_WRITTEN_SECTORS], elapsed, SECTOR_BYTES),
+        _per_s(d[_READS_MERGED], elapsed),
+        _per_s(d[_WRITES_MERGED], elapsed),
+        _merged_percent(d[_READS_MERGED], d[_READS]),
+        _merged_percent(d[_WRITES_MERGED], d[_WRITES]),
+        _per_request(d[_READ_TIME], d[_READS]),
+        _per_request(d[_WRITE_TIME], d[_WRITES]),
+        _per_request(d[_READ_SECTORS], d[_READS], SECTOR_BYTES),
+        _per_request(d[_WRITTEN_SECTORS], d[_WRITES], SECTOR_BYTES),
+        None if weighted is None else weighted / io_ms,
+        None if io_time is None else io_time / io_ms * 100.0,
+        _per_s(d[_DISCARDS], elapsed),
+        _per_s(d[_DISCARDED_SECTORS], elapsed, SECTOR_BYTES),
+        _per_s(d[_DISCARDS_MERGED], elapsed),
+        _merged_percent(d[_DISCARDS_MERGED], d[_DISCARDS]),
+        _per_request(d[_DISCARD_TIME], d[_DISCARDS]),
+        _per_request(d[_DISCARDED_SECTORS], d[_DISCARDS], SECTOR_BYTES),
+        _per_s(d[_FLUSHES], elapsed),
+        _per_request(d[_FLUSH_TIME], d[_FLUSHES]),
     )
+
+
+def _stats(cur: DiskCounters, deltas: list[int | None] | None, elapsed: float, info: DiskInfo) -> DiskStats:
+    """One device's row; ``deltas`` ``None`` leaves every rate ``None``."""
+    # Positional, in DiskStats' field order: a row per device per sample, and keywords cost more.
+    return DiskStats(
+        cur.name, cur.major, cur.minor, cur.reads_completed, cur.reads_merged,
+        cur.read_sectors * SECTOR_BYTES, cur.read_time_ms, cur.writes_completed, cur.writes_merged,
+        cur.written_sectors * SECTOR_BYTES, cur.write_time_ms, cur.in_flight, cur.io_time_ms,
+        cur.weighted_io_time_ms, cur.discards_completed, cur.discards_merged, _bytes(cur.discarded_sectors),
+        cur.discard_time_ms, cur.flushes_completed, cur.flush_time_ms,
+        *_rates(deltas, elapsed),
+        info.scheduler, info.schedulers, info.rotational, info.read_ahead_kb, info.nr_requests,
+        info.is_partition,
+    )  # fmt: skip
 
 
 def disk_rates(
@@ -367,15 +338,36 @@ def disk_rates(
     cur: Mapping[str, DiskCounters] | None,
     elapsed: float | None,
     info: Mapping[str, DiskInfo] | None = None,
+    idle_rows: dict[str, tuple[DiskCounters, DiskInfo, DiskStats]] | None = None,
 ) -> tuple[DiskStats, ...]:
     """Every device of ``cur`` with the ``iostat -x`` figures over the ``elapsed`` seconds since ``prev``.
 
     A device new in ``cur``, one whose counters went backwards or changed device number (unregistered and
     registered again), and every device when ``prev`` or ``elapsed`` is missing, get ``None`` rates.
     ``info`` adds the sysfs queue settings; a device absent from it has ``None`` settings.
+
+    ``idle_rows`` is the caller's memo between calls (empty at first): a device whose counters are the very
+    object of ``prev`` (see :func:`parse_diskstats`'s ``last``) did no IO, and its row is kept there and
+    returned again while its counters and settings stay the same objects. The result is the same with or
+    without it.
     """
     stats: list[DiskStats] = []
-    for name, counters in (cur or {}).items():
+    info = info or {}
+    cur = cur or {}
+    for name, counters in cur.items():
         before = prev.get(name) if prev is not None else None
-        stats.append(_stats(counters, _deltas(before, counters, elapsed), (info or {}).get(name, _NO_INFO)))
+        settings = info.get(name, _NO_INFO)
+        if idle_rows is not None and before is counters and elapsed is not None and elapsed > 0:
+            # No IO over the interval: every figure is 0.0 (or None where the layout lacks it) whatever the
+            # elapsed time, so the row depends on the counters and settings alone.
+            memo = idle_rows.get(name)
+            if memo is None or memo[0] is not counters or memo[1] is not settings:
+                row = _stats(counters, _deltas(before, counters, elapsed), elapsed, settings)
+                memo = idle_rows[name] = (counters, settings, row)
+            stats.append(memo[2])
+            continue
+        stats.append(_stats(counters, _deltas(before, counters, elapsed), elapsed or 0.0, settings))
+    if idle_rows is not None:
+        for name in [name for name, memo in idle_rows.items() if cur.get(name) is not memo[0]]:
+            del idle_rows[name]
     return tuple(stats)

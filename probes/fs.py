@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+#: How a reader gets a file's text: :func:`read_text`, or :meth:`HeldFiles.read_text` of a sampler that
+#: keeps the files it reads every sample open. ``None`` when missing, unreadable or vanished.
+TextReader = Callable[[str], "str | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +84,118 @@ def read_text(path: str) -> str | None:
     vanished mid-read."""
     data = read_bytes(path)
     return None if data is None else data.decode("utf-8", "replace")
+
+
+class _Held:
+    """One file :class:`HeldFiles` keeps open: its descriptor, whether it is sized (a regular file or a
+    sysfs attribute: a short read is its end), a read size that fits it, and whether it was read since the
+    last sweep."""
+
+    __slots__ = ("fd", "read_size", "sized", "used")
+
+    def __init__(self, fd: int, sized: bool) -> None:
+        self.fd = fd
+        self.sized = sized
+        self.read_size = _FIRST_READ
+        self.used = True
+
+
+class HeldFiles:
+    """The files a sampler reads at every sample (``/proc/stat``, ``/proc/meminfo``, a NUMA node's
+    ``numastat``, ...), kept open by path and read again with ``pread`` from offset 0.
+
+    Opening and closing a small procfs or sysfs file costs more than reading it, and both make the text
+    anew at each read from offset 0, so a held descriptor gives the same bytes as a fresh open. A read that
+    fails (a device that went away gives ``ENODEV``) closes the file and opens the path again once, so a
+    file that is gone gives ``None``. A regular file (a fixture tree) removed or replaced since it was
+    opened is opened again by path: its descriptor would still read the old one. :meth:`sweep` closes the
+    files not read since the last sweep (a disk, a NIC or a node that went away), :meth:`close` all of
+    them (a later read opens them again). Not thread-safe: the sampler reads under its lock.
+    """
+
+    def __init__(self) -> None:
+        self._files: dict[str, _Held] = {}
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # at interpreter exit os may be torn down already
+            self.close()
+
+    @property
+    def held(self) -> int:
+        """How many files are open now."""
+        return len(self._files)
+
+    def read_bytes(self, path: str) -> bytes | None:
+        """The whole file as bytes, as :func:`read_bytes` gives it, through the held descriptor."""
+        held = self._files.get(path)
+        if held is not None:
+            held.used = True
+            try:
+                data = self._read(held)
+                # A sized (regular) file may have been removed or replaced under the descriptor.
+                if (data and not held.sized) or os.fstat(held.fd).st_nlink:
+                    return data
+            except OSError:
+                pass
+            self._drop(path, held)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except (OSError, ValueError):  # ValueError: a NUL in the path
+            return None
+        try:
+            # procfs files show size 0 (made anew at each read); sysfs attributes and regular files do not.
+            held = _Held(fd, os.fstat(fd).st_size > 0)
+            data = self._read(held)
+        except OSError:
+            # Gone, or not readable at an offset: one plain read, and the file is not held.
+            try:
+                return _read_fd(fd)
+            except OSError:
+                return None
+            finally:
+                os.close(fd)
+        self._files[path] = held
+        return data
+
+    def read_text(self, path: str) -> str | None:
+        """The whole file as text, as :func:`read_text` gives it, through the held descriptor."""
+        data = self.read_bytes(path)
+        return None if data is None else data.decode("utf-8", "replace")
+
+    def sweep(self) -> None:
+        """Close the files not read since the last sweep; the others count as unread from now on."""
+        for path, held in list(self._files.items()):
+            if held.used:
+                held.used = False
+            else:
+                self._drop(path, held)
+
+    def close(self) -> None:
+        """Close every held file (idempotent)."""
+        for path, held in list(self._files.items()):
+            self._drop(path, held)
+
+    def _drop(self, path: str, held: _Held) -> None:
+        del self._files[path]
+        with contextlib.suppress(OSError):
+            os.close(held.fd)
+
+    @staticmethod
+    def _read(held: _Held) -> bytes:
+        """The whole file from offset 0. A sized file ends at a short read; a procfs file may return less
+        than asked before its end (a seq_file returns one buffer of records per read), so it ends only at
+        an empty read."""
+        size = held.read_size
+        data = os.pread(held.fd, size, 0)
+        if len(data) < size and (held.sized or not data):
+            return data
+        chunks = [data]
+        offset = len(data)
+        while chunk := os.pread(held.fd, size, offset):
+            chunks.append(chunk)
+            offset += len(chunk)
+        data = b"".join(chunks)
+        # Next time, one read of a buffer larger than the file (capped: a huge file takes a few reads).
+        while held.read_size <= len(data) and held.read_size < _MAX_READ:
+            held.read_size *= 2
+        return data

@@ -17,8 +17,9 @@ import ipaddress
 import os
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 
-from probes.fs import FS, read_text
+from probes.fs import FS, TextReader, read_text
 from probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
 
 #: Kernel TCP state numbers (``include/net/tcp_states.h``) -> the names ``tcp_states`` uses.
@@ -80,6 +81,9 @@ _SNMP_COUNTERS: dict[tuple[str, str], str] = {
 }
 # Every /proc/net/snmp value perftop reads: the counters and one gauge.
 _SNMP_FIELDS: dict[tuple[str, str], str] = {**_SNMP_COUNTERS, ("Tcp", "CurrEstab"): "tcp_curr_estab"}
+_SNMP_TABLES = frozenset(table for table, _ in _SNMP_FIELDS)
+# Each counter's NetSnapshot key and the key of its rate.
+_SNMP_RATE_KEYS: tuple[tuple[str, str], ...] = tuple((key, f"{key}_per_s") for key in _SNMP_COUNTERS.values())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -130,6 +134,9 @@ class SnmpCounters:
     udp_in_errors: int | None = None
     udp_rcvbuf_errors: int | None = None
     udp_sndbuf_errors: int | None = None
+
+
+_NO_SNMP = SnmpCounters()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,8 +226,8 @@ def parse_snmp(text: str) -> SnmpCounters:
     header: dict[str, list[str]] = {}
     for line in text.splitlines():
         table, colon, rest = line.partition(":")
-        if not colon:
-            continue
+        if not colon or table not in _SNMP_TABLES:
+            continue  # Ip, Icmp, IcmpMsg, UdpLite: nothing perftop reads
         words = rest.split()
         if table not in header:
             header[table] = words
@@ -344,23 +351,24 @@ def _count_entries(text: str) -> int:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def read_net_dev(fs: FS) -> dict[str, InterfaceCounters] | None:
-    """``/proc/net/dev`` parsed, or ``None`` when it cannot be read."""
-    text = read_text(fs.proc("net", "dev"))
+def read_net_dev(fs: FS, read: TextReader = read_text) -> dict[str, InterfaceCounters] | None:
+    """``/proc/net/dev`` parsed, or ``None`` when it cannot be read (``read``: see
+    :data:`~probes.fs.TextReader`, as in the readers below)."""
+    text = read(fs.proc("net", "dev"))
     return None if text is None else parse_net_dev(text)
 
 
-def read_sockstat(fs: FS) -> Sockstat | None:
+def read_sockstat(fs: FS, read: TextReader = read_text) -> Sockstat | None:
     """``/proc/net/sockstat`` (and ``sockstat6`` where IPv6 exists), or ``None`` when unreadable."""
-    text = read_text(fs.proc("net", "sockstat"))
+    text = read(fs.proc("net", "sockstat"))
     if text is None:
         return None
-    return parse_sockstat(text, read_text(fs.proc("net", "sockstat6")))
+    return parse_sockstat(text, read(fs.proc("net", "sockstat6")))
 
 
-def read_snmp(fs: FS) -> SnmpCounters | None:
+def read_snmp(fs: FS, read: TextReader = read_text) -> SnmpCounters | None:
     """``/proc/net/snmp`` parsed, or ``None`` when it cannot be read."""
-    text = read_text(fs.proc("net", "snmp"))
+    text = read(fs.proc("net", "snmp"))
     return None if text is None else parse_snmp(text)
 
 
@@ -398,19 +406,20 @@ def read_sockets(fs: FS, protocols: Iterable[str] = SOCKET_TABLES) -> tuple[Sock
     return tuple(entries)
 
 
-def read_net(fs: FS, *, tables: bool = True) -> NetReading:
+def read_net(fs: FS, *, tables: bool = True, read: TextReader = read_text) -> NetReading:
     """One sample of every network source (the socket tables only as state and entry counts).
 
     ``tables=False`` skips ``/proc/net/{tcp,tcp6,udp,udp6}`` (``tcp_states`` and ``udp_sockets`` are then
     None): the kernel formats every socket into them, milliseconds even on a quiet machine, so the TUI
-    reads them only while the sockets pane is on screen.
+    reads them only while the sockets pane is on screen. ``read`` reads the small files (the socket
+    tables, big and read on demand, are read plainly).
     """
     return NetReading(
-        interfaces=read_net_dev(fs),
-        sockstat=read_sockstat(fs),
+        interfaces=read_net_dev(fs, read),
+        sockstat=read_sockstat(fs, read),
         tcp_states=read_tcp_states(fs) if tables else None,
         udp_sockets=read_udp_socket_count(fs) if tables else None,
-        snmp=read_snmp(fs),
+        snmp=read_snmp(fs, read),
     )
 
 
@@ -476,15 +485,21 @@ def _rate(prev: int | None, cur: int | None, elapsed: float | None) -> float | N
     return (cur - prev) / elapsed
 
 
+_interface_counters = attrgetter(*INTERFACE_COUNTERS)
+_NO_INTERFACE_RATES: tuple[None, ...] = (None,) * len(INTERFACE_COUNTERS)
+
+
 def _interface(
     prev: InterfaceCounters | None, cur: InterfaceCounters, elapsed: float | None
 ) -> InterfaceStats:
-    counters = {name: getattr(cur, name) for name in INTERFACE_COUNTERS}
-    rates = {
-        f"{name}_per_s": _rate(None if prev is None else getattr(prev, name), value, elapsed)
-        for name, value in counters.items()
-    }
-    return InterfaceStats(name=cur.name, **counters, **rates)
+    # Positional: InterfaceStats holds the name, the counters, then their rates, in INTERFACE_COUNTERS order.
+    counters = _interface_counters(cur)
+    if prev is None or elapsed is None or elapsed <= 0:
+        return InterfaceStats(cur.name, *counters, *_NO_INTERFACE_RATES)
+    rates = [
+        None if c < p else (c - p) / elapsed for p, c in zip(_interface_counters(prev), counters, strict=True)
+    ]
+    return InterfaceStats(cur.name, *counters, *rates)
 
 
 def net_snapshot(prev: NetReading | None, cur: NetReading, elapsed: float | None) -> NetSnapshot:
@@ -493,12 +508,12 @@ def net_snapshot(prev: NetReading | None, cur: NetReading, elapsed: float | None
     interfaces = tuple(
         _interface(before.get(name), counters, elapsed) for name, counters in (cur.interfaces or {}).items()
     )
-    snmp = cur.snmp or SnmpCounters()
-    snmp_before = (prev.snmp if prev is not None else None) or SnmpCounters()
+    snmp = cur.snmp or _NO_SNMP
+    snmp_before = (prev.snmp if prev is not None else None) or _NO_SNMP
     counters: dict[str, int | float | None] = {}
-    for key in _SNMP_COUNTERS.values():
-        counters[key] = getattr(snmp, key)
-        counters[f"{key}_per_s"] = _rate(getattr(snmp_before, key), getattr(snmp, key), elapsed)
+    for key, rate_key in _SNMP_RATE_KEYS:
+        value = counters[key] = getattr(snmp, key)
+        counters[rate_key] = _rate(getattr(snmp_before, key), value, elapsed)
     return NetSnapshot(
         interfaces=interfaces,
         sockstat=cur.sockstat,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from probes.cpulist import parse_cpu_list
-from probes.fs import FS, read_text
+from probes.fs import FS, TextReader, read_text
 from probes.memory import read_meminfo
 from probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
 
@@ -214,9 +214,9 @@ def _parse_int(text: str) -> int | None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _parsed(path: str, parse: Callable[[str], _T]) -> _T | None:
+def _parsed(path: str, parse: Callable[[str], _T], read: TextReader = read_text) -> _T | None:
     """The file parsed, or ``None`` when it cannot be read."""
-    text = read_text(path)
+    text = read(path)
     return None if text is None else parse(text)
 
 
@@ -230,24 +230,25 @@ def node_numbers(fs: FS) -> tuple[int, ...] | None:
     return tuple(sorted(numbers)) or None
 
 
-def read_node(fs: FS, node: int) -> NodeReading:
-    """Read one ``node<N>`` directory; a missing file leaves its part ``None``."""
+def read_node(fs: FS, node: int, read: TextReader = read_text) -> NodeReading:
+    """Read one ``node<N>`` directory; a missing file leaves its part ``None`` (``read``: see
+    :data:`~probes.fs.TextReader`, as in the readers below)."""
     base = fs.sys("devices", "system", "node", f"node{node}")
     return NodeReading(
         node=node,
-        cpus=_parsed(os.path.join(base, "cpulist"), parse_node_cpulist),
-        memory=_parsed(os.path.join(base, "meminfo"), parse_node_meminfo),
-        counters=_parsed(os.path.join(base, "numastat"), parse_node_numastat),
-        distance=_parsed(os.path.join(base, "distance"), parse_distance),
+        cpus=_parsed(base + "/cpulist", parse_node_cpulist, read),
+        memory=_parsed(base + "/meminfo", parse_node_meminfo, read),
+        counters=_parsed(base + "/numastat", parse_node_numastat, read),
+        distance=_parsed(base + "/distance", parse_distance, read),
     )
 
 
-def _online_cpus(fs: FS) -> frozenset[int] | None:
+def _online_cpus(fs: FS, read: TextReader) -> frozenset[int] | None:
     """Online CPUs from sysfs, or from the ``cpuN`` lines of ``/proc/stat`` when sysfs lacks them."""
-    online = _parsed(fs.sys("devices", "system", "cpu", "online"), parse_node_cpulist)
+    online = _parsed(fs.sys("devices", "system", "cpu", "online"), parse_node_cpulist, read)
     if online is not None:
         return online
-    stat = read_text(fs.proc("stat"))
+    stat = read(fs.proc("stat"))
     if stat is None:
         return None
     keys = (line.split(maxsplit=1)[0] for line in stat.splitlines() if line.strip())
@@ -264,9 +265,9 @@ def _sum(values: Iterable[int | None]) -> int | None:
     return total
 
 
-def _whole_machine_node(fs: FS) -> NodeReading:
+def _whole_machine_node(fs: FS, read: TextReader) -> NodeReading:
     """Node 0 standing for a machine without NUMA: every online CPU and all of ``/proc/meminfo``."""
-    meminfo = read_meminfo(fs)
+    meminfo = read_meminfo(fs, read)
     memory = None
     if meminfo is not None:
         total = meminfo.get("MemTotal")
@@ -282,22 +283,22 @@ def _whole_machine_node(fs: FS) -> NodeReading:
             hugepages_total=meminfo.get("HugePages_Total"),
             hugepages_free=meminfo.get("HugePages_Free"),
         )
-    return NodeReading(node=0, cpus=_online_cpus(fs), memory=memory, counters=None, distance=None)
+    return NodeReading(node=0, cpus=_online_cpus(fs, read), memory=memory, counters=None, distance=None)
 
 
-def read_numa_balancing(fs: FS) -> int | None:
+def read_numa_balancing(fs: FS, read: TextReader = read_text) -> int | None:
     """``/proc/sys/kernel/numa_balancing``, or ``None`` when absent (no NUMA balancing in the kernel)."""
-    return _parsed(fs.proc("sys", "kernel", "numa_balancing"), _parse_int)
+    return _parsed(fs.proc("sys", "kernel", "numa_balancing"), _parse_int, read)
 
 
-def read_numa(fs: FS) -> NumaReading:
+def read_numa(fs: FS, read: TextReader = read_text) -> NumaReading:
     """Read every node and the balancing sysctl. Without node directories: one node for the machine."""
     numbers = node_numbers(fs)
     if numbers is None:
-        nodes: tuple[NodeReading, ...] = (_whole_machine_node(fs),)
+        nodes: tuple[NodeReading, ...] = (_whole_machine_node(fs, read),)
     else:
-        nodes = tuple(read_node(fs, node) for node in numbers)
-    return NumaReading(nodes=nodes, numa_balancing=read_numa_balancing(fs))
+        nodes = tuple(read_node(fs, node, read) for node in numbers)
+    return NumaReading(nodes=nodes, numa_balancing=read_numa_balancing(fs, read))
 
 
 def process_numa(fs: FS, pid: int) -> ProcessNuma | None:
@@ -401,4 +402,3 @@ def numa_snapshot(prev: NumaReading | None, cur: NumaReading, elapsed: float | N
 def cpu_nodes(nodes: Iterable[NumaNode]) -> dict[int, int]:
     """CPU number -> the node it belongs to, for the NODE column (the node of a process's last CPU)."""
     return {cpu: node.node for node in nodes for cpu in node.cpus or ()}
-

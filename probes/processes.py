@@ -302,8 +302,8 @@ class ProcessScanner:
     def list_pids(self) -> list[int]:
         """The PIDs of the numeric directories of the procfs root, in directory order."""
         try:
-            with os.scandir(self._fs.procfs) as entries:
-                return [int(e.name) for e in entries if e.name.isdigit()]
+            # listdir, not scandir: no DirEntry object per name (procfs lists ~60 other names too).
+            return [int(name) for name in os.listdir(self._fs.procfs) if name.isdigit()]
         except OSError:
             return []
 
@@ -617,22 +617,26 @@ def process_infos(
     seconds = elapsed if elapsed is not None and elapsed > 0 else None
     rows: list[ProcessInfo] = []
     append = rows.append
+    prev_get = prev.get if prev is not None and seconds is not None else None
+    last_get = last_rows.get if last_rows is not None else None
+    node_of = cpu_node.get if cpu_node is not None else None
     for pid in sorted(cur):
         raw = cur[pid]
         st = raw.stat
         status = raw.status
-        before = prev.get(pid) if prev is not None and seconds is not None else None
-        if before is not None and before.stat.start_time != st.start_time:
+        before = prev_get(pid) if prev_get is not None else None
+        if before is not None and before is not raw and before.stat.start_time != st.start_time:
             before = None
         cpu_ticks = st.utime + st.stime
         rss_bytes = st.rss_pages * page_size
         mem_percent = rss_bytes / mem_total_bytes * 100.0 if mem_total_bytes else None
-        node = None if cpu_node is None or st.processor is None else cpu_node.get(st.processor)
+        processor = st.processor
+        node = None if node_of is None or processor is None else node_of(processor)
         placement = None if placements is None else placements.get(pid)
         remote_percent = None if placement is None else placement.remote_percent(node)
         io = raw.io
-        if before is raw and last_rows is not None:
-            last = last_rows.get(pid)
+        if before is raw and last_get is not None:
+            last = last_get(pid)
             # Every field but these comes from ``raw`` alone; these must be what a new row would hold.
             if (
                 last is not None
@@ -642,10 +646,10 @@ def process_infos(
                 and last.node == node
                 and last.remote_percent == remote_percent
                 and last.cpu_time_seconds == cpu_ticks / clk_tck
-                and last.voluntary_ctxt_switches_per_s == _zero_rate(status, "voluntary_ctxt_switches")
-                and last.nonvoluntary_ctxt_switches_per_s == _zero_rate(status, "nonvoluntary_ctxt_switches")
-                and last.io_read_bytes_per_s == _zero_rate(io, "read_bytes")
-                and last.io_write_bytes_per_s == _zero_rate(io, "write_bytes")
+                and _is_zero_rate(last.voluntary_ctxt_switches_per_s, status, "voluntary_ctxt_switches")
+                and _is_zero_rate(last.nonvoluntary_ctxt_switches_per_s, status, "nonvoluntary_ctxt_switches")
+                and _is_zero_rate(last.io_read_bytes_per_s, io, "read_bytes")
+                and _is_zero_rate(last.io_write_bytes_per_s, io, "write_bytes")
             ):
                 append(last)
                 continue
@@ -700,9 +704,12 @@ def process_infos(
     return tuple(rows)
 
 
-def _zero_rate(counters: ProcStatus | ProcIo | None, name: str) -> float | None:
-    """The rate of counter ``name`` over two equal readings: 0.0, or None where the counter is unknown."""
-    return None if counters is None or getattr(counters, name) is None else 0.0
+def _is_zero_rate(rate: float | None, counters: ProcStatus | ProcIo | None, name: str) -> bool:
+    """True when ``rate`` is what counter ``name`` gives over two equal readings: 0.0, or None where the
+    counter is unknown."""
+    if counters is None or getattr(counters, name) is None:
+        return rate is None
+    return rate == 0.0
 
 
 def task_counts(cur: dict[int, RawProcess]) -> TaskCounts:

@@ -22,7 +22,7 @@ from probes.cpu import (
     user_hz,
 )
 from probes.disks import DiskCounters, DiskInfo, disk_rates, read_disks_info, read_diskstats
-from probes.fs import FS, read_text
+from probes.fs import FS, HeldFiles, read_text
 from probes.memory import memory_snapshot, read_meminfo
 from probes.net import NetReading, net_snapshot, read_net
 from probes.numa import NumaReading, cpu_nodes, numa_snapshot, process_numa, read_numa
@@ -35,7 +35,7 @@ from probes.processes import (
     process_infos,
     task_counts,
 )
-from probes.snapshot import ProcessInfo, ProcessNuma, Snapshot
+from probes.snapshot import DiskStats, ProcessInfo, ProcessNuma, Snapshot
 
 #: Seconds a process's ``numa_maps`` reading is reused before it is read again: to write that file the
 #: kernel walks every page table of the process, and where its pages live changes slowly.
@@ -64,7 +64,9 @@ class Sampler:
     whose ``numa_maps`` gives ``remote_percent``, each read at most every :data:`NUMA_MAPS_SECONDS`.
     Every row gets ``node``, the NUMA node of its last CPU.
 
-    The process scanner keeps procfs files open between samples; :meth:`close` closes them.
+    The process scanner keeps procfs files open between samples, and so does the sampler for the system
+    files it reads every time (``/proc/stat``, ``/proc/meminfo``, the NUMA nodes' files, ...: see
+    :class:`~probes.fs.HeldFiles`); :meth:`close` closes them.
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class Sampler:
         self._clock = clock
         self._wall_clock = wall_clock
         self._scanner = ProcessScanner(fs)
+        self._files = HeldFiles()
         self._user_hz = user_hz()
         self._page_size = os.sysconf("SC_PAGE_SIZE")
         self._prev_time: float | None = None
@@ -85,6 +88,8 @@ class Sampler:
         self._prev_numa: NumaReading | None = None
         self._prev_disks: dict[str, DiskCounters] | None = None
         self._disk_info: tuple[float, dict[str, DiskInfo]] | None = None
+        #: The rows of the disks that did no IO over the last interval (see ``disk_rates``).
+        self._idle_disk_rows: dict[str, tuple[DiskCounters, DiskInfo, DiskStats]] = {}
         self._prev_net: NetReading | None = None
         #: The rows of the last sample by PID, and its MemTotal: what ``reread`` updates.
         self._last_rows: dict[int, ProcessInfo] = {}
@@ -111,20 +116,21 @@ class Sampler:
         ``numa_pids``: the processes that get ``remote_percent`` (the others keep ``None``).
         """
         with self._lock:
+            fs, read = self.fs, self._files.read_text
             now = self._clock()
             elapsed = None if self._prev_time is None else now - self._prev_time
-            stat = read_stat(self.fs)
-            memory = memory_snapshot(read_meminfo(self.fs))
+            stat = read_stat(fs, read)
+            memory = memory_snapshot(read_meminfo(fs, read))
             procs = self._scanner.scan(status_pids, io_pids)
             cpu = cpu_snapshot(
                 self._prev_stat,
                 stat,
                 elapsed,
                 self._user_hz,
-                read_loadavg(self.fs),
-                read_pressure(self.fs),
+                read_loadavg(fs, read),
+                read_pressure(fs, read),
             )
-            numa = read_numa(self.fs)
+            numa = read_numa(fs, read)
             numa_now = numa_snapshot(self._prev_numa, numa, elapsed)
             cpu_node = cpu_nodes(numa_now.nodes)
             processes = process_infos(
@@ -138,21 +144,25 @@ class Sampler:
                 self._placements(procs, numa_pids, now),
                 self._last_rows,
             )
-            disks = read_diskstats(self.fs)
-            disks_now = disk_rates(self._prev_disks, disks, elapsed, self._disks_info(disks or {}, now))
-            net = read_net(self.fs, tables=sockets)
+            disks = read_diskstats(fs, read, self._prev_disks)
+            disks_info = self._disks_info(disks or {}, now)
+            disks_now = disk_rates(self._prev_disks, disks, elapsed, disks_info, self._idle_disk_rows)
+            net = read_net(fs, tables=sockets, read=read)
             net_now = net_snapshot(self._prev_net, net, elapsed)
             self._prev_time, self._prev_stat, self._prev_procs = now, stat, procs
             self._prev_numa, self._prev_disks, self._prev_net = numa, disks, net
             self._last_rows = {p.pid: p for p in processes}
             self._mem_total = memory.total_bytes
             self._cpu_node = cpu_node
-            hostname = read_text(self.fs.proc("sys", "kernel", "hostname"))
+            hostname = read(fs.proc("sys", "kernel", "hostname"))
+            uptime = read_uptime(fs, read)
+            # Files no longer read (a node that went away) are closed.
+            self._files.sweep()
             return Snapshot(
                 time=self._wall_clock(),
                 interval=elapsed,
                 hostname=hostname.strip() if hostname else None,
-                uptime_seconds=read_uptime(self.fs),
+                uptime_seconds=uptime,
                 cpu=cpu,
                 memory=memory,
                 tasks=task_counts(procs),
@@ -163,9 +173,11 @@ class Sampler:
             )
 
     def close(self) -> None:
-        """Close the files the process scanner holds open (idempotent; a later sample opens them again)."""
+        """Close the files the sampler and its process scanner hold open (idempotent; a later sample opens
+        them again)."""
         with self._lock:
             self._scanner.close()
+            self._files.close()
 
     def _disks_info(self, disks: Mapping[str, DiskCounters], now: float) -> dict[str, DiskInfo]:
         """Each disk's queue settings, read again every DISK_INFO_SECONDS or when the disks change."""

@@ -34,6 +34,7 @@ def test_every_case_runs_one_loop_on_a_small_tree(small_trees: bench_probes.Tree
     cases = bench_probes.cases([100])
     names = [c.name for c in cases]
     assert "refresh/100" in names and "scan/status-all/100" in names and "real/refresh" in names
+    assert "real/sample-app-like" in names
     for case in cases:
         elapsed = case(1)
         assert isinstance(elapsed, float) and elapsed >= 0, case.name

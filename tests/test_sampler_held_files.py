@@ -1,0 +1,315 @@
+"""Files kept open between samples (``probes.fs.HeldFiles``) and rows reused for idle disks: what a held
+file or a reused row gives must be what a fresh read gives, changes, removals and all."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from probes.cpu import read_loadavg, read_pressure, read_stat, read_uptime
+from probes.disks import DiskCounters, DiskInfo, disk_rates, parse_diskstats, read_diskstats
+from probes.fs import HeldFiles, read_text
+from probes.memory import memory_snapshot, read_meminfo
+from probes.net import read_net_dev
+from probes.numa import read_numa
+from probes.sampler import Sampler
+from tests.fixture_tree import make_tree, write_devices
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+class Clock:
+    """A monotonic clock that moves one second per reading."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+# --- HeldFiles on regular files ---------------------------------------------------------------------------
+
+
+def test_a_file_rewritten_in_place_is_read_anew_through_the_same_descriptor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "loadavg"
+    path.write_text("0.10 0.20 0.30 1/99 1234\n")
+    files = HeldFiles()
+    assert files.read_text(str(path)) == "0.10 0.20 0.30 1/99 1234\n"
+    assert files.held == 1
+    opened: list[str] = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda p, *a, **k: opened.append(p) or real_open(p, *a, **k))
+    with open(path, "w") as f:  # truncate and write: the same inode, as procfs changes under an open file
+        f.write("2.50 1.00 0.75 3/120 4321\n")
+    assert files.read_text(str(path)) == "2.50 1.00 0.75 3/120 4321\n"
+    path.write_text("short\n")  # shorter than before: nothing of the old text is left
+    assert files.read_text(str(path)) == "short\n"
+    assert opened == []
+    files.close()
+
+
+def test_a_replaced_file_is_opened_again_and_a_removed_one_gives_none(tmp_path: Path) -> None:
+    path = tmp_path / "numastat"
+    path.write_text("numa_hit 1\n")
+    files = HeldFiles()
+    assert files.read_text(str(path)) == "numa_hit 1\n"
+    replacement = tmp_path / "numastat.new"
+    replacement.write_text("numa_hit 2\n")
+    replacement.rename(path)  # a new inode: the held descriptor still reads the old one
+    assert files.read_text(str(path)) == "numa_hit 2\n"
+    assert files.held == 1
+    path.unlink()
+    assert files.read_text(str(path)) is None
+    assert files.held == 0  # the descriptor of the removed file was dropped
+    path.write_text("numa_hit 3\n")
+    assert files.read_text(str(path)) == "numa_hit 3\n"
+    files.close()
+
+
+def test_an_emptied_then_replaced_file_is_not_read_through_the_old_descriptor(tmp_path: Path) -> None:
+    path = tmp_path / "hostname"
+    path.write_text("")
+    files = HeldFiles()
+    assert files.read_text(str(path)) == ""
+    new = tmp_path / "hostname.new"
+    new.write_text("box\n")
+    new.rename(path)
+    assert files.read_text(str(path)) == "box\n"
+    files.close()
+
+
+def test_missing_unreadable_and_odd_paths_give_none_and_hold_nothing(tmp_path: Path) -> None:
+    files = HeldFiles()
+    assert files.read_text(str(tmp_path / "absent")) is None
+    assert files.read_text(str(tmp_path)) is None  # a directory opens, but reading it fails
+    assert files.read_text(str(tmp_path / "a\0b")) is None
+    assert files.held == 0
+
+
+@pytest.mark.parametrize("size", [0, 1, 8191, 8192, 8193, 3 * 8192 + 17, (1 << 20) + 5])
+def test_files_of_any_length_are_read_whole_every_time(tmp_path: Path, size: int) -> None:
+    data = bytes((i * 7 + i // 251) % 256 for i in range(size))
+    path = tmp_path / "big"
+    path.write_bytes(data)
+    files = HeldFiles()
+    assert files.read_bytes(str(path)) == data
+    assert files.read_bytes(str(path)) == data  # the second read uses the grown read size
+    with open(path, "wb") as f:
+        f.write(data[: size // 2] + b"!")
+    assert files.read_bytes(str(path)) == data[: size // 2] + b"!"
+    files.close()
+
+
+def test_sweep_closes_the_files_not_read_since_the_last_sweep_and_close_closes_all(tmp_path: Path) -> None:
+    for name in "abc":
+        (tmp_path / name).write_text(name)
+    before = open_fds()
+    files = HeldFiles()
+    for name in "abc":
+        files.read_text(str(tmp_path / name))
+    assert (files.held, open_fds()) == (3, before + 3)
+    files.sweep()  # all three were read since the start
+    assert files.held == 3
+    files.read_text(str(tmp_path / "a"))
+    files.sweep()
+    assert (files.held, open_fds()) == (1, before + 1)
+    files.close()
+    files.close()
+    assert (files.held, open_fds()) == (0, before)
+    assert files.read_text(str(tmp_path / "b")) == "b"  # a later read opens it again
+    files.close()
+
+
+# --- HeldFiles on procfs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs a Linux /proc")
+def test_procfs_files_read_through_a_held_descriptor_as_a_fresh_open_reads_them() -> None:
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        time.sleep(0.05)
+        files = HeldFiles()
+        for name in ("stat", "status", "cmdline"):
+            path = f"/proc/{child.pid}/{name}"
+            assert files.read_text(path) == read_text(path)
+            assert files.read_text(path) == read_text(path)  # again, through the held descriptor
+        # A multi-record file longer than one kernel buffer (a page) comes whole.
+        maps = f"/proc/{child.pid}/smaps"
+        assert len(read_text(maps) or "") > 4096
+        assert files.read_text(maps) == read_text(maps)
+        assert files.read_text(maps) == read_text(maps)
+        # A counter that moves is seen moving through the held descriptor.
+        first = float((files.read_text("/proc/uptime") or "").split()[0])
+        time.sleep(0.05)
+        assert float((files.read_text("/proc/uptime") or "").split()[0]) > first
+        child.kill()
+        child.wait()
+        # The process is gone: its held files fail (ESRCH), are dropped, and read as None.
+        for name in ("stat", "status", "cmdline", "smaps"):
+            assert files.read_text(f"/proc/{child.pid}/{name}") is None
+        assert files.held == 1  # only /proc/uptime
+        files.close()
+    finally:
+        child.kill()
+        child.wait()
+
+
+# --- the sampler holds its system files -------------------------------------------------------------------
+
+
+def test_sampler_sees_every_system_file_change_and_survives_removals(tmp_path: Path) -> None:
+    fs = make_tree(tmp_path, cpus=4, processes=6, tick=0)
+    write_devices(tmp_path, cpus=4, tick=0)
+    sampler = Sampler(fs, clock=Clock())
+    sampler.sample(frozenset())
+    first = sampler.sample(frozenset())
+    held = sampler._files.held
+    assert held >= 15  # stat, meminfo, loadavg, pressure x3, node files, diskstats, net files, ...
+    make_tree(tmp_path, cpus=4, processes=6, tick=1)  # rewritten in place, as procfs changes
+    write_devices(tmp_path, cpus=4, tick=1)
+    Path(fs.proc("sys", "kernel", "hostname")).write_text("renamed\n")
+    second = sampler.sample(frozenset())
+    # Every value equals a fresh read of the files now, and differs from the first sample's.
+    stat = read_stat(fs)
+    assert stat is not None
+    assert second.cpu.context_switches == stat.context_switches != first.cpu.context_switches
+    assert second.memory == memory_snapshot(read_meminfo(fs))
+    assert second.cpu.loadavg == read_loadavg(fs)
+    assert second.cpu.pressure == read_pressure(fs) != first.cpu.pressure
+    assert second.uptime_seconds == read_uptime(fs) != first.uptime_seconds
+    assert second.hostname == "renamed" != first.hostname
+    numa = [n.counters.numa_hit if n.counters else None for n in read_numa(fs).nodes]
+    assert [n.numa_hit for n in second.numa.nodes] == numa != [n.numa_hit for n in first.numa.nodes]
+    disks = {name: c.reads_completed for name, c in (read_diskstats(fs) or {}).items()}
+    assert {d.name: d.reads_completed for d in second.disks} == disks
+    assert disks != {d.name: d.reads_completed for d in first.disks}
+    net = {name: c.rx_bytes for name, c in (read_net_dev(fs) or {}).items()}
+    assert {i.name: i.rx_bytes for i in second.net.interfaces} == net
+    assert net != {i.name: i.rx_bytes for i in first.net.interfaces}
+
+    # A NUMA node that goes away and a diskstats that vanishes: no exception, their files are dropped.
+    shutil.rmtree(fs.sys("devices", "system", "node", "node1"))
+    os.unlink(fs.proc("diskstats"))
+    third = sampler.sample(frozenset())
+    assert [n.node for n in third.numa.nodes] == [0]
+    assert third.disks == ()
+    assert sampler._files.held == held - 5  # node1's cpulist, meminfo, numastat, distance; diskstats
+    sampler.close()
+    assert sampler._files.held == 0
+
+
+def test_sampler_close_leaves_no_descriptor_open(tmp_path: Path) -> None:
+    fs = make_tree(tmp_path, cpus=2, processes=4)
+    write_devices(tmp_path, cpus=2, tick=0)
+    before = open_fds()
+    sampler = Sampler(fs, clock=Clock())
+    sampler.sample(frozenset())
+    assert open_fds() > before
+    sampler.close()
+    assert open_fds() == before
+
+
+# --- idle disks: reused counters and rows -----------------------------------------------------------------
+
+SDA = "   8       0 sda 1001 22 30003 404 5005 66 70007 808 3 9009 10010 1 2 3 4 5 6"
+SDB = "   8      16 sdb 1 2 3 4 5 6 7 8 0 10 11"
+SDA1 = "   8       1 sda1 100 200 300 400"
+
+
+def test_an_unchanged_diskstats_line_keeps_its_object_and_a_changed_one_does_not() -> None:
+    first = parse_diskstats("\n".join([SDA, SDB, SDA1]))
+    changed_sdb = SDB.replace(" 1 2 3 ", " 2 2 3 ")
+    again = parse_diskstats("\n".join([SDA, changed_sdb, SDA1]), first)
+    assert again == parse_diskstats("\n".join([SDA, changed_sdb, SDA1]))
+    assert again["sda"] is first["sda"]
+    assert again["sda1"] is first["sda1"]
+    assert again["sdb"] is not first["sdb"] and again["sdb"].reads_completed == 2
+    # Same numbers under a new device number is another device: a new object.
+    moved = parse_diskstats(SDA.replace("   8       0", "   8      32"), first)
+    assert moved["sda"] is not first["sda"] and moved["sda"].minor == 32
+
+
+_counter = st.one_of(st.none(), st.integers(0, 50))
+
+
+@st.composite
+def disk_samples(draw: st.DrawFn) -> list[tuple[dict[str, DiskCounters], float | None]]:
+    """A few samples of two devices, each sample changing some counters (or none: an idle interval),
+    sometimes backwards, sometimes with no elapsed time."""
+    samples = []
+    values = {name: [draw(st.integers(0, 1000)) for _ in range(17)] for name in ("sda", "zram0")}
+    for _ in range(draw(st.integers(2, 6))):
+        disks = {}
+        for name, numbers in values.items():
+            if draw(st.booleans()):
+                i = draw(st.integers(0, 16))
+                numbers[i] = max(0, numbers[i] + draw(st.integers(-3, 40)))
+            layout = 14 if name == "zram0" else 20
+            counters = numbers[: layout - 3] + [None] * (20 - layout)
+            disks[name] = DiskCounters(8, 0 if name == "sda" else 16, name, *counters)
+        samples.append((disks, draw(st.sampled_from([1.0, 0.5, 2.0, None]))))
+    return samples
+
+
+@given(disk_samples())
+@settings(max_examples=200, deadline=None)
+def test_reused_idle_rows_equal_rows_computed_anew(samples: list) -> None:
+    info = {"sda": DiskInfo("none", ("none",), False, 128, 64, False)}
+    idle: dict = {}
+    prev_plain = prev_reused = None
+    for disks, elapsed in samples:
+        text = "\n".join(
+            f"8 {c.minor} {c.name} " + " ".join(str(v) for v in (c.reads_completed, *_tail(c)))
+            for c in disks.values()
+        )
+        plain = parse_diskstats(text)
+        reused = parse_diskstats(text, prev_reused)
+        assert reused == plain
+        assert disk_rates(prev_reused, reused, elapsed, info, idle) == disk_rates(
+            prev_plain, plain, elapsed, info
+        )
+        assert set(idle) <= set(reused)
+        prev_plain, prev_reused = plain, reused
+
+
+def _tail(c: DiskCounters) -> list[int]:
+    """The counters after reads_completed as a diskstats line writes them (its layout's length)."""
+    values = [
+        c.reads_merged, c.read_sectors, c.read_time_ms, c.writes_completed, c.writes_merged,
+        c.written_sectors, c.write_time_ms, c.in_flight, c.io_time_ms, c.weighted_io_time_ms,
+        c.discards_completed, c.discards_merged, c.discarded_sectors, c.discard_time_ms,
+        c.flushes_completed, c.flush_time_ms,
+    ]  # fmt: skip
+    return [v for v in values if v is not None]
+
+
+def test_an_idle_disk_gets_the_very_row_of_the_last_sample_and_zero_rates(tmp_path: Path) -> None:
+    fs = make_tree(tmp_path, cpus=2, processes=4)
+    write_devices(tmp_path, cpus=2, tick=0)
+    sampler = Sampler(fs, clock=Clock())
+    sampler.sample(frozenset())
+    second = {d.name: d for d in sampler.sample(frozenset()).disks}
+    third = {d.name: d for d in sampler.sample(frozenset()).disks}  # nothing changed: every disk idle
+    assert third.keys() == second.keys() and third
+    for name, row in third.items():
+        assert row is second[name]
+        assert row.r_per_s == 0.0 and row.util_percent == 0.0
+    make_tree(tmp_path, cpus=2, processes=4, tick=1)
+    write_devices(tmp_path, cpus=2, tick=1)
+    fourth = {d.name: d for d in sampler.sample(frozenset()).disks}
+    busy = [name for name, row in fourth.items() if row.r_per_s]
+    assert busy and all(fourth[name] is not third[name] for name in busy)
+    sampler.close()
