@@ -138,6 +138,23 @@ def test_a_partial_update_writes_only_its_spans_and_each_style_once() -> None:
     assert update.render_segments(console).count("\x1b[4;1H") == 3
 
 
+def test_a_partial_update_never_writes_half_a_wide_character() -> None:
+    # Cells: "ab" 0-1, "日" 2-3, "本" 4-5, "cd" 6-7, then braille 8-9 in another style.
+    line = Strip([Segment("ab日本cd", RED), Segment("⣀⣤", BLUE)])
+    chops = [{0: line}]
+    # A span from the right half of 日 to the first braille cell; another inside the braille.
+    update = ChopsUpdate(chops, [(0, 3, 9), (0, 9, 10)], [[10]])
+    console = Console(file=io.StringIO(), color_system="256", force_terminal=True)
+    red = Strip.render_ansi(RED, console._color_system)
+    blue = Strip.render_ansi(BLUE, console._color_system)
+    partial_updates.install()
+    try:
+        out = update.render_segments(console)
+    finally:
+        partial_updates.uninstall()
+    assert out == f"\x1b[1;3H\x1b[0;{red}m日本cd\x1b[0;{blue}m⣀\x1b[1;10H⣤\x1b[0m"
+
+
 def test_install_is_undone_by_uninstall() -> None:
     original = partial_updates._ORIGINAL  # Textual's own, whether or not an App installed ours already
     assert partial_updates.install()

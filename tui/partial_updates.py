@@ -16,6 +16,7 @@ each widget only for its lines that a dirty span crosses.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator
 from itertools import pairwise
 
@@ -45,6 +46,8 @@ def _render_cropped_segments(self: ChopsUpdate, console: Console) -> str:
     chops = self.chops
     chop_ends = self.chop_ends
     current: object = _UNKNOWN
+    # A line crossed by several spans is measured once.
+    measured: dict[int, _Measured] = {}
     for y, x1, x2 in self.spans:
         line = chops[y]
         for end, (x, strip) in zip(chop_ends[y], line.items(), strict=False):
@@ -53,10 +56,13 @@ def _render_cropped_segments(self: ChopsUpdate, console: Console) -> str:
             start, stop = max(x, x1), min(end, x2)
             if start >= stop:
                 continue
-            if start > x and _inside_wide_character(strip, start - x):
+            pieces = measured.get(id(strip))
+            if pieces is None:
+                pieces = measured[id(strip)] = _measure(strip)
+            if start > x and _inside_wide_character(pieces, start - x):
                 start -= 1  # writing the right half of a wide character would blank its left half
             append(f"\x1b[{y + 1};{start + 1}H")  # Control.move_to's sequence, without its objects
-            for text, style in _cropped(strip, start - x, stop - x):
+            for text, style in _cropped(pieces, start - x, stop - x):
                 if style is not None and style._link:
                     # Hyperlinks keep Textual's own rendering, which states its style without a reset
                     # before and resets after: start it from a clean state.
@@ -131,42 +137,60 @@ def _render_dirty_lines(self: Compositor) -> ChopsUpdate | None:
     return ChopsUpdate(chops, spans, chop_ends)
 
 
-def _cropped(strip: Strip, start: int, stop: int) -> Iterator[tuple[str, Style | None]]:
-    """The text and style of the cells ``start`` to ``stop`` of ``strip``, without building strips
-    (``Strip.crop`` made a third of this renderer's cost)."""
+#: A strip's pieces of text: their first cells, and ``(text, style, one cell per character)`` of each.
+_Measured = tuple[list[int], list[tuple[str, "Style | None", bool]]]
+
+
+def _measure(strip: Strip) -> _Measured:
+    starts: list[int] = []
+    pieces: list[tuple[str, Style | None, bool]] = []
     x = 0
     for text, style, control in strip:
         if control:
             continue
         one_cell = one_cell_each(text)
-        end = x + (len(text) if one_cell else cell_len(text))
-        if end > start:
-            if x >= stop:
-                return
-            if start <= x and end <= stop:
-                yield text, style
-            elif one_cell:
-                yield text[max(0, start - x) : stop - x], style
-            else:  # a wide character may straddle an edge: Textual's crop knows what to do
-                for segment in Strip([Segment(text, style)]).crop(max(0, start - x), stop - x):
-                    yield segment.text, segment.style
-        x = end
+        starts.append(x)
+        pieces.append((text, style, one_cell))
+        x += len(text) if one_cell else cell_len(text)
+    starts.append(x)
+    return starts, pieces
 
 
-def _inside_wide_character(strip: Strip, cell: int) -> bool:
-    """True when ``cell`` is the second cell of a wide character of ``strip``."""
-    x = 0
-    for text, _style, control in strip:
-        if control:
+def _cropped(measured: _Measured, start: int, stop: int) -> Iterator[tuple[str, Style | None]]:
+    """The text and style of the cells ``start`` to ``stop`` of a measured strip, without building
+    strips (``Strip.crop`` made a third of this renderer's cost)."""
+    starts, pieces = measured
+    for index in range(max(0, bisect_right(starts, start) - 1), len(pieces)):
+        x, end = starts[index], starts[index + 1]
+        if x >= stop:
+            return
+        if end <= start:
             continue
-        if one_cell_each(text):
-            x += len(text)
-        else:
-            for char in text:
-                width = cell_len(char)
-                if x < cell < x + width:
-                    return True
-                x += width
+        text, style, one_cell = pieces[index]
+        if start <= x and end <= stop:
+            yield text, style
+        elif one_cell:
+            yield text[max(0, start - x) : stop - x], style
+        else:  # a wide character may straddle an edge: Textual's crop knows what to do
+            for segment in Strip([Segment(text, style)]).crop(max(0, start - x), stop - x):
+                yield segment.text, segment.style
+
+
+def _inside_wide_character(measured: _Measured, cell: int) -> bool:
+    """True when ``cell`` is the second cell of a wide character of a measured strip."""
+    starts, pieces = measured
+    index = bisect_right(starts, cell) - 1
+    if not 0 <= index < len(pieces):
+        return False
+    text, _style, one_cell = pieces[index]
+    if one_cell:
+        return False
+    x = starts[index]
+    for char in text:
+        width = cell_len(char)
+        if x < cell < x + width:
+            return True
+        x += width
         if x >= cell:
             return False
     return False
