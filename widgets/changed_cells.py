@@ -330,6 +330,12 @@ class ChangedCells:
         view = self._lines().view
         return view[0] if view is not None else self.size  # type: ignore[attr-defined]
 
+    @property
+    def view_offset(self) -> Offset:
+        """``scroll_offset``, looked up once per repaint."""
+        view = self._lines().view
+        return view[1] if view is not None else self.scroll_offset  # type: ignore[attr-defined]
+
     def _view(self) -> _View:
         return self.size, self.scroll_offset  # type: ignore[attr-defined]
 

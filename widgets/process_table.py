@@ -834,7 +834,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         layout, palette = self._frame or self._new_frame()
         if y == 0:
             return self._render_header(layout, palette)
-        index = self.scroll_offset.y + y - 1
+        index = self.view_offset.y + y - 1
         if not 0 <= index < len(self._rows):
             return Strip.blank(layout.width, palette.base)
         return self._render_row(layout, palette, self._rows[index], index == self._cursor)
