@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from tests.demo import DemoMachine
 from tests.fixture_tree import FakeProcess
@@ -14,6 +18,7 @@ from tui.screens import HelpScreen, PickerScreen, TextScreen
 from widgets import process_columns
 from widgets.load_history import LoadHistory
 from widgets.process_table import ProcessTable
+from widgets.summary import SummaryLine
 
 
 @pytest.fixture
@@ -351,3 +356,70 @@ async def test_app_keys_do_not_act_behind_a_dialog(machine: DemoMachine) -> None
         assert app.query_one("#panes").current == "pane-overview"
         await pilot.press("escape", "plus")
         assert app.interval == 2.0
+
+
+async def test_pane_2_and_the_boxes_are_mounted_on_first_use_and_work_from_the_first_key(
+    machine: DemoMachine,
+) -> None:
+    # The first frame leaves them out (start-up time); the keys must work as soon as the App is up,
+    # before any sample, and pane 2's history must hold the samples taken while it was not mounted.
+    machine.sampler.sample(None)
+    machine.advance()
+    first = machine.sampler.sample(None)
+    app = PerftopApp(machine.sampler, AppOptions(autorefresh=False), first)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert not app.query("#search") and not app.query("#filter") and not app.query("#pane-cpu")
+        await pilot.press("2")
+        assert app.pane == 2 and app.query_one("#pane-cpu").display
+        assert not app.query_one("#pane-overview").display
+        cpu_history = app.query_one("#cpu-history", LoadHistory)
+        assert len(cpu_history.total_history) == 1  # the first frame's sample, pushed before the mount
+        await pilot.pause()
+        assert "Tasks" in app.query_one("#cpu-summary", SummaryLine).text
+        await pilot.press("1", "slash")
+        assert app.focused is app.query_one("#search", Input)
+        await pilot.press(*"kworker")
+        assert "kworker" in next(p for p in app.table.rows() if p.pid == app.table.selected_pid).comm
+        await pilot.press("escape", "backslash", *"java", "enter")
+        assert app.table.filter_text == "java"
+        assert all("java" in (p.cmdline or p.comm) for p in app.table.rows())
+        # Mounted once, above the status line as composed boxes were (the dock order draws them there).
+        assert len(app.query(Input)) == 2
+        children = list(app.screen.children)
+        assert children.index(app.query_one("#search")) < children.index(app.query_one("#status"))
+        await machine.drive(app, 2)
+        assert len(cpu_history.total_history) == 3
+
+
+async def test_keys_repeated_while_a_pane_or_box_is_mounting_mount_it_once(machine: DemoMachine) -> None:
+    app = machine.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        # Two requests in flight at once (a key repeated while the first mount is under way).
+        await asyncio.gather(app.action_pane(2), app.action_pane(2), app.action_search(), app.action_search())
+        await pilot.pause()
+        assert app.pane == 2
+        assert len(app.query("#pane-cpu")) == 1 and len(app.query("#search")) == 1
+        assert app.focused is app.query_one("#search", Input)
+        # A later pane key wins over an earlier one still mounting its pane.
+        await asyncio.gather(app.action_pane(4), app.action_pane(3))
+        await pilot.pause()
+        assert app.pane == 3
+        assert app.query_one("#pane-numa").display and not app.query_one("#pane-io").display
+        await pilot.press("4")
+        assert app.pane == 4 and app.query_one("#pane-io").display
+
+
+def test_importing_the_app_leaves_out_what_the_first_frame_does_not_need() -> None:
+    # Each is imported when first used (a key, a pane): before the first frame it was start-up time.
+    later = (
+        "textual.widgets._data_table",  # the IO pane's table (~6 ms)
+        "tui.screens",  # help, pickers, the command line screen
+        "tui.pane_details",  # the reads behind panes 3 and 5
+        "tui.dialogs",  # the tuning keys' flows, with tui.tuning and psutil
+        "tui.tuning",
+        "psutil",
+    )
+    code = f"import sys, tui.app; print(' '.join(m for m in {later!r} if m in sys.modules))"
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == []

@@ -13,6 +13,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.driver import Driver
 from textual.timer import Timer
+from textual.widget import AwaitMount, Widget
 from textual.widgets import ContentSwitcher, Input, Static
 
 from probes.sampler import NUMA_MAPS_SECONDS, Sampler
@@ -20,8 +21,6 @@ from probes.snapshot import POLICY_CLASS, Snapshot
 from tui import input_driver, partial_updates
 from tui.bindings import APP_KEYS, app_bindings
 from tui.cli import INTERVALS
-from tui.pane_details import read_placement, read_socket_views
-from tui.screens import HelpScreen, PickerScreen, TextScreen
 from tui.tuning_ui import TuningActions
 from widgets import process_columns
 from widgets.cpu_meters import CpuMeters
@@ -109,6 +108,12 @@ class PerftopApp(TuningActions, App[None]):
         self.numa_pane = NumaPane(id=PANES[3])
         self.io_pane = IoPane(id=PANES[4])
         self.sockets_pane = SocketsPane(id=PANES[5])
+        # The mounts begun of what the first frame leaves out (pane 2, the search and filter boxes),
+        # so a key pressed again while one is under way waits for it rather than mounting twice.
+        self._first_mounts: dict[Widget, AwaitMount] = {}
+        #: The pane the last pane key asked for: a pane mounted on first use shows only if no later key
+        #: asked for another meanwhile.
+        self._pane_wanted = 1
 
     def compose(self) -> ComposeResult:
         # The widgets each sample updates are kept at hand: a DOM query per refresh matched selectors
@@ -118,18 +123,18 @@ class PerftopApp(TuningActions, App[None]):
         self.summaries = (SummaryLine(id="summary"), SummaryLine(id="cpu-summary"))
         self.histories = (LoadHistory(id="history"), LoadHistory(id="cpu-history", per_cpu=True))
         self.status_line = Static(id="status")
-        with ContentSwitcher(initial=PANES[1], id="panes") as self.switcher:
-            with Vertical(id=PANES[1]):
-                with Horizontal(id="header"):
-                    yield self.meters
-                    yield self.summaries[0]
-                yield self.histories[0]
-                yield self.table
-            with Vertical(id=PANES[2]):
-                yield self.summaries[1]
-                yield self.histories[1]
-        yield Input(id="search", placeholder="search (Enter: keep, F3: next, Esc: close)")
-        yield Input(id="filter", placeholder="filter by command or user (Enter: keep, Esc: clear)")
+        # Pane 2 and the search and filter boxes are mounted when first shown (styling, laying out and
+        # painting them cost ~15 ms of CPU before the first frame); pane 2's widgets exist from the
+        # start all the same, so its history records every tick.
+        self.cpu_pane = Vertical(self.summaries[1], self.histories[1], id=PANES[2])
+        self.search_box = Input(id="search", placeholder="search (Enter: keep, F3: next, Esc: close)")
+        self.filter_box = Input(
+            id="filter", placeholder="filter by command or user (Enter: keep, Esc: clear)"
+        )
+        header = Horizontal(self.meters, self.summaries[0], id="header")
+        overview = Vertical(header, self.histories[0], self.table, id=PANES[1])
+        self.switcher = ContentSwitcher(overview, initial=PANES[1], id="panes")
+        yield self.switcher
         yield self.status_line
 
     def on_mount(self) -> None:
@@ -191,6 +196,9 @@ class PerftopApp(TuningActions, App[None]):
         pid = self.table.selected_pid
         fs = self.sampler.fs
         if self.pane == 3:
+            # Imported with the first visit to pane 3 or 5 (its dataclasses cost ~2 ms of the start).
+            from tui.pane_details import read_placement
+
             shown = await asyncio.to_thread(read_placement, fs, snapshot, pid)
             self.numa_pane.show_process(shown.pid, shown.comm, shown.placement, shown.cpu_node)
         elif self.pane == 5:
@@ -198,6 +206,8 @@ class PerftopApp(TuningActions, App[None]):
             last = self._socket_scan
             if force or last is None or last[1] != pid or now - last[0] >= SOCKET_SCAN_SECONDS:
                 self._socket_scan = (now, pid)
+                from tui.pane_details import read_socket_views
+
                 views = await asyncio.to_thread(read_socket_views, fs, snapshot, pid)
                 sockets = self.sockets_pane
                 sockets.show_listening(views.listening)
@@ -287,6 +297,8 @@ class PerftopApp(TuningActions, App[None]):
         return not (len(self.screen_stack) > 1 and action in APP_ACTIONS)
 
     def action_help(self) -> None:
+        from tui.screens import HelpScreen  # on first use: the first frame needs no screen of it
+
         rows = [(k.shown, k.help) for k in APP_KEYS]
         rows += [(b.key_display or b.key, b.description) for b in ProcessTable.BINDINGS]
         costly = ", ".join(c.title for c in process_columns.COLUMNS if c.needs_status)
@@ -319,6 +331,8 @@ class PerftopApp(TuningActions, App[None]):
         self.action_sort("io_read" if self.table.sort_key == "io_write" else "io_write")
 
     def action_pick_columns(self) -> None:
+        from tui.screens import PickerScreen
+
         shown = self.table.shown_optional
         choices = [
             (
@@ -337,6 +351,8 @@ class PerftopApp(TuningActions, App[None]):
         self.push_screen(PickerScreen("Show columns (Enter toggles)", choices), chosen)
 
     def action_pick_sort(self) -> None:
+        from tui.screens import PickerScreen
+
         choices = [(c.key, c.title + _sort_cost(c)) for c in process_columns.COLUMNS]
 
         def chosen(key: str | None) -> None:
@@ -346,6 +362,8 @@ class PerftopApp(TuningActions, App[None]):
         self.push_screen(PickerScreen("Sort by", choices, self.table.sort_key), chosen)
 
     def action_pick_user(self) -> None:
+        from tui.screens import PickerScreen
+
         users = sorted({p.user for p in (self.snapshot.processes if self.snapshot else ()) if p.user})
         choices = [("", "all users"), *((u, u) for u in users)]
 
@@ -389,11 +407,25 @@ class PerftopApp(TuningActions, App[None]):
             self._timer = self.set_timer(self.interval, self._tick)
         self._update_status()
 
+    async def _mount_on_first_use(self, widget: Widget, parent: Widget, before: Widget | None = None) -> None:
+        """Mount ``widget`` (hidden) in ``parent`` on its first use; return once it is mounted. A call
+        while an earlier one is still mounting it waits for that mount."""
+        pending = self._first_mounts.get(widget)
+        if pending is None:
+            # Hidden until the caller shows it: a mounted pane would share the switcher with the pane
+            # on screen for a frame.
+            widget.display = False
+            pending = self._first_mounts[widget] = parent.mount(widget, before=before)
+        await pending
+
     async def action_pane(self, number: int) -> None:
         switcher = self.switcher
         detail = {3: self.numa_pane, 4: self.io_pane, 5: self.sockets_pane}.get(number)
-        if detail is not None and not detail.is_mounted:
-            await switcher.mount(detail)
+        self._pane_wanted = number
+        if number != 1:
+            await self._mount_on_first_use(detail or self.cpu_pane, switcher)
+            if self._pane_wanted != number:
+                return  # another pane key came while this pane was mounting: that one wins
         switcher.current = PANES[number]
         if detail is not None:
             detail.focus()
@@ -415,16 +447,18 @@ class PerftopApp(TuningActions, App[None]):
         io.show_all(not io.showing_all)
         self.notify("All block devices shown." if io.showing_all else "Partitions and idle devices hidden.")
 
-    def action_search(self) -> None:
-        search = self.query_one("#search", Input)
+    async def action_search(self) -> None:
+        search = self.search_box
+        await self._mount_on_first_use(search, self.status_line.screen, before=self.status_line)
         if search.display and search.value:
             self._search(search.value, skip_current=True)
             return
         search.display = True
         search.focus()
 
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+    async def action_filter(self) -> None:
+        box = self.filter_box
+        await self._mount_on_first_use(box, self.status_line.screen, before=self.status_line)
         box.value = self.table.filter_text
         box.display = True
         box.focus()
@@ -462,6 +496,8 @@ class PerftopApp(TuningActions, App[None]):
             event.stop()
 
     def on_process_table_command_line_requested(self, message: ProcessTable.CommandLineRequested) -> None:
+        from tui.screens import TextScreen
+
         proc = next((p for p in self.table.rows() if p.pid == message.pid), None)
         if proc is None:
             return

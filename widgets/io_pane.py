@@ -12,18 +12,23 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from probes.snapshot import DiskStats
 from widgets.load_history import braille_graph
 from widgets.summary import format_count
+
+if TYPE_CHECKING:
+    # Imported where the table is built (~6 ms): the pane is mounted on first show, the first frame
+    # needs no DataTable.
+    from textual.widgets import DataTable
 
 #: Samples kept per device: five minutes at the default one-second interval.
 DEFAULT_MAXLEN = 300
@@ -353,6 +358,8 @@ class IoPane(Widget):
         self._stale = False
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import DataTable
+
         table: DataTable[Text] = DataTable(cursor_type="row", fixed_columns=1, id="io-devices")
         for column in COLUMNS:
             justify = "right" if column.right else "left"
@@ -364,6 +371,8 @@ class IoPane(Widget):
     @property
     def table(self) -> DataTable[Text]:
         """The device table (focus it to move the cursor)."""
+        from textual.widgets import DataTable
+
         return self.query_one("#io-devices", DataTable)
 
     def focus(self, scroll_visible: bool = True) -> IoPane:
