@@ -199,14 +199,16 @@ class SummaryLine(ChangedCells, Widget):
         disabled: bool = False,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self._rows: list[SummaryRow] = []
+        self._snapshot: Snapshot | None = None
+        #: The rows of ``_snapshot``, made when first drawn (a hidden summary never makes them).
+        self._rows: list[SummaryRow] | None = []
         self._wrapped: tuple[int, list[tuple[Piece, ...]]] | None = None
 
     def update_snapshot(self, snapshot: Snapshot) -> None:
         """Show a new sample; re-layout only when the number of wrapped lines changed."""
         width = self.size.width
         before = len(self.lines_for(width)) if width else None
-        self._rows = summary_rows(snapshot)
+        self._snapshot, self._rows = snapshot, None
         self._wrapped = None
         if before is None:
             # Not laid out yet, or hidden with its pane: the layout that shows it measures the lines.
@@ -221,6 +223,8 @@ class SummaryLine(ChangedCells, Widget):
     def lines_for(self, width: int) -> list[tuple[Piece, ...]]:
         """The wrapped lines at ``width`` cells (cached for the last width asked)."""
         if self._wrapped is None or self._wrapped[0] != width:
+            if self._rows is None:
+                self._rows = summary_rows(self._snapshot) if self._snapshot is not None else []
             lines = [line for row in self._rows for line in wrap_row(row, max(1, width))]
             self._wrapped = (width, lines)
         return self._wrapped[1]
