@@ -400,16 +400,23 @@ async def test_newest_value_at_the_right_edge() -> None:
         lines = [history.render_line(y).text for y in range(history.size.height)]
         assert history.size.height == 5
         graph = [line[5:-11] for line in lines]
-        assert all(row == " " * (len(row) - 1) + RIGHT_COLUMN for row in graph)
+        # Four samples to two cells, always the same four: the 29th and 30th share the cell before
+        # the last, which the next two fill.
+        assert all(row == " " * (len(row) - 2) + RIGHT_COLUMN + " " for row in graph)
         assert lines[0].startswith("100%") and lines[-1].startswith("  0%")
         assert lines[0].endswith(" now 100.0%")
         assert lines[1].endswith(" avg   3.3%")
         assert lines[2].endswith(" max 100.0%")
-        # Samples go two per cell, always the same two: an odd sample opens a new cell at the right.
         history.push(total_only(100.0))
         await pilot.pause()
         graph = [history.render_line(y).text[5:-11] for y in range(history.size.height)]
         assert all(row == " " * (len(row) - 2) + RIGHT_COLUMN + LEFT_COLUMN for row in graph)
+        # The 33rd sample moves the graph two cells at once (MOVE_CELLS), to fill in from the right.
+        history.push(total_only(100.0))
+        history.push(total_only(100.0))
+        await pilot.pause()
+        graph = [history.render_line(y).text[5:-11] for y in range(history.size.height)]
+        assert all(row == " " * (len(row) - 4) + RIGHT_COLUMN + FULL + LEFT_COLUMN + " " for row in graph)
 
 
 async def test_idle_and_saturated_series() -> None:

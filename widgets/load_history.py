@@ -38,6 +38,9 @@ _STATS_CELLS = 11
 #: Narrowest per-CPU sparkline worth drawing.
 _MIN_SPARK_CELLS = 10
 
+#: Cells the graph moves at a time (every ``2 * MOVE_CELLS`` samples, two samples to a cell).
+MOVE_CELLS = 2
+
 #: Load bands for colour: below mid is low, from high up is high.
 MID_PERCENT = 40.0
 HIGH_PERCENT = 70.0
@@ -292,10 +295,10 @@ class LoadHistory(ChangedCells, Widget):
         key = (drawn, width, height)
         if self._graph_cache is None or self._graph_cache[0] != key:
             samples = self._drawn(self._total)
-            if drawn % 2:
-                # Samples 2k and 2k+1 always share a cell: the graph moves one cell every other
-                # refresh, and in between only its newest cell changes (half the bytes, on average).
-                samples.append(None)
+            # The graph moves MOVE_CELLS cells every 2 * MOVE_CELLS samples and in between only its
+            # newest cells fill in: a move rewrites most of the graph's cells (a third of what the
+            # overview writes to the terminal), the filling in a cell or two.
+            samples.extend([None] * (-drawn % (2 * MOVE_CELLS)))
             self._graph_cache = (key, braille_graph(samples[-2 * width :], width, height))
         return self._graph_cache[1]
 
