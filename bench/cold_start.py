@@ -36,13 +36,12 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.overhead import REPO, Tmux
+from bench.overhead import REPO, private_tmux
 
 PYTHON = sys.executable
 _NUMBER = re.compile(r"\d+(\.\d+)?")
@@ -167,28 +166,17 @@ def first_frame_tmux_times(
 ) -> tuple[float, float] | None:
     """As :func:`first_frame_tmux`: the wall seconds, and the CPU seconds ``argv`` had used when its table
     was seen showing real CPU% (up to one poll after the frame); None on timeout."""
-    with tempfile.TemporaryDirectory(prefix="perftop-cold.") as tmp:
-        # A socket directory of its own per run: a server still shutting down never answers the next.
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": tmp,
-            "LANG": "C.UTF-8",
-            "TMUX_TMPDIR": tmp,
-        }
-        tmux = Tmux(f"perftop-cold-{os.getpid()}", env, Path(tmp) / "tmux.conf", "tmux-256color")
-        try:
-            start = time.perf_counter()
-            pid = tmux.start(list(argv), width, height, str(REPO))
-            while time.perf_counter() - start < timeout:
-                if shows_real_cpu_percent(tmux.capture()):
-                    wall = time.perf_counter() - start
-                    with contextlib.suppress(OSError):  # exited: no CPU figure, as on a timeout
-                        return wall, cpu_seconds(pid)
-                    return None
-                time.sleep(0.01)
-            return None
-        finally:
-            tmux.kill()
+    with private_tmux("perftop-cold") as tmux:
+        start = time.perf_counter()
+        pid = tmux.start(list(argv), width, height, str(REPO))
+        while time.perf_counter() - start < timeout:
+            if shows_real_cpu_percent(tmux.capture()):
+                wall = time.perf_counter() - start
+                with contextlib.suppress(OSError):  # exited: no CPU figure, as on a timeout
+                    return wall, cpu_seconds(pid)
+                return None
+            time.sleep(0.01)
+        return None
 
 
 async def first_frame_headless(

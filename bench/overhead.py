@@ -290,6 +290,24 @@ class Tmux:
                 os.killpg(pid, signal.SIGKILL)
 
 
+@contextmanager
+def private_tmux(name: str, term: str = "tmux-256color") -> Iterator[Tmux]:
+    """A :class:`Tmux` whose socket, config and ``HOME`` live in a temporary directory of its own (a
+    server still shutting down never answers the next), with a bare environment; killed on exit."""
+    with tempfile.TemporaryDirectory(prefix=f"{name}.") as tmp:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": tmp,
+            "LANG": "C.UTF-8",
+            "TMUX_TMPDIR": tmp,
+        }
+        tmux = Tmux(f"{name}-{os.getpid()}", env, Path(tmp) / "tmux.conf", term)
+        try:
+            yield tmux
+        finally:
+            tmux.kill()
+
+
 # -- one measurement --------------------------------------------------------------------------------------
 
 

@@ -119,23 +119,32 @@ def test_one_cell_characters_take_a_faster_path_to_the_same_spans(
     assert spans == expected
 
 
+CONSOLE = Console(file=io.StringIO(), color_system="256", force_terminal=True)
+#: The SGR parameters of RED and BLUE in 256 colours.
+SGR_RED = Strip.render_ansi(RED, CONSOLE._color_system)
+SGR_BLUE = Strip.render_ansi(BLUE, CONSOLE._color_system)
+
+
+def render_ours(update: ChopsUpdate) -> str:
+    """What perftop's renderer writes for ``update`` (Textual's is left in place afterwards)."""
+    partial_updates.install()
+    try:
+        return update.render_segments(CONSOLE)
+    finally:
+        partial_updates.uninstall()
+
+
 def test_a_partial_update_writes_only_its_spans_and_each_style_once() -> None:
     line = Strip([Segment("PID 42 ", RED), Segment("CPU 1.5 ", RED), Segment("sleep", BLUE)])
     # One widget covering cells 0-19 of screen line 3; "1.5", "PID" and "sleep" changed.
     chops = [{} for _ in range(3)] + [{0: line}]
     update = ChopsUpdate(chops, [(3, 11, 14), (3, 0, 3), (3, 15, 20)], [[] for _ in range(3)] + [[20]])
-    console = Console(file=io.StringIO(), color_system="256", force_terminal=True)
-    red = Strip.render_ansi(RED, console._color_system)
-    blue = Strip.render_ansi(BLUE, console._color_system)
-    partial_updates.install()
-    try:
-        out = update.render_segments(console)
-    finally:
-        partial_updates.uninstall()
     # Cursor moves are 1-based; red is stated once for its two spans; one reset at the end.
-    assert out == f"\x1b[4;12H\x1b[0;{red}m1.5\x1b[4;1HPID\x1b[4;16H\x1b[0;{blue}msleep\x1b[0m"
+    assert render_ours(update) == (
+        f"\x1b[4;12H\x1b[0;{SGR_RED}m1.5\x1b[4;1HPID\x1b[4;16H\x1b[0;{SGR_BLUE}msleep\x1b[0m"
+    )
     # Textual's own renderer writes every span from the widget's left edge.
-    assert update.render_segments(console).count("\x1b[4;1H") == 3
+    assert update.render_segments(CONSOLE).count("\x1b[4;1H") == 3
 
 
 def test_a_partial_update_never_writes_half_a_wide_character() -> None:
@@ -144,15 +153,7 @@ def test_a_partial_update_never_writes_half_a_wide_character() -> None:
     chops = [{0: line}]
     # A span from the right half of 日 to the first braille cell; another inside the braille.
     update = ChopsUpdate(chops, [(0, 3, 9), (0, 9, 10)], [[10]])
-    console = Console(file=io.StringIO(), color_system="256", force_terminal=True)
-    red = Strip.render_ansi(RED, console._color_system)
-    blue = Strip.render_ansi(BLUE, console._color_system)
-    partial_updates.install()
-    try:
-        out = update.render_segments(console)
-    finally:
-        partial_updates.uninstall()
-    assert out == f"\x1b[1;3H\x1b[0;{red}m日本cd\x1b[0;{blue}m⣀\x1b[1;10H⣤\x1b[0m"
+    assert render_ours(update) == f"\x1b[1;3H\x1b[0;{SGR_RED}m日本cd\x1b[0;{SGR_BLUE}m⣀\x1b[1;10H⣤\x1b[0m"
 
 
 def test_install_is_undone_by_uninstall() -> None:

@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.cold_start import shows_real_cpu_percent
-from bench.overhead import Tmux
+from bench.overhead import Tmux, private_tmux
 from probes.cpulist import parse_cpu_list
 from tests.fixture_tree import make_tree
 from tui.cli import first_status_pids
@@ -286,27 +285,17 @@ def _table_rows(screen: str) -> list[str]:
 def test_the_first_rows_in_a_terminal_already_show_rates() -> None:
     # The baseline sample is taken before Textual is imported, so the App's first sample has rates: no
     # frame shows the table filled with the baseline's '-' in CPU% (before, one did for 0.2 s).
-    with tempfile.TemporaryDirectory(prefix="perftop-first.") as tmp:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": tmp,
-            "LANG": "C.UTF-8",
-            "TMUX_TMPDIR": tmp,
-        }
-        tmux = Tmux(f"perftop-first-{os.getpid()}", env, Path(tmp) / "tmux.conf", "tmux-256color")
-        try:
-            tmux.start([sys.executable, "-m", "tui.cli"], 160, 40, str(ROOT))
-            deadline = time.monotonic() + 20
-            screen = ""
-            while time.monotonic() < deadline:
-                screen = tmux.capture()
-                if _table_rows(screen):
-                    break
-                time.sleep(0.01)
-            assert _table_rows(screen), f"no process row within 20 s; the screen was:\n{screen}"
-            assert shows_real_cpu_percent(screen), f"the first rows show no CPU% rate:\n{screen}"
-        finally:
-            tmux.kill()
+    with private_tmux("perftop-first") as tmux:
+        tmux.start([sys.executable, "-m", "tui.cli"], 160, 40, str(ROOT))
+        deadline = time.monotonic() + 20
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = tmux.capture()
+            if _table_rows(screen):
+                break
+            time.sleep(0.01)
+        assert _table_rows(screen), f"no process row within 20 s; the screen was:\n{screen}"
+        assert shows_real_cpu_percent(screen), f"the first rows show no CPU% rate:\n{screen}"
 
 
 def _wait_for(tmux: Tmux, shown: Callable[[str], bool], what: str, seconds: float = 20) -> str:
@@ -324,22 +313,12 @@ def _wait_for(tmux: Tmux, shown: Callable[[str], bool], what: str, seconds: floa
 def test_keys_typed_before_the_first_frame_show_what_the_first_frame_left_out() -> None:
     # Pane 2 and the search box are mounted on first use, not with the first frame: a key typed while
     # perftop is still starting must show them all the same.
-    with tempfile.TemporaryDirectory(prefix="perftop-keys.") as tmp:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": tmp,
-            "LANG": "C.UTF-8",
-            "TMUX_TMPDIR": tmp,
-        }
-        tmux = Tmux(f"perftop-keys-{os.getpid()}", env, Path(tmp) / "tmux.conf", "tmux-256color")
-        try:
-            tmux.start([sys.executable, "-m", "tui.cli"], 160, 40, str(ROOT))
-            tmux.run("send-keys", "-t", "bench", "2")  # perftop is still importing Textual
-            # The first frame may show pane 1 before the key is read; then pane 2 replaces it.
-            _wait_for(tmux, lambda s: "F1Help" in s and "Tasks:" in s and not _table_rows(s), "pane 2")
-            tmux.run("send-keys", "-t", "bench", "1", "/")
-            _wait_for(tmux, lambda s: "search (Enter: keep" in s and bool(_table_rows(s)), "the search box")
-            tmux.run("send-keys", "-t", "bench", "zzqq")
-            _wait_for(tmux, lambda s: "zzqq" in s, "the search text")
-        finally:
-            tmux.kill()
+    with private_tmux("perftop-keys") as tmux:
+        tmux.start([sys.executable, "-m", "tui.cli"], 160, 40, str(ROOT))
+        tmux.run("send-keys", "-t", "bench", "2")  # perftop is still importing Textual
+        # The first frame may show pane 1 before the key is read; then pane 2 replaces it.
+        _wait_for(tmux, lambda s: "F1Help" in s and "Tasks:" in s and not _table_rows(s), "pane 2")
+        tmux.run("send-keys", "-t", "bench", "1", "/")
+        _wait_for(tmux, lambda s: "search (Enter: keep" in s and bool(_table_rows(s)), "the search box")
+        tmux.run("send-keys", "-t", "bench", "zzqq")
+        _wait_for(tmux, lambda s: "zzqq" in s, "the search text")
