@@ -150,6 +150,8 @@ class TuningDialog(ModalScreen[_T | None]):
     :meth:`value`, raising :class:`TuningError` for bad input (shown in ``#dialog-error``).
     """
 
+    CSS_PATH = "dialogs.tcss"
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel", show=False)]
 
     def __init__(self, title: str, subject: str, current: str) -> None:
@@ -523,6 +525,8 @@ class AffinityDialog(TuningDialog[AffinityChoice]):
 
 class ConfirmDialog(ModalScreen[bool]):
     """A yes/no question with the reason it is asked: ``y`` or Apply says yes, ``n`` or Esc says no."""
+
+    CSS_PATH = "dialogs.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "yes", show=False),

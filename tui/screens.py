@@ -16,6 +16,8 @@ from textual.widgets.option_list import Option
 class HelpScreen(ModalScreen[None]):
     """Every key binding with what it does. Any key closes it."""
 
+    CSS_PATH = "screens.tcss"
+
     BINDINGS = [Binding("escape,q,question_mark,f1", "dismiss", "close")]
 
     def __init__(self, rows: Sequence[tuple[str, str]], notes: Sequence[str]) -> None:
@@ -43,6 +45,8 @@ class HelpScreen(ModalScreen[None]):
 class TextScreen(ModalScreen[None]):
     """A block of plain text (the full command line and identity of a process)."""
 
+    CSS_PATH = "screens.tcss"
+
     BINDINGS = [Binding("escape,q,enter", "dismiss", "close")]
 
     def __init__(self, title: str, body: str) -> None:
@@ -60,6 +64,8 @@ class TextScreen(ModalScreen[None]):
 
 class PickerScreen(ModalScreen[str | None]):
     """Pick one entry from a list; returns its id, or None on Esc."""
+
+    CSS_PATH = "screens.tcss"
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
 
