@@ -59,10 +59,11 @@ def _make_quiet_driver() -> type[Driver] | None:
                     for key, _mask in selector.select(timeout):
                         if key.data == "wake":
                             os.read(wake_read, 64)
-                        else:
-                            data = decode(os.read(self.fileno, 4096))
-                            for event in parser.feed(data):
+                        elif raw := os.read(self.fileno, 4096):
+                            for event in parser.feed(decode(raw)):
                                 self.process_message(event)
+                        else:  # end of input (a closed terminal): stop watching it, not spin on it
+                            selector.unregister(self.fileno)
                         recent_until = time.monotonic() + RECENT_SECONDS
                     for event in parser.tick():
                         self.process_message(event)
