@@ -616,6 +616,17 @@ def _write_system(
         _write(sys_cpu / name, cpu_list)
 
 
+class SteppingClock:
+    """A monotonic clock for a ``Sampler`` over a tree: it moves one second per reading."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
 def make_tree(
     root: Path,
     *,

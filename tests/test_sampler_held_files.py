@@ -20,22 +20,11 @@ from probes.memory import memory_snapshot, read_meminfo
 from probes.net import read_net_dev
 from probes.numa import read_numa
 from probes.sampler import Sampler
-from tests.fixture_tree import make_tree, write_devices
+from tests.fixture_tree import SteppingClock, make_tree, write_devices
 
 
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
-
-
-class Clock:
-    """A monotonic clock that moves one second per reading."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
 
 
 # --- HeldFiles on regular files ---------------------------------------------------------------------------
@@ -173,7 +162,7 @@ def test_procfs_files_read_through_a_held_descriptor_as_a_fresh_open_reads_them(
 def test_sampler_sees_every_system_file_change_and_survives_removals(tmp_path: Path) -> None:
     fs = make_tree(tmp_path, cpus=4, processes=6, tick=0)
     write_devices(tmp_path, cpus=4, tick=0)
-    sampler = Sampler(fs, clock=Clock())
+    sampler = Sampler(fs, clock=SteppingClock())
     sampler.sample(frozenset())
     first = sampler.sample(frozenset())
     held = sampler._files.held
@@ -215,7 +204,7 @@ def test_sampler_close_leaves_no_descriptor_open(tmp_path: Path) -> None:
     fs = make_tree(tmp_path, cpus=2, processes=4)
     write_devices(tmp_path, cpus=2, tick=0)
     before = open_fds()
-    sampler = Sampler(fs, clock=Clock())
+    sampler = Sampler(fs, clock=SteppingClock())
     sampler.sample(frozenset())
     assert open_fds() > before
     sampler.close()
@@ -299,7 +288,7 @@ def _tail(c: DiskCounters) -> list[int]:
 def test_an_idle_disk_gets_the_very_row_of_the_last_sample_and_zero_rates(tmp_path: Path) -> None:
     fs = make_tree(tmp_path, cpus=2, processes=4)
     write_devices(tmp_path, cpus=2, tick=0)
-    sampler = Sampler(fs, clock=Clock())
+    sampler = Sampler(fs, clock=SteppingClock())
     sampler.sample(frozenset())
     second = {d.name: d for d in sampler.sample(frozenset()).disks}
     third = {d.name: d for d in sampler.sample(frozenset()).disks}  # nothing changed: every disk idle

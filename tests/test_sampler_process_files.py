@@ -14,20 +14,9 @@ from probes.numa import cpu_nodes
 from probes.processes import ProcessScanner, process_infos
 from probes.sampler import Sampler
 from probes.snapshot import ProcessInfo, Snapshot
-from tests.fixture_tree import make_tree
+from tests.fixture_tree import SteppingClock, make_tree
 
 BASH, JACKD = 700, 402
-
-
-class Clock:
-    """A monotonic clock that moves one second per reading."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
 
 
 def rows(snapshot: Snapshot) -> dict[int, ProcessInfo]:
@@ -47,7 +36,7 @@ def fs(tmp_path: Path) -> FS:
 
 
 def test_io_is_read_for_io_pids_and_status_for_status_pids(fs: FS) -> None:
-    sampler = Sampler(fs, clock=Clock())
+    sampler = Sampler(fs, clock=SteppingClock())
     default = rows(sampler.sample({BASH}))  # io follows status_pids by default
     assert default[BASH].affinity is not None and default[BASH].io_read_bytes == BASH * 10
     assert default[JACKD].affinity is None and default[JACKD].io_read_bytes is None
@@ -63,7 +52,7 @@ def test_io_is_read_for_io_pids_and_status_for_status_pids(fs: FS) -> None:
 
 
 def test_io_rate_needs_io_in_both_samples(fs: FS) -> None:
-    sampler = Sampler(fs, clock=Clock())
+    sampler = Sampler(fs, clock=SteppingClock())
     sampler.sample({BASH}, io_pids=())
     Path(fs.proc(BASH, "io")).write_text("read_bytes: 9000\nwrite_bytes: 700\n")
     assert rows(sampler.sample({BASH}, io_pids={BASH}))[BASH].io_read_bytes_per_s is None
@@ -74,7 +63,7 @@ def test_io_rate_needs_io_in_both_samples(fs: FS) -> None:
 
 
 def test_rows_of_unchanged_processes_are_reused_and_equal_to_new_ones(fs: FS, tmp_path: Path) -> None:
-    sampler = Sampler(fs, clock=Clock())
+    sampler = Sampler(fs, clock=SteppingClock())
     first = sampler.sample({BASH})
     second = sampler.sample({BASH})
     third = sampler.sample({BASH})
@@ -101,7 +90,7 @@ def test_rows_of_unchanged_processes_are_reused_and_equal_to_new_ones(fs: FS, tm
 
 def test_close_closes_the_held_files_and_is_idempotent(fs: FS) -> None:
     before = open_fds()
-    sampler = Sampler(fs, clock=Clock())
+    sampler = Sampler(fs, clock=SteppingClock())
     sampler.sample({BASH})
     assert open_fds() >= before + 2 * 25  # each process's directory and stat stay open
     sampler.close()
