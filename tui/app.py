@@ -97,7 +97,8 @@ class PerftopApp(TuningActions, App[None]):
         self._socket_scan: tuple[float, int | None] | None = None
         self._status_text: Text | None = None
         self._init_tuning()
-        partial_updates.install()
+        #: The renderer writes only changed cells and scrolls lines that moved (if this Textual allows).
+        self._renders_changes = partial_updates.install()
         if not self.options.read_only and not sampler.fs.is_own_proc():
             # Not perftop's own /proc: its PIDs are not ours to change, whatever the options said. (The
             # rule of tui.tuning.tuning_allowed, which read_only_reason words: that module loads on the
@@ -120,6 +121,7 @@ class PerftopApp(TuningActions, App[None]):
         # against every node (~1 ms a refresh).
         self.meters = CpuMeters(id="meters")
         self.table = ProcessTable(id="processes")
+        self.table.scrolls_allowed = self._renders_changes
         self.summaries = (SummaryLine(id="summary"), SummaryLine(id="cpu-summary"))
         self.histories = (LoadHistory(id="history"), LoadHistory(id="cpu-history", per_cpu=True))
         self.status_line = Static(id="status")

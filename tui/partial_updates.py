@@ -12,6 +12,11 @@ Textual also renders every line of every widget that meets the bounding box of t
 then uses the dirty lines only): a changed cell in the top meters and one in the last table row render
 the whole screen. ``install()`` replaces ``Compositor.render_partial_update`` too, with one that asks
 each widget only for its lines that a dirty span crosses.
+
+A line widget may hand over scrolls of its lines (``ChangedCells.take_scrolls``): lines whose items moved
+together, already moved in what the widget believes is on the terminal. Where its lines are whole screen
+lines that nothing covers, the update starts with them (a scroll region, insert or delete lines, the
+region reset: ~20 bytes for a row that moved, instead of the row); anywhere else those lines are redrawn.
 """
 
 from __future__ import annotations
@@ -29,12 +34,40 @@ from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
 from textual.strip import Strip
 
-from widgets.changed_cells import one_cell_each
+from widgets.changed_cells import Scroll, one_cell_each
 
 _ORIGINAL = ChopsUpdate.render_segments
 _ORIGINAL_PARTIAL = Compositor.render_partial_update
 #: The terminal's style is not known at the start of an update.
 _UNKNOWN = object()
+
+
+class ScrollingUpdate(ChopsUpdate):
+    """A partial update whose changed cells assume lines of the screen scrolled first."""
+
+    def __init__(
+        self,
+        chops: list[dict[int, Strip | None]],
+        spans: list[tuple[int, int, int]],
+        chop_ends: list[list[int]],
+        scrolls: list[Scroll],
+    ) -> None:
+        super().__init__(chops, spans, chop_ends)
+        #: In screen lines, in order.
+        self.scrolls = scrolls
+
+
+def _scroll_sequence(scrolls: list[Scroll]) -> str:
+    """Each scroll as a scroll region, the cursor on its top line, lines inserted (the lines move down)
+    or deleted (up); then the whole screen as the region again. The blank lines take the default
+    background, and are drawn whole by the update."""
+    parts = ["\x1b[0m"]
+    for top, bottom, shift in scrolls:
+        parts.append(
+            f"\x1b[{top + 1};{bottom + 1}r\x1b[{top + 1};1H\x1b[{abs(shift)}{'L' if shift > 0 else 'M'}"
+        )
+    parts.append("\x1b[r")
+    return "".join(parts)
 
 
 def _render_cropped_segments(self: ChopsUpdate, console: Console) -> str:
@@ -43,6 +76,8 @@ def _render_cropped_segments(self: ChopsUpdate, console: Console) -> str:
     color_system = console._color_system or ColorSystem.TRUECOLOR
     sequences: list[str] = []
     append = sequences.append
+    if isinstance(self, ScrollingUpdate) and self.scrolls:
+        append(_scroll_sequence(self.scrolls))
     chops = self.chops
     chop_ends = self.chop_ends
     current: object = _UNKNOWN
@@ -92,6 +127,7 @@ def _render_dirty_lines(self: Compositor) -> ChopsUpdate | None:
     self._dirty_regions.clear()
     if not regions:
         return None
+    scrolls = _take_scrolls(self, regions)
     spans = list(self._regions_to_spans(regions))
     cuts = self.cuts
     # Per dirty line, the cuts (as start -> end) that a dirty span meets and no widget has filled yet.
@@ -134,7 +170,36 @@ def _render_dirty_lines(self: Compositor) -> ChopsUpdate | None:
             if not line_wanted:
                 del wanted[y]
     chop_ends = [line_cuts[1:] for line_cuts in cuts]
+    if scrolls:
+        return ScrollingUpdate(chops, spans, chop_ends, scrolls)
     return ChopsUpdate(chops, spans, chop_ends)
+
+
+def _take_scrolls(compositor: Compositor, regions: set[Region]) -> list[Scroll]:
+    """The visible widgets' scrolls, in screen lines, where they can be sent; the lines of the others
+    added to ``regions``, to be drawn whole."""
+    screen_scrolls: list[Scroll] = []
+    width = compositor.size.width
+    in_front: list[Region] = []
+    for widget, (region, clip) in compositor.visible_widgets.items():
+        take = getattr(widget, "take_scrolls", None)
+        scrolls = take() if take is not None else None
+        if scrolls:
+            shown = region.intersection(clip)
+            y = region.y
+            for top, bottom, shift in scrolls:
+                lines = Region(0, y + top, width, bottom - top + 1)
+                if (
+                    shown.width == width
+                    and shown.y <= lines.y
+                    and lines.bottom <= shown.bottom
+                    and not any(lines.overlaps(front) for front in in_front)
+                ):
+                    screen_scrolls.append((y + top, y + bottom, shift))
+                else:
+                    regions.add(lines.intersection(shown))
+        in_front.append(region.intersection(clip))
+    return screen_scrolls
 
 
 #: A strip's pieces of text: their first cells, and ``(text, style, one cell per character)`` of each.
@@ -197,7 +262,8 @@ def _inside_wide_character(measured: _Measured, cell: int) -> bool:
 
 
 def install() -> bool:
-    """Use the cropping renderer; ``False`` (Textual's own kept) if this Textual's update differs."""
+    """Use the cropping renderer and the dirty-lines update; ``True`` when both are in place (so scrolls
+    handed over are written), ``False`` if this Textual's update differs (its own kept where it does)."""
     if not all(hasattr(ChopsUpdate, name) for name in ("render_segments", "__init__")):
         return False
     try:
@@ -207,8 +273,9 @@ def install() -> bool:
     if not all(hasattr(probe, name) for name in ("chops", "spans", "chop_ends")):
         return False
     ChopsUpdate.render_segments = _render_cropped_segments  # type: ignore[method-assign]
-    if all(hasattr(Compositor, name) for name in ("_regions_to_spans", "cuts", "visible_widgets")):
-        Compositor.render_partial_update = _render_dirty_lines  # type: ignore[method-assign]
+    if not all(hasattr(Compositor, name) for name in ("_regions_to_spans", "cuts", "visible_widgets")):
+        return False
+    Compositor.render_partial_update = _render_dirty_lines  # type: ignore[method-assign]
     return True
 
 

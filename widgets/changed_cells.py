@@ -10,13 +10,20 @@ repaint records the new lines as painted.
 Textual styles every repainted line through a general path (borders, padding, outline, tint, opacity,
 hatch: ~65 µs a line here); these widgets use none of that, so while a widget's styles stay plain its
 lines skip that path (:class:`_PlainLines`), with Textual's own line cache and line filters kept.
+
+A widget whose lines show items that move up or down together (the process table's rows, when a process
+climbs or leaves the sort order) can name each line's item (``line_key``): lines that moved are then
+scrolled on the terminal (a scroll region and insert/delete-line, as curses does for htop) instead of
+rewritten, when the App's renderer can do it (``scrolls_allowed``, set by the App with
+``tui.partial_updates``, which writes them).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Sequence
 from functools import lru_cache
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from rich.cells import get_character_cell_size
 from rich.segment import Segment
@@ -32,6 +39,7 @@ from textual.style import Style as TextualStyle
 JOIN_GAP = 8
 
 _Cell = tuple[str, Style | None]
+_T = TypeVar("_T")
 
 
 def _cells(strip: Strip) -> list[_Cell]:
@@ -175,6 +183,64 @@ def _whole_characters(span: tuple[int, int], a: list[_Cell], b: list[_Cell]) -> 
     return start, end
 
 
+#: ``(top, bottom, shift)``: lines ``top`` to ``bottom`` (inclusive) move down by ``shift`` lines (up if
+#: negative); the lines left behind are blank, those pushed past the edge are gone.
+Scroll = tuple[int, int, int]
+#: Scrolls per repaint at most: each costs ~20 bytes, and a few cover what moves between two samples.
+MAX_SCROLLS = 4
+#: Lines a scroll must spare from a rewrite, over the blank lines it leaves to be drawn whole.
+MIN_SCROLL_GAIN = 2
+#: What a scroll leaves on a line: differs from any line, so the line is drawn whole.
+_BLANK = Strip([])
+
+
+def plan_scrolls(
+    old: Sequence[Hashable | None], new: Sequence[Hashable | None]
+) -> tuple[list[Scroll], list[Hashable | None]]:
+    """Scrolls that bring the items shown on lines ``old`` (one key per line, ``None``: no item) closer to
+    ``new`` (as long), each chosen greedily as the one sparing most rewritten lines, and the keys on the
+    lines once they are done (``None`` on the lines they blank)."""
+    lines = list(old)
+    scrolls: list[Scroll] = []
+    while len(scrolls) < MAX_SCROLLS:
+        scroll = _best_scroll(lines, new)
+        if scroll is None:
+            break
+        scrolls.append(scroll)
+        lines = scrolled(lines, scroll, None)
+    return scrolls, lines
+
+
+def _best_scroll(old: Sequence[Hashable | None], new: Sequence[Hashable | None]) -> Scroll | None:
+    """The scroll of the longest run of lines whose items all moved by the same number of lines."""
+    where = {key: y for y, key in enumerate(old) if key is not None}
+    best, best_gain = None, MIN_SCROLL_GAIN - 1
+    y, height = 0, len(new)
+    while y < height:
+        source = where.get(new[y])
+        if source is None or source == y:
+            y += 1
+            continue
+        shift, start = y - source, y
+        while y + 1 < height and where.get(new[y + 1]) == y + 1 - shift:
+            y += 1
+        # Keys are unique, so none of the run was in place already; the scroll blanks |shift| lines.
+        gain = y - start + 1 - abs(shift)
+        if gain > best_gain:
+            best_gain = gain
+            best = (source, y, shift) if shift > 0 else (start, y - shift, shift)
+        y += 1
+    return best
+
+
+def scrolled(lines: Sequence[_T], scroll: Scroll, blank: _T) -> list[_T]:
+    """``lines`` after ``scroll``, with ``blank`` on the lines it leaves behind."""
+    top, bottom, shift = scroll
+    block = list(lines[top : bottom + 1])
+    block = [blank] * shift + block[:-shift] if shift > 0 else block[-shift:] + [blank] * -shift
+    return [*lines[:top], *block, *lines[bottom + 1 :]]
+
+
 class _PlainLines(StylesCache):
     """Textual's line cache, styling each line the short way while ``plain`` is set by the widget (no
     border, outline, tint, text opacity, hatch, or top/bottom padding), else Textual's way."""
@@ -222,6 +288,20 @@ class _PlainLines(StylesCache):
         return line
 
 
+    def scroll(self, scrolls: list[Scroll], height: int) -> None:
+        """Move the cached lines as ``scrolls`` move lines on the terminal (a plain line is the same
+        wherever it is), so lines that only moved are not rendered again; the blank ones are dropped."""
+        cache = self._cache
+        lines = [cache.get(y) for y in range(height)]
+        for scroll in scrolls:
+            lines = scrolled(lines, scroll, None)
+        for y, strip in enumerate(lines):
+            if strip is None:
+                cache.pop(y, None)
+            else:
+                cache[y] = strip
+
+
 @lru_cache(maxsize=64)
 def _inner_style(base_background: Color, background: Color) -> Style:
     return TextualStyle(background=base_background + background).rich_style
@@ -247,10 +327,14 @@ _View = tuple[Size, Offset]
 class _Lines:
     """What a widget painted, and lines it rendered ahead for the next paint."""
 
-    __slots__ = ("fresh", "painted", "styles", "view")
+    __slots__ = ("fresh", "keys", "painted", "scrolls", "styles", "view")
 
     def __init__(self) -> None:
         self.painted: dict[int, Strip] = {}
+        #: y -> ``line_key(y)`` when line y was painted (only while scrolls are allowed).
+        self.keys: dict[int, Hashable | None] = {}
+        #: Scrolls ``painted`` went through that the terminal has not been sent yet.
+        self.scrolls: list[Scroll] = []
         #: Component name ("" for the widget's own) -> its Rich style, until the CSS changes.
         self.styles: dict[str, Style] = {}
         #: y -> (view, strip): rendered by refresh_changed, taken by the paint that follows if the
@@ -268,9 +352,17 @@ class ChangedCells:
     the paint that follows it, so they are not rendered twice; any other ``refresh`` drops them.
     """
 
+    #: Set (by the App) when its renderer writes the scrolls ``take_scrolls`` hands it.
+    scrolls_allowed = False
+
     def paint_line(self, y: int) -> Strip:
         """Line ``y`` of the widget's content as it should look now."""
         raise NotImplementedError
+
+    def line_key(self, y: int) -> Hashable | None:
+        """The item line ``y`` shows now, unique among the lines (``None``: none). Lines whose items moved
+        together are scrolled rather than rewritten; the default never scrolls."""
+        return None
 
     def render_line(self, y: int) -> Strip:
         lines = self._lines()
@@ -278,7 +370,16 @@ class ChangedCells:
         view = lines.view or self._view()
         strip = fresh[1] if fresh is not None and fresh[0] == view else self.paint_line(y)
         lines.painted[y] = strip
+        if self.scrolls_allowed:
+            lines.keys[y] = self.line_key(y)
         return strip
+
+    def take_scrolls(self) -> list[Scroll]:
+        """The scrolls of lines (in content lines) to send the terminal before this repaint's changed
+        cells, which assume them done. The caller must send them, or repaint those lines whole."""
+        lines = self._lines()
+        scrolls, lines.scrolls = lines.scrolls, []
+        return scrolls
 
     def render_lines(self, crop: Region) -> list[Strip]:
         cache = self._styles_cache  # type: ignore[has-type]
@@ -286,6 +387,12 @@ class ChangedCells:
             cache = self._styles_cache = _PlainLines()
         cache.plain = _plain(self.styles)  # type: ignore[attr-defined]
         lines = self._lines()
+        if lines.scrolls:
+            # A render that did not take the scrolls first (a full update, a screenshot, the widget
+            # drawn behind a dialog): whatever it is for, the scrolled lines are drawn whole next.
+            width = self.size.width  # type: ignore[attr-defined]
+            regions = [Region(0, top, width, bottom - top + 1) for top, bottom, _ in self.take_scrolls()]
+            super().refresh(*regions)  # type: ignore[misc]
         lines.view = self._view()
         try:
             return super().render_lines(crop)  # type: ignore[misc]
@@ -310,6 +417,8 @@ class ChangedCells:
         height = view[0].height
         regions = []
         try:
+            if self.scrolls_allowed and self._can_scroll():
+                self._scroll_moved_lines(lines, height)
             for y in list(painted):
                 if y >= height:
                     del painted[y]  # the widget shrank since that paint
@@ -323,6 +432,29 @@ class ChangedCells:
             lines.view = None
         if regions:
             super().refresh(*regions)  # type: ignore[misc]
+
+    def _can_scroll(self) -> bool:
+        """Content lines are screen lines (nothing drawn above them) on the screen being shown."""
+        widget: Any = self
+        cache = widget._styles_cache
+        return isinstance(cache, _PlainLines) and cache.plain and widget.screen is widget.app.screen
+
+    def _scroll_moved_lines(self, lines: _Lines, height: int) -> None:
+        """Plan scrolls of the lines whose items moved, and make ``painted`` what they will leave."""
+        keys, painted = lines.keys, lines.painted
+        scrolls, moved = plan_scrolls(
+            [keys.get(y) for y in range(height)], [self.line_key(y) for y in range(height)]
+        )
+        if not scrolls:
+            return
+        shown = [painted.get(y) for y in range(height)]
+        for scroll in scrolls:
+            shown = scrolled(shown, scroll, _BLANK)
+        for y, (key, strip) in enumerate(zip(moved, shown, strict=True)):
+            keys[y] = key
+            painted[y] = _BLANK if strip is None else strip  # a line never painted is not known either
+        self._styles_cache.scroll(scrolls, height)  # type: ignore[attr-defined]
+        lines.scrolls.extend(scrolls)
 
     @property
     def view_size(self) -> Size:

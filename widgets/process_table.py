@@ -839,6 +839,12 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             return Strip.blank(layout.width, palette.base)
         return self._render_row(layout, palette, self._rows[index], index == self._cursor)
 
+    def line_key(self, y: int) -> int | None:
+        """The PID of the row line ``y`` shows: rows that moved together (a process climbed the sort
+        order, or left it) are scrolled on the terminal, not rewritten."""
+        index = self.view_offset.y + y - 1
+        return self._rows[index].pid if y and 0 <= index < len(self._rows) else None
+
     def _new_frame(self) -> tuple[_Layout, _Palette]:
         """The layout and styles to draw lines with now; rows drawn with others are forgotten."""
         frame = (self._get_layout(), self._palette())

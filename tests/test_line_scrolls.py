@@ -1,0 +1,367 @@
+"""Lines whose items moved are scrolled on the terminal (scroll region + insert/delete line) rather than
+rewritten, and the terminal then holds what a full redraw would draw: checked on a small terminal model
+fed the bytes the renderer writes."""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+from dataclasses import replace
+
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Static
+
+from probes.snapshot import ProcessInfo
+from tests.factories import make_proc
+from tui import partial_updates
+from widgets.changed_cells import MIN_SCROLL_GAIN, ChangedCells, plan_scrolls, scrolled
+from widgets.process_table import ProcessTable
+
+CONSOLE = Console(file=io.StringIO(), color_system="256", force_terminal=True)
+SCROLL = re.compile(r"\x1b\[\d+[LM]")
+REGION = re.compile(r"\x1b\[(\d+);(\d+)r")
+
+
+class Terminal:
+    """Enough of a VT100 for what the renderers write: cursor moves, SGR, scroll regions, insert and
+    delete line. Each cell holds its character and the SGR attributes in force when it was written."""
+
+    _SEQUENCE = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])|(.)", re.DOTALL)
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self.lines = [self._blank() for _ in range(height)]
+        self.x = self.y = 0
+        self.top, self.bottom = 0, height - 1
+        self.attrs: dict[str, object] = {}
+
+    def _blank(self) -> list[tuple[str, frozenset]]:
+        return [(" ", frozenset())] * self.width
+
+    def text(self) -> list[str]:
+        return ["".join(char for char, _ in line) for line in self.lines]
+
+    def feed(self, data: str) -> None:
+        for match in self._SEQUENCE.finditer(data):
+            params, final, char = match.groups()
+            if char == "\n":
+                continue  # Textual ends a full update's lines so; each line starts with a cursor move
+            if char is not None:
+                assert self.x < self.width, f"written past the right edge on line {self.y}"
+                self.lines[self.y][self.x] = (char, frozenset(self.attrs.items()))
+                self.x += 1
+                continue
+            numbers = [int(p) if p else 0 for p in params.split(";")] if params else []
+            if final == "H":
+                row, column = [*numbers, 1, 1][:2]
+                self.y, self.x = max(row, 1) - 1, max(column, 1) - 1
+            elif final == "r":
+                top, bottom = numbers if numbers else (1, self.height)
+                self.top, self.bottom = top - 1, bottom - 1
+                self.x = self.y = 0
+            elif final in "LM":
+                assert self.top <= self.y <= self.bottom, "insert/delete line outside the scroll region"
+                count = max(numbers[0] if numbers else 1, 1)
+                region = self.lines[self.y : self.bottom + 1]
+                blanks = [self._blank() for _ in range(count)]
+                region = (blanks + region)[: len(region)] if final == "L" else (region + blanks)[count:]
+                self.lines[self.y : self.bottom + 1] = region
+            elif final == "m":
+                self._sgr(numbers or [0])
+            else:
+                raise AssertionError(f"unexpected sequence {match.group(0)!r}")
+
+    def _sgr(self, numbers: list[int]) -> None:
+        attrs = self.attrs
+        i = 0
+        while i < len(numbers):
+            n = numbers[i]
+            if n == 0:
+                attrs.clear()
+            elif n in (38, 48):
+                key = "fg" if n == 38 else "bg"
+                if numbers[i + 1] == 5:
+                    attrs[key] = ("256", numbers[i + 2])
+                    i += 2
+                else:
+                    attrs[key] = tuple(numbers[i + 2 : i + 5])
+                    i += 4
+            elif 30 <= n <= 37 or 90 <= n <= 97:
+                attrs["fg"] = n
+            elif 40 <= n <= 47 or 100 <= n <= 107:
+                attrs["bg"] = n
+            elif n == 39:
+                attrs.pop("fg", None)
+            elif n == 49:
+                attrs.pop("bg", None)
+            elif n == 22:
+                attrs.pop(1, None)
+                attrs.pop(2, None)
+            elif 23 <= n <= 29:
+                attrs.pop(n - 20, None)
+            else:
+                attrs[n] = True
+            i += 1
+
+
+# -- planning ---------------------------------------------------------------------------------------------
+
+
+def test_a_row_that_climbed_is_one_scroll_of_the_rows_it_passed() -> None:
+    old = [None, 1, 2, 3, 4, 5, 6, 7, 8]
+    new = [None, 1, 7, 2, 3, 4, 5, 6, 8]  # 7 climbed from line 7 to line 2
+    scrolls, moved = plan_scrolls(old, new)
+    # Lines 2-7 move down one: line 2 is left blank (7 is drawn there), line 7's old 7 is pushed out.
+    assert scrolls == [(2, 7, 1)]
+    assert moved == [None, 1, None, 2, 3, 4, 5, 6, 8]
+
+
+def test_a_row_that_left_is_one_scroll_up_of_the_rows_below() -> None:
+    old = [None, 1, 2, 3, 4, 5, 6, 7]
+    new = [None, 1, 2, 4, 5, 6, 7, 9]
+    scrolls, moved = plan_scrolls(old, new)
+    assert scrolls == [(3, 7, -1)]
+    assert moved == [None, 1, 2, 4, 5, 6, 7, None]
+
+
+def test_lines_in_place_or_too_few_moving_are_not_scrolled() -> None:
+    assert plan_scrolls([None, 1, 2, 3], [None, 1, 2, 3]) == ([], [None, 1, 2, 3])
+    # Two rows swapping: a scroll would blank as many lines as it spares.
+    assert plan_scrolls([None, 1, 2, 3, 4], [None, 1, 3, 2, 4])[0] == []
+
+
+@given(
+    st.lists(st.integers(0, 30), min_size=1, max_size=30, unique=True),
+    st.lists(st.integers(0, 30), min_size=1, max_size=30, unique=True),
+    st.integers(0, 3),
+)
+def test_the_planned_scrolls_lead_to_the_lines_reported_each_sparing_lines(
+    a: list[int], b: list[int], header: int
+) -> None:
+    height = max(len(a), len(b)) + header
+    old = [None] * header + a + [None] * (height - header - len(a))
+    new = [None] * header + b + [None] * (height - header - len(b))
+    scrolls, moved = plan_scrolls(old, new)
+    lines: list[int | None] = list(old)
+    for scroll in scrolls:
+        top, bottom, shift = scroll
+        assert 0 <= top <= bottom < height and 0 < abs(shift) <= bottom - top
+        assert all(key is not None for key in old[:header] if header)  # never: the header has no key
+        lines = scrolled(lines, scroll, None)
+    assert lines == moved
+    assert not any(moved[y] is not None for y in range(header))
+
+    def in_place(keys: list[int | None]) -> int:
+        return sum(k is not None and k == n for k, n in zip(keys, new, strict=True))
+
+    assert in_place(moved) >= in_place(old) + MIN_SCROLL_GAIN * len(scrolls)
+
+
+# -- on a terminal ----------------------------------------------------------------------------------------
+
+
+class Rows(ChangedCells, Widget):
+    """A header line, then one line per item: its name and value, the style following the item."""
+
+    DEFAULT_CSS = "Rows { height: 14; }"
+
+    def __init__(self, items: list[str], **kwargs: str) -> None:
+        super().__init__(**kwargs)
+        self.items = items
+        self.values = {item: 0 for item in items}
+        self.scrolls_allowed = True
+
+    def paint_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            return Strip([Segment("NAME      VALUE", Style(bold=True))]).adjust_cell_length(width)
+        if y - 1 >= len(self.items):
+            return Strip.blank(width)
+        item = self.items[y - 1]
+        style = Style(color=f"color({sum(map(ord, item)) % 200 + 16})")
+        text = f"{item:<10}{self.values.get(item, 0):>5}"
+        return Strip([Segment(text, style)]).adjust_cell_length(width, style)
+
+    def line_key(self, y: int) -> str | None:
+        return self.items[y - 1] if 1 <= y <= len(self.items) else None
+
+
+class RowsApp(App[None]):
+    CSS = """
+    #cover { layer: above; offset: 10 8; width: 12; height: 3; background: red; }
+    #half { width: 1fr; }
+    """
+
+    def __init__(self, layout: str) -> None:
+        super().__init__()
+        self.layout = layout
+
+    def compose(self) -> ComposeResult:
+        yield Static("meters", id="meters")
+        items = [f"p{i}" for i in range(20)]
+        if self.layout == "half":
+            with Horizontal(id="split"):
+                yield Rows(items, id="half")
+                yield Static("beside")
+        else:
+            yield Rows(items, id="rows")
+        if self.layout == "covered":
+            yield Static("a dialog", id="cover")
+
+
+def _full(app: App[None]) -> Terminal:
+    terminal = Terminal(*app.size)
+    terminal.feed(app.screen._compositor.render_update(full=True).render_segments(CONSOLE))
+    return terminal
+
+
+def _partial(app: App[None], terminal: Terminal, rows: Rows) -> str:
+    """Hand the rows' changes to the compositor and feed its partial update to ``terminal``."""
+    rows.refresh_changed()
+    compositor = app.screen._compositor
+    compositor.update_widgets({rows})
+    update = compositor.render_update()
+    written = "" if update is None else update.render_segments(CONSOLE)
+    terminal.feed(written)
+    return written
+
+
+def _change(rows: Rows, rng: random.Random) -> None:
+    """What a sample does to a sorted table: a row climbs or sinks, one appears, one goes, values move."""
+    items = rows.items
+    kind = rng.choice(["climb", "sink", "new", "gone", "values"])
+    if kind in ("climb", "sink") and len(items) > 3:
+        item = items.pop(rng.randrange(len(items)))
+        items.insert(rng.randrange(len(items) + 1), item)
+    elif kind == "new":
+        items.insert(rng.randrange(len(items) + 1), f"n{rng.randrange(10_000)}")
+    elif kind == "gone" and len(items) > 3:
+        items.pop(rng.randrange(len(items)))
+    for item in rng.sample(items, k=min(3, len(items))):
+        rows.values[item] = rng.randrange(1000)
+
+
+async def test_moved_rows_are_scrolled_and_the_terminal_shows_what_a_full_redraw_draws() -> None:
+    async with RowsApp("full").run_test(size=(40, 16)) as pilot:
+        await pilot.pause()
+        app = pilot.app
+        assert partial_updates.install()
+        rows = app.query_one(Rows)
+        terminal = _full(app)
+        rng = random.Random(7)
+        scrolled_updates = 0
+        for _ in range(60):
+            _change(rows, rng)
+            written = _partial(app, terminal, rows)
+            scrolled_updates += bool(SCROLL.search(written))
+            assert terminal.lines == _full(app).lines, "\n".join(terminal.text())
+        assert scrolled_updates >= 10
+
+
+async def test_a_climbing_row_costs_a_scroll_and_one_row_not_every_row_it_passed() -> None:
+    async with RowsApp("full").run_test(size=(40, 16)) as pilot:
+        await pilot.pause()
+        app = pilot.app
+        assert partial_updates.install()
+        rows = app.query_one(Rows)
+        terminal = _full(app)
+        rows.items.insert(1, rows.items.pop(10))  # p10 climbs to the second row
+        written = _partial(app, terminal, rows)
+        assert terminal.lines == _full(app).lines
+        assert SCROLL.search(written)
+        # The row drawn whole is p10's, on line 3 of the screen (under the meters and the header).
+        assert "p10" in written and "p1 " not in written and "p9" not in written
+        rows.scrolls_allowed = False
+        rows.items.insert(1, rows.items.pop(10))
+        rewritten = _partial(app, terminal, rows)
+        assert terminal.lines == _full(app).lines
+        assert not SCROLL.search(rewritten) and len(rewritten) > 3 * len(written)
+
+
+async def test_rows_under_another_widget_or_beside_one_are_redrawn_not_scrolled() -> None:
+    for layout in ("covered", "half"):
+        async with RowsApp(layout).run_test(size=(40, 16)) as pilot:
+            await pilot.pause()
+            app = pilot.app
+            assert partial_updates.install()
+            rows = app.query_one(Rows)
+            terminal = _full(app)
+            rng = random.Random(3)
+            redrawn = 0
+            for _ in range(60):
+                _change(rows, rng)
+                rows.refresh_changed()
+                planned = len(rows._lines().scrolls)
+                written = _partial(app, terminal, rows)  # (nothing more changed for it to find)
+                assert terminal.lines == _full(app).lines, layout
+                regions = [(int(top) - 1, int(bottom) - 1) for top, bottom in REGION.findall(written)]
+                # No region beside the "beside" widget; none over the cover's lines, 8 to 10.
+                assert layout == "covered" or not regions
+                assert not any(top <= 10 and bottom >= 8 for top, bottom in regions), layout
+                redrawn += planned - len(regions)
+            assert redrawn >= 5, layout
+
+
+async def test_a_full_redraw_before_the_scroll_is_written_leaves_the_terminal_right() -> None:
+    """A full update (a resize, a screenshot) between the sample and the next partial update draws the
+    moved rows where they now are: the pending scroll must not move them again."""
+    async with RowsApp("full").run_test(size=(40, 16)) as pilot:
+        await pilot.pause()
+        app = pilot.app
+        assert partial_updates.install()
+        rows = app.query_one(Rows)
+        terminal = _full(app)
+        rows.items.insert(1, rows.items.pop(10))
+        rows.refresh_changed()
+        terminal = _full(app)  # the full update, to the terminal
+        compositor = app.screen._compositor
+        compositor.update_widgets({rows})
+        update = compositor.render_update()
+        written = "" if update is None else update.render_segments(CONSOLE)
+        terminal.feed(written)
+        assert not SCROLL.search(written)
+        assert terminal.lines == _full(app).lines
+
+
+class TableApp(App[None]):
+    def __init__(self, procs: list[ProcessInfo]) -> None:
+        super().__init__()
+        self.procs = procs
+
+    def compose(self) -> ComposeResult:
+        yield Static("meters", id="meters")
+        table = ProcessTable()
+        table.scrolls_allowed = True
+        yield table
+
+    def on_mount(self) -> None:
+        self.query_one(ProcessTable).set_processes(self.procs)
+
+
+async def test_the_process_table_scrolls_the_rows_a_climbing_process_passed() -> None:
+    procs = [make_proc(100 + i, cpu_percent=float(30 - i)) for i in range(30)]
+    async with TableApp(procs).run_test(size=(120, 20)) as pilot:
+        await pilot.pause()
+        app = pilot.app
+        assert partial_updates.install()
+        table = app.query_one(ProcessTable)
+        terminal = _full(app)
+        # PID 115 jumps to the top of the CPU% order; the rows it passed move down one line.
+        procs[15] = replace(procs[15], cpu_percent=99.0)
+        table.set_processes(procs)
+        assert table._lines().scrolls == [(1, 16, 1)]
+        compositor = app.screen._compositor
+        compositor.update_widgets({table})
+        written = compositor.render_update().render_segments(CONSOLE)
+        terminal.feed(written)
+        assert terminal.lines == _full(app).lines
+        assert SCROLL.search(written) and written.count("proc") == 1  # only PID 115's row is written
