@@ -9,6 +9,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.driver import Driver
@@ -148,7 +149,7 @@ class PerftopApp(TuningActions, App[None]):
         if self.options.pids:
             table.set_pid_filter(frozenset(self.options.pids))
         self._set_low_bandwidth(self.options.low_bandwidth)
-        table.focus()
+        self._focus_now(table)
         self._update_status()
         first, self._first_snapshot = self._first_snapshot, None
         if first is not None:
@@ -430,7 +431,7 @@ class PerftopApp(TuningActions, App[None]):
                 return  # another pane key came while this pane was mounting: that one wins
         switcher.current = PANES[number]
         if detail is not None:
-            detail.focus()
+            detail.focus()  # the pane's own: it hands the focus to its table
             if number == 5 and self.snapshot is not None and self.snapshot.net.tcp_states is None:
                 # The socket tables are read only while this pane is shown: sample now, not next tick,
                 # by moving the timer's next tick forward (never a second sample beside the timer's).
@@ -442,7 +443,7 @@ class PerftopApp(TuningActions, App[None]):
             else:
                 self.run_worker(self.refresh_pane_details(force=True), group="pane-details")
         if number == 1:
-            self.table.focus()
+            self._focus_now(self.table)
 
     def action_toggle_all_devices(self) -> None:
         io = self.io_pane
@@ -456,14 +457,19 @@ class PerftopApp(TuningActions, App[None]):
             self._search(search.value, skip_current=True)
             return
         search.display = True
-        search.focus()
+        self._focus_now(search)
 
     async def action_filter(self) -> None:
         box = self.filter_box
         await self._mount_on_first_use(box, self.status_line.screen, before=self.status_line)
         box.value = self.table.filter_text
         box.display = True
-        box.focus()
+        self._focus_now(box)
+
+    def _focus_now(self, widget: Widget) -> None:
+        # Not widget.focus(), which moves the focus only after the events already queued: the keys
+        # typed right after this one (in one burst over SSH, or a paste) would go where it was.
+        self.screen.set_focus(widget)
 
     def _search(self, text: str, *, skip_current: bool) -> None:
         if not text:
@@ -484,18 +490,26 @@ class PerftopApp(TuningActions, App[None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.input.display = False
-        self.table.focus()
+        self._focus_now(self.table)
 
-    def on_key(self, event) -> None:
+    def on_key(self, event: events.Key) -> None:
         focused = self.focused
-        if event.key == "escape" and isinstance(focused, Input):
+        if not isinstance(focused, Input):
+            return
+        if event.key == "escape":
             if focused.id == "filter":
                 focused.value = ""
                 self.table.set_filter("")
                 self._update_status()
             focused.display = False
-            self.table.focus()
+            self._focus_now(self.table)
             event.stop()
+        elif event.is_printable:
+            # An Input keeps the characters typed in it: this one was typed right after the key that
+            # opened the box (F4 and the text in one burst over SSH, or a paste), and Textual sent it
+            # where the focus was then. It is the box's.
+            event.stop()
+            focused.post_message(events.Key(event.key, event.character))
 
     def on_process_table_command_line_requested(self, message: ProcessTable.CommandLineRequested) -> None:
         from tui.screens import TextScreen
