@@ -365,3 +365,24 @@ async def test_the_process_table_scrolls_the_rows_a_climbing_process_passed() ->
         terminal.feed(written)
         assert terminal.lines == _full(app).lines
         assert SCROLL.search(written) and written.count("proc") == 1  # only PID 115's row is written
+
+
+async def test_rows_out_of_sight_plan_no_scrolls_and_are_drawn_whole_when_shown() -> None:
+    async with RowsApp("full").run_test(size=(40, 16)) as pilot:
+        await pilot.pause()
+        app = pilot.app
+        assert partial_updates.install()
+        rows = app.query_one(Rows)
+        rows.items.insert(1, rows.items.pop(10))
+        rows.refresh_changed()
+        assert rows._lines().scrolls  # on screen: planned
+        rows.take_scrolls()
+        rows.display = False
+        await pilot.pause()
+        for _ in range(3):
+            rows.items.insert(1, rows.items.pop(10))
+            rows.refresh_changed()
+            assert not rows._lines().scrolls
+        rows.display = True
+        await pilot.pause()
+        assert [line[:10].strip() for line in _full(app).text()[2:8]] == rows.items[:6]

@@ -287,7 +287,6 @@ class _PlainLines(StylesCache):
             line = Strip([*pad, *line, *([Segment(" " * right, inner)] if right else [])], size.width)
         return line
 
-
     def scroll(self, scrolls: list[Scroll], height: int) -> None:
         """Move the cached lines as ``scrolls`` move lines on the terminal (a plain line is the same
         wherever it is), so lines that only moved are not rendered again; the blank ones are dropped."""
@@ -434,10 +433,16 @@ class ChangedCells:
             super().refresh(*regions)  # type: ignore[misc]
 
     def _can_scroll(self) -> bool:
-        """Content lines are screen lines (nothing drawn above them) on the screen being shown."""
+        """Content lines are screen lines (nothing drawn above them), shown on the screen on top (a
+        widget out of sight would pile up scrolls for nothing: it is drawn whole when shown again)."""
         widget: Any = self
         cache = widget._styles_cache
-        return isinstance(cache, _PlainLines) and cache.plain and widget.screen is widget.app.screen
+        return (
+            isinstance(cache, _PlainLines)
+            and cache.plain
+            and widget.screen is widget.app.screen
+            and widget.is_on_screen
+        )
 
     def _scroll_moved_lines(self, lines: _Lines, height: int) -> None:
         """Plan scrolls of the lines whose items moved, and make ``painted`` what they will leave."""
