@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from probes.fs import FS, TextReader, read_text
+from probes.fs import FS, TextReader, read_parsed, read_text
 from probes.snapshot import CPU_STATES, TOTAL_CPU, CpuSeconds, CpuSnapshot, CpuUsage, Pressure
 
 #: The files under ``/proc/pressure/`` that perftop reads.
@@ -160,6 +160,9 @@ def parse_pressure(text: str) -> Pressure:
     )
 
 
+_NO_PRESSURE = Pressure(None, None, None, None)
+
+
 def parse_uptime(text: str) -> float | None:
     """Seconds since boot, the first field of ``/proc/uptime``, or ``None`` when garbled."""
     columns = text.split()
@@ -250,31 +253,25 @@ def cpu_snapshot(
 def read_stat(fs: FS, read: TextReader = read_text) -> StatCounters | None:
     """``/proc/stat`` parsed, or ``None`` when it cannot be read. ``read`` reads a file (see
     :data:`~probes.fs.TextReader`), as in every reader here."""
-    text = read(fs.proc("stat"))
-    return None if text is None else parse_stat(text)
+    return read_parsed(read, fs.proc("stat"), parse_stat)
 
 
 def read_loadavg(fs: FS, read: TextReader = read_text) -> tuple[float, float, float] | None:
     """``/proc/loadavg`` parsed, or ``None`` when it cannot be read or parsed."""
-    text = read(fs.proc("loadavg"))
-    return None if text is None else parse_loadavg(text)
+    return read_parsed(read, fs.proc("loadavg"), parse_loadavg)
 
 
 def read_uptime(fs: FS, read: TextReader = read_text) -> float | None:
     """Seconds since boot from ``/proc/uptime``, or ``None`` when it cannot be read or parsed."""
-    text = read(fs.proc("uptime"))
-    return None if text is None else parse_uptime(text)
+    return read_parsed(read, fs.proc("uptime"), parse_uptime)
 
 
 def read_pressure(fs: FS, read: TextReader = read_text) -> dict[str, Pressure] | None:
     """The ``/proc/pressure`` files present, by resource; ``None`` when PSI is absent or nothing parses."""
     found: dict[str, Pressure] = {}
     for resource in PRESSURE_RESOURCES:
-        text = read(fs.proc("pressure", resource))
-        if text is None:
-            continue
-        pressure = parse_pressure(text)
-        if pressure != Pressure(None, None, None, None):
+        pressure = read_parsed(read, fs.proc("pressure", resource), parse_pressure)
+        if pressure is not None and pressure != _NO_PRESSURE:
             found[resource] = pressure
     return found or None
 

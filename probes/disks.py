@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from operator import attrgetter
 
-from probes.fs import FS, TextReader, read_text
+from probes.fs import FS, TextReader, read_parsed, read_text
 from probes.snapshot import DiskStats
 
 #: Bytes per sector of ``/proc/diskstats`` (the kernel's fixed unit, not the device's block size).
@@ -153,8 +153,8 @@ def sysfs_name(name: str) -> str:
     return name.replace("/", "!")
 
 
-def _int_file(path: str) -> int | None:
-    text = read_text(path)
+def _int_file(path: str, read: TextReader = read_text) -> int | None:
+    text = read(path)
     if text is None:
         return None
     try:
@@ -168,8 +168,7 @@ def read_diskstats(
 ) -> dict[str, DiskCounters] | None:
     """``/proc/diskstats`` parsed, or ``None`` when it cannot be read (``read``: see
     :data:`~probes.fs.TextReader`; ``last``: see :func:`parse_diskstats`)."""
-    text = read(fs.proc("diskstats"))
-    return None if text is None else parse_diskstats(text, last)
+    return read_parsed(read, fs.proc("diskstats"), parse_diskstats, last)
 
 
 def is_partition(fs: FS, name: str) -> bool:
@@ -186,30 +185,31 @@ def _queue_dir(fs: FS, name: str, partition: bool) -> str:
     return fs.sys("block", sysfs_name(name), "queue")
 
 
-def read_disk_info(fs: FS, name: str) -> DiskInfo:
-    """The ``queue/{scheduler,rotational,read_ahead_kb,nr_requests}`` settings of one device.
+def read_disk_info(fs: FS, name: str, read: TextReader = read_text) -> DiskInfo:
+    """The ``queue/{scheduler,rotational,read_ahead_kb,nr_requests}`` settings of one device (``read``:
+    see :data:`~probes.fs.TextReader`).
 
     A device without ``queue/scheduler`` (zram, some device-mapper targets) has scheduler ``None``.
     """
     partition = is_partition(fs, name)
-    queue = _queue_dir(fs, name, partition)
-    scheduler_text = read_text(os.path.join(queue, "scheduler"))
+    queue = _queue_dir(fs, name, partition) + "/"
+    scheduler_text = read(queue + "scheduler")
     scheduler, schedulers = (None, None) if scheduler_text is None else parse_scheduler(scheduler_text)
-    rotational = _int_file(os.path.join(queue, "rotational"))
+    rotational = _int_file(queue + "rotational", read)
     return DiskInfo(
         scheduler=scheduler,
         schedulers=schedulers or None,
         rotational=None if rotational is None else rotational != 0,
-        read_ahead_kb=_int_file(os.path.join(queue, "read_ahead_kb")),
-        nr_requests=_int_file(os.path.join(queue, "nr_requests")),
+        read_ahead_kb=_int_file(queue + "read_ahead_kb", read),
+        nr_requests=_int_file(queue + "nr_requests", read),
         is_partition=partition,
     )
 
 
-def read_disks_info(fs: FS, names: Iterable[str]) -> dict[str, DiskInfo]:
-    """:func:`read_disk_info` for each name (the queue settings can be changed at any time: read each
-    sample)."""
-    return {name: read_disk_info(fs, name) for name in names}
+def read_disks_info(fs: FS, names: Iterable[str], read: TextReader = read_text) -> dict[str, DiskInfo]:
+    """:func:`read_disk_info` for each name (the queue settings can be changed at any time: the sampler
+    reads them again every few seconds, through files it keeps open)."""
+    return {name: read_disk_info(fs, name, read) for name in names}
 
 
 def whole_disk_of(fs: FS, st_dev: int) -> str | None:

@@ -7,10 +7,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
-#: How a reader gets a file's text: :func:`read_text`, or :meth:`HeldFiles.read_text` of a sampler that
-#: keeps the files it reads every sample open. ``None`` when missing, unreadable or vanished.
+#: How a reader gets a file's text: :func:`read_text`, or a :class:`HeldFiles` (or its ``read_text``) of a
+#: sampler that keeps the files it reads every sample open. ``None`` when missing, unreadable or vanished.
 TextReader = Callable[[str], "str | None"]
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,18 +89,32 @@ def read_text(path: str) -> str | None:
     return None if data is None else data.decode("utf-8", "replace")
 
 
+def read_parsed(read: TextReader, path: str, parse: Callable[..., _T], *args: Any) -> _T | None:
+    """``parse(text, *args)`` of the file, or ``None`` when it cannot be read.
+
+    Through a :class:`HeldFiles` the result of the last call for ``path`` comes back while the file's bytes
+    and ``parse`` are unchanged (see :meth:`HeldFiles.parsed`).
+    """
+    if isinstance(read, HeldFiles):
+        return read.parsed(path, parse, *args)
+    text = read(path)
+    return None if text is None else parse(text, *args)
+
+
 class _Held:
     """One file :class:`HeldFiles` keeps open: its descriptor, whether it is sized (a regular file or a
-    sysfs attribute: a short read is its end), a read size that fits it, and whether it was read since the
-    last sweep."""
+    sysfs attribute: a short read is its end), a read size that fits it, whether it was read since the
+    last sweep, and the last :meth:`HeldFiles.parsed` result with what it was made from."""
 
-    __slots__ = ("fd", "read_size", "sized", "used")
+    __slots__ = ("fd", "memo", "read_size", "sized", "used")
 
     def __init__(self, fd: int, sized: bool) -> None:
         self.fd = fd
         self.sized = sized
         self.read_size = _FIRST_READ
         self.used = True
+        #: (bytes, parse, result) of the last parse of this file.
+        self.memo: tuple[bytes, Callable[..., Any], Any] | None = None
 
 
 class HeldFiles:
@@ -127,6 +144,37 @@ class HeldFiles:
 
     def read_bytes(self, path: str) -> bytes | None:
         """The whole file as bytes, as :func:`read_bytes` gives it, through the held descriptor."""
+        return self._read_held(path)[0]
+
+    def read_text(self, path: str) -> str | None:
+        """The whole file as text, as :func:`read_text` gives it, through the held descriptor."""
+        data = self._read_held(path)[0]
+        return None if data is None else data.decode("utf-8", "replace")
+
+    __call__ = read_text
+
+    def parsed(self, path: str, parse: Callable[..., _T], *args: Any) -> _T | None:
+        """``parse(text, *args)`` of the file, or ``None`` when it cannot be read; the very result of the
+        last call again while the bytes and ``parse`` are unchanged. ``args`` must not change what
+        ``parse`` gives for a text, only how (``parse_diskstats``'s ``last`` lends it unchanged objects).
+
+        Most of these files change rarely (a node's CPUs and distances, the socket counts of an idle
+        machine): their text is then neither decoded nor parsed again. Results are shared between calls,
+        so callers must not change them.
+        """
+        data, held = self._read_held(path)
+        if data is None:
+            return None
+        memo = held.memo if held is not None else None
+        if memo is not None and memo[1] is parse and memo[0] == data:
+            return memo[2]
+        result = parse(data.decode("utf-8", "replace"), *args)
+        if held is not None:
+            held.memo = (data, parse, result)
+        return result
+
+    def _read_held(self, path: str) -> tuple[bytes | None, _Held | None]:
+        """The whole file and the entry that holds it open (None: not held, the file read plainly)."""
         held = self._files.get(path)
         if held is not None:
             held.used = True
@@ -134,14 +182,14 @@ class HeldFiles:
                 data = self._read(held)
                 # A sized (regular) file may have been removed or replaced under the descriptor.
                 if (data and not held.sized) or os.fstat(held.fd).st_nlink:
-                    return data
+                    return data, held
             except OSError:
                 pass
             self._drop(path, held)
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except (OSError, ValueError):  # ValueError: a NUL in the path
-            return None
+            return None, None
         try:
             # procfs files show size 0 (made anew at each read); sysfs attributes and regular files do not.
             held = _Held(fd, os.fstat(fd).st_size > 0)
@@ -149,18 +197,13 @@ class HeldFiles:
         except OSError:
             # Gone, or not readable at an offset: one plain read, and the file is not held.
             try:
-                return _read_fd(fd)
+                return _read_fd(fd), None
             except OSError:
-                return None
+                return None, None
             finally:
                 os.close(fd)
         self._files[path] = held
-        return data
-
-    def read_text(self, path: str) -> str | None:
-        """The whole file as text, as :func:`read_text` gives it, through the held descriptor."""
-        data = self.read_bytes(path)
-        return None if data is None else data.decode("utf-8", "replace")
+        return data, held
 
     def sweep(self) -> None:
         """Close the files not read since the last sweep; the others count as unread from now on."""

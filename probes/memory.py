@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from probes.fs import FS, TextReader, read_text
+from probes.fs import FS, TextReader, read_parsed, read_text
 from probes.snapshot import MemorySnapshot
 
 
@@ -79,5 +79,4 @@ def memory_snapshot(meminfo: dict[str, int] | None) -> MemorySnapshot:
 def read_meminfo(fs: FS, read: TextReader = read_text) -> dict[str, int] | None:
     """``/proc/meminfo`` parsed, or ``None`` when it cannot be read (``read``: see
     :data:`~probes.fs.TextReader`)."""
-    text = read(fs.proc("meminfo"))
-    return None if text is None else parse_meminfo(text)
+    return read_parsed(read, fs.proc("meminfo"), parse_meminfo)

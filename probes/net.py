@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 
-from probes.fs import FS, TextReader, read_text
+from probes.fs import FS, TextReader, read_parsed, read_text
 from probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
 
 #: Kernel TCP state numbers (``include/net/tcp_states.h``) -> the names ``tcp_states`` uses.
@@ -195,8 +195,11 @@ def _parse_keyed_lines(text: str) -> dict[str, dict[str, int]]:
 
 def parse_sockstat(text: str, text6: str | None = None) -> Sockstat:
     """Parse ``/proc/net/sockstat`` and, when given, ``/proc/net/sockstat6``. Missing values are ``None``."""
-    v4 = _parse_keyed_lines(text)
-    v6 = _parse_keyed_lines(text6) if text6 is not None else {}
+    return _sockstat(_parse_keyed_lines(text), _parse_keyed_lines(text6) if text6 is not None else {})
+
+
+def _sockstat(v4: dict[str, dict[str, int]], v6: dict[str, dict[str, int]]) -> Sockstat:
+    """The figures of the parsed ``sockstat`` and ``sockstat6`` tables."""
     return Sockstat(
         sockets_used=v4.get("sockets", {}).get("used"),
         tcp_inuse=v4.get("TCP", {}).get("inuse"),
@@ -354,22 +357,20 @@ def _count_entries(text: str) -> int:
 def read_net_dev(fs: FS, read: TextReader = read_text) -> dict[str, InterfaceCounters] | None:
     """``/proc/net/dev`` parsed, or ``None`` when it cannot be read (``read``: see
     :data:`~probes.fs.TextReader`, as in the readers below)."""
-    text = read(fs.proc("net", "dev"))
-    return None if text is None else parse_net_dev(text)
+    return read_parsed(read, fs.proc("net", "dev"), parse_net_dev)
 
 
 def read_sockstat(fs: FS, read: TextReader = read_text) -> Sockstat | None:
     """``/proc/net/sockstat`` (and ``sockstat6`` where IPv6 exists), or ``None`` when unreadable."""
-    text = read(fs.proc("net", "sockstat"))
-    if text is None:
+    v4 = read_parsed(read, fs.proc("net", "sockstat"), _parse_keyed_lines)
+    if v4 is None:
         return None
-    return parse_sockstat(text, read(fs.proc("net", "sockstat6")))
+    return _sockstat(v4, read_parsed(read, fs.proc("net", "sockstat6"), _parse_keyed_lines) or {})
 
 
 def read_snmp(fs: FS, read: TextReader = read_text) -> SnmpCounters | None:
     """``/proc/net/snmp`` parsed, or ``None`` when it cannot be read."""
-    text = read(fs.proc("net", "snmp"))
-    return None if text is None else parse_snmp(text)
+    return read_parsed(read, fs.proc("net", "snmp"), parse_snmp)
 
 
 def _tables(fs: FS, names: Iterable[str]) -> list[str]:

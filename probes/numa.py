@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from probes.cpulist import parse_cpu_list
-from probes.fs import FS, TextReader, read_text
+from probes.fs import FS, TextReader, read_parsed, read_text
 from probes.memory import read_meminfo
 from probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
 
@@ -216,8 +216,7 @@ def _parse_int(text: str) -> int | None:
 
 def _parsed(path: str, parse: Callable[[str], _T], read: TextReader = read_text) -> _T | None:
     """The file parsed, or ``None`` when it cannot be read."""
-    text = read(path)
-    return None if text is None else parse(text)
+    return read_parsed(read, path, parse)
 
 
 def node_numbers(fs: FS) -> tuple[int, ...] | None:

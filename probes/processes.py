@@ -3,7 +3,8 @@
 The scanner reads ``stat`` of every process on every call (cheap, and it carries every sortable counter),
 ``status`` and ``io`` only for the PIDs asked for (the rows on screen; every PID for ``--json``), and
 ``cmdline`` and the user name once per process identity ``(pid, start_time)``. It keeps the files it reads
-every time open between calls (see :class:`ProcessScanner`). ``process_infos`` turns two scans and the
+every time open between calls, skips a ``status`` that cannot have changed and the listing of ``/proc``
+when no process can have appeared (see :class:`ProcessScanner`). ``process_infos`` turns two scans and the
 elapsed time into :class:`probes.snapshot.ProcessInfo` rows; it is pure, so it is tested on fixture data.
 """
 
@@ -14,7 +15,7 @@ import os
 import pwd
 import resource
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from types import EllipsisType
 
@@ -230,21 +231,26 @@ class _Entry:
         "link_check",
         "path",
         "raw",
+        "sched_fd",
         "stat_fd",
         "status",
         "status_data",
         "status_fd",
+        "status_signs",
     )
 
     def __init__(self, path: str) -> None:
         self.path = path  # the process directory
         self.data = b""
         self.raw: RawProcess | None = None
-        self.dir_fd = self.stat_fd = self.status_fd = self.io_fd = -1
+        self.dir_fd = self.stat_fd = self.status_fd = self.io_fd = self.sched_fd = -1
         self.link_check = False
         # The last status and io bytes and their parse, and the last reading built with them.
         self.status_data: bytes | None = None
         self.status: ProcStatus | None = None
+        #: What ``schedstat`` and ``sched_getaffinity`` gave just before ``status`` was last read (see
+        #: ``ProcessScanner._status_signs``); None: unknown, read ``status``.
+        self.status_signs: tuple[bytes, set[int]] | None = None
         self.io_data: bytes | None = None
         self.io: ProcIo | None = None
         self.full_base: RawProcess | None = None
@@ -261,12 +267,22 @@ class ProcessScanner:
     dropped, so the cache never outgrows the process table.
 
     Opening a procfs file costs more than reading it, so the scanner keeps ``/proc/PID`` and its ``stat``
-    open between scans and reads ``stat`` again with ``pread``; ``status`` and ``io`` stay open too for
-    the PIDs asked by name (the rows on screen). A descriptor of a process that exited fails (``ESRCH``)
-    and is closed; a new process with that PID is opened by path, so it never reads through the old one.
+    open between scans and reads ``stat`` again with ``pread``; ``status``, ``io`` and ``schedstat`` stay
+    open too for the PIDs asked by name (the rows on screen). A descriptor of a process that exited fails
+    (``ESRCH``) and is closed; a new process with that PID is opened by path, so it never reads through the
+    old one.
     At most ``max_held_fds`` descriptors are held, and never more than the soft ``RLIMIT_NOFILE`` minus
     :data:`FD_RESERVE`; processes beyond that are opened, read and closed every scan. :meth:`close`
     closes them all (a later scan opens them again). Not thread-safe: one scan at a time.
+
+    On this machine's own ``/proc`` (:meth:`~probes.fs.FS.is_own_proc`) ``status`` is read again only when
+    what it shows may have changed: the kernel formats its ~55 lines for each read, four times the cost
+    of ``stat``. Its context-switch counts (those of the main thread) move only when that thread is
+    switched in or out, which moves its ``schedstat`` (run time, wait time, time slices: one short line);
+    ``Cpus_allowed_list`` changes without the process running (``taskset -p``), which
+    ``sched_getaffinity`` shows, exactly while every possible CPU is online (it leaves out inactive CPUs,
+    the file does not). ``schedstat`` is read through the process's held directory after
+    ``sched_getaffinity``, so a PID reused meanwhile fails that read rather than lending its mask.
     """
 
     def __init__(self, fs: FS, max_held_fds: int | None = None) -> None:
@@ -274,6 +290,17 @@ class ProcessScanner:
         self._max_held_fds = max_held_fds
         self._entries: dict[int, _Entry] = {}
         self._held = 0  # descriptors open in all entries
+        # Only our own procfs: sched_getaffinity asks this kernel about a PID of our namespace.
+        self._own_proc = fs.is_own_proc()
+        # A kernel without scheduler statistics writes "0 0 0" for every task, this one (running) too.
+        own_schedstat = read_bytes(fs.proc("self", "schedstat")) if self._own_proc else None
+        self._schedstat_live = bool(own_schedstat) and not own_schedstat.startswith(b"0 ")
+        # Fixed at boot; read on first use.
+        self._possible_cpus: bytes | None = None
+        # The sysfs list of online CPUs, held open (and counted in held_fds) once status is asked for.
+        self._online_fd = -1
+        # The fork counter given to the last complete scan (see scan), None after a failed one.
+        self._listed_forks: int | None = None
 
     def __del__(self) -> None:
         # A scanner dropped without close() must not leak thousands of descriptors (as a file object).
@@ -298,6 +325,32 @@ class ProcessScanner:
         """Close every held descriptor (idempotent). The cache stays: the next scan opens them again."""
         for entry in self._entries.values():
             self._release(entry)
+        if self._online_fd >= 0:
+            self._online_fd = self._close(self._online_fd)
+
+    def _status_signs_usable(self, budget: int) -> bool:
+        """True when ``schedstat`` and ``sched_getaffinity`` may stand in for a ``status`` read this scan:
+        on our own procfs, while the CPUs online are every possible CPU."""
+        if not self._schedstat_live:
+            return False
+        if self._possible_cpus is None:
+            self._possible_cpus = read_bytes(self._fs.sys("devices", "system", "cpu", "possible")) or b""
+        online_path = self._fs.sys("devices", "system", "cpu", "online")
+        if self._online_fd < 0:
+            if self._held >= budget:
+                return bool(online := read_bytes(online_path)) and online == self._possible_cpus
+            try:
+                self._online_fd = os.open(online_path, os.O_RDONLY)
+            except OSError:
+                return False
+            self._held += 1
+        try:
+            # A sysfs attribute is written anew for each read from offset 0.
+            online = os.pread(self._online_fd, 4096, 0)
+        except OSError:
+            self._online_fd = self._close(self._online_fd)
+            return False
+        return bool(online) and online == self._possible_cpus
 
     def list_pids(self) -> list[int]:
         """The PIDs of the numeric directories of the procfs root, in directory order."""
@@ -317,18 +370,31 @@ class ProcessScanner:
         self,
         status_pids: Collection[int] | None,
         io_pids: Collection[int] | EllipsisType | None = ...,
+        *,
+        forks: int | None = None,
     ) -> dict[int, RawProcess]:
         """Read every process once; read ``status`` only for ``status_pids`` and ``io`` only for ``io_pids``
         (``None``: for all; ``io_pids`` defaults to the same as ``status_pids``).
 
         A process that vanishes mid-scan or has a garbled ``stat`` is left out; one whose ``status`` or
         ``io`` vanished or is unreadable has ``None`` there.
+
+        ``forks`` is the ``processes`` counter of ``/proc/stat`` (every task ever created), read just
+        before this call. On our own procfs, while it equals the one of the last complete scan, no
+        process can have appeared since that scan listed the directory, so the processes it found are
+        read again without listing ``/proc`` (those gone since fail their read and are left out).
         """
         want_status = None if status_pids is None else frozenset(status_pids)
         want_io = None if io_pids is None else want_status if io_pids is ... else frozenset(io_pids)
         budget = self.fd_budget()
         if self._held > budget:
             self._shed(budget)
+        signs = (want_status is None or bool(want_status)) and self._status_signs_usable(budget)
+        listed_forks, self._listed_forks = self._listed_forks, None  # set again once this scan completes
+        if forks is not None and forks == listed_forks and self._own_proc:
+            pids: Iterable[int] = list(self._entries)
+        else:
+            pids = self.list_pids()
         prefix = os.path.join(self._fs.procfs, "")
         old = self._entries
         entries: dict[int, _Entry] = {}
@@ -338,7 +404,7 @@ class ProcessScanner:
         os_pread, os_fstat, pop, size = os.pread, os.fstat, old.pop, _STAT_READ_SIZE
         pid, e = 0, None
         try:
-            for pid in self.list_pids():
+            for pid in pids:
                 e = pop(pid, None)
                 data = b""
                 uid = 0
@@ -378,9 +444,12 @@ class ProcessScanner:
                 entries[pid] = e
                 read_status = want_status is None or pid in want_status
                 read_io = want_io is None or pid in want_io
-                if read_status or read_io or e.status_fd >= 0 or e.io_fd >= 0:
-                    raw = self._with_status_io(e, raw, read_status, read_io, want_status, want_io, budget)
+                if read_status or read_io or e.status_fd >= 0 or e.io_fd >= 0 or e.sched_fd >= 0:
+                    raw = self._with_status_io(
+                        e, pid, raw, read_status, read_io, want_status, want_io, budget, signs
+                    )
                 out[pid] = raw
+            self._listed_forks = forks
         finally:
             # Whatever is left was not listed (gone), or not reached when a scan failed: close it, and
             # the entry in hand if the scan failed before keeping it.
@@ -454,30 +523,42 @@ class ProcessScanner:
     def _with_status_io(
         self,
         e: _Entry,
+        pid: int,
         raw: RawProcess,
         read_status: bool,
         read_io: bool,
         want_status: frozenset[int] | None,
         want_io: frozenset[int] | None,
         budget: int,
+        signs: bool,
     ) -> RawProcess:
         """``raw`` with ``status`` and ``io`` read as asked; closes held files no longer asked for.
 
         Unchanged bytes keep their parsed object, and an unchanged process (same status-less reading,
         same status and io) gets the very object of the last scan, so its row can be reused too.
+        ``signs``: ``status`` may be skipped when its signs did not change (see the class docstring).
         """
         # Hold status and io open only for PIDs asked by name: the rows on screen, few.
         status = io = None
         if read_status:
-            e.status_fd, data = self._read_member(
-                e, e.status_fd, "status", want_status is not None and e.dir_fd >= 0, budget
-            )
-            if data != e.status_data:
-                e.status_data = data
-                e.status = None if data is None else parse_pid_status(data.decode("utf-8", "replace"))
+            hold = want_status is not None and e.dir_fd >= 0
+            # Only through a held directory: a schedstat opened by path could be a new process's.
+            seen = self._status_signs(e, pid, hold, budget) if signs and e.dir_fd >= 0 else None
+            if not signs and e.sched_fd >= 0:
+                e.sched_fd = self._close(e.sched_fd)
+            if seen is None or seen != e.status_signs or e.status is None:
+                e.status_fd, data = self._read_member(e, e.status_fd, "status", hold, budget)
+                if data != e.status_data:
+                    e.status_data = data
+                    e.status = None if data is None else parse_pid_status(data.decode("utf-8", "replace"))
+                # Read after the signs: equal signs next time mean this reading is still current.
+                e.status_signs = None if data is None else seen
             status = e.status
-        elif e.status_fd >= 0:
-            e.status_fd = self._close(e.status_fd)
+        else:
+            if e.status_fd >= 0:
+                e.status_fd = self._close(e.status_fd)
+            if e.sched_fd >= 0:
+                e.sched_fd = self._close(e.sched_fd)
         if read_io:
             e.io_fd, data = self._read_member(e, e.io_fd, "io", want_io is not None and e.dir_fd >= 0, budget)
             if data != e.io_data:
@@ -494,6 +575,20 @@ class ProcessScanner:
         e.full_base = raw
         e.full = RawProcess(raw.stat, status, raw.uid, raw.user, raw.cmdline, raw.kernel_thread, io)
         return e.full
+
+    def _status_signs(self, e: _Entry, pid: int, hold: bool, budget: int) -> tuple[bytes, set[int]] | None:
+        """The process's affinity, then its ``schedstat`` line; None when either is not to be had (gone,
+        refused). ``0 0 0`` is a task that never ran (the scanner checked that this kernel keeps the
+        statistics), and stays so until it runs."""
+        try:
+            cpus = os.sched_getaffinity(pid)
+        except OSError:
+            return None
+        # After the affinity: a readable schedstat proves the PID was still this process when it was asked.
+        e.sched_fd, data = self._read_member(e, e.sched_fd, "schedstat", hold, budget)
+        if not data:
+            return None
+        return data, cpus
 
     def _read_member(
         self, e: _Entry, fd: int, name: str, hold: bool, budget: int
@@ -535,7 +630,11 @@ class ProcessScanner:
         return -1
 
     def _release(self, e: _Entry) -> None:
-        """Close every descriptor ``e`` holds."""
+        """Close every descriptor ``e`` holds, and forget the status signs: the next descriptors may
+        belong to another process with the same PID."""
+        e.status_signs = None
+        if e.sched_fd >= 0:
+            e.sched_fd = self._close(e.sched_fd)
         if e.io_fd >= 0:
             e.io_fd = self._close(e.io_fd)
         if e.status_fd >= 0:
@@ -590,6 +689,18 @@ def _rate(prev: int | None, cur: int | None, elapsed: float) -> float | None:
     return (cur - prev) / elapsed
 
 
+class SteadyRows:
+    """Which rows of the last :func:`process_infos` call were the rows of two equal readings (all rates 0),
+    and under what context (clock ticks, page size, memory total, CPU -> node). The caller keeps one per
+    sequence of calls and passes it with ``last_rows``; :func:`process_infos` reads and refills it."""
+
+    __slots__ = ("context", "pids")
+
+    def __init__(self) -> None:
+        self.context: tuple[object, ...] | None = None
+        self.pids: set[int] = set()
+
+
 def process_infos(
     prev: dict[int, RawProcess] | None,
     cur: dict[int, RawProcess],
@@ -600,6 +711,8 @@ def process_infos(
     cpu_node: Mapping[int, int] | None = None,
     placements: Mapping[int, ProcessNuma | None] | None = None,
     last_rows: Mapping[int, ProcessInfo] | None = None,
+    *,
+    steady: SteadyRows | None = None,
 ) -> tuple[ProcessInfo, ...]:
     """The table rows for scan ``cur``, with rates against scan ``prev`` taken ``elapsed`` seconds before.
 
@@ -613,6 +726,9 @@ def process_infos(
     the very object of ``prev`` (the scanner reuses it while ``stat`` is unchanged and nothing else was
     read), and its row is then its last row again once that row's rates are 0 too: that row is returned
     instead of building an equal one. The result is the same with or without ``last_rows``.
+
+    ``steady`` (with ``last_rows``) makes that cheaper: a row already known to be such a row, under the same
+    context, is returned without looking at it again (most rows of an idle machine).
     """
     seconds = elapsed if elapsed is not None and elapsed > 0 else None
     rows: list[ProcessInfo] = []
@@ -620,11 +736,25 @@ def process_infos(
     prev_get = prev.get if prev is not None and seconds is not None else None
     last_get = last_rows.get if last_rows is not None else None
     node_of = cpu_node.get if cpu_node is not None else None
+    context = (clk_tck, page_size, mem_total_bytes, None if cpu_node is None else dict(cpu_node))
+    known: Collection[int] = ()
+    now_steady: set[int] = set()
+    if steady is not None:
+        if last_get is not None and steady.context == context:
+            known = steady.pids
+        steady.context, steady.pids = context, now_steady
     for pid in sorted(cur):
         raw = cur[pid]
+        before = prev_get(pid) if prev_get is not None else None
+        if before is raw and pid in known and (placements is None or pid not in placements):
+            # Same reading, and its last row holds the rates of two equal readings: nothing to compute.
+            last = last_get(pid)  # type: ignore[misc]
+            if last is not None:
+                append(last)
+                now_steady.add(pid)
+                continue
         st = raw.stat
         status = raw.status
-        before = prev_get(pid) if prev_get is not None else None
         if before is not None and before is not raw and before.stat.start_time != st.start_time:
             before = None
         cpu_ticks = st.utime + st.stime
@@ -652,7 +782,11 @@ def process_infos(
                 and _is_zero_rate(last.io_write_bytes_per_s, io, "write_bytes")
             ):
                 append(last)
+                if placements is None or pid not in placements:
+                    now_steady.add(pid)
                 continue
+        if before is raw and seconds is not None and (placements is None or pid not in placements):
+            now_steady.add(pid)  # the row built below has every rate of two equal readings
         cpu_percent = vcsw_rate = nvcsw_rate = io_read_rate = io_write_rate = None
         if before is not None and seconds is not None:
             if io is not None and before.io is not None:

@@ -22,20 +22,21 @@ from probes.cpu import (
     user_hz,
 )
 from probes.disks import DiskCounters, DiskInfo, disk_rates, read_disks_info, read_diskstats
-from probes.fs import FS, HeldFiles, read_text
+from probes.fs import FS, HeldFiles, read_parsed, read_text
 from probes.memory import memory_snapshot, read_meminfo
 from probes.net import NetReading, net_snapshot, read_net
 from probes.numa import NumaReading, cpu_nodes, numa_snapshot, process_numa, read_numa
 from probes.processes import (
     ProcessScanner,
     RawProcess,
+    SteadyRows,
     parse_pid_io,
     parse_pid_stat,
     parse_pid_status,
     process_infos,
     task_counts,
 )
-from probes.snapshot import DiskStats, ProcessInfo, ProcessNuma, Snapshot
+from probes.snapshot import DiskStats, NetSnapshot, ProcessInfo, ProcessNuma, Snapshot
 
 #: Seconds a process's ``numa_maps`` reading is reused before it is read again: to write that file the
 #: kernel walks every page table of the process, and where its pages live changes slowly.
@@ -66,7 +67,9 @@ class Sampler:
 
     The process scanner keeps procfs files open between samples, and so does the sampler for the system
     files it reads every time (``/proc/stat``, ``/proc/meminfo``, the NUMA nodes' files, ...: see
-    :class:`~probes.fs.HeldFiles`); :meth:`close` closes them.
+    :class:`~probes.fs.HeldFiles`) and for the disks' queue settings; :meth:`close` closes them. A file
+    whose bytes did not change since the last sample is not parsed again, and rows and snapshots that
+    nothing changed (an idle process, disk or network) are the objects of the last sample.
     """
 
     def __init__(
@@ -80,6 +83,8 @@ class Sampler:
         self._wall_clock = wall_clock
         self._scanner = ProcessScanner(fs)
         self._files = HeldFiles()
+        # The disks' queue settings: read every DISK_INFO_SECONDS, four sysfs files a disk, kept open.
+        self._disk_files = HeldFiles()
         self._user_hz = user_hz()
         self._page_size = os.sysconf("SC_PAGE_SIZE")
         self._prev_time: float | None = None
@@ -91,8 +96,12 @@ class Sampler:
         #: The rows of the disks that did no IO over the last interval (see ``disk_rates``).
         self._idle_disk_rows: dict[str, tuple[DiskCounters, DiskInfo, DiskStats]] = {}
         self._prev_net: NetReading | None = None
+        #: A reading of an idle network and the snapshot made from it twice (see ``_net_rates``).
+        self._steady_net: tuple[NetReading, NetSnapshot] | None = None
         #: The rows of the last sample by PID, and its MemTotal: what ``reread`` updates.
         self._last_rows: dict[int, ProcessInfo] = {}
+        #: Which of those rows are the rows of an idle process (see ``process_infos``).
+        self._steady_rows = SteadyRows()
         self._mem_total: int | None = None
         #: CPU -> NUMA node, of the last sample.
         self._cpu_node: dict[int, int] = {}
@@ -116,12 +125,12 @@ class Sampler:
         ``numa_pids``: the processes that get ``remote_percent`` (the others keep ``None``).
         """
         with self._lock:
-            fs, read = self.fs, self._files.read_text
+            fs, read = self.fs, self._files
             now = self._clock()
             elapsed = None if self._prev_time is None else now - self._prev_time
             stat = read_stat(fs, read)
             memory = memory_snapshot(read_meminfo(fs, read))
-            procs = self._scanner.scan(status_pids, io_pids)
+            procs = self._scanner.scan(status_pids, io_pids, forks=None if stat is None else stat.forks)
             cpu = cpu_snapshot(
                 self._prev_stat,
                 stat,
@@ -143,25 +152,26 @@ class Sampler:
                 cpu_node,
                 self._placements(procs, numa_pids, now),
                 self._last_rows,
+                steady=self._steady_rows,
             )
             disks = read_diskstats(fs, read, self._prev_disks)
             disks_info = self._disks_info(disks or {}, now)
             disks_now = disk_rates(self._prev_disks, disks, elapsed, disks_info, self._idle_disk_rows)
             net = read_net(fs, tables=sockets, read=read)
-            net_now = net_snapshot(self._prev_net, net, elapsed)
+            net_now = self._net_rates(net, elapsed)
             self._prev_time, self._prev_stat, self._prev_procs = now, stat, procs
             self._prev_numa, self._prev_disks, self._prev_net = numa, disks, net
             self._last_rows = {p.pid: p for p in processes}
             self._mem_total = memory.total_bytes
             self._cpu_node = cpu_node
-            hostname = read(fs.proc("sys", "kernel", "hostname"))
+            hostname = read_parsed(read, fs.proc("sys", "kernel", "hostname"), _hostname)
             uptime = read_uptime(fs, read)
             # Files no longer read (a node that went away) are closed.
             self._files.sweep()
             return Snapshot(
                 time=self._wall_clock(),
                 interval=elapsed,
-                hostname=hostname.strip() if hostname else None,
+                hostname=hostname,
                 uptime_seconds=uptime,
                 cpu=cpu,
                 memory=memory,
@@ -178,12 +188,30 @@ class Sampler:
         with self._lock:
             self._scanner.close()
             self._files.close()
+            self._disk_files.close()
+
+    def _net_rates(self, net: NetReading, elapsed: float | None) -> NetSnapshot:
+        """``net_snapshot`` against the last reading. When nothing changed (the held files gave the very
+        parse of the last sample) every rate is 0 whatever the elapsed time, so the snapshot made the
+        first time is returned again while that lasts."""
+        prev = self._prev_net
+        if prev is None or elapsed is None or elapsed <= 0 or not _same_net(prev, net):
+            self._steady_net = None
+            return net_snapshot(prev, net, elapsed)
+        steady = self._steady_net
+        if steady is not None and _same_net(steady[0], net):
+            return steady[1]
+        snapshot = net_snapshot(prev, net, elapsed)
+        self._steady_net = (net, snapshot)
+        return snapshot
 
     def _disks_info(self, disks: Mapping[str, DiskCounters], now: float) -> dict[str, DiskInfo]:
         """Each disk's queue settings, read again every DISK_INFO_SECONDS or when the disks change."""
         cached = self._disk_info
         if cached is None or cached[1].keys() != disks.keys() or now - cached[0] >= DISK_INFO_SECONDS:
-            cached = self._disk_info = (now, read_disks_info(self.fs, disks))
+            cached = self._disk_info = (now, read_disks_info(self.fs, disks, self._disk_files))
+            # The files of disks gone since the last read are closed.
+            self._disk_files.sweep()
         return cached[1]
 
     def reread(self, pids: Collection[int]) -> dict[int, ProcessInfo]:
@@ -261,6 +289,22 @@ class Sampler:
             out[pid] = entry.placement
         self._numa_maps = cache
         return out
+
+
+def _same_net(a: NetReading, b: NetReading) -> bool:
+    """True when two readings hold the same counters: the same parsed objects of the counter files (see
+    :meth:`~probes.fs.HeldFiles.parsed`), and equal socket figures."""
+    return (
+        a.interfaces is b.interfaces
+        and a.snmp is b.snmp
+        and a.sockstat == b.sockstat
+        and a.tcp_states == b.tcp_states
+        and a.udp_sockets == b.udp_sockets
+    )
+
+
+def _hostname(text: str) -> str | None:
+    return text.strip() if text else None
 
 
 def check_procfs(fs: FS) -> str | None:

@@ -10,7 +10,15 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from probes.processes import ProcessScanner, ProcIo, ProcStat, ProcStatus, RawProcess, process_infos
+from probes.processes import (
+    ProcessScanner,
+    ProcIo,
+    ProcStat,
+    ProcStatus,
+    RawProcess,
+    SteadyRows,
+    process_infos,
+)
 from probes.snapshot import ProcessInfo, ProcessNuma
 from tests.fixture_tree import make_tree
 
@@ -172,6 +180,8 @@ def bumped(raw: RawProcess, field: str) -> RawProcess:
 def test_reused_rows_equal_rows_built_anew(ticks: list) -> None:
     prev: dict[int, RawProcess] | None = None
     last: dict[int, ProcessInfo] | None = None
+    # The same with the memo of steady rows, as the sampler calls it: its own chain of last rows.
+    steady, last_steady = SteadyRows(), None
     ctx = FIRST_CONTEXT
     for steps, elapsed, new_ctx in ticks:
         ctx = new_ctx or ctx
@@ -199,12 +209,19 @@ def test_reused_rows_equal_rows_built_anew(ticks: list) -> None:
         built = process_infos(*args)
         reused = process_infos(*args, last_rows=last)
         assert reused == built
+        known = set(steady.pids) if last_steady is not None else set()
+        memoized = process_infos(*args, last_rows=last_steady, steady=steady)
+        assert memoized == built
         # Reused rows are the very objects of the last rows, never a row of another process.
         for row in reused:
             if last is not None and row is last.get(row.pid):
                 event("reused")
                 assert prev is not None and cur[row.pid] is prev[row.pid]
-        prev, last = cur, rows_by_pid(reused)
+        for row in memoized:
+            if last_steady is not None and row is last_steady.get(row.pid):
+                event("reused as steady" if row.pid in known else "reused after a look")
+                assert prev is not None and cur[row.pid] is prev[row.pid]
+        prev, last, last_steady = cur, rows_by_pid(reused), rows_by_pid(memoized)
 
 
 @pytest.mark.parametrize("field", BUMPS)
@@ -230,11 +247,50 @@ def test_each_counter_change_then_idle_ticks(field: str, before: dict, after: di
     sequence += [(changed, first), (changed, later), (changed, later)]
     prev: dict[int, RawProcess] | None = None
     last: dict[int, ProcessInfo] | None = None
-    reused = 0
+    last_steady: dict[int, ProcessInfo] | None = None
+    steady = SteadyRows()
+    reused = reused_steady = 0
     for raw, ctx in sequence:
         args = (prev, {1: raw}, 1.0, ctx["clk_tck"], ctx["page"], ctx["mem"], ctx["cpu_node"], ctx["numa"])
         rows = process_infos(*args, last_rows=last)
         assert rows == process_infos(*args)
         reused += last is not None and rows[0] is last[1]
-        prev, last = {1: raw}, rows_by_pid(rows)
+        memoized = process_infos(*args, last_rows=last_steady, steady=steady)
+        assert memoized == rows
+        reused_steady += last_steady is not None and memoized[0] is last_steady[1]
+        prev, last, last_steady = {1: raw}, rows_by_pid(rows), rows_by_pid(memoized)
     assert reused >= 2  # the third idle tick, and the last
+    assert reused_steady == reused
+
+
+def test_steady_rows_are_returned_without_a_look_and_forgotten_when_the_context_moves() -> None:
+    idle = reading(1, status=ProcStatus((0, 1), 5, 1, 0), io=ProcIo(10, 20), processor=1)
+    busy = reading(2)
+    steady = SteadyRows()
+    prev = {1: idle, 2: busy}
+    last = rows_by_pid(process_infos(None, prev, None, 100, 4096, 8 << 30, {0: 0, 1: 0}, steady=steady))
+    assert steady.pids == set()  # no rates yet: nothing steady
+    for ticks in (101, 102):
+        cur = {1: idle, 2: reading(2, ticks=ticks)}
+        rows = rows_by_pid(
+            process_infos(prev, cur, 1.0, 100, 4096, 8 << 30, {0: 0, 1: 0}, last_rows=last, steady=steady)
+        )
+        assert steady.pids == {1}
+        prev, last = cur, rows
+    held = last[1]
+    cur = {1: idle, 2: reading(2, ticks=103)}
+    rows = rows_by_pid(
+        process_infos(prev, cur, 1.0, 100, 4096, 8 << 30, {0: 0, 1: 0}, last_rows=last, steady=steady)
+    )
+    assert rows[1] is held
+    # CPU 1 moves to node 1: the row is looked at again, and shows the new node.
+    moved = rows_by_pid(
+        process_infos(cur, cur, 1.0, 100, 4096, 8 << 30, {0: 0, 1: 1}, last_rows=rows, steady=steady)
+    )
+    assert moved[1] is not held and moved[1].node == 1 and moved[1].cpu_percent == 0.0
+    # A PID whose numa_maps is read is never taken as steady (its REMOTE% follows the placement).
+    placement = ProcessNuma(1, {0: 1000, 1: 3000}, 4000, (0, 1))
+    numa = process_infos(
+        cur, cur, 1.0, 100, 4096, 8 << 30, {0: 0, 1: 1}, {1: placement}, moved, steady=steady
+    )
+    assert numa[0].remote_percent == 25.0 and 1 not in steady.pids
