@@ -16,6 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
@@ -224,6 +225,14 @@ def _full(app: App[None]) -> Terminal:
     return terminal
 
 
+async def _started(pilot: Pilot[None]) -> tuple[App[None], Rows, Terminal]:
+    """The App, its rows and a terminal holding its first full redraw, perftop's renderer installed."""
+    await pilot.pause()
+    app = pilot.app
+    assert partial_updates.install()
+    return app, app.query_one(Rows), _full(app)
+
+
 def _partial(app: App[None], terminal: Terminal, rows: Rows) -> str:
     """Hand the rows' changes to the compositor and feed its partial update to ``terminal``."""
     rows.refresh_changed()
@@ -252,11 +261,7 @@ def _change(rows: Rows, rng: random.Random) -> None:
 
 async def test_moved_rows_are_scrolled_and_the_terminal_shows_what_a_full_redraw_draws() -> None:
     async with RowsApp("full").run_test(size=(40, 16)) as pilot:
-        await pilot.pause()
-        app = pilot.app
-        assert partial_updates.install()
-        rows = app.query_one(Rows)
-        terminal = _full(app)
+        app, rows, terminal = await _started(pilot)
         rng = random.Random(7)
         scrolled_updates = 0
         for _ in range(60):
@@ -269,11 +274,7 @@ async def test_moved_rows_are_scrolled_and_the_terminal_shows_what_a_full_redraw
 
 async def test_a_climbing_row_costs_a_scroll_and_one_row_not_every_row_it_passed() -> None:
     async with RowsApp("full").run_test(size=(40, 16)) as pilot:
-        await pilot.pause()
-        app = pilot.app
-        assert partial_updates.install()
-        rows = app.query_one(Rows)
-        terminal = _full(app)
+        app, rows, terminal = await _started(pilot)
         rows.items.insert(1, rows.items.pop(10))  # p10 climbs to the second row
         written = _partial(app, terminal, rows)
         assert terminal.lines == _full(app).lines
@@ -290,11 +291,7 @@ async def test_a_climbing_row_costs_a_scroll_and_one_row_not_every_row_it_passed
 async def test_rows_under_another_widget_or_beside_one_are_redrawn_not_scrolled() -> None:
     for layout in ("covered", "half"):
         async with RowsApp(layout).run_test(size=(40, 16)) as pilot:
-            await pilot.pause()
-            app = pilot.app
-            assert partial_updates.install()
-            rows = app.query_one(Rows)
-            terminal = _full(app)
+            app, rows, terminal = await _started(pilot)
             rng = random.Random(3)
             redrawn = 0
             for _ in range(60):
@@ -315,11 +312,7 @@ async def test_a_full_redraw_before_the_scroll_is_written_leaves_the_terminal_ri
     """A full update (a resize, a screenshot) between the sample and the next partial update draws the
     moved rows where they now are: the pending scroll must not move them again."""
     async with RowsApp("full").run_test(size=(40, 16)) as pilot:
-        await pilot.pause()
-        app = pilot.app
-        assert partial_updates.install()
-        rows = app.query_one(Rows)
-        terminal = _full(app)
+        app, rows, terminal = await _started(pilot)
         rows.items.insert(1, rows.items.pop(10))
         rows.refresh_changed()
         terminal = _full(app)  # the full update, to the terminal

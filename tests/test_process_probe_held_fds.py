@@ -24,6 +24,7 @@ import pytest
 
 from probes.fs import FS
 from probes.processes import FD_RESERVE, ProcessScanner, ProcIo, process_infos
+from tests.children import spawn_with_pid
 from tests.fixture_tree import FakeProcess, make_tree, processes_for
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs a Linux /proc")
@@ -165,21 +166,6 @@ def test_held_stat_gives_fresh_values_without_opening_anything(monkeypatch: pyte
 # --- a PID used again ---------------------------------------------------------------------------------
 
 
-def _spawn_with_pid(pid: int, argv: list[str]) -> subprocess.Popen[bytes] | None:
-    """A child with PID ``pid``, by setting the namespace's last PID just below it (root only)."""
-    for _ in range(50):
-        try:
-            Path("/proc/sys/kernel/ns_last_pid").write_text(str(pid - 1))
-        except OSError:
-            return None
-        child = subprocess.Popen(argv)
-        if child.pid == pid:
-            return child
-        child.kill()
-        child.wait()
-    return None
-
-
 @needs_proc
 @needs_root
 def test_reused_pid_is_read_as_the_new_process() -> None:
@@ -190,7 +176,7 @@ def test_reused_pid_is_read_as_the_new_process() -> None:
         _needs_budget(scanner, len(first))
         old_start = first[pid].stat.start_time
     time.sleep(0.05)  # a later start time, in clock ticks
-    new = _spawn_with_pid(pid, ["sleep", "61"])
+    new = spawn_with_pid(pid, ["sleep", "61"])
     if new is None:
         pytest.skip("could not get the same PID again (ns_last_pid)")
     try:

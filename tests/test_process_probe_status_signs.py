@@ -21,6 +21,7 @@ import pytest
 from probes.cpulist import parse_cpu_list
 from probes.fs import FS
 from probes.processes import ProcessScanner, parse_pid_status, process_infos
+from tests.children import spawn_with_pid
 from tests.fixture_tree import make_tree
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs a Linux /proc")
@@ -229,21 +230,6 @@ def test_process_gone_between_affinity_and_schedstat_lends_nothing(monkeypatch: 
         scanner.close()
 
 
-def _spawn_with_pid(pid: int, argv: list[str]) -> subprocess.Popen[bytes] | None:
-    """A child with PID ``pid``, by setting the namespace's last PID just below it (root only)."""
-    for _ in range(50):
-        try:
-            Path("/proc/sys/kernel/ns_last_pid").write_text(str(pid - 1))
-        except OSError:
-            return None
-        child = subprocess.Popen(argv)
-        if child.pid == pid:
-            return child
-        child.kill()
-        child.wait()
-    return None
-
-
 @needs_proc
 @needs_schedstat
 @needs_two_cpus
@@ -262,7 +248,7 @@ def test_reused_pid_gets_its_own_status() -> None:
         old.kill()
         old.wait()
     # Same PID, pinned to one CPU before it exec's sleep.
-    new = _spawn_with_pid(pid, ["taskset", "-c", str(cpus[0]), "sleep", "61"])
+    new = spawn_with_pid(pid, ["taskset", "-c", str(cpus[0]), "sleep", "61"])
     if new is None:
         pytest.skip("could not get the same PID again (ns_last_pid)")
     try:
