@@ -16,6 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
@@ -379,3 +380,17 @@ async def test_rows_out_of_sight_plan_no_scrolls_and_are_drawn_whole_when_shown(
         rows.display = True
         await pilot.pause()
         assert [line[:10].strip() for line in _full(app).text()[2:8]] == rows.items[:6]
+
+
+async def test_a_widgets_scrolls_are_sent_all_or_none() -> None:
+    """Each scroll was planned on the lines the ones before it left: when one cannot be sent (here the
+    second crosses the cover, on screen lines 8 to 10), none is, and all their lines are redrawn."""
+    async with RowsApp("covered").run_test(size=(40, 16)) as pilot:
+        app, rows, _terminal = await _started(pilot)
+        compositor = app.screen._compositor
+        rows._lines().scrolls = [(2, 5, 1), (6, 12, -1)]  # screen lines 3-6, then 7-13
+        regions: set[Region] = set()
+        assert partial_updates._take_scrolls(compositor, regions) == []
+        assert {(r.y, r.height) for r in regions} == {(3, 4), (7, 7)}
+        rows._lines().scrolls = [(2, 5, 1)]
+        assert partial_updates._take_scrolls(compositor, set()) == [(3, 6, 1)]

@@ -177,7 +177,9 @@ def _render_dirty_lines(self: Compositor) -> ChopsUpdate | None:
 
 def _take_scrolls(compositor: Compositor, regions: set[Region]) -> list[Scroll]:
     """The visible widgets' scrolls, in screen lines, where they can be sent; the lines of the others
-    added to ``regions``, to be drawn whole."""
+    added to ``regions``, to be drawn whole.
+
+    A widget's scrolls are sent all or none: each was planned on the lines the ones before it left."""
     screen_scrolls: list[Scroll] = []
     width = compositor.size.width
     in_front: list[Region] = []
@@ -187,17 +189,16 @@ def _take_scrolls(compositor: Compositor, regions: set[Region]) -> list[Scroll]:
         if scrolls:
             shown = region.intersection(clip)
             y = region.y
-            for top, bottom, shift in scrolls:
-                lines = Region(0, y + top, width, bottom - top + 1)
-                if (
-                    shown.width == width
-                    and shown.y <= lines.y
-                    and lines.bottom <= shown.bottom
-                    and not any(lines.overlaps(front) for front in in_front)
-                ):
-                    screen_scrolls.append((y + top, y + bottom, shift))
-                else:
-                    regions.add(lines.intersection(shown))
+            bands = [Region(0, y + top, width, bottom - top + 1) for top, bottom, _ in scrolls]
+            if shown.width == width and all(
+                shown.y <= band.y
+                and band.bottom <= shown.bottom
+                and not any(band.overlaps(front) for front in in_front)
+                for band in bands
+            ):
+                screen_scrolls.extend((y + top, y + bottom, shift) for top, bottom, shift in scrolls)
+            else:
+                regions.update(band.intersection(shown) for band in bands)
         in_front.append(region.intersection(clip))
     return screen_scrolls
 
