@@ -9,11 +9,13 @@ import random
 import re
 from dataclasses import replace
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
+from textual._compositor import Compositor
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.geometry import Region
@@ -394,3 +396,48 @@ async def test_a_widgets_scrolls_are_sent_all_or_none() -> None:
         assert {(r.y, r.height) for r in regions} == {(3, 4), (7, 7)}
         rows._lines().scrolls = [(2, 5, 1)]
         assert partial_updates._take_scrolls(compositor, set()) == [(3, 6, 1)]
+
+
+async def test_the_process_table_through_textuals_own_refreshes_keeps_the_terminal_right(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Processes climbing and sinking while the selection follows one of them (so the table scrolls its
+    view too), each update as Textual itself renders it: the terminal holds a full redraw's cells."""
+    terminal: list[Terminal] = []
+    scrolled_updates = 0
+    render_update = Compositor.render_update
+
+    def written(compositor: Compositor, *args: object, **kwargs: object) -> object:
+        nonlocal scrolled_updates
+        update = render_update(compositor, *args, **kwargs)
+        if terminal and update is not None:
+            data = update.render_segments(CONSOLE)
+            scrolled_updates += bool(SCROLL.search(data))
+            terminal[0].feed(data)
+        return update
+
+    def full(app: App[None]) -> Terminal:
+        redraw = Terminal(*app.size)
+        redraw.feed(render_update(app.screen._compositor, full=True).render_segments(CONSOLE))
+        return redraw
+
+    monkeypatch.setattr(Compositor, "render_update", written)
+    rng = random.Random(5)
+    procs = [make_proc(100 + i, cpu_percent=float(rng.choice([0, 0, 0, 1, 2, 5, 50]))) for i in range(60)]
+    async with TableApp(procs).run_test(size=(120, 20)) as pilot:
+        await pilot.pause()
+        app = pilot.app
+        assert partial_updates.install()
+        table = app.query_one(ProcessTable)
+        table.select_pid(130)
+        await pilot.pause()
+        terminal.append(full(app))
+        for _ in range(60):
+            for _ in range(rng.randrange(1, 5)):
+                i = rng.randrange(len(procs))
+                procs[i] = replace(procs[i], cpu_percent=float(rng.choice([0, 0, 1, 2, 5, 50, 90])))
+            table.set_processes(list(procs))
+            await pilot.pause()
+            await pilot.pause()
+            assert terminal[0].lines == full(app).lines
+    assert scrolled_updates >= 10
