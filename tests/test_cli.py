@@ -17,6 +17,7 @@ from bench.cold_start import shows_real_cpu_percent
 from bench.overhead import Tmux, private_tmux
 from probes.cpulist import parse_cpu_list
 from tests.fixture_tree import make_tree
+from tests.tmux_screen import wait_for_screen
 from tui.cli import first_status_pids
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -298,15 +299,8 @@ def test_the_first_rows_in_a_terminal_already_show_rates() -> None:
         assert shows_real_cpu_percent(screen), f"the first rows show no CPU% rate:\n{screen}"
 
 
-def _wait_for(tmux: Tmux, shown: Callable[[str], bool], what: str, seconds: float = 20) -> str:
-    deadline = time.monotonic() + seconds
-    screen = ""
-    while time.monotonic() < deadline:
-        screen = tmux.capture()
-        if shown(screen):
-            return screen
-        time.sleep(0.02)
-    raise AssertionError(f"{what} not shown within {seconds:g} s; the screen was:\n{screen}")
+def _wait_for(tmux: Tmux, shown: Callable[[str], bool], what: str) -> str:
+    return wait_for_screen(tmux, shown, what, seconds=20, poll=0.02)
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")

@@ -7,28 +7,22 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from bench.overhead import Tmux, private_tmux
+from tests.tmux_screen import wait_for_screen
 
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
-def _wait_for(tmux: Tmux, predicate, timeout: float = 15.0) -> str:
-    deadline = time.monotonic() + timeout
-    screen = ""
-    while time.monotonic() < deadline:
-        screen = tmux.capture()
-        if predicate(screen):
-            return screen
-        time.sleep(0.2)
-    raise AssertionError(f"timed out; the screen was:\n{screen}")
+def _wait_for(tmux: Tmux, shown: Callable[[str], bool], timeout: float = 15.0) -> str:
+    return wait_for_screen(tmux, shown, "the expected screen", seconds=timeout, poll=0.2)
 
 
 def _wait_gone(pid: int, timeout: float = 3.0) -> None:
