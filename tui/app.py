@@ -125,6 +125,10 @@ class PerftopApp(TuningActions, App[None]):
         self.table.scrolls_allowed = self._renders_changes
         self.summaries = (SummaryLine(id="summary"), SummaryLine(id="cpu-summary"))
         self.histories = (LoadHistory(id="history"), LoadHistory(id="cpu-history", per_cpu=True))
+        if self._renders_changes:
+            painter = partial_updates.ChangedCellsPainter(self)
+            for widget in (self.meters, self.table, *self.summaries, *self.histories):
+                widget.paint_changes = painter
         self.status_line = Static(id="status")
         # Pane 2 and the search and filter boxes are mounted when first shown (styling, laying out and
         # painting them cost ~15 ms of CPU before the first frame); pane 2's widgets exist from the

@@ -21,7 +21,7 @@ rewritten, when the App's renderer can do it (``scrolls_allowed``, set by the Ap
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from functools import lru_cache
 from typing import Any, Self, TypeVar
 
@@ -353,6 +353,10 @@ class ChangedCells:
 
     #: Set (by the App) when its renderer writes the scrolls ``take_scrolls`` hands it.
     scrolls_allowed = False
+    #: Set by the App: marks the changed regions dirty and has them painted soon, in one compositor pass
+    #: with the other widgets' (Textual's ``refresh`` sends each widget and the screen a chain of
+    #: messages first); returns False when it cannot, and ``refresh`` is used.
+    paint_changes: Callable[[Any, list[Region]], bool] | None = None
 
     def paint_line(self, y: int) -> Strip:
         """Line ``y`` of the widget's content as it should look now."""
@@ -430,7 +434,9 @@ class ChangedCells:
         finally:
             lines.view = None
         if regions:
-            super().refresh(*regions)  # type: ignore[misc]
+            paint = self.paint_changes
+            if paint is None or not paint(self, regions):
+                super().refresh(*regions)  # type: ignore[misc]
 
     def _can_scroll(self) -> bool:
         """Content lines are screen lines (nothing drawn above them), shown on the screen on top (a
