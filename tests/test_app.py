@@ -423,3 +423,29 @@ def test_importing_the_app_leaves_out_what_the_first_frame_does_not_need() -> No
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert done.stdout.split() == []
+
+
+async def test_an_error_while_sampling_ends_the_app_with_its_traceback(machine: DemoMachine) -> None:
+    """The refresh timer's sample fails: the App exits with the error (as Textual does for its own
+    timers), rather than going on showing a screen that no longer refreshes."""
+    calls = 0
+    sample = machine.sampler.sample
+
+    def failing(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("the probe broke")
+        machine.advance()
+        return sample(*args, **kwargs)
+
+    machine.sampler.sample = failing  # type: ignore[method-assign]
+    app = PerftopApp(machine.sampler, AppOptions(interval=0.1, first_delay=0.1))
+    with pytest.raises(RuntimeError, match="the probe broke"):
+        async with app.run_test(size=(100, 30)):
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                if calls >= 3:
+                    break
+            await asyncio.sleep(0.2)
+    assert calls == 3 and app.return_code == 1

@@ -13,7 +13,6 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.driver import Driver
-from textual.timer import Timer
 from textual.widget import AwaitMount, Widget
 from textual.widgets import ContentSwitcher, Input, Static
 
@@ -33,7 +32,7 @@ from widgets.sockets_pane import SocketsPane
 from widgets.summary import SummaryLine
 
 PANES: dict[int, str] = {1: "pane-overview", 2: "pane-cpu", 3: "pane-numa", 4: "pane-io", 5: "pane-sockets"}
-#: Seconds to "sample now" through the timer (Textual's timers need a positive interval).
+#: Seconds to "sample now" through the timer (soon, not at once: after the key that asked is handled).
 SOON = 0.01
 #: Low-bandwidth mode: refreshes between two sorts of the process table (values change every refresh).
 LOW_BANDWIDTH_SORT_EVERY = 5
@@ -91,7 +90,10 @@ class PerftopApp(TuningActions, App[None]):
         self.interval = self.options.interval
         self.frozen = False
         self.snapshot: Snapshot | None = None
-        self._timer: Timer | None = None
+        #: The next sample's timer: an asyncio one (a Textual Timer is a task of its own per call, ~0.5 ms of
+        #: CPU a sample here), and the task taking the sample it started.
+        self._timer: asyncio.TimerHandle | None = None
+        self._tick_task: asyncio.Task[None] | None = None
         self._sampling = False
         self._selected_initial_pid = False
         #: (monotonic time, pid) of the last socket-owner scan, so it runs every few seconds at most.
@@ -159,7 +161,7 @@ class PerftopApp(TuningActions, App[None]):
         if first is not None:
             self._apply(first)
             if self.options.autorefresh:
-                self._timer = self.set_timer(self.interval, self._tick)
+                self._sample_in(self.interval)
         elif self.options.autorefresh:
             self.call_after_refresh(self._tick)
 
@@ -220,6 +222,23 @@ class PerftopApp(TuningActions, App[None]):
                 sockets.show_listening(views.listening)
                 sockets.show_connections(views.pid, views.comm, views.connections)
 
+    def _sample_in(self, delay: float) -> None:
+        """Take the next sample ``delay`` seconds from now, instead of when the timer said."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(delay, self._start_tick)
+
+    def _start_tick(self) -> None:
+        if self._exit or not self.is_running:
+            return
+        self._tick_task = asyncio.create_task(self._tick())
+        self._tick_task.add_done_callback(self._tick_done)
+
+    def _tick_done(self, task: asyncio.Task[None]) -> None:
+        # As a Textual timer does: an error ends the App with its traceback, not a silent stop.
+        if not task.cancelled() and isinstance(error := task.exception(), Exception):
+            self._handle_exception(error)
+
     async def _tick(self) -> None:
         # One-shot timer re-armed after each sample: samples never overlap, however slow one is.
         self._sampling = True
@@ -227,8 +246,7 @@ class PerftopApp(TuningActions, App[None]):
             snapshot = await self.sample_now()
         finally:
             self._sampling = False
-        delay = self.options.first_delay if snapshot.interval is None else self.interval
-        self._timer = self.set_timer(delay, self._tick)
+        self._sample_in(self.options.first_delay if snapshot.interval is None else self.interval)
 
     def _apply(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
@@ -410,8 +428,7 @@ class PerftopApp(TuningActions, App[None]):
         current = min(range(len(steps)), key=lambda i: abs(steps[i] - self.interval))
         self.interval = steps[max(0, min(len(steps) - 1, current + step))]
         if self._timer is not None and not self._sampling:
-            self._timer.stop()
-            self._timer = self.set_timer(self.interval, self._tick)
+            self._sample_in(self.interval)
         self._update_status()
 
     async def _mount_on_first_use(self, widget: Widget, parent: Widget, before: Widget | None = None) -> None:
@@ -440,10 +457,7 @@ class PerftopApp(TuningActions, App[None]):
                 # The socket tables are read only while this pane is shown: sample now, not next tick,
                 # by moving the timer's next tick forward (never a second sample beside the timer's).
                 if self._timer is not None and not self._sampling:
-                    self._timer.stop()
-                    # Not 0: Textual's timer divides by its interval, and a timer task that fails
-                    # dies silently, which stopped every refresh after the first visit to this pane.
-                    self._timer = self.set_timer(SOON, self._tick)
+                    self._sample_in(SOON)
             else:
                 self.run_worker(self.refresh_pane_details(force=True), group="pane-details")
         if number == 1:
