@@ -93,18 +93,19 @@ def parse_stat(text: str) -> StatCounters:
     cpus: dict[int, CpuTicks] = {}
     scalars: dict[str, int | None] = {}
     for line in text.splitlines():
-        key, *columns = line.split() or [""]
+        # The key alone first: the ``intr`` and ``softirq`` lines hold hundreds of counts not used here.
+        key, *rest = line.split(None, 1) or [""]
         if key == "cpu":
             if total is None:
-                total = _parse_ticks(columns)
+                total = _parse_ticks(rest[0].split() if rest else [])
         elif key.startswith("cpu") and key[3:].isascii() and key[3:].isdigit():
-            ticks = _parse_ticks(columns)
+            ticks = _parse_ticks(rest[0].split() if rest else [])
             cpu = int(key[3:])
             if ticks is not None and cpu not in cpus:
                 cpus[cpu] = ticks
         elif key in _SCALAR_KEYS and scalars.get(key) is None:
             # ``intr`` is the total followed by one count per IRQ: the total is enough here.
-            scalars[key] = _parse_int(columns)
+            scalars[key] = _parse_int(rest[0].split(None, 1) if rest else [])
     return StatCounters(
         total=total,
         cpus=dict(sorted(cpus.items())),

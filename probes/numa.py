@@ -40,6 +40,11 @@ _NODE_DIR = re.compile(r"node([0-9]+)")
 _NODE_PAGES = re.compile(r"N([0-9]+)=([0-9]+)")
 _PAGE_SIZE = re.compile(r"kernelpagesize_kB=([0-9]+)")
 _CPU_LINE = re.compile(r"cpu([0-9]+)")
+#: A ``node<N>/meminfo`` line: "Node", the number, "Key:", the value, and "kB" except on the HugePages_*
+#: page counts.
+_NODE_MEMINFO_LINE = re.compile(
+    r"^Node[ \t]+[0-9]+[ \t]+([^ \t\n]*):[ \t]+([0-9]+)(?:[ \t]+(kB))?[ \t]*$", re.MULTILINE
+)
 
 _T = TypeVar("_T")
 
@@ -104,22 +109,9 @@ class NumaReading:
 def parse_node_meminfo(text: str) -> NodeMemory:
     """Parse ``node<N>/meminfo`` (``Node 0 MemTotal:   16384 kB`` lines). Garbled lines are skipped."""
     values: dict[str, int] = {}
-    for line in text.splitlines():
-        columns = line.split()
-        # "Node", number, "Key:", value, and "kB" except on the HugePages_* page counts.
-        if len(columns) not in (4, 5) or columns[0] != "Node" or not columns[2].endswith(":"):
-            continue
-        if not (columns[1].isascii() and columns[1].isdigit()):
-            continue
-        key = columns[2][:-1]
-        try:
-            number = int(columns[3])
-        except ValueError:
-            continue
-        if len(columns) == 4:
-            values.setdefault(key, number)
-        elif columns[4] == "kB":
-            values.setdefault(key, number * 1024)
+    # One regular expression over the whole text: the file changes at every sample (MemFree).
+    for key, number, kb in _NODE_MEMINFO_LINE.findall(text):
+        values.setdefault(key, int(number) * 1024 if kb else int(number))
     total = values.get("MemTotal")
     free = values.get("MemFree")
     used = values.get("MemUsed")
@@ -229,6 +221,45 @@ def node_numbers(fs: FS) -> tuple[int, ...] | None:
     return tuple(sorted(numbers)) or None
 
 
+class NodeList:
+    """The node numbers of :func:`node_numbers`, listed again only when they may have changed.
+
+    A sampler keeps one (its state is the last listing). Listing ``/sys/devices/system/node`` costs more
+    than all of a node's files, for a set that changes only on node hotplug, when the kernel sets the node
+    in ``node/online`` before it registers the directory and clears it before it removes it. So the last
+    listing is kept while it named exactly the nodes of ``online`` and that file still names them; a
+    listing made between the two steps disagrees with ``online`` and is not kept. :func:`read_numa` calls
+    :meth:`forget` when a kept node's directory is gone (a fixture tree need not follow the kernel's
+    order).
+    """
+
+    __slots__ = ("_numbers", "_online")
+
+    def __init__(self) -> None:
+        #: The ``online`` mask the kept listing matched (None: nothing kept), and that listing.
+        self._online: frozenset[int] | None = None
+        self._numbers: tuple[int, ...] | None = None
+
+    def numbers(self, fs: FS, read: TextReader = read_text) -> tuple[int, ...] | None:
+        """The node numbers, as :func:`node_numbers` gives them."""
+        online = _parsed(fs.sys("devices", "system", "node", "online"), parse_node_cpulist, read)
+        if online is not None and online == self._online:
+            return self._numbers
+        numbers = node_numbers(fs)
+        agrees = online is not None and numbers is not None and online == frozenset(numbers)
+        self._online, self._numbers = (online, numbers) if agrees else (None, None)
+        return numbers
+
+    def forget(self) -> None:
+        """Drop the kept listing: the next call lists the directories again."""
+        self._online = self._numbers = None
+
+
+def _gone(node: NodeReading) -> bool:
+    """True when none of the node's files could be read: its directory is gone (or holds none of them)."""
+    return node.cpus is None and node.memory is None and node.counters is None and node.distance is None
+
+
 def read_node(fs: FS, node: int, read: TextReader = read_text) -> NodeReading:
     """Read one ``node<N>`` directory; a missing file leaves its part ``None`` (``read``: see
     :data:`~probes.fs.TextReader`, as in the readers below)."""
@@ -290,14 +321,25 @@ def read_numa_balancing(fs: FS, read: TextReader = read_text) -> int | None:
     return _parsed(fs.proc("sys", "kernel", "numa_balancing"), _parse_int, read)
 
 
-def read_numa(fs: FS, read: TextReader = read_text) -> NumaReading:
-    """Read every node and the balancing sysctl. Without node directories: one node for the machine."""
-    numbers = node_numbers(fs)
+def read_numa(fs: FS, read: TextReader = read_text, nodes: NodeList | None = None) -> NumaReading:
+    """Read every node and the balancing sysctl. Without node directories: one node for the machine.
+
+    ``nodes`` (a sampler's :class:`NodeList`) spares listing the node directories at every sample.
+    """
+    numbers = node_numbers(fs) if nodes is None else nodes.numbers(fs, read)
+    readings = _read_nodes(fs, numbers, read)
+    if nodes is not None and numbers is not None and any(_gone(node) for node in readings):
+        # A kept node may have gone away: list again, and read again if the listing changed.
+        nodes.forget()
+        if (listed := nodes.numbers(fs, read)) != numbers:
+            readings = _read_nodes(fs, listed, read)
+    return NumaReading(nodes=readings, numa_balancing=read_numa_balancing(fs, read))
+
+
+def _read_nodes(fs: FS, numbers: tuple[int, ...] | None, read: TextReader) -> tuple[NodeReading, ...]:
     if numbers is None:
-        nodes: tuple[NodeReading, ...] = (_whole_machine_node(fs, read),)
-    else:
-        nodes = tuple(read_node(fs, node, read) for node in numbers)
-    return NumaReading(nodes=nodes, numa_balancing=read_numa_balancing(fs, read))
+        return (_whole_machine_node(fs, read),)
+    return tuple(read_node(fs, node, read) for node in numbers)
 
 
 def process_numa(fs: FS, pid: int) -> ProcessNuma | None:

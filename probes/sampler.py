@@ -25,7 +25,7 @@ from probes.disks import DiskCounters, DiskInfo, disk_rates, read_disks_info, re
 from probes.fs import FS, HeldFiles, read_parsed, read_text
 from probes.memory import memory_snapshot, read_meminfo
 from probes.net import NetReading, net_snapshot, read_net
-from probes.numa import NumaReading, cpu_nodes, numa_snapshot, process_numa, read_numa
+from probes.numa import NodeList, NumaReading, cpu_nodes, numa_snapshot, process_numa, read_numa
 from probes.processes import (
     ProcessScanner,
     RawProcess,
@@ -86,11 +86,13 @@ class Sampler:
         # The disks' queue settings: read every DISK_INFO_SECONDS, four sysfs files a disk, kept open.
         self._disk_files = HeldFiles()
         self._user_hz = user_hz()
+        self._own_proc = fs.is_own_proc()
         self._page_size = os.sysconf("SC_PAGE_SIZE")
         self._prev_time: float | None = None
         self._prev_stat: StatCounters | None = None
         self._prev_procs: dict[int, RawProcess] | None = None
         self._prev_numa: NumaReading | None = None
+        self._nodes = NodeList()
         self._prev_disks: dict[str, DiskCounters] | None = None
         self._disk_info: tuple[float, dict[str, DiskInfo]] | None = None
         #: The rows of the disks that did no IO over the last interval (see ``disk_rates``).
@@ -139,7 +141,7 @@ class Sampler:
                 read_loadavg(fs, read),
                 read_pressure(fs, read),
             )
-            numa = read_numa(fs, read)
+            numa = read_numa(fs, read, self._nodes)
             numa_now = numa_snapshot(self._prev_numa, numa, elapsed)
             cpu_node = cpu_nodes(numa_now.nodes)
             processes = process_infos(
@@ -164,7 +166,11 @@ class Sampler:
             self._last_rows = {p.pid: p for p in processes}
             self._mem_total = memory.total_bytes
             self._cpu_node = cpu_node
-            hostname = read_parsed(read, fs.proc("sys", "kernel", "hostname"), _hostname)
+            if self._own_proc:
+                # What /proc/sys/kernel/hostname gives us (our UTS namespace's name), without a read.
+                hostname: str | None = os.uname().nodename
+            else:
+                hostname = read_parsed(read, fs.proc("sys", "kernel", "hostname"), _hostname)
             uptime = read_uptime(fs, read)
             # Files no longer read (a node that went away) are closed.
             self._files.sweep()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import time
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from probes.fs import read_bytes, read_text
+from probes.fs import FS, read_bytes, read_text
 
 
 def test_reads_a_small_file_whole(tmp_path: Path) -> None:
@@ -78,3 +79,18 @@ def test_procfs_files_read_as_python_reads_them() -> None:
 
 def _state(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+
+
+@pytest.mark.parametrize("root", ["/", "/proc", "relative/root", "/tmp/with space"])
+def test_paths_are_those_of_os_path_join_under_any_root(root: str) -> None:
+    fs = FS(procfs=Path(root), sysfs=Path(root) / "sys")
+    assert fs.proc(1234, "stat") == os.path.join(Path(root), "1234", "stat")
+    assert fs.proc("sys", "kernel", "hostname") == os.path.join(Path(root), "sys", "kernel", "hostname")
+    sysfs = Path(root) / "sys"
+    assert fs.sys("devices", "system", "node") == os.path.join(sysfs, "devices", "system", "node")
+    # Another root, made with replace, makes its own paths; the roots alone make FS equal.
+    moved = dataclasses.replace(fs, procfs=Path("/elsewhere"))
+    assert moved.proc("stat") == "/elsewhere/stat"
+    assert moved.sys("x") == fs.sys("x")
+    assert fs == FS(procfs=Path(root), sysfs=Path(root) / "sys") != moved
+    assert hash(fs) == hash(FS(procfs=Path(root), sysfs=Path(root) / "sys"))

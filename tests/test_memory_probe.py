@@ -8,6 +8,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from probes.fs import FS
 from probes.memory import memory_snapshot, parse_meminfo, read_meminfo
@@ -73,6 +75,48 @@ def test_parse_meminfo_skips_garbled_lines() -> None:
     )
     assert parse_meminfo(text) == {"MemTotal": 1000 * KIB, "Shmem": 7 * KIB}
     assert parse_meminfo("") == {}
+
+
+def _meminfo_by_lines(text: str) -> dict[str, int]:
+    """What parse_meminfo must give, read the plain way: each line split into key, value and unit."""
+    values: dict[str, int] = {}
+    for line in text.split("\n"):
+        key, colon, rest = line.partition(":")
+        columns = rest.split(" ")
+        columns = [c for c in columns if c]
+        if colon and key and 1 <= len(columns) <= 2 and columns[0].isascii() and columns[0].isdigit():
+            if len(columns) == 1:
+                values[key] = int(columns[0])
+            elif columns[1] == "kB":
+                values[key] = int(columns[0]) * 1024
+    return values
+
+
+_meminfo_line = st.one_of(
+    # The kernel's shapes: a padded key, a value, "kB" or no unit.
+    st.builds(
+        lambda key, pad, value, unit: f"{key}:{' ' * pad}{value}{unit}",
+        st.sampled_from(["MemTotal", "MemFree", "Active(anon)", "HugePages_Total", "DirectMap4k", "X"]),
+        st.integers(0, 12),
+        st.integers(0, 2**64),
+        st.sampled_from([" kB", "", " MB", "  kB"]),
+    ),
+    # Anything else made of the same characters: garbled or cut lines.
+    st.text(alphabet="MemFr:0123456789 kB(x)", max_size=24),
+)
+
+
+@given(st.lists(_meminfo_line, max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_parse_meminfo_equals_a_line_by_line_reading(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    assert parse_meminfo(text) == _meminfo_by_lines(text)
+
+
+def test_parse_meminfo_of_this_machine_equals_a_line_by_line_reading() -> None:
+    text = Path("/proc/meminfo").read_text()
+    assert parse_meminfo(text) == _meminfo_by_lines(text)
+    assert len(parse_meminfo(text)) == text.count("\n")
 
 
 def test_memory_snapshot_with_mem_available() -> None:

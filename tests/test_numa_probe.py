@@ -13,11 +13,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from probes.fs import FS
+from probes.fs import FS, HeldFiles
 from probes.numa import (
     NUMA_COUNTERS,
     NodeCounters,
+    NodeList,
     NodeMemory,
     NodeReading,
     NumaReading,
@@ -237,6 +240,55 @@ def test_parse_node_meminfo_skips_garbled_lines_and_computes_missing_used() -> N
     assert memory.hugepages_total is None
 
 
+def _node_meminfo_by_lines(text: str) -> NodeMemory:
+    """What parse_node_meminfo must give, read the plain way: each line split into its columns."""
+    values: dict[str, int] = {}
+    for line in text.split("\n"):
+        columns = [c for c in line.split(" ") if c]
+        if len(columns) not in (4, 5) or columns[0] != "Node" or not columns[2].endswith(":"):
+            continue
+        if not all(c.isascii() and c.isdigit() for c in (columns[1], columns[3])):
+            continue
+        if len(columns) == 4 or columns[4] == "kB":
+            values.setdefault(columns[2][:-1], int(columns[3]) * (1024 if len(columns) == 5 else 1))
+    total, free, used = values.get("MemTotal"), values.get("MemFree"), values.get("MemUsed")
+    if used is None and total is not None and free is not None:
+        used = total - free
+    return NodeMemory(
+        total, free, used, values.get("FilePages"), values.get("AnonPages"),
+        values.get("HugePages_Total"), values.get("HugePages_Free"),
+    )  # fmt: skip
+
+
+_node_meminfo_line = st.one_of(
+    st.builds(
+        lambda node, key, pad, value, unit: f"Node {node} {key}:{' ' * pad}{value}{unit}",
+        st.integers(0, 1024),
+        st.sampled_from(["MemTotal", "MemFree", "MemUsed", "FilePages", "AnonPages", "HugePages_Free"]),
+        st.integers(0, 12),
+        st.integers(0, 2**64),
+        st.sampled_from([" kB", "", " MB"]),
+    ),
+    st.text(alphabet="Node MemFre:0123456789kB", max_size=30),
+)
+
+
+@given(st.lists(_node_meminfo_line, max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_parse_node_meminfo_equals_a_line_by_line_reading(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    assert parse_node_meminfo(text) == _node_meminfo_by_lines(text)
+
+
+def test_parse_node_meminfo_of_this_machine_equals_a_line_by_line_reading() -> None:
+    path = Path("/sys/devices/system/node/node0/meminfo")
+    if not path.exists():
+        pytest.skip("no NUMA node directory here")
+    text = path.read_text()
+    assert parse_node_meminfo(text) == _node_meminfo_by_lines(text)
+    assert parse_node_meminfo(text).total_bytes is not None
+
+
 def test_parse_node_meminfo_empty_is_all_unknown() -> None:
     assert parse_node_meminfo("") == NodeMemory(None, None, None, None, None, None, None)
 
@@ -399,6 +451,83 @@ def test_node_directories_sort_numerically_and_siblings_are_ignored(tmp_path: Pa
     (tmp_path / "sys/devices/system/node/nodeX").mkdir()
     assert node_numbers(fs) == (0, 1, 2, 10)
     assert [n.node for n in read_numa(fs).nodes] == [0, 1, 2, 10]
+
+
+# A sampler's NodeList: the node directories listed again only when they may have changed.
+
+
+def _counting_listings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the listings of the node directories (calls of ``node_numbers`` inside ``probes.numa``)."""
+    import probes.numa
+
+    calls: list[int] = []
+    real = probes.numa.node_numbers
+    monkeypatch.setattr(probes.numa, "node_numbers", lambda fs: calls.append(1) or real(fs))
+    return calls
+
+
+def _online(fs: FS, text: str) -> None:
+    Path(fs.sys("devices", "system", "node", "online")).write_text(text)
+
+
+def test_node_list_keeps_a_listing_that_matches_online_until_online_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fs = write_nodes(tmp_path, topology(4)[:2])
+    listings = _counting_listings(monkeypatch)
+    nodes, files = NodeList(), HeldFiles()
+    for _ in range(3):
+        assert [n.node for n in read_numa(fs, files, nodes).nodes] == [0, 1]
+    assert len(listings) == 1
+    # Hotplug: node 2 appears and the kernel sets it online.
+    write_nodes(tmp_path, topology(4)[:3])
+    assert [n.node for n in read_numa(fs, files, nodes).nodes] == [0, 1, 2]
+    assert len(listings) == 2
+    # Going away: the kernel clears it in online first.
+    _online(fs, "0-1\n")
+    shutil.rmtree(fs.sys("devices", "system", "node", "node2"))
+    assert [n.node for n in read_numa(fs, files, nodes).nodes] == [0, 1]
+    assert read_numa(fs, files, nodes) == read_numa(fs)
+    files.close()
+
+
+def test_node_list_lists_again_while_the_directories_disagree_with_online(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read between the kernel setting node 2 online and registering its directory.
+    fs = write_nodes(tmp_path, topology(4)[:2])
+    _online(fs, "0-2\n")
+    listings = _counting_listings(monkeypatch)
+    nodes, files = NodeList(), HeldFiles()
+    assert [n.node for n in read_numa(fs, files, nodes).nodes] == [0, 1]
+    write_nodes(tmp_path, topology(4)[:3])  # online unchanged: "0-2"
+    assert [n.node for n in read_numa(fs, files, nodes).nodes] == [0, 1, 2]
+    assert len(listings) == 2
+    assert read_numa(fs, files, nodes) == read_numa(fs)
+    files.close()
+
+
+def test_node_list_lists_again_when_a_kept_node_is_gone(tmp_path: Path) -> None:
+    # A fixture tree may remove a directory with online unchanged: the node must not linger.
+    fs = write_nodes(tmp_path, topology(4)[:3])
+    nodes, files = NodeList(), HeldFiles()
+    assert [n.node for n in read_numa(fs, files, nodes).nodes] == [0, 1, 2]
+    shutil.rmtree(fs.sys("devices", "system", "node", "node1"))
+    assert [n.node for n in read_numa(fs, files, nodes).nodes] == [0, 2]
+    assert read_numa(fs, files, nodes) == read_numa(fs)
+    files.close()
+
+
+def test_node_list_without_online_lists_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fs = write_nodes(tmp_path, topology(4)[:2])
+    os.unlink(fs.sys("devices", "system", "node", "online"))
+    listings = _counting_listings(monkeypatch)
+    nodes = NodeList()
+    assert [n.node for n in read_numa(fs, nodes=nodes).nodes] == [0, 1]
+    write_nodes(tmp_path, topology(4)[:3])
+    os.unlink(fs.sys("devices", "system", "node", "online"))
+    assert [n.node for n in read_numa(fs, nodes=nodes).nodes] == [0, 1, 2]
+    assert len(listings) == 2
 
 
 @pytest.mark.parametrize(

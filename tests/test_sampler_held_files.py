@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from probes.cpu import read_loadavg, read_pressure, read_stat, read_uptime
 from probes.disks import DiskCounters, DiskInfo, disk_rates, parse_diskstats, read_diskstats
-from probes.fs import HeldFiles, read_text
+from probes.fs import FS, HeldFiles, read_text
 from probes.memory import memory_snapshot, read_meminfo
 from probes.net import read_net_dev
 from probes.numa import read_numa
@@ -198,6 +198,17 @@ def test_sampler_sees_every_system_file_change_and_survives_removals(tmp_path: P
     assert sampler._files.held == held - 5  # node1's cpulist, meminfo, numastat, distance; diskstats
     sampler.close()
     assert sampler._files.held == 0
+
+
+def test_sampler_on_its_own_proc_takes_the_hostname_from_uname() -> None:
+    # The same name /proc/sys/kernel/hostname gives (this UTS namespace's), without holding that file.
+    sampler = Sampler(FS(), clock=SteppingClock())
+    try:
+        snapshot = sampler.sample(frozenset())
+        assert snapshot.hostname == Path("/proc/sys/kernel/hostname").read_text().strip()
+        assert "/proc/sys/kernel/hostname" not in sampler._files._files
+    finally:
+        sampler.close()
 
 
 def test_sampler_close_leaves_no_descriptor_open(tmp_path: Path) -> None:
