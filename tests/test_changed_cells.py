@@ -15,6 +15,7 @@ from textual._compositor import ChopsUpdate
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -210,6 +211,36 @@ async def test_plain_widgets_style_their_lines_as_textual_does() -> None:
             assert [_cells(line) for line in ours] == [_cells(line) for line in textual], widget.id
         plain = {w.id: w._styles_cache.plain for w in pilot.app.query(Lines)}
         assert plain == {"left": True, "right": True, "boxed": False, "tinted": False, "faded": True}
+
+
+async def test_styles_changed_on_the_widget_or_an_ancestor_restyle_its_lines() -> None:
+    """Whether a widget is plain and its background colours are kept between repaints: a background,
+    padding or border set later on the widget or on an ancestor (inline, or by a class the CSS styles)
+    shows on its next repaint, as Textual's general path draws it."""
+    async with LinesApp().run_test(size=(60, 30)) as pilot:
+        await pilot.pause()
+        app = pilot.app
+        left = app.query_one("#left", Lines)
+        changes = [
+            lambda: setattr(app.query_one("#outer").styles, "background", "green"),
+            lambda: setattr(app.screen.styles, "background", "#102030"),
+            lambda: setattr(left.styles, "background", "blue 50%"),
+            lambda: setattr(left.styles, "border", ("round", "yellow")),
+            lambda: setattr(left.styles, "border", None),
+            lambda: app.query_one("#outer").add_class("ruled"),
+        ]
+        app.stylesheet.add_source(".ruled { background: magenta 40%; }", read_from=("test", "ruled"))
+        app.stylesheet.reparse()
+        for change in changes:
+            change()
+            await pilot.pause()
+            region = left.size.region
+            ours = left.render_lines(region)
+            textual = StylesCache().render_widget(left, region)
+            assert [_cells(line) for line in ours] == [_cells(line) for line in textual]
+            # Textual's path above asks the widget for its (kept) colours: check them against Textual's.
+            assert left.background_colors == DOMNode.background_colors.fget(left)
+        assert left._styles_cache.plain
 
 
 async def test_a_partial_update_renders_what_textuals_would_on_its_spans() -> None:

@@ -326,7 +326,7 @@ _View = tuple[Size, Offset]
 class _Lines:
     """What a widget painted, and lines it rendered ahead for the next paint."""
 
-    __slots__ = ("fresh", "keys", "painted", "scrolls", "styles", "view")
+    __slots__ = ("fresh", "keys", "looks", "painted", "scrolls", "styles", "view")
 
     def __init__(self) -> None:
         self.painted: dict[int, Strip] = {}
@@ -341,6 +341,9 @@ class _Lines:
         self.fresh: dict[int, tuple[_View, Strip]] = {}
         #: The view while ``render_lines`` or ``refresh_changed`` runs (looked up once, not per line).
         self.view: _View | None = None
+        #: (Textual's counts of style updates of the widget and its ancestors, whether the widget's styles
+        #: are plain, its background colours) until one of those counts moves.
+        self.looks: tuple[tuple[int, ...], bool, tuple[Color, Color]] | None = None
 
 
 class ChangedCells:
@@ -388,7 +391,7 @@ class ChangedCells:
         cache = self._styles_cache  # type: ignore[has-type]
         if not isinstance(cache, _PlainLines):
             cache = self._styles_cache = _PlainLines()
-        cache.plain = _plain(self.styles)  # type: ignore[attr-defined]
+        cache.plain = self._looks()[0]
         lines = self._lines()
         if lines.scrolls:
             # A render that did not take the scrolls first (a full update, a screenshot, the widget
@@ -493,6 +496,25 @@ class ChangedCells:
             style = widget.get_component_rich_style(name) if name else widget.visual_style.rich_style
             styles[name] = style
         return style
+
+    @property
+    def background_colors(self) -> tuple[Color, Color]:
+        """Textual's ``background_colors``, kept while no style of the widget or its ancestors changes."""
+        return self._looks()[1]
+
+    def _looks(self) -> tuple[bool, tuple[Color, Color]]:
+        """Whether the styles are plain (see ``_PlainLines``) and the background colours. Each costs tens
+        of style look-ups at every repaint, for values that change only with the styles: they are kept
+        while Textual's counts of style updates of the widget and its ancestors stay the same."""
+        widget: Any = self
+        try:
+            key = tuple(node.styles._cache_key for node in widget.ancestors_with_self)
+        except AttributeError:  # a Textual that does not count its style updates
+            return _plain(widget.styles), super().background_colors  # type: ignore[misc]
+        looks = self._lines().looks
+        if looks is None or looks[0] != key:
+            looks = self._lines().looks = (key, _plain(widget.styles), super().background_colors)  # type: ignore[misc]
+        return looks[1], looks[2]
 
     def notify_style_update(self) -> None:
         self._lines().styles.clear()
