@@ -202,6 +202,8 @@ def plan_scrolls(
     lines once they are done (``None`` on the lines they blank)."""
     lines = list(old)
     scrolls: list[Scroll] = []
+    if lines == new:
+        return scrolls, lines  # nothing moved: the common case, spared a pass over the lines
     while len(scrolls) < MAX_SCROLLS:
         scroll = _best_scroll(lines, new)
         if scroll is None:
