@@ -7,6 +7,7 @@ from math import floor
 
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.cells import cell_len
 from rich.color import ColorSystem
 from rich.segment import Segment
 from rich.style import Style
@@ -27,6 +28,7 @@ from probes.snapshot import (
     TaskCounts,
 )
 from widgets.cpu_meters import (
+    BAR_CHAR,
     BAR_STATES,
     CpuMeters,
     bar_cells,
@@ -35,7 +37,7 @@ from widgets.cpu_meters import (
     label_width,
     meter_segments,
 )
-from widgets.load_history import LoadHistory, braille_graph, spark_char
+from widgets.load_history import MOVE_CELLS, GraphRows, LoadHistory, braille_graph, spark_char
 from widgets.summary import SummaryLine, SummaryRow, format_count, format_uptime, plain, wrap_row
 
 GIB = 1024**3
@@ -186,6 +188,28 @@ def test_meter_text_is_dropped_not_cut_when_the_bar_is_too_narrow() -> None:
     assert meter_segments([], 0, "-", shadow) == []
 
 
+@given(
+    counts=st.lists(st.integers(0, 30), max_size=7),
+    spare=st.integers(0, 30),
+    text=st.sampled_from(["", "-", "5.0%", "100.0%", "offline", "512M/2.0G"]),
+)
+def test_meter_segments_cell_by_cell(counts: list[int], spare: int, text: str) -> None:
+    styles = [Style(color=f"color({n})") for n in range(len(counts))]
+    shadow = Style(dim=True)
+    cells = sum(counts) + spare
+    segments = meter_segments(list(zip(counts, styles, strict=True)), cells, text, shadow)
+    # Cell by cell: each part's run of bar characters, then blanks, with the text (when it fits)
+    # over the right end in the style of whatever is beneath it.
+    fill = [(BAR_CHAR, style) for count, style in zip(counts, styles, strict=True) for _ in range(count)]
+    fill += [(" ", shadow)] * spare
+    shown = text if len(text) <= cells else ""
+    for i, char in enumerate(shown):
+        x = cells - len(shown) + i
+        fill[x] = (char, fill[x][1])
+    assert [(char, segment.style) for segment in segments for char in segment.text] == fill
+    assert all(segment.text for segment in segments)
+
+
 def test_format_bytes_as_htop() -> None:
     assert format_bytes(round(3.2 * GIB)) == "3.2G"
     assert format_bytes(round(15.6 * GIB)) == "15.6G"
@@ -317,6 +341,51 @@ async def test_state_colours_stay_distinct_on_16_colour_terminals() -> None:
         assert len(ansi) == len(BAR_STATES)
 
 
+async def test_meters_redraw_the_bars_whose_figures_changed_and_keep_the_others() -> None:
+    meters = CpuMeters()
+    async with HeaderApp(meters).run_test(size=(45, 10)) as pilot:
+        meters.update_snapshot(cpu_snapshot((usage(0, user=50.0), usage(1, user=10.0))), memory())
+        await pilot.pause()
+        before = [meters.render_line(y) for y in range(4)]
+        # CPU 1 goes offline and memory use grows; CPU 0 and swap stay as they were.
+        mem = memory(used_bytes=4 * GIB)
+        meters.update_snapshot(cpu_snapshot((usage(0, user=50.0), offline(1))), mem)
+        await pilot.pause()
+        after = [meters.render_line(y) for y in range(4)]
+        assert after[1].text == "  1[" + " " * 33 + "offline]"
+        assert after[2].text.endswith(" 4.0G/15.6G]")
+        # Lines drawn from the same figures are the very same strips: the diff passes over them at once.
+        assert after[0] is before[0] and after[3] is before[3]
+        meters.update_snapshot(cpu_snapshot((usage(0, user=50.0), usage(1, system=25.0))), mem)
+        await pilot.pause()
+        line = meters.render_line(1)
+        assert line.text == "  1[" + "|" * 10 + " " * 25 + "25.0%]"
+        assert cells_in_style(line, meters.get_component_rich_style("cpu-meters--system")) == 10
+
+
+async def test_lines_kept_between_samples_take_the_new_theme() -> None:
+    meters, history, summary = CpuMeters(), LoadHistory(), SummaryLine()
+    app = HeaderApp(meters, history, summary)
+    async with app.run_test(size=(80, 30)) as pilot:
+        cpu = cpu_snapshot((usage(0, user=50.0),), total=usage(-1, user=50.0))
+        meters.update_snapshot(cpu, memory())
+        summary.update_snapshot(snapshot(cpu))
+        for _ in range(8):
+            history.push(cpu)
+        await pilot.pause()
+        parts = ((meters, "cpu-meters--bracket"), (summary, "summary-line--value"))
+        parts += ((history, "load-history--value"),)
+        dark = [widget.get_component_rich_style(name) for widget, name in parts]
+        app.theme = "textual-light"
+        await pilot.pause()
+        light = [widget.get_component_rich_style(name) for widget, name in parts]
+        assert all(old != new for old, new in zip(dark, light, strict=True))
+        # The same figures, drawn in the new theme's styles.
+        assert styled_runs(meters.render_line(0))[1] == ("[", light[0])
+        assert ("45", light[1]) in styled_runs(summary.render_line(0))
+        assert (" 50.0%", light[2]) in styled_runs(history.render_line(0))
+
+
 # --- Load history -------------------------------------------------------------------------------------
 
 
@@ -336,6 +405,72 @@ def test_braille_graph_levels_and_alignment() -> None:
     assert braille_graph([None, None], 1, 1) == [" "]
     # A small but non-zero load still shows one dot.
     assert braille_graph([0.0, 1.0], 1, 4)[-1] == "⢀"
+
+
+# Steps of the graph's life: push a sample (None: unknown), draw, toggle the freeze, or resize (new
+# width and height). Pushes and drawings come most often, so the rows are mostly updated, not redrawn.
+PUSH = st.tuples(st.just("push"), st.one_of(st.none(), st.floats(min_value=0.0, max_value=100.0)))
+DRAW = st.tuples(st.just("draw"), st.none())
+GRAPH_STEPS = st.one_of(
+    PUSH,
+    PUSH,
+    PUSH,
+    DRAW,
+    DRAW,
+    st.tuples(st.just("freeze"), st.none()),
+    st.tuples(st.just("resize"), st.tuples(st.integers(1, 12), st.integers(1, 3))),
+)
+
+
+@given(maxlen=st.integers(1, 30), steps=st.lists(GRAPH_STEPS, max_size=150))
+def test_graph_rows_kept_between_drawings_equal_the_graph_drawn_anew(
+    maxlen: int, steps: list[tuple[str, object]]
+) -> None:
+    # Pushes between drawings (none, one, many), moves, samples dropped from a full series, freezes
+    # and sizes: the rows updated cell by cell are always those of the whole graph drawn again.
+    rows = GraphRows()
+    pushed: list[float | None] = []
+    frozen, held = False, 0
+    width, height = 10, 2
+    drawing: tuple[tuple[int, int, int], list[str]] | None = None
+    for action, argument in steps:
+        if action == "push":
+            pushed.append(argument)  # type: ignore[arg-type]
+            held += frozen
+            continue
+        if action == "freeze":
+            frozen, held = not frozen, 0
+            continue
+        if action == "resize":
+            width, height = argument  # type: ignore[misc]
+        series = pushed[-maxlen:]
+        drawn = len(pushed) - held
+        # Drawn again only for other samples or another size: while frozen, samples dropped from the
+        # series' start leave the graph as it was.
+        if drawing is None or drawing[0] != (drawn, width, height):
+            shown = series[: max(0, len(series) - held)] + [None] * (-drawn % (2 * MOVE_CELLS))
+            drawing = ((drawn, width, height), braille_graph(shown[-2 * width :], width, height))
+        assert rows.rows(series, len(pushed) - len(series), drawn, width, height) == drawing[1]
+
+
+def test_graph_rows_follow_a_full_series_sample_by_sample() -> None:
+    # As the history draws between samples: one new sample each time, the graph moving every
+    # 2 * MOVE_CELLS samples, and (the series being shorter than the graph) its oldest sample dropped.
+    rows = GraphRows()
+    pushed: list[float | None] = []
+    for number in range(40):
+        pushed.append(None if number % 7 == 3 else float(number * 37 % 101))
+        series = pushed[-9:]
+        expected = braille_graph(series + [None] * (-len(pushed) % (2 * MOVE_CELLS)), 6, 2)
+        assert rows.rows(series, len(pushed) - len(series), len(pushed), 6, 2) == expected, number
+
+
+def test_graph_rows_drawn_again_for_fewer_samples() -> None:
+    rows = GraphRows()
+    series = [100.0, 100.0, 100.0]
+    assert rows.rows(series, 0, 3, 2, 1) == [FULL + LEFT_COLUMN]
+    # Not a case the history makes (its samples drawn never decrease), but the rows must still follow.
+    assert rows.rows(series, 0, 2, 2, 1) == [FULL + " "]
 
 
 def test_spark_chars() -> None:
@@ -417,6 +552,62 @@ async def test_newest_value_at_the_right_edge() -> None:
         await pilot.pause()
         graph = [history.render_line(y).text[5:-11] for y in range(history.size.height)]
         assert all(row == " " * (len(row) - 4) + RIGHT_COLUMN + FULL + LEFT_COLUMN + " " for row in graph)
+
+
+async def test_figures_change_while_the_graph_rows_do_not() -> None:
+    history = LoadHistory()
+    async with HeaderApp(history).run_test(size=(60, 10)) as pilot:
+        history.push(total_only(100.0))
+        await pilot.pause()
+        rows = [history.render_line(y).text[:-11] for y in range(3)]
+        # An idle sample lights no dot and moves nothing: only the figures change.
+        history.push(total_only(0.0))
+        await pilot.pause()
+        lines = [history.render_line(y).text for y in range(3)]
+        assert [line[:-11] for line in lines] == rows
+        assert [line[-11:] for line in lines] == [" now   0.0%", " avg  50.0%", " max 100.0%"]
+
+
+async def test_graph_rows_follow_the_size_when_their_texts_do_not() -> None:
+    history = LoadHistory()
+    app = HeaderApp(history)
+    async with app.run_test(size=(30, 10)) as pilot:
+        for percent in (100.0,) * 20 + (0.0,) * 20:
+            history.push(total_only(percent, cpus=1))
+        await pilot.pause()
+        # A 14-cell graph shows the last 28 samples: 8 busy ones, then 20 idle.
+        assert history.render_line(1).text.endswith(" avg  28.6%")
+        assert history.render_line(3).text == "     " + FULL * 4 + " " * 10 + " " * 11
+        # At 19 cells the graph is 14 cells wide again, without the figures: the same row texts.
+        await pilot.resize_terminal(19, 10)
+        await pilot.pause()
+        assert [history.render_line(y).cell_length for y in range(5)] == [19] * 5
+        assert history.render_line(3).text == "     " + FULL * 4 + " " * 10
+        # At 26 cells the figures are back, over the 20 samples of a 10-cell graph: all idle.
+        await pilot.resize_terminal(26, 10)
+        await pilot.pause()
+        assert history.render_line(1).text.endswith(" avg   0.0%")
+        # Four rows of graph over one of per-CPU sparklines: the bottom graph row is now row 3.
+        history.per_cpu = True
+        await pilot.pause()
+        assert history.render_line(3).text.startswith("  0%")
+
+
+async def test_figures_redrawn_while_frozen_leave_out_the_samples_dropped_since() -> None:
+    history = LoadHistory(maxlen=10)
+    async with HeaderApp(history).run_test(size=(60, 10)) as pilot:
+        for percent in (0.0,) * 5 + (100.0,) * 5:
+            history.push(total_only(percent))
+        await pilot.pause()
+        assert history.render_line(1).text.endswith(" avg  50.0%")
+        history.frozen = True
+        for _ in range(3):
+            history.push(total_only(100.0))
+        history.refresh()  # as a theme change would
+        await pilot.pause()
+        # Of the ten samples kept, three came while frozen; the three they pushed out were idle.
+        assert history.render_line(0).text.endswith(" now 100.0%")
+        assert history.render_line(1).text.endswith(" avg  71.4%")
 
 
 async def test_idle_and_saturated_series() -> None:
@@ -568,6 +759,32 @@ async def test_zombies_are_highlighted() -> None:
         assert ("3", zombie) in styled_runs(summary.render_line(0))
 
 
+async def test_summary_redraws_the_lines_whose_figures_changed_and_keeps_the_others() -> None:
+    summary = SummaryLine()
+    async with HeaderApp(summary).run_test(size=(80, 10)) as pilot:
+        summary.update_snapshot(snapshot(cpu_snapshot((usage(0),))))
+        await pilot.pause()
+        before = [summary.render_line(y) for y in range(4)]
+        summary.update_snapshot(snapshot(cpu_snapshot((usage(0),), loadavg=(1.0, 0.4, 0.31)), uptime=7.0))
+        await pilot.pause()
+        after = [summary.render_line(y) for y in range(4)]
+        assert after[1].text.rstrip() == "Load average: 1.00 0.40 0.31"
+        assert after[2].text.rstrip() == "Uptime: 00:00:07"
+        # Lines drawn from the same pieces are the very same strips: the diff passes over them at once.
+        assert after[0] is before[0] and after[3] is before[3]
+
+
+async def test_summary_updated_before_it_is_mounted_shows_the_last_sample() -> None:
+    # As pane 2's summary, which takes every sample but is mounted only when the pane is first shown.
+    summary = SummaryLine()
+    summary.update_snapshot(snapshot(cpu_snapshot((usage(0),))))
+    assert "3 days," in summary.text.splitlines()  # at no width yet: one item a line
+    summary.update_snapshot(snapshot(cpu_snapshot((usage(0),)), uptime=7.0))
+    async with HeaderApp(summary).run_test(size=(80, 10)) as pilot:
+        await pilot.pause()
+        assert shown_text(summary)[2].rstrip() == "Uptime: 00:00:07"
+
+
 def test_wrap_row_keeps_chunks_whole() -> None:
     row = SummaryRow(((("aaaa", ""),), (("bb", ""), ("b", "value")), (("cccccc", ""),)), indent=2)
     assert [plain(line) for line in wrap_row(row, 9)] == ["aaaa bbb", "  cccccc"]
@@ -613,3 +830,5 @@ async def test_every_widget_fills_its_width_at_any_terminal_size() -> None:
                     widget,
                     width,
                 )
+                # The length the widget gives its strips is the one their text measures.
+                assert all(cell_len(strip.text) == width for strip in strips), (widget, width)

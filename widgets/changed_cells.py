@@ -96,6 +96,15 @@ def changed_spans(old: Strip, new: Strip, join_gap: int = JOIN_GAP) -> list[tupl
     return [_whole_characters(span, a, b) for span in spans]
 
 
+def filled_line(segments: list[Segment], width: int, style: Style | None) -> Strip:
+    """``segments`` as a line ``width`` cells wide, blank-filled in ``style`` or cut, for text of one cell a
+    character (the caller knows): Rich need not measure it a character at a time (~0.1 ms a braille row)."""
+    used = sum(len(segment.text) for segment in segments)
+    if used < width:
+        return Strip([*segments, Segment(" " * (width - used), style)], width)
+    return Strip(segments, used).crop(0, width)
+
+
 #: Characters of one cell each (ASCII, Latin-1, punctuation, arrows, box drawing, blocks, shapes,
 #: braille): lines made only of them take the fast path (tests check each against Rich's widths).
 ONE_CELL_RANGES = "[ -~\u00a1-\u00ac\u00ae-\u00ff\u2010-\u2027\u2190-\u21ff\u2500-\u25fc\u2800-\u28ff]"
@@ -328,7 +337,7 @@ _View = tuple[Size, Offset]
 class _Lines:
     """What a widget painted, and lines it rendered ahead for the next paint."""
 
-    __slots__ = ("fresh", "keys", "looks", "painted", "scrolls", "styles", "view")
+    __slots__ = ("fresh", "kept", "keys", "looks", "painted", "scrolls", "styles", "view")
 
     def __init__(self) -> None:
         self.painted: dict[int, Strip] = {}
@@ -338,6 +347,8 @@ class _Lines:
         self.scrolls: list[Scroll] = []
         #: Component name ("" for the widget's own) -> its Rich style, until the CSS changes.
         self.styles: dict[str, Style] = {}
+        #: y -> (what line y was drawn from, the line), until the CSS changes: see ``kept_line``.
+        self.kept: dict[int, tuple[Hashable, Strip]] = {}
         #: y -> (view, strip): rendered by refresh_changed, taken by the paint that follows if the
         #: widget's view (size and scroll offset) is still the same.
         self.fresh: dict[int, tuple[_View, Strip]] = {}
@@ -518,8 +529,22 @@ class ChangedCells:
             looks = self._lines().looks = (key, _plain(widget.styles), super().background_colors)  # type: ignore[misc]
         return looks[1], looks[2]
 
+    def kept_line(self, y: int, key: Hashable) -> Strip | None:
+        """The line ``y`` kept by ``keep_line`` if it was drawn from an equal ``key``, else None. A line
+        drawn again from the same figures is then the very strip painted, which the diff passes at once."""
+        kept = self._lines().kept.get(y)
+        return kept[1] if kept is not None and kept[0] == key else None
+
+    def keep_line(self, y: int, key: Hashable, strip: Strip) -> Strip:
+        """Keep ``strip`` as line ``y`` drawn from ``key`` (everything it shows but the styles, which
+        drop every kept line when they change); returns it."""
+        self._lines().kept[y] = (key, strip)
+        return strip
+
     def notify_style_update(self) -> None:
-        self._lines().styles.clear()
+        lines = self._lines()
+        lines.styles.clear()
+        lines.kept.clear()
         super().notify_style_update()  # type: ignore[misc]
 
     def _lines(self) -> _Lines:

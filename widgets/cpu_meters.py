@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from math import ceil, floor
+from operator import attrgetter
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -13,7 +14,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from probes.snapshot import CpuSnapshot, CpuUsage, MemorySnapshot
-from widgets.changed_cells import ChangedCells
+from widgets.changed_cells import ChangedCells, filled_line
 
 #: CPU states in the order htop stacks them; iowait last, as it is not counted as busy.
 BAR_STATES: tuple[str, ...] = ("nice", "user", "system", "irq", "softirq", "steal", "iowait")
@@ -103,6 +104,40 @@ def cpu_text(usage: CpuUsage) -> str:
     return "-" if busy is None else f"{busy:.1f}%"
 
 
+#: What one bar is drawn from: its caption, the cells of each stacked part (``None`` for an offline
+#: CPU) and the text at its right end.
+Face = tuple[str, tuple[int, ...] | None, str]
+
+#: Component names of the Mem and Swp bars' parts, in stacking order.
+MEM_PARTS: tuple[str, ...] = ("mem-used", "mem-buffers", "mem-cache")
+SWAP_PARTS: tuple[str, ...] = ("swap-used",)
+
+_state_values = attrgetter(*BAR_STATES)
+
+
+def cpu_face(usage: CpuUsage, cells: int) -> Face:
+    """The bar of one CPU ``cells`` wide inside its brackets."""
+    text = cpu_text(usage)
+    if not usage.online:
+        return str(usage.cpu), None, text
+    return str(usage.cpu), tuple(bar_cells(_state_values(usage), 100.0, cells)), text
+
+
+def memory_face(memory: MemorySnapshot | None, cells: int, *, swap: bool) -> Face:
+    """The Mem bar (used, buffers, cache of the total) or the Swp bar, ``cells`` wide inside."""
+    if memory is None:
+        total = used = None
+        values: list[int | None] = [None] if swap else [None, None, None]
+    elif swap:
+        total, used = memory.swap_total_bytes, memory.swap_used_bytes
+        values = [used]
+    else:
+        total, used = memory.total_bytes, memory.used_bytes
+        values = [used, memory.buffers_bytes, memory.cached_bytes]
+    counts = bar_cells([None if v is None else float(v) for v in values], float(total or 0), cells)
+    return ("Swp" if swap else "Mem"), tuple(counts), f"{format_bytes(used)}/{format_bytes(total)}"
+
+
 def meter_segments(parts: Sequence[tuple[int, Style]], cells: int, text: str, shadow: Style) -> list[Segment]:
     """The inside of one bar: ``parts`` as ``(cells, style)`` runs of ``|``, blanks after them, and ``text``
     right-aligned over the end (taking the style of the run beneath it, as htop does). Text that does not
@@ -113,13 +148,18 @@ def meter_segments(parts: Sequence[tuple[int, Style]], cells: int, text: str, sh
     segments: list[Segment] = []
     position = 0
     runs = [*parts, (cells - sum(n for n, _ in parts), shadow)]
+    last = len(runs) - 1
     for index, (count, style) in enumerate(runs):
         if count <= 0:
             continue
-        fill = " " if index == len(runs) - 1 else BAR_CHAR
-        chars = [text[i - text_start] if i >= text_start else fill for i in range(position, position + count)]
-        segments.append(Segment("".join(chars), style))
-        position += count
+        end = position + count
+        # The run's fill up to where the text starts, then the text's share of the run.
+        filled = max(0, min(end, text_start) - position)
+        run = (" " if index == last else BAR_CHAR) * filled
+        if filled < count:
+            run += text[position + filled - text_start : end - text_start]
+        segments.append(Segment(run, style))
+        position = end
     return segments
 
 
@@ -221,26 +261,39 @@ class CpuMeters(ChangedCells, Widget):
     def paint_line(self, y: int) -> Strip:
         """Draw CPU row ``y``, or the Mem / Swp line after the last CPU row."""
         width = self.view_size.width
-        base = self.component_style("")
         label_cells = self._label_cells
         columns, rows = self.layout_for(width)
         if y < rows:
             cell_width = (width - (columns - 1)) // columns
+            cells = max(0, cell_width - label_cells - 2)
+            # Column-major: row y holds CPUs y, y + rows, y + 2 * rows ...
+            faces: tuple[Face, ...] = tuple(
+                cpu_face(usage, cells) for usage in self._cpus[y : columns * rows : rows]
+            )
+            key: Hashable = (width, label_cells, cell_width, faces)
+        elif y < rows + 2:
+            cells = max(0, width - label_cells - 2)
+            face = memory_face(self._memory, cells, swap=y > rows)
+            key = (width, label_cells, face)
+        else:
+            key = (width,)
+        kept = self.kept_line(y, key)
+        if kept is not None:
+            return kept
+        base = self.component_style("")
+        if y < rows:
             states = self._state_styles()
             pieces: list[Segment] = []
-            for column in range(columns):
-                index = column * rows + y
-                if index >= len(self._cpus):
-                    break
-                if column:
+            for bar in faces:
+                if pieces:
                     pieces.append(Segment(" ", base))
-                pieces.extend(self._cpu_cell(self._cpus[index], label_cells, cell_width, states))
-            return Strip(pieces).adjust_cell_length(width, base)
-        if y == rows:
-            return Strip(self._memory_cell(label_cells, width, swap=False)).adjust_cell_length(width, base)
-        if y == rows + 1:
-            return Strip(self._memory_cell(label_cells, width, swap=True)).adjust_cell_length(width, base)
-        return Strip.blank(width, base)
+                pieces.extend(self._cpu_cell(bar, label_cells, cells, states))
+            strip = filled_line(pieces, width, base)  # ASCII: one cell a character
+        elif y < rows + 2:
+            strip = filled_line(self._memory_cell(face, label_cells, cells), width, base)
+        else:
+            strip = Strip.blank(width, base)
+        return self.keep_line(y, key, strip)
 
     def _style(self, part: str) -> Style:
         return self.component_style(f"cpu-meters--{part}")
@@ -257,35 +310,17 @@ class CpuMeters(ChangedCells, Widget):
             Segment("]", bracket),
         ]
 
-    def _cpu_cell(
-        self, usage: CpuUsage, label_cells: int, cell_width: int, states: list[Style]
-    ) -> list[Segment]:
-        cells = max(0, cell_width - label_cells - 2)
-        if not usage.online:
-            inside = meter_segments([], cells, cpu_text(usage), self._style("offline"))
+    def _cpu_cell(self, face: Face, label_cells: int, cells: int, states: list[Style]) -> list[Segment]:
+        label, counts, text = face
+        if counts is None:
+            inside = meter_segments([], cells, text, self._style("offline"))
         else:
-            values = [getattr(usage, state) for state in BAR_STATES]
-            counts = bar_cells(values, 100.0, cells)
             parts = list(zip(counts, states, strict=True))
-            inside = meter_segments(parts, cells, cpu_text(usage), self._style("shadow"))
-        return self._frame(str(usage.cpu), label_cells, inside)
+            inside = meter_segments(parts, cells, text, self._style("shadow"))
+        return self._frame(label, label_cells, inside)
 
-    def _memory_cell(self, label_cells: int, width: int, *, swap: bool) -> list[Segment]:
-        cells = max(0, width - label_cells - 2)
-        memory = self._memory
-        if swap:
-            label = "Swp"
-            total = memory.swap_total_bytes if memory else None
-            used = memory.swap_used_bytes if memory else None
-            values: list[int | None] = [used]
-            names = ["swap-used"]
-        else:
-            label = "Mem"
-            total = memory.total_bytes if memory else None
-            used = memory.used_bytes if memory else None
-            values = [used, memory.buffers_bytes if memory else None, memory.cached_bytes if memory else None]
-            names = ["mem-used", "mem-buffers", "mem-cache"]
-        counts = bar_cells([None if v is None else float(v) for v in values], float(total or 0), cells)
-        parts = [(n, self._style(name)) for n, name in zip(counts, names, strict=True)]
-        text = f"{format_bytes(used)}/{format_bytes(total)}"
+    def _memory_cell(self, face: Face, label_cells: int, cells: int) -> list[Segment]:
+        label, counts, text = face
+        names = SWAP_PARTS if label == "Swp" else MEM_PARTS
+        parts = [(n, self._style(name)) for n, name in zip(counts or (), names, strict=True)]
         return self._frame(label, label_cells, meter_segments(parts, cells, text, self._style("shadow")))

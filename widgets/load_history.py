@@ -15,7 +15,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from probes.snapshot import CpuSnapshot
-from widgets.changed_cells import ChangedCells
+from widgets.changed_cells import ChangedCells, filled_line
 from widgets.series import record
 
 #: Samples kept per series: five minutes at the default one-second interval.
@@ -83,6 +83,60 @@ def _braille_column(left: int, right: int, height: int) -> tuple[str, ...]:
                 bits |= bit
         cells.append(chr(0x2800 + bits) if bits else " ")
     return tuple(cells)
+
+
+class GraphRows:
+    """The rows of a `braille_graph` of a series' newest samples, kept from one drawing to the next and
+    changed only in the cells whose samples changed: a new sample fills in one cell, a move shifts the
+    rows by ``MOVE_CELLS``, a sample dropped from the start of a full series leaves a gap. (Converting
+    every sample anew cost ~0.4 ms a refresh here with a full history.)"""
+
+    def __init__(self) -> None:
+        #: ``(drawn, width, height)`` of the rows kept, with the number of the series' first sample then.
+        self._key: tuple[int, int, int] | None = None
+        self._first = 0
+        self._rows: list[str] = []
+
+    def rows(
+        self, series: Sequence[float | None], first: int, drawn: int, width: int, height: int
+    ) -> list[str]:
+        """The graph ``width`` by ``height`` cells of the samples numbered ``first`` (``series[0]``) up to
+        ``drawn`` (exclusive; later ones are left out, as while frozen), followed by gaps up to the next
+        multiple of ``2 * MOVE_CELLS`` samples: the graph moves ``MOVE_CELLS`` cells at a time."""
+        key = (drawn, width, height)
+        if key == self._key:
+            return self._rows
+        end = drawn + (-drawn % (2 * MOVE_CELLS))
+        start = end - 2 * width  # the number of the sample in the first cell's left dot column
+
+        def value(number: int) -> float | None:
+            return series[number - first] if first <= number < drawn else None
+
+        old = self._key
+        old_drawn = drawn if old is None else old[0]
+        # Cells the rows kept move left by; samples whose value changed since: the new and the dropped.
+        shift = (end - (old_drawn + (-old_drawn % (2 * MOVE_CELLS)))) // 2
+        new, dropped = range(old_drawn, drawn), range(self._first, first)
+        if (
+            old is None
+            or old[1:] != key[1:]
+            or drawn < old_drawn
+            or not 0 <= shift < width
+            or len(new) + len(dropped) > width
+        ):
+            rows = braille_graph([value(number) for number in range(start, end)], width, height)
+        else:
+            # Cells moved in at the right edge are blank unless a new sample is in them (redrawn below).
+            rows = [row[shift:] + " " * shift for row in self._rows] if shift else self._rows
+            dot_rows = 4 * height
+            for cell in {(number - start) // 2 for number in (*new, *dropped) if start <= number < end}:
+                left = start + 2 * cell
+                column = _braille_column(
+                    _dots(value(left), dot_rows), _dots(value(left + 1), dot_rows), height
+                )
+                rows = [row[:cell] + char + row[cell + 1 :] for row, char in zip(rows, column, strict=True)]
+        self._key, self._first, self._rows = key, first, rows
+        return rows
 
 
 def spark_char(value: float | None) -> str:
@@ -183,9 +237,10 @@ class LoadHistory(ChangedCells, Widget):
         # While frozen: the samples recorded since the freeze, left out of the drawing.
         self._frozen = False
         self._held = 0
-        # Samples pushed so far, to key the graph cache: a refresh draws each row from one graph.
+        # Samples pushed so far: the number of the next one, to tell the graph which samples are new.
         self._pushed = 0
-        self._graph_cache: tuple[tuple[int, int, int], list[str]] | None = None
+        self._graph_rows = GraphRows()
+        self._figures_cache: tuple[tuple[int, int, int], tuple[tuple[str, str], ...]] | None = None
         self.set_reactive(LoadHistory.per_cpu, per_cpu)
 
     @property
@@ -218,9 +273,11 @@ class LoadHistory(ChangedCells, Widget):
             self._label_cells = max(3, *(len(str(number)) for number in self._cpus))
         if self._frozen:
             self._held += 1
-        elif self.is_on_screen:
+        elif self.is_mounted and self.is_on_screen:
             self.refresh_changed()
         else:
+            # (is_mounted first: pane 2's widgets are not mounted until the pane is first shown, and
+            # is_on_screen would raise and catch an exception to tell so.)
             self._stale = True
 
     @property
@@ -264,60 +321,61 @@ class LoadHistory(ChangedCells, Widget):
     def paint_line(self, y: int) -> Strip:
         """Draw graph row ``y``, or a row of per-CPU sparklines below the graph."""
         width = self.view_size.width
-        base = self.component_style("")
         graph_rows, cpu_rows, columns, layout_rows = self._rows()
         if y < graph_rows:
-            segments = self._graph_line(y, graph_rows, width)
-        elif y - graph_rows < cpu_rows:
-            segments = self._cpu_line(y - graph_rows, columns, layout_rows, width)
-        else:
-            segments = []
-        return Strip(segments).adjust_cell_length(width, base)
+            return self._graph_line(y, graph_rows, width)
+        segments = (
+            self._cpu_line(y - graph_rows, columns, layout_rows, width) if y - graph_rows < cpu_rows else []
+        )
+        return filled_line(segments, width, self.component_style(""))  # one cell a character
 
-    def _graph_line(self, y: int, height: int, width: int) -> list[Segment]:
-        base = self.component_style("")
+    def _graph_line(self, y: int, height: int, width: int) -> Strip:
         scale = _SCALE_CELLS if width >= _SCALE_CELLS + 10 else 0
         stats = _STATS_CELLS if width >= scale + _STATS_CELLS + 10 else 0
         graph_width = width - scale - stats
         row_text = self._graph(graph_width, height)[y]
+        figures = self._figures(graph_width)
+        figure = figures[y] if stats and y < len(figures) else None
+        # Between moves the graph changes only in its newest cells, and not at all in its blank rows.
+        key = (width, height, row_text, figure)
+        kept = self.kept_line(y, key)
+        if kept is not None:
+            return kept
+        base = self.component_style("")
         bottom = 100.0 * (height - 1 - y) / height
         pieces: list[tuple[str, Style]] = []
         if scale:
             label = "100%" if y == 0 else "  0%" if y == height - 1 else ""
             pieces.append((label.ljust(scale), self._style("scale")))
         pieces.append((row_text, self._style(band(bottom))))
-        if stats:
-            pieces.extend(self._stats_piece(y, graph_width))
-        return _merge((text, style if text.strip() else base) for text, style in pieces)
+        if figure is not None:
+            name, value = figure
+            pieces.append((f" {name} ", self._style("scale")))
+            pieces.append((value.rjust(_STATS_CELLS - 5), self._style("value")))
+        segments = _merge((text, style if text.strip() else base) for text, style in pieces)
+        return self.keep_line(y, key, filled_line(segments, width, base))  # braille: one cell each
 
     def _graph(self, width: int, height: int) -> list[str]:
-        drawn = self._pushed - self._held
-        key = (drawn, width, height)
-        if self._graph_cache is None or self._graph_cache[0] != key:
-            samples = self._drawn(self._total)
-            # The graph moves MOVE_CELLS cells every 2 * MOVE_CELLS samples and in between only its
-            # newest cells fill in: a move rewrites most of the graph's cells (a third of what the
-            # overview writes to the terminal), the filling in a cell or two.
-            samples.extend([None] * (-drawn % (2 * MOVE_CELLS)))
-            self._graph_cache = (key, braille_graph(samples[-2 * width :], width, height))
-        return self._graph_cache[1]
+        total = self._total
+        return self._graph_rows.rows(
+            total, self._pushed - len(total), self._pushed - self._held, width, height
+        )
 
-    def _stats_piece(self, y: int, graph_width: int) -> list[tuple[str, Style]]:
-        total = self._drawn(self._total)
-        known = [v for v in total[-2 * graph_width :] if v is not None]
-        newest = total[-1] if total else None
-        figures = {
-            0: ("now", newest),
-            1: ("avg", sum(known) / len(known) if known else None),
-            2: ("max", max(known) if known else None),
-        }
-        if y not in figures:
-            return []
-        name, value = figures[y]
-        return [
-            (f" {name} ", self._style("scale")),
-            (_percent(value).rjust(_STATS_CELLS - 5), self._style("value")),
-        ]
+    def _figures(self, graph_width: int) -> tuple[tuple[str, str], ...]:
+        """``now``, ``avg`` and ``max`` of the samples the graph shows, for its first three rows."""
+        # The samples drawn are those from the first kept to the last not held back.
+        key = (self._pushed - self._held, self._pushed - len(self._total), graph_width)
+        if self._figures_cache is None or self._figures_cache[0] != key:
+            total = self._drawn(self._total)
+            window = total[-2 * graph_width :]
+            known = window if None not in window else [v for v in window if v is not None]
+            figures = (
+                ("now", _percent(total[-1] if total else None)),
+                ("avg", _percent(sum(known) / len(known) if known else None)),
+                ("max", _percent(max(known) if known else None)),
+            )
+            self._figures_cache = (key, figures)
+        return self._figures_cache[1]
 
     def _cpu_line(self, row: int, columns: int, rows: int, width: int) -> list[Segment]:
         label_cells = self._label_cells

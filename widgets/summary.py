@@ -13,7 +13,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from probes.snapshot import Snapshot
-from widgets.changed_cells import ChangedCells
+from widgets.changed_cells import ChangedCells, filled_line
 
 #: A run of text and the role that picks its style (``""`` is the widget's own style).
 Piece = tuple[str, str]
@@ -206,6 +206,11 @@ class SummaryLine(ChangedCells, Widget):
 
     def update_snapshot(self, snapshot: Snapshot) -> None:
         """Show a new sample; re-layout only when the number of wrapped lines changed."""
+        if not self.is_mounted:
+            # Pane 2's summary until the pane is first shown: the layout that mounts it measures the
+            # lines. (Told apart here, as size and is_on_screen raise and catch an exception to say so.)
+            self._snapshot, self._rows, self._wrapped = snapshot, None, None
+            return
         width = self.size.width
         before = len(self.lines_for(width)) if width else None
         self._snapshot, self._rows = snapshot, None
@@ -241,12 +246,16 @@ class SummaryLine(ChangedCells, Widget):
     def paint_line(self, y: int) -> Strip:
         """Draw wrapped line ``y``."""
         width = self.view_size.width
-        base = self.component_style("")
         lines = self.lines_for(width)
-        if y >= len(lines):
-            return Strip.blank(width, base)
-        segments = [Segment(text, self._style(role) if role else base) for text, role in lines[y]]
-        return Strip(segments).crop(0, width).adjust_cell_length(width, base)
+        line = lines[y] if y < len(lines) else ()
+        # Most lines (tasks, load, pressure) change far less often than once a refresh.
+        kept = self.kept_line(y, (width, line))
+        if kept is not None:
+            return kept
+        base = self.component_style("")
+        segments = [Segment(text, self._style(role) if role else base) for text, role in line]
+        # One cell a character, as wrap_row measures it.
+        return self.keep_line(y, (width, line), filled_line(segments, width, base))
 
     def _style(self, role: str) -> Style:
         return self.component_style(f"summary-line--{role}")
