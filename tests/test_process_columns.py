@@ -25,6 +25,7 @@ from widgets.process_columns import (
     DROP_ORDER,
     OPTIONAL_KEYS,
     SEPARATOR_WIDTH,
+    Column,
     command_text,
     filter_processes,
     find_column,
@@ -529,3 +530,59 @@ def test_scheduling_columns_agree_with_ps() -> None:
         for child in children:
             child.kill()
             child.wait()
+
+
+def _processes() -> st.SearchStrategy[ProcessInfo]:
+    """Processes with any mix of known and unknown values (rates and percentages are never negative)."""
+    small = st.none() | st.integers(-5, 2**40)
+    rate = st.none() | st.floats(min_value=0.0, max_value=1e12, allow_nan=False)
+    text = st.text(alphabet="ab \x1bé漢", max_size=6)
+    return st.builds(
+        ProcessInfo,
+        pid=st.integers(1, 4_000_000),
+        ppid=small,
+        user=st.none() | text,
+        uid=small,
+        comm=text,
+        cmdline=st.none() | text,
+        state=st.sampled_from(["R", "S", "D", "Z", "T", "", "\x1b"]),
+        policy=st.none() | st.sampled_from([*POLICY_NAMES.values(), "SCHED_EXT"]),
+        rtprio=small,
+        nice=small,
+        priority=small,
+        processor=small,
+        affinity=st.none()
+        | st.lists(st.integers(0, 300), max_size=4).map(lambda cpus: tuple(sorted(set(cpus)))),
+        threads=small,
+        start_time=st.integers(0, 2**40),
+        cpu_percent=rate,
+        cpu_time_seconds=rate,
+        rss_bytes=st.none() | st.integers(0, 2**50),
+        mem_percent=rate,
+        voluntary_ctxt_switches=small,
+        nonvoluntary_ctxt_switches=small,
+        voluntary_ctxt_switches_per_s=rate,
+        nonvoluntary_ctxt_switches_per_s=rate,
+        kernel_thread=st.booleans(),
+        io_read_bytes=small,
+        io_write_bytes=small,
+        io_read_bytes_per_s=rate,
+        io_write_bytes_per_s=rate,
+        node=small,
+        remote_percent=rate,
+    )
+
+
+@given(_processes(), _processes())
+def test_a_columns_text_is_made_of_the_fields_it_reads(a: ProcessInfo, b: ProcessInfo) -> None:
+    """The table keeps a cell's text while ``Column.inputs`` stays equal: a field a column's text reads
+    but its ``reads`` leaves out would leave a stale value on screen."""
+    for column in COLUMNS:
+        mixed = replace(b, **{name: getattr(a, name) for name in column.reads})
+        assert column.inputs(mixed) == column.inputs(a)
+        assert column.text(mixed) == column.text(a), column.key
+
+
+def test_a_column_must_name_what_it_reads() -> None:
+    with pytest.raises(ValueError, match="reads names no field"):
+        Column("x", "X", 1, "left", str, str)

@@ -761,3 +761,138 @@ async def test_order_hold_keeps_the_rows_in_place_between_sorts() -> None:
         table.set_sort("cpu", reverse=True)
         table.set_processes(first)
         assert [p.pid for p in table.rows()] == [1, 2, 3, 4, 5]
+
+
+class LiveApp(App[None]):
+    """One table that lives through a sequence of changes, unfocused (a new table is drawn unfocused)."""
+
+    AUTO_FOCUS = None
+    CSS = "ProcessTable { height: 14; }"
+
+    def compose(self) -> ComposeResult:
+        yield ProcessTable(id="live")
+
+
+async def assert_drawn_as_new(pilot: object, table: ProcessTable, procs: list[ProcessInfo]) -> None:
+    """``table`` (after Textual repainted it) shows, line by line and style by style, what a table mounted
+    now and given the same state draws: whatever ``table`` kept from earlier refreshes is up to date."""
+    app = table.app
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+    fresh = ProcessTable(
+        sort_key=table.sort_key, sort_reverse=table.sort_reverse, shown_optional=table.shown_optional
+    )
+    fresh.tagged = set(table.tagged)
+    await app.mount(fresh)
+    try:
+        fresh.set_filter(table.filter_text)
+        fresh.set_processes(procs)
+        if table.selected_pid is not None:
+            assert fresh.select_pid(table.selected_pid)
+        fresh.scroll_to(y=table.scroll_offset.y, animate=False, force=True)
+        await pilot.pause()  # type: ignore[attr-defined]
+        fresh.set_h_offset(table.h_offset)
+        await pilot.pause()  # type: ignore[attr-defined]
+        assert fresh.size == table.size and fresh.scroll_offset == table.scroll_offset
+        for y in range(table.size.height):
+            assert list(table.render_line(y)) == list(fresh.render_line(y)), (y, table.render_line(y).text)
+    finally:
+        await fresh.remove()
+
+
+async def test_a_table_that_lived_through_changes_draws_what_a_new_one_draws() -> None:
+    """Rows, cells and the header are kept between refreshes: each change below must still be drawn."""
+    procs = many(30)
+    procs[0] = replace(procs[0], cmdline="/opt/server --config " + "/etc/long" * 20)
+    app = LiveApp()
+    async with app.run_test(size=(150, 40)) as pilot:
+        table = app.query_one("#live", ProcessTable)
+        table.set_processes(procs)
+        await assert_drawn_as_new(pilot, table, procs)
+        # One field of a process on screen changes (a cell of its own, or the style of its row).
+        changes: list[dict[str, object]] = [
+            {"cpu_percent": 27.5},  # keeps its place in the order: the cell changes
+            {"mem_percent": 3.3},
+            {"rss_bytes": 900 * 1024 * 1024},
+            {"processor": 1},
+            {"state": "R"},
+            {"state": "Z"},
+            {"cpu_time_seconds": 4000.0},
+            {"voluntary_ctxt_switches_per_s": 12.5},
+            {"nonvoluntary_ctxt_switches_per_s": 2.0},
+            {"affinity": (1,)},
+            {"user": "bob"},
+            {"user": None},  # the UID shows instead
+            {"uid": 0},
+            {"policy": "SCHED_FIFO", "rtprio": 10, "priority": -11},
+            {"rtprio": 20},
+            {"policy": "SCHED_RR"},
+            {"nice": 5},
+            {"comm": "renamed", "cmdline": ""},
+            {"kernel_thread": True},
+            {"cmdline": "/usr/bin/other --flag"},
+        ]
+        for fields in changes:
+            procs[3] = replace(procs[3], **fields)  # type: ignore[arg-type]
+            table.set_processes(procs)
+            await assert_drawn_as_new(pilot, table, procs)
+        # The PID is reused by another process.
+        procs[5] = make_proc(procs[5].pid, start_time=9999, comm="new", cmdline="/bin/new", user="root")
+        table.set_processes(procs)
+        await assert_drawn_as_new(pilot, table, procs)
+        table.action_cursor_down()
+        table.action_cursor_down()
+        await assert_drawn_as_new(pilot, table, procs)
+        table.tagged.add(procs[2].pid)
+        table.refresh()
+        await assert_drawn_as_new(pilot, table, procs)
+        table.tagged.add(procs[4].pid)
+        table.set_processes(procs)  # a tag seen on the next sample, without refresh()
+        await assert_drawn_as_new(pilot, table, procs)
+        table.tagged.clear()
+        table.refresh()
+        await assert_drawn_as_new(pilot, table, procs)
+        table.set_sort("mem")
+        await assert_drawn_as_new(pilot, table, procs)
+        table.invert_sort()
+        await assert_drawn_as_new(pilot, table, procs)
+        table.set_filter("proc11")
+        await assert_drawn_as_new(pilot, table, procs)
+        table.set_filter("")
+        table.toggle_column("io_read")
+        await assert_drawn_as_new(pilot, table, procs)
+        assert table.select_pid(procs[0].pid)  # its long command on screen
+        table.action_scroll_sideways(1)
+        assert table.h_offset > 0
+        await assert_drawn_as_new(pilot, table, procs)
+        await pilot.resize_terminal(80, 40)
+        await assert_drawn_as_new(pilot, table, procs)
+        table.action_scroll_sideways(1)  # columns dropped for width: the full-width row, scrolled
+        await assert_drawn_as_new(pilot, table, procs)
+        table.toggle_column("io_read")
+        await assert_drawn_as_new(pilot, table, procs)
+        table.action_cursor_page_down()  # the view scrolls
+        await assert_drawn_as_new(pilot, table, procs)
+        assert table.scroll_offset.y > 0
+        assert pid_on_line(screen_lines(table)[1]) == table.rows()[table.scroll_offset.y].pid
+        before = table.render_line(0)
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await assert_drawn_as_new(pilot, table, procs)
+        assert list(table.render_line(0)) != list(before)
+
+
+async def test_the_cursor_row_follows_focus() -> None:
+    """The cursor's style depends on focus: a table that kept its rows redraws the cursor row."""
+    app = TableApp(many(5))
+    async with app.run_test(size=(120, 10)) as pilot:
+        table = app.query_one(ProcessTable)
+        focused = table.get_component_rich_style("process-table--cursor")
+        assert style_at(table, 1, "/usr/bin/pro").bgcolor == focused.bgcolor
+        table.blur()
+        await pilot.pause()
+        blurred = table.get_component_rich_style("process-table--cursor")
+        assert blurred.bgcolor != focused.bgcolor
+        assert style_at(table, 1, "/usr/bin/pro").bgcolor == blurred.bgcolor
+        table.focus()
+        await pilot.pause()
+        assert style_at(table, 1, "/usr/bin/pro").bgcolor == focused.bgcolor

@@ -32,8 +32,8 @@ reorder the line.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
-from operator import itemgetter
+from dataclasses import dataclass, field
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -97,6 +97,8 @@ class Column:
     (``None``: the column always stays).
     ``descending`` is the direction a sort by this column starts in (numeric load figures go high first,
     as htop does). For the flexible COMMAND column, ``width`` is its minimum.
+    ``reads``: the ``ProcessInfo`` fields ``text`` is made of, so that processes equal in them have the
+    same text (the table builds again only the cells whose fields changed); ``inputs(p)`` gets them.
     """
 
     key: str
@@ -112,6 +114,13 @@ class Column:
     aliases: tuple[str, ...] = ()
     needs_numa: bool = False
     optional: bool = False
+    reads: tuple[str, ...] = ()
+    inputs: Callable[[ProcessInfo], Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.reads:
+            raise ValueError(f"column {self.key}: reads names no field")
+        object.__setattr__(self, "inputs", attrgetter(*self.reads))
 
 
 def printable(text: str) -> str:
@@ -123,7 +132,12 @@ def printable(text: str) -> str:
 
 def fit(text: str, width: int, align: Align) -> str:
     """Pad or cut ``text`` to exactly ``width`` cells; a cut value ends in ``+`` as ``ps`` marks it."""
-    length = len(text) if text.isascii() else cell_len(text)
+    if text.isascii():
+        length = len(text)
+        if length <= width:  # the common case, one C call
+            return text.rjust(width) if align == "right" else text.ljust(width)
+    else:
+        length = cell_len(text)
     if length > width:
         text = set_cell_size(text, width - 1) + "+" if width > 1 else set_cell_size(text, width)
         length = width
@@ -249,86 +263,123 @@ def _user_value(p: ProcessInfo) -> str | None:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("pid", "PID", 7, "right", lambda p: p.pid, lambda p: str(p.pid), aliases=("tgid",)),
-    Column("user", "USER", 9, "left", _user_value, user_text, drop_order=10, aliases=("uid", "owner")),
-    Column("policy", "POL", 3, "left", _policy_value, policy_text, aliases=("cls", "class", "sched")),
+    Column(
+        "pid", "PID", 7, "right", attrgetter("pid"), lambda p: str(p.pid), aliases=("tgid",), reads=("pid",)
+    ),
+    Column(
+        "user",
+        "USER",
+        9,
+        "left",
+        _user_value,
+        user_text,
+        drop_order=10,
+        aliases=("uid", "owner"),
+        reads=("user", "uid"),
+    ),
+    Column(
+        "policy",
+        "POL",
+        3,
+        "left",
+        _policy_value,
+        policy_text,
+        aliases=("cls", "class", "sched"),
+        reads=("policy",),
+    ),
     Column(
         "rtprio",
         "RTPRIO",
         6,
         "right",
-        lambda p: p.rtprio,
+        attrgetter("rtprio"),
         rtprio_text,
         drop_order=5,
         descending=True,
         aliases=("rt_priority",),
+        reads=("policy", "rtprio"),
     ),
-    Column("priority", "PRI", 4, "right", lambda p: p.priority, priority_text, aliases=("pr", "prio")),
-    Column("nice", "NI", 3, "right", lambda p: p.nice, lambda p: _optional_int(p.nice)),
+    Column(
+        "priority",
+        "PRI",
+        4,
+        "right",
+        attrgetter("priority"),
+        priority_text,
+        aliases=("pr", "prio"),
+        reads=("priority",),
+    ),
+    Column("nice", "NI", 3, "right", attrgetter("nice"), lambda p: _optional_int(p.nice), reads=("nice",)),
     Column(
         "cpu",
         "CPU%",
         5,
         "right",
-        lambda p: p.cpu_percent,
+        attrgetter("cpu_percent"),
         lambda p: format_percent(p.cpu_percent),
         descending=True,
         aliases=("cpu_percent", "pcpu"),
+        reads=("cpu_percent",),
     ),
     Column(
         "mem",
         "MEM%",
         5,
         "right",
-        lambda p: p.mem_percent,
+        attrgetter("mem_percent"),
         lambda p: format_percent(p.mem_percent),
         drop_order=9,
         descending=True,
         aliases=("mem_percent", "pmem", "memory"),
+        reads=("mem_percent",),
     ),
     Column(
         "rss",
         "RSS",
         6,
         "right",
-        lambda p: p.rss_bytes,
+        attrgetter("rss_bytes"),
         lambda p: format_bytes(p.rss_bytes),
         drop_order=7,
         descending=True,
         aliases=("rss_bytes", "res"),
+        reads=("rss_bytes",),
     ),
     Column(
         "processor",
         "CPU",
         3,
         "right",
-        lambda p: p.processor,
+        attrgetter("processor"),
         lambda p: _optional_int(p.processor),
         drop_order=6,
         aliases=("psr", "last_cpu"),
+        reads=("processor",),
     ),
     Column(
         "node",
         "NODE",
         4,
         "right",
-        lambda p: p.node,
+        attrgetter("node"),
         lambda p: _optional_int(p.node),
         drop_order=3,
         aliases=("numa_node",),
+        reads=("node",),
     ),
     Column(
         "remote",
         "REMOTE%",
         8,
         "right",
-        lambda p: p.remote_percent,
+        attrgetter("remote_percent"),
         lambda p: format_percent(p.remote_percent),
         drop_order=11,
         descending=True,
         aliases=("remote_percent",),
         needs_numa=True,
         optional=True,
+        reads=("remote_percent",),
     ),
     Column(
         "affinity",
@@ -340,56 +391,61 @@ COLUMNS: tuple[Column, ...] = (
         needs_status=True,
         drop_order=2,
         aliases=("cpus_allowed", "cpus_allowed_list"),
+        reads=("affinity",),
     ),
     Column(
         "vcsw",
         "VCSW/s",
         7,
         "right",
-        lambda p: p.voluntary_ctxt_switches_per_s,
+        attrgetter("voluntary_ctxt_switches_per_s"),
         lambda p: format_rate(p.voluntary_ctxt_switches_per_s),
         needs_status=True,
         drop_order=1,
         descending=True,
         aliases=("voluntary_ctxt_switches_per_s", "voluntary_ctxt_switches"),
+        reads=("voluntary_ctxt_switches_per_s",),
     ),
     Column(
         "nvcsw",
         "NVCSW/s",
         8,
         "right",
-        lambda p: p.nonvoluntary_ctxt_switches_per_s,
+        attrgetter("nonvoluntary_ctxt_switches_per_s"),
         lambda p: format_rate(p.nonvoluntary_ctxt_switches_per_s),
         needs_status=True,
         drop_order=0,
         descending=True,
         aliases=("nonvoluntary_ctxt_switches_per_s", "nonvoluntary_ctxt_switches"),
+        reads=("nonvoluntary_ctxt_switches_per_s",),
     ),
     Column(
         "io_read",
         "IO_R/s",
         7,
         "right",
-        lambda p: p.io_read_bytes_per_s,
+        attrgetter("io_read_bytes_per_s"),
         lambda p: format_byte_rate(p.io_read_bytes_per_s),
         needs_status=True,
         drop_order=13,
         descending=True,
         aliases=("io_read_bytes_per_s", "io_r", "read_bytes"),
         optional=True,
+        reads=("io_read_bytes_per_s",),
     ),
     Column(
         "io_write",
         "IO_W/s",
         7,
         "right",
-        lambda p: p.io_write_bytes_per_s,
+        attrgetter("io_write_bytes_per_s"),
         lambda p: format_byte_rate(p.io_write_bytes_per_s),
         needs_status=True,
         drop_order=12,
         descending=True,
         aliases=("io_write_bytes_per_s", "io_w", "write_bytes"),
         optional=True,
+        reads=("io_write_bytes_per_s",),
     ),
     Column(
         "state",
@@ -400,17 +456,19 @@ COLUMNS: tuple[Column, ...] = (
         lambda p: printable(p.state) or UNKNOWN,
         drop_order=8,
         aliases=("stat",),
+        reads=("state",),
     ),
     Column(
         "time",
         "TIME+",
         9,
         "right",
-        lambda p: p.cpu_time_seconds,
+        attrgetter("cpu_time_seconds"),
         lambda p: format_time(p.cpu_time_seconds),
         drop_order=4,
         descending=True,
         aliases=("cpu_time_seconds", "cputime"),
+        reads=("cpu_time_seconds",),
     ),
     Column(
         "command",
@@ -421,6 +479,7 @@ COLUMNS: tuple[Column, ...] = (
         command_text,
         flexible=True,
         aliases=("cmd", "cmdline", "comm", "name", "args"),
+        reads=("kernel_thread", "cmdline", "comm"),
     ),
 )
 
@@ -489,20 +548,23 @@ def visible_columns(width: int, shown_optional: Collection[str] = ()) -> list[Co
     return columns
 
 
+_by_pid = attrgetter("pid")
+
+
 def sort_processes(procs: Iterable[ProcessInfo], key: str, reverse: bool = False) -> list[ProcessInfo]:
     """Processes ordered by a column (key or name), stable, ties by ascending PID, unknown values last."""
     column = resolve_column(key)
-    known: list[tuple[Any, ProcessInfo]] = []
-    unknown: list[ProcessInfo] = []
-    for p in sorted(procs, key=lambda p: p.pid):
-        value = column.value(p)
-        if value is None:
-            unknown.append(p)
-        else:
-            known.append((value, p))
+    # Loops in C (map, sorted) rather than in Python: this runs over every process on every refresh.
+    by_pid = sorted(procs, key=_by_pid)
+    values = list(map(column.value, by_pid))
+    if None in values:
+        known = [i for i, value in enumerate(values) if value is not None]
+        unknown = [p for p, value in zip(by_pid, values, strict=True) if value is None]
+    else:
+        known, unknown = list(range(len(values))), []
     # list.sort stays stable with reverse=True, so equal values keep the ascending PID order.
-    known.sort(key=itemgetter(0), reverse=reverse)
-    return [p for _, p in known] + unknown
+    known.sort(key=values.__getitem__, reverse=reverse)
+    return [*map(by_pid.__getitem__, known), *unknown]
 
 
 def _matches_folded(p: ProcessInfo, needle: str) -> bool:
@@ -530,6 +592,8 @@ def filter_processes(
     """The processes passing every filter given: ``matches(text)``, owned by ``user`` (exact name),
     PID in ``pids``, and not a kernel thread when ``hide_kernel``. ``None``/empty means no filter."""
     needle = text.casefold()
+    if not (needle or user is not None or pids is not None or hide_kernel):
+        return list(procs)
     return [
         p
         for p in procs

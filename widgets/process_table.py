@@ -9,9 +9,11 @@ the lines on screen (about 3.5 ms for 32 lines, most of it Textual's own per-lin
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
-from typing import ClassVar
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import chain, compress, repeat
+from operator import call, ne
+from typing import Any, ClassVar
 
 from rich.cells import cell_len, get_character_cell_size, set_cell_size
 from rich.segment import Segment
@@ -99,6 +101,9 @@ class _Layout:
     even the columns that always stay do not fit (the line is then cut at ``width``).
     ``dropped``: some column gave way for width. ``shifted``: the full-width row is scrolled with PID
     frozen (``dropped`` and an offset above 0). ``command_skip``: cells of the command text scrolled out.
+
+    Derived from those: ``gaps``, the blank cells before each span (the marker column before the first),
+    and ``tail``, after the last one; ``inputs``, each span's ``Column.inputs``.
     """
 
     width: int
@@ -110,6 +115,32 @@ class _Layout:
     dropped: bool
     shifted: bool
     command_skip: int
+    gaps: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    tail: str = field(init=False, repr=False, compare=False)
+    inputs: tuple[Callable[[ProcessInfo], Any], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        gaps = []
+        x = _marker_width(self.marker)
+        for span in self.spans:
+            gaps.append(" " * (span.x - x))
+            x = span.x + span.width
+        object.__setattr__(self, "gaps", tuple(gaps))
+        object.__setattr__(self, "tail", " " * (self.cell_length - x))
+        object.__setattr__(self, "inputs", tuple(span.column.inputs for span in self.spans))
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A row as drawn: for which process, with or without the cursor and the tag, its line, and, for each
+    span of the layout it was drawn with, the column's inputs and text."""
+
+    process: ProcessInfo
+    is_cursor: bool
+    tagged: bool
+    strip: Strip
+    inputs: list[Any]
+    cells: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +157,15 @@ class _Palette:
     running: Style
     uninterruptible: Style
     tagged: Style
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """What one repaint draws with: the layout, the styles, and the row on line 1 (``scroll_y``)."""
+
+    layout: _Layout
+    palette: _Palette
+    top: int
 
 
 class _LineBuilder:
@@ -429,11 +469,19 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         self._cursor = 0
         self._selected_pid: int | None = None
         self._layout: _Layout | None = None
-        self._frame: tuple[_Layout, _Palette] | None = None
+        self._frame: _Frame | None = None
+        # render_lines sets it: the first line it paints keeps its frame in _frame for the others. Lines
+        # refresh_changed rendered ahead need no frame, so a repaint of only those looks nothing up.
+        self._repainting = False
+        # The styles of the component classes, until the styles change (notify_style_update).
+        self._palette_now: _Palette | None = None
         # Rows drawn lately, by PID, for the layout and palette they were drawn with: a row whose
-        # process, cursor and tag did not change is not built again (most rows, on an idle machine).
-        self._row_cache: dict[int, tuple[ProcessInfo, bool, bool, Strip]] = {}
+        # process, cursor and tag did not change is not built again (most rows, on an idle machine), and
+        # a row built again keeps the cell texts whose fields (Column.reads) did not change.
+        self._row_cache: dict[int, _Row] = {}
         self._row_cache_for: tuple[_Layout, _Palette] | None = None
+        # The header drawn with that frame, for (sort key, sort_reverse).
+        self._header: tuple[str, bool, Strip] | None = None
         self._order_hold = 0
         self._held_for = 0
         self.tagged: set[int] = set()
@@ -701,8 +749,9 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             # steps, not with every process started or gone; scrolling stops at the last row anyway
             # (validate_scroll_y). The width is the ScrollView's to set.
             self.virtual_size = Size(self.virtual_size.width, height)
-        self._scroll_cursor_into_view()
-        self.refresh_changed()
+        size = self.scrollable_size  # Textual finds it through the screen: once for both uses
+        self._scroll_cursor_into_view(max(0, size.height - 1))
+        self._refresh_changed(size)
         self._selection_moved()
 
     def _max_top(self) -> int:
@@ -733,8 +782,10 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             self._selected_pid = pid
             self.post_message(self.SelectionChanged(self, pid))
 
-    def _scroll_cursor_into_view(self) -> None:
-        body = self._body_height
+    def _scroll_cursor_into_view(self, body: int | None = None) -> None:
+        """Scroll so that the cursor row is among the ``body`` rows on screen (default: as many as fit)."""
+        if body is None:
+            body = self._body_height
         if body == 0:
             return
         top = self.scroll_offset.y
@@ -747,9 +798,11 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         if target != top:
             self.scroll_to(y=target, animate=False, force=True)
 
-    def _get_layout(self) -> _Layout:
-        # scrollable_size leaves out the vertical scrollbar, which ``size`` includes.
-        width = self.scrollable_size.width
+    def _get_layout(self, width: int | None = None) -> _Layout:
+        """The layout at ``width`` (default: the width lines are drawn at now)."""
+        if width is None:
+            # scrollable_size leaves out the vertical scrollbar, which ``size`` includes.
+            width = self.scrollable_size.width
         marker = bool(self.tagged)
         shown = self._shown_optional
         layout = self._layout
@@ -813,17 +866,23 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # Look the styles and the layout up once per repaint rather than once per line.
-        self._frame = self._new_frame()
+        # Look the styles and the layout up once per repaint rather than once per line, and only if a
+        # line is painted: after refresh_changed, the lines to draw were mostly rendered ahead.
+        self._repainting = True
         try:
             return super().render_lines(crop)
         finally:
+            self._repainting = False
             self._frame = None
 
     def refresh_changed(self) -> None:
+        self._refresh_changed()
+
+    def _refresh_changed(self, size: Size | None = None) -> None:
+        """``refresh_changed`` with the layout for ``size`` (default: ``scrollable_size``)."""
         if not self.is_attached:
             return  # removed (the App closing while a sample was on its way): no styles to draw with
-        self._frame = self._new_frame()
+        self._frame = self._new_frame(size)
         try:
             super().refresh_changed()
         finally:
@@ -831,29 +890,49 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
 
     def paint_line(self, y: int) -> Strip:
         """Line 0 is the header; line ``y`` shows row ``scroll_y + y - 1``."""
-        layout, palette = self._frame or self._new_frame()
+        frame = self._frame
+        if frame is None:
+            frame = self._new_frame()
+            if self._repainting:
+                self._frame = frame
         if y == 0:
-            return self._render_header(layout, palette)
-        index = self.view_offset.y + y - 1
+            return self._render_header(frame.layout, frame.palette)
+        index = frame.top + y - 1
         if not 0 <= index < len(self._rows):
-            return Strip.blank(layout.width, palette.base)
-        return self._render_row(layout, palette, self._rows[index], index == self._cursor)
+            return Strip.blank(frame.layout.width, frame.palette.base)
+        return self._render_row(frame.layout, frame.palette, self._rows[index], index == self._cursor)
 
     def line_key(self, y: int) -> int | None:
         """The PID of the row line ``y`` shows: rows that moved together (a process climbed the sort
         order, or left it) are scrolled on the terminal, not rewritten."""
-        index = self.view_offset.y + y - 1
+        frame = self._frame
+        index = (self.view_offset.y if frame is None else frame.top) + y - 1
         return self._rows[index].pid if y and 0 <= index < len(self._rows) else None
 
-    def _new_frame(self) -> tuple[_Layout, _Palette]:
-        """The layout and styles to draw lines with now; rows drawn with others are forgotten."""
-        frame = (self._get_layout(), self._palette())
-        if self._row_cache_for != frame or len(self._row_cache) > 4 * (self._body_height + 1):
+    def _new_frame(self, size: Size | None = None) -> _Frame:
+        """What to draw lines with now (``size``: ``scrollable_size``, if known); rows drawn with another
+        layout or palette are forgotten."""
+        if size is None:
+            size = self.scrollable_size  # Textual finds it through the screen: once, not once per use
+        layout, palette = self._get_layout(size.width), self._palette()
+        if self._row_cache_for != (layout, palette) or len(self._row_cache) > 4 * size.height:
             self._row_cache.clear()
-            self._row_cache_for = frame
-        return frame
+            self._row_cache_for = (layout, palette)
+            self._header = None
+        return _Frame(layout, palette, self.view_offset.y)
+
+    def notify_style_update(self) -> None:
+        self._palette_now = None
+        super().notify_style_update()
 
     def _palette(self) -> _Palette:
+        """The styles to draw with, kept until the styles change (a theme, focus, a CSS change)."""
+        palette = self._palette_now
+        if palette is None:
+            palette = self._palette_now = self._new_palette()
+        return palette
+
+    def _new_palette(self) -> _Palette:
         def component(name: str) -> Style:
             # The full style, not the partial one: only the full style blends translucent colours (the
             # muted text, the blurred cursor) over the background. component_style keeps it until the
@@ -874,6 +953,14 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         )
 
     def _render_header(self, layout: _Layout, palette: _Palette) -> Strip:
+        header = self._header
+        if header is not None and header[:2] == (self._sort_key, self._sort_reverse):
+            return header[2]
+        strip = self._build_header(layout, palette)
+        self._header = (self._sort_key, self._sort_reverse, strip)
+        return strip
+
+    def _build_header(self, layout: _Layout, palette: _Palette) -> Strip:
         arrow = "▼" if self._sort_reverse else "▲"
         line = _LineBuilder()
         x = 0
@@ -904,15 +991,50 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         cache = self._row_cache
         tagged = p.pid in self.tagged
         cached = cache.get(p.pid)
-        if cached is not None and (cached[0] is p or cached[0] == p) and cached[1:3] == (is_cursor, tagged):
-            return cached[3]
-        strip = self._build_row(layout, palette, p, is_cursor, tagged)
-        cache[p.pid] = (p, is_cursor, tagged, strip)
+        if (
+            cached is not None
+            and cached.is_cursor is is_cursor
+            and cached.tagged is tagged
+            and (cached.process is p or cached.process == p)
+        ):
+            return cached.strip
+        inputs = list(map(call, layout.inputs, repeat(p)))
+        cells = self._row_cells(layout, p, inputs, cached)
+        strip = self._build_row(layout, palette, p, is_cursor, tagged, cells)
+        cache[p.pid] = _Row(p, is_cursor, tagged, strip, inputs, cells)
         return strip
 
+    def _row_cells(
+        self, layout: _Layout, p: ProcessInfo, inputs: list[Any], previous: _Row | None
+    ) -> list[str]:
+        """The text of each span of ``layout`` for ``p``, whose columns' inputs are ``inputs``: that of
+        ``previous`` (drawn with this layout) where they are equal."""
+        spans = layout.spans
+        if previous is None:
+            cells = [""] * len(spans)
+            changed: Iterable[int] = range(len(spans))
+        else:
+            cells = list(previous.cells)
+            changed = compress(range(len(spans)), map(ne, previous.inputs, inputs))
+        for index in changed:
+            span = spans[index]
+            column = span.column
+            if column.flexible:
+                cells[index] = set_cell_size(_skip_cells(command_text(p), layout.command_skip), span.width)
+            else:
+                cells[index] = fit(column.text(p), span.width, column.align)
+        return cells
+
     def _build_row(
-        self, layout: _Layout, palette: _Palette, p: ProcessInfo, is_cursor: bool, tagged: bool
+        self,
+        layout: _Layout,
+        palette: _Palette,
+        p: ProcessInfo,
+        is_cursor: bool,
+        tagged: bool,
+        cells: list[str],
     ) -> Strip:
+        """The line of ``p`` whose spans show ``cells``."""
         row_style = palette.base
         if p.kernel_thread:
             row_style += palette.kernel_thread
@@ -922,34 +1044,32 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             row_style += palette.tagged
         # The cursor row is one uniform bar, as in htop: its colours win over every cell colour.
         line_style = row_style + palette.cursor if is_cursor else row_style
-        realtime = not is_cursor and is_realtime(p)
-        state_style = None
-        if not is_cursor and p.state in ("R", "D"):
-            state_style = row_style + (palette.running if p.state == "R" else palette.uninterruptible)
-
-        line = _LineBuilder()
-        x = 0
+        # Cells in a style of their own, by column key; every other cell is in line_style, so most rows
+        # are one segment.
+        own: dict[str, Style] = {}
+        if not is_cursor:
+            if is_realtime(p):
+                own = dict.fromkeys(_SCHEDULING_KEYS, row_style + palette.realtime)
+            if p.state in ("R", "D"):
+                own["state"] = row_style + (palette.running if p.state == "R" else palette.uninterruptible)
+        # Blank cells and spans alternate: span i is texts[2 * i + 1].
+        texts = [*chain.from_iterable(zip(layout.gaps, cells, strict=True)), layout.tail]
         if layout.marker:
-            line.add(("*" if tagged else " ") + _SEPARATOR, line_style)
-            x = _marker_width(True)
-        for span in layout.spans:
-            if span.x > x:
-                line.add(" " * (span.x - x), line_style)
-            column = span.column
-            if column.flexible:
-                text = set_cell_size(_skip_cells(command_text(p), layout.command_skip), span.width)
-            else:
-                text = fit(column.text(p), span.width, column.align)
-            if realtime and column.key in _SCHEDULING_KEYS:
-                line.add(text, row_style + palette.realtime)
-            elif state_style is not None and column.key == "state":
-                line.add(text, state_style)
-            else:
-                line.add(text, line_style)
-            x = span.x + span.width
-        if x < layout.cell_length:
-            line.add(" " * (layout.cell_length - x), line_style)
-        return line.strip(layout.cell_length).adjust_cell_length(layout.width, line_style)
+            texts[0] = ("*" if tagged else " ") + _SEPARATOR + texts[0]
+        segments = []
+        start = 0
+        for index, span in enumerate(layout.spans if own else ()):
+            style = own.get(span.column.key)
+            if style is not None and style != line_style:
+                before = "".join(texts[start : 2 * index + 1])
+                if before:
+                    segments.append(Segment(before, line_style))
+                segments.append(Segment(texts[2 * index + 1], style))
+                start = 2 * index + 2
+        rest = "".join(texts[start:])
+        if rest or not segments:
+            segments.append(Segment(rest, line_style))
+        return Strip(segments, layout.cell_length).adjust_cell_length(layout.width, line_style)
 
     # Keys and mouse.
 
