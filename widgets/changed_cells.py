@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Self, TypeVar
 
@@ -30,7 +31,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual._styles_cache import StylesCache
 from textual.color import Color
-from textual.geometry import Offset, Region, Size
+from textual.geometry import Offset, Region, Size, Spacing
 from textual.strip import Strip
 from textual.style import Style as TextualStyle
 
@@ -334,6 +335,19 @@ def _plain(styles: Any) -> bool:
 _View = tuple[Size, Offset]
 
 
+@dataclass(frozen=True, slots=True)
+class _Looks:
+    """What a line widget's styles and its ancestors' give it, for as long as Textual's counts of their
+    updates (``key``) stay the same: whether its own are plain (see ``_PlainLines``) and the opacity of it
+    and its ancestors is 1, its background colours, its padding."""
+
+    key: tuple[int, ...]
+    plain: bool
+    opaque: bool
+    background_colors: tuple[Color, Color]
+    padding: Spacing
+
+
 class _Lines:
     """What a widget painted, and lines it rendered ahead for the next paint."""
 
@@ -354,9 +368,8 @@ class _Lines:
         self.fresh: dict[int, tuple[_View, Strip]] = {}
         #: The view while ``render_lines`` or ``refresh_changed`` runs (looked up once, not per line).
         self.view: _View | None = None
-        #: (Textual's counts of style updates of the widget and its ancestors, whether the widget's styles
-        #: are plain, its background colours) until one of those counts moves.
-        self.looks: tuple[tuple[int, ...], bool, tuple[Color, Color]] | None = None
+        #: What the styles of the widget and its ancestors give, until one of them changes.
+        self.looks: _Looks | None = None
 
 
 class ChangedCells:
@@ -404,7 +417,8 @@ class ChangedCells:
         cache = self._styles_cache  # type: ignore[has-type]
         if not isinstance(cache, _PlainLines):
             cache = self._styles_cache = _PlainLines()
-        cache.plain = self._looks()[0]
+        looks = self._looks()
+        cache.plain = looks.plain
         lines = self._lines()
         if lines.scrolls:
             # A render that did not take the scrolls first (a full update, a screenshot, the widget
@@ -412,11 +426,46 @@ class ChangedCells:
             width = self.size.width  # type: ignore[attr-defined]
             regions = [Region(0, top, width, bottom - top + 1) for top, bottom, _ in self.take_scrolls()]
             super().refresh(*regions)  # type: ignore[misc]
-        lines.view = self._view()
+        lines.view = view = self._view()
         try:
+            if looks.plain and looks.opaque and self._styled_as_lines():
+                return self._render_plain_lines(cache, crop, view[0], looks)
             return super().render_lines(crop)  # type: ignore[misc]
         finally:
             lines.view = None
+
+    def _styled_as_lines(self) -> bool:
+        """Nothing but the lines to draw: no border title, not blank, no link under the mouse."""
+        widget: Any = self
+        return (
+            widget._border_title is None
+            and widget._border_subtitle is None
+            and not widget.BLANK
+            and not (widget.auto_links and widget.hover_style._link_id)
+        )
+
+    def _render_plain_lines(
+        self, cache: _PlainLines, crop: Region, content: Size, looks: _Looks
+    ) -> list[Strip]:
+        """What Textual's ``render_lines`` gives a plain, opaque widget, with what its line cache's render
+        takes known already (Textual looks up the widget's place on screen twice and walks its ancestors
+        twice for it, at every repaint)."""
+        widget: Any = self
+        padding = looks.padding
+        base_background, background = looks.background_colors
+        return cache.render(
+            widget.styles,
+            Size(content.width + padding.left + padding.right, content.height),
+            base_background,
+            background,
+            widget.render_line,
+            widget.get_line_filters(),
+            None,
+            None,
+            content_size=content,
+            padding=padding,
+            crop=crop,
+        )
 
     def refresh(self, *regions: Region, **options: bool) -> Self:
         self._lines().fresh.clear()  # whatever changed, lines rendered ahead may be out of date
@@ -513,21 +562,29 @@ class ChangedCells:
     @property
     def background_colors(self) -> tuple[Color, Color]:
         """Textual's ``background_colors``, kept while no style of the widget or its ancestors changes."""
-        return self._looks()[1]
+        return self._looks().background_colors
 
-    def _looks(self) -> tuple[bool, tuple[Color, Color]]:
-        """Whether the styles are plain (see ``_PlainLines``) and the background colours. Each costs tens
-        of style look-ups at every repaint, for values that change only with the styles: they are kept
-        while Textual's counts of style updates of the widget and its ancestors stay the same."""
+    def _looks(self) -> _Looks:
+        """See ``_Looks``. Each costs tens of style look-ups at every repaint, for values that change only
+        with the styles."""
         widget: Any = self
         try:
             key = tuple(node.styles._cache_key for node in widget.ancestors_with_self)
-        except AttributeError:  # a Textual that does not count its style updates
-            return _plain(widget.styles), super().background_colors  # type: ignore[misc]
+        except AttributeError:  # a Textual that does not count its style updates: looked up every time
+            key = None
         looks = self._lines().looks
-        if looks is None or looks[0] != key:
-            looks = self._lines().looks = (key, _plain(widget.styles), super().background_colors)  # type: ignore[misc]
-        return looks[1], looks[2]
+        if key is None or looks is None or looks.key != key:
+            styles = widget.styles
+            looks = _Looks(
+                key or (),
+                _plain(styles),
+                widget.opacity == 1.0,
+                super().background_colors,  # type: ignore[misc]
+                styles.padding,
+            )
+            if key is not None:
+                self._lines().looks = looks
+        return looks
 
     def kept_line(self, y: int, key: Hashable) -> Strip | None:
         """The line ``y`` kept by ``keep_line`` if it was drawn from an equal ``key``, else None. A line
