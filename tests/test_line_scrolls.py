@@ -352,3 +352,42 @@ async def test_the_process_table_through_textuals_own_refreshes_keeps_the_termin
             await pilot.pause()
             assert terminal[0].lines == full(app).lines
     assert scrolled_updates >= 10
+
+
+async def test_following_the_selected_process_out_of_view_scrolls_rows_not_the_whole_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The selected process sinks below the last row on screen and the view follows it: the rows are
+    scrolled on the terminal and the new ones drawn, not the whole table again (Textual's own reaction
+    to a scroll), and the terminal still holds a full redraw's cells."""
+    written: list[str] = []
+    render_update = Compositor.render_update
+
+    def recorded(compositor: Compositor, *args: object, **kwargs: object) -> object:
+        update = render_update(compositor, *args, **kwargs)
+        if update is not None:
+            written.append(update.render_segments(CONSOLE))
+        return update
+
+    procs = [make_proc(100 + i, cpu_percent=float(90 - i)) for i in range(60)]
+    async with TableApp(procs).run_test(size=(120, 20)) as pilot:
+        await pilot.pause()
+        app = pilot.app
+        assert partial_updates.install()
+        table = app.query_one(ProcessTable)
+        last = table.size.height - 2  # the index of the last row on screen (line 0 is the header)
+        table.select_pid(100 + last)
+        await pilot.pause()
+        terminal = _full(app)
+        monkeypatch.setattr(Compositor, "render_update", recorded)
+        procs[last] = replace(procs[last], cpu_percent=float(90 - last - 3.5))  # three places down
+        table.set_processes(list(procs))
+        await pilot.pause()
+        await pilot.pause()
+        assert table.scroll_offset.y == 3 and table.selected_pid == 100 + last
+        data = "".join(written)
+        terminal.feed(data)
+        assert terminal.lines == _full(app).lines
+        assert SCROLL.search(data)
+        whole_table = render_update(app.screen._compositor, full=True).render_segments(CONSOLE)
+        assert len(data) < len(whole_table) / 3

@@ -473,6 +473,8 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         # render_lines sets it: the first line it paints keeps its frame in _frame for the others. Lines
         # refresh_changed rendered ahead need no frame, so a repaint of only those looks nothing up.
         self._repainting = False
+        # Set while _apply scrolls the cursor into view: the refresh that follows draws the scroll.
+        self._scrolling_in_apply = False
         # The styles of the component classes, until the styles change (notify_style_update).
         self._palette_now: _Palette | None = None
         # Rows drawn lately, by PID, for the layout and palette they were drawn with: a row whose
@@ -750,9 +752,22 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             # (validate_scroll_y). The width is the ScrollView's to set.
             self.virtual_size = Size(self.virtual_size.width, height)
         size = self.scrollable_size  # Textual finds it through the screen: once for both uses
-        self._scroll_cursor_into_view(max(0, size.height - 1))
+        self._scrolling_in_apply = True
+        try:
+            self._scroll_cursor_into_view(max(0, size.height - 1))
+        finally:
+            self._scrolling_in_apply = False
         self._refresh_changed(size)
         self._selection_moved()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        # Textual repaints the whole table when the view scrolls, which it does whenever the selected
+        # process climbs or sinks out of view (several times a minute on an idle machine): the rows
+        # moved are line scrolls and changed cells instead, as for rows moved by the sort.
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = new_value
+        if round(old_value) != round(new_value) and not self._scrolling_in_apply:
+            self.refresh_changed()  # (in _apply, its own refresh_changed follows)
 
     def _max_top(self) -> int:
         """The largest useful scroll offset: the last row at the bottom of the screen."""
