@@ -380,11 +380,20 @@ async def test_following_the_selected_process_out_of_view_scrolls_rows_not_the_w
         await pilot.pause()
         terminal = _full(app)
         monkeypatch.setattr(Compositor, "render_update", recorded)
+        arranged: list[object] = []
+        arrange_root = Compositor._arrange_root
+
+        def arranging(compositor: Compositor, *args: object, **kwargs: object) -> object:
+            arranged.append(args)
+            return arrange_root(compositor, *args, **kwargs)
+
+        monkeypatch.setattr(Compositor, "_arrange_root", arranging)
         procs[last] = replace(procs[last], cpu_percent=float(90 - last - 3.5))  # three places down
         table.set_processes(list(procs))
         await pilot.pause()
         await pilot.pause()
         assert table.scroll_offset.y == 3 and table.selected_pid == 100 + last
+        assert arranged == []  # nothing laid out again (the hidden scrollbar's thumb once did)
         data = "".join(written)
         terminal.feed(data)
         assert terminal.lines == _full(app).lines

@@ -764,7 +764,9 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         # Textual repaints the whole table when the view scrolls, which it does whenever the selected
         # process climbs or sinks out of view (several times a minute on an idle machine): the rows
         # moved are line scrolls and changed cells instead, as for rows moved by the sort.
-        if self.show_vertical_scrollbar:
+        # (The scrollbar is hidden here: moving its thumb would repaint it, through a screen update that
+        # lays the whole screen's map out again, for nothing to see.)
+        if self.show_vertical_scrollbar and self.styles.scrollbar_size_vertical:
             self.vertical_scrollbar.position = new_value
         if round(old_value) != round(new_value) and not self._scrolling_in_apply:
             self.refresh_changed()  # (in _apply, its own refresh_changed follows)
