@@ -482,8 +482,6 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         # a row built again keeps the cell texts whose fields (Column.reads) did not change.
         self._row_cache: dict[int, _Row] = {}
         self._row_cache_for: tuple[_Layout, _Palette] | None = None
-        # The header drawn with that frame, for (sort key, sort_reverse).
-        self._header: tuple[str, bool, Strip] | None = None
         self._order_hold = 0
         self._held_for = 0
         self.tagged: set[int] = set()
@@ -935,7 +933,6 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         if self._row_cache_for != (layout, palette) or len(self._row_cache) > 4 * size.height:
             self._row_cache.clear()
             self._row_cache_for = (layout, palette)
-            self._header = None
         return _Frame(layout, palette, self.view_offset.y)
 
     def notify_style_update(self) -> None:
@@ -970,12 +967,9 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         )
 
     def _render_header(self, layout: _Layout, palette: _Palette) -> Strip:
-        header = self._header
-        if header is not None and header[:2] == (self._sort_key, self._sort_reverse):
-            return header[2]
-        strip = self._build_header(layout, palette)
-        self._header = (self._sort_key, self._sort_reverse, strip)
-        return strip
+        key = (layout, palette, self._sort_key, self._sort_reverse)
+        kept = self.kept_line(0, key)
+        return kept if kept is not None else self.keep_line(0, key, self._build_header(layout, palette))
 
     def _build_header(self, layout: _Layout, palette: _Palette) -> Strip:
         arrow = "▼" if self._sort_reverse else "▲"
