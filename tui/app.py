@@ -21,6 +21,7 @@ from probes.snapshot import POLICY_CLASS, Snapshot
 from tui import input_driver, partial_updates
 from tui.bindings import APP_KEYS, app_bindings
 from tui.cli import INTERVALS
+from tui.sampling import SamplingThread
 from tui.tuning_ui import TuningActions
 from widgets import process_columns
 from widgets.cpu_meters import CpuMeters
@@ -90,11 +91,10 @@ class PerftopApp(TuningActions, App[None]):
         self.interval = self.options.interval
         self.frozen = False
         self.snapshot: Snapshot | None = None
-        #: The next sample's timer: an asyncio one (a Textual Timer is a task of its own per call, ~0.5 ms of
-        #: CPU a sample here), and the task taking the sample it started.
-        self._timer: asyncio.TimerHandle | None = None
-        self._tick_task: asyncio.Task[None] | None = None
-        self._sampling = False
+        #: The thread taking the samples (``autorefresh``), and what it is to read at its next sample
+        #: (``Sampler.sample``'s arguments), kept current by the event loop as the view changes.
+        self._sampling: SamplingThread[Snapshot] | None = None
+        self._request: dict[str, object] = {}
         self._selected_initial_pid = False
         #: (monotonic time, pid) of the last socket-owner scan, so it runs every few seconds at most.
         self._socket_scan: tuple[float, int | None] | None = None
@@ -160,15 +160,32 @@ class PerftopApp(TuningActions, App[None]):
         first, self._first_snapshot = self._first_snapshot, None
         if first is not None:
             self._apply(first)
-            if self.options.autorefresh:
-                self._sample_in(self.interval)
-        elif self.options.autorefresh:
-            self.call_after_refresh(self._tick)
+        if self.options.autorefresh:
+            self._publish_request()
+            # A scroll or a new layout (a resize) shows other rows: the next sample reads their status.
+            self.watch(self.table, "scroll_y", self._publish_request, init=False)
+            self.screen.screen_layout_refresh_signal.subscribe(
+                self, lambda _screen: self._publish_request(), immediate=True
+            )
+            loop = asyncio.get_running_loop()
+            self._sampling = SamplingThread(self._take_sample, self._sampled, self._handle_exception, loop)
+            self._sampling.schedule(0 if first is None else self.interval)
+
+    def on_unmount(self) -> None:
+        if self._sampling is not None:
+            self._sampling.stop()
 
     # -- sampling ---------------------------------------------------------------------------------------
 
     async def sample_now(self) -> Snapshot:
         """Take one sample off the event loop and show it. Returns it (tests drive the App with this)."""
+        snapshot = await asyncio.to_thread(self.sampler.sample, **self._sample_request())
+        self._apply(snapshot)
+        await self.refresh_pane_details()
+        return snapshot
+
+    def _sample_request(self) -> dict[str, object]:
+        """``Sampler.sample``'s arguments for what the screen shows now."""
         table = self.table
         status_pids = None
         # Before the first sample no row is on screen to choose by: read every status once, so the
@@ -176,20 +193,55 @@ class PerftopApp(TuningActions, App[None]):
         if self.snapshot is not None and not table.needs_status_for_all():
             # The --pid processes always: they are few, and may be off screen.
             status_pids = table.visible_pids(margin=STATUS_MARGIN_ROWS) | (table.pid_filter or frozenset())
-        sockets = self.pane == 5
-        # /proc/PID/io only while a column or the sort shows it (a column just shown has its rates
-        # one refresh later, as any newly read counter).
-        io_pids = status_pids if table.needs_io() else ()
-        snapshot = await asyncio.to_thread(
-            self.sampler.sample,
-            status_pids,
-            io_pids=io_pids,
-            sockets=sockets,
-            numa_pids=table.needs_numa_pids(),
-        )
-        self._apply(snapshot)
-        await self.refresh_pane_details()
-        return snapshot
+        return {
+            "status_pids": status_pids,
+            # /proc/PID/io only while a column or the sort shows it (a column just shown has its rates
+            # one refresh later, as any newly read counter).
+            "io_pids": status_pids if table.needs_io() else (),
+            "sockets": self.pane == 5,
+            "numa_pids": table.needs_numa_pids(),
+        }
+
+    def _publish_request(self) -> None:
+        """Let the sampling thread's next sample read what the screen shows now."""
+        if self.options.autorefresh:
+            self._request = self._sample_request()
+
+    def _take_sample(self) -> Snapshot:
+        # On the sampling thread: the request is a dict the event loop replaces, never changes.
+        return self.sampler.sample(**self._request)  # type: ignore[arg-type]
+
+    def _sampled(self, snapshot: Snapshot) -> None:
+        """A snapshot from the sampling thread: show it, then re-arm the thread."""
+        if self._exit or not self.is_running or self._sampling is None:
+            return
+        try:
+            self._apply(snapshot)
+        except Exception as error:  # as a Textual timer does: the App ends with the traceback
+            self._handle_exception(error)
+            return
+        if self.pane in (3, 5):
+            # The selected process's details first, so their reads never overlap the next sample's.
+            task = asyncio.create_task(self._details_then_rearm(snapshot))
+            task.add_done_callback(self._task_done)
+        else:
+            self._rearm(snapshot)
+
+    async def _details_then_rearm(self, snapshot: Snapshot) -> None:
+        try:
+            await self.refresh_pane_details()
+        finally:
+            self._rearm(snapshot)
+
+    def _rearm(self, snapshot: Snapshot) -> None:
+        if self._sampling is not None:
+            self._publish_request()
+            self._sampling.delivered(self.options.first_delay if snapshot.interval is None else self.interval)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        # As a Textual timer does: an error ends the App with its traceback, not a silent stop.
+        if not task.cancelled() and isinstance(error := task.exception(), Exception):
+            self._handle_exception(error)
 
     @property
     def pane(self) -> int:
@@ -223,30 +275,10 @@ class PerftopApp(TuningActions, App[None]):
                 sockets.show_connections(views.pid, views.comm, views.connections)
 
     def _sample_in(self, delay: float) -> None:
-        """Take the next sample ``delay`` seconds from now, instead of when the timer said."""
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(delay, self._start_tick)
-
-    def _start_tick(self) -> None:
-        if self._exit or not self.is_running:
-            return
-        self._tick_task = asyncio.create_task(self._tick())
-        self._tick_task.add_done_callback(self._tick_done)
-
-    def _tick_done(self, task: asyncio.Task[None]) -> None:
-        # As a Textual timer does: an error ends the App with its traceback, not a silent stop.
-        if not task.cancelled() and isinstance(error := task.exception(), Exception):
-            self._handle_exception(error)
-
-    async def _tick(self) -> None:
-        # One-shot timer re-armed after each sample: samples never overlap, however slow one is.
-        self._sampling = True
-        try:
-            snapshot = await self.sample_now()
-        finally:
-            self._sampling = False
-        self._sample_in(self.options.first_delay if snapshot.interval is None else self.interval)
+        """Take the next sample ``delay`` seconds from now (nothing changes while a sample is under way:
+        it re-arms the thread once shown)."""
+        if self._sampling is not None:
+            self._sampling.schedule(delay)
 
     def _apply(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
@@ -427,8 +459,7 @@ class PerftopApp(TuningActions, App[None]):
         steps = list(INTERVALS)
         current = min(range(len(steps)), key=lambda i: abs(steps[i] - self.interval))
         self.interval = steps[max(0, min(len(steps) - 1, current + step))]
-        if self._timer is not None and not self._sampling:
-            self._sample_in(self.interval)
+        self._sample_in(self.interval)
         self._update_status()
 
     async def _mount_on_first_use(self, widget: Widget, parent: Widget, before: Widget | None = None) -> None:
@@ -451,13 +482,13 @@ class PerftopApp(TuningActions, App[None]):
             if self._pane_wanted != number:
                 return  # another pane key came while this pane was mounting: that one wins
         switcher.current = PANES[number]
+        self._publish_request()  # the socket tables are read only while pane 5 is shown
         if detail is not None:
             detail.focus()  # the pane's own: it hands the focus to its table
             if number == 5 and self.snapshot is not None and self.snapshot.net.tcp_states is None:
                 # The socket tables are read only while this pane is shown: sample now, not next tick,
-                # by moving the timer's next tick forward (never a second sample beside the timer's).
-                if self._timer is not None and not self._sampling:
-                    self._sample_in(SOON)
+                # by moving the thread's next sample forward (never a second sample beside it).
+                self._sample_in(SOON)
             else:
                 self.run_worker(self.refresh_pane_details(force=True), group="pane-details")
         if number == 1:
@@ -504,7 +535,7 @@ class PerftopApp(TuningActions, App[None]):
             self._search(event.value, skip_current=False)
         elif event.input.id == "filter":
             self.table.set_filter(event.value)
-            self._update_status()
+            self._after_view_change()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.input.display = False
@@ -518,7 +549,7 @@ class PerftopApp(TuningActions, App[None]):
             if focused.id == "filter":
                 focused.value = ""
                 self.table.set_filter("")
-                self._update_status()
+                self._after_view_change()
             focused.display = False
             self._focus_now(self.table)
             event.stop()
@@ -549,6 +580,7 @@ class PerftopApp(TuningActions, App[None]):
 
     def _after_view_change(self) -> None:
         self._update_status()
+        self._publish_request()
 
 
 def _sort_cost(column: process_columns.Column) -> str:
