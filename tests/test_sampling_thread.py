@@ -1,5 +1,5 @@
-"""The sampling thread: one sample per schedule, off the event loop, handed over on it; and the App's
-request that tells it what to read."""
+"""The sampling thread: samples off the event loop at its own cadence, each handed over on the loop and
+taken only once the last is shown; and the App's request that tells it what to read."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,10 @@ from tui.sampling import SamplingThread
 class Recorder:
     """``take``/``deliver``/``fail`` of a SamplingThread, recording threads and values."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, results: list[object] | None = None) -> None:
-        self.loop = loop
+    def __init__(self, results: list[object] | None = None) -> None:
         self.results = results
         self.taken_on: list[threading.Thread] = []
+        self.taken_at: list[float] = []
         self.delivered: list[object] = []
         self.delivered_on: list[threading.Thread] = []
         self.failed: list[Exception] = []
@@ -33,6 +34,7 @@ class Recorder:
 
     def take(self) -> object:
         self.taken_on.append(threading.current_thread())
+        self.taken_at.append(time.monotonic())
         self.gate.wait(5)
         if self.results is not None:
             value = self.results.pop(0)
@@ -55,62 +57,81 @@ class Recorder:
         self.event.clear()
 
 
-async def test_a_schedule_takes_one_sample_on_the_thread_and_hands_it_to_the_loop() -> None:
+async def wait_for(predicate: Callable[[], bool]) -> None:
+    for _ in range(250):
+        if predicate():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+async def test_samples_come_from_the_thread_each_once_the_last_is_shown() -> None:
     loop = asyncio.get_running_loop()
-    rec = Recorder(loop)
-    sampling = SamplingThread(rec.take, rec.deliver, rec.fail, loop)
+    rec = Recorder()
+    sampling = SamplingThread(rec.take, rec.deliver, rec.fail, lambda _: 0.1, loop)
     try:
-        assert sampling.schedule(0.05)
+        sampling.schedule(0.05)
         await rec.next()
         assert rec.delivered == [1]
         assert rec.taken_on[0].name == "perftop-sampler"
         assert rec.taken_on[0] is not threading.current_thread()
         assert rec.delivered_on == [threading.current_thread()]
-        # Taken and delivered, not yet acknowledged: busy, and a schedule changes nothing.
-        assert sampling.busy
-        assert not sampling.schedule(0)
-        await asyncio.sleep(0.2)
+        # The next is due 0.1 s after the first, but the first is not shown yet: none is taken.
+        await asyncio.sleep(0.3)
         assert rec.delivered == [1]
-        # The owner re-arms it: the next sample comes after the delay given, not before.
-        asked = time.monotonic()
-        sampling.delivered(0.15)
-        assert not sampling.busy
+        sampling.shown()  # past due: taken at once
         await rec.next()
         assert rec.delivered == [1, 2]
-        assert time.monotonic() - asked >= 0.15
+        sampling.shown()  # before due: taken 0.1 s after the last, not sooner
+        await rec.next()
+        assert rec.delivered == [1, 2, 3]
+        gaps = [b - a for a, b in pairwise(rec.taken_at)]
+        assert gaps[0] >= 0.3 and 0.1 <= gaps[1] < 0.3
     finally:
         sampling.stop()
 
 
-async def test_a_later_schedule_moves_the_sample_and_none_is_taken_unasked() -> None:
+async def test_a_schedule_moves_the_next_sample_and_none_is_taken_unasked() -> None:
     loop = asyncio.get_running_loop()
-    rec = Recorder(loop)
-    sampling = SamplingThread(rec.take, rec.deliver, rec.fail, loop)
+    rec = Recorder()
+    sampling = SamplingThread(rec.take, rec.deliver, rec.fail, lambda _: 30.0, loop)
     try:
         await asyncio.sleep(0.2)
         assert rec.taken_on == []  # nothing asked yet
-        sampling.schedule(30)
-        await asyncio.sleep(0.1)
-        assert rec.taken_on == []
-        sampling.schedule(0.01)  # sooner: the 30 s sample is moved, not added
+        sampling.schedule(0.01)
         await rec.next()
-        sampling.delivered(60)
-        await asyncio.sleep(0.3)
-        assert rec.delivered == [1]
+        sampling.shown()
+        await asyncio.sleep(0.2)
+        assert rec.delivered == [1]  # the next is 30 s away
+        sampling.schedule(0.01)  # sooner
+        await rec.next()
+        assert rec.delivered == [1, 2]
+        # Asked while a sample is under way: taken once that one is shown.
+        rec.gate.clear()
+        sampling.shown()
+        sampling.schedule(0)
+        await wait_for(lambda: len(rec.taken_on) == 3)
+        sampling.schedule(0)
+        rec.gate.set()
+        await rec.next()
+        await asyncio.sleep(0.2)
+        assert rec.delivered == [1, 2, 3]
+        sampling.shown()
+        await rec.next()
+        assert rec.delivered == [1, 2, 3, 4]
     finally:
         sampling.stop()
 
 
 async def test_stop_ends_the_thread_waiting_or_mid_sample() -> None:
     loop = asyncio.get_running_loop()
-    rec = Recorder(loop)
-    idle = SamplingThread(rec.take, rec.deliver, rec.fail, loop)
+    rec = Recorder()
+    idle = SamplingThread(rec.take, rec.deliver, rec.fail, lambda _: 1.0, loop)
     idle.stop()
     assert not idle._thread.is_alive()
-    assert not idle.schedule(0)
 
     rec.gate.clear()  # the sample blocks until released
-    busy = SamplingThread(rec.take, rec.deliver, rec.fail, loop)
+    busy = SamplingThread(rec.take, rec.deliver, rec.fail, lambda _: 1.0, loop)
     busy.schedule(0)
     for _ in range(100):
         if rec.taken_on:
@@ -124,8 +145,8 @@ async def test_stop_ends_the_thread_waiting_or_mid_sample() -> None:
 
 async def test_an_error_goes_to_fail_and_ends_the_thread() -> None:
     loop = asyncio.get_running_loop()
-    rec = Recorder(loop, results=[RuntimeError("broken probe")])
-    sampling = SamplingThread(rec.take, rec.deliver, rec.fail, loop)
+    rec = Recorder(results=[RuntimeError("broken probe")])
+    sampling = SamplingThread(rec.take, rec.deliver, rec.fail, lambda _: 1.0, loop)
     sampling.schedule(0)
     await rec.next()
     assert [str(e) for e in rec.failed] == ["broken probe"] and rec.delivered == []
@@ -135,9 +156,9 @@ async def test_an_error_goes_to_fail_and_ends_the_thread() -> None:
 
 def test_a_closed_loop_ends_the_thread_quietly() -> None:
     loop = asyncio.new_event_loop()
-    rec = Recorder(loop)
+    rec = Recorder()
     loop.close()
-    sampling = SamplingThread(rec.take, rec.deliver, rec.fail, loop)
+    sampling = SamplingThread(rec.take, rec.deliver, rec.fail, lambda _: 1.0, loop)
     sampling.schedule(0)
     sampling._thread.join(2)
     assert not sampling._thread.is_alive() and len(rec.taken_on) == 1
@@ -160,14 +181,6 @@ def recording_sampler(machine: DemoMachine) -> list[tuple[str, dict[str, object]
 
     machine.sampler.sample = recording  # type: ignore[method-assign]
     return calls
-
-
-async def wait_for(predicate: Callable[[], bool]) -> None:
-    for _ in range(250):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 async def test_the_app_samples_on_its_thread_one_at_a_time_until_it_exits(machine: DemoMachine) -> None:

@@ -168,7 +168,9 @@ class PerftopApp(TuningActions, App[None]):
                 self, lambda _screen: self._publish_request(), immediate=True
             )
             loop = asyncio.get_running_loop()
-            self._sampling = SamplingThread(self._take_sample, self._sampled, self._handle_exception, loop)
+            self._sampling = SamplingThread(
+                self._take_sample, self._sampled, self._handle_exception, self._delay_after, loop
+            )
             self._sampling.schedule(0 if first is None else self.interval)
 
     def on_unmount(self) -> None:
@@ -211,8 +213,12 @@ class PerftopApp(TuningActions, App[None]):
         # On the sampling thread: the request is a dict the event loop replaces, never changes.
         return self.sampler.sample(**self._request)  # type: ignore[arg-type]
 
+    def _delay_after(self, snapshot: Snapshot) -> float:
+        # On the sampling thread: seconds from this sample to the next.
+        return self.options.first_delay if snapshot.interval is None else self.interval
+
     def _sampled(self, snapshot: Snapshot) -> None:
-        """A snapshot from the sampling thread: show it, then re-arm the thread."""
+        """A snapshot from the sampling thread: show it, then let the thread take the next."""
         if self._exit or not self.is_running or self._sampling is None:
             return
         try:
@@ -222,21 +228,21 @@ class PerftopApp(TuningActions, App[None]):
             return
         if self.pane in (3, 5):
             # The selected process's details first, so their reads never overlap the next sample's.
-            task = asyncio.create_task(self._details_then_rearm(snapshot))
+            task = asyncio.create_task(self._details_then_shown())
             task.add_done_callback(self._task_done)
         else:
-            self._rearm(snapshot)
+            self._shown()
 
-    async def _details_then_rearm(self, snapshot: Snapshot) -> None:
+    async def _details_then_shown(self) -> None:
         try:
             await self.refresh_pane_details()
         finally:
-            self._rearm(snapshot)
+            self._shown()
 
-    def _rearm(self, snapshot: Snapshot) -> None:
+    def _shown(self) -> None:
         if self._sampling is not None:
             self._publish_request()
-            self._sampling.delivered(self.options.first_delay if snapshot.interval is None else self.interval)
+            self._sampling.shown()
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         # As a Textual timer does: an error ends the App with its traceback, not a silent stop.
@@ -275,8 +281,7 @@ class PerftopApp(TuningActions, App[None]):
                 sockets.show_connections(views.pid, views.comm, views.connections)
 
     def _sample_in(self, delay: float) -> None:
-        """Take the next sample ``delay`` seconds from now (nothing changes while a sample is under way:
-        it re-arms the thread once shown)."""
+        """Take the next sample ``delay`` seconds from now (or once the one under way is shown)."""
         if self._sampling is not None:
             self._sampling.schedule(delay)
 

@@ -2,9 +2,9 @@
 
 A sample through ``asyncio.to_thread`` woke the event loop twice (the timer, then the result) and went
 through a task, an executor's future and an asyncio future: ~0.4 ms of CPU a sample here, on a budget of
-~10 ms. This thread sleeps until the next sample is due, takes it, and wakes the loop once, with the
-snapshot. The App re-arms it after each snapshot is shown, so samples never overlap and never pile up
-behind a busy loop, however slow one is.
+~10 ms. This thread keeps the cadence itself: it sleeps until the next sample is due, takes it, wakes
+the loop once with it, and sleeps again. A sample is taken only once the last one has been shown, so
+samples never overlap and never pile up behind a busy loop, however slow one is.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ STOP_WAIT_SECONDS = 2.0
 
 
 class SamplingThread(Generic[_T]):
-    """Calls ``take()`` on a daemon thread whenever :meth:`schedule` says, and hands what it returns to
-    ``deliver`` on ``loop`` (an error to ``fail``, after which the thread ends).
+    """Calls ``take()`` on a daemon thread and hands what it returns to ``deliver`` on ``loop`` (an error
+    to ``fail``, after which the thread ends).
 
-    Each :meth:`schedule` asks for one sample; another :meth:`schedule` before it is taken moves it. A
-    call while a sample is under way, or taken and not yet delivered, is ignored: the owner re-arms the
-    thread once it has the sample, as a one-shot timer is re-armed.
+    The first sample is taken when :meth:`schedule` says; each next one ``next_delay(result)`` seconds
+    after the last was taken, and never before the owner has called :meth:`shown` for the last. A
+    :meth:`schedule` moves the next sample (sooner or later) from wherever it was.
     """
 
     def __init__(
@@ -35,40 +35,36 @@ class SamplingThread(Generic[_T]):
         take: Callable[[], _T],
         deliver: Callable[[_T], None],
         fail: Callable[[Exception], None],
+        next_delay: Callable[[_T], float],
         loop: asyncio.AbstractEventLoop,
     ) -> None:
         self._take = take
         self._deliver = deliver
         self._fail = fail
+        self._next_delay = next_delay
         self._loop = loop
         self._wake = threading.Condition(threading.Lock())
-        #: Monotonic time the next sample is due (None: none asked for).
+        #: Monotonic time the next sample is due (None: not yet scheduled).
         self._due: float | None = None
-        #: True from the start of a sample until the owner's next :meth:`schedule` after its delivery.
-        self._busy = False
+        #: False from a sample's start until the owner has shown it.
+        self._shown = True
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="perftop-sampler", daemon=True)
         self._thread.start()
 
-    @property
-    def busy(self) -> bool:
-        """True while a sample is under way or on its way to ``deliver``."""
-        return self._busy
-
-    def schedule(self, delay: float) -> bool:
-        """Take the next sample ``delay`` seconds from now. False (nothing changes) while :attr:`busy`."""
+    def schedule(self, delay: float) -> None:
+        """Take the next sample ``delay`` seconds from now (once the last one is shown)."""
         with self._wake:
-            if self._busy or self._stopped:
-                return False
             self._due = time.monotonic() + delay
             self._wake.notify()
-            return True
 
-    def delivered(self, delay: float) -> None:
-        """The owner has the last sample: take the next one ``delay`` seconds from now."""
+    def shown(self) -> None:
+        """The owner has shown the last sample: the next one may be taken when due."""
         with self._wake:
-            self._busy = False
-        self.schedule(delay)
+            self._shown = True
+            # The thread sleeps until the next sample is due; it waits on this only past that time.
+            if self._due is not None and self._due <= time.monotonic():
+                self._wake.notify()
 
     def stop(self) -> None:
         """End the thread, after the sample under way if any (idempotent)."""
@@ -83,13 +79,16 @@ class SamplingThread(Generic[_T]):
         while True:
             with wake:
                 while not self._stopped:
-                    left = None if self._due is None else self._due - time.monotonic()
+                    due = self._due
+                    left = None if due is None else due - time.monotonic()
                     if left is not None and left <= 0:
-                        break
+                        if self._shown:
+                            break
+                        left = None  # due: wait for the last sample to be shown
                     wake.wait(left)
                 if self._stopped:
                     return
-                self._due, self._busy = None, True
+                self._due, self._shown = None, False
             try:
                 result = self._take()
             except Exception as error:  # handed to the owner, as a timer hands its error
@@ -97,6 +96,10 @@ class SamplingThread(Generic[_T]):
                 return
             if not self._hand_over(self._deliver, result):
                 return
+            delay = self._next_delay(result)
+            with wake:
+                if self._due is None:  # unless a schedule() moved it meanwhile
+                    self._due = time.monotonic() + delay
 
     def _hand_over(self, callback: Callable[[Any], None], value: object) -> bool:
         try:
