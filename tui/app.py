@@ -98,7 +98,8 @@ class PerftopApp(TuningActions, App[None]):
         self._selected_initial_pid = False
         #: (monotonic time, pid) of the last socket-owner scan, so it runs every few seconds at most.
         self._socket_scan: tuple[float, int | None] | None = None
-        self._status_text: Text | None = None
+        #: The state the status line was last made with (it is made again only when that changes).
+        self._status_parts: list[str] | None = None
         self._init_tuning()
         #: The renderer writes only changed cells and scrolls lines that moved (if this Textual allows).
         self._renders_changes = partial_updates.install()
@@ -314,6 +315,24 @@ class PerftopApp(TuningActions, App[None]):
     def _update_status(self) -> None:
         table = self.table
         column = process_columns.COLUMN_BY_KEY[table.sort_key]
+        parts = [f"{self.interval:g}s", f"sort {column.title}{'▼' if table.sort_reverse else '▲'}"]
+        if table.filter_text:
+            parts.append(f"filter '{table.filter_text}'")
+        if table.user_filter:
+            parts.append(f"user {table.user_filter}")
+        if table.pid_filter:
+            parts.append("pid " + ",".join(map(str, sorted(table.pid_filter))))
+        if table.hide_kernel_threads:
+            parts.append("no kthreads")
+        if self.options.read_only:
+            parts.append("read-only")
+        if self.has_class("-low-bandwidth"):
+            parts.append("low-bandwidth")
+        if self.frozen:
+            parts.append("FROZEN")
+        if parts == self._status_parts:
+            return  # the same line: not made again (it is asked for at every refresh)
+        self._status_parts = parts
         keys = Text.assemble(
             ("F1", "bold reverse"),
             "Help ",
@@ -328,26 +347,9 @@ class PerftopApp(TuningActions, App[None]):
             ("F10", "bold reverse"),
             "Quit  ",
         )
-        state = [f"{self.interval:g}s", f"sort {column.title}{'▼' if table.sort_reverse else '▲'}"]
-        if table.filter_text:
-            state.append(f"filter '{table.filter_text}'")
-        if table.user_filter:
-            state.append(f"user {table.user_filter}")
-        if table.pid_filter:
-            state.append("pid " + ",".join(map(str, sorted(table.pid_filter))))
-        if table.hide_kernel_threads:
-            state.append("no kthreads")
-        if self.options.read_only:
-            state.append("read-only")
-        if self.has_class("-low-bandwidth"):
-            state.append("low-bandwidth")
-        if self.frozen:
-            state.append("FROZEN")
-        keys.append(" · ".join(state), style="bold" if self.frozen else "")
-        if keys != self._status_text:
-            # Only on a change, and without a layout pass: the status line is always one row high.
-            self._status_text = keys
-            self.status_line.update(keys, layout=False)
+        keys.append(" · ".join(parts), style="bold" if self.frozen else "")
+        # Without a layout pass: the status line is always one row high.
+        self.status_line.update(keys, layout=False)
 
     # -- actions ----------------------------------------------------------------------------------------
 
