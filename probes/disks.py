@@ -87,9 +87,8 @@ _NO_INFO = DiskInfo(None, None, None, None, None, False)
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _diskstats_line(line: str, last: Mapping[str, DiskCounters] | None) -> DiskCounters | None:
-    """One line, or ``None`` when it is cut short, garbled or of a layout no kernel writes; the object of
-    ``last`` when that device's numbers are all unchanged."""
+def _diskstats_line(line: str) -> DiskCounters | None:
+    """One line, or ``None`` when it is cut short, garbled or of a layout no kernel writes."""
     columns = line.split()
     count = len(columns)
     if count not in (_OLD_PARTITION_FIELDS, _BASE_FIELDS, _DISCARD_FIELDS) and count < _FLUSH_FIELDS:
@@ -107,25 +106,35 @@ def _diskstats_line(line: str, last: Mapping[str, DiskCounters] | None) -> DiskC
         numbers = [major, minor, reads, None, read_sectors, None, writes, None, written_sectors]
     # Layouts without discard or flush counters leave them None.
     numbers += [None] * (len(_COUNTERS) + 2 - len(numbers))
-    if last is not None:
-        before = last.get(name)
-        if before is not None and [before.major, before.minor, *_counter_values(before)] == numbers:
-            return before
     return DiskCounters(numbers[0], numbers[1], name, *numbers[2:])
 
 
-def parse_diskstats(text: str, last: Mapping[str, DiskCounters] | None = None) -> dict[str, DiskCounters]:
+def parse_diskstats(text: str, lines: dict[str, DiskCounters] | None = None) -> dict[str, DiskCounters]:
     """Parse ``/proc/diskstats`` (7-, 14-, 18- and 20-field lines, more fields from newer kernels ignored).
 
     Cut or garbled lines are skipped; a name seen twice keeps its first line. Devices are in the kernel's
-    order. ``last`` is the previous parse: a device whose numbers did not change keeps its object from
-    there (equal to a new one), so :func:`disk_rates` knows it idle at a glance.
+    order.
+
+    ``lines`` is the caller's memo between calls (empty at first), refilled by each call with its lines and
+    what they gave: a line found there unchanged gives that object again without being split (the lines
+    of the idle devices, most of them), so :func:`disk_rates` knows such a device idle at a glance. The
+    result equals the one without it.
     """
     disks: dict[str, DiskCounters] = {}
+    memo = lines.get if lines is not None else None
+    seen: dict[str, DiskCounters] = {}
     for line in text.splitlines():
-        counters = _diskstats_line(line, last)
-        if counters is not None and counters.name not in disks:
+        counters = memo(line) if memo is not None else None
+        if counters is None:
+            counters = _diskstats_line(line)
+            if counters is None:
+                continue
+        seen[line] = counters
+        if counters.name not in disks:
             disks[counters.name] = counters
+    if lines is not None:
+        lines.clear()
+        lines.update(seen)
     return disks
 
 
@@ -164,11 +173,11 @@ def _int_file(path: str, read: TextReader = read_text) -> int | None:
 
 
 def read_diskstats(
-    fs: FS, read: TextReader = read_text, last: Mapping[str, DiskCounters] | None = None
+    fs: FS, read: TextReader = read_text, lines: dict[str, DiskCounters] | None = None
 ) -> dict[str, DiskCounters] | None:
     """``/proc/diskstats`` parsed, or ``None`` when it cannot be read (``read``: see
-    :data:`~probes.fs.TextReader`; ``last``: see :func:`parse_diskstats`)."""
-    return read_parsed(read, fs.proc("diskstats"), parse_diskstats, last)
+    :data:`~probes.fs.TextReader`; ``lines``: see :func:`parse_diskstats`)."""
+    return read_parsed(read, fs.proc("diskstats"), parse_diskstats, lines)
 
 
 def is_partition(fs: FS, name: str) -> bool:
@@ -347,7 +356,7 @@ def disk_rates(
     ``info`` adds the sysfs queue settings; a device absent from it has ``None`` settings.
 
     ``idle_rows`` is the caller's memo between calls (empty at first): a device whose counters are the very
-    object of ``prev`` (see :func:`parse_diskstats`'s ``last``) did no IO, and its row is kept there and
+    object of ``prev`` (see :func:`parse_diskstats`'s ``lines``) did no IO, and its row is kept there and
     returned again while its counters and settings stay the same objects. The result is the same with or
     without it.
     """

@@ -164,7 +164,7 @@ class HeldFiles:
     def parsed(self, path: str, parse: Callable[..., _T], *args: Any) -> _T | None:
         """``parse(text, *args)`` of the file, or ``None`` when it cannot be read; the very result of the
         last call again while the bytes and ``parse`` are unchanged. ``args`` must not change what
-        ``parse`` gives for a text, only how (``parse_diskstats``'s ``last`` lends it unchanged objects).
+        ``parse`` gives for a text, only how (``parse_diskstats``'s ``lines`` lends it unchanged objects).
 
         Most of these files change rarely (a node's CPUs and distances, the socket counts of an idle
         machine): their text is then neither decoded nor parsed again. Results are shared between calls,

@@ -10,6 +10,28 @@ from probes.snapshot import MemorySnapshot
 #: A ``Key: N kB`` or ``Key: N`` line, the only two shapes the kernel writes; any other line is garbled.
 _LINE = re.compile(r"^([^:\n]+):[ \t]*([0-9]+)(?:[ \t]+(kB))?[ \t]*$", re.MULTILINE)
 
+#: The ``/proc/meminfo`` keys perftop uses: :func:`memory_snapshot`'s, and those of the node that stands for
+#: a machine without NUMA (:mod:`probes.numa`).
+MEMINFO_KEYS: tuple[str, ...] = (
+    "MemTotal",
+    "MemFree",
+    "MemAvailable",
+    "Buffers",
+    "Cached",
+    "SReclaimable",
+    "Shmem",
+    "SwapTotal",
+    "SwapFree",
+    "SwapCached",
+    "AnonPages",
+    "HugePages_Total",
+    "HugePages_Free",
+)
+#: :data:`_LINE` for those keys only.
+_USED_LINE = re.compile(
+    r"^(" + "|".join(MEMINFO_KEYS) + r"):[ \t]*([0-9]+)(?:[ \t]+(kB))?[ \t]*$", re.MULTILINE
+)
+
 
 def parse_meminfo(text: str) -> dict[str, int]:
     """Every ``Key: N kB`` line of ``/proc/meminfo`` as bytes; lines without a unit keep the raw number.
@@ -20,6 +42,15 @@ def parse_meminfo(text: str) -> dict[str, int]:
     # One regular expression over the whole text: this file changes at every sample, and a loop of
     # splits over its ~55 lines cost twice as much.
     return {key: int(number) * 1024 if kb else int(number) for key, number, kb in _LINE.findall(text)}
+
+
+def parse_meminfo_used(text: str) -> dict[str, int]:
+    """:func:`parse_meminfo` restricted to :data:`MEMINFO_KEYS`: the same value for each of them.
+
+    The sampler reads meminfo at every sample and uses a quarter of its lines: matching only those lines
+    costs less than half of building all of them.
+    """
+    return {key: int(number) * 1024 if kb else int(number) for key, number, kb in _USED_LINE.findall(text)}
 
 
 def _minus(total: int | None, *parts: int | None) -> int | None:
@@ -73,3 +104,8 @@ def read_meminfo(fs: FS, read: TextReader = read_text) -> dict[str, int] | None:
     """``/proc/meminfo`` parsed, or ``None`` when it cannot be read (``read``: see
     :data:`~probes.fs.TextReader`)."""
     return read_parsed(read, fs.proc("meminfo"), parse_meminfo)
+
+
+def read_meminfo_used(fs: FS, read: TextReader = read_text) -> dict[str, int] | None:
+    """``/proc/meminfo`` parsed by :func:`parse_meminfo_used`, or ``None`` when it cannot be read."""
+    return read_parsed(read, fs.proc("meminfo"), parse_meminfo_used)

@@ -155,25 +155,49 @@ class NetReading:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def parse_net_dev(text: str) -> dict[str, InterfaceCounters]:
+def parse_net_dev(
+    text: str, lines: dict[str, InterfaceCounters] | None = None
+) -> dict[str, InterfaceCounters]:
     """Parse ``/proc/net/dev``. Header, cut and garbled lines are skipped; a name seen twice keeps its
-    first line."""
+    first line.
+
+    ``lines`` is the caller's memo between calls (empty at first), refilled by each call with its lines and
+    what they gave: a line found there unchanged gives that object again without being split (an idle
+    interface's). The result is the same with or without it.
+    """
     interfaces: dict[str, InterfaceCounters] = {}
+    memo = lines.get if lines is not None else None
+    seen: dict[str, InterfaceCounters] = {}
     for line in text.splitlines():
-        # Interface names cannot contain ':'; big counters may touch it (``eth0:1234``), so split on it.
-        name, colon, rest = line.partition(":")
-        name = name.strip()
-        columns = rest.split()
-        if not colon or not name or len(columns) < len(INTERFACE_COUNTERS) or name in interfaces:
-            continue
-        try:
-            values = [int(c) for c in columns[: len(INTERFACE_COUNTERS)]]
-        except ValueError:
-            continue
-        if any(v < 0 for v in values):
-            continue
-        interfaces[name] = InterfaceCounters(name, *values)
+        counters = memo(line) if memo is not None else None
+        if counters is None:
+            counters = _net_dev_line(line)
+            if counters is None:
+                continue
+        seen[line] = counters
+        if counters.name not in interfaces:
+            interfaces[counters.name] = counters
+    if lines is not None:
+        lines.clear()
+        lines.update(seen)
     return interfaces
+
+
+def _net_dev_line(line: str) -> InterfaceCounters | None:
+    """One interface's line, or ``None`` for a header, cut or garbled line."""
+    # Interface names cannot contain ':'; big counters may touch it (``eth0:1234``), so split on it.
+    name, colon, rest = line.partition(":")
+    name = name.strip()
+    columns = rest.split()
+    if not colon or not name or len(columns) < len(INTERFACE_COUNTERS):
+        return None
+    try:
+        values = [int(c) for c in columns[: len(INTERFACE_COUNTERS)]]
+    except ValueError:
+        return None
+    if any(v < 0 for v in values):
+        return None
+    return InterfaceCounters(name, *values)
 
 
 def _parse_keyed_lines(text: str) -> dict[str, dict[str, int]]:
@@ -354,10 +378,12 @@ def _count_entries(text: str) -> int:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def read_net_dev(fs: FS, read: TextReader = read_text) -> dict[str, InterfaceCounters] | None:
+def read_net_dev(
+    fs: FS, read: TextReader = read_text, lines: dict[str, InterfaceCounters] | None = None
+) -> dict[str, InterfaceCounters] | None:
     """``/proc/net/dev`` parsed, or ``None`` when it cannot be read (``read``: see
-    :data:`~probes.fs.TextReader`, as in the readers below)."""
-    return read_parsed(read, fs.proc("net", "dev"), parse_net_dev)
+    :data:`~probes.fs.TextReader`, as in the readers below; ``lines``: see :func:`parse_net_dev`)."""
+    return read_parsed(read, fs.proc("net", "dev"), parse_net_dev, lines)
 
 
 def read_sockstat(fs: FS, read: TextReader = read_text) -> Sockstat | None:
@@ -407,16 +433,23 @@ def read_sockets(fs: FS, protocols: Iterable[str] = SOCKET_TABLES) -> tuple[Sock
     return tuple(entries)
 
 
-def read_net(fs: FS, *, tables: bool = True, read: TextReader = read_text) -> NetReading:
+def read_net(
+    fs: FS,
+    *,
+    tables: bool = True,
+    read: TextReader = read_text,
+    lines: dict[str, InterfaceCounters] | None = None,
+) -> NetReading:
     """One sample of every network source (the socket tables only as state and entry counts).
 
     ``tables=False`` skips ``/proc/net/{tcp,tcp6,udp,udp6}`` (``tcp_states`` and ``udp_sockets`` are then
     None): the kernel formats every socket into them, milliseconds even on a quiet machine, so the TUI
     reads them only while the sockets pane is on screen. ``read`` reads the small files (the socket
-    tables, big and read on demand, are read plainly).
+    tables, big and read on demand, are read plainly). ``lines``: the ``/proc/net/dev`` memo of
+    :func:`parse_net_dev`.
     """
     return NetReading(
-        interfaces=read_net_dev(fs, read),
+        interfaces=read_net_dev(fs, read, lines),
         sockstat=read_sockstat(fs, read),
         tcp_states=read_tcp_states(fs) if tables else None,
         udp_sockets=read_udp_socket_count(fs) if tables else None,
@@ -503,12 +536,35 @@ def _interface(
     return InterfaceStats(cur.name, *counters, *rates)
 
 
-def net_snapshot(prev: NetReading | None, cur: NetReading, elapsed: float | None) -> NetSnapshot:
-    """The ``net`` section from two readings ``elapsed`` seconds apart (``prev`` ``None``: no rates)."""
+def net_snapshot(
+    prev: NetReading | None,
+    cur: NetReading,
+    elapsed: float | None,
+    idle_rows: dict[str, tuple[InterfaceCounters, InterfaceStats]] | None = None,
+) -> NetSnapshot:
+    """The ``net`` section from two readings ``elapsed`` seconds apart (``prev`` ``None``: no rates).
+
+    ``idle_rows`` is the caller's memo between calls (empty at first): an interface whose counters are the
+    very object of ``prev`` (see :func:`parse_net_dev`'s ``lines``) moved nothing, every rate is 0 whatever
+    the elapsed time, and its row is kept there and returned again while its counters stay that object.
+    The result is the same with or without it.
+    """
     before = (prev.interfaces if prev is not None else None) or {}
-    interfaces = tuple(
-        _interface(before.get(name), counters, elapsed) for name, counters in (cur.interfaces or {}).items()
-    )
+    rows: list[InterfaceStats] = []
+    current = cur.interfaces or {}
+    for name, counters in current.items():
+        last = before.get(name)
+        if idle_rows is not None and last is counters and elapsed is not None and elapsed > 0:
+            memo = idle_rows.get(name)
+            if memo is None or memo[0] is not counters:
+                memo = idle_rows[name] = (counters, _interface(last, counters, elapsed))
+            rows.append(memo[1])
+            continue
+        rows.append(_interface(last, counters, elapsed))
+    if idle_rows is not None:
+        for name in [name for name, memo in idle_rows.items() if current.get(name) is not memo[0]]:
+            del idle_rows[name]
+    interfaces = tuple(rows)
     snmp = cur.snmp or _NO_SNMP
     snmp_before = (prev.snmp if prev is not None else None) or _NO_SNMP
     counters: dict[str, int | float | None] = {}

@@ -1,6 +1,6 @@
 """The sampler: runs every reader once, keeps the previous raw counters, and returns a Snapshot.
 
-``Sampler.sample`` does blocking file IO: the App calls it from a thread worker, never on the event loop.
+``Sampler.sample`` does blocking file IO: the App calls it from a thread of its own, never on the event loop.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from probes.cpu import (
 )
 from probes.disks import DiskCounters, DiskInfo, disk_rates, read_disks_info, read_diskstats
 from probes.fs import FS, HeldFiles, read_parsed, read_text
-from probes.memory import memory_snapshot, read_meminfo
-from probes.net import NetReading, net_snapshot, read_net
+from probes.memory import memory_snapshot, read_meminfo_used
+from probes.net import InterfaceCounters, NetReading, net_snapshot, read_net
 from probes.numa import NodeList, NumaReading, cpu_nodes, numa_snapshot, process_numa, read_numa
 from probes.processes import (
     ProcessScanner,
@@ -36,7 +36,7 @@ from probes.processes import (
     process_infos,
     task_counts,
 )
-from probes.snapshot import DiskStats, NetSnapshot, ProcessInfo, ProcessNuma, Snapshot
+from probes.snapshot import DiskStats, InterfaceStats, NetSnapshot, ProcessInfo, ProcessNuma, Snapshot
 
 #: Seconds a process's ``numa_maps`` reading is reused before it is read again: to write that file the
 #: kernel walks every page table of the process, and where its pages live changes slowly.
@@ -95,9 +95,15 @@ class Sampler:
         self._nodes = NodeList()
         self._prev_disks: dict[str, DiskCounters] | None = None
         self._disk_info: tuple[float, dict[str, DiskInfo]] | None = None
+        #: The lines of the last ``/proc/diskstats`` parse and their counters (see ``parse_diskstats``).
+        self._disk_lines: dict[str, DiskCounters] = {}
         #: The rows of the disks that did no IO over the last interval (see ``disk_rates``).
         self._idle_disk_rows: dict[str, tuple[DiskCounters, DiskInfo, DiskStats]] = {}
         self._prev_net: NetReading | None = None
+        #: The lines of the last ``/proc/net/dev`` parse and their counters (see ``parse_net_dev``).
+        self._net_lines: dict[str, InterfaceCounters] = {}
+        #: The rows of the interfaces that moved nothing over the last interval (see ``net_snapshot``).
+        self._idle_net_rows: dict[str, tuple[InterfaceCounters, InterfaceStats]] = {}
         #: A reading of an idle network and the snapshot made from it twice (see ``_net_rates``).
         self._steady_net: tuple[NetReading, NetSnapshot] | None = None
         #: The rows of the last sample by PID, and its MemTotal: what ``reread`` updates.
@@ -131,7 +137,7 @@ class Sampler:
             now = self._clock()
             elapsed = None if self._prev_time is None else now - self._prev_time
             stat = read_stat(fs, read)
-            memory = memory_snapshot(read_meminfo(fs, read))
+            memory = memory_snapshot(read_meminfo_used(fs, read))
             procs = self._scanner.scan(status_pids, io_pids, forks=None if stat is None else stat.forks)
             cpu = cpu_snapshot(
                 self._prev_stat,
@@ -156,10 +162,10 @@ class Sampler:
                 self._last_rows,
                 steady=self._steady_rows,
             )
-            disks = read_diskstats(fs, read, self._prev_disks)
+            disks = read_diskstats(fs, read, self._disk_lines)
             disks_info = self._disks_info(disks or {}, now)
             disks_now = disk_rates(self._prev_disks, disks, elapsed, disks_info, self._idle_disk_rows)
-            net = read_net(fs, tables=sockets, read=read)
+            net = read_net(fs, tables=sockets, read=read, lines=self._net_lines)
             net_now = self._net_rates(net, elapsed)
             self._prev_time, self._prev_stat, self._prev_procs = now, stat, procs
             self._prev_numa, self._prev_disks, self._prev_net = numa, disks, net
@@ -203,11 +209,11 @@ class Sampler:
         prev = self._prev_net
         if prev is None or elapsed is None or elapsed <= 0 or not _same_net(prev, net):
             self._steady_net = None
-            return net_snapshot(prev, net, elapsed)
+            return net_snapshot(prev, net, elapsed, self._idle_net_rows)
         steady = self._steady_net
         if steady is not None and _same_net(steady[0], net):
             return steady[1]
-        snapshot = net_snapshot(prev, net, elapsed)
+        snapshot = net_snapshot(prev, net, elapsed, self._idle_net_rows)
         self._steady_net = (net, snapshot)
         return snapshot
 

@@ -12,7 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from probes.fs import FS
-from probes.memory import memory_snapshot, parse_meminfo, read_meminfo
+from probes.memory import (
+    MEMINFO_KEYS,
+    memory_snapshot,
+    parse_meminfo,
+    parse_meminfo_used,
+    read_meminfo,
+    read_meminfo_used,
+)
 from probes.snapshot import MemorySnapshot
 
 CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "procfs"
@@ -117,6 +124,50 @@ def test_parse_meminfo_of_this_machine_equals_a_line_by_line_reading() -> None:
     text = Path("/proc/meminfo").read_text()
     assert parse_meminfo(text) == _meminfo_by_lines(text)
     assert len(parse_meminfo(text)) == text.count("\n")
+
+
+# --- parse_meminfo_used: the keys perftop uses only ---------------------------------------------------------
+
+
+def _used_part(meminfo: dict[str, int]) -> dict[str, int]:
+    return {key: value for key, value in meminfo.items() if key in MEMINFO_KEYS}
+
+
+_used_line = st.one_of(
+    st.builds(
+        lambda key, pad, value, unit: f"{key}:{' ' * pad}{value}{unit}",
+        # Every key perftop uses, keys that merely start or end like one, and others.
+        st.sampled_from([*MEMINFO_KEYS, "MemTotalX", "XMemFree", "Cached2", "SwapCachedX", "Active(anon)"]),
+        st.integers(0, 12),
+        st.integers(0, 2**64),
+        st.sampled_from([" kB", "", " MB", "  kB", " kB x"]),
+    ),
+    st.text(alphabet="MemFrCachd:0123456789 kB(x)", max_size=24),
+)
+
+
+@given(st.lists(_used_line, max_size=16))
+@settings(max_examples=300, deadline=None)
+def test_parse_meminfo_used_gives_parse_meminfos_value_of_every_used_key(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    assert parse_meminfo_used(text) == _used_part(parse_meminfo(text))
+
+
+@pytest.mark.parametrize("text", [MODERN, OLD, "MemTotal: 1000 kB\nMemFree: 100 kB\nCached: 300 kB\n", ""])
+def test_memory_snapshot_of_the_used_keys_equals_that_of_every_key(text: str) -> None:
+    assert memory_snapshot(parse_meminfo_used(text)) == memory_snapshot(parse_meminfo(text))
+
+
+def test_the_used_keys_of_this_machine(tmp_path: Path) -> None:
+    text = Path("/proc/meminfo").read_text()
+    used = parse_meminfo_used(text)
+    assert used == _used_part(parse_meminfo(text))
+    assert memory_snapshot(used) == memory_snapshot(parse_meminfo(text))
+    # Every figure the snapshot shows comes out of the restricted parse (none left unknown by it).
+    assert {"MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached", "SReclaimable", "Shmem"} <= set(used)
+    (tmp_path / "meminfo").write_text(text)
+    assert read_meminfo_used(FS(procfs=tmp_path)) == used
+    assert read_meminfo_used(FS(procfs=tmp_path / "nowhere")) is None
 
 
 def test_memory_snapshot_with_mem_available() -> None:

@@ -139,6 +139,39 @@ def test_idle_process_keeps_its_status_without_reading_it(monkeypatch: pytest.Mo
         scanner.close()
 
 
+@needs_proc
+@needs_schedstat
+def test_a_held_schedstat_that_fails_a_read_is_opened_again_through_the_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The held ``schedstat`` is read inline for speed; a read that fails there goes the long way (close,
+    open again through the held directory), so an idle process still needs no ``status`` read."""
+    with echo_child() as child:
+        scanner = ProcessScanner(FS())
+        _needs_the_shortcut(scanner)
+        wait_until_idle(child.pid)
+        first = scanner.scan([child.pid])
+        schedstat = f"/proc/{child.pid}/schedstat"
+        failed: list[int] = []
+        real_pread = os.pread
+
+        def pread(fd: int, size: int, offset: int) -> bytes:
+            if not failed and os.readlink(f"/proc/self/fd/{fd}") == schedstat:
+                failed.append(fd)
+                raise ProcessLookupError(3, "No such process")
+            return real_pread(fd, size, offset)
+
+        monkeypatch.setattr(os, "pread", pread)
+        spy = ReadSpy(monkeypatch)  # over the failing pread: records the reads that went through
+        second = scanner.scan([child.pid])
+        monkeypatch.undo()
+        assert failed, "the held schedstat was not read"
+        assert spy.reads_of(child.pid, "schedstat") == 2  # the failed read, then the reopened file
+        assert spy.reads_of(child.pid, "status") == 0
+        assert second[child.pid] is first[child.pid]
+        scanner.close()
+
+
 # --- a woken process: its context switches are seen -------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from probes.cpu import read_loadavg, read_pressure, read_stat, read_uptime
 from probes.disks import DiskCounters, DiskInfo, disk_rates, parse_diskstats, read_diskstats
 from probes.fs import FS, HeldFiles, read_text
 from probes.memory import memory_snapshot, read_meminfo
-from probes.net import read_net_dev
+from probes.net import InterfaceCounters, NetReading, net_snapshot, parse_net_dev, read_net_dev
 from probes.numa import read_numa
 from probes.sampler import Sampler
 from tests.fixture_tree import SteppingClock, make_tree, write_devices
@@ -229,19 +229,6 @@ SDB = "   8      16 sdb 1 2 3 4 5 6 7 8 0 10 11"
 SDA1 = "   8       1 sda1 100 200 300 400"
 
 
-def test_an_unchanged_diskstats_line_keeps_its_object_and_a_changed_one_does_not() -> None:
-    first = parse_diskstats("\n".join([SDA, SDB, SDA1]))
-    changed_sdb = SDB.replace(" 1 2 3 ", " 2 2 3 ")
-    again = parse_diskstats("\n".join([SDA, changed_sdb, SDA1]), first)
-    assert again == parse_diskstats("\n".join([SDA, changed_sdb, SDA1]))
-    assert again["sda"] is first["sda"]
-    assert again["sda1"] is first["sda1"]
-    assert again["sdb"] is not first["sdb"] and again["sdb"].reads_completed == 2
-    # Same numbers under a new device number is another device: a new object.
-    moved = parse_diskstats(SDA.replace("   8       0", "   8      32"), first)
-    assert moved["sda"] is not first["sda"] and moved["sda"].minor == 32
-
-
 _counter = st.one_of(st.none(), st.integers(0, 50))
 
 
@@ -269,6 +256,7 @@ def disk_samples(draw: st.DrawFn) -> list[tuple[dict[str, DiskCounters], float |
 def test_reused_idle_rows_equal_rows_computed_anew(samples: list) -> None:
     info = {"sda": DiskInfo("none", ("none",), False, 128, 64, False)}
     idle: dict = {}
+    lines: dict = {}
     prev_plain = prev_reused = None
     for disks, elapsed in samples:
         text = "\n".join(
@@ -276,7 +264,7 @@ def test_reused_idle_rows_equal_rows_computed_anew(samples: list) -> None:
             for c in disks.values()
         )
         plain = parse_diskstats(text)
-        reused = parse_diskstats(text, prev_reused)
+        reused = parse_diskstats(text, lines)
         assert reused == plain
         assert disk_rates(prev_reused, reused, elapsed, info, idle) == disk_rates(
             prev_plain, plain, elapsed, info
@@ -312,4 +300,151 @@ def test_an_idle_disk_gets_the_very_row_of_the_last_sample_and_zero_rates(tmp_pa
     fourth = {d.name: d for d in sampler.sample(frozenset()).disks}
     busy = [name for name, row in fourth.items() if row.r_per_s]
     assert busy and all(fourth[name] is not third[name] for name in busy)
+    sampler.close()
+
+
+# --- line memos: an unchanged line of diskstats or net/dev is not split again ---------------------------
+
+
+def _lines_of(text: str) -> set[str]:
+    return set(text.splitlines())
+
+
+def test_diskstats_line_memo_reuses_unchanged_lines_only_and_holds_only_the_last_lines() -> None:
+    lines: dict[str, DiskCounters] = {}
+    text = "\n".join([SDA, SDB, SDA1, "garbled line", "   8 32 sdc 1 2"])
+    first = parse_diskstats(text, lines)
+    assert first == parse_diskstats(text)
+    assert set(lines) == {SDA, SDB, SDA1}  # the well-formed lines only
+    changed_sdb = SDB.replace(" 1 2 3 ", " 7 2 3 ")
+    sdd = "   8      48 sdd 5 0 5 0 0 0 0 0 0 1 1"
+    text2 = "\n".join([SDA, changed_sdb, sdd])  # sdb changed, sda1 gone, sdd new
+    second = parse_diskstats(text2, lines)
+    assert second == parse_diskstats(text2)
+    assert second["sda"] is first["sda"]
+    assert second["sdb"] is not first["sdb"] and second["sdb"].reads_completed == 7
+    assert set(lines) == {SDA, changed_sdb, sdd}  # sda1's and the old sdb's lines are dropped
+    # A name seen twice keeps its first line, memo or not.
+    twice = "\n".join([SDA, SDA.replace(" 1001 ", " 2002 ")])
+    assert parse_diskstats(twice, lines)["sda"].reads_completed == 1001
+
+
+def test_net_dev_line_memo_reuses_unchanged_lines_only_and_holds_only_the_last_lines() -> None:
+    header = "Inter-|   Receive\n face |bytes    packets"
+    lo = "    lo: 100 2 0 0 0 0 0 0 100 2 0 0 0 0 0 0"
+    eth0 = "  eth0: 5000 40 0 0 0 0 0 0 3000 30 0 0 0 0 0 0"
+    lines: dict[str, InterfaceCounters] = {}
+    text = "\n".join([header, lo, eth0, "  bad0: 1 2 x"])
+    first = parse_net_dev(text, lines)
+    assert first == parse_net_dev(text)
+    assert set(lines) == {lo, eth0}
+    eth0_moved = eth0.replace("5000 40", "5600 44")
+    wlan0 = " wlan0: 1 1 0 0 0 0 0 0 1 1 0 0 0 0 0 0"
+    second = parse_net_dev("\n".join([header, eth0_moved, wlan0]), lines)
+    assert second == parse_net_dev("\n".join([header, eth0_moved, wlan0]))
+    assert "lo" not in second
+    assert second["eth0"] is not first["eth0"] and second["eth0"].rx_bytes == 5600
+    assert set(lines) == {eth0_moved, wlan0}
+    third = parse_net_dev("\n".join([header, lo, eth0_moved, wlan0]), lines)
+    assert third["eth0"] is second["eth0"] and third["wlan0"] is second["wlan0"]
+    assert third["lo"] == first["lo"]
+
+
+@st.composite
+def net_dev_texts(draw: st.DrawFn) -> list[tuple[str, float | None]]:
+    """A few ``/proc/net/dev`` texts of up to three interfaces, each sample moving some counters (or none),
+    sometimes backwards, an interface sometimes absent, sometimes no elapsed time."""
+    values = {name: [draw(st.integers(0, 1000)) for _ in range(16)] for name in ("lo", "eth0", "wg0")}
+    samples = []
+    for _ in range(draw(st.integers(2, 7))):
+        lines = []
+        for name, numbers in values.items():
+            if draw(st.booleans()):
+                i = draw(st.integers(0, 15))
+                numbers[i] = max(0, numbers[i] + draw(st.integers(-3, 40)))
+            if draw(st.integers(0, 5)):  # mostly present
+                lines.append(f"{name:>6}: " + " ".join(map(str, numbers)))
+        samples.append(("\n".join(lines), draw(st.sampled_from([1.0, 0.5, None, 0.0]))))
+    return samples
+
+
+def _net(interfaces: dict[str, InterfaceCounters]) -> NetReading:
+    return NetReading(interfaces, None, None, None, None)
+
+
+@given(net_dev_texts())
+@settings(max_examples=200, deadline=None)
+def test_memoized_net_dev_lines_and_idle_rows_equal_a_plain_parse_and_rows_computed_anew(
+    samples: list,
+) -> None:
+    lines: dict[str, InterfaceCounters] = {}
+    idle: dict = {}
+    prev_plain = prev_memo = None
+    for text, elapsed in samples:
+        plain = _net(parse_net_dev(text))
+        memo = _net(parse_net_dev(text, lines))
+        assert memo == plain
+        assert net_snapshot(prev_memo, memo, elapsed, idle) == net_snapshot(prev_plain, plain, elapsed)
+        assert set(idle) <= set(memo.interfaces or {})
+        prev_plain, prev_memo = plain, memo
+
+
+def test_an_idle_interface_gets_the_very_row_of_the_last_snapshot() -> None:
+    lo = "    lo: 100 2 0 0 0 0 0 0 100 2 0 0 0 0 0 0"
+    eth0 = "  eth0: 5000 40 0 0 0 0 0 0 3000 30 0 0 0 0 0 0"
+    lines: dict[str, InterfaceCounters] = {}
+    idle: dict = {}
+    first = _net(parse_net_dev(f"{lo}\n{eth0}", lines))
+    second = _net(parse_net_dev(f"{lo}\n{eth0}", lines))
+    third = _net(parse_net_dev(f"{lo}\n{eth0.replace('5000 40', '5100 41')}", lines))
+    rows2 = {row.name: row for row in net_snapshot(first, second, 1.0, idle).interfaces}
+    rows3 = {row.name: row for row in net_snapshot(second, third, 1.0, idle).interfaces}
+    assert rows3["lo"] is rows2["lo"] and rows3["lo"].rx_bytes_per_s == 0.0
+    assert rows3["eth0"] is not rows2["eth0"] and rows3["eth0"].rx_bytes_per_s == 100.0
+    assert set(idle) == {"lo"}  # eth0 moved: its memo is dropped
+    fourth = _net(parse_net_dev(eth0, lines))  # lo gone
+    net_snapshot(third, fourth, 1.0, idle)
+    assert set(idle) == set()
+    # A memo kept from other readings: an idle lo with other counters gets a row of its own counters.
+    other = _net(parse_net_dev(lo.replace(" 100 2 ", " 900 9 "), None))
+    stale = _net(parse_net_dev(lo, None))
+    idle = {}
+    net_snapshot(stale, stale, 1.0, idle)
+    (row,) = net_snapshot(other, other, 1.0, idle).interfaces
+    assert row.rx_bytes == 900
+
+
+def test_sampler_sees_a_changed_disk_and_interface_line(tmp_path: Path) -> None:
+    """Through the sampler's memos: a line that changed gives its new counters, an unchanged one the same
+    row as before."""
+    fs = make_tree(tmp_path, cpus=2, processes=4)
+    write_devices(tmp_path, cpus=2, tick=0)
+    sampler = Sampler(fs, clock=SteppingClock())
+    sampler.sample(frozenset())
+    before = sampler.sample(frozenset())
+    diskstats = tmp_path / "proc" / "diskstats"
+    net_dev = tmp_path / "proc" / "net" / "dev"
+    first_disk = before.disks[0]
+    first_nic = before.net.interfaces[0]
+    disk_text = diskstats.read_text().splitlines()
+    columns = disk_text[0].split()
+    columns[3] = str(int(columns[3]) + 10)  # reads completed
+    diskstats.write_text("\n".join([" ".join(columns), *disk_text[1:]]) + "\n")
+    dev_text = net_dev.read_text().splitlines()
+    index = next(i for i, line in enumerate(dev_text) if line.strip().startswith(first_nic.name + ":"))
+    name, _, rest = dev_text[index].partition(":")
+    numbers = rest.split()
+    numbers[0] = str(int(numbers[0]) + 500)  # rx bytes
+    dev_text[index] = f"{name}: {' '.join(numbers)}"
+    net_dev.write_text("\n".join(dev_text) + "\n")
+    after = sampler.sample(frozenset())
+    disk = next(d for d in after.disks if d.name == first_disk.name)
+    assert disk.reads_completed == first_disk.reads_completed + 10 and disk.r_per_s == 10.0
+    nic = next(n for n in after.net.interfaces if n.name == first_nic.name)
+    assert nic.rx_bytes == first_nic.rx_bytes + 500 and nic.rx_bytes_per_s == 500.0
+    assert all(d is b for d, b in zip(after.disks[1:], before.disks[1:], strict=True))
+    others = [
+        (n, b) for n, b in zip(after.net.interfaces, before.net.interfaces, strict=True) if n is not nic
+    ]
+    assert others and all(n is b for n, b in others)
     sampler.close()

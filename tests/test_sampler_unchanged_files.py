@@ -88,14 +88,16 @@ def test_read_parsed_through_a_plain_reader_parses_every_time(tmp_path: Path) ->
 
 
 def test_diskstats_unchanged_gives_the_last_counters_themselves(tmp_path: Path) -> None:
-    """``last`` only lends unchanged objects: with the same bytes the whole last parse is the answer."""
+    """The line memo only lends unchanged objects: with the same bytes the whole last parse is the
+    answer."""
     path = tmp_path / "diskstats"
     path.write_text("   8       0 sda 1 2 3 4 5 6 7 8 0 10 11\n   8      16 sdb 1 2 3 4 5 6 7 8 0 10 11\n")
     files = HeldFiles()
-    first = files.parsed(str(path), parse_diskstats, None)
-    assert files.parsed(str(path), parse_diskstats, first) is first
+    lines: dict = {}
+    first = files.parsed(str(path), parse_diskstats, lines)
+    assert files.parsed(str(path), parse_diskstats, lines) is first
     path.write_text("   8       0 sda 1 2 3 4 5 6 7 8 0 10 11\n   8      16 sdb 2 2 3 4 5 6 7 8 0 10 11\n")
-    second = files.parsed(str(path), parse_diskstats, first)
+    second = files.parsed(str(path), parse_diskstats, lines)
     assert second is not None and second == parse_diskstats(path.read_text())
     assert second["sda"] is first["sda"] and second["sdb"] is not first["sdb"]
     files.close()
