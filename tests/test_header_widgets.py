@@ -30,6 +30,7 @@ from probes.snapshot import (
 from widgets.cpu_meters import (
     BAR_CHAR,
     BAR_STATES,
+    RECENT_LINES,
     CpuMeters,
     bar_cells,
     cpu_layout,
@@ -386,6 +387,45 @@ async def test_lines_kept_between_samples_take_the_new_theme() -> None:
         assert (" 50.0%", light[2]) in styled_runs(history.render_line(0))
 
 
+async def test_meters_hand_over_a_bar_drawn_a_few_samples_ago() -> None:
+    meters = CpuMeters()
+    async with HeaderApp(meters).run_test(size=(45, 10)) as pilot:
+
+        def show(percent: float) -> Strip:
+            meters.update_snapshot(cpu_snapshot((usage(0, user=percent),)), memory())
+            return meters.render_line(0)
+
+        first = show(50.0)
+        await pilot.pause()
+        # A CPU's figures come in clock ticks: the same bar comes back, and is the strip drawn then.
+        assert show(10.0).text.endswith("10.0%]")
+        again = show(50.0)
+        assert again is first and again.text == "  0[" + "|" * 20 + " " * 15 + "50.0%]"
+        # Only the last few are kept: after many other figures the bar is drawn anew, the same.
+        for step in range(RECENT_LINES * 3):
+            show(step / 10)
+        assert len(meters._recent) <= RECENT_LINES * 3  # one CPU row, Mem and Swp
+        anew = show(50.0)
+        assert anew is not first and anew == first
+
+
+async def test_meters_layout_follows_the_width() -> None:
+    meters = CpuMeters()
+    async with HeaderApp(meters).run_test(size=(80, 30)) as pilot:
+        meters.update_snapshot(cpu_snapshot(tuple(usage(i, user=10.0 * i) for i in range(8))), memory())
+        await pilot.pause()
+        # Two columns of four rows, then one of eight when two no longer fit, then two again; at 81 and
+        # 82 cells the bars are as wide (the spare cell goes to the line's end).
+        for width, rows in ((80, 4), (20, 8), (81, 4), (82, 4)):
+            await pilot.resize_terminal(width, 30)
+            await pilot.pause()
+            lines = shown_text(meters)
+            assert meters.size.height == rows + 2 and len(lines) == rows + 2
+            assert lines[rows - 1].lstrip().startswith(f"{rows - 1}[") and "7[" in lines[rows - 1]
+            assert lines[rows].startswith("Mem[") and all(len(line) == width for line in lines)
+            assert all(meters.render_line(y).cell_length == width for y in range(rows + 2))
+
+
 # --- Load history -------------------------------------------------------------------------------------
 
 
@@ -525,6 +565,76 @@ async def test_keeps_recording_while_hidden_and_draws_it_when_shown() -> None:
         assert "now 100.0%" in shown_text(history)[0]
 
 
+class PaintCountingHistory(LoadHistory):
+    """Counts the redraws asked for and the lines drawn, to tell whether a hidden widget still draws."""
+
+    paints = 0
+
+    def paint_line(self, y: int) -> Strip:
+        self.paints += 1
+        return super().paint_line(y)
+
+    def refresh_changed(self) -> None:
+        self.paints += 1
+        super().refresh_changed()
+
+
+async def test_a_hidden_history_draws_nothing_and_draws_what_it_recorded_when_shown_again() -> None:
+    history = PaintCountingHistory()
+    pane = Container(history)
+    async with HeaderApp(pane).run_test(size=(40, 10)) as pilot:
+        history.push(total_only(10.0))
+        await pilot.pause()
+        pane.display = False
+        await pilot.pause()
+        painted = history.paints
+        for percent in (20.0, 30.0, 40.0):
+            history.push(total_only(percent))
+        assert history.paints == painted  # recorded, not drawn
+        pane.display = True
+        await pilot.pause()
+        assert shown_text(history)[0].endswith("now  40.0%")
+        # On screen again, each sample is drawn as it comes.
+        painted = history.paints
+        history.push(total_only(50.0))
+        assert history.paints > painted
+        await pilot.pause()
+        assert shown_text(history)[0].endswith("now  50.0%")
+
+
+async def test_history_mounted_after_recording_a_while_draws_all_it_recorded() -> None:
+    # As pane 2's history, shown for the first time after recording a minute unmounted.
+    history = LoadHistory()
+    percents = [float(n * 37 % 101) for n in range(60)]
+    for percent in percents:
+        history.push(total_only(percent))
+    app = HeaderApp(Container(id="holder"))
+    async with app.run_test(size=(40, 10)) as pilot:
+        await app.query_one("#holder").mount(history)
+        await pilot.pause()
+        assert history.total_history == tuple(percents)
+        lines = shown_text(history)
+        assert lines[0].endswith(f"now {percents[-1]:5.1f}%")
+        graph_width = 40 - 5 - 11
+        samples = percents + [None] * (-len(percents) % (2 * MOVE_CELLS))
+        assert [line[5:-11] for line in lines] == braille_graph(samples[-2 * graph_width :], graph_width, 5)
+
+
+async def test_history_hands_over_a_line_drawn_a_few_samples_ago() -> None:
+    history = LoadHistory()
+    async with HeaderApp(history).run_test(size=(60, 10)) as pilot:
+        history.push(total_only(0.0))
+        await pilot.pause()
+        idle = history.render_line(0)
+        history.push(total_only(50.0))
+        await pilot.pause()
+        assert history.render_line(0).text.endswith(" now  50.0%")
+        # The top row is still blank and ``now`` is back at 0.0%: the line drawn two samples ago.
+        history.push(total_only(0.0))
+        await pilot.pause()
+        assert history.render_line(0) is idle
+
+
 async def test_newest_value_at_the_right_edge() -> None:
     history = LoadHistory()
     async with HeaderApp(history).run_test(size=(60, 10)) as pilot:
@@ -591,6 +701,21 @@ async def test_graph_rows_follow_the_size_when_their_texts_do_not() -> None:
         history.per_cpu = True
         await pilot.pause()
         assert history.render_line(3).text.startswith("  0%")
+
+
+async def test_graph_rows_follow_the_height_given_to_the_graph() -> None:
+    history = LoadHistory()
+    async with HeaderApp(history).run_test(size=(30, 10)) as pilot:
+        percents = [float(n * 37 % 101) for n in range(40)]
+        for percent in percents:
+            history.push(total_only(percent, cpus=1))
+        await pilot.pause()
+        # Five rows of graph, then four over a row of per-CPU sparklines, then five again.
+        for per_cpu, rows in ((False, 5), (True, 4), (False, 5)):
+            history.per_cpu = per_cpu
+            await pilot.pause()
+            graph = [history.render_line(y).text[5:-11] for y in range(rows)]
+            assert graph == braille_graph(percents[-28:], 14, rows)
 
 
 async def test_figures_redrawn_while_frozen_leave_out_the_samples_dropped_since() -> None:

@@ -33,6 +33,10 @@ MIN_LABEL_CELLS = 3
 
 BAR_CHAR = "|"
 
+#: Lines kept per line of the widget, by the figures they show. A CPU's percents move in steps of a
+#: clock tick, so at a steady load the same few bars come back; one kept is handed over, not drawn again.
+RECENT_LINES = 16
+
 
 def label_width(cpus: Sequence[int]) -> int:
     """Cells for the caption column: the widest CPU number, and at least ``MIN_LABEL_CELLS``."""
@@ -73,7 +77,10 @@ def bar_cells(parts: Sequence[float | None], full: float, cells: int) -> list[in
     running = 0.0
     previous = 0
     for part in parts:
-        running = min(full, running + max(0.0, part or 0.0))
+        if part is None or not part > 0:  # (NaN too) most states of most CPUs: the boundary stays put
+            counts.append(0)
+            continue
+        running = min(full, running + part)
         boundary = min(cells, floor(running / full * cells + 0.5))
         counts.append(boundary - previous)
         previous = boundary
@@ -113,6 +120,7 @@ MEM_PARTS: tuple[str, ...] = ("mem-used", "mem-buffers", "mem-cache")
 SWAP_PARTS: tuple[str, ...] = ("swap-used",)
 
 _state_values = attrgetter(*BAR_STATES)
+_cpu_number = attrgetter("cpu")
 
 
 def cpu_face(usage: CpuUsage, cells: int) -> Face:
@@ -235,24 +243,33 @@ class CpuMeters(ChangedCells, Widget):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._cpus: tuple[CpuUsage, ...] = ()
+        self._numbers: tuple[int, ...] = ()
         self._label_cells = MIN_LABEL_CELLS
         self._memory: MemorySnapshot | None = None
+        #: ``((width, CPU count, label cells), (columns, rows))`` of the last layout asked for.
+        self._layout: tuple[tuple[int, int, int], tuple[int, int]] | None = None
+        #: Lines drawn lately, by what they were drawn from (see ``RECENT_LINES``), oldest first.
+        self._recent: dict[Hashable, Strip] = {}
 
     def update_snapshot(self, cpu: CpuSnapshot, memory: MemorySnapshot) -> None:
         """Show a new sample; re-layout only when the set of CPUs changed."""
-        cpus = tuple(sorted(cpu.per_cpu, key=lambda usage: usage.cpu))
-        relayout = [u.cpu for u in cpus] != [u.cpu for u in self._cpus]
+        cpus = tuple(sorted(cpu.per_cpu, key=_cpu_number))
+        numbers = tuple(map(_cpu_number, cpus))
         self._cpus = cpus
-        self._label_cells = label_width([u.cpu for u in cpus])
         self._memory = memory
-        if relayout:
+        if numbers != self._numbers:
+            self._numbers = numbers
+            self._label_cells = label_width(numbers)
             self.refresh(layout=True)
         else:
             self.refresh_changed()
 
     def layout_for(self, width: int) -> tuple[int, int]:
         """``(columns, rows)`` of CPU bars at ``width`` cells for the CPUs shown now."""
-        return cpu_layout(len(self._cpus), width, self._label_cells)
+        key = (width, len(self._cpus), self._label_cells)
+        if self._layout is None or self._layout[0] != key:
+            self._layout = (key, cpu_layout(key[1], width, key[2]))
+        return self._layout[1]
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """CPU rows plus the Mem and Swp lines."""
@@ -277,7 +294,8 @@ class CpuMeters(ChangedCells, Widget):
             key = (width, label_cells, face)
         else:
             key = (width,)
-        kept = self.kept_line(y, key)
+        recent = self._recent
+        kept = recent.get(key)  # each line's key names its CPUs or its bar (blank lines are alike)
         if kept is not None:
             return kept
         base = self.component_style("")
@@ -293,7 +311,14 @@ class CpuMeters(ChangedCells, Widget):
             strip = filled_line(self._memory_cell(face, label_cells, cells), width, base)
         else:
             strip = Strip.blank(width, base)
-        return self.keep_line(y, key, strip)
+        if len(recent) >= RECENT_LINES * (rows + 2):
+            del recent[next(iter(recent))]
+        recent[key] = strip
+        return strip
+
+    def notify_style_update(self) -> None:
+        self._recent.clear()  # drawn in the old styles
+        super().notify_style_update()
 
     def _style(self, part: str) -> Style:
         return self.component_style(f"cpu-meters--{part}")

@@ -41,6 +41,11 @@ _MIN_SPARK_CELLS = 10
 #: Cells the graph moves at a time (every ``2 * MOVE_CELLS`` samples, two samples to a cell).
 MOVE_CELLS = 2
 
+#: Graph lines kept per line of the graph, by what they show: the rows of a low load stay blank while
+#: ``now`` comes back to the same few figures (a CPU's time is counted in clock ticks), so most such lines
+#: are handed over rather than drawn again.
+RECENT_LINES = 16
+
 #: Load bands for colour: below mid is low, from high up is high.
 MID_PERCENT = 40.0
 HIGH_PERCENT = 70.0
@@ -127,14 +132,16 @@ class GraphRows:
             rows = braille_graph([value(number) for number in range(start, end)], width, height)
         else:
             # Cells moved in at the right edge are blank unless a new sample is in them (redrawn below).
-            rows = [row[shift:] + " " * shift for row in self._rows] if shift else self._rows
+            rows = [row[shift:] + " " * shift for row in self._rows] if shift else list(self._rows)
             dot_rows = 4 * height
             for cell in {(number - start) // 2 for number in (*new, *dropped) if start <= number < end}:
                 left = start + 2 * cell
                 column = _braille_column(
                     _dots(value(left), dot_rows), _dots(value(left + 1), dot_rows), height
                 )
-                rows = [row[:cell] + char + row[cell + 1 :] for row, char in zip(rows, column, strict=True)]
+                for y, char in enumerate(column):
+                    if rows[y][cell] != char:  # most rows of a low load stay blank
+                        rows[y] = rows[y][:cell] + char + rows[y][cell + 1 :]
         self._key, self._first, self._rows = key, first, rows
         return rows
 
@@ -234,13 +241,19 @@ class LoadHistory(ChangedCells, Widget):
         self._label_cells = 3
         # Set when samples arrived while off screen, so the next Show redraws them.
         self._stale = False
+        # Whether the widget is laid out on its screen, as Textual's Show and Hide events say: asking
+        # is_on_screen at every sample cost ~40 µs (pane 2's widgets are not even mounted at first).
+        self._shown = False
         # While frozen: the samples recorded since the freeze, left out of the drawing.
         self._frozen = False
         self._held = 0
         # Samples pushed so far: the number of the next one, to tell the graph which samples are new.
         self._pushed = 0
         self._graph_rows = GraphRows()
-        self._figures_cache: tuple[tuple[int, int, int], tuple[tuple[str, str], ...]] | None = None
+        #: ``(key, rows, figures)`` of the last `_drawing`.
+        self._drawing_cache: tuple[tuple[int, ...], list[str], tuple[tuple[str, str], ...]] | None = None
+        #: Graph lines drawn lately, by what they were drawn from (see ``RECENT_LINES``), oldest first.
+        self._recent: dict[tuple[int, int, int, str, tuple[str, str] | None], Strip] = {}
         self.set_reactive(LoadHistory.per_cpu, per_cpu)
 
     @property
@@ -273,11 +286,9 @@ class LoadHistory(ChangedCells, Widget):
             self._label_cells = max(3, *(len(str(number)) for number in self._cpus))
         if self._frozen:
             self._held += 1
-        elif self.is_mounted and self.is_on_screen:
+        elif self._shown:
             self.refresh_changed()
         else:
-            # (is_mounted first: pane 2's widgets are not mounted until the pane is first shown, and
-            # is_on_screen would raise and catch an exception to tell so.)
             self._stale = True
 
     @property
@@ -297,9 +308,13 @@ class LoadHistory(ChangedCells, Widget):
 
     def on_show(self) -> None:
         """Draw what arrived while the widget was hidden."""
+        self._shown = True
         if self._stale:
             self._stale = False
             self.refresh()
+
+    def on_hide(self) -> None:
+        self._shown = False
 
     def _drawn(self, series: deque[float | None]) -> list[float | None]:
         """The samples of ``series`` to draw: all but those held since a freeze."""
@@ -309,9 +324,8 @@ class LoadHistory(ChangedCells, Widget):
     def _style(self, part: str) -> Style:
         return self.component_style(f"load-history--{part}")
 
-    def _rows(self) -> tuple[int, int, int, int]:
+    def _rows(self, width: int, height: int) -> tuple[int, int, int, int]:
         """``(graph rows, per-CPU rows shown, per-CPU columns, per-CPU rows in the layout)``."""
-        width, height = self.view_size
         if not self.per_cpu or not self._per_cpu:
             return height, 0, 1, 0
         columns, rows = per_cpu_layout(len(self._per_cpu), width, self._label_cells)
@@ -320,8 +334,8 @@ class LoadHistory(ChangedCells, Widget):
 
     def paint_line(self, y: int) -> Strip:
         """Draw graph row ``y``, or a row of per-CPU sparklines below the graph."""
-        width = self.view_size.width
-        graph_rows, cpu_rows, columns, layout_rows = self._rows()
+        width, height = self.view_size
+        graph_rows, cpu_rows, columns, layout_rows = self._rows(width, height)
         if y < graph_rows:
             return self._graph_line(y, graph_rows, width)
         segments = (
@@ -333,12 +347,13 @@ class LoadHistory(ChangedCells, Widget):
         scale = _SCALE_CELLS if width >= _SCALE_CELLS + 10 else 0
         stats = _STATS_CELLS if width >= scale + _STATS_CELLS + 10 else 0
         graph_width = width - scale - stats
-        row_text = self._graph(graph_width, height)[y]
-        figures = self._figures(graph_width)
+        rows, figures = self._drawing(graph_width, height)
+        row_text = rows[y]
         figure = figures[y] if stats and y < len(figures) else None
         # Between moves the graph changes only in its newest cells, and not at all in its blank rows.
-        key = (width, height, row_text, figure)
-        kept = self.kept_line(y, key)
+        key = (y, width, height, row_text, figure)
+        recent = self._recent
+        kept = recent.get(key)
         if kept is not None:
             return kept
         base = self.component_style("")
@@ -353,29 +368,34 @@ class LoadHistory(ChangedCells, Widget):
             pieces.append((f" {name} ", self._style("scale")))
             pieces.append((value.rjust(_STATS_CELLS - 5), self._style("value")))
         segments = _merge((text, style if text.strip() else base) for text, style in pieces)
-        return self.keep_line(y, key, filled_line(segments, width, base))  # braille: one cell each
+        if len(recent) >= RECENT_LINES * height:
+            del recent[next(iter(recent))]
+        recent[key] = strip = filled_line(segments, width, base)  # braille: one cell each
+        return strip
 
-    def _graph(self, width: int, height: int) -> list[str]:
+    def notify_style_update(self) -> None:
+        self._recent.clear()  # drawn in the old styles
+        super().notify_style_update()
+
+    def _drawing(self, graph_width: int, height: int) -> tuple[list[str], tuple[tuple[str, str], ...]]:
+        """The graph's rows and the ``now``, ``avg`` and ``max`` of the samples it shows (for its first
+        three rows), made once for all the lines drawn from them."""
         total = self._total
-        return self._graph_rows.rows(
-            total, self._pushed - len(total), self._pushed - self._held, width, height
-        )
-
-    def _figures(self, graph_width: int) -> tuple[tuple[str, str], ...]:
-        """``now``, ``avg`` and ``max`` of the samples the graph shows, for its first three rows."""
         # The samples drawn are those from the first kept to the last not held back.
-        key = (self._pushed - self._held, self._pushed - len(self._total), graph_width)
-        if self._figures_cache is None or self._figures_cache[0] != key:
-            total = self._drawn(self._total)
-            window = total[-2 * graph_width :]
+        drawn, first = self._pushed - self._held, self._pushed - len(total)
+        key = (drawn, first, graph_width, height)
+        if self._drawing_cache is None or self._drawing_cache[0] != key:
+            rows = self._graph_rows.rows(total, first, drawn, graph_width, height)
+            samples = self._drawn(total)
+            window = samples[-2 * graph_width :]
             known = window if None not in window else [v for v in window if v is not None]
             figures = (
-                ("now", _percent(total[-1] if total else None)),
+                ("now", _percent(samples[-1] if samples else None)),
                 ("avg", _percent(sum(known) / len(known) if known else None)),
                 ("max", _percent(max(known) if known else None)),
             )
-            self._figures_cache = (key, figures)
-        return self._figures_cache[1]
+            self._drawing_cache = (key, rows, figures)
+        return self._drawing_cache[1], self._drawing_cache[2]
 
     def _cpu_line(self, row: int, columns: int, rows: int, width: int) -> list[Segment]:
         label_cells = self._label_cells
