@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,11 +17,18 @@ from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
 from tui import partial_updates
-from widgets.changed_cells import JOIN_GAP, ONE_CELL_RANGES, ChangedCells, _cells, changed_spans
+from widgets.changed_cells import (
+    JOIN_GAP,
+    ONE_CELL_RANGES,
+    ChangedCells,
+    _cells,
+    changed_spans,
+)
 
 RED = Style(color="red")
 BLUE = Style(color="blue", bold=True)
@@ -118,6 +126,11 @@ def test_one_cell_characters_take_a_faster_path_to_the_same_spans(
         else:
             expected.append((x, x + 1))
     assert spans == expected
+
+
+def test_a_line_blanked_by_a_scroll_is_drawn_whole() -> None:
+    assert changed_spans(Strip([]), strip(("abc", RED), ("de", BLUE))) == [(0, 5)]
+    assert changed_spans(strip(("abc", RED)), Strip([])) == [(0, 3)]
 
 
 CONSOLE = Console(file=io.StringIO(), color_system="256", force_terminal=True)
@@ -270,3 +283,39 @@ async def test_a_partial_update_renders_what_textuals_would_on_its_spans() -> No
                 if cut < x2 and end > x1:
                     assert piece is not None
                     assert _cells(piece) == _cells(textual.chops[y][cut]), (y, cut)
+
+
+class KnownLines(Lines):
+    """Lines that say which of them may have changed (``stale``)."""
+
+    def __init__(self, texts: list[str], **kwargs: str) -> None:
+        super().__init__(texts, **kwargs)
+        self.stale: list[int] = []
+
+    def stale_lines(self, painted: Mapping[int, Strip]) -> list[int]:
+        return [y for y in self.stale if y in painted]
+
+
+class KnownLinesApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KnownLines([f"line {i} ............" for i in range(6)])
+
+
+async def test_only_the_lines_a_widget_names_stale_are_looked_at() -> None:
+    """A line ``stale_lines`` does not name keeps what was painted, changed or not, until it is named."""
+    async with KnownLinesApp().run_test(size=(40, 10)) as pilot:
+        await pilot.pause()
+        widget = pilot.app.query_one(KnownLines)
+        painted: list[Region] = []
+        # Recorded, then painted Textual's way.
+        widget.paint_changes = lambda _widget, regions: painted.extend(regions) or False
+        for y in (1, 2, 4):
+            widget.texts[y] = f"LINE {y} ............"
+        widget.stale = [1, 4]
+        widget.refresh_changed()
+        assert painted == [Region(0, 1, 4, 1), Region(0, 4, 4, 1)]
+        await pilot.pause()
+        painted.clear()
+        widget.stale = [0, 1, 2, 3, 4, 5]
+        widget.refresh_changed()
+        assert painted == [Region(0, 2, 4, 1)]  # line 2 was left as painted

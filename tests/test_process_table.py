@@ -13,11 +13,14 @@ import pytest
 from rich.color import ColorSystem
 from rich.style import Style
 from textual import events
+from textual._compositor import ChopsUpdate, Compositor
 from textual.app import App, ComposeResult
 from textual.message import Message
 
 from probes.snapshot import ProcessInfo
 from tests.factories import make_proc
+from tests.terminal_model import CONSOLE, Terminal
+from tui import partial_updates
 from widgets.process_columns import COLUMN_BY_KEY, DROP_ORDER, table_columns
 from widgets.process_table import COMMAND_SCROLL_STEP, ProcessTable
 
@@ -763,6 +766,32 @@ async def test_order_hold_keeps_the_rows_in_place_between_sorts() -> None:
         assert [p.pid for p in table.rows()] == [1, 2, 3, 4, 5]
 
 
+#: One field of a process on screen changes, in turn: a cell of its own, or the style of its row.
+FIELD_CHANGES: list[dict[str, object]] = [
+    {"cpu_percent": 27.5},  # keeps its place in the order: the cell changes
+    {"cpu_percent": 27.51},  # shows the same: nothing to draw
+    {"mem_percent": 3.3},
+    {"rss_bytes": 900 * 1024 * 1024},
+    {"processor": 1},
+    {"state": "R"},
+    {"state": "Z"},
+    {"cpu_time_seconds": 4000.0},
+    {"voluntary_ctxt_switches_per_s": 12.5},
+    {"nonvoluntary_ctxt_switches_per_s": 2.0},
+    {"affinity": (1,)},
+    {"user": "bob"},
+    {"user": None},  # the UID shows instead
+    {"uid": 0},
+    {"policy": "SCHED_FIFO", "rtprio": 10, "priority": -11},
+    {"rtprio": 20},
+    {"policy": "SCHED_RR"},
+    {"nice": 5},
+    {"comm": "renamed", "cmdline": ""},
+    {"kernel_thread": True},
+    {"cmdline": "/usr/bin/other --flag"},
+]
+
+
 class LiveApp(App[None]):
     """One table that lives through a sequence of changes, unfocused (a new table is drawn unfocused)."""
 
@@ -796,6 +825,11 @@ async def assert_drawn_as_new(pilot: object, table: ProcessTable, procs: list[Pr
         assert fresh.size == table.size and fresh.scroll_offset == table.scroll_offset
         for y in range(table.size.height):
             assert list(table.render_line(y)) == list(fresh.render_line(y)), (y, table.render_line(y).text)
+        # And the lines on screen (the widgets' line caches, which only lines found changed replace) are
+        # those: no line that changed was taken for unchanged.
+        shown, expected = table.render_lines(table.size.region), fresh.render_lines(fresh.size.region)
+        for y, (line, line_expected) in enumerate(zip(shown, expected, strict=True)):
+            assert list(line) == list(line_expected), (y, line.text)
     finally:
         await fresh.remove()
 
@@ -809,33 +843,14 @@ async def test_a_table_that_lived_through_changes_draws_what_a_new_one_draws() -
         table = app.query_one("#live", ProcessTable)
         table.set_processes(procs)
         await assert_drawn_as_new(pilot, table, procs)
-        # One field of a process on screen changes (a cell of its own, or the style of its row).
-        changes: list[dict[str, object]] = [
-            {"cpu_percent": 27.5},  # keeps its place in the order: the cell changes
-            {"mem_percent": 3.3},
-            {"rss_bytes": 900 * 1024 * 1024},
-            {"processor": 1},
-            {"state": "R"},
-            {"state": "Z"},
-            {"cpu_time_seconds": 4000.0},
-            {"voluntary_ctxt_switches_per_s": 12.5},
-            {"nonvoluntary_ctxt_switches_per_s": 2.0},
-            {"affinity": (1,)},
-            {"user": "bob"},
-            {"user": None},  # the UID shows instead
-            {"uid": 0},
-            {"policy": "SCHED_FIFO", "rtprio": 10, "priority": -11},
-            {"rtprio": 20},
-            {"policy": "SCHED_RR"},
-            {"nice": 5},
-            {"comm": "renamed", "cmdline": ""},
-            {"kernel_thread": True},
-            {"cmdline": "/usr/bin/other --flag"},
-        ]
-        for fields in changes:
+        for fields in FIELD_CHANGES:
             procs[3] = replace(procs[3], **fields)  # type: ignore[arg-type]
             table.set_processes(procs)
             await assert_drawn_as_new(pilot, table, procs)
+        # A process climbs to the top: the rows it passed move down a line.
+        procs[10] = replace(procs[10], cpu_percent=99.0)
+        table.set_processes(procs)
+        await assert_drawn_as_new(pilot, table, procs)
         # The PID is reused by another process.
         procs[5] = make_proc(procs[5].pid, start_time=9999, comm="new", cmdline="/bin/new", user="root")
         table.set_processes(procs)
@@ -858,6 +873,12 @@ async def test_a_table_that_lived_through_changes_draws_what_a_new_one_draws() -
         await assert_drawn_as_new(pilot, table, procs)
         table.set_filter("proc11")
         await assert_drawn_as_new(pilot, table, procs)
+        # The selected process ends: the cursor lands on the row above, otherwise drawn as it was.
+        table.action_cursor_last()
+        gone = [p for p in procs if p.pid != table.selected_pid]
+        table.set_processes(gone)
+        await assert_drawn_as_new(pilot, table, gone)
+        table.set_processes(procs)
         table.set_filter("")
         table.toggle_column("io_read")
         await assert_drawn_as_new(pilot, table, procs)
@@ -896,3 +917,112 @@ async def test_the_cursor_row_follows_focus() -> None:
         table.focus()
         await pilot.pause()
         assert style_at(table, 1, "/usr/bin/pro").bgcolor == focused.bgcolor
+
+
+#: Textual's, kept before a test records what it writes.
+_RENDER_UPDATE = Compositor.render_update
+
+
+class PaintedApp(App[None]):
+    """One table painted as perftop paints it: changed cells in one compositor pass, moved rows as line
+    scrolls, each update fed to a terminal model."""
+
+    AUTO_FOCUS = None
+    CSS = "ProcessTable { height: 14; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.terminal: Terminal | None = None
+
+    def compose(self) -> ComposeResult:
+        yield ProcessTable(id="painted")
+
+    def on_mount(self) -> None:
+        table = self.query_one(ProcessTable)
+        table.scrolls_allowed = partial_updates.install()
+        table.paint_changes = partial_updates.ChangedCellsPainter(self)
+
+    def full_redraw(self) -> Terminal:
+        terminal = Terminal(*self.size)
+        update = _RENDER_UPDATE(self.screen._compositor, full=True, screen_stack=[])
+        terminal.feed(update.render_segments(CONSOLE))
+        return terminal
+
+
+async def test_the_terminal_holds_what_a_full_redraw_draws_after_each_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cells of the lines the table looks at again and finds changed, and the rows it scrolls, are all
+    the terminal is sent: after each kind of change it holds a full redraw's cells (lines blanked by a
+    scroll included)."""
+    monkeypatch.setattr(ChopsUpdate, "render_segments", ChopsUpdate.render_segments)  # undone after
+    monkeypatch.setattr(Compositor, "render_partial_update", Compositor.render_partial_update)
+
+    def written(compositor: Compositor, *args: object, **kwargs: object) -> object:
+        update = _RENDER_UPDATE(compositor, *args, **kwargs)
+        if app.terminal is not None and update is not None:
+            app.terminal.feed(update.render_segments(CONSOLE))
+        return update
+
+    procs = many(30)
+    app = PaintedApp()
+    async with app.run_test(size=(150, 16)) as pilot:
+        table = app.query_one(ProcessTable)
+        table.set_processes(procs)
+        await pilot.pause()
+        monkeypatch.setattr(Compositor, "render_update", written)
+        app.terminal = app.full_redraw()
+
+        async def check(what: object) -> None:
+            await pilot.pause()
+            await pilot.pause()
+            assert app.terminal is not None
+            assert app.terminal.lines == app.full_redraw().lines, what
+
+        for fields in FIELD_CHANGES:
+            procs[3] = replace(procs[3], **fields)  # type: ignore[arg-type]
+            table.set_processes(procs)
+            await check(fields)
+        # Rows move: one climbs the order (the rows between move down a line), one swaps with its
+        # neighbour, one leaves and another comes; then the same processes as new objects, unchanged.
+        for changed in ([(20, 26.5)], [(1, 28.5), (2, 29.5)], [(6, None)], [(6, 23.5)]):
+            for index, cpu in changed:
+                procs[index] = replace(procs[index], cpu_percent=cpu)
+            table.set_processes([p for p in procs if p.cpu_percent is not None])
+            await check(changed)
+        table.set_processes([replace(p) for p in procs])
+        await check("new objects")
+        procs[5] = make_proc(procs[5].pid, start_time=9999, comm="new", cmdline="/bin/new")  # PID reused
+        table.set_processes(procs)
+        await check("reused")
+        table.action_cursor_down()
+        table.set_processes(procs)
+        await check("cursor")
+        table.tagged.add(procs[7].pid)
+        table.set_processes(procs)
+        await check("tag")
+        table.set_sort("mem")
+        table.set_processes(procs)
+        await check("sort")
+        table.action_cursor_page_down()
+        table.set_processes(procs)
+        await check("view scrolled")
+
+
+async def test_line_keys_are_the_pids_on_each_line() -> None:
+    app = LiveApp()
+    async with app.run_test(size=(150, 40)) as pilot:
+        table = app.query_one("#live", ProcessTable)
+        for count in (30, 5, 0):
+            table.set_processes(many(count))
+            await pilot.pause()
+            height = table.size.height
+            keys = table.line_keys(height)
+            assert keys == [table.line_key(y) for y in range(height)]
+            shown = pids(table)[table.scroll_offset.y :][: height - 1]
+            assert keys == [None, *shown, *[None] * (height - 1 - len(shown))]
+            if count == 30:
+                table.action_cursor_last()  # scrolls the view
+                await pilot.pause()
+                assert table.scroll_offset.y > 0
+                assert table.line_keys(height) == [table.line_key(y) for y in range(height)]

@@ -21,7 +21,7 @@ rewritten, when the App's renderer can do it (``scrolls_allowed``, set by the Ap
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Self, TypeVar
@@ -71,7 +71,11 @@ def changed_spans(old: Strip, new: Strip, join_gap: int = JOIN_GAP) -> list[tupl
     A range never starts or ends inside a wide character. Strips of different lengths differ from the
     first cell to the end of the longer one.
     """
-    if old is new or old == new:
+    if old is new:
+        return []
+    if old.cell_length != new.cell_length:  # a line blanked by a scroll, or a widget resized
+        return [(0, max(old.cell_length, new.cell_length))]
+    if old == new:
         return []
     text_a, text_b = old.text, new.text
     if len(text_a) == len(text_b) and one_cell_each(text_a) and one_cell_each(text_b):
@@ -396,6 +400,15 @@ class ChangedCells:
         together are scrolled rather than rewritten; the default never scrolls."""
         return None
 
+    def line_keys(self, height: int) -> list[Hashable | None]:
+        """``line_key`` of lines 0 to ``height - 1``: a widget that has them in a list says so at once."""
+        return [self.line_key(y) for y in range(height)]
+
+    def stale_lines(self, painted: Mapping[int, Strip]) -> Iterable[int]:
+        """The lines of ``painted`` (what the terminal shows, by line) that may look otherwise now: all of
+        them, unless the widget knows some are still the very lines it painted there."""
+        return painted
+
     def render_line(self, y: int) -> Strip:
         lines = self._lines()
         fresh = lines.fresh.pop(y, None)
@@ -487,10 +500,9 @@ class ChangedCells:
         try:
             if self.scrolls_allowed and self._can_scroll():
                 self._scroll_moved_lines(lines, height)
-            for y in list(painted):
-                if y >= height:
-                    del painted[y]  # the widget shrank since that paint
-                    continue
+            for y in [y for y in painted if y >= height]:
+                del painted[y]  # the widget shrank since that paint
+            for y in self.stale_lines(painted):
                 new = self.paint_line(y)
                 spans = changed_spans(painted[y], new)
                 if spans:
@@ -518,9 +530,7 @@ class ChangedCells:
     def _scroll_moved_lines(self, lines: _Lines, height: int) -> None:
         """Plan scrolls of the lines whose items moved, and make ``painted`` what they will leave."""
         keys, painted = lines.keys, lines.painted
-        scrolls, moved = plan_scrolls(
-            [keys.get(y) for y in range(height)], [self.line_key(y) for y in range(height)]
-        )
+        scrolls, moved = plan_scrolls([keys.get(y) for y in range(height)], self.line_keys(height))
         if not scrolls:
             return
         shown = [painted.get(y) for y in range(height)]

@@ -9,7 +9,7 @@ the lines on screen (about 3.5 ms for 32 lines, most of it Textual's own per-lin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from operator import call, ne
@@ -743,12 +743,13 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         if index is None:
             index = min(previous_index, len(rows) - 1)
         self._cursor = max(0, index)
-        height = _virtual_height(len(rows) + 1, self.virtual_size.height)
-        if height != self.virtual_size.height:
+        virtual = self.virtual_size
+        height = _virtual_height(len(rows) + 1, virtual.height)
+        if height != virtual.height:
             # A new virtual size lays the screen out and repaints the whole table, so it changes in
             # steps, not with every process started or gone; scrolling stops at the last row anyway
             # (validate_scroll_y). The width is the ScrollView's to set.
-            self.virtual_size = Size(self.virtual_size.width, height)
+            self.virtual_size = Size(virtual.width, height)
         size = self.scrollable_size  # Textual finds it through the screen: once for both uses
         self._scrolling_in_apply = True
         try:
@@ -924,6 +925,40 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         index = (self.view_offset.y if frame is None else frame.top) + y - 1
         return self._rows[index].pid if y and 0 <= index < len(self._rows) else None
 
+    def line_keys(self, height: int) -> list[Hashable | None]:
+        """``line_key`` of lines 0 to ``height - 1``, from one slice of the rows."""
+        frame = self._frame
+        top = self.view_offset.y if frame is None else frame.top
+        keys: list[Hashable | None] = [None, *(p.pid for p in self._rows[top : top + height - 1])]
+        return keys + [None] * (height - len(keys))
+
+    def stale_lines(self, painted: Mapping[int, Strip]) -> list[int]:
+        """Every line of ``painted`` but those showing a row still drawn as it was painted there: the very
+        process object of then (the sampler hands over an unchanged process as the same object), the same
+        cursor and tag, in a row kept for the layout and styles of now. That is most rows on screen at
+        each refresh, which are then neither drawn again nor compared."""
+        frame = self._frame
+        if frame is None:
+            return list(painted)
+        rows, kept, cursor, tagged = self._rows, self._row_cache, self._cursor, self.tagged
+        count = len(rows)
+        stale = []
+        for y, strip in painted.items():
+            index = frame.top + y - 1
+            if y and 0 <= index < count:
+                p = rows[index]
+                row = kept.get(p.pid)
+                if (
+                    row is not None
+                    and row.strip is strip
+                    and row.process is p
+                    and row.is_cursor is (index == cursor)
+                    and row.tagged is (p.pid in tagged)
+                ):
+                    continue
+            stale.append(y)
+        return stale
+
     def _new_frame(self, size: Size | None = None) -> _Frame:
         """What to draw lines with now (``size``: ``scrollable_size``, if known); rows drawn with another
         layout or palette are forgotten."""
@@ -1006,7 +1041,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             cached is not None
             and cached.is_cursor is is_cursor
             and cached.tagged is tagged
-            and (cached.process is p or cached.process == p)
+            and cached.process is p  # (an equal process in another object keeps its cells, not its line)
         ):
             return cached.strip
         inputs = list(map(call, layout.inputs, repeat(p)))
