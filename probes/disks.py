@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from operator import attrgetter
 
-from probes.fs import FS, TextReader, read_parsed, read_text
+from probes.fs import FS, TextReader, parse_named_lines, read_parsed, read_text
 from probes.snapshot import DiskStats
 
 #: Bytes per sector of ``/proc/diskstats`` (the kernel's fixed unit, not the device's block size).
@@ -115,27 +115,10 @@ def parse_diskstats(text: str, lines: dict[str, DiskCounters] | None = None) -> 
     Cut or garbled lines are skipped; a name seen twice keeps its first line. Devices are in the kernel's
     order.
 
-    ``lines`` is the caller's memo between calls (empty at first), refilled by each call with its lines and
-    what they gave: a line found there unchanged gives that object again without being split (the lines
-    of the idle devices, most of them), so :func:`disk_rates` knows such a device idle at a glance. The
-    result equals the one without it.
+    ``lines``: the caller's memo of :func:`~probes.fs.parse_named_lines`; an idle device's line gives its
+    last object again, so :func:`disk_rates` knows it idle at a glance.
     """
-    disks: dict[str, DiskCounters] = {}
-    memo = lines.get if lines is not None else None
-    seen: dict[str, DiskCounters] = {}
-    for line in text.splitlines():
-        counters = memo(line) if memo is not None else None
-        if counters is None:
-            counters = _diskstats_line(line)
-            if counters is None:
-                continue
-        seen[line] = counters
-        if counters.name not in disks:
-            disks[counters.name] = counters
-    if lines is not None:
-        lines.clear()
-        lines.update(seen)
-    return disks
+    return parse_named_lines(text, _diskstats_line, lines)
 
 
 def parse_scheduler(text: str) -> tuple[str | None, tuple[str, ...]]:

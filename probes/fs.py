@@ -7,13 +7,49 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 #: How a reader gets a file's text: :func:`read_text`, or a :class:`HeldFiles` (or its ``read_text``) of a
 #: sampler that keeps the files it reads every sample open. ``None`` when missing, unreadable or vanished.
 TextReader = Callable[[str], "str | None"]
 
 _T = TypeVar("_T")
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_N = TypeVar("_N", bound=_Named)
+
+
+def parse_named_lines(
+    text: str, parse_line: Callable[[str], _N | None], lines: dict[str, _N] | None = None
+) -> dict[str, _N]:
+    """Each line's ``parse_line`` result (``None``: a line skipped) by its ``name``, in the file's order; a
+    name seen twice keeps its first line.
+
+    ``lines`` is the caller's memo between calls (empty at first), refilled by each call with its lines and
+    what they gave: a line found there unchanged gives that object again without being parsed (the line of
+    an idle disk or interface). The result equals the one without it.
+    """
+    named: dict[str, _N] = {}
+    memo = lines.get if lines is not None else None
+    seen: dict[str, _N] = {}
+    for line in text.splitlines():
+        parsed = memo(line) if memo is not None else None
+        if parsed is None:
+            parsed = parse_line(line)
+            if parsed is None:
+                continue
+        seen[line] = parsed
+        if parsed.name not in named:
+            named[parsed.name] = parsed
+    if lines is not None:
+        lines.clear()
+        lines.update(seen)
+    return named
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 
-from probes.fs import FS, TextReader, read_parsed, read_text
+from probes.fs import FS, TextReader, parse_named_lines, read_parsed, read_text
 from probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
 
 #: Kernel TCP state numbers (``include/net/tcp_states.h``) -> the names ``tcp_states`` uses.
@@ -161,26 +161,10 @@ def parse_net_dev(
     """Parse ``/proc/net/dev``. Header, cut and garbled lines are skipped; a name seen twice keeps its
     first line.
 
-    ``lines`` is the caller's memo between calls (empty at first), refilled by each call with its lines and
-    what they gave: a line found there unchanged gives that object again without being split (an idle
-    interface's). The result is the same with or without it.
+    ``lines``: the caller's memo of :func:`~probes.fs.parse_named_lines` (an idle interface's line gives
+    its last object again).
     """
-    interfaces: dict[str, InterfaceCounters] = {}
-    memo = lines.get if lines is not None else None
-    seen: dict[str, InterfaceCounters] = {}
-    for line in text.splitlines():
-        counters = memo(line) if memo is not None else None
-        if counters is None:
-            counters = _net_dev_line(line)
-            if counters is None:
-                continue
-        seen[line] = counters
-        if counters.name not in interfaces:
-            interfaces[counters.name] = counters
-    if lines is not None:
-        lines.clear()
-        lines.update(seen)
-    return interfaces
+    return parse_named_lines(text, _net_dev_line, lines)
 
 
 def _net_dev_line(line: str) -> InterfaceCounters | None:
