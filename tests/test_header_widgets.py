@@ -404,7 +404,7 @@ async def test_meters_hand_over_a_bar_drawn_a_few_samples_ago() -> None:
         # Only the last few are kept: after many other figures the bar is drawn anew, the same.
         for step in range(RECENT_LINES * 3):
             show(step / 10)
-        assert len(meters._recent) <= RECENT_LINES * 3  # one CPU row, Mem and Swp
+        assert len(meters._lines().recent) <= RECENT_LINES * 3  # one CPU row, Mem and Swp
         anew = show(50.0)
         assert anew is not first and anew == first
 

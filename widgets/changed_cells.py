@@ -355,7 +355,7 @@ class _Looks:
 class _Lines:
     """What a widget painted, and lines it rendered ahead for the next paint."""
 
-    __slots__ = ("fresh", "kept", "keys", "looks", "painted", "scrolls", "styles", "view")
+    __slots__ = ("fresh", "kept", "keys", "looks", "painted", "recent", "scrolls", "styles", "view")
 
     def __init__(self) -> None:
         self.painted: dict[int, Strip] = {}
@@ -367,6 +367,8 @@ class _Lines:
         self.styles: dict[str, Style] = {}
         #: y -> (what line y was drawn from, the line), until the CSS changes: see ``kept_line``.
         self.kept: dict[int, tuple[Hashable, Strip]] = {}
+        #: Lines drawn lately, by what they were drawn from, oldest first (``remember_line``).
+        self.recent: dict[Hashable, Strip] = {}
         #: y -> (view, strip): rendered by refresh_changed, taken by the paint that follows if the
         #: widget's view (size and scroll offset) is still the same.
         self.fresh: dict[int, tuple[_View, Strip]] = {}
@@ -608,10 +610,25 @@ class ChangedCells:
         self._lines().kept[y] = (key, strip)
         return strip
 
+    def recent_line(self, key: Hashable) -> Strip | None:
+        """A line drawn lately from an equal ``key`` (see ``remember_line``), else None: a line whose
+        figures come back (a CPU's percent moves in clock-tick steps) is handed over, not drawn again."""
+        return self._lines().recent.get(key)
+
+    def remember_line(self, key: Hashable, strip: Strip, limit: int) -> Strip:
+        """Keep ``strip`` as drawn from ``key`` among the ``limit`` lines drawn last (the oldest is dropped
+        first; all are dropped when the styles change); returns it."""
+        recent = self._lines().recent
+        if len(recent) >= limit:
+            del recent[next(iter(recent))]
+        recent[key] = strip
+        return strip
+
     def notify_style_update(self) -> None:
         lines = self._lines()
         lines.styles.clear()
         lines.kept.clear()
+        lines.recent.clear()
         super().notify_style_update()  # type: ignore[misc]
 
     def _lines(self) -> _Lines:

@@ -248,8 +248,6 @@ class CpuMeters(ChangedCells, Widget):
         self._memory: MemorySnapshot | None = None
         #: ``((width, CPU count, label cells), (columns, rows))`` of the last layout asked for.
         self._layout: tuple[tuple[int, int, int], tuple[int, int]] | None = None
-        #: Lines drawn lately, by what they were drawn from (see ``RECENT_LINES``), oldest first.
-        self._recent: dict[Hashable, Strip] = {}
 
     def update_snapshot(self, cpu: CpuSnapshot, memory: MemorySnapshot) -> None:
         """Show a new sample; re-layout only when the set of CPUs changed."""
@@ -294,8 +292,7 @@ class CpuMeters(ChangedCells, Widget):
             key = (width, label_cells, face)
         else:
             key = (width,)
-        recent = self._recent
-        kept = recent.get(key)  # each line's key names its CPUs or its bar (blank lines are alike)
+        kept = self.recent_line(key)  # each line's key names its CPUs or its bar (blank lines are alike)
         if kept is not None:
             return kept
         base = self.component_style("")
@@ -311,14 +308,7 @@ class CpuMeters(ChangedCells, Widget):
             strip = filled_line(self._memory_cell(face, label_cells, cells), width, base)
         else:
             strip = Strip.blank(width, base)
-        if len(recent) >= RECENT_LINES * (rows + 2):
-            del recent[next(iter(recent))]
-        recent[key] = strip
-        return strip
-
-    def notify_style_update(self) -> None:
-        self._recent.clear()  # drawn in the old styles
-        super().notify_style_update()
+        return self.remember_line(key, strip, RECENT_LINES * (rows + 2))
 
     def _style(self, part: str) -> Style:
         return self.component_style(f"cpu-meters--{part}")

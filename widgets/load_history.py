@@ -252,8 +252,6 @@ class LoadHistory(ChangedCells, Widget):
         self._graph_rows = GraphRows()
         #: ``(key, rows, figures)`` of the last `_drawing`.
         self._drawing_cache: tuple[tuple[int, ...], list[str], tuple[tuple[str, str], ...]] | None = None
-        #: Graph lines drawn lately, by what they were drawn from (see ``RECENT_LINES``), oldest first.
-        self._recent: dict[tuple[int, int, int, str, tuple[str, str] | None], Strip] = {}
         self.set_reactive(LoadHistory.per_cpu, per_cpu)
 
     @property
@@ -352,8 +350,7 @@ class LoadHistory(ChangedCells, Widget):
         figure = figures[y] if stats and y < len(figures) else None
         # Between moves the graph changes only in its newest cells, and not at all in its blank rows.
         key = (y, width, height, row_text, figure)
-        recent = self._recent
-        kept = recent.get(key)
+        kept = self.recent_line(key)
         if kept is not None:
             return kept
         base = self.component_style("")
@@ -368,14 +365,8 @@ class LoadHistory(ChangedCells, Widget):
             pieces.append((f" {name} ", self._style("scale")))
             pieces.append((value.rjust(_STATS_CELLS - 5), self._style("value")))
         segments = _merge((text, style if text.strip() else base) for text, style in pieces)
-        if len(recent) >= RECENT_LINES * height:
-            del recent[next(iter(recent))]
-        recent[key] = strip = filled_line(segments, width, base)  # braille: one cell each
-        return strip
-
-    def notify_style_update(self) -> None:
-        self._recent.clear()  # drawn in the old styles
-        super().notify_style_update()
+        # Braille: one cell each.
+        return self.remember_line(key, filled_line(segments, width, base), RECENT_LINES * height)
 
     def _drawing(self, graph_width: int, height: int) -> tuple[list[str], tuple[tuple[str, str], ...]]:
         """The graph's rows and the ``now``, ``avg`` and ``max`` of the samples it shows (for its first
