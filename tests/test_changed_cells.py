@@ -12,11 +12,14 @@ from rich.cells import get_character_cell_size
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
+from rich.terminal_theme import MONOKAI
 from textual._compositor import ChopsUpdate
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
+from textual.color import Color
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
+from textual.filter import ANSIToTruecolor
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
@@ -26,6 +29,7 @@ from widgets.changed_cells import (
     JOIN_GAP,
     ONE_CELL_RANGES,
     ChangedCells,
+    TruecolorWhereNeeded,
     _cells,
     changed_spans,
 )
@@ -319,3 +323,92 @@ async def test_only_the_lines_a_widget_names_stale_are_looked_at() -> None:
         widget.stale = [0, 1, 2, 3, 4, 5]
         widget.refresh_changed()
         assert painted == [Region(0, 2, 4, 1)]  # line 2 was left as painted
+
+
+# -- the truecolor filter, only where it changes a line -----------------------------------------------------
+
+_COLORS = st.sampled_from([None, "red", "bright_blue", "default", "color(200)", "#102030", "rgb(9,200,9)"])
+_FILTER_STYLES = st.one_of(
+    st.none(),
+    st.builds(
+        lambda color, bgcolor, dim, bold: Style(color=color, bgcolor=bgcolor, dim=dim, bold=bold),
+        _COLORS,
+        _COLORS,
+        st.booleans(),
+        st.booleans(),
+    ),
+)
+_LINES = st.lists(st.tuples(st.sampled_from(["a", "bc", " ", "é"]), _FILTER_STYLES), max_size=12)
+
+
+@given(_LINES, st.sampled_from([Color(0, 0, 0), Color(30, 40, 200)]))
+def test_the_truecolor_filter_where_needed_gives_textuals_result(pieces, background: Color) -> None:
+    """Any line comes out as Textual's ANSI-to-truecolor filter makes it; one it would not change (truecolor
+    or no colors, no dim colored text) is handed back as it is, without a new segment."""
+    inner = ANSIToTruecolor(MONOKAI)
+    ours = TruecolorWhereNeeded(inner)
+    segments = [Segment(text, style) for text, style in pieces]
+    filtered = ours.apply(segments, background)
+    assert filtered == inner.apply(segments, background)
+    untouched = all(
+        style is None
+        or (
+            (style.color is None or style.color.triplet is not None)
+            and (style.bgcolor is None or style.bgcolor.triplet is not None)
+            and not (style.dim and style.color is not None)
+        )
+        for _text, style in pieces
+    )
+    assert (filtered is segments) == untouched
+    # Asked again, from what it keeps of the styles: the same.
+    assert ours.apply(segments, background) == filtered
+
+
+def test_the_truecolor_filter_where_needed_converts_what_textuals_converts() -> None:
+    """The cases one by one: an ANSI, default or 256-colour colour, or dim coloured text, is converted; a
+    truecolor line is not; control segments go to Textual's filter."""
+    inner = ANSIToTruecolor(MONOKAI)
+    ours = TruecolorWhereNeeded(inner)
+    black = Color(0, 0, 0)
+    for style in (
+        Style(color="red"),
+        Style(bgcolor="default"),
+        Style(color="color(200)"),
+        Style(color="#ffffff", dim=True),
+    ):
+        line = [Segment("x", Style(color="#123456")), Segment("y", style)]
+        assert ours.apply(line, black) == inner.apply(line, black) != line, style
+    line = [
+        Segment("x", Style(color="#123456", bgcolor="#000000", bold=True)),
+        Segment("y"),
+        Segment("z", Style(dim=True)),
+    ]
+    assert ours.apply(line, black) is line
+    controlled = [Segment("x", Style(color="#123456"), [(1,)])]  # type: ignore[list-item]
+    assert ours.apply(controlled, black) == inner.apply(controlled, black)
+
+
+async def test_line_widgets_filter_through_the_apps_truecolor_filter_where_needed() -> None:
+    """A line widget's filters are the App's, its ANSI-to-truecolor one wrapped (the same wrapper from one
+    repaint to the next, so filtered lines stay cached), and a new one of the App's (a new terminal theme)
+    wrapped in turn; with ANSI colours on, the App's filter is off and nothing wraps it."""
+    async with LinesApp().run_test(size=(60, 30)) as pilot:
+        await pilot.pause()
+        app = pilot.app
+        widget = app.query_one("#left", Lines)
+
+        def wrapped() -> TruecolorWhereNeeded:
+            (ours,) = [f for f in widget.get_line_filters() if isinstance(f, TruecolorWhereNeeded)]
+            (apps,) = [f for f in app.get_line_filters() if isinstance(f, ANSIToTruecolor)]
+            assert ours.inner is apps
+            assert not any(isinstance(f, ANSIToTruecolor) for f in widget.get_line_filters())
+            return ours
+
+        first = wrapped()
+        assert wrapped() is first
+        app._refresh_truecolor_filter(MONOKAI)
+        assert wrapped() is not first
+        app.ansi_color = True
+        assert not any(
+            isinstance(f, (ANSIToTruecolor, TruecolorWhereNeeded)) for f in widget.get_line_filters()
+        )

@@ -31,6 +31,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual._styles_cache import StylesCache
 from textual.color import Color
+from textual.filter import ANSIToTruecolor, LineFilter
 from textual.geometry import Offset, Region, Size, Spacing
 from textual.strip import Strip
 from textual.style import Style as TextualStyle
@@ -257,6 +258,69 @@ def scrolled(lines: Sequence[_T], scroll: Scroll, blank: _T) -> list[_T]:
     return [*lines[:top], *block, *lines[bottom + 1 :]]
 
 
+class TruecolorWhereNeeded(LineFilter):
+    """Textual's ANSI-to-truecolor line filter, applied only to the lines it would change.
+
+    The App runs every repainted line through ``ANSIToTruecolor``, which builds the line again segment by
+    segment (~0.2 ms a refresh here) although these widgets' styles come from the theme in truecolor
+    already. This filter hands such a line back as it is, and any other (a style with an ANSI or default
+    color, or dim text) to the wrapped filter: the result is always the wrapped filter's.
+    """
+
+    #: Styles looked at are kept, up to this many, with whether the wrapped filter leaves them as they are.
+    MAX_STYLES = 4096
+
+    def __init__(self, inner: ANSIToTruecolor) -> None:
+        super().__init__(enabled=inner.enabled)
+        self.inner = inner
+        self._kept: dict[Style, bool] = {}
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        kept = self._kept
+        for _text, style, control in segments:
+            if control is not None:
+                return self.inner.apply(segments, background)
+            if style is None:
+                continue
+            as_is = kept.get(style)
+            if as_is is None:
+                if len(kept) >= self.MAX_STYLES:
+                    kept.clear()
+                as_is = kept[style] = _truecolor_as_is(style)
+            if not as_is:
+                return self.inner.apply(segments, background)
+        return segments
+
+
+def _truecolor_as_is(style: Style) -> bool:
+    """True when ``ANSIToTruecolor`` leaves ``style`` as it is: its colors are truecolor (or unset), and
+    it is not dim text with a color (which the filter blends into the background)."""
+    color, bgcolor = style.color, style.bgcolor
+    return (
+        (color is None or color.triplet is not None)
+        and (bgcolor is None or bgcolor.triplet is not None)
+        and not (style.dim and color is not None)
+    )
+
+
+#: The App's ``ANSIToTruecolor`` last seen, and its wrapper (a theme change makes the App a new filter).
+_truecolor_filter: tuple[ANSIToTruecolor, TruecolorWhereNeeded] | None = None
+
+
+def truecolor_where_needed(filters: Sequence[LineFilter]) -> list[LineFilter]:
+    """``filters`` with its ``ANSIToTruecolor`` (if any) in a :class:`TruecolorWhereNeeded`."""
+    global _truecolor_filter
+    out: list[LineFilter] = []
+    for line_filter in filters:
+        if isinstance(line_filter, ANSIToTruecolor):
+            held = _truecolor_filter
+            if held is None or held[0] is not line_filter:
+                held = _truecolor_filter = (line_filter, TruecolorWhereNeeded(line_filter))
+            line_filter = held[1]
+        out.append(line_filter)
+    return out
+
+
 class _PlainLines(StylesCache):
     """Textual's line cache, styling each line the short way while ``plain`` is set by the widget (no
     border, outline, tint, text opacity, hatch, or top/bottom padding), else Textual's way."""
@@ -448,6 +512,9 @@ class ChangedCells:
             return super().render_lines(crop)  # type: ignore[misc]
         finally:
             lines.view = None
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        return truecolor_where_needed(super().get_line_filters())  # type: ignore[misc]
 
     def _styled_as_lines(self) -> bool:
         """Nothing but the lines to draw: no border title, not blank, no link under the mouse."""
