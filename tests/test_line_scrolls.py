@@ -309,11 +309,13 @@ async def test_a_widgets_scrolls_are_sent_all_or_none() -> None:
         assert partial_updates._take_scrolls(compositor, set()) == [(3, 6, 1)]
 
 
+@pytest.mark.parametrize("count", [60, 8])
 async def test_the_process_table_through_textuals_own_refreshes_keeps_the_terminal_right(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, count: int
 ) -> None:
     """Processes climbing and sinking while the selection follows one of them (so the table scrolls its
-    view too), each update as Textual itself renders it: the terminal holds a full redraw's cells."""
+    view too), each update as Textual itself renders it: the terminal holds a full redraw's cells. A short
+    list (fewer rows than lines, as a filter or ``K`` makes it) also loses and gains processes."""
     terminal: list[Terminal] = []
     scrolled_updates = 0
     render_update = Compositor.render_update
@@ -334,24 +336,53 @@ async def test_the_process_table_through_textuals_own_refreshes_keeps_the_termin
 
     monkeypatch.setattr(Compositor, "render_update", written)
     rng = random.Random(5)
-    procs = [make_proc(100 + i, cpu_percent=float(rng.choice([0, 0, 0, 1, 2, 5, 50]))) for i in range(60)]
+    procs = [make_proc(100 + i, cpu_percent=float(rng.choice([0, 0, 0, 1, 2, 5, 50]))) for i in range(count)]
     async with TableApp(procs).run_test(size=(120, 20)) as pilot:
         await pilot.pause()
         app = pilot.app
         assert partial_updates.install()
         table = app.query_one(ProcessTable)
-        table.select_pid(130)
+        table.select_pid(100 + count // 2)
         await pilot.pause()
         terminal.append(full(app))
-        for _ in range(60):
+        for step in range(60):
             for _ in range(rng.randrange(1, 5)):
                 i = rng.randrange(len(procs))
                 procs[i] = replace(procs[i], cpu_percent=float(rng.choice([0, 0, 1, 2, 5, 50, 90])))
+            if count < 19 and rng.random() < 0.4:
+                if len(procs) > 1 and rng.random() < 0.5:
+                    procs.pop(rng.randrange(len(procs)))
+                elif len(procs) < 25:
+                    procs.append(make_proc(200 + step, cpu_percent=float(rng.choice([0, 1, 50]))))
             table.set_processes(list(procs))
             await pilot.pause()
             await pilot.pause()
             assert terminal[0].lines == full(app).lines
-    assert scrolled_updates >= 10
+    assert scrolled_updates >= 10 or count < 19
+
+
+async def test_the_blank_lines_below_a_short_list_are_not_drawn_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With fewer processes than lines, a refresh that changed nothing looks at the header only: the blank
+    lines below the last row are known to be still blank, as unchanged rows are known unchanged."""
+    procs = [make_proc(100 + i) for i in range(5)]
+    async with TableApp(procs).run_test(size=(120, 20)) as pilot:
+        await pilot.pause()
+        table = pilot.app.query_one(ProcessTable)
+        table.set_processes(list(procs))
+        await pilot.pause()
+        drawn: list[int] = []
+        paint_line = table.paint_line
+        monkeypatch.setattr(table, "paint_line", lambda y: drawn.append(y) or paint_line(y))
+        table.set_processes(list(procs))
+        assert drawn == [0]
+        table.set_processes(procs[:3])  # two rows gone: their lines are drawn blank, then known blank
+        assert sorted(drawn[1:]) == [0, 4, 5]
+        await pilot.pause()
+        drawn.clear()
+        table.set_processes(procs[:3])
+        assert drawn == [0]
 
 
 async def test_following_the_selected_process_out_of_view_scrolls_rows_not_the_whole_table(

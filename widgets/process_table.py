@@ -271,6 +271,11 @@ class _TableMessage(Message):
         return self.process_table
 
 
+def _blank_key(frame: _Frame) -> tuple[int, Style]:
+    """What a line below the last row is drawn from: blank cells, as wide as the layout, in the base style."""
+    return frame.layout.width, frame.palette.base
+
+
 class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     """A sortable, filterable table of processes that renders only the lines on screen.
 
@@ -915,7 +920,9 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             return self._render_header(frame.layout, frame.palette)
         index = frame.top + y - 1
         if not 0 <= index < len(self._rows):
-            return Strip.blank(frame.layout.width, frame.palette.base)
+            key = _blank_key(frame)
+            kept = self.kept_line(y, key)
+            return kept if kept is not None else self.keep_line(y, key, Strip.blank(*key))
         return self._render_row(frame.layout, frame.palette, self._rows[index], index == self._cursor)
 
     def line_key(self, y: int) -> int | None:
@@ -935,17 +942,22 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     def stale_lines(self, painted: Mapping[int, Strip]) -> list[int]:
         """Every line of ``painted`` but those showing a row still drawn as it was painted there: the very
         process object of then (the sampler hands over an unchanged process as the same object), the same
-        cursor and tag, in a row kept for the layout and styles of now. That is most rows on screen at
-        each refresh, which are then neither drawn again nor compared."""
+        cursor and tag, in a row kept for the layout and styles of now; and the blank lines below the last
+        row still blank. That is most rows on screen at each refresh, which are then neither drawn again
+        nor compared."""
         frame = self._frame
         if frame is None:
             return list(painted)
         rows, kept, cursor, tagged = self._rows, self._row_cache, self._cursor, self.tagged
         count = len(rows)
+        blank = _blank_key(frame)
         stale = []
         for y, strip in painted.items():
             index = frame.top + y - 1
-            if y and 0 <= index < count:
+            if y and not 0 <= index < count:
+                if strip is self.kept_line(y, blank):
+                    continue  # a blank line below the last row (a short list: a filter, K, --pid)
+            elif y:
                 p = rows[index]
                 row = kept.get(p.pid)
                 if (
