@@ -928,16 +928,19 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     def line_key(self, y: int) -> int | None:
         """The PID of the row line ``y`` shows: rows that moved together (a process climbed the sort
         order, or left it) are scrolled on the terminal, not rewritten."""
-        frame = self._frame
-        index = (self.view_offset.y if frame is None else frame.top) + y - 1
+        index = self._top() + y - 1
         return self._rows[index].pid if y and 0 <= index < len(self._rows) else None
 
     def line_keys(self, height: int) -> list[Hashable | None]:
         """``line_key`` of lines 0 to ``height - 1``, from one slice of the rows."""
-        frame = self._frame
-        top = self.view_offset.y if frame is None else frame.top
+        top = self._top()
         keys: list[Hashable | None] = [None, *(p.pid for p in self._rows[top : top + height - 1])]
         return keys + [None] * (height - len(keys))
+
+    def _top(self) -> int:
+        """The row on line 1: the repaint's, or the view's now."""
+        frame = self._frame
+        return self.view_offset.y if frame is None else frame.top
 
     def stale_lines(self, painted: Mapping[int, Strip]) -> list[int]:
         """Every line of ``painted`` but those showing a row still drawn as it was painted there: the very
