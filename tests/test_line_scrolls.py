@@ -261,6 +261,8 @@ async def test_the_process_table_scrolls_the_rows_a_climbing_process_passed() ->
         app = pilot.app
         assert partial_updates.install()
         table = app.query_one(ProcessTable)
+        table.select_pid(100)  # chosen: the cursor moves down with its process
+        await pilot.pause()
         terminal = _full(app)
         # PID 115 jumps to the top of the CPU% order; the rows it passed move down one line.
         procs[15] = replace(procs[15], cpu_percent=99.0)

@@ -169,6 +169,33 @@ async def test_cursor_follows_its_pid_across_refreshes() -> None:
         assert selected == [100, 103]  # the first row on mount, then the select; reordering posts nothing
 
 
+async def test_the_cursor_keeps_its_line_until_the_user_chooses_a_process() -> None:
+    """Before any key, click or select the cursor stays on its line as the order changes, as in htop: the
+    process first on top (often perftop itself, busy starting) sinking to its place among the idle ones
+    takes neither the cursor nor the view with it. Once the user moves the cursor, it follows its process,
+    the view too."""
+    procs = many(60)
+    app = TableApp(procs)
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = app.query_one(ProcessTable)
+        await pilot.pause()
+        assert (table.cursor_row, table.selected_pid) == (0, 100)
+        sunk = [replace(p, cpu_percent=0.0) if p.pid == 100 else p for p in procs]
+        table.set_processes(sunk)
+        assert pids(table)[-1] == 100
+        assert (table.cursor_row, table.selected_pid, table.scroll_offset.y) == (0, 101, 0)
+        table.set_processes(procs)  # back on top: the cursor's line shows it again
+        assert (table.cursor_row, table.selected_pid) == (0, 100)
+        await pilot.press("down")
+        assert table.selected_pid == 101
+        table.set_processes([replace(p, cpu_percent=0.0) if p.pid == 101 else p for p in procs])
+        assert (table.selected_pid, table.cursor_row) == (101, 59)
+        assert table.scroll_offset.y > 0  # the view went with it
+        await pilot.pause()
+        selected = [m.pid for m in app.of(ProcessTable.SelectionChanged)]  # type: ignore[attr-defined]
+        assert selected == [100, 101, 100, 101]
+
+
 async def test_cursor_keeps_its_row_when_the_selected_pid_vanishes() -> None:
     procs = many(10)
     app = TableApp(procs)

@@ -473,6 +473,11 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         self._rows: list[ProcessInfo] = []
         self._cursor = 0
         self._selected_pid: int | None = None
+        #: Whether the cursor follows its process when the rows move: once the user has chosen one (a key,
+        #: a click, a search, ``select_pid``). Until then it stays on its line, as in htop: a cursor that
+        #: followed the process first on top (often perftop itself, busy starting) took the whole view
+        #: with it as that process sank to its place among the idle ones and climbed back, every second.
+        self._follow = False
         self._layout: _Layout | None = None
         self._frame: _Frame | None = None
         # render_lines sets it: the first line it paints keeps its frame in _frame for the others. Lines
@@ -549,7 +554,8 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     # Changing the state.
 
     def set_processes(self, procs: Sequence[ProcessInfo]) -> None:
-        """Show a new list of processes, keeping the cursor on the same PID (or row, if it is gone).
+        """Show a new list of processes, keeping the cursor on the same PID (or row, if it is gone) once
+        the user has chosen a process; until then, on the same row.
 
         With ``order_hold`` set, the rows keep their order (new processes go last) for that many
         calls between two sorts.
@@ -744,7 +750,9 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             self._held_for = 0
             rows = sort_processes(chosen, self._sort_key, self._sort_reverse)
         self._rows = rows
-        index = next((i for i, p in enumerate(rows) if p.pid == self._selected_pid), None)
+        index = None
+        if self._follow:
+            index = next((i for i, p in enumerate(rows) if p.pid == self._selected_pid), None)
         if index is None:
             index = min(previous_index, len(rows) - 1)
         self._cursor = max(0, index)
@@ -788,6 +796,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     def _move_cursor(self, index: int) -> None:
         if not self._rows:
             return
+        self._follow = True
         index = max(0, min(index, len(self._rows) - 1))
         if index != self._cursor:
             # Content line 1 + i is row i: ScrollView maps it to the screen through scroll_y.
