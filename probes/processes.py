@@ -585,18 +585,9 @@ class ProcessScanner:
         except OSError:
             return None
         # After the affinity: a readable schedstat proves the PID was still this process when it was asked.
-        data = None
-        if e.sched_fd >= 0 and not e.link_check:
-            # The held procfs file, read here rather than through _read_member: this runs for every row on
-            # screen at every refresh. A failed read (the process exited) goes that way to be closed.
-            try:
-                data = os.pread(e.sched_fd, _STAT_READ_SIZE, 0)
-            except OSError:
-                data = None
+        e.sched_fd, data = self._read_member(e, e.sched_fd, "schedstat", hold, budget)
         if not data:
-            e.sched_fd, data = self._read_member(e, e.sched_fd, "schedstat", hold, budget)
-            if not data:
-                return None
+            return None
         return data, cpus
 
     def _read_member(
