@@ -69,7 +69,7 @@ from textual.strip import Strip
 from bench import trees
 from probes.cpu import cpu_snapshot, read_loadavg, read_pressure, read_stat, user_hz
 from probes.fs import FS
-from probes.memory import memory_snapshot, read_meminfo
+from probes.memory import memory_snapshot, read_meminfo_used
 from probes.numa import numa_snapshot, process_numa, read_numa
 from probes.processes import ProcessScanner, page_size, process_infos
 from probes.sampler import Sampler
@@ -351,7 +351,7 @@ def cpu_case(ts: TreeSet) -> Body:
 
 
 def memory_case(ts: TreeSet) -> Body:
-    return lambda: memory_snapshot(read_meminfo(ts.tick1))
+    return lambda: memory_snapshot(read_meminfo_used(ts.tick1))  # what the sampler reads
 
 
 def numa_case(ts: TreeSet) -> Body:
