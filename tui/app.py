@@ -13,6 +13,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.driver import Driver
+from textual.notifications import SeverityLevel
 from textual.widget import AwaitMount, Widget
 from textual.widgets import ContentSwitcher, Input, Static
 
@@ -29,6 +30,7 @@ from widgets.io_pane import IoPane
 from widgets.load_history import LoadHistory
 from widgets.numa_pane import NumaPane
 from widgets.process_table import ProcessTable
+from widgets.safe_text import escaped, escaped_lines
 from widgets.sockets_pane import SocketsPane
 from widgets.summary import SummaryLine
 
@@ -317,9 +319,9 @@ class PerftopApp(TuningActions, App[None]):
         column = process_columns.COLUMN_BY_KEY[table.sort_key]
         parts = [f"{self.interval:g}s", f"sort {column.title}{'▼' if table.sort_reverse else '▲'}"]
         if table.filter_text:
-            parts.append(f"filter '{table.filter_text}'")
+            parts.append(f"filter '{escaped(table.filter_text)}'")
         if table.user_filter:
-            parts.append(f"user {table.user_filter}")
+            parts.append(f"user {escaped(table.user_filter)}")
         if table.pid_filter:
             parts.append("pid " + ",".join(map(str, sorted(table.pid_filter))))
         if table.hide_kernel_threads:
@@ -352,6 +354,21 @@ class PerftopApp(TuningActions, App[None]):
         self.status_line.update(keys, layout=False)
 
     # -- actions ----------------------------------------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Textual's notification, never parsed as markup (``markup`` is ignored): messages carry process
+        names and typed text. Control characters left in them are spelled out."""
+        super().notify(
+            escaped_lines(message), title=escaped(title), severity=severity, timeout=timeout, markup=False
+        )
 
     def get_driver_class(self) -> type[Driver]:
         return input_driver.driver_class(super().get_driver_class())
@@ -535,7 +552,7 @@ class PerftopApp(TuningActions, App[None]):
         if not skip_current and current is not None and process_columns.matches(current, text):
             return
         if not table.search_next(text):
-            self.notify(f"No process matches '{text}'.", severity="warning", timeout=2)
+            self.notify(f"No process matches '{escaped(text)}'.", severity="warning", timeout=2)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search":
@@ -575,12 +592,13 @@ class PerftopApp(TuningActions, App[None]):
             return
         policy = POLICY_CLASS.get(proc.policy or "", "-")
         body = (
-            f"{proc.cmdline or '[' + proc.comm + ']'}\n\n"
-            f"pid {proc.pid}  ppid {proc.ppid}  user {proc.user}  state {proc.state}\n"
+            f"{escaped(proc.cmdline or '[' + proc.comm + ']')}\n\n"
+            f"pid {proc.pid}  ppid {proc.ppid}  user {escaped(proc.user or '-')}  "
+            f"state {escaped(proc.state)}\n"
             f"policy {proc.policy or '-'} ({policy})  rtprio {proc.rtprio}  nice {proc.nice}  "
             f"priority {proc.priority}\nstart time {proc.start_time} ticks after boot"
         )
-        self.push_screen(TextScreen(f"Process {proc.pid} ({proc.comm})", body))
+        self.push_screen(TextScreen(f"Process {proc.pid} ({escaped(proc.comm)})", body))
 
     def on_process_table_sort_changed(self, message: ProcessTable.SortChanged) -> None:
         self._after_view_change()

@@ -66,6 +66,7 @@ from tui.tuning import (
     thread_values,
 )
 from tui.tuning_ui import ActionRecord, Subject
+from widgets.safe_text import escaped_lines
 
 if TYPE_CHECKING:
     from tui.app import PerftopApp
@@ -163,8 +164,8 @@ class TuningDialog(ModalScreen[_T | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-frame"):
             yield Static(Text(self._title, style="bold"), classes="dialog-title")
-            yield Static(Text(self._subject), classes="dialog-subject")
-            yield Static(Text(self._current), id="dialog-current", classes="dialog-current")
+            yield Static(Text(escaped_lines(self._subject)), classes="dialog-subject")
+            yield Static(Text(escaped_lines(self._current)), id="dialog-current", classes="dialog-current")
             yield from self.compose_fields()
             yield Static(id="dialog-error", classes="dialog-error")
             with Horizontal(classes="dialog-buttons"):
@@ -186,7 +187,7 @@ class TuningDialog(ModalScreen[_T | None]):
 
     def show_error(self, message: str) -> None:
         """Put ``message`` on the error line."""
-        self.query_one("#dialog-error", Static).update(Text(message))
+        self.query_one("#dialog-error", Static).update(Text(escaped_lines(message)))
 
     def action_apply(self) -> None:
         """Dismiss with the value, or stay open showing why it is refused."""
@@ -542,7 +543,7 @@ class ConfirmDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-frame"):
             yield Static(Text(self._title, style="bold"), classes="dialog-title")
-            yield Static(Text(self._question), classes="dialog-subject")
+            yield Static(Text(escaped_lines(self._question)), classes="dialog-subject")
             yield Static(Text("Why ask: " + self._reason), id="confirm-reason", classes="dialog-warning")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Apply (y)", variant="warning", id="yes")
@@ -585,7 +586,7 @@ class Outcome:
 def _describe_subjects(subjects: Sequence[Subject]) -> str:
     if len(subjects) == 1:
         s = subjects[0]
-        return f"process {s.target.pid}: {s.cmdline}"
+        return f"process {s.target.pid}: {s.shown_cmdline}"
     shown = ", ".join(s.label for s in subjects[:6])
     more = f" and {len(subjects) - 6} more" if len(subjects) > 6 else ""
     return f"{len(subjects)} tagged processes: {shown}{more}"
@@ -883,14 +884,11 @@ def append_script(path: Path, outcomes: Sequence[Outcome], when: float) -> None:
     for o in applied:
         assert o.result is not None
         t = o.subject.target
-        lines.append(f"# {stamp} pid {t.pid} start time {t.start_time}: {_one_line(o.subject.cmdline)}\n")
+        # Escaped: a line break would turn the rest of the command line into commands, and an escape
+        # sequence would act on the terminal of whoever reads the script.
+        lines.append(f"# {stamp} pid {t.pid} start time {t.start_time}: {o.subject.shown_cmdline}\n")
         lines.append(o.result.command + "\n")
     with open(path, "a", encoding="utf-8") as f:
         if f.tell() == 0:
             f.write(SCRIPT_HEADER)
         f.writelines(lines)
-
-
-def _one_line(text: str) -> str:
-    # A command line may hold newlines; inside a comment they would turn the rest into commands.
-    return text.replace("\n", " ").replace("\r", " ")

@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from widgets.safe_text import escaped, escaped_lines, printable
+
 
 class HelpScreen(ModalScreen[None]):
     """Every key binding with what it does. Any key closes it."""
@@ -43,7 +45,12 @@ class HelpScreen(ModalScreen[None]):
 
 
 class TextScreen(ModalScreen[None]):
-    """A block of plain text (the full command line and identity of a process)."""
+    """A block of plain text (the full command line and identity of a process, the action log).
+
+    Title and body are shown as they are, never as markup; control characters in them are spelled out
+    (``\\e``), the body's line breaks kept. Callers escape foreign values themselves too (with
+    :func:`widgets.safe_text.escaped`), so that a line break inside a name cannot pass for one of theirs.
+    """
 
     CSS_PATH = "screens.tcss"
 
@@ -55,15 +62,15 @@ class TextScreen(ModalScreen[None]):
         self._body = body
 
     def compose(self) -> ComposeResult:
-        text = Text(self._title + "\n\n", style="bold")
-        text.append(self._body)
+        text = Text(escaped(self._title) + "\n\n", style="bold")
+        text.append(escaped_lines(self._body))
         text.append("\n\nEsc closes.", style="dim")
         with VerticalScroll(id="text-body"):
             yield Static(text)
 
 
 class PickerScreen(ModalScreen[str | None]):
-    """Pick one entry from a list; returns its id, or None on Esc."""
+    """Pick one entry from a list; returns its id, or None on Esc. Title and labels are plain text."""
 
     CSS_PATH = "screens.tcss"
 
@@ -76,8 +83,9 @@ class PickerScreen(ModalScreen[str | None]):
         self._current = current
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self._title, style="bold"), id="picker-title")
-        yield OptionList(*(Option(Text(label), id=ident) for ident, label in self._choices), id="picker")
+        yield Static(Text(escaped(self._title), style="bold"), id="picker-title")
+        options = (Option(Text(printable(label)), id=ident) for ident, label in self._choices)
+        yield OptionList(*options, id="picker")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

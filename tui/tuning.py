@@ -32,6 +32,7 @@ from probes.cpulist import format_cpu_list, parse_cpu_list, parse_cpu_mask
 from probes.fs import FS, read_text
 from probes.processes import ProcStat, parse_pid_stat, parse_pid_status
 from probes.snapshot import POLICY_NAMES
+from widgets.safe_text import escaped
 
 #: Actions act on the running kernel, whatever root the display reads.
 _LIVE: Final = FS()
@@ -350,12 +351,12 @@ def _check_identity(target: Target) -> ProcStat:
         raise TuningError(f"process {pid} has exited; nothing was changed") from None
     if stat.start_time != target.start_time:
         raise TuningError(
-            f"process {pid} has exited and its PID was reused by another process ({stat.comm}, started "
-            f"at tick {stat.start_time}, not {target.start_time}); nothing was changed"
+            f"process {pid} has exited and its PID was reused by another process ({escaped(stat.comm)}, "
+            f"started at tick {stat.start_time}, not {target.start_time}); nothing was changed"
         )
     if stat.state in ("Z", "X"):
         raise TuningError(
-            f"process {pid} ({stat.comm}) has exited (a zombie its parent has not reaped); "
+            f"process {pid} ({escaped(stat.comm)}) has exited (a zombie its parent has not reaped); "
             "nothing was changed"
         )
     return stat

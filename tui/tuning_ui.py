@@ -18,6 +18,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from widgets.safe_text import escaped
+
 if TYPE_CHECKING:
     from probes.snapshot import ProcessInfo, Snapshot
     from tui.app import PerftopApp
@@ -37,8 +39,13 @@ class Subject:
 
     @property
     def label(self) -> str:
-        """``1234 (sleep)``."""
-        return f"{self.target.pid} ({self.comm})"
+        """``1234 (sleep)``, the name's control characters spelled out."""
+        return f"{self.target.pid} ({escaped(self.comm)})"
+
+    @property
+    def shown_cmdline(self) -> str:
+        """The command line on one line, its control characters spelled out."""
+        return escaped(self.cmdline)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +163,7 @@ class TuningActions:
             stamp = time.strftime("%H:%M:%S", time.localtime(r.time))
             lines.append(
                 f"{stamp}  {r.subject.label}  {r.what}: {r.old} -> {r.new}\n"
-                f"          {r.command}\n          {r.result}"
+                f"          {escaped(r.command)}\n          {escaped(r.result)}"
             )
         body = "\n".join(lines) or "No tuning action yet."
         if self.options.log_actions is not None:

@@ -23,6 +23,7 @@ from textual.widgets import Static
 
 from probes.snapshot import DiskStats
 from widgets.load_history import braille_graph
+from widgets.safe_text import printable
 from widgets.summary import format_count
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ COLUMNS: tuple[IoColumn, ...] = (
 def device_cells(disk: DiskStats) -> tuple[Piece, ...]:
     """The ``(text, role)`` of each :data:`COLUMNS` cell of one device. Roles: ``""`` plain, ``dim`` for
     unknown values, ``warn`` for a %util from :data:`WARN_UTIL_PERCENT` up."""
-    cells: list[Piece] = [(disk.name, "")]
+    cells: list[Piece] = [(printable(disk.name), "")]
     for column in COLUMNS[1:-2]:
         assert column.value is not None and column.cells is not None
         value = column.value(disk)
@@ -131,7 +132,7 @@ def device_cells(disk: DiskStats) -> tuple[Piece, ...]:
         if column.key == "util" and value is not None and value >= WARN_UTIL_PERCENT:
             role = "warn"
         cells.append((text, role))
-    scheduler = UNKNOWN if disk.scheduler is None else disk.scheduler
+    scheduler = UNKNOWN if disk.scheduler is None else printable(disk.scheduler)
     cells.append((scheduler, "dim" if disk.scheduler is None else ""))
     media = media_text(disk.rotational)
     cells.append((media, "dim" if disk.rotational is None else ""))

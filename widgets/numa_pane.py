@@ -18,7 +18,7 @@ from probes.cpulist import format_cpu_list
 from probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
 from widgets.cpu_meters import format_bytes
 from widgets.line_pane import Line, LinePane
-from widgets.process_columns import printable
+from widgets.safe_text import printable
 from widgets.series import record
 from widgets.summary import Piece, format_count
 

@@ -41,6 +41,7 @@ from rich.cells import cell_len, set_cell_size
 
 from probes.cpulist import format_cpu_list
 from probes.snapshot import POLICY_CLASS, ProcessInfo
+from widgets.safe_text import printable
 
 Align = Literal["left", "right"]
 
@@ -64,24 +65,6 @@ _POLICY_RANK: Mapping[str, int] = MappingProxyType(
         "SCHED_OTHER": 3,
         "SCHED_BATCH": 4,
         "SCHED_IDLE": 5,
-    }
-)
-
-# C0 and C1 controls, DEL, and the format characters that reorder text or hide it (bidi overrides and
-# isolates, zero-width spaces and joiners, BOM, soft hyphen).
-_UNPRINTABLE: Mapping[int, str] = MappingProxyType(
-    {
-        cp: "?"
-        for cp in (
-            *range(0x00, 0x20),
-            *range(0x7F, 0xA0),
-            0xAD,
-            *range(0x200B, 0x2010),
-            *range(0x202A, 0x202F),
-            *range(0x2060, 0x2065),
-            *range(0x2066, 0x206A),
-            0xFEFF,
-        )
     }
 )
 
@@ -121,13 +104,6 @@ class Column:
         if not self.reads:
             raise ValueError(f"column {self.key}: reads names no field")
         object.__setattr__(self, "inputs", attrgetter(*self.reads))
-
-
-def printable(text: str) -> str:
-    """``text`` with control, bidi and zero-width characters replaced by ``?``."""
-    if text.isprintable():
-        return text
-    return text.translate(_UNPRINTABLE)
 
 
 def fit(text: str, width: int, align: Align) -> str:

@@ -19,7 +19,7 @@ from probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
 from widgets.io_pane import format_byte_rate
 from widgets.line_pane import Line, LinePane
 from widgets.load_history import spark_char
-from widgets.process_columns import printable
+from widgets.safe_text import printable
 from widgets.series import record
 from widgets.summary import Piece, SummaryRow, format_count, plain, wrap_row
 
