@@ -12,6 +12,7 @@ from textual.widgets import Input
 
 from tests.demo import DemoMachine
 from tests.fixture_tree import FakeProcess
+from tui import crash
 from tui.app import LOW_BANDWIDTH_SORT_EVERY, AppOptions, PerftopApp
 from tui.bindings import APP_KEYS
 from tui.screens import HelpScreen, PickerScreen, TextScreen
@@ -441,11 +442,14 @@ async def test_an_error_while_sampling_ends_the_app_with_its_traceback(machine: 
 
     machine.sampler.sample = failing  # type: ignore[method-assign]
     app = PerftopApp(machine.sampler, AppOptions(interval=0.1, first_delay=0.1))
-    with pytest.raises(RuntimeError, match="the probe broke"):
-        async with app.run_test(size=(100, 30)):
-            for _ in range(100):
-                await asyncio.sleep(0.05)
-                if calls >= 3:
-                    break
-            await asyncio.sleep(0.2)
+    app.error_console, printed = crash.capture_console()
+    async with app.run_test(size=(100, 30)):
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if calls >= 3:
+                break
+        await asyncio.sleep(0.2)
+        assert app._exit
     assert calls == 3 and app.return_code == 1
+    app._print_error_renderables()  # as App.run does once the terminal is restored
+    assert "RuntimeError: the probe broke" in printed.getvalue()

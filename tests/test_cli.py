@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from bench.overhead import Tmux, private_tmux
 from probes.cpulist import parse_cpu_list
 from tests.fixture_tree import make_tree
 from tests.tmux_screen import wait_for_screen
+from tui import cli, crash
 from tui.cli import first_status_pids
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -326,3 +328,42 @@ def test_keys_typed_before_the_first_frame_show_what_the_first_frame_left_out() 
         _wait_for(tmux, lambda s: "search (Enter: keep" in s and bool(_table_rows(s)), "the search box")
         tmux.run("send-keys", "-t", "bench", "zzqq")
         _wait_for(tmux, lambda s: "zzqq" in s, "the search text")
+
+
+def test_an_error_outside_the_interface_exits_1_with_one_line_and_a_saved_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: object, **kwargs: object) -> object:
+        raise OSError("the \x1b[31mdisk\x1b[0m is gone")
+
+    monkeypatch.setattr(cli, "Sampler", broken)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert cli.main(["--json"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\x1b" not in err
+    assert err.startswith("perftop: crashed (OSError: the \\e[31mdisk\\e[0m is gone); the traceback is in ")
+    saved = Path(err.strip().rsplit(" ", 1)[1])
+    assert saved.parent == tmp_path / "state" / "perftop" and "Traceback" in saved.read_text()
+
+
+def test_a_crash_report_goes_to_the_temp_dir_when_the_state_dir_refuses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocked))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    path = crash.save_report("Traceback ...\nValueError: x\n")
+    assert path.parent == tmp_path / "tmp" / f"perftop-{os.getuid()}"
+    assert path.read_text().endswith("ValueError: x\n")
+    assert crash.summary(path.read_text()) == "ValueError: x"
+
+
+def test_ctrl_c_before_the_interface_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "Sampler", interrupted)
+    assert cli.main(["--json"]) == 130

@@ -144,3 +144,43 @@ def test_an_idle_perftop_sleeps_and_still_answers_keys() -> None:
         _wait_for(tmux, lambda s: "perftop keys" not in s, timeout=3)
         tmux.run("send-keys", "-t", "bench", "q")
         _wait_gone(python)
+
+
+CRASHING = """
+import sys
+from probes.sampler import Sampler
+from tui.cli import main
+
+calls = 0
+sample = Sampler.sample
+
+
+def failing(self, *args, **kwargs):
+    global calls
+    calls += 1
+    if calls == 4:  # the baseline, the first frame's, then one of the App's own
+        raise RuntimeError("injected failure")
+    return sample(self, *args, **kwargs)
+
+
+Sampler.sample = failing
+sys.exit(main(["--interval", "0.25"]))
+"""
+
+
+def test_a_crash_exits_non_zero_with_one_line_and_the_traceback_in_a_file(tmp_path: Path) -> None:
+    script = tmp_path / "crashing.py"
+    script.write_text(CRASHING)
+    shell = f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}; echo status=$?; sleep 60"
+    with private_tmux("perftop-crash") as tmux:  # its HOME is a temporary directory
+        tmux.start(["sh", "-c", shell], 250, 30, str(ROOT))  # wide: the message is one line
+        screen = _wait_for(tmux, lambda s: "status=" in s)
+        lines = [line for line in screen.splitlines() if line.strip()]
+        assert lines[-1] == "status=1", screen
+        message = lines[-2]
+        assert message.startswith("perftop: crashed (RuntimeError: injected failure); the traceback is in ")
+        assert len(lines) == 2, screen  # nothing else: no traceback over the screen, no interface left on it
+        saved = Path(message.rsplit(" ", 1)[1])
+        assert saved.parent == Path(tmux.env["HOME"]) / ".local" / "state" / "perftop"
+        assert "RuntimeError: injected failure" in saved.read_text()
+        assert saved.stat().st_mode & 0o777 == 0o600

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -172,7 +173,7 @@ class PerftopApp(TuningActions, App[None]):
             )
             loop = asyncio.get_running_loop()
             self._sampling = SamplingThread(
-                self._take_sample, self._sampled, self._handle_exception, self._delay_after, loop
+                self._take_sample, self._sampled, self._fail, self._delay_after, loop
             )
             self._sampling.schedule(0 if first is None else self.interval)
 
@@ -227,7 +228,7 @@ class PerftopApp(TuningActions, App[None]):
         try:
             self._apply(snapshot)
         except Exception as error:  # as a Textual timer does: the App ends with the traceback
-            self._handle_exception(error)
+            self._fail(error)
             return
         if self.pane in (3, 5):
             # The selected process's details first, so their reads never overlap the next sample's.
@@ -250,7 +251,14 @@ class PerftopApp(TuningActions, App[None]):
     def _task_done(self, task: asyncio.Task[None]) -> None:
         # As a Textual timer does: an error ends the App with its traceback, not a silent stop.
         if not task.cancelled() and isinstance(error := task.exception(), Exception):
-            self._handle_exception(error)
+            self._fail(error)
+
+    def _fail(self, error: Exception) -> None:
+        """End the App with ``error``'s traceback as its exit message and status 1, as Textual ends it on
+        an error in a handler. (Textual's own path for that renders the exception being handled: from a
+        thread's callback there is none, and the App stayed up, frozen.)"""
+        trace = "".join(traceback.format_exception(error))
+        self.exit(return_code=1, message=Text(trace))
 
     @property
     def pane(self) -> int:

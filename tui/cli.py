@@ -9,10 +9,12 @@ import pwd
 import resource
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from probes.fs import FS
 from probes.sampler import Sampler, check_procfs
+from tui import crash
 from widgets import process_columns
 
 #: Open files perftop asks for at most (the scanner holds two per process).
@@ -144,7 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``perftop`` console script."""
+    """Entry point of the ``perftop`` console script: its exit status (2 for bad arguments, 1 for an
+    error, which is reported in one line with the traceback saved to a file)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        return 130  # Ctrl-C before the interface took the terminal, as a shell reports it
+    except Exception:
+        return crash.report(traceback.format_exc())
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.count != 1 and not args.json:
@@ -225,9 +237,13 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
     # first refresh: status for every process, as no row is on screen yet to choose by.
     first = sampler.sample(None, io_pids=io_pids, sockets=False)
     app = PerftopApp(sampler, options, first)
+    # Textual prints an unhandled error's traceback once the terminal is restored: into a file instead.
+    app.error_console, printed = crash.capture_console()
     gc.freeze()
     gc.enable()
     app.run()
+    if app.return_code:
+        return crash.report(printed.getvalue() or f"the interface ended with status {app.return_code}")
     return 0
 
 
