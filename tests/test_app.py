@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from textual.widgets import Input
 
+from probes.snapshot import Snapshot
 from tests.demo import DemoMachine
 from tests.fixture_tree import FakeProcess
 from tui import crash
@@ -138,6 +140,68 @@ async def test_filter_filters_and_escape_clears(machine: DemoMachine) -> None:
         await pilot.press("f4", "escape")
         assert app.table.filter_text == ""
         assert len(app.table.rows()) == everyone
+
+
+def _taking_turns(machine: DemoMachine) -> tuple[int, int]:
+    """Two processes, tidal-a and tidal-b, that take turns being the busiest: they swap the top two rows
+    at every refresh."""
+    first, second = 4100, 4101
+    machine.extra = [
+        FakeProcess(pid, f"tidal-{name}", cmdline=(f"tidal-{name}",), start_time=100 * pid, utime_rate=1)
+        for pid, name in ((first, "a"), (second, "b"))
+    ]
+    sample = machine.sampler.sample
+
+    def swapping(*args: object, **kwargs: object) -> Snapshot:
+        snapshot = sample(*args, **kwargs)  # type: ignore[arg-type]
+        busy = first + machine.tick % 2
+        procs = tuple(
+            replace(p, cpu_percent=990.0 if p.pid == busy else 980.0) if p.pid in (first, second) else p
+            for p in snapshot.processes
+        )
+        return replace(snapshot, processes=procs)
+
+    machine.sampler.sample = swapping  # type: ignore[method-assign]
+    return first, second
+
+
+async def _keeps_choosing(machine: DemoMachine, app: PerftopApp, pilot, chosen: int) -> None:
+    """Through refreshes that swap the two, the cursor and every tuning key stay on ``chosen``."""
+    lines = set()
+    for _ in range(4):
+        await machine.drive(app, 1)
+        await pilot.pause()
+        lines.add(app.table.cursor_row)
+        assert app.table.selected_pid == chosen
+        assert app._selected() is not None and app._selected().pid == chosen  # what a tuning key acts on
+    assert lines == {0, 1}  # it did swap places
+
+
+async def test_a_search_that_finds_the_process_under_the_cursor_chooses_it(machine: DemoMachine) -> None:
+    _taking_turns(machine)
+    app = machine.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot)
+        assert app.table.cursor_row == 0  # nothing chosen yet: the cursor keeps its line
+        on_line = app._selected()
+        assert on_line is not None and on_line.comm.startswith("tidal-")
+        await pilot.press("slash")
+        await pilot.press(*on_line.comm, "enter")
+        assert app.table.selected_pid == on_line.pid
+        await _keeps_choosing(machine, app, pilot, on_line.pid)
+
+
+async def test_a_kept_filter_chooses_the_process_under_the_cursor(machine: DemoMachine) -> None:
+    _taking_turns(machine)
+    app = machine.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(machine, app, pilot)
+        await pilot.press("backslash")
+        await pilot.press(*"tidal", "enter")
+        assert {p.comm for p in app.table.rows()} == {"tidal-a", "tidal-b"}
+        chosen = app.table.selected_pid
+        assert chosen is not None
+        await _keeps_choosing(machine, app, pilot, chosen)
 
 
 async def test_user_picker_and_kernel_thread_toggle(machine: DemoMachine) -> None:

@@ -558,6 +558,7 @@ class PerftopApp(TuningActions, App[None]):
         table = self.table
         current = next((p for p in table.rows() if p.pid == table.selected_pid), None)
         if not skip_current and current is not None and process_columns.matches(current, text):
+            table.choose_selected()  # found where the cursor is: that process is the one chosen
             return
         if not table.search_next(text):
             self.notify(f"No process matches '{escaped(text)}'.", severity="warning", timeout=2)
@@ -570,6 +571,8 @@ class PerftopApp(TuningActions, App[None]):
             self._after_view_change()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.table.choose_selected()  # a kept filter chose the process the cursor is on
         event.input.display = False
         self._focus_now(self.table)
 

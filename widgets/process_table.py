@@ -662,6 +662,13 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
                 return True
         return False
 
+    def choose_selected(self) -> None:
+        """The user chose the process under the cursor (a search found it there, a filter was kept): from
+        now on the cursor follows it, as after a key or a click."""
+        if self._rows:
+            self._follow = True
+            self._selection_moved()
+
     def search_next(self, text: str, backwards: bool = False) -> bool:
         """htop's F3: move to the next row after the cursor (before it with ``backwards``) that
         ``matches`` ``text``, wrapping around; the cursor row itself is tried last. False if none."""
