@@ -67,14 +67,14 @@ from rich.style import Style
 from textual.strip import Strip
 
 from bench import trees
-from probes.cpu import cpu_snapshot, read_loadavg, read_pressure, read_stat, user_hz
-from probes.fs import FS
-from probes.memory import memory_snapshot, read_meminfo_used
-from probes.numa import numa_snapshot, process_numa, read_numa
-from probes.processes import ProcessScanner, page_size, process_infos
-from probes.sampler import Sampler
-from probes.snapshot import ProcessInfo
-from widgets.process_columns import (
+from perftop.probes.cpu import cpu_snapshot, read_loadavg, read_pressure, read_stat, user_hz
+from perftop.probes.fs import FS
+from perftop.probes.memory import memory_snapshot, read_meminfo_used
+from perftop.probes.numa import numa_snapshot, process_numa, read_numa
+from perftop.probes.processes import ProcessScanner, page_size, process_infos
+from perftop.probes.sampler import Sampler
+from perftop.probes.snapshot import ProcessInfo
+from perftop.widgets.process_columns import (
     SEPARATOR_WIDTH,
     command_text,
     filter_processes,
@@ -90,7 +90,8 @@ DISKS = 64
 #: A 200x50 terminal: the table body under the header, meters and graph shows about this many rows.
 SCREEN_WIDTH = 200
 SCREEN_ROWS = 48
-#: Rows whose status the App reads: those on screen plus ``tui.app.STATUS_MARGIN_ROWS`` above and below.
+#: Rows whose status the App reads: those on screen plus ``STATUS_MARGIN_ROWS`` (``perftop.tui.app``) above
+#: and below.
 STATUS_ROWS = 70
 #: Rows whose status the App reads at ~70 processes in a 200x50 terminal (``real/sample-app-like``).
 APP_STATUS_ROWS = 45
@@ -386,7 +387,7 @@ def real_refresh_case(io: bool = True) -> Body:
 
 
 def real_sample_case() -> Body:
-    """``Sampler.sample`` as ``tui.app`` calls it, without the table: the sampler thread's cost."""
+    """``Sampler.sample`` as ``perftop.tui.app`` calls it, without the table: the sampler thread's cost."""
     sampler = Sampler(FS())
     wanted = frozenset(sorted(ProcessScanner(FS()).list_pids())[:APP_STATUS_ROWS])
     sampler.sample(wanted, io_pids=(), sockets=False)
@@ -411,7 +412,7 @@ def _optional(module: str, *names: str) -> tuple | None:
 
 def disks_case(ts: TreeSet) -> Body:
     read_diskstats, read_disks_info, disk_rates = _optional(
-        "probes.disks", "read_diskstats", "read_disks_info", "disk_rates"
+        "perftop.probes.disks", "read_diskstats", "read_disks_info", "disk_rates"
     )
     prev = read_diskstats(ts.tick0)
     fs = ts.tick1
@@ -424,14 +425,14 @@ def disks_case(ts: TreeSet) -> Body:
 
 
 def real_net_case() -> Body:
-    read_net, net_snapshot = _optional("probes.net", "read_net", "net_snapshot")
+    read_net, net_snapshot = _optional("perftop.probes.net", "read_net", "net_snapshot")
     fs = FS()
     prev = read_net(fs)
     return lambda: net_snapshot(prev, read_net(fs), 1.0)
 
 
 def real_socket_owners_case() -> Body:
-    (socket_owners,) = _optional("probes.net", "socket_owners")
+    (socket_owners,) = _optional("perftop.probes.net", "socket_owners")
     fs = FS()
     return lambda: socket_owners(fs)
 
@@ -440,11 +441,11 @@ def optional_cases(small: int) -> list[Case]:
     """Disk and network probes, when they exist (``probes/disks.py``, ``probes/net.py``, written
     concurrently): a probe missing, or whose functions were renamed, is skipped with a note."""
     out = []
-    if _optional("probes.disks", "read_diskstats", "read_disks_info", "disk_rates"):
+    if _optional("perftop.probes.disks", "read_diskstats", "read_disks_info", "disk_rates"):
         out.append(Case(f"disks/{DISKS}", lambda: disks_case(tree_set(small))))
-    if _optional("probes.net", "read_net", "net_snapshot"):
+    if _optional("perftop.probes.net", "read_net", "net_snapshot"):
         out.append(Case("real/net", real_net_case))
-    if _optional("probes.net", "socket_owners"):
+    if _optional("perftop.probes.net", "socket_owners"):
         real = len(ProcessScanner(FS()).list_pids())
         out.append(Case("real/net-socket-owners", real_socket_owners_case, real))
     return out

@@ -7,9 +7,9 @@ Run from the repository root with the project's virtualenv::
 
 It reports:
 
-- ``python -X importtime -m tui.cli --version``: the import total and the costliest top-level imports,
+- ``python -X importtime -m perftop.tui.cli --version``: the import total and the costliest top-level imports,
   and the wall time of that command (interpreter start included);
-- the time to ``import tui.app`` in a fresh interpreter;
+- the time to ``import perftop.tui.app`` in a fresh interpreter;
 - first frame in a terminal: perftop started in a tmux pane, its screen polled every 10 ms until the
   process table's CPU% column shows a number (a rate from a real second sample; the baseline shows
   ``-``). Measured from just before ``tmux new-session``, so interpreter start and imports are in it.
@@ -114,8 +114,8 @@ def wall_time(argv: Sequence[str]) -> float:
 
 
 def import_app_seconds() -> float:
-    """Seconds to ``import tui.app`` in a fresh interpreter (measured inside it)."""
-    code = "import time; t = time.perf_counter(); import tui.app; print(time.perf_counter() - t)"
+    """Seconds to ``import perftop.tui.app`` in a fresh interpreter (measured inside it)."""
+    code = "import time; t = time.perf_counter(); import perftop.tui.app; print(time.perf_counter() - t)"
     return float(_run([PYTHON, "-c", code]).stdout)
 
 
@@ -153,7 +153,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def first_frame_tmux(
-    width: int, height: int, timeout: float = 10.0, argv: Sequence[str] = (PYTHON, "-m", "tui.cli")
+    width: int, height: int, timeout: float = 10.0, argv: Sequence[str] = (PYTHON, "-m", "perftop.tui.cli")
 ) -> float | None:
     """Seconds from starting ``argv`` (perftop) in a tmux pane until its table shows real CPU%; None on
     timeout."""
@@ -162,7 +162,7 @@ def first_frame_tmux(
 
 
 def first_frame_tmux_times(
-    width: int, height: int, timeout: float = 10.0, argv: Sequence[str] = (PYTHON, "-m", "tui.cli")
+    width: int, height: int, timeout: float = 10.0, argv: Sequence[str] = (PYTHON, "-m", "perftop.tui.cli")
 ) -> tuple[float, float] | None:
     """As :func:`first_frame_tmux`: the wall seconds, and the CPU seconds ``argv`` had used when its table
     was seen showing real CPU% (up to one poll after the frame); None on timeout."""
@@ -189,9 +189,9 @@ async def first_frame_headless(
     ``baseline``: the sampler has taken its first sample before the clock starts (as ``perftop`` does
     before importing the App), so the App's own first sample already has rates.
     """
-    from probes.fs import FS
-    from probes.sampler import Sampler
-    from tui.app import AppOptions, PerftopApp
+    from perftop.probes.fs import FS
+    from perftop.probes.sampler import Sampler
+    from perftop.tui.app import AppOptions, PerftopApp
 
     sampler = Sampler(FS())
     if baseline:
@@ -247,26 +247,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     width, height = args.size
 
-    lines, _ = importtime(["-m", "tui.cli", "--version"])
+    lines, _ = importtime(["-m", "perftop.tui.cli", "--version"])
     total = import_total_us(lines)
     print(f"imports of 'perftop --version' (python -X importtime, one run): {total / 1e3:.1f} ms in total")
     top = sorted((line for line in lines if line.depth == 0), key=lambda line: -line.cumulative_us)
     for line in top[: args.top]:
         print(f"    {line.cumulative_us / 1e3:7.1f} ms  {line.module}")
-    app_lines, _ = importtime(["-c", "import tui.app"])
-    app_us = cumulative_us(app_lines, "tui.app")
+    app_lines, _ = importtime(["-c", "import perftop.tui.app"])
+    app_us = cumulative_us(app_lines, "perftop.tui.app")
     if app_us is not None:
-        print(f"tui.app cumulative in -X importtime: {app_us / 1e3:.1f} ms")
-        for name in ("textual.app", "rich", "psutil", "widgets.process_table", "probes.sampler"):
+        print(f"perftop.tui.app cumulative in -X importtime: {app_us / 1e3:.1f} ms")
+        for name in (
+            "textual.app",
+            "rich",
+            "psutil",
+            "perftop.widgets.process_table",
+            "perftop.probes.sampler",
+        ):
             us = cumulative_us(app_lines, name)
             if us is not None:
                 print(f"    {us / 1e3:7.1f} ms  {name} (first import, nested or not)")
     print()
     print(
         f"{'perftop --version, wall time':<38}",
-        repeat(args.runs, lambda: wall_time(["-m", "tui.cli", "--version"])),
+        repeat(args.runs, lambda: wall_time(["-m", "perftop.tui.cli", "--version"])),
     )
-    print(f"{'import tui.app, fresh interpreter':<38}", repeat(args.runs, import_app_seconds))
+    print(f"{'import perftop.tui.app, fresh interpreter':<38}", repeat(args.runs, import_app_seconds))
     frames = [first_frame_tmux_times(width, height) for _ in range(args.runs)]
     shown = [times for times in frames if times is not None]
     label = f"first real frame, tmux {width}x{height}"

@@ -69,9 +69,10 @@ def monitors(interval: float = 1.0, glances: str | None = None) -> dict[str, Mon
     """Every monitor this script knows, by name (installed or not)."""
     tenths = str(max(1, round(interval * 10)))
     table = {
-        "perftop": Monitor("perftop", (PYTHON, "-m", "tui.cli", "--interval", f"{interval:g}")),
+        "perftop": Monitor("perftop", (PYTHON, "-m", "perftop.tui.cli", "--interval", f"{interval:g}")),
         "perftop-lowbw": Monitor(
-            "perftop-lowbw", (PYTHON, "-m", "tui.cli", "--interval", f"{interval:g}", "--low-bandwidth")
+            "perftop-lowbw",
+            (PYTHON, "-m", "perftop.tui.cli", "--interval", f"{interval:g}", "--low-bandwidth"),
         ),
         "htop": Monitor("htop", ("htop", "-d", tenths)),
         "btop": Monitor(

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from probes.fs import FS
+from perftop.probes.fs import FS
 from tests import fixture_tree
 
 #: File written last into a finished tree; a tree without it (an interrupted build) is rebuilt.

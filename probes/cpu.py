@@ -1,8 +1,8 @@
 """CPU and system counters: ``/proc/stat``, ``/proc/loadavg``, ``/proc/uptime`` and ``/proc/pressure/*``.
 
-Parsers are pure (``text -> data``); readers take an :class:`~probes.fs.FS` and return ``None`` for a missing
-file. :func:`cpu_snapshot` turns two ``/proc/stat`` samples into percentages and rates the way sysstat's
-``mpstat`` and ``sar`` do.
+Parsers are pure (``text -> data``); readers take an :class:`~perftop.probes.fs.FS` and return ``None`` for a
+missing file. :func:`cpu_snapshot` turns two ``/proc/stat`` samples into percentages and rates the way
+sysstat's ``mpstat`` and ``sar`` do.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from probes.fs import FS, TextReader, read_parsed, read_text
-from probes.snapshot import CPU_STATES, TOTAL_CPU, CpuSeconds, CpuSnapshot, CpuUsage, Pressure
+from perftop.probes.fs import FS, TextReader, read_parsed, read_text
+from perftop.probes.snapshot import CPU_STATES, TOTAL_CPU, CpuSeconds, CpuSnapshot, CpuUsage, Pressure
 
 #: The files under ``/proc/pressure/`` that perftop reads.
 PRESSURE_RESOURCES: tuple[str, ...] = ("cpu", "io", "memory")
@@ -41,7 +41,7 @@ class CpuTicks:
     steal: int = 0
 
     def values(self) -> tuple[int, ...]:
-        """The states in :data:`~probes.snapshot.CPU_STATES` order."""
+        """The states in :data:`~perftop.probes.snapshot.CPU_STATES` order."""
         return (self.user, self.nice, self.system, self.idle, self.iowait, self.irq, self.softirq, self.steal)
 
 
@@ -253,7 +253,7 @@ def cpu_snapshot(
 
 def read_stat(fs: FS, read: TextReader = read_text) -> StatCounters | None:
     """``/proc/stat`` parsed, or ``None`` when it cannot be read. ``read`` reads a file (see
-    :data:`~probes.fs.TextReader`), as in every reader here."""
+    :data:`~perftop.probes.fs.TextReader`), as in every reader here."""
     return read_parsed(read, fs.proc("stat"), parse_stat)
 
 

@@ -1,7 +1,7 @@
 """Block devices: ``/proc/diskstats``, ``/sys/block/DEV/queue/*`` and the figures of ``iostat -x``.
 
 :func:`parse_diskstats` is pure (``text -> data``) and reads every layout the kernel has written; the
-readers take an :class:`~probes.fs.FS` and give ``None`` for whatever is missing or unreadable.
+readers take an :class:`~perftop.probes.fs.FS` and give ``None`` for whatever is missing or unreadable.
 :func:`disk_rates` turns two samples into exactly the per-device figures ``iostat -x`` prints (sysstat's
 formulas: deltas over the interval, awaits and merge percentages over the requests completed in it).
 
@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from operator import attrgetter
 
-from probes.fs import FS, TextReader, parse_named_lines, read_parsed, read_text
-from probes.snapshot import DiskStats
+from perftop.probes.fs import FS, TextReader, parse_named_lines, read_parsed, read_text
+from perftop.probes.snapshot import DiskStats
 
 #: Bytes per sector of ``/proc/diskstats`` (the kernel's fixed unit, not the device's block size).
 SECTOR_BYTES = 512
@@ -115,8 +115,8 @@ def parse_diskstats(text: str, lines: dict[str, DiskCounters] | None = None) -> 
     Cut or garbled lines are skipped; a name seen twice keeps its first line. Devices are in the kernel's
     order.
 
-    ``lines``: the caller's memo of :func:`~probes.fs.parse_named_lines`; an idle device's line gives its
-    last object again, so :func:`disk_rates` knows it idle at a glance.
+    ``lines``: the caller's memo of :func:`~perftop.probes.fs.parse_named_lines`; an idle device's line
+    gives its last object again, so :func:`disk_rates` knows it idle at a glance.
     """
     return parse_named_lines(text, _diskstats_line, lines)
 
@@ -159,7 +159,7 @@ def read_diskstats(
     fs: FS, read: TextReader = read_text, lines: dict[str, DiskCounters] | None = None
 ) -> dict[str, DiskCounters] | None:
     """``/proc/diskstats`` parsed, or ``None`` when it cannot be read (``read``: see
-    :data:`~probes.fs.TextReader`; ``lines``: see :func:`parse_diskstats`)."""
+    :data:`~perftop.probes.fs.TextReader`; ``lines``: see :func:`parse_diskstats`)."""
     return read_parsed(read, fs.proc("diskstats"), parse_diskstats, lines)
 
 
@@ -179,7 +179,7 @@ def _queue_dir(fs: FS, name: str, partition: bool) -> str:
 
 def read_disk_info(fs: FS, name: str, read: TextReader = read_text) -> DiskInfo:
     """The ``queue/{scheduler,rotational,read_ahead_kb,nr_requests}`` settings of one device (``read``:
-    see :data:`~probes.fs.TextReader`).
+    see :data:`~perftop.probes.fs.TextReader`).
 
     A device without ``queue/scheduler`` (zram, some device-mapper targets) has scheduler ``None``.
     """

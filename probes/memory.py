@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from probes.fs import FS, TextReader, read_parsed, read_text
-from probes.snapshot import MemorySnapshot
+from perftop.probes.fs import FS, TextReader, read_parsed, read_text
+from perftop.probes.snapshot import MemorySnapshot
 
 #: A ``Key: N kB`` or ``Key: N`` line, the only two shapes the kernel writes; any other line is garbled.
 _LINE = re.compile(r"^([^:\n]+):[ \t]*([0-9]+)(?:[ \t]+(kB))?[ \t]*$", re.MULTILINE)
 
 #: The ``/proc/meminfo`` keys perftop uses: :func:`memory_snapshot`'s, and those of the node that stands for
-#: a machine without NUMA (:mod:`probes.numa`).
+#: a machine without NUMA (:mod:`perftop.probes.numa`).
 MEMINFO_KEYS: tuple[str, ...] = (
     "MemTotal",
     "MemFree",
@@ -102,7 +102,7 @@ def memory_snapshot(meminfo: dict[str, int] | None) -> MemorySnapshot:
 
 def read_meminfo(fs: FS, read: TextReader = read_text) -> dict[str, int] | None:
     """``/proc/meminfo`` parsed, or ``None`` when it cannot be read (``read``: see
-    :data:`~probes.fs.TextReader`)."""
+    :data:`~perftop.probes.fs.TextReader`)."""
     return read_parsed(read, fs.proc("meminfo"), parse_meminfo)
 
 

@@ -1,10 +1,10 @@
 """Network: interfaces, the ``ss -s`` summary, TCP states, the TCP/UDP counters, and socket tables.
 
-Sources: ``/proc/net/dev``, ``/proc/net/sockstat`` and ``sockstat6``, ``/proc/net/tcp``, ``tcp6``, ``udp``
-and ``udp6``, ``/proc/net/snmp``, and the ``/proc/PID/fd`` links for socket ownership. Parsers are pure
-(``text -> data``); readers take an :class:`~probes.fs.FS` and give ``None`` for whatever is missing or
-unreadable. :func:`net_snapshot` turns two :class:`NetReading` into rates, ``None`` for any counter that
-went backwards (an interface re-created, a 32-bit driver counter wrapping).
+Sources: ``/proc/net/dev``, ``/proc/net/sockstat`` and ``sockstat6``, ``/proc/net/tcp``, ``tcp6``, ``udp`` and
+``udp6``, ``/proc/net/snmp``, and the ``/proc/PID/fd`` links for socket ownership. Parsers are pure (``text ->
+data``); readers take an :class:`~perftop.probes.fs.FS` and give ``None`` for whatever is missing or
+unreadable. :func:`net_snapshot` turns two :class:`NetReading` into rates, ``None`` for any counter that went
+backwards (an interface re-created, a 32-bit driver counter wrapping).
 
 Cost: ``/proc/net/tcp`` lists every socket, so counting states is linear in the connections (tens of ms
 per 10,000); :func:`socket_owners` reads every fd of every process and belongs off the UI thread and only
@@ -19,8 +19,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 
-from probes.fs import FS, TextReader, parse_named_lines, read_parsed, read_text
-from probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
+from perftop.probes.fs import FS, TextReader, parse_named_lines, read_parsed, read_text
+from perftop.probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
 
 #: Kernel TCP state numbers (``include/net/tcp_states.h``) -> the names ``tcp_states`` uses.
 TCP_STATES: dict[int, str] = {
@@ -161,8 +161,8 @@ def parse_net_dev(
     """Parse ``/proc/net/dev``. Header, cut and garbled lines are skipped; a name seen twice keeps its
     first line.
 
-    ``lines``: the caller's memo of :func:`~probes.fs.parse_named_lines` (an idle interface's line gives
-    its last object again).
+    ``lines``: the caller's memo of :func:`~perftop.probes.fs.parse_named_lines` (an idle interface's line
+    gives its last object again).
     """
     return parse_named_lines(text, _net_dev_line, lines)
 
@@ -366,7 +366,7 @@ def read_net_dev(
     fs: FS, read: TextReader = read_text, lines: dict[str, InterfaceCounters] | None = None
 ) -> dict[str, InterfaceCounters] | None:
     """``/proc/net/dev`` parsed, or ``None`` when it cannot be read (``read``: see
-    :data:`~probes.fs.TextReader`, as in the readers below; ``lines``: see :func:`parse_net_dev`)."""
+    :data:`~perftop.probes.fs.TextReader`, as in the readers below; ``lines``: see :func:`parse_net_dev`)."""
     return read_parsed(read, fs.proc("net", "dev"), parse_net_dev, lines)
 
 

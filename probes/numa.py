@@ -3,8 +3,9 @@
 Sources: ``/sys/devices/system/node/node<N>/`` (``cpulist``, ``meminfo``, ``numastat``, ``distance``),
 ``/proc/sys/kernel/numa_balancing``, and per process ``/proc/PID/numa_maps`` and the
 ``Mems_allowed_list`` line of ``/proc/PID/status``. Parsers are pure (``text -> data``); readers take an
-:class:`~probes.fs.FS` and give ``None`` for whatever is missing or unreadable. :func:`numa_snapshot`
-turns two readings into rates and miss ratios, as :func:`probes.cpu.cpu_snapshot` does for ``/proc/stat``.
+:class:`~perftop.probes.fs.FS` and give ``None`` for whatever is missing or unreadable. :func:`numa_snapshot`
+turns two readings into rates and miss ratios, as :func:`~perftop.probes.cpu.cpu_snapshot` does for
+``/proc/stat``.
 
 A machine whose sysfs has no node directories (a kernel built without NUMA, some containers) is reported
 as one node, node 0, holding every online CPU and all of ``/proc/meminfo``, with null counters.
@@ -18,10 +19,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from probes.cpulist import parse_cpu_list
-from probes.fs import FS, TextReader, read_parsed, read_text
-from probes.memory import read_meminfo_used
-from probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
+from perftop.probes.cpulist import parse_cpu_list
+from perftop.probes.fs import FS, TextReader, read_parsed, read_text
+from perftop.probes.memory import read_meminfo_used
+from perftop.probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
 
 #: The counters of ``node<N>/numastat``, in the kernel's order. All count pages.
 NUMA_COUNTERS: tuple[str, ...] = (
@@ -265,7 +266,7 @@ def _gone(node: NodeReading) -> bool:
 
 def read_node(fs: FS, node: int, read: TextReader = read_text) -> NodeReading:
     """Read one ``node<N>`` directory; a missing file leaves its part ``None`` (``read``: see
-    :data:`~probes.fs.TextReader`, as in the readers below)."""
+    :data:`~perftop.probes.fs.TextReader`, as in the readers below)."""
     base = fs.sys("devices", "system", "node", f"node{node}")
     return NodeReading(
         node=node,

@@ -5,7 +5,8 @@ The scanner reads ``stat`` of every process on every call (cheap, and it carries
 ``cmdline`` and the user name once per process identity ``(pid, start_time)``. It keeps the files it reads
 every time open between calls, skips a ``status`` that cannot have changed and the listing of ``/proc``
 when no process can have appeared (see :class:`ProcessScanner`). ``process_infos`` turns two scans and the
-elapsed time into :class:`probes.snapshot.ProcessInfo` rows; it is pure, so it is tested on fixture data.
+elapsed time into :class:`~perftop.probes.snapshot.ProcessInfo` rows; it is pure, so it is tested on
+fixture data.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from types import EllipsisType
 
-from probes.cpulist import parse_cpu_list
-from probes.fs import FS, read_bytes
-from probes.snapshot import POLICY_NAMES, ProcessInfo, ProcessNuma, TaskCounts
+from perftop.probes.cpulist import parse_cpu_list
+from perftop.probes.fs import FS, read_bytes
+from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo, ProcessNuma, TaskCounts
 
 #: ``/proc/PID/stat`` needs at least fields 1..24 (up to ``rss``) to be of use.
 _MIN_FIELDS_AFTER_COMM = 22
@@ -275,14 +276,14 @@ class ProcessScanner:
     :data:`FD_RESERVE`; processes beyond that are opened, read and closed every scan. :meth:`close`
     closes them all (a later scan opens them again). Not thread-safe: one scan at a time.
 
-    On this machine's own ``/proc`` (:meth:`~probes.fs.FS.is_own_proc`) ``status`` is read again only when
-    what it shows may have changed: the kernel formats its ~55 lines for each read, four times the cost
-    of ``stat``. Its context-switch counts (those of the main thread) move only when that thread is
-    switched in or out, which moves its ``schedstat`` (run time, wait time, time slices: one short line);
-    ``Cpus_allowed_list`` changes without the process running (``taskset -p``), which
-    ``sched_getaffinity`` shows, exactly while every possible CPU is online (it leaves out inactive CPUs,
-    the file does not). ``schedstat`` is read through the process's held directory after
-    ``sched_getaffinity``, so a PID reused meanwhile fails that read rather than lending its mask.
+    On this machine's own ``/proc`` (:meth:`~perftop.probes.fs.FS.is_own_proc`) ``status`` is read again only
+    when what it shows may have changed: the kernel formats its ~55 lines for each read, four times the cost
+    of ``stat``. Its context-switch counts (those of the main thread) move only when that thread is switched
+    in or out, which moves its ``schedstat`` (run time, wait time, time slices: one short line);
+    ``Cpus_allowed_list`` changes without the process running (``taskset -p``), which ``sched_getaffinity``
+    shows, exactly while every possible CPU is online (it leaves out inactive CPUs, the file does not).
+    ``schedstat`` is read through the process's held directory after ``sched_getaffinity``, so a PID reused
+    meanwhile fails that read rather than lending its mask.
     """
 
     def __init__(self, fs: FS, max_held_fds: int | None = None) -> None:

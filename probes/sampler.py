@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from types import EllipsisType
 
-from probes.cpu import (
+from perftop.probes.cpu import (
     StatCounters,
     cpu_snapshot,
     read_loadavg,
@@ -21,12 +21,12 @@ from probes.cpu import (
     read_uptime,
     user_hz,
 )
-from probes.disks import DiskCounters, DiskInfo, disk_rates, read_disks_info, read_diskstats
-from probes.fs import FS, HeldFiles, read_parsed, read_text
-from probes.memory import memory_snapshot, read_meminfo_used
-from probes.net import InterfaceCounters, NetReading, net_snapshot, read_net
-from probes.numa import NodeList, NumaReading, cpu_nodes, numa_snapshot, process_numa, read_numa
-from probes.processes import (
+from perftop.probes.disks import DiskCounters, DiskInfo, disk_rates, read_disks_info, read_diskstats
+from perftop.probes.fs import FS, HeldFiles, read_parsed, read_text
+from perftop.probes.memory import memory_snapshot, read_meminfo_used
+from perftop.probes.net import InterfaceCounters, NetReading, net_snapshot, read_net
+from perftop.probes.numa import NodeList, NumaReading, cpu_nodes, numa_snapshot, process_numa, read_numa
+from perftop.probes.processes import (
     ProcessScanner,
     RawProcess,
     SteadyRows,
@@ -36,7 +36,7 @@ from probes.processes import (
     process_infos,
     task_counts,
 )
-from probes.snapshot import DiskStats, InterfaceStats, NetSnapshot, ProcessInfo, ProcessNuma, Snapshot
+from perftop.probes.snapshot import DiskStats, InterfaceStats, NetSnapshot, ProcessInfo, ProcessNuma, Snapshot
 
 #: Seconds a process's ``numa_maps`` reading is reused before it is read again: to write that file the
 #: kernel walks every page table of the process, and where its pages live changes slowly.
@@ -67,8 +67,8 @@ class Sampler:
 
     The process scanner keeps procfs files open between samples, and so does the sampler for the system
     files it reads every time (``/proc/stat``, ``/proc/meminfo``, the NUMA nodes' files, ...: see
-    :class:`~probes.fs.HeldFiles`) and for the disks' queue settings; :meth:`close` closes them. A file
-    whose bytes did not change since the last sample is not parsed again, and rows and snapshots that
+    :class:`~perftop.probes.fs.HeldFiles`) and for the disks' queue settings; :meth:`close` closes them. A
+    file whose bytes did not change since the last sample is not parsed again, and rows and snapshots that
     nothing changed (an idle process, disk or network) are the objects of the last sample.
     """
 
@@ -305,7 +305,7 @@ class Sampler:
 
 def _same_net(a: NetReading, b: NetReading) -> bool:
     """True when two readings hold the same counters: the same parsed objects of the counter files (see
-    :meth:`~probes.fs.HeldFiles.parsed`), and equal socket figures."""
+    :meth:`~perftop.probes.fs.HeldFiles.parsed`), and equal socket figures."""
     return (
         a.interfaces is b.interfaces
         and a.snmp is b.snmp

@@ -1,7 +1,7 @@
 """The frozen data a sample produces. Field names are the keys of the ``--json`` contract.
 
-Widgets import only this module (and ``probes.cpulist``) from ``probes``. Every value that could not be
-read is ``None``; nothing here is made up.
+Widgets import only this module (and ``perftop.probes.cpulist``) from ``probes``. Every value that could
+not be read is ``None``; nothing here is made up.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from probes.sampler import Sampler
+from perftop.probes.sampler import Sampler
+from perftop.tui.app import AppOptions, PerftopApp
 from tests.fixture_tree import FakeProcess, make_tree, write_devices
-from tui.app import AppOptions, PerftopApp
 
 #: Wall-clock time every demo snapshot carries (the fixture's own clock is its tick count).
 DEMO_TIME = 1_764_000_000.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from probes.snapshot import ProcessInfo
+from perftop.probes.snapshot import ProcessInfo
 
 MIB = 1024 * 1024
 

@@ -39,8 +39,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from probes.cpulist import format_cpu_list
-from probes.fs import FS
+from perftop.probes.cpulist import format_cpu_list
+from perftop.probes.fs import FS
 
 #: The arguments that made ``tests/fixtures/demo`` (a test regenerates it and compares every byte).
 DEMO_ARGS: tuple[str, ...] = ("--cpus", "4", "--processes", "25", "--tick", "1", "--stat-only", "2250")

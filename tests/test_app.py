@@ -11,17 +11,17 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from probes.snapshot import Snapshot
+from perftop.probes.snapshot import Snapshot
+from perftop.tui import crash
+from perftop.tui.app import LOW_BANDWIDTH_SORT_EVERY, AppOptions, PerftopApp
+from perftop.tui.bindings import APP_KEYS
+from perftop.tui.screens import HelpScreen, PickerScreen, TextScreen
+from perftop.widgets import process_columns
+from perftop.widgets.load_history import LoadHistory
+from perftop.widgets.process_table import ProcessTable
+from perftop.widgets.summary import SummaryLine
 from tests.demo import DemoMachine
 from tests.fixture_tree import FakeProcess
-from tui import crash
-from tui.app import LOW_BANDWIDTH_SORT_EVERY, AppOptions, PerftopApp
-from tui.bindings import APP_KEYS
-from tui.screens import HelpScreen, PickerScreen, TextScreen
-from widgets import process_columns
-from widgets.load_history import LoadHistory
-from widgets.process_table import ProcessTable
-from widgets.summary import SummaryLine
 
 
 @pytest.fixture
@@ -478,13 +478,13 @@ def test_importing_the_app_leaves_out_what_the_first_frame_does_not_need() -> No
     # Each is imported when first used (a key, a pane): before the first frame it was start-up time.
     later = (
         "textual.widgets._data_table",  # the IO pane's table (~6 ms)
-        "tui.screens",  # help, pickers, the command line screen
-        "tui.pane_details",  # the reads behind panes 3 and 5
-        "tui.dialogs",  # the tuning keys' flows, with tui.tuning and psutil
-        "tui.tuning",
+        "perftop.tui.screens",  # help, pickers, the command line screen
+        "perftop.tui.pane_details",  # the reads behind panes 3 and 5
+        "perftop.tui.dialogs",  # the tuning keys' flows, with perftop.tui.tuning and psutil
+        "perftop.tui.tuning",
         "psutil",
     )
-    code = f"import sys, tui.app; print(' '.join(m for m in {later!r} if m in sys.modules))"
+    code = f"import sys, perftop.tui.app; print(' '.join(m for m in {later!r} if m in sys.modules))"
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert done.stdout.split() == []

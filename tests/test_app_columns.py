@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import OptionList
 
-from probes.fs import FS
-from probes.sampler import Sampler
+from perftop.probes.fs import FS
+from perftop.probes.sampler import Sampler
+from perftop.tui.app import AppOptions, PerftopApp
+from perftop.tui.screens import HelpScreen, PickerScreen
 from tests.demo import DemoMachine
-from tui.app import AppOptions, PerftopApp
-from tui.screens import HelpScreen, PickerScreen
 
 
 def header(app: PerftopApp) -> list[str]:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from bench import bench_probes
-from probes.processes import ProcessScanner, process_infos
+from perftop.probes.processes import ProcessScanner, process_infos
 
 
 def test_a_held_scanner_sees_every_flip(small_trees: bench_probes.TreeSet) -> None:

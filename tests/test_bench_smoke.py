@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench import bench_probes, cold_start, overhead, trees
-from probes.processes import ProcessScanner
+from perftop.probes.processes import ProcessScanner
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -153,17 +153,17 @@ def test_parse_importtime() -> None:
         "import time:       300 |        450 | encodings\n"
         "import time:        50 |         50 |     encodings.aliases\n"
         "perftop 0.1.0\n"
-        "import time:      1000 |       2000 | tui.cli\n"
+        "import time:      1000 |       2000 | perftop.tui.cli\n"
     )
     lines = cold_start.parse_importtime(stderr)
     assert [(x.module, x.depth) for x in lines] == [
         ("_io", 1),
         ("encodings", 0),
         ("encodings.aliases", 2),
-        ("tui.cli", 0),
+        ("perftop.tui.cli", 0),
     ]
     assert cold_start.import_total_us(lines) == 2450
-    assert cold_start.cumulative_us(lines, "tui.cli") == 2000
+    assert cold_start.cumulative_us(lines, "perftop.tui.cli") == 2000
     assert cold_start.cumulative_us(lines, "textual") is None
 
 

@@ -24,8 +24,8 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui import partial_updates
-from widgets.changed_cells import (
+from perftop.tui import partial_updates
+from perftop.widgets.changed_cells import (
     JOIN_GAP,
     ONE_CELL_RANGES,
     ChangedCells,

@@ -12,12 +12,12 @@ from textual._compositor import Compositor
 from textual.app import App
 from textual.message_pump import MessagePump
 
+from perftop.tui import partial_updates
+from perftop.tui.screens import PickerScreen
+from perftop.widgets.changed_cells import ChangedCells
 from tests.demo import DemoMachine
 from tests.fixture_tree import FakeProcess
 from tests.terminal_model import CONSOLE, Terminal
-from tui import partial_updates
-from tui.screens import PickerScreen
-from widgets.changed_cells import ChangedCells
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ import pytest
 
 from bench.cold_start import shows_real_cpu_percent
 from bench.overhead import Tmux, private_tmux
-from probes.cpulist import parse_cpu_list
+from perftop.probes.cpulist import parse_cpu_list
+from perftop.tui import cli, crash
+from perftop.tui.cli import first_status_pids
 from tests.fixture_tree import make_tree
 from tests.tmux_screen import wait_for_screen
-from tui import cli, crash
-from tui.cli import first_status_pids
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "tests" / "fixtures" / "demo"
@@ -117,7 +117,11 @@ PROCESS_KEYS = {
 
 def perftop(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tui.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "perftop.tui.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -180,7 +184,7 @@ def test_json_on_this_machine_has_the_contract_keys() -> None:
         assert 1 in pids
         for proc in doc["processes"]:
             assert proc.keys() >= PROCESS_KEYS
-    me = next(p for p in json.loads(lines[-1])["processes"] if "tui.cli" in (p["cmdline"] or ""))
+    me = next(p for p in json.loads(lines[-1])["processes"] if "perftop.tui.cli" in (p["cmdline"] or ""))
     assert me["rss_bytes"] > 0 and me["user"] and me["affinity"]
 
 
@@ -299,7 +303,7 @@ def test_the_first_rows_in_a_terminal_already_show_rates() -> None:
     # The baseline sample is taken before Textual is imported, so the App's first sample has rates: no
     # frame shows the table filled with the baseline's '-' in CPU% (before, one did for 0.2 s).
     with private_tmux("perftop-first") as tmux:
-        tmux.start([sys.executable, "-m", "tui.cli"], 160, 40, str(ROOT))
+        tmux.start([sys.executable, "-m", "perftop.tui.cli"], 160, 40, str(ROOT))
         deadline = time.monotonic() + 20
         screen = ""
         while time.monotonic() < deadline:
@@ -320,7 +324,7 @@ def test_keys_typed_before_the_first_frame_show_what_the_first_frame_left_out() 
     # Pane 2 and the search box are mounted on first use, not with the first frame: a key typed while
     # perftop is still starting must show them all the same.
     with private_tmux("perftop-keys") as tmux:
-        tmux.start([sys.executable, "-m", "tui.cli"], 160, 40, str(ROOT))
+        tmux.start([sys.executable, "-m", "perftop.tui.cli"], 160, 40, str(ROOT))
         tmux.run("send-keys", "-t", "bench", "2")  # perftop is still importing Textual
         # The first frame may show pane 1 before the key is read; then pane 2 replaces it.
         _wait_for(tmux, lambda s: "F1Help" in s and "Tasks:" in s and not _table_rows(s), "pane 2")

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from probes.cpu import (
+from perftop.probes.cpu import (
     TOTAL_CPU,
     CpuTicks,
     StatCounters,
@@ -28,9 +28,9 @@ from probes.cpu import (
     read_uptime,
     user_hz,
 )
-from probes.cpulist import parse_cpu_list
-from probes.fs import FS, read_text
-from probes.snapshot import CPU_STATES, CpuSeconds, CpuUsage, Pressure
+from perftop.probes.cpulist import parse_cpu_list
+from perftop.probes.fs import FS, read_text
+from perftop.probes.snapshot import CPU_STATES, CpuSeconds, CpuUsage, Pressure
 
 CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "procfs"
 

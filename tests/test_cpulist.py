@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from probes.cpulist import format_cpu_list, format_cpu_mask, parse_cpu_list, parse_cpu_mask
+from perftop.probes.cpulist import format_cpu_list, format_cpu_mask, parse_cpu_list, parse_cpu_mask
 
 cpu_sets = st.frozensets(st.integers(min_value=0, max_value=1023), max_size=64)
 

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from textual.screen import Screen
 
-from tests.demo import DemoMachine
-from tui.dialogs import (
+from perftop.tui.dialogs import (
     AffinityDialog,
     ConfirmDialog,
     IoPriorityDialog,
@@ -26,7 +25,8 @@ from tui.dialogs import (
     SchedulingDialog,
     signal_choices,
 )
-from tui.screens import PickerScreen
+from perftop.tui.screens import PickerScreen
+from tests.demo import DemoMachine
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the demo tree's owners need root to chown")
 

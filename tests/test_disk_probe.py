@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from probes.disks import (
+from perftop.probes.disks import (
     SECTOR_BYTES,
     DiskCounters,
     DiskInfo,
@@ -30,7 +30,7 @@ from probes.disks import (
     read_diskstats,
     whole_disk_of,
 )
-from probes.fs import FS
+from perftop.probes.fs import FS
 
 CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "procfs"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from probes.cpulist import parse_cpu_list, parse_cpu_mask
-from probes.processes import ProcessScanner, parse_pid_status, process_infos, task_counts
+from perftop.probes.cpulist import parse_cpu_list, parse_cpu_mask
+from perftop.probes.processes import ProcessScanner, parse_pid_status, process_infos, task_counts
 from tests.fixture_tree import (
     DEMO_ARGS,
     HOSTNAME,

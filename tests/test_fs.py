@@ -1,4 +1,4 @@
-"""probes.fs: read_text and read_bytes on regular files and on this machine's procfs."""
+"""perftop.probes.fs: read_text and read_bytes on regular files and on this machine's procfs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from probes.fs import FS, read_bytes, read_text
+from perftop.probes.fs import FS, read_bytes, read_text
 
 
 def test_reads_a_small_file_whole(tmp_path: Path) -> None:

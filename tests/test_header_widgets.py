@@ -17,8 +17,8 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from probes.net import NetReading, net_snapshot
-from probes.snapshot import (
+from perftop.probes.net import NetReading, net_snapshot
+from perftop.probes.snapshot import (
     CpuSnapshot,
     CpuUsage,
     MemorySnapshot,
@@ -27,7 +27,7 @@ from probes.snapshot import (
     Snapshot,
     TaskCounts,
 )
-from widgets.cpu_meters import (
+from perftop.widgets.cpu_meters import (
     BAR_CHAR,
     BAR_STATES,
     RECENT_LINES,
@@ -38,8 +38,8 @@ from widgets.cpu_meters import (
     label_width,
     meter_segments,
 )
-from widgets.load_history import MOVE_CELLS, GraphRows, LoadHistory, braille_graph, spark_char
-from widgets.summary import SummaryLine, SummaryRow, format_count, format_uptime, plain, wrap_row
+from perftop.widgets.load_history import MOVE_CELLS, GraphRows, LoadHistory, braille_graph, spark_char
+from perftop.widgets.summary import SummaryLine, SummaryRow, format_count, format_uptime, plain, wrap_row
 
 GIB = 1024**3
 MIB = 1024**2

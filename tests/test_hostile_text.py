@@ -16,21 +16,21 @@ import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
 
-from probes.fs import FS
-from probes.sampler import Sampler
-from tests.capture_driver import capture_driver, foreign_controls
-from tests.demo import DemoMachine
-from tests.fixture_tree import FakeProcess
-from tui.app import AppOptions, PerftopApp
-from tui.dialogs import (
+from perftop.probes.fs import FS
+from perftop.probes.sampler import Sampler
+from perftop.tui.app import AppOptions, PerftopApp
+from perftop.tui.dialogs import (
     AffinityDialog,
     IoPriorityDialog,
     NiceDialog,
     OomScoreDialog,
     SchedulingDialog,
 )
-from tui.screens import HelpScreen, PickerScreen, TextScreen
-from widgets.safe_text import escaped, escaped_lines, printable
+from perftop.tui.screens import HelpScreen, PickerScreen, TextScreen
+from perftop.widgets.safe_text import escaped, escaped_lines, printable
+from tests.capture_driver import capture_driver, foreign_controls
+from tests.demo import DemoMachine
+from tests.fixture_tree import FakeProcess
 
 #: A window title, the alternate screen switched off, a terminal reset, a status report request (the
 #: terminal would answer into perftop's input), the C1 form of CSI, BEL, line breaks, a tab, a

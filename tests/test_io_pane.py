@@ -1,5 +1,5 @@
-"""The IO pane driven inside a small test App, on DiskStats computed here by ``probes.disks.disk_rates``
-from ``/proc/diskstats`` counters written in the tests."""
+"""The IO pane driven inside a small test App, on DiskStats computed here by
+``perftop.probes.disks.disk_rates`` from ``/proc/diskstats`` counters written in the tests."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import pytest
 from rich.color import ColorSystem
 from textual.widgets import ContentSwitcher, DataTable, Static
 
-from probes.disks import DiskCounters, DiskInfo, disk_rates
-from probes.snapshot import DiskStats
-from tests.pane_app import PaneApp
-from widgets.io_pane import (
+from perftop.probes.disks import DiskCounters, DiskInfo, disk_rates
+from perftop.probes.snapshot import DiskStats
+from perftop.widgets.io_pane import (
     COLUMNS,
     DeviceHistory,
     IoPane,
@@ -24,7 +23,8 @@ from widgets.io_pane import (
     media_text,
     shown_devices,
 )
-from widgets.load_history import braille_graph
+from perftop.widgets.load_history import braille_graph
+from tests.pane_app import PaneApp
 
 
 def counters(name: str, major: int = 8, minor: int = 0, **values: int) -> DiskCounters:

@@ -21,12 +21,12 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
-from probes.snapshot import ProcessInfo
+from perftop.probes.snapshot import ProcessInfo
+from perftop.tui import partial_updates
+from perftop.widgets.changed_cells import MIN_SCROLL_GAIN, ChangedCells, plan_scrolls, scrolled
+from perftop.widgets.process_table import ProcessTable
 from tests.factories import make_proc
 from tests.terminal_model import CONSOLE, REGION, SCROLL, Terminal
-from tui import partial_updates
-from widgets.changed_cells import MIN_SCROLL_GAIN, ChangedCells, plan_scrolls, scrolled
-from widgets.process_table import ProcessTable
 
 # -- planning ---------------------------------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probes.fs import FS
-from probes.memory import (
+from perftop.probes.fs import FS
+from perftop.probes.memory import (
     MEMINFO_KEYS,
     memory_snapshot,
     parse_meminfo,
@@ -20,7 +20,7 @@ from probes.memory import (
     read_meminfo,
     read_meminfo_used,
 )
-from probes.snapshot import MemorySnapshot
+from perftop.probes.snapshot import MemorySnapshot
 
 CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "procfs"
 KIB = 1024

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from probes.fs import FS
-from probes.net import (
+from perftop.probes.fs import FS
+from perftop.probes.net import (
     INTERFACE_COUNTERS,
     TCP_STATES,
     InterfaceCounters,
@@ -741,7 +741,7 @@ def test_owner_scan_survives_eacces(tcp_pair: Pair) -> None:
 
 
 def test_dataclass_fields_follow_the_contract() -> None:
-    from probes.net import InterfaceStats, NetSnapshot
+    from perftop.probes.net import InterfaceStats, NetSnapshot
 
     interface_keys = {f.name for f in dataclasses.fields(InterfaceStats)}
     for key in ("name", "rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_errors", "tx_errors"):

@@ -11,9 +11,8 @@ from rich.style import Style
 from textual import events
 from textual.widgets import ContentSwitcher
 
-from probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
-from tests.pane_app import PaneApp, line_starting, screen_lines
-from widgets.numa_pane import (
+from perftop.probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
+from perftop.widgets.numa_pane import (
     MAX_SHARE_CELLS,
     SPARK_ZERO,
     NumaPane,
@@ -25,7 +24,8 @@ from widgets.numa_pane import (
     shared_scale,
     sparkline,
 )
-from widgets.summary import plain
+from perftop.widgets.summary import plain
+from tests.pane_app import PaneApp, line_starting, screen_lines
 
 GIB = 1024**3
 MIB = 1024**2

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probes.fs import FS, HeldFiles
-from probes.numa import (
+from perftop.probes.fs import FS, HeldFiles
+from perftop.probes.numa import (
     NUMA_COUNTERS,
     NodeCounters,
     NodeList,
@@ -37,7 +37,7 @@ from probes.numa import (
     read_numa,
     read_numa_balancing,
 )
-from probes.snapshot import ProcessNuma
+from perftop.probes.snapshot import ProcessNuma
 
 MiB = 1024 * 1024
 SHARED_PROCFS = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "procfs"
@@ -457,12 +457,12 @@ def test_node_directories_sort_numerically_and_siblings_are_ignored(tmp_path: Pa
 
 
 def _counting_listings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the listings of the node directories (calls of ``node_numbers`` inside ``probes.numa``)."""
-    import probes.numa
+    """Count the listings of the node directories (calls of ``node_numbers`` in ``perftop.probes.numa``)."""
+    import perftop.probes.numa
 
     calls: list[int] = []
-    real = probes.numa.node_numbers
-    monkeypatch.setattr(probes.numa, "node_numbers", lambda fs: calls.append(1) or real(fs))
+    real = perftop.probes.numa.node_numbers
+    monkeypatch.setattr(perftop.probes.numa, "node_numbers", lambda fs: calls.append(1) or real(fs))
     return calls
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from probes.fs import FS
-from probes.sampler import Sampler
-from tui.app import AppOptions, PerftopApp
-from widgets.io_pane import IoPane
-from widgets.numa_pane import NumaPane
-from widgets.sockets_pane import SocketsPane
+from perftop.probes.fs import FS
+from perftop.probes.sampler import Sampler
+from perftop.tui.app import AppOptions, PerftopApp
+from perftop.widgets.io_pane import IoPane
+from perftop.widgets.numa_pane import NumaPane
+from perftop.widgets.sockets_pane import SocketsPane
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,7 +108,7 @@ def test_json_numa_counters_agree_with_numastat() -> None:
         pytest.skip("no NUMA node directory here")
     before = _numastat_node0()
     result = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--json", "--interval", "0.1"],
+        [sys.executable, "-m", "perftop.tui.cli", "--json", "--interval", "0.1"],
         cwd=ROOT,
         capture_output=True,
         text=True,

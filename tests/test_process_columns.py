@@ -15,10 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
-import widgets.process_columns as process_columns
-from probes.snapshot import POLICY_NAMES, ProcessInfo
-from tests.factories import MIB, make_proc
-from widgets.process_columns import (
+import perftop.widgets.process_columns as process_columns
+from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo
+from perftop.widgets.process_columns import (
     COLUMN_BY_KEY,
     COLUMNS,
     COMMAND_MIN_WIDTH,
@@ -42,6 +41,7 @@ from widgets.process_columns import (
     user_text,
     visible_columns,
 )
+from tests.factories import MIB, make_proc
 
 
 def text_of(key: str, p: ProcessInfo) -> str:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from probes.fs import FS
-from probes.processes import (
+from perftop.probes.fs import FS
+from perftop.probes.processes import (
     PF_KTHREAD,
     ProcessScanner,
     ProcIo,
@@ -26,7 +26,7 @@ from probes.processes import (
     process_infos,
     task_counts,
 )
-from probes.snapshot import ProcessInfo
+from perftop.probes.snapshot import ProcessInfo
 from tests.fixture_tree import BOOT_SECONDS, FakeProcess, make_tree, processes_for
 
 # Fields 3..52 of a real line (an RT process: priority -51, rtprio 50, SCHED_FIFO, on CPU 1).

@@ -22,8 +22,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from probes.fs import FS
-from probes.processes import FD_RESERVE, ProcessScanner, ProcIo, process_infos
+from perftop.probes.fs import FS
+from perftop.probes.processes import FD_RESERVE, ProcessScanner, ProcIo, process_infos
 from tests.children import spawn_with_pid
 from tests.fixture_tree import FakeProcess, make_tree, processes_for
 

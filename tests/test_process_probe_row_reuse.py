@@ -10,7 +10,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from probes.processes import (
+from perftop.probes.processes import (
     ProcessScanner,
     ProcIo,
     ProcStat,
@@ -19,7 +19,7 @@ from probes.processes import (
     SteadyRows,
     process_infos,
 )
-from probes.snapshot import ProcessInfo, ProcessNuma
+from perftop.probes.snapshot import ProcessInfo, ProcessNuma
 from tests.fixture_tree import make_tree
 
 PIDS = (1, 2, 3)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from probes.cpulist import parse_cpu_list
-from probes.fs import FS
-from probes.processes import ProcessScanner, parse_pid_status, process_infos
+from perftop.probes.cpulist import parse_cpu_list
+from perftop.probes.fs import FS
+from perftop.probes.processes import ProcessScanner, parse_pid_status, process_infos
 from tests.children import spawn_with_pid
 from tests.fixture_tree import make_tree
 
@@ -333,12 +333,12 @@ def test_a_kernel_without_scheduler_statistics_gets_status_read_every_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Such a kernel writes ``0 0 0`` for every task, the scanner's own too: nothing to go by."""
-    real = __import__("probes.processes", fromlist=["read_bytes"]).read_bytes
+    real = __import__("perftop.probes.processes", fromlist=["read_bytes"]).read_bytes
 
     def zeros(path: str) -> bytes | None:
         return b"0 0 0\n" if path.endswith("/schedstat") else real(path)
 
-    monkeypatch.setattr("probes.processes.read_bytes", zeros)
+    monkeypatch.setattr("perftop.probes.processes.read_bytes", zeros)
     with echo_child() as child:
         scanner = ProcessScanner(FS())
         assert not scanner._status_signs_usable(scanner.fd_budget())

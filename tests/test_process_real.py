@@ -14,10 +14,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from probes.cpulist import parse_cpu_list
-from probes.fs import FS
-from probes.processes import ProcessScanner, process_infos, task_counts
-from probes.snapshot import POLICY_CLASS, ProcessInfo
+from perftop.probes.cpulist import parse_cpu_list
+from perftop.probes.fs import FS
+from perftop.probes.processes import ProcessScanner, process_infos, task_counts
+from perftop.probes.snapshot import POLICY_CLASS, ProcessInfo
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs a Linux /proc")
 

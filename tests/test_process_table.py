@@ -17,12 +17,12 @@ from textual._compositor import ChopsUpdate, Compositor
 from textual.app import App, ComposeResult
 from textual.message import Message
 
-from probes.snapshot import ProcessInfo
+from perftop.probes.snapshot import ProcessInfo
+from perftop.tui import partial_updates
+from perftop.widgets.process_columns import COLUMN_BY_KEY, DROP_ORDER, table_columns
+from perftop.widgets.process_table import COMMAND_SCROLL_STEP, ProcessTable
 from tests.factories import make_proc
 from tests.terminal_model import CONSOLE, Terminal
-from tui import partial_updates
-from widgets.process_columns import COLUMN_BY_KEY, DROP_ORDER, table_columns
-from widgets.process_table import COMMAND_SCROLL_STEP, ProcessTable
 
 #: Keys of the columns shown by default (the optional ones hidden), left to right.
 DEFAULT_KEYS = [c.key for c in table_columns()]

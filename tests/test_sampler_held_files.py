@@ -1,5 +1,5 @@
-"""Files kept open between samples (``probes.fs.HeldFiles``) and rows reused for idle disks: what a held
-file or a reused row gives must be what a fresh read gives, changes, removals and all."""
+"""Files kept open between samples (``perftop.probes.fs.HeldFiles``) and rows reused for idle disks: what a
+held file or a reused row gives must be what a fresh read gives, changes, removals and all."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probes.cpu import read_loadavg, read_pressure, read_stat, read_uptime
-from probes.disks import DiskCounters, DiskInfo, disk_rates, parse_diskstats, read_diskstats
-from probes.fs import FS, HeldFiles, read_text
-from probes.memory import memory_snapshot, read_meminfo
-from probes.net import InterfaceCounters, NetReading, net_snapshot, parse_net_dev, read_net_dev
-from probes.numa import read_numa
-from probes.sampler import Sampler
+from perftop.probes.cpu import read_loadavg, read_pressure, read_stat, read_uptime
+from perftop.probes.disks import DiskCounters, DiskInfo, disk_rates, parse_diskstats, read_diskstats
+from perftop.probes.fs import FS, HeldFiles, read_text
+from perftop.probes.memory import memory_snapshot, read_meminfo
+from perftop.probes.net import InterfaceCounters, NetReading, net_snapshot, parse_net_dev, read_net_dev
+from perftop.probes.numa import read_numa
+from perftop.probes.sampler import Sampler
 from tests.fixture_tree import SteppingClock, make_tree, write_devices
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from probes.cpu import user_hz
-from probes.fs import FS
-from probes.numa import cpu_nodes
-from probes.processes import ProcessScanner, process_infos
-from probes.sampler import Sampler
-from probes.snapshot import ProcessInfo, Snapshot
+from perftop.probes.cpu import user_hz
+from perftop.probes.fs import FS
+from perftop.probes.numa import cpu_nodes
+from perftop.probes.processes import ProcessScanner, process_infos
+from perftop.probes.sampler import Sampler
+from perftop.probes.snapshot import ProcessInfo, Snapshot
 from tests.fixture_tree import SteppingClock, make_tree
 
 BASH, JACKD = 700, 402

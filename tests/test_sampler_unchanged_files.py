@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from probes.disks import parse_diskstats, read_disks_info
-from probes.fs import HeldFiles, read_parsed, read_text
-from probes.net import net_snapshot, read_net
-from probes.numa import parse_distance, parse_node_cpulist
-from probes.sampler import DISK_INFO_SECONDS, Sampler
+from perftop.probes.disks import parse_diskstats, read_disks_info
+from perftop.probes.fs import HeldFiles, read_parsed, read_text
+from perftop.probes.net import net_snapshot, read_net
+from perftop.probes.numa import parse_distance, parse_node_cpulist
+from perftop.probes.sampler import DISK_INFO_SECONDS, Sampler
 from tests.fixture_tree import SteppingClock, make_tree, write_devices, write_net
 
 
@@ -146,10 +146,10 @@ def test_static_node_files_are_parsed_once(tree: Path, monkeypatch: pytest.Monke
     sampler = Sampler(fs, clock=SteppingClock())
     first = sampler.sample(frozenset())
     calls: list[str] = []
-    import probes.numa
+    import perftop.probes.numa
 
-    real = probes.numa.parse_cpu_list
-    monkeypatch.setattr(probes.numa, "parse_cpu_list", lambda text: calls.append(text) or real(text))
+    real = perftop.probes.numa.parse_cpu_list
+    monkeypatch.setattr(perftop.probes.numa, "parse_cpu_list", lambda text: calls.append(text) or real(text))
     second = sampler.sample(frozenset())
     assert calls == []  # cpulist unchanged: its last parse
     assert [n.cpus for n in second.numa.nodes] == [n.cpus for n in first.numa.nodes]

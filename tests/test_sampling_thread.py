@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from probes.snapshot import Snapshot
+from perftop.probes.snapshot import Snapshot
+from perftop.tui.app import STATUS_MARGIN_ROWS, AppOptions, PerftopApp
+from perftop.tui.sampling import SamplingThread
 from tests.demo import DemoMachine
-from tui.app import STATUS_MARGIN_ROWS, AppOptions, PerftopApp
-from tui.sampling import SamplingThread
 
 
 class Recorder:

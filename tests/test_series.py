@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from widgets.series import record
+from perftop.widgets.series import record
 
 
 def test_keys_stay_in_step_and_new_keys_start_bounded() -> None:

@@ -1,5 +1,5 @@
-"""The sockets pane driven inside a small test App, on NetSnapshots computed here by ``probes.net`` from
-``/proc/net`` texts written in the tests."""
+"""The sockets pane driven inside a small test App, on NetSnapshots computed here by ``perftop.probes.net``
+from ``/proc/net`` texts written in the tests."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rich.color import ColorSystem
 from rich.style import Style
 from textual.widgets import ContentSwitcher
 
-from probes.net import (
+from perftop.probes.net import (
     TCP_STATES,
     NetReading,
     decode_address,
@@ -18,9 +18,8 @@ from probes.net import (
     parse_socket_table,
     parse_sockstat,
 )
-from probes.snapshot import NetSnapshot, SocketEntry
-from tests.pane_app import PaneApp, line_starting, screen_lines
-from widgets.sockets_pane import (
+from perftop.probes.snapshot import NetSnapshot, SocketEntry
+from perftop.widgets.sockets_pane import (
     LOADING,
     SPARK_ZERO,
     SocketsPane,
@@ -30,7 +29,8 @@ from widgets.sockets_pane import (
     tcp_summary,
     transport_rows,
 )
-from widgets.summary import plain
+from perftop.widgets.summary import plain
+from tests.pane_app import PaneApp, line_starting, screen_lines
 
 MIB = 1024**2
 

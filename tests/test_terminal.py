@@ -43,7 +43,9 @@ def _perftop(width: int, height: int, args: str = "") -> Iterator[tuple[Tmux, in
     """perftop alone in a pane of a tmux server of its own (sharing the default server raced: a
     server still exiting after the last test's session made the next new-session fail)."""
     with private_tmux("perftop-term") as tmux:
-        pid = tmux.start([sys.executable, "-m", "tui.cli", *shlex.split(args)], width, height, str(ROOT))
+        pid = tmux.start(
+            [sys.executable, "-m", "perftop.tui.cli", *shlex.split(args)], width, height, str(ROOT)
+        )
         yield tmux, pid
 
 
@@ -148,8 +150,8 @@ def test_an_idle_perftop_sleeps_and_still_answers_keys() -> None:
 
 CRASHING = """
 import sys
-from probes.sampler import Sampler
-from tui.cli import main
+from perftop.probes.sampler import Sampler
+from perftop.tui.cli import main
 
 calls = 0
 sample = Sampler.sample

@@ -22,11 +22,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probes.cpulist import format_cpu_list, format_cpu_mask
-from probes.fs import FS
-from probes.processes import parse_pid_stat
-from tui import tuning
-from tui.tuning import (
+from perftop.probes.cpulist import format_cpu_list, format_cpu_mask
+from perftop.probes.fs import FS
+from perftop.probes.processes import parse_pid_stat
+from perftop.tui import tuning
+from perftop.tui.tuning import (
     MIXED,
     IoPriority,
     Scheduling,

@@ -23,14 +23,13 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Checkbox, Input, RadioSet
 
-from probes.fs import FS
-from probes.processes import parse_pid_stat
-from probes.sampler import Sampler
-from tests.demo import DemoMachine
-from tui import tuning
-from tui.app import AppOptions, PerftopApp
-from tui.cli import build_parser
-from tui.dialogs import (
+from perftop.probes.fs import FS
+from perftop.probes.processes import parse_pid_stat
+from perftop.probes.sampler import Sampler
+from perftop.tui import tuning
+from perftop.tui.app import AppOptions, PerftopApp
+from perftop.tui.cli import build_parser
+from perftop.tui.dialogs import (
     AffinityDialog,
     ConfirmDialog,
     IoPriorityDialog,
@@ -40,7 +39,8 @@ from tui.dialogs import (
     SchedulingDialog,
     TuningDialog,
 )
-from tui.screens import PickerScreen, TextScreen
+from perftop.tui.screens import PickerScreen, TextScreen
+from tests.demo import DemoMachine
 
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root (RT policies, negative nice, setuid)")
@@ -875,15 +875,15 @@ async def test_c_descends_under_processes_already_tagged(spawn: Callable[..., su
 async def test_a_second_dialog_key_does_not_stack_dialogs(
     child: subprocess.Popen[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tui.dialogs
+    import perftop.tui.dialogs
 
-    slow = tui.dialogs._current_line
+    slow = perftop.tui.dialogs._current_line
 
     def slowly(*args: object) -> str:
         time.sleep(0.3)  # many tagged processes make this read slow for real
         return slow(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(tui.dialogs, "_current_line", slowly)
+    monkeypatch.setattr(perftop.tui.dialogs, "_current_line", slowly)
     app = live_app(child.pid)
     async with app.run_test(size=(120, 40)) as pilot:
         await start(app, pilot)

@@ -18,22 +18,22 @@ from textual.notifications import SeverityLevel
 from textual.widget import AwaitMount, Widget
 from textual.widgets import ContentSwitcher, Input, Static
 
-from probes.sampler import NUMA_MAPS_SECONDS, Sampler
-from probes.snapshot import POLICY_CLASS, Snapshot
-from tui import input_driver, partial_updates
-from tui.bindings import APP_KEYS, app_bindings
-from tui.cli import INTERVALS
-from tui.sampling import SamplingThread
-from tui.tuning_ui import TuningActions
-from widgets import process_columns
-from widgets.cpu_meters import CpuMeters
-from widgets.io_pane import IoPane
-from widgets.load_history import LoadHistory
-from widgets.numa_pane import NumaPane
-from widgets.process_table import ProcessTable
-from widgets.safe_text import escaped, escaped_lines
-from widgets.sockets_pane import SocketsPane
-from widgets.summary import SummaryLine
+from perftop.probes.sampler import NUMA_MAPS_SECONDS, Sampler
+from perftop.probes.snapshot import POLICY_CLASS, Snapshot
+from perftop.tui import input_driver, partial_updates
+from perftop.tui.bindings import APP_KEYS, app_bindings
+from perftop.tui.cli import INTERVALS
+from perftop.tui.sampling import SamplingThread
+from perftop.tui.tuning_ui import TuningActions
+from perftop.widgets import process_columns
+from perftop.widgets.cpu_meters import CpuMeters
+from perftop.widgets.io_pane import IoPane
+from perftop.widgets.load_history import LoadHistory
+from perftop.widgets.numa_pane import NumaPane
+from perftop.widgets.process_table import ProcessTable
+from perftop.widgets.safe_text import escaped, escaped_lines
+from perftop.widgets.sockets_pane import SocketsPane
+from perftop.widgets.summary import SummaryLine
 
 PANES: dict[int, str] = {1: "pane-overview", 2: "pane-cpu", 3: "pane-numa", 4: "pane-io", 5: "pane-sockets"}
 #: Seconds to "sample now" through the timer (soon, not at once: after the key that asked is handled).
@@ -108,8 +108,8 @@ class PerftopApp(TuningActions, App[None]):
         self._renders_changes = partial_updates.install()
         if not self.options.read_only and not sampler.fs.is_own_proc():
             # Not perftop's own /proc: its PIDs are not ours to change, whatever the options said. (The
-            # rule of tui.tuning.tuning_allowed, which read_only_reason words: that module loads on the
-            # first tuning key, not before the first frame.)
+            # rule of tuning.tuning_allowed, which read_only_reason words: that module loads on the first
+            # tuning key, not before the first frame.)
             self.options = replace(self.options, read_only=True)
         # The detail panes exist from the start, so they record their histories every tick, but are
         # mounted only when first shown: mounting them (DataTable and all) cost ~50 ms of the start.
@@ -275,7 +275,7 @@ class PerftopApp(TuningActions, App[None]):
         fs = self.sampler.fs
         if self.pane == 3:
             # Imported with the first visit to pane 3 or 5 (its dataclasses cost ~2 ms of the start).
-            from tui.pane_details import read_placement
+            from perftop.tui.pane_details import read_placement
 
             shown = await asyncio.to_thread(read_placement, fs, snapshot, pid)
             self.numa_pane.show_process(shown.pid, shown.comm, shown.placement, shown.cpu_node)
@@ -284,7 +284,7 @@ class PerftopApp(TuningActions, App[None]):
             last = self._socket_scan
             if force or last is None or last[1] != pid or now - last[0] >= SOCKET_SCAN_SECONDS:
                 self._socket_scan = (now, pid)
-                from tui.pane_details import read_socket_views
+                from perftop.tui.pane_details import read_socket_views
 
                 views = await asyncio.to_thread(read_socket_views, fs, snapshot, pid)
                 sockets = self.sockets_pane
@@ -386,7 +386,7 @@ class PerftopApp(TuningActions, App[None]):
         return not (len(self.screen_stack) > 1 and action in APP_ACTIONS)
 
     def action_help(self) -> None:
-        from tui.screens import HelpScreen  # on first use: the first frame needs no screen of it
+        from perftop.tui.screens import HelpScreen  # on first use: the first frame needs no screen of it
 
         rows = [(k.shown, k.help) for k in APP_KEYS]
         rows += [(b.key_display or b.key, b.description) for b in ProcessTable.BINDINGS]
@@ -420,7 +420,7 @@ class PerftopApp(TuningActions, App[None]):
         self.action_sort("io_read" if self.table.sort_key == "io_write" else "io_write")
 
     def action_pick_columns(self) -> None:
-        from tui.screens import PickerScreen
+        from perftop.tui.screens import PickerScreen
 
         shown = self.table.shown_optional
         choices = [
@@ -440,7 +440,7 @@ class PerftopApp(TuningActions, App[None]):
         self.push_screen(PickerScreen("Show columns (Enter toggles)", choices), chosen)
 
     def action_pick_sort(self) -> None:
-        from tui.screens import PickerScreen
+        from perftop.tui.screens import PickerScreen
 
         choices = [(c.key, c.title + _sort_cost(c)) for c in process_columns.COLUMNS]
 
@@ -451,7 +451,7 @@ class PerftopApp(TuningActions, App[None]):
         self.push_screen(PickerScreen("Sort by", choices, self.table.sort_key), chosen)
 
     def action_pick_user(self) -> None:
-        from tui.screens import PickerScreen
+        from perftop.tui.screens import PickerScreen
 
         users = sorted({p.user for p in (self.snapshot.processes if self.snapshot else ()) if p.user})
         choices = [("", "all users"), *((u, u) for u in users)]
@@ -596,7 +596,7 @@ class PerftopApp(TuningActions, App[None]):
             focused.post_message(events.Key(event.key, event.character))
 
     def on_process_table_command_line_requested(self, message: ProcessTable.CommandLineRequested) -> None:
-        from tui.screens import TextScreen
+        from perftop.tui.screens import TextScreen
 
         proc = next((p for p in self.table.rows() if p.pid == message.pid), None)
         if proc is None:

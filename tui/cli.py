@@ -12,10 +12,10 @@ import time
 import traceback
 from pathlib import Path
 
-from probes.fs import FS
-from probes.sampler import Sampler, check_procfs
-from tui import crash
-from widgets import process_columns
+from perftop.probes.fs import FS
+from perftop.probes.sampler import Sampler, check_procfs
+from perftop.tui import crash
+from perftop.widgets import process_columns
 
 #: Open files perftop asks for at most (the scanner holds two per process).
 MAX_OPEN_FILES = 1 << 20
@@ -186,7 +186,7 @@ def _allow_open_files() -> None:
 
 def _run(args: argparse.Namespace, sampler: Sampler) -> int:
     if args.json:
-        from tui.json_lines import write_json_lines
+        from perftop.tui.json_lines import write_json_lines
 
         def select(procs):
             chosen = process_columns.filter_processes(procs, user=args.user, pids=args.pid)
@@ -220,7 +220,7 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
     io_pids = None if args.sort in process_columns.IO_KEYS else ()  # io only for a sort by it
     sampler.sample(first_status_pids(args.sort, args.pid), io_pids=io_pids, sockets=False)
 
-    from tui.app import AppOptions, PerftopApp
+    from perftop.tui.app import AppOptions, PerftopApp
 
     options = AppOptions(
         interval=args.interval,

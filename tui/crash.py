@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from widgets.safe_text import escaped
+from perftop.widgets.safe_text import escaped
 
 if TYPE_CHECKING:
     from rich.console import Console

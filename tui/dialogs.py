@@ -5,10 +5,10 @@ checks what was typed with the tuning module's parsers before it closes: bad inp
 the reason under the fields, so nothing is applied. The dialogs know nothing of processes beyond the text
 they are given (who the targets are, their current values).
 
-The flows (``*_flow``) are what a tuning key of :class:`tui.tuning_ui.TuningActions` does with the subjects
-captured when it was pressed: read their current values in a thread, open the dialog, apply the returned
-value to exactly those subjects off the UI thread, then log, re-read the rows and notify. This module is
-imported on the first tuning key, with the tuning module and psutil: the first frame needs none of them.
+The flows (``*_flow``) are what a tuning key of :class:`~perftop.tui.tuning_ui.TuningActions` does with the
+subjects captured when it was pressed: read their current values in a thread, open the dialog, apply the
+returned value to exactly those subjects off the UI thread, then log, re-read the rows and notify. This module
+is imported on the first tuning key, with the tuning module and psutil: the first frame needs none of them.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
-from probes.cpulist import format_cpu_list, format_cpu_mask
-from probes.fs import read_text
-from probes.snapshot import POLICY_NAMES, ProcessInfo
-from tui.screens import PickerScreen
-from tui.tuning import (
+from perftop.probes.cpulist import format_cpu_list, format_cpu_mask
+from perftop.probes.fs import read_text
+from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo
+from perftop.tui.screens import PickerScreen
+from perftop.tui.tuning import (
     CHRT_OPTIONS,
     IO_CLASSES,
     IO_CLASSES_WITH_LEVEL,
@@ -65,11 +65,11 @@ from tui.tuning import (
     set_policy,
     thread_values,
 )
-from tui.tuning_ui import ActionRecord, Subject
-from widgets.safe_text import escaped_lines
+from perftop.tui.tuning_ui import ActionRecord, Subject
+from perftop.widgets.safe_text import escaped_lines
 
 if TYPE_CHECKING:
-    from tui.app import PerftopApp
+    from perftop.tui.app import PerftopApp
 
 _T = TypeVar("_T")
 
@@ -136,7 +136,7 @@ class IoChoice:
 
 
 def signal_choices() -> list[tuple[str, str]]:
-    """``(id, label)`` pairs for a picker of :data:`tui.tuning.SIGNALS`, TERM first."""
+    """``(id, label)`` pairs for a picker of :data:`perftop.tui.tuning.SIGNALS`, TERM first."""
     return [
         (s.name.removeprefix("SIG"), f"{s.value:>2} {s.name:<8} {_SIGNAL_HELP.get(s.name, '')}")
         for s in SIGNALS

@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
-from probes.sampler import Sampler
-from probes.snapshot import ProcessInfo, Snapshot
+from perftop.probes.sampler import Sampler
+from perftop.probes.snapshot import ProcessInfo, Snapshot
 
 
 def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:

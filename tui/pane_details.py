@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from probes.fs import FS
-from probes.net import read_sockets, socket_owners
-from probes.numa import process_numa
-from probes.snapshot import ProcessInfo, ProcessNuma, Snapshot, SocketEntry
+from perftop.probes.fs import FS
+from perftop.probes.net import read_sockets, socket_owners
+from perftop.probes.numa import process_numa
+from perftop.probes.snapshot import ProcessInfo, ProcessNuma, Snapshot, SocketEntry
 
 
 @dataclass(frozen=True, slots=True)

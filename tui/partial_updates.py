@@ -37,7 +37,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from widgets.changed_cells import Scroll, one_cell_each
+from perftop.widgets.changed_cells import Scroll, one_cell_each
 
 _ORIGINAL = ChopsUpdate.render_segments
 _ORIGINAL_PARTIAL = Compositor.render_partial_update

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from widgets.safe_text import escaped, escaped_lines, printable
+from perftop.widgets.safe_text import escaped, escaped_lines, printable
 
 
 class HelpScreen(ModalScreen[None]):
@@ -49,7 +49,8 @@ class TextScreen(ModalScreen[None]):
 
     Title and body are shown as they are, never as markup; control characters in them are spelled out
     (``\\e``), the body's line breaks kept. Callers escape foreign values themselves too (with
-    :func:`widgets.safe_text.escaped`), so that a line break inside a name cannot pass for one of theirs.
+    :func:`~perftop.widgets.safe_text.escaped`), so that a line break inside a name cannot pass for one of
+    theirs.
     """
 
     CSS_PATH = "screens.tcss"

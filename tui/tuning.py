@@ -28,11 +28,11 @@ from typing import Final, TypeVar
 
 import psutil
 
-from probes.cpulist import format_cpu_list, parse_cpu_list, parse_cpu_mask
-from probes.fs import FS, read_text
-from probes.processes import ProcStat, parse_pid_stat, parse_pid_status
-from probes.snapshot import POLICY_NAMES
-from widgets.safe_text import escaped
+from perftop.probes.cpulist import format_cpu_list, parse_cpu_list, parse_cpu_mask
+from perftop.probes.fs import FS, read_text
+from perftop.probes.processes import ProcStat, parse_pid_stat, parse_pid_status
+from perftop.probes.snapshot import POLICY_NAMES
+from perftop.widgets.safe_text import escaped
 
 #: Actions act on the running kernel, whatever root the display reads.
 _LIVE: Final = FS()

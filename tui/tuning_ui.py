@@ -1,10 +1,10 @@
 """The App's tuning keys: the tags they act on, the action log, and where each key's flow starts.
 
-``TuningActions`` is a mixin of :class:`tui.app.PerftopApp`. An action works on the tagged processes, else
-on the selected one; their identities ``(pid, start_time)`` are captured when the key is pressed, so a
+``TuningActions`` is a mixin of :class:`~perftop.tui.app.PerftopApp`. An action works on the tagged processes,
+else on the selected one; their identities ``(pid, start_time)`` are captured when the key is pressed, so a
 process that exits (or whose PID is reused) while its dialog is open is refused by the tuning module, never
 confused with another. What a key does next (read the current values, ask, apply, report) is its flow in
-:mod:`tui.dialogs`.
+:mod:`perftop.tui.dialogs`.
 
 This module is imported before the first frame, which needs none of tuning: it imports neither the tuning
 module, psutil, nor the dialogs (~30 ms together). Each key imports what it needs when first pressed.
@@ -18,14 +18,14 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from widgets.safe_text import escaped
+from perftop.widgets.safe_text import escaped
 
 if TYPE_CHECKING:
-    from probes.snapshot import ProcessInfo, Snapshot
-    from tui.app import PerftopApp
-    from tui.tuning import Target
+    from perftop.probes.snapshot import ProcessInfo, Snapshot
+    from perftop.tui.app import PerftopApp
+    from perftop.tui.tuning import Target
 
-#: A key's flow (in :mod:`tui.dialogs`): ``flow(app, subjects, *args)``.
+#: A key's flow (in :mod:`perftop.tui.dialogs`): ``flow(app, subjects, *args)``.
 Flow = Callable[..., Coroutine[Any, Any, None]]
 
 
@@ -63,18 +63,19 @@ class ActionRecord:
 
 def subject_of(p: ProcessInfo) -> Subject:
     """The subject of an action on ``p``, its identity taken now."""
-    from tui.tuning import Target
+    from perftop.tui.tuning import Target
 
     return Subject(Target(p.pid, p.start_time), p.comm, p.cmdline or f"[{p.comm}]")
 
 
 class TuningActions:
-    """The tuning keys of :class:`tui.app.PerftopApp` (a mixin; the App calls :meth:`_init_tuning`)."""
+    """The tuning keys of :class:`~perftop.tui.app.PerftopApp` (a mixin; the App calls
+    :meth:`_init_tuning`)."""
 
     def _init_tuning(self: PerftopApp) -> None:
         self.action_log: list[ActionRecord] = []
         self._tags: dict[int, Subject] = {}
-        #: Held while an action applies (in :func:`tui.dialogs.run_action`): F7 pressed fast never
+        #: Held while an action applies (in :func:`perftop.tui.dialogs.run_action`): F7 pressed fast never
         #: interleaves two.
         self._tuning_lock = asyncio.Lock()
         #: True from a dialog key until its flow ends, so dialogs never stack.
@@ -83,7 +84,7 @@ class TuningActions:
     @property
     def read_only_reason(self: PerftopApp) -> str | None:
         """Why the App may not act (``--read-only``, or a procfs root that is not this machine's), or None."""
-        from tui.tuning import tuning_allowed
+        from perftop.tui.tuning import tuning_allowed
 
         why = tuning_allowed(self.sampler.fs)
         if why is None and self.options.read_only:
@@ -156,7 +157,7 @@ class TuningActions:
 
     def action_action_log(self: PerftopApp) -> None:
         """Show every action since start: time, target, old and new value, command, result."""
-        from tui.screens import TextScreen
+        from perftop.tui.screens import TextScreen
 
         lines = []
         for r in self.action_log:
@@ -208,52 +209,52 @@ class TuningActions:
 
         self.run_worker(guarded(), group="tuning")
 
-    # Each key imports its flow (tui.dialogs, and with it the tuning module and psutil) when pressed.
+    # Each key imports its flow (perftop.tui.dialogs, and with it the tuning module and psutil) when pressed.
 
     def action_nice_step(self: PerftopApp, step: int) -> None:
         """F7/F8: nice one step down or up, at once."""
-        from tui.dialogs import nice_step_flow
+        from perftop.tui.dialogs import nice_step_flow
 
         self._start(nice_step_flow, step, dialog=False)
 
     def action_renice(self: PerftopApp) -> None:
         """n: type a nice value."""
-        from tui.dialogs import renice_flow
+        from perftop.tui.dialogs import renice_flow
 
         self._start(renice_flow)
 
     def action_oom_score_adj(self: PerftopApp) -> None:
         """o: type an OOM score adjustment."""
-        from tui.dialogs import oom_score_adj_flow
+        from perftop.tui.dialogs import oom_score_adj_flow
 
         self._start(oom_score_adj_flow)
 
     def action_scheduling(self: PerftopApp) -> None:
         """Y: policy, RT priority, reset-on-fork, all threads."""
-        from tui.dialogs import scheduling_flow
+        from perftop.tui.dialogs import scheduling_flow
 
         self._start(scheduling_flow)
 
     def action_rt_priority(self: PerftopApp) -> None:
         """R: the RT priority of FIFO/RR processes, each keeping its policy."""
-        from tui.dialogs import rt_priority_flow
+        from perftop.tui.dialogs import rt_priority_flow
 
         self._start(rt_priority_flow)
 
     def action_affinity(self: PerftopApp) -> None:
         """a: CPU affinity by NUMA node, list or mask."""
-        from tui.dialogs import affinity_flow
+        from perftop.tui.dialogs import affinity_flow
 
         self._start(affinity_flow)
 
     def action_ionice(self: PerftopApp) -> None:
         """i: IO class and level."""
-        from tui.dialogs import ionice_flow
+        from perftop.tui.dialogs import ionice_flow
 
         self._start(ionice_flow)
 
     def action_send_signal(self: PerftopApp) -> None:
         """k/F9: a signal from the common ones, TERM first."""
-        from tui.dialogs import send_signal_flow
+        from perftop.tui.dialogs import send_signal_flow
 
         self._start(send_signal_flow)

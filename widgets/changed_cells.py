@@ -3,8 +3,8 @@
 A line-API widget that mixes in ``ChangedCells`` calls ``refresh_changed()`` instead of ``refresh()``
 when its data changed but its size did not. Every line on screen is rendered again, compared with what
 ``render_line`` last returned for that line, and only the spans of differing cells are marked dirty.
-Textual then re-renders just those lines and (with ``tui.partial_updates`` installed) writes just those
-cells. Anything else (resize, scroll, a style change) still goes through a full ``refresh()``, whose
+Textual then re-renders just those lines and (with ``perftop.tui.partial_updates`` installed) writes just
+those cells. Anything else (resize, scroll, a style change) still goes through a full ``refresh()``, whose
 repaint records the new lines as painted.
 
 Textual styles every repainted line through a general path (borders, padding, outline, tint, opacity,
@@ -15,7 +15,7 @@ A widget whose lines show items that move up or down together (the process table
 climbs or leaves the sort order) can name each line's item (``line_key``): lines that moved are then
 scrolled on the terminal (a scroll region and insert/delete-line, as curses does for htop) instead of
 rewritten, when the App's renderer can do it (``scrolls_allowed``, set by the App with
-``tui.partial_updates``, which writes them).
+``perftop.tui.partial_updates``, which writes them).
 """
 
 from __future__ import annotations

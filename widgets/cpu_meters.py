@@ -13,8 +13,8 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from probes.snapshot import CpuSnapshot, CpuUsage, MemorySnapshot
-from widgets.changed_cells import ChangedCells, filled_line
+from perftop.probes.snapshot import CpuSnapshot, CpuUsage, MemorySnapshot
+from perftop.widgets.changed_cells import ChangedCells, filled_line
 
 #: CPU states in the order htop stacks them; iowait last, as it is not counted as busy.
 BAR_STATES: tuple[str, ...] = ("nice", "user", "system", "irq", "softirq", "steal", "iowait")

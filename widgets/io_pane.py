@@ -21,10 +21,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
-from probes.snapshot import DiskStats
-from widgets.load_history import braille_graph
-from widgets.safe_text import printable
-from widgets.summary import format_count
+from perftop.probes.snapshot import DiskStats
+from perftop.widgets.load_history import braille_graph
+from perftop.widgets.safe_text import printable
+from perftop.widgets.summary import format_count
 
 if TYPE_CHECKING:
     # Imported where the table is built (~6 ms): the pane is mounted on first show, the first frame

@@ -11,7 +11,7 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from widgets.summary import Piece, plain
+from perftop.widgets.summary import Piece, plain
 
 #: One drawn line: its pieces, each a text and the role naming its component class ("" for none).
 Line = tuple[Piece, ...]

@@ -14,9 +14,9 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
-from probes.snapshot import CpuSnapshot
-from widgets.changed_cells import ChangedCells, filled_line
-from widgets.series import record
+from perftop.probes.snapshot import CpuSnapshot
+from perftop.widgets.changed_cells import ChangedCells, filled_line
+from perftop.widgets.series import record
 
 #: Samples kept per series: five minutes at the default one-second interval.
 DEFAULT_MAXLEN = 300

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from math import floor
 from typing import ClassVar
 
-from probes.cpulist import format_cpu_list
-from probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
-from widgets.cpu_meters import format_bytes
-from widgets.line_pane import Line, LinePane
-from widgets.safe_text import printable
-from widgets.series import record
-from widgets.summary import Piece, format_count
+from perftop.probes.cpulist import format_cpu_list
+from perftop.probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
+from perftop.widgets.cpu_meters import format_bytes
+from perftop.widgets.line_pane import Line, LinePane
+from perftop.widgets.safe_text import printable
+from perftop.widgets.series import record
+from perftop.widgets.summary import Piece, format_count
 
 #: Miss-rate samples kept per node: two minutes at the default one-second interval.
 DEFAULT_MAXLEN = 120

@@ -39,9 +39,9 @@ from typing import Any, Literal
 
 from rich.cells import cell_len, set_cell_size
 
-from probes.cpulist import format_cpu_list
-from probes.snapshot import POLICY_CLASS, ProcessInfo
-from widgets.safe_text import printable
+from perftop.probes.cpulist import format_cpu_list
+from perftop.probes.snapshot import POLICY_CLASS, ProcessInfo
+from perftop.widgets.safe_text import printable
 
 Align = Literal["left", "right"]
 

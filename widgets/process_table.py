@@ -25,9 +25,9 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from probes.snapshot import ProcessInfo
-from widgets.changed_cells import ChangedCells
-from widgets.process_columns import (
+from perftop.probes.snapshot import ProcessInfo
+from perftop.widgets.changed_cells import ChangedCells
+from perftop.widgets.process_columns import (
     COLUMN_BY_KEY,
     COMMAND_MIN_WIDTH,
     IO_KEYS,

@@ -15,13 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
-from widgets.io_pane import format_byte_rate
-from widgets.line_pane import Line, LinePane
-from widgets.load_history import spark_char
-from widgets.safe_text import printable
-from widgets.series import record
-from widgets.summary import Piece, SummaryRow, format_count, plain, wrap_row
+from perftop.probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
+from perftop.widgets.io_pane import format_byte_rate
+from perftop.widgets.line_pane import Line, LinePane
+from perftop.widgets.load_history import spark_char
+from perftop.widgets.safe_text import printable
+from perftop.widgets.series import record
+from perftop.widgets.summary import Piece, SummaryRow, format_count, plain, wrap_row
 
 #: Samples kept per interface: five minutes at the default one-second interval.
 DEFAULT_MAXLEN = 300

@@ -12,8 +12,8 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from probes.snapshot import Snapshot
-from widgets.changed_cells import ChangedCells, filled_line
+from perftop.probes.snapshot import Snapshot
+from perftop.widgets.changed_cells import ChangedCells, filled_line
 
 #: A run of text and the role that picks its style (``""`` is the widget's own style).
 Piece = tuple[str, str]
