@@ -9,8 +9,8 @@ the lines on screen (about 3.5 ms for 32 lines, most of it Textual's own per-lin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import chain, compress, repeat
 from operator import call, ne
 from typing import Any, ClassVar
@@ -27,26 +27,12 @@ from textual.strip import Strip
 
 from perftop.probes.snapshot import ProcessInfo
 from perftop.widgets.changed_cells import ChangedCells
-from perftop.widgets.process_columns import (
-    COLUMN_BY_KEY,
-    COMMAND_MIN_WIDTH,
-    IO_KEYS,
-    OPTIONAL_KEYS,
-    SEPARATOR_WIDTH,
-    Column,
-    command_text,
-    filter_processes,
-    fit,
-    is_realtime,
-    matches,
-    resolve_column,
-    sort_processes,
-    table_columns,
-    visible_columns,
-)
+from perftop.widgets.process_columns import SEPARATOR_WIDTH, command_text, fit, is_realtime
+from perftop.widgets.table_layout import COMMAND_SCROLL_STEP, FROZEN, Layout, TableLayout, marker_width
+from perftop.widgets.table_view import TableView
 
-#: Cells the COMMAND text moves per left/right key.
-COMMAND_SCROLL_STEP = 8
+__all__ = ["COMMAND_SCROLL_STEP", "ProcessTable"]
+
 #: Rows the virtual height grows by: a changed height costs a layout and a full repaint of the table.
 VIRTUAL_STEP = 64
 
@@ -55,79 +41,8 @@ _SCHEDULING_KEYS = frozenset({"policy", "rtprio", "priority"})
 
 _SEPARATOR = " " * SEPARATOR_WIDTH
 
-#: The column that stays at the left edge while the full-width row is scrolled, as a frozen first column.
-_FROZEN = COLUMN_BY_KEY["pid"]
-
-#: Titles of the columns ``toggle_column`` accepts.
-_OPTIONAL_TITLES = tuple(COLUMN_BY_KEY[key].title for key in OPTIONAL_KEYS)
-
 #: Drawn in the header just right of PID while the full-width row is scrolled: columns are hidden there.
 _HIDDEN_LEFT = "«"
-
-
-def _scrolled_row(columns: Iterable[Column]) -> tuple[tuple[Column, int], ...]:
-    """The columns right of PID in the full-width row, each with the cell where it starts in that row
-    (0 is the first cell right of PID). COMMAND comes last and runs to the end of the longest command."""
-    placed: list[tuple[Column, int]] = []
-    x = 0
-    for column in columns:
-        if column is not _FROZEN:
-            placed.append((column, x))
-            x += column.width + SEPARATOR_WIDTH
-    return tuple(placed)
-
-
-def _command_row_x(scrolled: tuple[tuple[Column, int], ...]) -> int:
-    """Where COMMAND starts in the full-width row."""
-    return next(x for column, x in scrolled if column.flexible)
-
-
-@dataclass(frozen=True, slots=True)
-class _Span:
-    """Where a column sits on a line, in cells from the widget's left edge."""
-
-    column: Column
-    x: int
-    width: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Layout:
-    """The columns on screen for one widget width, tag marker, horizontal offset and set of shown
-    optional columns.
-
-    ``spans`` are left to right; the cells between them (separators, and the cells of a column only partly
-    in view while shifted) are drawn blank. ``cell_length`` is ``width``, or where the last span ends when
-    even the columns that always stay do not fit (the line is then cut at ``width``).
-    ``dropped``: some column gave way for width. ``shifted``: the full-width row is scrolled with PID
-    frozen (``dropped`` and an offset above 0). ``command_skip``: cells of the command text scrolled out.
-
-    Derived from those: ``gaps``, the blank cells before each span (the marker column before the first),
-    and ``tail``, after the last one; ``inputs``, each span's ``Column.inputs``.
-    """
-
-    width: int
-    marker: bool
-    h_offset: int
-    shown: frozenset[str]
-    spans: tuple[_Span, ...]
-    cell_length: int
-    dropped: bool
-    shifted: bool
-    command_skip: int
-    gaps: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    tail: str = field(init=False, repr=False, compare=False)
-    inputs: tuple[Callable[[ProcessInfo], Any], ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        gaps = []
-        x = _marker_width(self.marker)
-        for span in self.spans:
-            gaps.append(" " * (span.x - x))
-            x = span.x + span.width
-        object.__setattr__(self, "gaps", tuple(gaps))
-        object.__setattr__(self, "tail", " " * (self.cell_length - x))
-        object.__setattr__(self, "inputs", tuple(span.column.inputs for span in self.spans))
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +78,7 @@ class _Palette:
 class _Frame:
     """What one repaint draws with: the layout, the styles, and the row on line 1 (``scroll_y``)."""
 
-    layout: _Layout
+    layout: Layout
     palette: _Palette
     top: int
 
@@ -211,52 +126,12 @@ def _skip_cells(text: str, cells: int) -> str:
     return ""
 
 
-def _marker_width(marker: bool) -> int:
-    """Cells the tag marker column takes with its separator (0 without the marker)."""
-    return 1 + SEPARATOR_WIDTH if marker else 0
-
-
-def _scroll_start(marker: bool) -> int:
-    """The cell where the scrolled part of the full-width row starts: right of the frozen PID."""
-    return _marker_width(marker) + _FROZEN.width + SEPARATOR_WIDTH
-
-
-def _shifted_spans(
-    width: int, left: int, offset: int, scrolled: tuple[tuple[Column, int], ...]
-) -> tuple[list[_Span], int]:
-    """The full-width row ``scrolled`` shifted ``offset`` cells to the left with PID frozen at ``left``:
-    the spans in view (a fixed column only partly in view is left out) and the cells of command text
-    scrolled out."""
-    spans = [_Span(_FROZEN, left, _FROZEN.width)]
-    start = left + _FROZEN.width + SEPARATOR_WIDTH
-    command_skip = 0
-    for column, row_x in scrolled:
-        x = start + row_x - offset
-        if column.flexible:
-            command_skip = max(0, offset - row_x)
-            x = max(x, start)
-            if x < width:
-                spans.append(_Span(column, x, width - x))
-        elif x >= start and x + column.width <= width:
-            spans.append(_Span(column, x, column.width))
-    return spans, command_skip
-
-
 def _virtual_height(lines: int, current: int) -> int:
     """The virtual height for ``lines`` lines of content: ``current`` while it holds them with less than
     ``2 * VIRTUAL_STEP`` to spare, else ``lines`` rounded up to a multiple of ``VIRTUAL_STEP``."""
     if lines <= current < lines + 2 * VIRTUAL_STEP:
         return current
     return -(-lines // VIRTUAL_STEP) * VIRTUAL_STEP
-
-
-def _optional_column(name: str) -> Column:
-    """The optional column ``name`` means; ``ValueError`` for an unknown or an always-shown one."""
-    column = resolve_column(name)
-    if not column.optional:
-        optional = ", ".join(_OPTIONAL_TITLES)
-        raise ValueError(f"column {column.title} is always shown; the optional ones are {optional}")
-    return column
 
 
 class _TableMessage(Message):
@@ -282,28 +157,17 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     Line 0 is the header and does not scroll; line ``1 + i`` shows ``rows()[scroll_y + i]``.
 
     State (set through the methods, each re-applies filter and sort at once and keeps the cursor on the
-    same PID): ``sort_key`` (default ``"cpu"``), ``sort_reverse`` (default: the column's natural
-    direction, descending for load figures as htop), ``filter_text``, ``user_filter``, ``pid_filter``,
-    ``hide_kernel_threads``, ``shown_optional`` (the optional columns shown: REMOTE%, IO_R/s, IO_W/s),
-    and ``h_offset``: how many cells the line is scrolled left.
+    same PID once the user has chosen a process; the rules are those of
+    :class:`~perftop.widgets.table_view.TableView`): ``sort_key`` (default ``"cpu"``), ``sort_reverse``
+    (default: the column's natural direction, descending for load figures as htop), ``filter_text``,
+    ``user_filter``, ``pid_filter``, ``hide_kernel_threads``, ``shown_optional`` (the optional columns
+    shown: REMOTE%, IO_R/s, IO_W/s), ``order_hold``, and ``h_offset``: how many cells the line is scrolled
+    left.
 
-    Sorting by a hidden optional column shows it; hiding the sort column sorts by CPU% again, so the
-    order always follows a column on screen (or one dropped for width, reachable with ``right``).
-
-    Horizontal scrolling (``right``/``left``) depends on whether every column fits:
-
-    - Every column fits: ``h_offset`` scrolls the COMMAND text only, ``COMMAND_SCROLL_STEP`` cells a
-      step, and the header shows ``COMMAND «n``; the other columns stay put.
-    - Some columns dropped for width: offset 0 is that narrow layout. Above 0 the table shows the
-      full-width row instead (every column at its own width, COMMAND last at the length of the longest
-      command on screen) scrolled ``h_offset`` cells left, with PID frozen at the left edge so each row
-      still names its process; the header scrolls with it and shows ``«`` right of PID. ``right`` moves
-      one column at a time (the next column's left edge comes next to PID), so the dropped columns come
-      into view and no value is ever cut at the left edge; once COMMAND reaches PID it moves
-      ``COMMAND_SCROLL_STEP`` cells a step through the command text. A column only partly in view at the
-      right edge is left blank rather than cut. ``left`` walks back the same steps to the narrow layout.
-
-    The offset goes back to 0 when a resize (or the tag marker) switches between the two cases.
+    Horizontal scrolling (``right``/``left``) is :mod:`perftop.widgets.table_layout`'s: when every column
+    fits it scrolls the COMMAND text and the header shows ``COMMAND «n``; when columns were dropped for
+    width it scrolls the full-width row one column at a time with PID frozen at the left edge, and the
+    header shows ``«`` right of PID.
 
     ``tagged`` is the set of PIDs to mark; while it is non-empty a one-cell marker column (``*``) is
     drawn first. The widget does not change it; the owner mutates it and calls ``refresh()``.
@@ -456,34 +320,15 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         optional columns to show (``ValueError`` for a column that is not optional).
         """
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        column = resolve_column(sort_key)
-        shown = {_optional_column(name).key for name in shown_optional}
-        if column.optional:
-            shown.add(column.key)
-        self._shown_optional = frozenset(shown)
-        self._scrolled = _scrolled_row(table_columns(self._shown_optional))
-        self._sort_key = column.key
-        self._sort_reverse = column.descending if sort_reverse is None else sort_reverse
-        self._filter_text = ""
-        self._user_filter: str | None = None
-        self._pid_filter: frozenset[int] | None = None
-        self._hide_kernel_threads = False
-        self._h_offset = 0
-        self._all: Sequence[ProcessInfo] = ()
-        self._rows: list[ProcessInfo] = []
-        self._cursor = 0
+        self._state = TableView(sort_key, sort_reverse, shown_optional)
+        self._columns = TableLayout()
+        # The PID last announced with SelectionChanged.
         self._selected_pid: int | None = None
-        #: Whether the cursor follows its process when the rows move: once the user has chosen one (a key,
-        #: a click, a search, ``select_pid``). Until then it stays on its line, as in htop: a cursor that
-        #: followed the process first on top (often perftop itself, busy starting) took the whole view
-        #: with it as that process sank to its place among the idle ones and climbed back, every second.
-        self._follow = False
-        self._layout: _Layout | None = None
         self._frame: _Frame | None = None
         # render_lines sets it: the first line it paints keeps its frame in _frame for the others. Lines
         # refresh_changed rendered ahead need no frame, so a repaint of only those looks nothing up.
         self._repainting = False
-        # Set while _apply scrolls the cursor into view: the refresh that follows draws the scroll.
+        # Set while _show_rows scrolls the cursor into view: the refresh that follows draws the scroll.
         self._scrolling_in_apply = False
         # The styles of the component classes, until the styles change (notify_style_update).
         self._palette_now: _Palette | None = None
@@ -491,48 +336,53 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         # process, cursor and tag did not change is not built again (most rows, on an idle machine), and
         # a row built again keeps the cell texts whose fields (Column.reads) did not change.
         self._row_cache: dict[int, _Row] = {}
-        self._row_cache_for: tuple[_Layout, _Palette] | None = None
-        self._order_hold = 0
-        self._held_for = 0
-        self.tagged: set[int] = set()
-        """PIDs marked by the owner (the App tags and untags; the table only draws the marker)."""
+        self._row_cache_for: tuple[Layout, _Palette] | None = None
 
     # State, read-only; change it with the methods below.
 
     @property
+    def tagged(self) -> set[int]:
+        """PIDs marked by the owner (the App tags and untags; the table only draws the marker)."""
+        return self._state.tagged
+
+    @tagged.setter
+    def tagged(self, pids: set[int]) -> None:
+        self._state.tagged = pids
+
+    @property
     def sort_key(self) -> str:
         """Key of the sort column."""
-        return self._sort_key
+        return self._state.sort_key
 
     @property
     def sort_reverse(self) -> bool:
         """True when sorted high to low."""
-        return self._sort_reverse
+        return self._state.sort_reverse
 
     @property
     def filter_text(self) -> str:
         """htop's filter: a case-insensitive substring of command line, comm or user."""
-        return self._filter_text
+        return self._state.filter_text
 
     @property
     def user_filter(self) -> str | None:
         """Only processes of this user, or ``None``."""
-        return self._user_filter
+        return self._state.user_filter
 
     @property
     def pid_filter(self) -> frozenset[int] | None:
         """Only these PIDs, or ``None``."""
-        return self._pid_filter
+        return self._state.pid_filter
 
     @property
     def hide_kernel_threads(self) -> bool:
         """True when kernel threads are hidden."""
-        return self._hide_kernel_threads
+        return self._state.hide_kernel_threads
 
     @property
     def shown_optional(self) -> frozenset[str]:
         """Keys of the optional columns shown."""
-        return self._shown_optional
+        return self._state.shown_optional
 
     @property
     def h_offset(self) -> int:
@@ -544,12 +394,22 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     @property
     def cursor_row(self) -> int:
         """Index of the cursor in ``rows()`` (0 when empty)."""
-        return self._cursor
+        return self._state.cursor
 
     @property
     def selected_pid(self) -> int | None:
         """PID under the cursor, or ``None`` when the table is empty."""
-        return self._rows[self._cursor].pid if self._rows else None
+        return self._state.selected_pid
+
+    @property
+    def order_hold(self) -> int:
+        """Refreshes between two sorts by ``set_processes``; 0 or 1 sorts every time. Rows moving on
+        every refresh are most of what a sorted table writes to the terminal (low-bandwidth mode)."""
+        return self._state.order_hold
+
+    @order_hold.setter
+    def order_hold(self, refreshes: int) -> None:
+        self._state.order_hold = refreshes
 
     # Changing the state.
 
@@ -560,34 +420,15 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         With ``order_hold`` set, the rows keep their order (new processes go last) for that many
         calls between two sorts.
         """
-        self._all = procs
-        self._held_for += 1
-        self._apply(keep_order=self._held_for < self.order_hold)
-
-    @property
-    def order_hold(self) -> int:
-        """Refreshes between two sorts by ``set_processes``; 0 or 1 sorts every time. Rows moving on
-        every refresh are most of what a sorted table writes to the terminal (low-bandwidth mode)."""
-        return self._order_hold
-
-    @order_hold.setter
-    def order_hold(self, refreshes: int) -> None:
-        self._order_hold = max(0, refreshes)
-        self._held_for = 0
+        self._state.set_processes(procs)
+        self._show_rows()
 
     def replace_processes(self, updated: Collection[ProcessInfo]) -> None:
         """Replace the rows of the same processes (same PID and start time) with ``updated`` and re-apply
         filter and sort, keeping the cursor: an action changed them between two samples. The others
         stay as they are; a process not in the table is ignored."""
-        by_pid = {p.pid: p for p in updated}
-        if not by_pid:
-            return
-        rows = []
-        for p in self._all:
-            new = by_pid.get(p.pid)
-            rows.append(new if new is not None and new.start_time == p.start_time else p)
-        self._all = rows
-        self._apply()
+        if self._state.replace_processes(updated):
+            self._show_rows()
 
     def set_sort(self, key: str, reverse: bool | None = None) -> None:
         """Sort by a column (key or name, case-insensitive; ``ValueError`` if unknown).
@@ -595,99 +436,85 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         ``reverse`` ``None`` keeps the direction when the column is already the sort column, else takes
         the column's natural direction.
         """
-        column = resolve_column(key)
-        if reverse is None:
-            reverse = self._sort_reverse if column.key == self._sort_key else column.descending
-        if (column.key, reverse) == (self._sort_key, self._sort_reverse):
+        view = self._state
+        shown = view.shown_optional
+        if not view.set_sort(key, reverse):
             return
-        if column.optional and column.key not in self._shown_optional:
-            self._set_shown(self._shown_optional | {column.key})
-        self._sort_key, self._sort_reverse = column.key, reverse
-        self._apply()
-        self.post_message(self.SortChanged(self, column.key, reverse))
+        self._columns_shown(shown)
+        self._show_rows()
+        self.post_message(self.SortChanged(self, view.sort_key, view.sort_reverse))
 
     def invert_sort(self) -> None:
         """Flip the sort direction (htop's ``I``)."""
-        self.set_sort(self._sort_key, not self._sort_reverse)
+        self.set_sort(self.sort_key, not self.sort_reverse)
 
     def toggle_column(self, key: str) -> bool:
         """Show or hide an optional column (key or name; ``ValueError`` for one that is not optional).
         Returns True when it is shown now. Hiding the sort column sorts by CPU% instead."""
-        column = _optional_column(key)
-        if column.key in self._shown_optional:
-            self._set_shown(self._shown_optional - {column.key})
-            if column.key == self._sort_key:
-                self.set_sort("cpu")
-            return False
-        self._set_shown(self._shown_optional | {column.key})
-        return True
+        view = self._state
+        before = (view.shown_optional, view.sort_key, view.sort_reverse)
+        shown = view.toggle_column(key)
+        self._columns_shown(before[0])
+        if (view.sort_key, view.sort_reverse) != before[1:]:
+            self._show_rows()
+            self.post_message(self.SortChanged(self, view.sort_key, view.sort_reverse))
+        return shown
 
     def set_filter(self, text: str) -> None:
         """Show only processes whose command line, comm or user contains ``text``; ``""`` shows all."""
-        if text != self._filter_text:
-            self._filter_text = text
-            self._apply()
+        if self._state.set_filter(text):
+            self._show_rows()
 
     def set_user_filter(self, user: str | None) -> None:
         """Show only processes of ``user`` (exact name), or all with ``None``."""
-        if user != self._user_filter:
-            self._user_filter = user
-            self._apply()
+        if self._state.set_user_filter(user):
+            self._show_rows()
 
     def set_pid_filter(self, pids: frozenset[int] | None) -> None:
         """Show only these PIDs (``--pid``), or all with ``None``."""
-        if pids != self._pid_filter:
-            self._pid_filter = pids
-            self._apply()
+        if self._state.set_pid_filter(pids):
+            self._show_rows()
 
     def set_hide_kernel_threads(self, hide: bool) -> None:
         """Hide or show kernel threads."""
-        if hide != self._hide_kernel_threads:
-            self._hide_kernel_threads = hide
-            self._apply()
+        if self._state.set_hide_kernel_threads(hide):
+            self._show_rows()
 
     def set_h_offset(self, cells: int) -> None:
         """Scroll ``cells`` to the left (see ``h_offset``), no further than the end of the longest
         command on screen."""
-        cells = max(0, min(cells, self._h_limit()))
-        if cells != self._h_offset:
-            self._h_offset = cells
+        limit = self._get_layout().h_limit(self._longest_command())
+        if self._columns.set_h_offset(max(0, min(cells, limit))):
             self.refresh()
 
     def select_pid(self, pid: int) -> bool:
         """Move the cursor to ``pid``; False (cursor unchanged) when it is not in the table."""
-        for index, p in enumerate(self._rows):
-            if p.pid == pid:
-                self._move_cursor(index)
-                return True
-        return False
+        index = self._state.index_of(pid)
+        if index is None:
+            return False
+        self._move_cursor(index)
+        return True
 
     def choose_selected(self) -> None:
         """The user chose the process under the cursor (a search found it there, a filter was kept): from
         now on the cursor follows it, as after a key or a click."""
-        if self._rows:
-            self._follow = True
-            self._selection_moved()
+        self._state.choose_selected()
+        self._selection_moved()
 
     def search_next(self, text: str, backwards: bool = False) -> bool:
         """htop's F3: move to the next row after the cursor (before it with ``backwards``) that
         ``matches`` ``text``, wrapping around; the cursor row itself is tried last. False if none."""
-        count = len(self._rows)
-        if not text or not count:
+        index = self._state.search(text, backwards)
+        if index is None:
             return False
-        step = -1 if backwards else 1
-        for distance in range(1, count + 1):
-            index = (self._cursor + step * distance) % count
-            if matches(self._rows[index], text):
-                self._move_cursor(index)
-                return True
-        return False
+        self._move_cursor(index)
+        return True
 
     # Reading the state.
 
     def rows(self) -> list[ProcessInfo]:
         """The processes in display order, after filter and sort."""
-        return list(self._rows)
+        return list(self._state.rows)
 
     def column_keys(self) -> list[str]:
         """Keys of the columns on screen at the current width and horizontal offset, left to right."""
@@ -700,69 +527,46 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         rows whose status was not read yet.
         """
         top = max(0, self.scroll_offset.y - margin)
-        return {p.pid for p in self._rows[top : self.scroll_offset.y + self._body_height + margin]}
+        return {p.pid for p in self._state.rows[top : self.scroll_offset.y + self._body_height + margin]}
 
     def needs_status_for_all(self) -> bool:
         """True when the order depends on a ``/proc/PID/status`` value, so every process needs it.
 
         The filters look only at command line, comm and user, which never come from that file this tick.
         """
-        return COLUMN_BY_KEY[self._sort_key].needs_status
+        return self._state.needs_status_for_all()
 
     def needs_io(self) -> bool:
         """True when a column on screen, or the sort, shows ``/proc/PID/io`` values."""
-        return bool(IO_KEYS & self._shown_optional) or self._sort_key in IO_KEYS
+        return self._state.needs_io()
 
     def needs_numa_pids(self) -> set[int]:
         """PIDs whose ``numa_maps`` the owner should read: the rows on screen while a column that needs it
         (REMOTE%) is shown, else none. Sorting by REMOTE% therefore orders only the rows with a value."""
-        if any(COLUMN_BY_KEY[key].needs_numa for key in self._shown_optional):
-            return self.visible_pids()
-        return set()
+        return self.visible_pids() if self._state.needs_numa() else set()
 
     # Internals.
 
-    def _set_shown(self, shown: frozenset[str]) -> None:
-        self._shown_optional = shown
-        self._scrolled = _scrolled_row(table_columns(shown))
-        # Columns moved: an offset into the old row would land mid-column in the new one.
-        self._h_offset = 0
-        self.refresh()
+    def _columns_shown(self, before: frozenset[str]) -> None:
+        """Redraw if the shown optional columns are no longer ``before``."""
+        if self._state.shown_optional != before:
+            # Columns moved: an offset into the old row would land mid-column in the new one.
+            self._columns.reset_offset()
+            self.refresh()
 
     @property
     def _body_height(self) -> int:
         return max(0, self.scrollable_size.height - 1)
 
-    def _on_screen(self) -> list[ProcessInfo]:
+    def _longest_command(self) -> int:
+        """Cells of the longest command line on screen."""
         top = self.scroll_offset.y
-        return self._rows[top : top + self._body_height]
+        on_screen = self._state.rows[top : top + self._body_height]
+        return max((cell_len(command_text(p)) for p in on_screen), default=0)
 
-    def _apply(self, *, keep_order: bool = False) -> None:
-        previous_index = self._cursor
-        chosen = filter_processes(
-            self._all,
-            self._filter_text,
-            self._user_filter,
-            self._pid_filter,
-            self._hide_kernel_threads,
-        )
-        if keep_order and self._rows:
-            place = {p.pid: i for i, p in enumerate(self._rows)}
-            kept = sorted((p for p in chosen if p.pid in place), key=lambda p: place[p.pid])
-            new = sort_processes(
-                [p for p in chosen if p.pid not in place], self._sort_key, self._sort_reverse
-            )
-            rows = kept + new
-        else:
-            self._held_for = 0
-            rows = sort_processes(chosen, self._sort_key, self._sort_reverse)
-        self._rows = rows
-        index = None
-        if self._follow:
-            index = next((i for i, p in enumerate(rows) if p.pid == self._selected_pid), None)
-        if index is None:
-            index = min(previous_index, len(rows) - 1)
-        self._cursor = max(0, index)
+    def _show_rows(self) -> None:
+        """Show the view's rows as they are now: size, scroll, changed lines, selection."""
+        rows = self._state.rows
         virtual = self.virtual_size
         height = _virtual_height(len(rows) + 1, virtual.height)
         if height != virtual.height:
@@ -788,11 +592,11 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         if self.show_vertical_scrollbar and self.styles.scrollbar_size_vertical:
             self.vertical_scrollbar.position = new_value
         if round(old_value) != round(new_value) and not self._scrolling_in_apply:
-            self.refresh_changed()  # (in _apply, its own refresh_changed follows)
+            self.refresh_changed()  # (in _show_rows, its own refresh_changed follows)
 
     def _max_top(self) -> int:
         """The largest useful scroll offset: the last row at the bottom of the screen."""
-        return max(0, len(self._rows) - self._body_height)
+        return max(0, len(self._state.rows) - self._body_height)
 
     def validate_scroll_y(self, value: float) -> float:
         return min(super().validate_scroll_y(value), self._max_top())
@@ -801,15 +605,15 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         return min(super().validate_scroll_target_y(value), self._max_top())
 
     def _move_cursor(self, index: int) -> None:
-        if not self._rows:
+        view = self._state
+        if not view.rows:
             return
-        self._follow = True
-        index = max(0, min(index, len(self._rows) - 1))
-        if index != self._cursor:
+        previous = view.cursor
+        view.move_cursor(index)
+        if view.cursor != previous:
             # Content line 1 + i is row i: ScrollView maps it to the screen through scroll_y.
-            self.refresh_lines(1 + self._cursor)
-            self._cursor = index
-            self.refresh_lines(1 + index)
+            self.refresh_lines(1 + previous)
+            self.refresh_lines(1 + view.cursor)
         self._scroll_cursor_into_view()
         self._selection_moved()
 
@@ -826,78 +630,22 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         if body == 0:
             return
         top = self.scroll_offset.y
-        highest = max(0, len(self._rows) - body)
+        cursor = self._state.cursor
+        highest = max(0, len(self._state.rows) - body)
         target = min(top, highest)
-        if self._cursor < target:
-            target = self._cursor
-        elif self._cursor >= target + body:
-            target = self._cursor - body + 1
+        if cursor < target:
+            target = cursor
+        elif cursor >= target + body:
+            target = cursor - body + 1
         if target != top:
             self.scroll_to(y=target, animate=False, force=True)
 
-    def _get_layout(self, width: int | None = None) -> _Layout:
+    def _get_layout(self, width: int | None = None) -> Layout:
         """The layout at ``width`` (default: the width lines are drawn at now)."""
         if width is None:
             # scrollable_size leaves out the vertical scrollbar, which ``size`` includes.
             width = self.scrollable_size.width
-        marker = bool(self.tagged)
-        shown = self._shown_optional
-        layout = self._layout
-        if layout is not None and (layout.width, layout.marker, layout.h_offset, layout.shown) == (
-            width,
-            marker,
-            self._h_offset,
-            shown,
-        ):
-            return layout
-        left = _marker_width(marker)
-        columns = visible_columns(width - left, shown)
-        dropped = len(columns) < len(table_columns(shown))
-        if layout is not None and layout.dropped != dropped:
-            # The offset means another thing in the other case: start that one from its beginning.
-            self._h_offset = 0
-        shifted = dropped and self._h_offset > 0
-        if shifted:
-            spans, command_skip = _shifted_spans(width, left, self._h_offset, self._scrolled)
-        else:
-            spans = []
-            x = left
-            for column in columns:
-                span_width = max(0, width - x) if column.flexible else column.width
-                spans.append(_Span(column, x, span_width))
-                x += span_width + SEPARATOR_WIDTH
-            command_skip = 0 if dropped else self._h_offset
-        end = max(width, spans[-1].x + spans[-1].width)
-        layout = _Layout(
-            width, marker, self._h_offset, shown, tuple(spans), end, dropped, shifted, command_skip
-        )
-        self._layout = layout
-        return layout
-
-    def _h_limit(self) -> int:
-        """The largest useful ``h_offset``: the end of the longest command on screen at the right edge."""
-        layout = self._get_layout()
-        longest = max((cell_len(command_text(p)) for p in self._on_screen()), default=0)
-        if layout.dropped:
-            view = layout.width - _scroll_start(layout.marker)
-            return max(0, _command_row_x(self._scrolled) + max(longest, COMMAND_MIN_WIDTH) - view)
-        command = next((s for s in layout.spans if s.column.flexible), None)
-        return max(0, longest - (command.width if command is not None else 0))
-
-    def _h_stops(self) -> list[int]:
-        """The offsets ``right``/``left`` step through while columns are dropped: each column's left
-        edge in the full-width row, then every ``COMMAND_SCROLL_STEP`` cells of command, then the end."""
-        limit = self._h_limit()
-        stops = [x for _, x in self._scrolled if x < limit]
-        stops += range(_command_row_x(self._scrolled) + COMMAND_SCROLL_STEP, limit, COMMAND_SCROLL_STEP)
-        stops.append(limit)
-        return stops
-
-    def _column_at(self, x: int) -> str | None:
-        for span in self._get_layout().spans:
-            if span.x <= x < span.x + span.width:
-                return span.column.key
-        return None
+        return self._columns.at(width, bool(self.tagged), self._state.shown_optional)
 
     def on_resize(self, event: events.Resize) -> None:
         self._scroll_cursor_into_view()
@@ -935,22 +683,24 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         if y == 0:
             return self._render_header(frame.layout, frame.palette)
         index = frame.top + y - 1
-        if not 0 <= index < len(self._rows):
+        rows = self._state.rows
+        if not 0 <= index < len(rows):
             key = _blank_key(frame)
             kept = self.kept_line(y, key)
             return kept if kept is not None else self.keep_line(y, key, Strip.blank(*key))
-        return self._render_row(frame.layout, frame.palette, self._rows[index], index == self._cursor)
+        return self._render_row(frame.layout, frame.palette, rows[index], index == self._state.cursor)
 
     def line_key(self, y: int) -> int | None:
         """The PID of the row line ``y`` shows: rows that moved together (a process climbed the sort
         order, or left it) are scrolled on the terminal, not rewritten."""
         index = self._top() + y - 1
-        return self._rows[index].pid if y and 0 <= index < len(self._rows) else None
+        rows = self._state.rows
+        return rows[index].pid if y and 0 <= index < len(rows) else None
 
     def line_keys(self, height: int) -> list[Hashable | None]:
         """``line_key`` of lines 0 to ``height - 1``, from one slice of the rows."""
         top = self._top()
-        keys: list[Hashable | None] = [None, *(p.pid for p in self._rows[top : top + height - 1])]
+        keys: list[Hashable | None] = [None, *(p.pid for p in self._state.rows[top : top + height - 1])]
         return keys + [None] * (height - len(keys))
 
     def _top(self) -> int:
@@ -967,7 +717,8 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         frame = self._frame
         if frame is None:
             return list(painted)
-        rows, kept, cursor, tagged = self._rows, self._row_cache, self._cursor, self.tagged
+        view = self._state
+        rows, kept, cursor, tagged = view.rows, self._row_cache, view.cursor, view.tagged
         count = len(rows)
         blank = _blank_key(frame)
         stale = []
@@ -1032,18 +783,19 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             tagged=component("tagged"),
         )
 
-    def _render_header(self, layout: _Layout, palette: _Palette) -> Strip:
-        key = (layout, palette, self._sort_key, self._sort_reverse)
+    def _render_header(self, layout: Layout, palette: _Palette) -> Strip:
+        key = (layout, palette, self._state.sort_key, self._state.sort_reverse)
         kept = self.kept_line(0, key)
         return kept if kept is not None else self.keep_line(0, key, self._build_header(layout, palette))
 
-    def _build_header(self, layout: _Layout, palette: _Palette) -> Strip:
-        arrow = "▼" if self._sort_reverse else "▲"
+    def _build_header(self, layout: Layout, palette: _Palette) -> Strip:
+        sort_key = self._state.sort_key
+        arrow = "▼" if self._state.sort_reverse else "▲"
         line = _LineBuilder()
         x = 0
         if layout.marker:
             line.add(" " + _SEPARATOR, palette.header)
-            x = _marker_width(True)
+            x = marker_width(True)
         for span in layout.spans:
             if span.x > x:
                 line.add(" " * (span.x - x), palette.header)
@@ -1051,20 +803,20 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             title = column.title
             if column.flexible and layout.command_skip:
                 title = f"{title} «{layout.command_skip}"
-            if column.key == self._sort_key:
+            if column.key == sort_key:
                 title = title[: span.width - 1] + arrow if len(title) >= span.width else title + arrow
                 line.add(fit(title, span.width, column.align), palette.header_sorted)
             else:
                 line.add(fit(title, span.width, column.align), palette.header)
             x = span.x + span.width
-            if layout.shifted and column is _FROZEN and x < layout.width:
+            if layout.shifted and column is FROZEN and x < layout.width:
                 line.add(_HIDDEN_LEFT, palette.header)
                 x += 1
         if x < layout.cell_length:
             line.add(" " * (layout.cell_length - x), palette.header)
         return line.strip(layout.cell_length).adjust_cell_length(layout.width, palette.header)
 
-    def _render_row(self, layout: _Layout, palette: _Palette, p: ProcessInfo, is_cursor: bool) -> Strip:
+    def _render_row(self, layout: Layout, palette: _Palette, p: ProcessInfo, is_cursor: bool) -> Strip:
         cache = self._row_cache
         tagged = p.pid in self.tagged
         cached = cache.get(p.pid)
@@ -1082,7 +834,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         return strip
 
     def _row_cells(
-        self, layout: _Layout, p: ProcessInfo, inputs: list[Any], previous: _Row | None
+        self, layout: Layout, p: ProcessInfo, inputs: list[Any], previous: _Row | None
     ) -> list[str]:
         """The text of each span of ``layout`` for ``p``, whose columns' inputs are ``inputs``: that of
         ``previous`` (drawn with this layout) where they are equal."""
@@ -1104,7 +856,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
 
     def _build_row(
         self,
-        layout: _Layout,
+        layout: Layout,
         palette: _Palette,
         p: ProcessInfo,
         is_cursor: bool,
@@ -1152,11 +904,11 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
 
     def action_cursor_up(self) -> None:
         """Select the row above."""
-        self._move_cursor(self._cursor - 1)
+        self._move_cursor(self._state.cursor - 1)
 
     def action_cursor_down(self) -> None:
         """Select the row below."""
-        self._move_cursor(self._cursor + 1)
+        self._move_cursor(self._state.cursor + 1)
 
     def action_cursor_page_up(self) -> None:
         """Scroll and move the cursor one screen up."""
@@ -1172,20 +924,14 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
 
     def action_cursor_last(self) -> None:
         """Select the last row."""
-        self._move_cursor(len(self._rows) - 1)
+        self._move_cursor(len(self._state.rows) - 1)
 
     def action_scroll_sideways(self, direction: int) -> None:
         """Scroll right (1) or left (-1): the COMMAND text by ``COMMAND_SCROLL_STEP`` cells when every
-        column fits, else the full-width row to the next or previous of ``_h_stops()``."""
-        if not self._get_layout().dropped:
-            self.set_h_offset(self._h_offset + direction * COMMAND_SCROLL_STEP)
-            return
-        current = self._h_offset
-        if direction > 0:
-            target = min((s for s in self._h_stops() if s > current), default=current)
-        else:
-            target = max((s for s in self._h_stops() if s < current), default=0)
-        if target != current:
+        column fits, else the full-width row to the next or previous column edge (``Layout.h_stops``)."""
+        layout = self._get_layout()
+        target = layout.sideways(direction, self._longest_command())
+        if target != layout.h_offset:
             self.set_h_offset(target)
 
     def action_show_command_line(self) -> None:
@@ -1197,7 +943,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     def _page(self, direction: int) -> None:
         page = max(1, self._body_height)
         self.scroll_to(y=self.scroll_offset.y + direction * page, animate=False, force=True)
-        self._move_cursor(self._cursor + direction * page)
+        self._move_cursor(self._state.cursor + direction * page)
 
     def on_click(self, event: events.Click) -> None:
         """A header click sorts by that column (inverting when already sorted); a row click selects it."""
@@ -1205,17 +951,17 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         if offset is None:
             return
         if offset.y == 0:
-            key = self._column_at(offset.x)
+            key = self._get_layout().column_at(offset.x)
             if key is None:
                 return
             self.post_message(self.SortRequested(self, key))
-            if key == self._sort_key:
+            if key == self._state.sort_key:
                 self.invert_sort()
             else:
                 self.set_sort(key)
             return
         index = self.scroll_offset.y + offset.y - 1
-        if index < len(self._rows):
+        if index < len(self._state.rows):
             self._move_cursor(index)
             if event.chain == 2:
                 self.action_show_command_line()
