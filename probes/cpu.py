@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 
 from perftop.probes.fs import FS, TextReader, read_parsed, read_text
+from perftop.probes.rates import rate
 from perftop.probes.snapshot import CPU_STATES, TOTAL_CPU, CpuSeconds, CpuSnapshot, CpuUsage, Pressure
 
 #: The files under ``/proc/pressure/`` that perftop reads.
@@ -200,13 +201,6 @@ def _usage(cpu: int, prev: CpuTicks | None, cur: CpuTicks | None, user_hz: int) 
     return CpuUsage(cpu, True, *percents, seconds=_seconds(cur, user_hz))
 
 
-def _rate(prev: int | None, cur: int | None, elapsed: float | None) -> float | None:
-    """``(cur - prev) / elapsed``, or ``None`` when unknown or the counter went backwards (a reset)."""
-    if prev is None or cur is None or elapsed is None or elapsed <= 0 or cur < prev:
-        return None
-    return (cur - prev) / elapsed
-
-
 def cpu_snapshot(
     prev: StatCounters | None,
     cur: StatCounters | None,
@@ -239,11 +233,11 @@ def cpu_snapshot(
         per_cpu=per_cpu,
         total=total,
         context_switches=cur.context_switches,
-        context_switches_per_s=_rate(prev.context_switches, cur.context_switches, elapsed),
+        context_switches_per_s=rate(prev.context_switches, cur.context_switches, elapsed),
         interrupts=cur.interrupts,
-        interrupts_per_s=_rate(prev.interrupts, cur.interrupts, elapsed),
+        interrupts_per_s=rate(prev.interrupts, cur.interrupts, elapsed),
         forks=cur.forks,
-        forks_per_s=_rate(prev.forks, cur.forks, elapsed),
+        forks_per_s=rate(prev.forks, cur.forks, elapsed),
         procs_running=cur.procs_running,
         procs_blocked=cur.procs_blocked,
         loadavg=loadavg,

@@ -17,9 +17,11 @@ import ipaddress
 import os
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from operator import attrgetter
 
 from perftop.probes.fs import FS, TextReader, parse_named_lines, read_parsed, read_text
+from perftop.probes.rates import rate
 from perftop.probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
 
 #: Kernel TCP state numbers (``include/net/tcp_states.h``) -> the names ``tcp_states`` uses.
@@ -496,13 +498,6 @@ def socket_owners(fs: FS, inodes: Collection[int] | None = None) -> dict[int, in
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _rate(prev: int | None, cur: int | None, elapsed: float | None) -> float | None:
-    """``(cur - prev) / elapsed``, or ``None`` when unknown or the counter went backwards."""
-    if prev is None or cur is None or elapsed is None or elapsed <= 0 or cur < prev:
-        return None
-    return (cur - prev) / elapsed
-
-
 _interface_counters = attrgetter(*INTERFACE_COUNTERS)
 _NO_INTERFACE_RATES: tuple[None, ...] = (None,) * len(INTERFACE_COUNTERS)
 
@@ -514,9 +509,7 @@ def _interface(
     counters = _interface_counters(cur)
     if prev is None or elapsed is None or elapsed <= 0:
         return InterfaceStats(cur.name, *counters, *_NO_INTERFACE_RATES)
-    rates = [
-        None if c < p else (c - p) / elapsed for p, c in zip(_interface_counters(prev), counters, strict=True)
-    ]
+    rates = map(rate, _interface_counters(prev), counters, repeat(elapsed))
     return InterfaceStats(cur.name, *counters, *rates)
 
 
@@ -554,7 +547,7 @@ def net_snapshot(
     counters: dict[str, int | float | None] = {}
     for key, rate_key in _SNMP_RATE_KEYS:
         value = counters[key] = getattr(snmp, key)
-        counters[rate_key] = _rate(getattr(snmp_before, key), value, elapsed)
+        counters[rate_key] = rate(getattr(snmp_before, key), value, elapsed)
     return NetSnapshot(
         interfaces=interfaces,
         sockstat=cur.sockstat,

@@ -22,6 +22,7 @@ from typing import TypeVar
 from perftop.probes.cpulist import parse_cpu_list
 from perftop.probes.fs import FS, TextReader, read_parsed, read_text
 from perftop.probes.memory import read_meminfo_used
+from perftop.probes.rates import rate
 from perftop.probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
 
 #: The counters of ``node<N>/numastat``, in the kernel's order. All count pages.
@@ -371,13 +372,6 @@ def process_numa(fs: FS, pid: int) -> ProcessNuma | None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _rate(prev: int | None, cur: int | None, elapsed: float | None) -> float | None:
-    """``(cur - prev) / elapsed``, or ``None`` when unknown or the counter went backwards."""
-    if prev is None or cur is None or elapsed is None or elapsed <= 0 or cur < prev:
-        return None
-    return (cur - prev) / elapsed
-
-
 def _ratio(miss: int | None, hit: int | None) -> float | None:
     if miss is None or hit is None or miss + hit == 0:
         return None
@@ -405,17 +399,17 @@ def _node(prev: NodeReading | None, cur: NodeReading, elapsed: float | None) -> 
         mem_free_bytes=memory.free_bytes,
         mem_used_bytes=memory.used_bytes,
         numa_hit=counters.numa_hit,
-        numa_hit_per_s=_rate(before.numa_hit, counters.numa_hit, elapsed),
+        numa_hit_per_s=rate(before.numa_hit, counters.numa_hit, elapsed),
         numa_miss=counters.numa_miss,
-        numa_miss_per_s=_rate(before.numa_miss, counters.numa_miss, elapsed),
+        numa_miss_per_s=rate(before.numa_miss, counters.numa_miss, elapsed),
         numa_foreign=counters.numa_foreign,
-        numa_foreign_per_s=_rate(before.numa_foreign, counters.numa_foreign, elapsed),
+        numa_foreign_per_s=rate(before.numa_foreign, counters.numa_foreign, elapsed),
         interleave_hit=counters.interleave_hit,
-        interleave_hit_per_s=_rate(before.interleave_hit, counters.interleave_hit, elapsed),
+        interleave_hit_per_s=rate(before.interleave_hit, counters.interleave_hit, elapsed),
         local_node=counters.local_node,
-        local_node_per_s=_rate(before.local_node, counters.local_node, elapsed),
+        local_node_per_s=rate(before.local_node, counters.local_node, elapsed),
         other_node=counters.other_node,
-        other_node_per_s=_rate(before.other_node, counters.other_node, elapsed),
+        other_node_per_s=rate(before.other_node, counters.other_node, elapsed),
         # The interval's ratio needs no elapsed time, only both counters moving forward.
         miss_ratio=_ratio(
             _delta(before.numa_miss, counters.numa_miss), _delta(before.numa_hit, counters.numa_hit)

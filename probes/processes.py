@@ -22,6 +22,7 @@ from types import EllipsisType
 
 from perftop.probes.cpulist import parse_cpu_list
 from perftop.probes.fs import FS, read_bytes
+from perftop.probes.rates import rate
 from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo, ProcessNuma, TaskCounts
 
 #: ``/proc/PID/stat`` needs at least fields 1..24 (up to ``rss``) to be of use.
@@ -684,12 +685,6 @@ def _user_name(uid: int) -> str:
         return str(uid)  # no passwd entry (a container's uid): show the number, as ps does
 
 
-def _rate(prev: int | None, cur: int | None, elapsed: float) -> float | None:
-    if prev is None or cur is None or cur < prev:
-        return None
-    return (cur - prev) / elapsed
-
-
 class SteadyRows:
     """Which rows of the last :func:`process_infos` call were the rows of two equal readings (all rates 0),
     and under what context (clock ticks, page size, memory total, CPU -> node). The caller keeps one per
@@ -791,15 +786,15 @@ def process_infos(
         cpu_percent = vcsw_rate = nvcsw_rate = io_read_rate = io_write_rate = None
         if before is not None and seconds is not None:
             if io is not None and before.io is not None:
-                io_read_rate = _rate(before.io.read_bytes, io.read_bytes, seconds)
-                io_write_rate = _rate(before.io.write_bytes, io.write_bytes, seconds)
-            ticks_rate = _rate(before.stat.utime + before.stat.stime, cpu_ticks, seconds)
+                io_read_rate = rate(before.io.read_bytes, io.read_bytes, seconds)
+                io_write_rate = rate(before.io.write_bytes, io.write_bytes, seconds)
+            ticks_rate = rate(before.stat.utime + before.stat.stime, cpu_ticks, seconds)
             cpu_percent = None if ticks_rate is None else ticks_rate / clk_tck * 100.0
             if status is not None and before.status is not None:
-                vcsw_rate = _rate(
+                vcsw_rate = rate(
                     before.status.voluntary_ctxt_switches, status.voluntary_ctxt_switches, seconds
                 )
-                nvcsw_rate = _rate(
+                nvcsw_rate = rate(
                     before.status.nonvoluntary_ctxt_switches, status.nonvoluntary_ctxt_switches, seconds
                 )
         # Positional, in ProcessInfo's field order: keywords cost a third more, for every changed row.
