@@ -34,12 +34,12 @@ from perftop.widgets.cpu_meters import (
     CpuMeters,
     bar_cells,
     cpu_layout,
-    format_bytes,
     label_width,
     meter_segments,
 )
-from perftop.widgets.load_history import MOVE_CELLS, GraphRows, LoadHistory, braille_graph, spark_char
-from perftop.widgets.summary import SummaryLine, SummaryRow, format_count, format_uptime, plain, wrap_row
+from perftop.widgets.formatting import format_bytes, format_count, format_uptime, spark_cell
+from perftop.widgets.load_history import MOVE_CELLS, GraphRows, LoadHistory, braille_graph
+from perftop.widgets.summary import SummaryLine, SummaryRow, plain, wrap_row
 
 GIB = 1024**3
 MIB = 1024**2
@@ -216,7 +216,7 @@ def test_format_bytes_as_htop() -> None:
     assert format_bytes(round(15.6 * GIB)) == "15.6G"
     assert format_bytes(512 * MIB) == "512M"
     assert format_bytes(768 * 1024) == "768K"
-    assert format_bytes(0) == "0K"
+    assert format_bytes(0) == "0"  # the table's rule, as ps and htop's columns show nothing
     assert format_bytes(None) == "-"
     assert format_bytes(2 * 1024**4) == "2.0T"
 
@@ -318,7 +318,7 @@ async def test_memory_text_matches_htop_form_and_swap_total_zero() -> None:
         # 3.2 / 15.6 of 40 cells.
         used = meters.get_component_rich_style("cpu-meters--mem-used")
         assert cells_in_style(meters.render_line(1), used) == floor(3.2 / 15.6 * 40 + 0.5)
-        assert meters.render_line(2).text == "Swp[" + " " * 35 + "0K/0K]"
+        assert meters.render_line(2).text == "Swp[" + " " * 37 + "0/0]"
 
 
 async def test_unknown_memory_prints_dashes() -> None:
@@ -514,11 +514,11 @@ def test_graph_rows_drawn_again_for_fewer_samples() -> None:
 
 
 def test_spark_chars() -> None:
-    assert spark_char(None) == " "
-    assert spark_char(0.0) == " "
-    assert spark_char(100.0) == "█"
-    assert spark_char(50.0) == "▄"
-    assert spark_char(0.1) == "▁"
+    assert spark_cell(None) == " "
+    assert spark_cell(0.0) == " "
+    assert spark_cell(100.0) == "█"
+    assert spark_cell(50.0) == "▄"
+    assert spark_cell(0.1) == "▁"
 
 
 async def test_history_is_bounded() -> None:

@@ -11,14 +11,13 @@ from textual.widgets import ContentSwitcher, DataTable, Static
 
 from perftop.probes.disks import DiskCounters, DiskInfo, disk_rates
 from perftop.probes.snapshot import DiskStats
+from perftop.widgets.formatting import format_bytes_per_s, format_figure
 from perftop.widgets.io_pane import (
     COLUMNS,
     DeviceHistory,
     IoPane,
     caption_text,
     device_cells,
-    format_byte_rate,
-    format_figure,
     history_lines,
     media_text,
     shown_devices,
@@ -140,13 +139,13 @@ def test_format_figure_keeps_iostat_decimals_while_they_fit() -> None:
 
 
 def test_format_byte_rate_uses_binary_units() -> None:
-    assert format_byte_rate(None) == "-"
-    assert format_byte_rate(0) == "0B/s"
-    assert format_byte_rate(512) == "512B/s"
-    assert format_byte_rate(1536) == "1.5K/s"
-    assert format_byte_rate(12.3 * 1024**2) == "12.3M/s"
-    assert format_byte_rate(123 * 1024**2) == "123M/s"
-    assert format_byte_rate(2 * 1024**3) == "2.0G/s"
+    assert format_bytes_per_s(None) == "-"
+    assert format_bytes_per_s(0) == "0B/s"
+    assert format_bytes_per_s(512) == "512B/s"
+    assert format_bytes_per_s(1536) == "1.5K/s"
+    assert format_bytes_per_s(12.3 * 1024**2) == "12.3M/s"
+    assert format_bytes_per_s(123 * 1024**2) == "123M/s"
+    assert format_bytes_per_s(2 * 1024**3) == "2.0G/s"
 
 
 def test_media_text() -> None:

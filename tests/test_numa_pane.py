@@ -12,17 +12,15 @@ from textual import events
 from textual.widgets import ContentSwitcher
 
 from perftop.probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
+from perftop.widgets.formatting import SPARK_ZERO, format_ratio, sparkline
 from perftop.widgets.numa_pane import (
     MAX_SHARE_CELLS,
-    SPARK_ZERO,
     NumaPane,
     balancing_text,
-    format_ratio,
     memory_bar,
     node_lines,
     remote_percent,
     shared_scale,
-    sparkline,
 )
 from perftop.widgets.summary import plain
 from tests.pane_app import PaneApp, line_starting, screen_lines

@@ -17,6 +17,13 @@ from rich.cells import cell_len
 
 import perftop.widgets.process_columns as process_columns
 from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo
+from perftop.widgets.formatting import (
+    format_byte_rate,
+    format_bytes,
+    format_percent,
+    format_rate,
+    format_time,
+)
 from perftop.widgets.process_columns import (
     COLUMN_BY_KEY,
     COLUMNS,
@@ -29,11 +36,6 @@ from perftop.widgets.process_columns import (
     filter_processes,
     find_column,
     fit,
-    format_byte_rate,
-    format_bytes,
-    format_percent,
-    format_rate,
-    format_time,
     matches,
     resolve_column,
     sort_processes,

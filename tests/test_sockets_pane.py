@@ -19,13 +19,12 @@ from perftop.probes.net import (
     parse_sockstat,
 )
 from perftop.probes.snapshot import NetSnapshot, SocketEntry
+from perftop.widgets.formatting import SPARK_ZERO, sparkline
 from perftop.widgets.sockets_pane import (
     LOADING,
-    SPARK_ZERO,
     SocketsPane,
     TcpSummary,
     retrans_percent,
-    sparkline,
     tcp_summary,
     transport_rows,
 )

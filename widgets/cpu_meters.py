@@ -15,6 +15,7 @@ from textual.widget import Widget
 
 from perftop.probes.snapshot import CpuSnapshot, CpuUsage, MemorySnapshot
 from perftop.widgets.changed_cells import ChangedCells, filled_line
+from perftop.widgets.formatting import format_bytes, format_share
 
 #: CPU states in the order htop stacks them; iowait last, as it is not counted as busy.
 BAR_STATES: tuple[str, ...] = ("nice", "user", "system", "irq", "softirq", "steal", "iowait")
@@ -87,28 +88,11 @@ def bar_cells(parts: Sequence[float | None], full: float, cells: int) -> list[in
     return counts
 
 
-def format_bytes(value: int | None) -> str:
-    """Bytes in htop's meter form with binary units: ``3.2G``, ``512M``, ``768K``; ``-`` when unknown."""
-    if value is None:
-        return "-"
-    amount = value / 1024
-    unit = "K"
-    for bigger in ("M", "G", "T", "P"):
-        if amount < 1024:
-            break
-        amount /= 1024
-        unit = bigger
-    if unit == "K" or amount >= 100:
-        return f"{amount:.0f}{unit}"
-    return f"{amount:.1f}{unit}"
-
-
 def cpu_text(usage: CpuUsage) -> str:
     """The text at the right end of a CPU bar: busy percent, ``offline``, or ``-`` without a baseline."""
     if not usage.online:
         return "offline"
-    busy = usage.busy
-    return "-" if busy is None else f"{busy:.1f}%"
+    return format_share(usage.busy)
 
 
 #: What one bar is drawn from: its caption, the cells of each stacked part (``None`` for an offline

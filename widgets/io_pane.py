@@ -3,7 +3,7 @@ a history of read+write throughput and %util for the device under the cursor.
 
 The table is a :class:`~textual.widgets.DataTable` (a machine has few block devices) updated by diff: rows
 of vanished devices are removed, new ones added, and only cells whose text changed are rewritten. Cell
-texts come from pure functions (:func:`device_cells`, :func:`format_figure`) so the layout is testable
+texts come from pure functions (:func:`device_cells`) so the layout is testable
 without a terminal.
 """
 
@@ -22,9 +22,9 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from perftop.probes.snapshot import DiskStats
+from perftop.widgets.formatting import UNKNOWN, format_bytes_per_s, format_figure
 from perftop.widgets.load_history import braille_graph
 from perftop.widgets.safe_text import printable
-from perftop.widgets.summary import format_count
 
 if TYPE_CHECKING:
     # Imported where the table is built (~6 ms): the pane is mounted on first show, the first frame
@@ -37,9 +37,6 @@ DEFAULT_MAXLEN = 300
 #: %util from here up is drawn in the warning colour (the device was busy nearly all the interval).
 WARN_UTIL_PERCENT = 90.0
 
-#: What stands for a value that is unknown (no baseline yet, a layout without that counter).
-UNKNOWN = "-"
-
 Piece = tuple[str, str]
 Line = tuple[Piece, ...]
 
@@ -47,35 +44,6 @@ Line = tuple[Piece, ...]
 # ---------------------------------------------------------------------------------------------------------
 # Formatting (pure)
 # ---------------------------------------------------------------------------------------------------------
-
-
-def format_figure(value: float | None, cells: int) -> str:
-    """A figure as ``iostat`` prints it (two decimals), with fewer decimals when that does not fit in
-    ``cells``, and ``k``/``M`` beyond; ``-`` when unknown."""
-    if value is None:
-        return UNKNOWN
-    for decimals in (2, 1, 0):
-        text = f"{value:.{decimals}f}"
-        if len(text) <= cells:
-            return text
-    return format_count(value)
-
-
-def format_byte_rate(value: float | None) -> str:
-    """Bytes per second in binary units: ``512B/s``, ``1.5K/s``, ``12.3M/s``, ``123M/s``; ``-`` when
-    unknown."""
-    if value is None:
-        return UNKNOWN
-    amount = value
-    unit = "B"
-    for bigger in ("K", "M", "G", "T"):
-        if amount < 999.5:
-            break
-        amount /= 1024
-        unit = bigger
-    if unit == "B" or amount >= 99.95:
-        return f"{amount:.0f}{unit}/s"
-    return f"{amount:.1f}{unit}/s"
 
 
 def media_text(rotational: bool | None) -> str:
@@ -196,9 +164,9 @@ def history_lines(
     lines: list[Line] = [
         (
             (f"{device} read+write ", "title"),
-            (format_byte_rate(newest), "value"),
+            (format_bytes_per_s(newest), "value"),
             ("  peak ", "title"),
-            (format_byte_rate(peak if known else None), "value"),
+            (format_bytes_per_s(peak if known else None), "value"),
         )
     ]
     scaled = [None if v is None else (v / peak * 100.0 if peak > 0 else 0.0) for v in shown]

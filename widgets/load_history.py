@@ -16,6 +16,7 @@ from textual.widget import Widget
 
 from perftop.probes.snapshot import CpuSnapshot
 from perftop.widgets.changed_cells import ChangedCells, filled_line
+from perftop.widgets.formatting import format_share, spark_cell
 from perftop.widgets.series import record
 
 #: Samples kept per series: five minutes at the default one-second interval.
@@ -24,9 +25,6 @@ DEFAULT_MAXLEN = 300
 #: Braille dot bits of the left and right dot columns, from the bottom dot up.
 _LEFT_DOTS = (0x40, 0x04, 0x02, 0x01)
 _RIGHT_DOTS = (0x80, 0x20, 0x10, 0x08)
-
-#: Eighth blocks for the per-CPU sparklines; level 0 is a blank.
-SPARK_CHARS = " ▁▂▃▄▅▆▇█"
 
 #: Fewest rows the total graph keeps when per-CPU rows compete for the height.
 MIN_GRAPH_ROWS = 2
@@ -146,13 +144,6 @@ class GraphRows:
         return rows
 
 
-def spark_char(value: float | None) -> str:
-    """One eighth-block cell for ``value`` percent; blank for none and for zero."""
-    if value is None or value <= 0:
-        return " "
-    return SPARK_CHARS[max(1, floor(min(value, 100.0) / 100.0 * 8 + 0.5))]
-
-
 def band(value: float | None) -> str:
     """``low``, ``mid`` or ``high``: the colour band of a load percent."""
     if value is None or value < MID_PERCENT:
@@ -178,10 +169,6 @@ def _merge(pieces: Iterable[tuple[str, Style]]) -> list[Segment]:
         else:
             segments.append(Segment(text, style))
     return segments
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}%"
 
 
 class LoadHistory(ChangedCells, Widget):
@@ -381,9 +368,9 @@ class LoadHistory(ChangedCells, Widget):
             window = samples[-2 * graph_width :]
             known = window if None not in window else [v for v in window if v is not None]
             figures = (
-                ("now", _percent(samples[-1] if samples else None)),
-                ("avg", _percent(sum(known) / len(known) if known else None)),
-                ("max", _percent(max(known) if known else None)),
+                ("now", format_share(samples[-1] if samples else None)),
+                ("avg", format_share(sum(known) / len(known) if known else None)),
+                ("max", format_share(max(known) if known else None)),
             )
             self._drawing_cache = (key, rows, figures)
         return self._drawing_cache[1], self._drawing_cache[2]
@@ -408,6 +395,6 @@ class LoadHistory(ChangedCells, Widget):
             history = [None] * (spark_cells - len(history)) + history
             newest = series[-1] if series else None
             pieces.append((f"{cpus[index]:>{label_cells}} ", label_style))
-            pieces.extend((spark_char(v), bands[band(v)] if v else base) for v in history)
+            pieces.extend((spark_cell(v), bands[band(v)] if v else base) for v in history)
             pieces.append(("   - " if newest is None else f"{newest:4.0f}%", value_style))
         return _merge(pieces)

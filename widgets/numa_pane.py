@@ -16,21 +16,22 @@ from typing import ClassVar
 
 from perftop.probes.cpulist import format_cpu_list
 from perftop.probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
-from perftop.widgets.cpu_meters import format_bytes
+from perftop.widgets.formatting import (
+    SPARK_ZERO,
+    UNKNOWN,
+    format_bytes,
+    format_count,
+    format_ratio,
+    format_share,
+    sparkline,
+)
 from perftop.widgets.line_pane import Line, LinePane
 from perftop.widgets.safe_text import printable
 from perftop.widgets.series import record
-from perftop.widgets.summary import Piece, format_count
+from perftop.widgets.summary import Piece
 
 #: Miss-rate samples kept per node: two minutes at the default one-second interval.
 DEFAULT_MAXLEN = 120
-
-#: Sparkline levels, lowest first. Any miss at all lights the lowest one.
-SPARK_LEVELS = "▁▂▃▄▅▆▇█"
-
-#: A sample of zero misses: visible, so a healthy node's line reads as "recorded, nothing" rather than as
-#: the blank of a sample that is unknown.
-SPARK_ZERO = "·"
 
 #: ``/proc/sys/kernel/numa_balancing`` values (a bit mask since Linux 6.0).
 BALANCING_MODES: dict[int, str] = {0: "off", 1: "normal", 2: "memory tiering", 3: "normal + memory tiering"}
@@ -77,24 +78,10 @@ ROLES: tuple[str, ...] = (
 # ---------------------------------------------------------------------------------------------------------
 
 
-def format_ratio(ratio: float | None) -> str:
-    """A miss ratio (0..1) as a percent that fits six cells: ``0.42%``, ``12.5%``, ``100%``; ``-`` unknown."""
-    if ratio is None:
-        return "-"
-    percent = ratio * 100.0
-    if percent == 0:
-        return "0%"
-    if percent < 1:
-        return f"{percent:.2f}%"
-    if percent < 99.95:
-        return f"{percent:.1f}%"
-    return "100%"
-
-
 def balancing_text(value: int | None) -> str:
     """The ``numa_balancing`` state in words, with the sysctl value: ``normal (1)``; ``-`` when unknown."""
     if value is None:
-        return "-"
+        return UNKNOWN
     mode = BALANCING_MODES.get(value)
     return f"{mode} ({value})" if mode is not None else f"unknown mode ({value})"
 
@@ -102,7 +89,7 @@ def balancing_text(value: int | None) -> str:
 def cpus_text(cpus: tuple[int, ...] | None) -> str:
     """A node's CPUs in list form; ``none`` for a node without CPUs, ``-`` when unknown."""
     if cpus is None:
-        return "-"
+        return UNKNOWN
     return format_cpu_list(cpus) if cpus else "none"
 
 
@@ -112,25 +99,6 @@ def remote_percent(placement: ProcessNuma | None, cpu_node: int | None) -> float
     ``None`` when the placement or the node is unknown, or the process has no resident pages.
     """
     return None if placement is None else placement.remote_percent(cpu_node)
-
-
-def spark_level(value: float | None, scale: float) -> str:
-    """One sparkline cell for ``value`` on a scale whose top is ``scale``."""
-    if value is None:
-        return " "
-    if value <= 0 or scale <= 0:
-        return SPARK_ZERO
-    level = floor(min(value, scale) / scale * len(SPARK_LEVELS) + 0.5)
-    return SPARK_LEVELS[max(1, level) - 1]
-
-
-def sparkline(samples: Sequence[float | None], cells: int, scale: float) -> str:
-    """The newest ``cells`` samples, newest at the right; a short history leaves the left side blank."""
-    if cells <= 0:
-        return ""
-    # Deques do not slice: copy first (at most ``DEFAULT_MAXLEN`` samples).
-    shown = list(samples)[-cells:]
-    return " " * (cells - len(shown)) + "".join(spark_level(value, scale) for value in shown)
 
 
 def shared_scale(histories: Iterable[Sequence[float | None]], cells: int) -> float:
@@ -181,7 +149,7 @@ def _fit(text: str, cells: int, right: bool) -> str:
 
 
 def _figure(text: str, cells: int, role: str = "value") -> Piece:
-    return (_fit(text, cells, True), "dim" if text == "-" else role)
+    return (_fit(text, cells, True), "dim" if text == UNKNOWN else role)
 
 
 def _ratio_piece(ratio: float | None) -> Piece:
@@ -290,7 +258,7 @@ def distance_lines(numa: NumaSnapshot) -> list[Line]:
     for node, row in zip(numa.nodes, numa.distances, strict=False):
         pieces: list[Piece] = [(_fit(f"node {node.node}", label_cells, False), "label")]
         if row is None:
-            pieces += [(_fit("-", cells, True), "dim") for _ in to_nodes]
+            pieces += [(_fit(UNKNOWN, cells, True), "dim") for _ in to_nodes]
         else:
             for column, value in enumerate(row):
                 own = column < len(to_nodes) and to_nodes[column] == node.node
@@ -310,10 +278,10 @@ def process_lines(view: ProcessView, nodes: Sequence[NumaNode], width: int) -> l
     if view.pid is None:
         return [(("PROCESS", "title"),), (("  no process selected", "dim"),)]
     # The name goes out as plain text in a piece, never through markup, with control characters masked.
-    comm = "-" if view.comm is None else printable(view.comm)
+    comm = UNKNOWN if view.comm is None else printable(view.comm)
     lines: list[Line] = [(("PROCESS ", "title"), (f"{view.pid} {comm}", "title"))]
     placement = view.placement
-    node_text = "-" if view.cpu_node is None else str(view.cpu_node)
+    node_text = UNKNOWN if view.cpu_node is None else str(view.cpu_node)
     where: list[Piece] = [
         ("  runs on node ", "label"),
         (node_text, "dim" if view.cpu_node is None else "value"),
@@ -321,13 +289,13 @@ def process_lines(view: ProcessView, nodes: Sequence[NumaNode], width: int) -> l
     if placement is None:
         lines.append(tuple(merge([*where, ("   memory placement not readable", "dim")])))
         return lines
-    allowed = "-" if placement.mems_allowed is None else format_cpu_list(placement.mems_allowed)
+    allowed = UNKNOWN if placement.mems_allowed is None else format_cpu_list(placement.mems_allowed)
     remote = remote_percent(placement, view.cpu_node)
     where += [
         ("   mems allowed ", "label"),
-        (allowed, "dim" if allowed == "-" else "value"),
+        (allowed, "dim" if allowed == UNKNOWN else "value"),
         ("   remote ", "label"),
-        ("-" if remote is None else f"{remote:.1f}%", "dim" if remote is None else "value"),
+        (format_share(remote), "dim" if remote is None else "value"),
         ("   resident ", "label"),
         (format_bytes(placement.total_bytes), "value"),
     ]
@@ -343,9 +311,9 @@ def process_lines(view: ProcessView, nodes: Sequence[NumaNode], width: int) -> l
             ("  ", ""),
             (_fit(str(node), node_cells, True), "label"),
             ("  ", ""),
-            (f"{format_bytes(size) if size else '0':>6}", "value"),
+            (f"{format_bytes(size):>6}", "value"),
             ("  ", ""),
-            _figure("-" if share is None else f"{share:.1f}%", 6),
+            _figure(format_share(share), 6),
         ]
         if bar_cells:
             filled = 0 if share is None else floor(share / 100.0 * bar_cells + 0.5)

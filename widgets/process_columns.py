@@ -41,6 +41,14 @@ from rich.cells import cell_len, set_cell_size
 
 from perftop.probes.cpulist import format_cpu_list
 from perftop.probes.snapshot import POLICY_CLASS, ProcessInfo
+from perftop.widgets.formatting import (
+    UNKNOWN,
+    format_byte_rate,
+    format_bytes,
+    format_percent,
+    format_rate,
+    format_time,
+)
 from perftop.widgets.safe_text import printable
 
 Align = Literal["left", "right"]
@@ -50,9 +58,6 @@ COMMAND_MIN_WIDTH = 12
 
 #: Cells between two columns.
 SEPARATOR_WIDTH = 1
-
-#: Shown for a value that is unknown (not read this tick, unreadable, or not applicable).
-UNKNOWN = "-"
 
 _RT_POLICIES = frozenset({"SCHED_FIFO", "SCHED_RR"})
 
@@ -119,60 +124,6 @@ def fit(text: str, width: int, align: Align) -> str:
         length = width
     pad = " " * (width - length)
     return pad + text if align == "right" else text + pad
-
-
-def format_percent(value: float | None) -> str:
-    """``12.3``; from 1000 on without decimals (``2400`` for 24 busy cores), ``-`` when unknown."""
-    if value is None:
-        return UNKNOWN
-    return f"{value:.1f}" if value < 999.95 else f"{value:.0f}"
-
-
-def format_rate(value: float | None) -> str:
-    """A per-second rate: ``12.3``, ``4567``, ``12M`` past ten million, ``-`` when unknown."""
-    if value is None:
-        return UNKNOWN
-    if value < 999.95:
-        return f"{value:.1f}"
-    if value < 9_999_999.5:
-        return f"{value:.0f}"
-    return f"{value / 1e6:.0f}M"
-
-
-def format_bytes(value: int | None) -> str:
-    """Bytes in binary units as htop shows memory: ``512K``, ``12.3M``, ``123M``, ``1.2G``; ``0`` for 0."""
-    if value is None:
-        return UNKNOWN
-    if value == 0:
-        return "0"
-    amount = value / 1024
-    for unit in "KMGTP":
-        # Move up a unit at 1000, not 1024, so the number never needs a fifth digit.
-        if amount < 999.5 or unit == "P":
-            return f"{amount:.1f}{unit}" if amount < 99.95 else f"{amount:.0f}{unit}"
-        amount /= 1024
-    raise AssertionError("unreachable")
-
-
-def format_byte_rate(value: float | None) -> str:
-    """Bytes per second in the units of :func:`format_bytes` (``1.2M`` is 1.2 MiB/s), ``-`` when unknown."""
-    return UNKNOWN if value is None else format_bytes(round(value))
-
-
-def format_time(seconds: float | None) -> str:
-    """CPU time as htop's TIME+: ``M:SS.hh`` under an hour, ``HhMM:SS`` under 1000 hours, then ``DdHHh``."""
-    if seconds is None or seconds < 0:
-        return UNKNOWN
-    hundredths = int(seconds * 100)
-    total_seconds, hh = divmod(hundredths, 100)
-    total_minutes, ss = divmod(total_seconds, 60)
-    hours, mm = divmod(total_minutes, 60)
-    if hours == 0:
-        return f"{mm}:{ss:02d}.{hh:02d}"
-    if hours < 1000:
-        return f"{hours}h{mm:02d}:{ss:02d}"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
 
 
 def command_text(p: ProcessInfo) -> str:

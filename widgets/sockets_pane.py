@@ -16,25 +16,17 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from perftop.probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
-from perftop.widgets.io_pane import format_byte_rate
+from perftop.widgets.formatting import SPARK_ZERO, UNKNOWN, format_bytes_per_s, format_count, sparkline
 from perftop.widgets.line_pane import Line, LinePane
-from perftop.widgets.load_history import spark_char
 from perftop.widgets.safe_text import printable
 from perftop.widgets.series import record
-from perftop.widgets.summary import Piece, SummaryRow, format_count, plain, wrap_row
+from perftop.widgets.summary import Piece, SummaryRow, plain, wrap_row
 
 #: Samples kept per interface: five minutes at the default one-second interval.
 DEFAULT_MAXLEN = 300
 
-#: What stands for an unknown value.
-UNKNOWN = "-"
-
 #: Shown while the App looks socket owners up.
 LOADING = "loading…"
-
-#: A recorded sample of no traffic: visible, so an idle interface reads as "recorded, nothing" rather
-#: than as the blank of an unknown sample.
-SPARK_ZERO = "·"
 
 #: Retransmitted segments from this share of segments sent up are drawn in the warning colour.
 WARN_RETRANS_PERCENT = 1.0
@@ -101,11 +93,6 @@ def _sum(*values: int | None) -> int | None:
     if any(v is None for v in values):
         return None
     return sum(v for v in values if v is not None)
-
-
-def bytes_text(value: float | None) -> str:
-    """Bytes per second without the unit's ``/s`` (the column title says it): ``1.5K``, ``12.3M``."""
-    return format_byte_rate(value).removesuffix("/s")
 
 
 def address_text(address: str, cells: int) -> str:
@@ -327,23 +314,6 @@ def interface_throughput(interface: InterfaceStats) -> float | None:
     return interface.rx_bytes_per_s + interface.tx_bytes_per_s
 
 
-def sparkline(samples: Sequence[float | None], cells: int, scale: float) -> str:
-    """The newest ``cells`` samples on a scale topped by ``scale``, newest at the right: eighth blocks,
-    :data:`SPARK_ZERO` for no traffic, blank for unknown; a short history leaves the left blank."""
-    if cells <= 0:
-        return ""
-    shown = list(samples)[-cells:]
-    chars = []
-    for value in shown:
-        if value is None:
-            chars.append(" ")
-        elif value <= 0 or scale <= 0:
-            chars.append(SPARK_ZERO)
-        else:
-            chars.append(spark_char(value / scale * 100.0))
-    return " " * (cells - len(shown)) + "".join(chars)
-
-
 def _increasing(*rates: float | None) -> bool:
     return any(r is not None and r > 0 for r in rates)
 
@@ -372,8 +342,8 @@ def interface_lines(
         drops = i.rx_dropped + i.tx_dropped
         pieces: list[Piece] = [(fit(printable(i.name), name_cells), "label")]
         for text in (
-            bytes_text(i.rx_bytes_per_s),
-            bytes_text(i.tx_bytes_per_s),
+            format_bytes_per_s(i.rx_bytes_per_s, suffix=""),
+            format_bytes_per_s(i.tx_bytes_per_s, suffix=""),
             format_count(i.rx_packets_per_s),
             format_count(i.tx_packets_per_s),
         ):
@@ -390,7 +360,7 @@ def interface_lines(
             line = sparkline(window, spark_cells, peak)
             pieces += [("  ", "")]
             pieces += merge((char, "dim" if char == SPARK_ZERO else "spark") for char in line)
-            pieces += [(" ", ""), _figure(bytes_text(peak) if known else UNKNOWN, RATE_CELLS)]
+            pieces += [(" ", ""), _figure(format_bytes_per_s(peak if known else None, suffix=""), RATE_CELLS)]
         lines.append(tuple(merge(pieces)))
     lines.append((("ERRS/DROPS rx+tx since the interface came up, red while rising", "dim"),))
     return lines

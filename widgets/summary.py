@@ -14,6 +14,7 @@ from textual.widget import Widget
 
 from perftop.probes.snapshot import Snapshot
 from perftop.widgets.changed_cells import ChangedCells, filled_line
+from perftop.widgets.formatting import UNKNOWN, format_count, format_uptime
 
 #: A run of text and the role that picks its style (``""`` is the widget's own style).
 Piece = tuple[str, str]
@@ -67,33 +68,6 @@ def plain(line: Iterable[Piece]) -> str:
     return "".join(text for text, _ in line)
 
 
-def format_count(value: float | None) -> str:
-    """A count or rate: ``-`` when unknown, one decimal only for small fractions, ``k``/``M`` when big."""
-    if value is None:
-        return "-"
-    if value >= 999_950:
-        return f"{value / 1e6:.1f}M"
-    if value >= 100_000:
-        return f"{value / 1e3:.0f}k"
-    if value < 10 and abs(value - round(value)) >= 0.05:
-        return f"{value:.1f}"
-    return f"{value:.0f}"
-
-
-def format_uptime(seconds: float | None) -> tuple[str, ...]:
-    """Uptime as htop writes it, in unbreakable parts: ``("3 days,", "04:05:06")``, or ``("-",)``."""
-    if seconds is None or seconds < 0:
-        return ("-",)
-    whole = int(seconds)
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
-    if days == 0:
-        return (clock,)
-    return (f"{days} day{'s' if days != 1 else ''},", clock)
-
-
 def summary_rows(snapshot: Snapshot) -> list[SummaryRow]:
     """The logical lines for ``snapshot``; the PSI line only when the kernel reports pressure."""
     tasks = snapshot.tasks
@@ -114,7 +88,7 @@ def summary_rows(snapshot: Snapshot) -> list[SummaryRow]:
         )
     ]
     load = cpu.loadavg
-    load_text = ("-", "-", "-") if load is None else tuple(f"{value:.2f}" for value in load)
+    load_text = (UNKNOWN,) * 3 if load is None else tuple(f"{value:.2f}" for value in load)
     rows.append(
         SummaryRow(
             (
@@ -156,7 +130,7 @@ def summary_rows(snapshot: Snapshot) -> list[SummaryRow]:
         for key, short in (("cpu", "cpu"), ("io", "io"), ("memory", "mem")):
             entry = cpu.pressure.get(key)
             value = entry.some_avg10 if entry is not None else None
-            chunks.append(((f"{short} ", "label"), ("-" if value is None else f"{value:.2f}", "value")))
+            chunks.append(((f"{short} ", "label"), (UNKNOWN if value is None else f"{value:.2f}", "value")))
         rows.append(SummaryRow(tuple(chunks), indent=len("PSI some ")))
     return rows
 
