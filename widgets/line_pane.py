@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -11,10 +12,36 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from perftop.widgets.formatting import UNKNOWN
 from perftop.widgets.summary import Piece, plain
 
 #: One drawn line: its pieces, each a text and the role naming its component class ("" for none).
 Line = tuple[Piece, ...]
+
+
+def merge(pieces: Iterable[Piece]) -> list[Piece]:
+    """Neighbouring pieces of one role joined; empty pieces dropped."""
+    merged: list[Piece] = []
+    for text, role in pieces:
+        if not text:
+            continue
+        if merged and merged[-1][1] == role:
+            merged[-1] = (merged[-1][0] + text, role)
+        else:
+            merged.append((text, role))
+    return merged
+
+
+def fit(text: str, cells: int, right: bool = False) -> str:
+    """``text`` padded to ``cells``; a longer one is cut with ``…``."""
+    if len(text) > cells:
+        return text[: max(0, cells - 1)] + "…" if cells > 0 else ""
+    return text.rjust(cells) if right else text.ljust(cells)
+
+
+def figure(text: str, cells: int, role: str = "value") -> Piece:
+    """A figure right-aligned in ``cells``, in ``role``, or dim when it is :data:`UNKNOWN`."""
+    return (fit(text, cells, True), "dim" if text == UNKNOWN else role)
 
 
 class LinePane(ScrollView, can_focus=True):

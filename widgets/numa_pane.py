@@ -25,7 +25,7 @@ from perftop.widgets.formatting import (
     format_share,
     sparkline,
 )
-from perftop.widgets.line_pane import Line, LinePane
+from perftop.widgets.line_pane import Line, LinePane, figure, fit, merge
 from perftop.widgets.safe_text import printable
 from perftop.widgets.series import record
 from perftop.widgets.summary import Piece
@@ -128,33 +128,9 @@ def memory_bar(used: int | None, total: int | None, cells: int) -> list[Piece]:
     return merge(pieces)
 
 
-def merge(pieces: Iterable[Piece]) -> list[Piece]:
-    """Neighbouring pieces of one role joined."""
-    merged: list[Piece] = []
-    for text, role in pieces:
-        if not text:
-            continue
-        if merged and merged[-1][1] == role:
-            merged[-1] = (merged[-1][0] + text, role)
-        else:
-            merged.append((text, role))
-    return merged
-
-
-def _fit(text: str, cells: int, right: bool) -> str:
-    """``text`` padded to ``cells``; a longer one is cut with ``…`` (only CPU lists can be that long)."""
-    if len(text) > cells:
-        return text[: max(0, cells - 1)] + "…"
-    return text.rjust(cells) if right else text.ljust(cells)
-
-
-def _figure(text: str, cells: int, role: str = "value") -> Piece:
-    return (_fit(text, cells, True), "dim" if text == UNKNOWN else role)
-
-
 def _ratio_piece(ratio: float | None) -> Piece:
     warn = ratio is not None and ratio >= WARN_MISS_RATIO
-    return _figure(format_ratio(ratio), RATIO_CELLS, "warn" if warn else "value")
+    return figure(format_ratio(ratio), RATIO_CELLS, "warn" if warn else "value")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -190,27 +166,27 @@ def node_lines(
     scale = shared_scale((histories.get(n.node, ()) for n in nodes), spark_cells)
 
     header = [
-        _fit("NODE", node_cells, True),
-        _fit("CPUS", cpu_cells, False),
-        _fit("MEMORY used/total", BAR_CELLS, False),
+        fit("NODE", node_cells, True),
+        fit("CPUS", cpu_cells, False),
+        fit("MEMORY used/total", BAR_CELLS, False),
     ]
     if wide:
-        header += [_fit(title, RATE_CELLS, True) for _, title in RATE_COLUMNS]
-    header += [_fit("MISS%", RATIO_CELLS, True), _fit("BOOT%", RATIO_CELLS, True)]
+        header += [fit(title, RATE_CELLS, True) for _, title in RATE_COLUMNS]
+    header += [fit("MISS%", RATIO_CELLS, True), fit("BOOT%", RATIO_CELLS, True)]
     if spark_cells:
-        header.append(_fit(f"MISS/S HISTORY 0-{format_count(scale)}", spark_cells, False))
+        header.append(fit(f"MISS/S HISTORY 0-{format_count(scale)}", spark_cells, False))
     lines: list[Line] = [((" ".join(header), "title"),)]
     for node in nodes:
         pieces: list[Piece] = [
-            (_fit(str(node.node), node_cells, True), "label"),
+            (fit(str(node.node), node_cells, True), "label"),
             (" ", ""),
-            (_fit(cpus_text(node.cpus), cpu_cells, False), "dim" if node.cpus is None else "value"),
+            (fit(cpus_text(node.cpus), cpu_cells, False), "dim" if node.cpus is None else "value"),
             (" ", ""),
             *memory_bar(node.mem_used_bytes, node.mem_total_bytes, BAR_CELLS),
         ]
         if wide:
             for field, _ in RATE_COLUMNS:
-                pieces += [(" ", ""), _figure(format_count(getattr(node, field)), RATE_CELLS)]
+                pieces += [(" ", ""), figure(format_count(getattr(node, field)), RATE_CELLS)]
         pieces += [
             (" ", ""),
             _ratio_piece(node.miss_ratio),
@@ -225,12 +201,12 @@ def node_lines(
         return lines
 
     lines.append(())
-    titles = [_fit("NODE", node_cells, True)] + [_fit(title, RATE_CELLS, True) for _, title in RATE_COLUMNS]
+    titles = [fit("NODE", node_cells, True)] + [fit(title, RATE_CELLS, True) for _, title in RATE_COLUMNS]
     lines.append(((" ".join(titles), "title"),))
     for node in nodes:
-        pieces = [(_fit(str(node.node), node_cells, True), "label")]
+        pieces = [(fit(str(node.node), node_cells, True), "label")]
         for field, _ in RATE_COLUMNS:
-            pieces += [(" ", ""), _figure(format_count(getattr(node, field)), RATE_CELLS)]
+            pieces += [(" ", ""), figure(format_count(getattr(node, field)), RATE_CELLS)]
         lines.append(tuple(merge(pieces)))
     return lines
 
@@ -253,16 +229,16 @@ def distance_lines(numa: NumaSnapshot) -> list[Line]:
     widest = max((len(str(v)) for row in numa.distances if row is not None for v in row), default=1)
     cells = max(3, widest, *(len(str(n)) for n in to_nodes)) + 1
     label_cells = max(len("DISTANCE"), *(len(f"node {n}") for n in numbers))
-    header = _fit("DISTANCE", label_cells, False) + "".join(_fit(str(n), cells, True) for n in to_nodes)
+    header = fit("DISTANCE", label_cells, False) + "".join(fit(str(n), cells, True) for n in to_nodes)
     lines: list[Line] = [((header, "title"),)]
     for node, row in zip(numa.nodes, numa.distances, strict=False):
-        pieces: list[Piece] = [(_fit(f"node {node.node}", label_cells, False), "label")]
+        pieces: list[Piece] = [(fit(f"node {node.node}", label_cells, False), "label")]
         if row is None:
-            pieces += [(_fit(UNKNOWN, cells, True), "dim") for _ in to_nodes]
+            pieces += [(fit(UNKNOWN, cells, True), "dim") for _ in to_nodes]
         else:
             for column, value in enumerate(row):
                 own = column < len(to_nodes) and to_nodes[column] == node.node
-                pieces.append((_fit(str(value), cells, True), "dim" if own else "value"))
+                pieces.append((fit(str(value), cells, True), "dim" if own else "value"))
         lines.append(tuple(merge(pieces)))
     return lines
 
@@ -302,18 +278,18 @@ def process_lines(view: ProcessView, nodes: Sequence[NumaNode], width: int) -> l
     lines.append(tuple(merge(where)))
     shown = sorted({n.node for n in nodes} | set(placement.node_bytes))
     node_cells = max(4, *(len(str(n)) for n in shown)) if shown else 4
-    lines.append(((f"  {_fit('NODE', node_cells, True)}  {'BYTES':>6}  {'SHARE':>6}", "title"),))
+    lines.append(((f"  {fit('NODE', node_cells, True)}  {'BYTES':>6}  {'SHARE':>6}", "title"),))
     bar_cells = max(0, min(MAX_SHARE_CELLS, width - (2 + node_cells + 2 + 6 + 2 + 6 + 2 + len(" local"))))
     for node in shown:
         size = placement.node_bytes.get(node, 0)
         share = size / placement.total_bytes * 100.0 if placement.total_bytes > 0 else None
         pieces: list[Piece] = [
             ("  ", ""),
-            (_fit(str(node), node_cells, True), "label"),
+            (fit(str(node), node_cells, True), "label"),
             ("  ", ""),
             (f"{format_bytes(size):>6}", "value"),
             ("  ", ""),
-            _figure(format_share(share), 6),
+            figure(format_share(share), 6),
         ]
         if bar_cells:
             filled = 0 if share is None else floor(share / 100.0 * bar_cells + 0.5)

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from perftop.probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
 from perftop.widgets.formatting import SPARK_ZERO, UNKNOWN, format_bytes_per_s, format_count, sparkline
-from perftop.widgets.line_pane import Line, LinePane
+from perftop.widgets.line_pane import Line, LinePane, figure, fit, merge
 from perftop.widgets.safe_text import printable
 from perftop.widgets.series import record
 from perftop.widgets.summary import Piece, SummaryRow, plain, wrap_row
@@ -60,32 +60,8 @@ BESIDE_GAP = 3
 # ---------------------------------------------------------------------------------------------------------
 
 
-def merge(pieces: Iterable[Piece]) -> list[Piece]:
-    """Neighbouring pieces of one role joined; empty pieces dropped."""
-    merged: list[Piece] = []
-    for text, role in pieces:
-        if not text:
-            continue
-        if merged and merged[-1][1] == role:
-            merged[-1] = (merged[-1][0] + text, role)
-        else:
-            merged.append((text, role))
-    return merged
-
-
-def fit(text: str, cells: int, right: bool = False) -> str:
-    """``text`` padded to ``cells``; a longer one is cut with ``…``."""
-    if len(text) > cells:
-        return text[: max(0, cells - 1)] + "…" if cells > 0 else ""
-    return text.rjust(cells) if right else text.ljust(cells)
-
-
 def _int_text(value: int | None) -> str:
     return UNKNOWN if value is None else str(value)
-
-
-def _figure(text: str, cells: int, role: str = "value") -> Piece:
-    return (fit(text, cells, True), "dim" if text == UNKNOWN else role)
 
 
 def _sum(*values: int | None) -> int | None:
@@ -200,7 +176,7 @@ def transport_lines(sockstat: Sockstat | None) -> list[Line]:
     for name, v4, v6 in transport_rows(sockstat):
         pieces: list[Piece] = [(fit(name, TRANSPORT_CELLS), "label")]
         for value in (_sum(v4, v6), v4, v6):
-            pieces.append(_figure(_int_text(value), 7))
+            pieces.append(figure(_int_text(value), 7))
         lines.append(tuple(merge(pieces)))
     return lines
 
@@ -347,11 +323,11 @@ def interface_lines(
             format_count(i.rx_packets_per_s),
             format_count(i.tx_packets_per_s),
         ):
-            pieces += [(" ", ""), _figure(text, RATE_CELLS)]
+            pieces += [(" ", ""), figure(text, RATE_CELLS)]
         rising_errors = _increasing(i.rx_errors_per_s, i.tx_errors_per_s)
         rising_drops = _increasing(i.rx_dropped_per_s, i.tx_dropped_per_s)
         for count, rising in ((errors, rising_errors), (drops, rising_drops)):
-            pieces += [(" ", ""), _figure(format_count(count), COUNT_CELLS, "warn" if rising else "value")]
+            pieces += [(" ", ""), figure(format_count(count), COUNT_CELLS, "warn" if rising else "value")]
         if spark_cells:
             history = histories.get(i.name, ())
             window = list(history)[-spark_cells:]
@@ -360,7 +336,7 @@ def interface_lines(
             line = sparkline(window, spark_cells, peak)
             pieces += [("  ", "")]
             pieces += merge((char, "dim" if char == SPARK_ZERO else "spark") for char in line)
-            pieces += [(" ", ""), _figure(format_bytes_per_s(peak if known else None, suffix=""), RATE_CELLS)]
+            pieces += [(" ", ""), figure(format_bytes_per_s(peak if known else None, suffix=""), RATE_CELLS)]
         lines.append(tuple(merge(pieces)))
     lines.append((("ERRS/DROPS rx+tx since the interface came up, red while rising", "dim"),))
     return lines
@@ -423,7 +399,7 @@ def listening_lines(
             (" ", ""),
             _queue(entry.rx_queue),
             (" ", ""),
-            _figure(_int_text(pid), PID_CELLS),
+            figure(_int_text(pid), PID_CELLS),
             (" ", ""),
             (UNKNOWN, "dim") if comm is None else (printable(comm), "value"),
         ]
