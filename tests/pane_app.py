@@ -7,8 +7,10 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
+from perftop.widgets.colours import ThemeColours
 
-class PaneApp(App[None]):
+
+class PaneApp(ThemeColours, App[None]):
     """Just the pane, optionally behind another pane in a ContentSwitcher (to hide it): the switcher is
     ``#panes``, its panes ``other`` and ``pane``."""
 

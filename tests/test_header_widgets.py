@@ -27,6 +27,7 @@ from perftop.probes.snapshot import (
     Snapshot,
     TaskCounts,
 )
+from perftop.widgets.colours import ThemeColours
 from perftop.widgets.cpu_meters import (
     BAR_CHAR,
     BAR_STATES,
@@ -104,7 +105,7 @@ def tasks() -> TaskCounts:
     return TaskCounts(processes=123, threads=456, kernel_threads=78, running=2, sleeping=100, zombie=0)
 
 
-class HeaderApp(App[None]):
+class HeaderApp(ThemeColours, App[None]):
     """Holds the widgets under test, nothing else."""
 
     def __init__(self, *widgets: Widget) -> None:

@@ -26,6 +26,7 @@ from perftop.tui.cli import INTERVALS
 from perftop.tui.sampling import SamplingThread
 from perftop.tui.tuning_ui import TuningActions
 from perftop.widgets import process_columns
+from perftop.widgets.colours import ThemeColours
 from perftop.widgets.cpu_meters import CpuMeters
 from perftop.widgets.io_pane import IoPane
 from perftop.widgets.load_history import LoadHistory
@@ -75,7 +76,7 @@ class AppOptions:
     first_delay: float = 0.2
 
 
-class PerftopApp(TuningActions, App[None]):
+class PerftopApp(TuningActions, ThemeColours, App[None]):
     """htop-like overview of CPUs and processes; more panes come with their issues."""
 
     CSS_PATH = "perftop.tcss"

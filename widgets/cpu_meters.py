@@ -200,21 +200,21 @@ class CpuMeters(ChangedCells, Widget):
     CpuMeters {
         height: auto;
     }
-    CpuMeters > .cpu-meters--label { color: #29b8db; }
+    CpuMeters > .cpu-meters--label { color: $perftop-cyan; }
     CpuMeters > .cpu-meters--bracket { color: $foreground; text-style: bold; }
     CpuMeters > .cpu-meters--shadow { color: $text-muted; }
     CpuMeters > .cpu-meters--offline { color: $text-muted; text-style: italic; }
-    CpuMeters > .cpu-meters--nice { color: #5c7cfa; }
-    CpuMeters > .cpu-meters--user { color: #4ec94e; }
-    CpuMeters > .cpu-meters--system { color: #e5484d; }
-    CpuMeters > .cpu-meters--irq { color: #d7ba3d; }
-    CpuMeters > .cpu-meters--softirq { color: #c678dd; }
-    CpuMeters > .cpu-meters--steal { color: #2bc3d3; }
-    CpuMeters > .cpu-meters--iowait { color: #7f7f7f; }
-    CpuMeters > .cpu-meters--mem-used { color: #4ec94e; }
-    CpuMeters > .cpu-meters--mem-buffers { color: #5c7cfa; }
-    CpuMeters > .cpu-meters--mem-cache { color: #d7ba3d; }
-    CpuMeters > .cpu-meters--swap-used { color: #e5484d; }
+    CpuMeters > .cpu-meters--nice { color: $perftop-blue; }
+    CpuMeters > .cpu-meters--user { color: $perftop-green; }
+    CpuMeters > .cpu-meters--system { color: $perftop-warning; }
+    CpuMeters > .cpu-meters--irq { color: $perftop-yellow; }
+    CpuMeters > .cpu-meters--softirq { color: $perftop-magenta; }
+    CpuMeters > .cpu-meters--steal { color: $perftop-teal; }
+    CpuMeters > .cpu-meters--iowait { color: $perftop-grey; }
+    CpuMeters > .cpu-meters--mem-used { color: $perftop-green; }
+    CpuMeters > .cpu-meters--mem-buffers { color: $perftop-blue; }
+    CpuMeters > .cpu-meters--mem-cache { color: $perftop-yellow; }
+    CpuMeters > .cpu-meters--swap-used { color: $perftop-warning; }
     """
 
     def __init__(

@@ -223,8 +223,8 @@ class DeviceHistory(Widget):
         & > .device-history--title { color: $text-muted; }
         & > .device-history--value { color: $foreground; text-style: bold; }
         & > .device-history--dim { color: $text-muted; }
-        & > .device-history--throughput { color: #29b8db; }
-        & > .device-history--util { color: #d7ba3d; }
+        & > .device-history--throughput { color: $perftop-cyan; }
+        & > .device-history--util { color: $perftop-yellow; }
     }
     """
 
@@ -302,7 +302,7 @@ class IoPane(Widget):
         & > DataTable { height: auto; max-height: 60%; }
         & > #io-caption { height: 1; color: $text-muted; }
         & > .io-pane--dim { color: $text-muted; }
-        & > .io-pane--warn { color: #e5484d; text-style: bold; }
+        & > .io-pane--warn { color: $perftop-warning; text-style: bold; }
     }
     """
 

@@ -201,9 +201,9 @@ class LoadHistory(ChangedCells, Widget):
     }
     LoadHistory > .load-history--scale { color: $text-muted; }
     LoadHistory > .load-history--value { color: $foreground; text-style: bold; }
-    LoadHistory > .load-history--low { color: #4ec94e; }
-    LoadHistory > .load-history--mid { color: #d7ba3d; }
-    LoadHistory > .load-history--high { color: #e5484d; }
+    LoadHistory > .load-history--low { color: $perftop-green; }
+    LoadHistory > .load-history--mid { color: $perftop-yellow; }
+    LoadHistory > .load-history--high { color: $perftop-warning; }
     """
 
     per_cpu: reactive[bool] = reactive(False)

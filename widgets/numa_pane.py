@@ -370,14 +370,14 @@ class NumaPane(LinePane):
         overflow-x: hidden;
         overflow-y: auto;
         & > .numa-pane--title { background: $panel; color: $foreground; text-style: bold; }
-        & > .numa-pane--label { color: #29b8db; }
+        & > .numa-pane--label { color: $perftop-cyan; }
         & > .numa-pane--value { color: $foreground; }
         & > .numa-pane--dim { color: $text-muted; }
         & > .numa-pane--bracket { color: $foreground; text-style: bold; }
-        & > .numa-pane--mem-used { color: #4ec94e; }
+        & > .numa-pane--mem-used { color: $perftop-green; }
         & > .numa-pane--shadow { color: $text-muted; }
-        & > .numa-pane--spark { color: #d7ba3d; }
-        & > .numa-pane--warn { color: #e5484d; text-style: bold; }
+        & > .numa-pane--spark { color: $perftop-yellow; }
+        & > .numa-pane--warn { color: $perftop-warning; text-style: bold; }
     }
     """
 

@@ -546,11 +546,11 @@ class SocketsPane(LinePane):
         overflow-x: hidden;
         overflow-y: auto;
         & > .sockets-pane--title { background: $panel; color: $foreground; text-style: bold; }
-        & > .sockets-pane--label { color: #29b8db; }
+        & > .sockets-pane--label { color: $perftop-cyan; }
         & > .sockets-pane--value { color: $foreground; }
         & > .sockets-pane--dim { color: $text-muted; }
-        & > .sockets-pane--spark { color: #4ec94e; }
-        & > .sockets-pane--warn { color: #e5484d; text-style: bold; }
+        & > .sockets-pane--spark { color: $perftop-green; }
+        & > .sockets-pane--warn { color: $perftop-warning; text-style: bold; }
     }
     """
 

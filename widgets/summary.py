@@ -157,10 +157,10 @@ class SummaryLine(ChangedCells, Widget):
     SummaryLine {
         height: auto;
     }
-    SummaryLine > .summary-line--label { color: #29b8db; }
+    SummaryLine > .summary-line--label { color: $perftop-cyan; }
     SummaryLine > .summary-line--value { color: $foreground; text-style: bold; }
-    SummaryLine > .summary-line--running { color: #4ec94e; text-style: bold; }
-    SummaryLine > .summary-line--zombie { color: #e5484d; text-style: bold; }
+    SummaryLine > .summary-line--running { color: $perftop-green; text-style: bold; }
+    SummaryLine > .summary-line--zombie { color: $perftop-warning; text-style: bold; }
     SummaryLine > .summary-line--dim { color: $text-muted; }
     """
 
