@@ -72,6 +72,12 @@ async def test_f2_toggles_optional_columns_into_the_header(tmp_path: Path) -> No
             ["[", "]", "IO_R/s"],
             ["[", "]", "IO_W/s"],
         ]
+        assert lines == [
+            "[ ] REMOTE%  resident memory on nodes other than NODE"
+            " (numa_maps of the rows on screen, every 5 s)",
+            "[ ] IO_R/s   bytes per second read from storage (/proc/PID/io read_bytes)",
+            "[ ] IO_W/s   bytes per second written to storage (/proc/PID/io write_bytes)",
+        ]
         await pilot.press("enter")  # the first line: REMOTE%
         assert not isinstance(app.screen, PickerScreen)
         assert "REMOTE%" in header(app)

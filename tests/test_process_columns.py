@@ -585,3 +585,12 @@ def test_a_columns_text_is_made_of_the_fields_it_reads(a: ProcessInfo, b: Proces
 def test_a_column_must_name_what_it_reads() -> None:
     with pytest.raises(ValueError, match="reads names no field"):
         Column("x", "X", 1, "left", str, str)
+
+
+def test_an_optional_column_says_what_it_shows_and_reads() -> None:
+    for key in OPTIONAL_KEYS:
+        column = COLUMN_BY_KEY[key]
+        assert column.help and column.source, key
+    assert COLUMN_BY_KEY["io_read"].source == "/proc/PID/io read_bytes"
+    with pytest.raises(ValueError, match="optional column needs help and source"):
+        Column("x", "X", 1, "left", str, str, optional=True, reads=("pid",))

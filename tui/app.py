@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import MappingProxyType
 
 from rich.text import Text
 from textual import events
@@ -47,15 +45,6 @@ SOCKET_SCAN_SECONDS = 5.0
 APP_ACTIONS = frozenset(k.action.split("(", 1)[0] for k in APP_KEYS)
 #: Rows above and below the screen whose status is read too, so a short scroll shows no gaps.
 STATUS_MARGIN_ROWS = 10
-#: What each optional column shows, for the F2 picker.
-OPTIONAL_COLUMN_HELP: Mapping[str, str] = MappingProxyType(
-    {
-        "remote": f"resident memory on nodes other than NODE (numa_maps of the rows on screen, "
-        f"every {NUMA_MAPS_SECONDS:g} s)",
-        "io_read": "bytes per second read from storage (/proc/PID/io read_bytes)",
-        "io_write": "bytes per second written to storage (/proc/PID/io write_bytes)",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,7 +417,7 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
             (
                 key,
                 f"[{'x' if key in shown else ' '}] {process_columns.COLUMN_BY_KEY[key].title:<8} "
-                f"{OPTIONAL_COLUMN_HELP.get(key, '')}",
+                f"{_column_help(process_columns.COLUMN_BY_KEY[key])}",
             )
             for key in process_columns.OPTIONAL_KEYS
         ]
@@ -618,6 +607,12 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
     def _after_view_change(self) -> None:
         self._update_status()
         self._publish_request()
+
+
+def _column_help(column: process_columns.Column) -> str:
+    """What an optional column shows and reads, and how often for ``numa_maps``, for the F2 picker."""
+    every = f", every {NUMA_MAPS_SECONDS:g} s" if column.needs_numa else ""
+    return f"{column.help} ({column.source}{every})"
 
 
 def _sort_cost(column: process_columns.Column) -> str:

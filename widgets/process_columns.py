@@ -81,8 +81,9 @@ class Column:
     ``value`` is the sort key (``None`` sorts last in either direction); ``text`` is the cell text,
     before fitting to ``width``. ``needs_status`` marks values that come from ``/proc/PID/status`` or
     ``/proc/PID/io`` (read together), ``needs_numa`` values that come from ``/proc/PID/numa_maps``.
-    ``optional`` columns are hidden until shown. ``drop_order`` is the position in ``DROP_ORDER``
-    (``None``: the column always stays).
+    ``optional`` columns are hidden until shown; their ``help`` says what they show and ``source`` what
+    perftop reads for them (F2 lists both). ``drop_order`` is the position in ``DROP_ORDER`` (``None``:
+    the column always stays).
     ``descending`` is the direction a sort by this column starts in (numeric load figures go high first,
     as htop does). For the flexible COMMAND column, ``width`` is its minimum.
     ``reads``: the ``ProcessInfo`` fields ``text`` is made of, so that processes equal in them have the
@@ -103,11 +104,15 @@ class Column:
     needs_numa: bool = False
     optional: bool = False
     reads: tuple[str, ...] = ()
+    help: str = ""
+    source: str = ""
     inputs: Callable[[ProcessInfo], Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.reads:
             raise ValueError(f"column {self.key}: reads names no field")
+        if self.optional and not (self.help and self.source):
+            raise ValueError(f"column {self.key}: an optional column needs help and source")
         object.__setattr__(self, "inputs", attrgetter(*self.reads))
 
 
@@ -307,6 +312,8 @@ COLUMNS: tuple[Column, ...] = (
         needs_numa=True,
         optional=True,
         reads=("remote_percent",),
+        help="resident memory on nodes other than NODE",
+        source="numa_maps of the rows on screen",
     ),
     Column(
         "affinity",
@@ -359,6 +366,8 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("io_read_bytes_per_s", "io_r", "read_bytes"),
         optional=True,
         reads=("io_read_bytes_per_s",),
+        help="bytes per second read from storage",
+        source="/proc/PID/io read_bytes",
     ),
     Column(
         "io_write",
@@ -373,6 +382,8 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("io_write_bytes_per_s", "io_w", "write_bytes"),
         optional=True,
         reads=("io_write_bytes_per_s",),
+        help="bytes per second written to storage",
+        source="/proc/PID/io write_bytes",
     ),
     Column(
         "state",
