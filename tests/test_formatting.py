@@ -141,14 +141,6 @@ def test_format_count_boundaries(value: float, text: str) -> None:
     assert format_count(value) == text
 
 
-def test_format_figure_drops_decimals_to_fit() -> None:
-    assert format_figure(0.0, 6) == "0.00"
-    assert format_figure(123.456, 6) == "123.46"
-    assert format_figure(1234.5, 6) == "1234.5"
-    assert format_figure(123456.0, 6) == "123456"
-    assert format_figure(1234567.0, 6) == "1.2M"
-
-
 def test_format_ratio_and_share() -> None:
     ratios = [format_ratio(r) for r in (0.0, 0.0042, 0.125, 0.9996, 1.0)]
     assert ratios == ["0%", "0.42%", "12.5%", "100%", "100%"]
