@@ -329,7 +329,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         # refresh_changed rendered ahead need no frame, so a repaint of only those looks nothing up.
         self._repainting = False
         # Set while _show_rows scrolls the cursor into view: the refresh that follows draws the scroll.
-        self._scrolling_in_apply = False
+        self._scrolling_to_cursor = False
         # The styles of the component classes, until the styles change (notify_style_update).
         self._palette_now: _Palette | None = None
         # Rows drawn lately, by PID, for the layout and palette they were drawn with: a row whose
@@ -436,13 +436,13 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         ``reverse`` ``None`` keeps the direction when the column is already the sort column, else takes
         the column's natural direction.
         """
-        view = self._state
-        shown = view.shown_optional
-        if not view.set_sort(key, reverse):
+        state = self._state
+        shown = state.shown_optional
+        if not state.set_sort(key, reverse):
             return
         self._columns_shown(shown)
         self._show_rows()
-        self.post_message(self.SortChanged(self, view.sort_key, view.sort_reverse))
+        self.post_message(self.SortChanged(self, state.sort_key, state.sort_reverse))
 
     def invert_sort(self) -> None:
         """Flip the sort direction (htop's ``I``)."""
@@ -451,13 +451,13 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     def toggle_column(self, key: str) -> bool:
         """Show or hide an optional column (key or name; ``ValueError`` for one that is not optional).
         Returns True when it is shown now. Hiding the sort column sorts by CPU% instead."""
-        view = self._state
-        before = (view.shown_optional, view.sort_key, view.sort_reverse)
-        shown = view.toggle_column(key)
+        state = self._state
+        before = (state.shown_optional, state.sort_key, state.sort_reverse)
+        shown = state.toggle_column(key)
         self._columns_shown(before[0])
-        if (view.sort_key, view.sort_reverse) != before[1:]:
+        if (state.sort_key, state.sort_reverse) != before[1:]:
             self._show_rows()
-            self.post_message(self.SortChanged(self, view.sort_key, view.sort_reverse))
+            self.post_message(self.SortChanged(self, state.sort_key, state.sort_reverse))
         return shown
 
     def set_filter(self, text: str) -> None:
@@ -575,11 +575,11 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             # (validate_scroll_y). The width is the ScrollView's to set.
             self.virtual_size = Size(virtual.width, height)
         size = self.scrollable_size  # Textual finds it through the screen: once for both uses
-        self._scrolling_in_apply = True
+        self._scrolling_to_cursor = True
         try:
             self._scroll_cursor_into_view(max(0, size.height - 1))
         finally:
-            self._scrolling_in_apply = False
+            self._scrolling_to_cursor = False
         self._refresh_changed(size)
         self._selection_moved()
 
@@ -591,7 +591,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         # lays the whole screen's map out again, for nothing to see.)
         if self.show_vertical_scrollbar and self.styles.scrollbar_size_vertical:
             self.vertical_scrollbar.position = new_value
-        if round(old_value) != round(new_value) and not self._scrolling_in_apply:
+        if round(old_value) != round(new_value) and not self._scrolling_to_cursor:
             self.refresh_changed()  # (in _show_rows, its own refresh_changed follows)
 
     def _max_top(self) -> int:
@@ -605,15 +605,15 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         return min(super().validate_scroll_target_y(value), self._max_top())
 
     def _move_cursor(self, index: int) -> None:
-        view = self._state
-        if not view.rows:
+        state = self._state
+        if not state.rows:
             return
-        previous = view.cursor
-        view.move_cursor(index)
-        if view.cursor != previous:
+        previous = state.cursor
+        state.move_cursor(index)
+        if state.cursor != previous:
             # Content line 1 + i is row i: ScrollView maps it to the screen through scroll_y.
             self.refresh_lines(1 + previous)
-            self.refresh_lines(1 + view.cursor)
+            self.refresh_lines(1 + state.cursor)
         self._scroll_cursor_into_view()
         self._selection_moved()
 
@@ -717,8 +717,8 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         frame = self._frame
         if frame is None:
             return list(painted)
-        view = self._state
-        rows, kept, cursor, tagged = view.rows, self._row_cache, view.cursor, view.tagged
+        state = self._state
+        rows, kept, cursor, tagged = state.rows, self._row_cache, state.cursor, state.tagged
         count = len(rows)
         blank = _blank_key(frame)
         stale = []
