@@ -23,8 +23,10 @@ from textual.widgets import Static
 
 from perftop.probes.snapshot import DiskStats
 from perftop.widgets.formatting import UNKNOWN, format_bytes_per_s, format_figure
+from perftop.widgets.line_pane import Line
 from perftop.widgets.load_history import braille_graph
 from perftop.widgets.safe_text import printable
+from perftop.widgets.summary import Piece
 
 if TYPE_CHECKING:
     # Imported where the table is built (~6 ms): the pane is mounted on first show, the first frame
@@ -36,9 +38,6 @@ DEFAULT_MAXLEN = 300
 
 #: %util from here up is drawn in the warning colour (the device was busy nearly all the interval).
 WARN_UTIL_PERCENT = 90.0
-
-Piece = tuple[str, str]
-Line = tuple[Piece, ...]
 
 
 # ---------------------------------------------------------------------------------------------------------
