@@ -22,7 +22,6 @@ from perftop.probes.sampler import NUMA_MAPS_SECONDS, Sampler
 from perftop.probes.snapshot import POLICY_CLASS, Snapshot
 from perftop.tui import input_driver, partial_updates
 from perftop.tui.bindings import APP_KEYS, app_bindings
-from perftop.tui.cli import INTERVALS
 from perftop.tui.sampling import SamplingThread
 from perftop.tui.tuning_ui import TuningActions
 from perftop.widgets import process_columns
@@ -36,6 +35,8 @@ from perftop.widgets.sockets_pane import SocketsPane
 from perftop.widgets.summary import SummaryLine
 
 PANES: dict[int, str] = {1: "pane-overview", 2: "pane-cpu", 3: "pane-numa", 4: "pane-io", 5: "pane-sockets"}
+#: The refresh intervals ``+`` and ``-`` step through, in seconds (btop's keys).
+INTERVALS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 #: Seconds to "sample now" through the timer (soon, not at once: after the key that asked is handled).
 SOON = 0.01
 #: Low-bandwidth mode: refreshes between two sorts of the process table (values change every refresh).
