@@ -2,7 +2,8 @@
 
 One :class:`ActionRecord` per process and action is the record every consumer shares: the action log
 (``L``), ``--log-actions`` (:func:`append_script`), and later undo, recordings and the exporter. Plain
-Python, no Textual.
+Python, no Textual. Layers: the flows and the App's tuning keys build on this module; it builds on the
+tuning module only.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ one process, not whichever process holds that PID now) and a value, and:
 
 Every failure raises :class:`TuningError`, whose message says what happened and what would allow it.
 Actions work on this machine's own ``/proc`` only; :func:`tuning_allowed` says whether an ``FS`` is it.
+The bottom of tui's layers: it imports no other module of tui, and never Textual.
 """
 
 from __future__ import annotations

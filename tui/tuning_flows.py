@@ -7,7 +7,9 @@ under the App. Current values are read through the App's :class:`~perftop.probes
 only when it is this machine's own ``/proc``); the changes are the tuning module's, made off the event
 loop, one action at a time.
 
-Loaded with the first tuning key, with the tuning module and psutil: the first frame needs none of them.
+Layers: the App's tuning keys (:mod:`perftop.tui.tuning_ui`) and the dialogs build on this module; it
+builds on the action records and the tuning module only. Loaded with the first tuning key, with the tuning
+module and psutil: the first frame needs none of them.
 """
 
 from __future__ import annotations
