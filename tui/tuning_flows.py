@@ -57,8 +57,9 @@ Severity = Literal["information", "warning", "error"]
 
 
 class Question(Generic[_T_co]):
-    """Something a flow asks the user, answered with a ``_T_co`` (``None``: cancelled). ``subjects`` says
-    whom it is about, ``current`` their current values."""
+    """Something a flow asks the user, answered with a ``_T_co`` (``None``: cancelled). Most questions
+    carry ``subjects`` (whom it is about, as :func:`describe_subjects` says it) and ``current`` (their
+    current values, as shown)."""
 
     __slots__ = ()
 
