@@ -24,7 +24,7 @@ import pytest
 from perftop.probes.fs import FS
 from perftop.probes.processes import parse_pid_stat
 from perftop.tui import tuning
-from perftop.tui.actions import SCRIPT_HEADER, ActionRecord, Subject
+from perftop.tui.action_records import SCRIPT_HEADER, ActionRecord, Subject
 from perftop.tui.tuning import Target
 from perftop.tui.tuning_flows import (
     AffinityChoice,

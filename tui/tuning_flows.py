@@ -26,7 +26,7 @@ import psutil
 
 from perftop.probes.fs import FS, read_text
 from perftop.probes.snapshot import POLICY_NAMES
-from perftop.tui.actions import ActionRecord, Subject, append_script
+from perftop.tui.action_records import ActionRecord, Subject, append_script
 from perftop.tui.tuning import (
     IO_CLASSES,
     IO_CLASSES_WITH_LEVEL,

@@ -30,7 +30,7 @@ from perftop.widgets.safe_text import escaped
 if TYPE_CHECKING:
     from perftop.probes.sampler import Sampler
     from perftop.probes.snapshot import ProcessInfo, Snapshot
-    from perftop.tui.actions import ActionRecord, Subject
+    from perftop.tui.action_records import ActionRecord, Subject
     from perftop.tui.tuning_flows import Question, TuningFlows
     from perftop.widgets.process_table import ProcessTable
 
@@ -104,7 +104,7 @@ class TuningActions(App[None]):
 
     def action_tag(self) -> None:
         """Tag or untag the selected process, then select the next one (htop's space)."""
-        from perftop.tui.actions import subject_of
+        from perftop.tui.action_records import subject_of
 
         proc = self._selected()
         if proc is None:
@@ -118,7 +118,7 @@ class TuningActions(App[None]):
 
     def action_tag_tree(self) -> None:
         """Tag the selected process and all its descendants (htop's c)."""
-        from perftop.tui.actions import subject_of
+        from perftop.tui.action_records import subject_of
 
         proc = self._selected()
         if proc is None or self.snapshot is None:
@@ -195,7 +195,7 @@ class TuningActions(App[None]):
 
     def _subjects(self) -> list[Subject] | None:
         """The tagged processes, else the selected one; None (with a notice) when none or not allowed."""
-        from perftop.tui.actions import subject_of
+        from perftop.tui.action_records import subject_of
 
         if self._dialog_pending:
             return None  # a dialog is being prepared: one at a time
