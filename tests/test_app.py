@@ -480,7 +480,9 @@ def test_importing_the_app_leaves_out_what_the_first_frame_does_not_need() -> No
         "textual.widgets._data_table",  # the IO pane's table (~6 ms)
         "perftop.tui.screens",  # help, pickers, the command line screen
         "perftop.tui.pane_details",  # the reads behind panes 3 and 5
-        "perftop.tui.dialogs",  # the tuning keys' flows, with perftop.tui.tuning and psutil
+        "perftop.tui.dialogs",  # the tuning dialogs
+        "perftop.tui.tuning_flows",  # the tuning keys' flows, with perftop.tui.tuning and psutil
+        "perftop.tui.action_records",
         "perftop.tui.tuning",
         "psutil",
     )

@@ -22,6 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from perftop.probes.cgroup import read_rt_budget
 from perftop.probes.cpulist import format_cpu_list, format_cpu_mask
 from perftop.probes.fs import FS
 from perftop.probes.processes import parse_pid_stat
@@ -38,10 +39,8 @@ from perftop.tui.tuning import (
     parse_cpu_spec,
     parse_nice,
     parse_oom_score_adj,
-    parse_pid_limits,
     parse_rt_priority,
     renice,
-    rt_budget,
     send_signal,
     set_affinity,
     set_ionice,
@@ -773,31 +772,7 @@ def test_rt_refused_to_root_by_a_zero_rt_budget(zero_budget_cgroup: tuple[Target
     assert f"{group}/cpu.rt_runtime_us is 0" in message
     assert "even to root" in message and "RLIMIT_RTPRIO" in message and "CAP_SYS_NICE" in message
     assert policy_of(target.pid) == (os.SCHED_OTHER, 0)
-    assert rt_budget(target.pid) == (f"{group}/cpu.rt_runtime_us", 0)
-
-
-def test_rt_budget_on_a_fixture_tree(tmp_path: Path) -> None:
-    proc, sys_root = tmp_path / "proc", tmp_path / "sys"
-    (proc / "42").mkdir(parents=True)
-    (proc / "self").mkdir()
-    (proc / "sys" / "kernel").mkdir(parents=True)
-    (proc / "sys" / "kernel" / "sched_rt_runtime_us").write_text("950000\n")
-    (proc / "42" / "cgroup").write_text("5:memory:/x\n4:cpu,cpuacct:/batch/jobs\n0::/\n")
-    (proc / "self" / "mountinfo").write_text(
-        "25 1 0:22 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
-        "30 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid - cgroup cgroup rw,cpu,cpuacct\n"
-        "31 25 0:27 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
-    )
-    group = sys_root / "fs" / "cgroup" / "cpu,cpuacct" / "batch" / "jobs"
-    group.mkdir(parents=True)
-    (group / "cpu.rt_runtime_us").write_text("0\n")
-    fs = FS(procfs=proc, sysfs=sys_root)
-    assert rt_budget(42, fs) == (str(group / "cpu.rt_runtime_us"), 0)
-    # cgroup v2 only: no per-group budget, the system-wide one governs.
-    (proc / "42" / "cgroup").write_text("0::/user.slice\n")
-    assert rt_budget(42, fs) == (str(proc / "sys" / "kernel" / "sched_rt_runtime_us"), 950000)
-    (proc / "sys" / "kernel" / "sched_rt_runtime_us").write_text("-1\n")
-    assert rt_budget(42, fs) == (str(proc / "sys" / "kernel" / "sched_rt_runtime_us"), -1)
+    assert read_rt_budget(FS(), target.pid) == (f"{group}/cpu.rt_runtime_us", 0)
 
 
 # --- guards and parsers -----------------------------------------------------------------------------
@@ -930,24 +905,6 @@ def test_parse_oom_score_adj_and_rt_priority() -> None:
     assert parse_rt_priority("0", os.SCHED_OTHER) == 0
     with pytest.raises(TuningError, match="SCHED_RR priority 0 is out of range: it must be from 1 to 99"):
         parse_rt_priority("0", os.SCHED_RR)
-
-
-def test_parse_pid_limits() -> None:
-    text = (
-        "Limit                     Soft Limit           Hard Limit           Units     \n"
-        "Max cpu time              unlimited            unlimited            seconds   \n"
-        "Max nice priority         25                   30                   \n"
-        "Max realtime priority     unlimited            unlimited            \n"
-        "Max realtime timeout      unlimited            unlimited            us        \n"
-    )
-    assert parse_pid_limits(text) == tuning.SoftLimits(nice=25, rtprio=resource.RLIM_INFINITY)
-    assert parse_pid_limits("Limit Soft Hard\n") == tuning.SoftLimits(nice=None, rtprio=None)
-
-
-def test_parse_pid_limits_matches_getrlimit() -> None:
-    limits = parse_pid_limits(Path("/proc/self/limits").read_text())
-    assert limits.nice == resource.getrlimit(resource.RLIMIT_NICE)[0]
-    assert limits.rtprio == resource.getrlimit(resource.RLIMIT_RTPRIO)[0]
 
 
 @pytest.mark.parametrize(

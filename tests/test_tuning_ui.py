@@ -875,15 +875,15 @@ async def test_c_descends_under_processes_already_tagged(spawn: Callable[..., su
 async def test_a_second_dialog_key_does_not_stack_dialogs(
     child: subprocess.Popen[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import perftop.tui.dialogs
+    import perftop.tui.tuning_flows
 
-    slow = perftop.tui.dialogs._current_line
+    slow = perftop.tui.tuning_flows._current_line
 
     def slowly(*args: object) -> str:
         time.sleep(0.3)  # many tagged processes make this read slow for real
         return slow(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(perftop.tui.dialogs, "_current_line", slowly)
+    monkeypatch.setattr(perftop.tui.tuning_flows, "_current_line", slowly)
     app = live_app(child.pid)
     async with app.run_test(size=(120, 40)) as pilot:
         await start(app, pilot)

@@ -1,4 +1,9 @@
-"""The perftop App: wires the sampler to the panes, owns the bindings and the refresh loop."""
+"""The perftop App: wires the sampler to the panes of the registry, owns the bindings and the refresh loop.
+
+Layers: the command line starts the App; the App builds on its key table and its tuning keys
+(:mod:`perftop.tui.bindings`, :mod:`perftop.tui.tuning_ui`), the pane registry (:mod:`perftop.tui.panes`),
+the screens and the sampling thread, and never imports the command line.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,11 @@ import asyncio
 import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.widget import AwaitMount, Widget
@@ -19,28 +24,22 @@ from textual.widgets import ContentSwitcher, Input, Static
 from perftop.probes.sampler import NUMA_MAPS_SECONDS, Sampler
 from perftop.probes.snapshot import POLICY_CLASS, Snapshot
 from perftop.tui import input_driver, partial_updates
-from perftop.tui.bindings import APP_KEYS, app_bindings
-from perftop.tui.cli import INTERVALS
+from perftop.tui.bindings import APP_KEYS, app_bindings, app_keys
+from perftop.tui.panes import PANES, Pane
 from perftop.tui.sampling import SamplingThread
 from perftop.tui.tuning_ui import TuningActions
 from perftop.widgets import process_columns
+from perftop.widgets.changed_cells import ChangedCells
 from perftop.widgets.colours import ThemeColours
-from perftop.widgets.cpu_meters import CpuMeters
-from perftop.widgets.io_pane import IoPane
-from perftop.widgets.load_history import LoadHistory
-from perftop.widgets.numa_pane import NumaPane
 from perftop.widgets.process_table import ProcessTable
 from perftop.widgets.safe_text import escaped, escaped_lines
-from perftop.widgets.sockets_pane import SocketsPane
-from perftop.widgets.summary import SummaryLine
 
-PANES: dict[int, str] = {1: "pane-overview", 2: "pane-cpu", 3: "pane-numa", 4: "pane-io", 5: "pane-sockets"}
+#: The refresh intervals ``+`` and ``-`` step through, in seconds (btop's keys).
+INTERVALS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 #: Seconds to "sample now" through the timer (soon, not at once: after the key that asked is handled).
 SOON = 0.01
 #: Low-bandwidth mode: refreshes between two sorts of the process table (values change every refresh).
 LOW_BANDWIDTH_SORT_EVERY = 5
-#: Seconds between socket-owner scans while the sockets pane is shown (each walks every /proc/PID/fd).
-SOCKET_SCAN_SECONDS = 5.0
 #: Action names of APP_KEYS, disabled while a modal screen is open.
 APP_ACTIONS = frozenset(k.action.split("(", 1)[0] for k in APP_KEYS)
 #: Rows above and below the screen whose status is read too, so a short scroll shows no gaps.
@@ -66,11 +65,14 @@ class AppOptions:
 
 
 class PerftopApp(TuningActions, ThemeColours, App[None]):
-    """htop-like overview of CPUs and processes; more panes come with their issues."""
+    """htop-like overview of CPUs and processes, and the other panes of the registry."""
 
-    CSS_PATH = "perftop.tcss"
+    # Absolute, so a subclass (with other panes) in another folder finds it too.
+    CSS_PATH = Path(__file__).with_name("perftop.tcss")
     TITLE = "perftop"
-    BINDINGS = app_bindings()
+    #: The panes, from the registry (a subclass with other panes sets ``BINDINGS = app_bindings(PANES)``).
+    PANES: ClassVar[tuple[Pane[Any], ...]] = PANES
+    BINDINGS = app_bindings(PANES)
 
     def __init__(
         self, sampler: Sampler, options: AppOptions | None = None, snapshot: Snapshot | None = None
@@ -89,8 +91,8 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
         self._sampling: SamplingThread[Snapshot] | None = None
         self._request: dict[str, object] = {}
         self._selected_initial_pid = False
-        #: (monotonic time, pid) of the last socket-owner scan, so it runs every few seconds at most.
-        self._socket_scan: tuple[float, int | None] | None = None
+        #: (monotonic time, pid) of each pane's last read of details, so it runs as often as it may.
+        self._details_read: dict[int, tuple[float, int | None]] = {}
         #: The state the status line was last made with (it is made again only when that changes).
         self._status_parts: list[str] | None = None
         self._init_tuning()
@@ -101,47 +103,45 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
             # rule of tuning.tuning_allowed, which read_only_reason words: that module loads on the first
             # tuning key, not before the first frame.)
             self.options = replace(self.options, read_only=True)
-        # The detail panes exist from the start, so they record their histories every tick, but are
-        # mounted only when first shown: mounting them (DataTable and all) cost ~50 ms of the start.
-        self.numa_pane = NumaPane(id=PANES[3])
-        self.io_pane = IoPane(id=PANES[4])
-        self.sockets_pane = SocketsPane(id=PANES[5])
-        # The mounts begun of what the first frame leaves out (pane 2, the search and filter boxes),
-        # so a key pressed again while one is under way waits for it rather than mounting twice.
+        # Every pane's widget exists from the start, so it records its history every tick; all but the
+        # first are mounted only when first shown: mounting them (DataTable and all) cost ~50 ms of the
+        # start.
+        self._panes: dict[int, tuple[Pane[Any], Widget]] = {
+            p.number: (p, p.widget(id=p.ident)) for p in self.PANES
+        }
+        self._pane_by_ident = {p.ident: p.number for p in self.PANES}
+        #: What ``Sampler.sample`` reads only for the panes that need it while shown.
+        self._sampled_while_shown = {s for p in self.PANES for s in p.sampled}
+        # The mounts begun of what the first frame leaves out (the other panes, the search and filter
+        # boxes), so a key pressed again while one is under way waits for it rather than mounting twice.
         self._first_mounts: dict[Widget, AwaitMount] = {}
         #: The pane the last pane key asked for: a pane mounted on first use shows only if no later key
         #: asked for another meanwhile.
-        self._pane_wanted = 1
+        self._pane_wanted = self.PANES[0].number
+        #: Set at mount when the renderer writes only changed cells: it paints them for the line widgets.
+        self._painter: partial_updates.ChangedCellsPainter | None = None
 
     def compose(self) -> ComposeResult:
-        # The widgets each sample updates are kept at hand: a DOM query per refresh matched selectors
-        # against every node (~1 ms a refresh).
-        self.meters = CpuMeters(id="meters")
-        self.table = ProcessTable(id="processes")
-        self.table.scrolls_allowed = self._renders_changes
-        self.summaries = (SummaryLine(id="summary"), SummaryLine(id="cpu-summary"))
-        self.histories = (LoadHistory(id="history"), LoadHistory(id="cpu-history", per_cpu=True))
-        if self._renders_changes:
-            painter = partial_updates.ChangedCellsPainter(self)
-            for widget in (self.meters, self.table, *self.summaries, *self.histories):
-                widget.paint_changes = painter
         self.status_line = Static(id="status")
-        # Pane 2 and the search and filter boxes are mounted when first shown (styling, laying out and
-        # painting them cost ~15 ms of CPU before the first frame); pane 2's widgets exist from the
-        # start all the same, so its history records every tick.
-        self.cpu_pane = Vertical(self.summaries[1], self.histories[1], id=PANES[2])
+        # The other panes and the search and filter boxes are mounted when first shown (styling, laying
+        # out and painting them cost ~15 ms of CPU before the first frame).
         self.search_box = Input(id="search", placeholder="search (Enter: keep, F3: next, Esc: close)")
         self.filter_box = Input(
             id="filter", placeholder="filter by command or user (Enter: keep, Esc: clear)"
         )
-        header = Horizontal(self.meters, self.summaries[0], id="header")
-        overview = Vertical(header, self.histories[0], self.table, id=PANES[1])
-        self.switcher = ContentSwitcher(overview, initial=PANES[1], id="panes")
+        first = self.PANES[0]
+        self.switcher = ContentSwitcher(self._panes[first.number][1], initial=first.ident, id="panes")
         yield self.switcher
         yield self.status_line
 
     def on_mount(self) -> None:
-        table = self.table
+        # The process table the App acts on, whatever pane is shown (the overview pane holds it), kept at
+        # hand: a DOM query per refresh matched selectors against every node (~1 ms a refresh).
+        self.table = table = self.query_one(ProcessTable)
+        table.scrolls_allowed = self._renders_changes
+        if self._renders_changes:
+            self._painter = partial_updates.ChangedCellsPainter(self)
+        self._paint_changes_in(self.switcher)
         if self.options.sort:
             table.set_sort(self.options.sort)
         if self.options.user:
@@ -189,13 +189,15 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
         if self.snapshot is not None and not table.needs_status_for_all():
             # The --pid processes always: they are few, and may be off screen.
             status_pids = table.visible_pids(margin=STATUS_MARGIN_ROWS) | (table.pid_filter or frozenset())
+        shown = self._on_screen()[0].sampled
         return {
             "status_pids": status_pids,
             # /proc/PID/io only while a column or the sort shows it (a column just shown has its rates
             # one refresh later, as any newly read counter).
             "io_pids": status_pids if table.needs_io() else (),
-            "sockets": self.pane == 5,
             "numa_pids": table.needs_numa_pids(),
+            # The socket tables (and whatever else a pane needs) only while that pane is shown.
+            **{s.argument: s in shown for s in self._sampled_while_shown},
         }
 
     def _publish_request(self) -> None:
@@ -220,7 +222,7 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
         except Exception as error:  # as a Textual timer does: the App ends with the traceback
             self._fail(error)
             return
-        if self.pane in (3, 5):
+        if self._on_screen()[0].details is not None:
             # The selected process's details first, so their reads never overlap the next sample's.
             task = asyncio.create_task(self._details_then_shown())
             task.add_done_callback(self._task_done)
@@ -252,34 +254,29 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
 
     @property
     def pane(self) -> int:
-        """The number of the pane on screen (1-5)."""
-        current = self.switcher.current
-        return next(number for number, ident in PANES.items() if ident == current)
+        """The number (key) of the pane on screen."""
+        return self._pane_by_ident[self.switcher.current or ""]
+
+    def _on_screen(self) -> tuple[Pane[Any], Widget]:
+        """The pane on screen and its widget."""
+        return self._panes[self.pane]
 
     async def refresh_pane_details(self, *, force: bool = False) -> None:
         """The costly reads only the pane on screen needs, for the process selected in the table."""
         snapshot = self.snapshot
         if snapshot is None or self.frozen:
             return
+        pane, widget = self._on_screen()
+        details = pane.details
+        if details is None:
+            return
         pid = self.table.selected_pid
-        fs = self.sampler.fs
-        if self.pane == 3:
-            # Imported with the first visit to pane 3 or 5 (its dataclasses cost ~2 ms of the start).
-            from perftop.tui.pane_details import read_placement
-
-            shown = await asyncio.to_thread(read_placement, fs, snapshot, pid)
-            self.numa_pane.show_process(shown.pid, shown.comm, shown.placement, shown.cpu_node)
-        elif self.pane == 5:
-            now = asyncio.get_running_loop().time()
-            last = self._socket_scan
-            if force or last is None or last[1] != pid or now - last[0] >= SOCKET_SCAN_SECONDS:
-                self._socket_scan = (now, pid)
-                from perftop.tui.pane_details import read_socket_views
-
-                views = await asyncio.to_thread(read_socket_views, fs, snapshot, pid)
-                sockets = self.sockets_pane
-                sockets.show_listening(views.listening)
-                sockets.show_connections(views.pid, views.comm, views.connections)
+        now = asyncio.get_running_loop().time()
+        last = self._details_read.get(pane.number)
+        if force or last is None or last[1] != pid or now - last[0] >= details.every:
+            self._details_read[pane.number] = (now, pid)
+            shown = await asyncio.to_thread(details.read, self.sampler.fs, snapshot, pid)
+            details.show(widget, shown)
 
     def _sample_in(self, delay: float) -> None:
         """Take the next sample ``delay`` seconds from now (or once the one under way is shown)."""
@@ -289,25 +286,18 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
     def _apply(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.prune_tags(snapshot)
-        # History is kept while frozen or hidden so graphs have no gaps; only drawing stops.
-        if snapshot.interval is not None:
-            for history in self.histories:
-                history.push(snapshot.cpu)
-        # The panes keep their own histories and draw only while on screen.
-        self.numa_pane.update_snapshot(snapshot.numa)
-        self.io_pane.update_snapshot(snapshot.disks)
-        self.sockets_pane.update_snapshot(snapshot.net)
+        # Every pane keeps its history while frozen or hidden, so graphs have no gaps; only drawing stops.
+        for pane, widget in self._panes.values():
+            pane.record(widget, snapshot)
         if not self.frozen:
             self._show(snapshot)
 
     def _show(self, snapshot: Snapshot) -> None:
-        self.meters.update_snapshot(snapshot.cpu, snapshot.memory)
-        for summary in self.summaries:
-            summary.update_snapshot(snapshot)
-        table = self.table
-        table.set_processes(snapshot.processes)
+        for pane, widget in self._panes.values():
+            if pane.show is not None:
+                pane.show(widget, snapshot)
         if self.options.pids and not self._selected_initial_pid:
-            self._selected_initial_pid = table.select_pid(self.options.pids[0])
+            self._selected_initial_pid = self.table.select_pid(self.options.pids[0])
         self._update_status()
 
     # -- status line ------------------------------------------------------------------------------------
@@ -378,7 +368,7 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
     def action_help(self) -> None:
         from perftop.tui.screens import HelpScreen  # on first use: the first frame needs no screen of it
 
-        rows = [(k.shown, k.help) for k in APP_KEYS]
+        rows = [(k.shown, k.help) for k in app_keys(self.PANES)]
         rows += [(b.key_display or b.key, b.description) for b in ProcessTable.BINDINGS]
         costly = ", ".join(c.title for c in process_columns.COLUMNS if c.needs_status)
         notes = [
@@ -471,8 +461,9 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
 
     def action_freeze(self) -> None:
         self.frozen = not self.frozen
-        for history in self.histories:
-            history.frozen = self.frozen
+        for pane, widget in self._panes.values():
+            if pane.freeze is not None:
+                pane.freeze(widget, self.frozen)
         if not self.frozen and self.snapshot is not None:
             self._show(self.snapshot)
         self._update_status()
@@ -495,31 +486,44 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
             pending = self._first_mounts[widget] = parent.mount(widget, before=before)
         await pending
 
+    def _paint_changes_in(self, widget: Widget) -> None:
+        """Let the line widgets in ``widget`` have their changed cells painted, if the renderer can."""
+        if self._painter is not None:
+            for node in widget.walk_children(with_self=True):
+                if isinstance(node, ChangedCells):
+                    node.paint_changes = self._painter
+
     async def action_pane(self, number: int) -> None:
         switcher = self.switcher
-        detail = {3: self.numa_pane, 4: self.io_pane, 5: self.sockets_pane}.get(number)
+        pane, widget = self._panes[number]
         self._pane_wanted = number
-        if number != 1:
-            await self._mount_on_first_use(detail or self.cpu_pane, switcher)
+        if pane is not self.PANES[0]:
+            mounted = widget in self._first_mounts
+            await self._mount_on_first_use(widget, switcher)
+            if not mounted:
+                self._paint_changes_in(widget)
             if self._pane_wanted != number:
                 return  # another pane key came while this pane was mounting: that one wins
-        switcher.current = PANES[number]
-        self._publish_request()  # the socket tables are read only while pane 5 is shown
-        if detail is not None:
-            detail.focus()  # the pane's own: it hands the focus to its table
-            if number == 5 and self.snapshot is not None and self.snapshot.net.tcp_states is None:
-                # The socket tables are read only while this pane is shown: sample now, not next tick,
-                # by moving the thread's next sample forward (never a second sample beside it).
-                self._sample_in(SOON)
-            else:
-                self.run_worker(self.refresh_pane_details(force=True), group="pane-details")
-        if number == 1:
+        switcher.current = pane.ident
+        self._publish_request()  # what a pane needs sampled is read only while it is shown
+        if self.table in widget.walk_children():
             self._focus_now(self.table)
+        else:
+            widget.focus()  # the pane's own (it may hand the focus to its table)
+        snapshot = self.snapshot
+        if snapshot is not None and any(not s.present(snapshot) for s in pane.sampled):
+            # What the pane needs sampled is read only while it is shown: sample now, not next tick, by
+            # moving the thread's next sample forward (never a second sample beside it).
+            self._sample_in(SOON)
+        elif pane.details is not None:
+            self.run_worker(self.refresh_pane_details(force=True), group="pane-details")
 
-    def action_toggle_all_devices(self) -> None:
-        io = self.io_pane
-        io.show_all(not io.showing_all)
-        self.notify("All block devices shown." if io.showing_all else "Partitions and idle devices hidden.")
+    def action_pane_key(self, number: int, index: int) -> None:
+        """A key of pane ``number``'s own (its ``index``-th), whatever pane is shown."""
+        pane, widget = self._panes[number]
+        notice = pane.keys[index].run(widget)
+        if notice is not None:
+            self.notify(notice)
 
     async def action_search(self) -> None:
         search = self.search_box

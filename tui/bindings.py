@@ -1,10 +1,18 @@
-"""Every key binding of the App in one table: it drives both ``BINDINGS`` and the help screen."""
+"""Every key binding of the App in one table: it drives both ``BINDINGS`` and the help screen.
+
+The pane keys (the digits and each pane's own keys) come from the pane registry. Layers: the App builds on
+this module; it builds on :mod:`perftop.tui.panes`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from textual.binding import Binding
+
+from perftop.tui.panes import PANES, Pane
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,9 +25,8 @@ class Key:
     help: str
 
 
-#: The App's keys, htop's where htop has one, btop's where htop has none. The process table adds its own
-#: navigation keys (listed by the help screen from ``ProcessTable.BINDINGS``).
-APP_KEYS: tuple[Key, ...] = (
+#: The App's keys before the pane keys, htop's where htop has one, btop's where htop has none.
+VIEW_KEYS: tuple[Key, ...] = (
     Key("question_mark,f1", "? F1", "help", "this help"),
     Key("q,f10", "q F10", "quit", "quit"),
     Key("slash,f3", "/ F3", "search", "search command/user; again for the next match"),
@@ -39,12 +46,10 @@ APP_KEYS: tuple[Key, ...] = (
     Key("b", "b", "low_bandwidth", "low bandwidth (SSH): no overview graph, rows sorted every 5 refreshes"),
     Key("plus", "+", "interval_step(1)", "slower refresh: 0.25 0.5 1 2 5 10 s"),
     Key("minus", "-", "interval_step(-1)", "faster refresh"),
-    Key("1", "1", "pane(1)", "overview pane: CPUs and processes"),
-    Key("2", "2", "pane(2)", "CPU pane: per-CPU history, pressure, scheduler counters"),
-    Key("3", "3", "pane(3)", "NUMA pane: per-node hits/misses, distances, the selected process's placement"),
-    Key("4", "4", "pane(4)", "IO pane: iostat -x per block device, history of the selected one"),
-    Key("5", "5", "pane(5)", "sockets pane: ss -s summary, TCP states, interfaces, listening sockets"),
-    Key("A", "A", "toggle_all_devices", "IO pane: show/hide partitions and idle loop/ram/zram devices"),
+)
+
+#: The tuning keys, after the pane keys.
+TUNING_KEYS: tuple[Key, ...] = (
     Key("space", "space", "tag", "tag/untag the process and move down; actions apply to all tagged"),
     Key("c", "c", "tag_tree", "tag the process and its children"),
     Key("U", "U", "untag_all", "untag all"),
@@ -61,6 +66,27 @@ APP_KEYS: tuple[Key, ...] = (
 )
 
 
-def app_bindings() -> list[Binding]:
-    """``BINDINGS`` for the App, built from ``APP_KEYS``."""
-    return [Binding(k.keys, k.action, k.help, show=False) for k in APP_KEYS]
+def pane_keys(panes: Sequence[Pane[Any]]) -> tuple[Key, ...]:
+    """The keys of ``panes``: each one's digit, then each one's own keys."""
+    digits = tuple(Key(str(p.number), str(p.number), f"pane({p.number})", p.help) for p in panes)
+    own = tuple(
+        Key(k.keys, k.shown, f"pane_key({p.number},{i})", f"{p.title} pane: {k.help}")
+        for p in panes
+        for i, k in enumerate(p.keys)
+    )
+    return digits + own
+
+
+def app_keys(panes: Sequence[Pane[Any]] = PANES) -> tuple[Key, ...]:
+    """The App's keys with ``panes``, in the help screen's order. The process table adds its own navigation
+    keys (listed by the help screen from ``ProcessTable.BINDINGS``)."""
+    return (*VIEW_KEYS, *pane_keys(panes), *TUNING_KEYS)
+
+
+#: The App's keys with the registry's panes.
+APP_KEYS: tuple[Key, ...] = app_keys()
+
+
+def app_bindings(panes: Sequence[Pane[Any]] = PANES) -> list[Binding]:
+    """``BINDINGS`` for the App with ``panes``."""
+    return [Binding(k.keys, k.action, k.help, show=False) for k in app_keys(panes)]

@@ -1,4 +1,7 @@
-"""The ``perftop`` command line."""
+"""The ``perftop`` command line.
+
+The top of tui's layers (see ``pyproject.toml``): it starts the App, which never imports it.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +22,6 @@ from perftop.widgets import process_columns
 
 #: Open files perftop asks for at most (the scanner holds two per process).
 MAX_OPEN_FILES = 1 << 20
-#: The refresh intervals ``+`` and ``-`` step through, in seconds (btop's keys).
-INTERVALS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 
 def _positive_float(text: str) -> float:

@@ -1,27 +1,22 @@
-"""The tuning dialogs, and the flows of the tuning keys that open them.
+"""The tuning dialogs: the modal screens that answer the questions of the tuning keys' flows.
 
-The dialogs are modal screens that ask for a value, check it, and dismiss with it (``None``: Esc). Each
-checks what was typed with the tuning module's parsers before it closes: bad input stays in the dialog with
-the reason under the fields, so nothing is applied. The dialogs know nothing of processes beyond the text
-they are given (who the targets are, their current values).
+Each dialog asks for a value, checks it, and dismisses with it (``None``: Esc). It checks what was typed
+with the tuning module's parsers before it closes: bad input stays in the dialog with the reason under the
+fields, so nothing is applied. The dialogs know nothing of processes beyond the text they are given (who
+the targets are, their current values). :func:`dialog_for` is the dialog that answers a flow's
+:class:`~perftop.tui.tuning_flows.Question`.
 
-The flows (``*_flow``) are what a tuning key of :class:`~perftop.tui.tuning_ui.TuningActions` does with the
-subjects captured when it was pressed: read their current values in a thread, open the dialog, apply the
-returned value to exactly those subjects off the UI thread, then log, re-read the rows and notify. This module
-is imported on the first tuning key, with the tuning module and psutil: the first frame needs none of them.
+Layers: the App's tuning keys (:mod:`perftop.tui.tuning_ui`) open these; they use the flows' question and
+answer types (:mod:`perftop.tui.tuning_flows`) and the tuning module's parsers, never the App. Imported on
+the first tuning key that asks: the first frame needs none of them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import time
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from collections.abc import Collection, Sequence
+from typing import Any, ClassVar, TypeVar
 
-import psutil
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -31,15 +26,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
 from perftop.probes.cpulist import format_cpu_list, format_cpu_mask
-from perftop.probes.fs import read_text
-from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo
+from perftop.probes.snapshot import POLICY_NAMES
 from perftop.tui.screens import PickerScreen
 from perftop.tui.tuning import (
     CHRT_OPTIONS,
     IO_CLASSES,
     IO_CLASSES_WITH_LEVEL,
     IO_LEVEL_MAX,
-    MIXED,
     NICE_MAX,
     NICE_MIN,
     OOM_SCORE_ADJ_MAX,
@@ -47,29 +40,28 @@ from perftop.tui.tuning import (
     RT_POLICIES,
     SIGNALS,
     TuningError,
-    TuningResult,
-    format_value,
-    needs_rt_confirmation,
-    online_cpus,
     parse_cpu_spec,
     parse_io_level,
     parse_nice,
     parse_oom_score_adj,
     parse_rt_priority,
-    renice,
     rt_priority_range,
-    send_signal,
-    set_affinity,
-    set_ionice,
-    set_oom_score_adj,
-    set_policy,
-    thread_values,
 )
-from perftop.tui.tuning_ui import ActionRecord, Subject
+from perftop.tui.tuning_flows import (
+    AffinityChoice,
+    AskAffinity,
+    AskConfirm,
+    AskIoPriority,
+    AskNice,
+    AskOomScore,
+    AskRtPriority,
+    AskScheduling,
+    AskSignal,
+    IoChoice,
+    Question,
+    SchedulingChoice,
+)
 from perftop.widgets.safe_text import escaped_lines
-
-if TYPE_CHECKING:
-    from perftop.tui.app import PerftopApp
 
 _T = TypeVar("_T")
 
@@ -106,33 +98,6 @@ _SIGNAL_HELP: dict[str, str] = {
     "SIGWINCH": "window size changed",
     "SIGABRT": "abort with a core dump",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class SchedulingChoice:
-    """What the scheduling dialog returns: ``os.SCHED_*`` policy, RT priority (0 for the others)."""
-
-    policy: int
-    priority: int
-    reset_on_fork: bool
-    all_threads: bool
-
-
-@dataclass(frozen=True, slots=True)
-class AffinityChoice:
-    """What the affinity dialog returns: a non-empty set of online CPUs."""
-
-    cpus: frozenset[int]
-    all_threads: bool
-
-
-@dataclass(frozen=True, slots=True)
-class IoChoice:
-    """What the IO priority dialog returns: one of ``IO_CLASSES`` and its level (``None``: no level)."""
-
-    ioclass: str
-    level: int | None
-    all_threads: bool
 
 
 def signal_choices() -> list[tuple[str, str]]:
@@ -565,330 +530,31 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
-# --- the flows of the tuning keys ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What one action did to one process: a result, or the error that refused it."""
-
-    subject: Subject
-    result: TuningResult | None
-    error: str | None
-
-    def line(self) -> str:
-        """One line of the notification."""
-        if self.result is not None:
-            return self.result.describe()
-        return f"{self.subject.label}: {self.error}"
-
-
-def _describe_subjects(subjects: Sequence[Subject]) -> str:
-    if len(subjects) == 1:
-        s = subjects[0]
-        return f"process {s.target.pid}: {s.shown_cmdline}"
-    shown = ", ".join(s.label for s in subjects[:6])
-    more = f" and {len(subjects) - 6} more" if len(subjects) > 6 else ""
-    return f"{len(subjects)} tagged processes: {shown}{more}"
-
-
-# Current values, read in a thread when a dialog opens.
-
-
-def _io_of(tid: int) -> str:
-    ioclass, level = psutil.Process(tid).ionice()
-    name = IO_CLASSES[int(ioclass)]
-    return f"{name} {level}" if name in IO_CLASSES_WITH_LEVEL else name
-
-
-def current_value(pid: int, what: str) -> str:
-    """The process's current ``what`` (nice, policy, affinity, ionice, oom) as the dialogs show it:
-    ``mixed`` where its threads differ, ``exited`` when it is gone."""
-    if what == "oom":
-        text = read_text(f"/proc/{pid}/oom_score_adj")
-        return "exited" if text is None else text.strip()
-    if what == "ionice":
-        try:
-            tids = sorted(int(n) for n in os.listdir(f"/proc/{pid}/task") if n.isdigit())
-            values = set()
-            for tid in tids:
-                try:
-                    values.add(_io_of(tid))
-                except psutil.NoSuchProcess:
-                    continue
-        except (OSError, psutil.Error):
-            return "exited"
-        if not values:
-            return "exited"
-        return MIXED if len(values) > 1 else values.pop()
-    threads = thread_values(pid)
-    if threads is None:
-        return "exited"
-    if what == "nice":
-        return format_value(threads.nice)
-    if what == "affinity":
-        return format_value(threads.affinity)
-    policy, rtprio = threads.policy, threads.rt_priority
-    if policy in ("SCHED_FIFO", "SCHED_RR") or policy == MIXED:
-        return f"{policy} {format_value(rtprio)}"
-    return format_value(policy)
-
-
-def _current_line(subjects: Sequence[Subject], what: str, name: str) -> str:
-    values = [current_value(s.target.pid, what) for s in subjects]
-    if len(subjects) == 1:
-        return f"now: {name} {values[0]}" + ("  (the threads differ)" if values[0] == MIXED else "")
-    return f"now: {name} " + ", ".join(f"{s.target.pid}: {v}" for s, v in zip(subjects, values, strict=True))
-
-
-def _scheduling_of(pid: int) -> tuple[int, int, bool] | None:
-    try:
-        raw = os.sched_getscheduler(pid)
-        priority = os.sched_getparam(pid).sched_priority
-    except OSError:
-        return None
-    return raw & ~os.SCHED_RESET_ON_FORK, priority, bool(raw & os.SCHED_RESET_ON_FORK)
-
-
-def _affinity_union(subjects: Sequence[Subject]) -> frozenset[int]:
-    cpus: set[int] = set()
-    for s in subjects:
-        threads = thread_values(s.target.pid)
-        for t in threads.threads if threads is not None else ():
-            cpus.update(t.affinity or ())
-    return frozenset(cpus)
-
-
-# The flows: each runs in a worker of the App, for the subjects captured when its key was pressed.
-
-
-async def nice_step_flow(app: PerftopApp, subjects: list[Subject], step: int) -> None:
-    """F7/F8: nice one step down or up, at once."""
-
-    def apply(s: Subject) -> TuningResult:
-        try:
-            now = os.getpriority(os.PRIO_PROCESS, s.target.pid)
-        except OSError:
-            raise TuningError(f"process {s.target.pid} has exited; nothing was changed") from None
-        return renice(s.target, now + step)
-
-    await run_action(app, "nice", subjects, apply)
-
-
-async def renice_flow(app: PerftopApp, subjects: list[Subject]) -> None:
-    """n: type a nice value."""
-    current = await asyncio.to_thread(_current_line, subjects, "nice", "nice")
-    initial = None
-    if len(subjects) == 1:
-        now = await asyncio.to_thread(current_value, subjects[0].target.pid, "nice")
-        initial = int(now) if now.lstrip("-").isdigit() else None
-    nice = await app.push_screen_wait(NiceDialog(_describe_subjects(subjects), current, initial))
-    if nice is not None:
-        await run_action(app, "nice", subjects, lambda s: renice(s.target, nice))
-
-
-async def oom_score_adj_flow(app: PerftopApp, subjects: list[Subject]) -> None:
-    """o: type an OOM score adjustment."""
-    current = await asyncio.to_thread(_current_line, subjects, "oom", "OOM score adjustment")
-    value = await app.push_screen_wait(OomScoreDialog(_describe_subjects(subjects), current))
-    if value is not None:
-        await run_action(app, "oom_score_adj", subjects, lambda s: set_oom_score_adj(s.target, value))
-
-
-async def scheduling_flow(app: PerftopApp, subjects: list[Subject]) -> None:
-    """Y: policy, RT priority, reset-on-fork, all threads."""
-    current = await asyncio.to_thread(_current_line, subjects, "policy", "policy")
-    now = await asyncio.to_thread(_scheduling_of, subjects[0].target.pid)
-    policy, priority, reset = now if now is not None else (os.SCHED_OTHER, 0, False)
-    dialog = SchedulingDialog(_describe_subjects(subjects), current, policy, priority, reset)
-    choice: SchedulingChoice | None = await app.push_screen_wait(dialog)
-    if choice is None or not await _confirm_rt(app, subjects, choice.policy, choice.priority):
-        return
-
-    def apply(s: Subject) -> TuningResult:
-        return set_policy(s.target, choice.policy, choice.priority, choice.reset_on_fork, choice.all_threads)
-
-    await run_action(app, "policy", subjects, apply)
-
-
-async def rt_priority_flow(app: PerftopApp, subjects: list[Subject]) -> None:
-    """R: the RT priority of FIFO/RR processes, each keeping its policy."""
-    policies = await asyncio.to_thread(lambda: [_scheduling_of(s.target.pid) for s in subjects])
-    realtime = [(s, p) for s, p in zip(subjects, policies, strict=True) if p and p[0] in RT_POLICIES]
-    if not realtime:
-        first = policies[0]
-        name = "exited" if first is None else POLICY_NAMES.get(first[0], str(first[0]))
-        app.notify(
-            f"{subjects[0].label} is {name}: R changes the priority of a SCHED_FIFO or SCHED_RR "
-            "process; press Y to choose a policy.",
-            title="Not real-time",
-            severity="warning",
-        )
-        return
-    chosen = [s for s, _ in realtime]
-    schedules = {s.target.pid: p for s, p in realtime}
-    current = await asyncio.to_thread(_current_line, chosen, "policy", "policy")
-    policy, priority, _ = realtime[0][1]
-    dialog = RtPriorityDialog(_describe_subjects(chosen), current, policy, priority)
-    value = await app.push_screen_wait(dialog)
-    if value is None or not await _confirm_rt(app, chosen, policy, value):
-        return
-
-    def apply(s: Subject) -> TuningResult:
-        own_policy, _, reset = schedules[s.target.pid]
-        # Only the main thread, whose policy was read: "all threads" would make every thread real-time,
-        # including ones that were SCHED_OTHER.
-        return set_policy(s.target, own_policy, value, reset, all_threads=False)
-
-    skipped = [s for s in subjects if s not in chosen]
-    await run_action(
-        app, "policy", chosen, apply, [Outcome(s, None, "not SCHED_FIFO/RR: left alone") for s in skipped]
-    )
-
-
-async def affinity_flow(app: PerftopApp, subjects: list[Subject]) -> None:
-    """a: CPU affinity by NUMA node, list or mask."""
-    current = await asyncio.to_thread(_current_line, subjects, "affinity", "CPUs")
-    online = await asyncio.to_thread(online_cpus)
-    if not online:
-        app.notify("Cannot tell which CPUs are online.", severity="error")
-        return
-    nodes = [] if app.snapshot is None else [(n.node, n.cpus or ()) for n in app.snapshot.numa.nodes]
-    initial = await asyncio.to_thread(lambda: thread_values(subjects[0].target.pid))
-    cpus = None if initial is None or not isinstance(initial.affinity, frozenset) else initial.affinity
-    dialog = AffinityDialog(_describe_subjects(subjects), current, online, nodes, cpus)
-    choice: AffinityChoice | None = await app.push_screen_wait(dialog)
-    if choice is not None:
-        await run_action(
-            app, "affinity", subjects, lambda s: set_affinity(s.target, choice.cpus, choice.all_threads)
-        )
-
-
-async def ionice_flow(app: PerftopApp, subjects: list[Subject]) -> None:
-    """i: IO class and level."""
-    current = await asyncio.to_thread(_current_line, subjects, "ionice", "IO priority")
-    now = (await asyncio.to_thread(current_value, subjects[0].target.pid, "ionice")).split()
-    ioclass = now[0] if now and now[0] in IO_CLASSES else "none"
-    level = int(now[1]) if len(now) > 1 else None
-    dialog = IoPriorityDialog(_describe_subjects(subjects), current, ioclass, level)
-    choice: IoChoice | None = await app.push_screen_wait(dialog)
-    if choice is not None:
-        await run_action(
-            app,
-            "ionice",
-            subjects,
-            lambda s: set_ionice(s.target, choice.ioclass, choice.level, choice.all_threads),
-        )
-
-
-async def send_signal_flow(app: PerftopApp, subjects: list[Subject]) -> None:
-    """k/F9: a signal from the common ones, TERM first."""
-    title = "Send a signal to " + _describe_subjects(subjects)
-    name = await app.push_screen_wait(PickerScreen(title, signal_choices(), "TERM"))
-    if name is not None:
-        await run_action(app, "signal", subjects, lambda s: send_signal(s.target, name))
-
-
-# Applying.
-
-
-async def _confirm_rt(app: PerftopApp, subjects: Sequence[Subject], policy: int, priority: int) -> bool:
-    if policy not in RT_POLICIES:
-        return True
-    union = await asyncio.to_thread(_affinity_union, subjects)
-    online = await asyncio.to_thread(online_cpus) or frozenset()
-    reason = needs_rt_confirmation(policy, priority, union, online)
-    if reason is None:
-        return True
-    question = f"Set {POLICY_NAMES[policy]} priority {priority} on {_describe_subjects(subjects)}?"
-    return bool(await app.push_screen_wait(ConfirmDialog("Real-time scheduling", question, reason)))
-
-
-def _apply_each(subjects: Sequence[Subject], apply: Callable[[Subject], TuningResult]) -> list[Outcome]:
-    outcomes = []
-    for s in subjects:
-        try:
-            outcomes.append(Outcome(s, apply(s), None))
-        except TuningError as exc:
-            outcomes.append(Outcome(s, None, str(exc)))
-    return outcomes
-
-
-async def run_action(
-    app: PerftopApp,
-    what: str,
-    subjects: Sequence[Subject],
-    apply: Callable[[Subject], TuningResult],
-    skipped: Sequence[Outcome] = (),
-) -> list[Outcome]:
-    """Apply to each subject in a thread, then log, re-read the rows and notify."""
-    async with app._tuning_lock:
-        outcomes = await asyncio.to_thread(_apply_each, subjects, apply)
-        outcomes += skipped
-        when = time.time()
-        for o in outcomes:
-            r = o.result
-            app.action_log.append(
-                ActionRecord(
-                    when,
-                    o.subject,
-                    what,
-                    "-" if r is None else (MIXED if r.mixed_before else format_value(r.old)),
-                    "-" if r is None else format_value(r.new) + (f" ({MIXED})" if r.mixed_after else ""),
-                    "-" if r is None else r.command,
-                    "ok" if r is not None and r.ok else (o.error or "; ".join(f.message for f in r.failed)),
-                )
+def dialog_for(question: Question[Any]) -> ModalScreen[Any]:
+    """The dialog that answers ``question``."""
+    match question:
+        case AskNice():
+            return NiceDialog(question.subjects, question.current, question.initial)
+        case AskOomScore():
+            return OomScoreDialog(question.subjects, question.current)
+        case AskRtPriority():
+            return RtPriorityDialog(question.subjects, question.current, question.policy, question.initial)
+        case AskScheduling():
+            return SchedulingDialog(
+                question.subjects,
+                question.current,
+                question.policy,
+                question.priority,
+                question.reset_on_fork,
             )
-        path = app.options.log_actions
-        if path is not None:
-            try:
-                await asyncio.to_thread(append_script, path, outcomes, when)
-            except OSError as exc:
-                app.notify(f"Cannot append to {path}: {exc.strerror}", severity="error")
-        rows = await asyncio.to_thread(app.sampler.reread, [s.target.pid for s in subjects])
-        _show_reread(app, rows)
-    failed = [o for o in outcomes if o.result is None or not o.result.ok]
-    severity = "information" if not failed else "error" if len(failed) == len(outcomes) else "warning"
-    app.notify("\n".join(o.line() for o in outcomes), title=what, severity=severity, timeout=8)
-    return outcomes
-
-
-def _show_reread(app: PerftopApp, rows: dict[int, ProcessInfo]) -> None:
-    if not rows:
-        return
-    app.table.replace_processes(list(rows.values()))
-    snapshot = app.snapshot
-    if snapshot is not None:
-        # So unfreezing (Z) shows the new values, not the sample taken before the action.
-        procs = tuple(
-            rows[p.pid] if p.pid in rows and rows[p.pid].start_time == p.start_time else p
-            for p in snapshot.processes
-        )
-        app.snapshot = replace(snapshot, processes=procs)
-
-
-SCRIPT_HEADER = (
-    "#!/bin/sh\n"
-    "# perftop action log: the commands perftop applied, each after its target's command line and\n"
-    "# start time (clock ticks after boot). The PIDs are those of that boot.\n"
-)
-
-
-def append_script(path: Path, outcomes: Sequence[Outcome], when: float) -> None:
-    """Append the applied commands of ``outcomes`` to the shell script ``path`` (header when new)."""
-    applied = [o for o in outcomes if o.result is not None]
-    if not applied:
-        return
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
-    lines = []
-    for o in applied:
-        assert o.result is not None
-        t = o.subject.target
-        # Escaped: a line break would turn the rest of the command line into commands, and an escape
-        # sequence would act on the terminal of whoever reads the script.
-        lines.append(f"# {stamp} pid {t.pid} start time {t.start_time}: {o.subject.shown_cmdline}\n")
-        lines.append(o.result.command + "\n")
-    with open(path, "a", encoding="utf-8") as f:
-        if f.tell() == 0:
-            f.write(SCRIPT_HEADER)
-        f.writelines(lines)
+        case AskAffinity():
+            return AffinityDialog(
+                question.subjects, question.current, question.online, question.nodes, question.initial
+            )
+        case AskIoPriority():
+            return IoPriorityDialog(question.subjects, question.current, question.ioclass, question.level)
+        case AskSignal():
+            return PickerScreen("Send a signal to " + question.subjects, signal_choices(), "TERM")
+        case AskConfirm():
+            return ConfirmDialog(question.title, question.question, question.reason)
+    raise TypeError(f"no dialog answers {question!r}")

@@ -3,6 +3,9 @@
 The sampler reads what every tick needs; these read only for the pane on screen and the selected
 process: a process's ``numa_maps``, and the socket tables with their owners (a walk over every
 ``/proc/PID/fd``).
+
+Layers: the pane registry loads this module on the first show of a pane that needs it; it imports no other
+module of tui.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Modal screens of the App: help, the full command line, and a list picker (sort column, user)."""
+"""Modal screens of the App: help, the full command line, and a list picker (sort column, user).
+
+Layers: the App, its tuning keys and the dialogs build on these; they import no other module of tui.
+"""
 
 from __future__ import annotations
 

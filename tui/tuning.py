@@ -13,6 +13,7 @@ one process, not whichever process holds that PID now) and a value, and:
 
 Every failure raises :class:`TuningError`, whose message says what happened and what would allow it.
 Actions work on this machine's own ``/proc`` only; :func:`tuning_allowed` says whether an ``FS`` is it.
+The bottom of tui's layers: it imports no other module of tui, and never Textual.
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ from typing import Final, TypeVar
 
 import psutil
 
+from perftop.probes.capabilities import CAP_SYS_NICE, read_effective_capabilities
+from perftop.probes.cgroup import read_rt_budget
 from perftop.probes.cpulist import format_cpu_list, parse_cpu_list, parse_cpu_mask
 from perftop.probes.fs import FS, read_text
+from perftop.probes.limits import read_pid_limits
 from perftop.probes.processes import ProcStat, parse_pid_stat, parse_pid_status
 from perftop.probes.snapshot import POLICY_NAMES
 from perftop.widgets.safe_text import escaped
@@ -83,9 +87,6 @@ SIGNALS: Final[tuple[signal.Signals, ...]] = (
     signal.SIGWINCH,
     signal.SIGABRT,
 )
-
-#: CAP_SYS_NICE's bit in the capability sets (linux/capability.h).
-_CAP_SYS_NICE: Final = 23
 
 _T = TypeVar("_T")
 
@@ -454,14 +455,8 @@ def _run(
 
 
 def _has_capability(cap: int) -> bool:
-    text = read_text(_LIVE.proc("self", "status")) or ""
-    for line in text.splitlines():
-        if line.startswith("CapEff:"):
-            try:
-                return bool(int(line.split()[1], 16) >> cap & 1)
-            except (IndexError, ValueError):
-                break
-    return os.geteuid() == 0
+    held = read_effective_capabilities(_LIVE)
+    return os.geteuid() == 0 if held is None else bool(held >> cap & 1)
 
 
 def _owner(pid: int) -> int | None:
@@ -479,37 +474,14 @@ def _foreign(pid: int) -> str | None:
     return f"process {pid} belongs to uid {owner}, not to perftop's uid {os.geteuid()}"
 
 
-@dataclass(frozen=True, slots=True)
-class SoftLimits:
-    """Soft limits from ``/proc/PID/limits`` the scheduler checks (``resource.RLIM_INFINITY``: unlimited)."""
-
-    nice: int | None
-    rtprio: int | None
-
-
-def parse_pid_limits(text: str) -> SoftLimits:
-    """Parse ``/proc/PID/limits``; a missing or malformed line leaves its limit ``None``."""
-    found: dict[str, int | None] = {"Max nice priority": None, "Max realtime priority": None}
-    for line in text.splitlines():
-        for name in found:
-            if line.startswith(name):
-                fields = line[len(name) :].split()
-                if fields and fields[0] == "unlimited":
-                    found[name] = resource.RLIM_INFINITY
-                elif fields and fields[0].isdigit():
-                    found[name] = int(fields[0])
-    return SoftLimits(found["Max nice priority"], found["Max realtime priority"])
-
-
 def _soft_limit(pid: int, rlimit: int) -> int:
     """The target's soft ``RLIMIT_NICE`` or ``RLIMIT_RTPRIO``: the kernel checks the target's, not ours.
 
     Falls back to perftop's own limit when ``/proc/PID/limits`` is unreadable.
     """
-    text = read_text(_LIVE.proc(pid, "limits"))
+    limits = read_pid_limits(_LIVE, pid)
     value = None
-    if text is not None:
-        limits = parse_pid_limits(text)
+    if limits is not None:
         value = limits.nice if rlimit == resource.RLIMIT_NICE else limits.rtprio
     return resource.getrlimit(rlimit)[0] if value is None else value
 
@@ -551,53 +523,6 @@ def _nice_error(pid: int, old: int | None, new: int, exc: Exception) -> str:
     return f"setting nice {new} on {pid} failed: {exc}"
 
 
-def _cgroup_v1_cpu_path(cgroup_text: str) -> str | None:
-    """The path of the cgroup v1 ``cpu`` controller in ``/proc/PID/cgroup`` text, if it is mounted."""
-    for line in cgroup_text.splitlines():
-        parts = line.split(":", 2)
-        if len(parts) == 3 and "cpu" in parts[1].split(","):
-            return parts[2]
-    return None
-
-
-def _cgroup_v1_cpu_mount(mountinfo_text: str) -> tuple[str, str] | None:
-    """``(root, mount point)`` of the cgroup v1 hierarchy holding the ``cpu`` controller."""
-    for line in mountinfo_text.splitlines():
-        before, sep, after = line.partition(" - ")
-        fields, tail = before.split(), after.split()
-        is_cgroup_v1 = sep and len(fields) >= 5 and len(tail) >= 3 and tail[0] == "cgroup"
-        if is_cgroup_v1 and "cpu" in tail[2].split(","):
-            return fields[3], fields[4]
-    return None
-
-
-def rt_budget(pid: int, fs: FS = _LIVE) -> tuple[str, int] | None:
-    """The real-time budget that governs ``pid``: ``(file, microseconds per period)``, -1 = unlimited.
-
-    That is ``cpu.rt_runtime_us`` of its cgroup v1 ``cpu`` controller (the kernel refuses RT policies
-    in a group whose budget is 0, even to root), else ``/proc/sys/kernel/sched_rt_runtime_us``. A mount
-    point under ``/sys`` is read under ``fs.sysfs``, so a fixture tree stands in for the machine.
-    """
-    cgroup_text = read_text(fs.proc(pid, "cgroup"))
-    mountinfo = read_text(fs.proc("self", "mountinfo"))
-    path = None if cgroup_text is None else _cgroup_v1_cpu_path(cgroup_text)
-    mount = None if mountinfo is None else _cgroup_v1_cpu_mount(mountinfo)
-    candidates: list[str] = []
-    if path is not None and mount is not None:
-        root, point = mount
-        if root != "/" and (path == root or path.startswith(root + "/")):
-            path = path[len(root) :]
-        if point == "/sys" or point.startswith("/sys/"):
-            point = fs.sys(point[len("/sys/") :])
-        candidates.append(os.path.join(point, path.lstrip("/"), "cpu.rt_runtime_us"))
-    candidates.append(fs.proc("sys", "kernel", "sched_rt_runtime_us"))
-    for file in candidates:
-        text = read_text(file)
-        if text is not None and text.strip().lstrip("-").isdigit():
-            return file, int(text)
-    return None
-
-
 def _policy_error(pid: int, wanted: Scheduling, current: Scheduling | None, exc: Exception) -> str:
     code = getattr(exc, "errno", None)
     name = POLICY_NAMES.get(wanted.policy, str(wanted.policy))
@@ -625,8 +550,8 @@ def _policy_error(pid: int, wanted: Scheduling, current: Scheduling | None, exc:
             f"RLIMIT_RTPRIO of at least {wanted.priority} (the process's is {shown}; ulimit -r, or the "
             "'rtprio' item of /etc/security/limits.conf)"
         )
-        if _has_capability(_CAP_SYS_NICE):
-            budget = rt_budget(pid)
+        if _has_capability(CAP_SYS_NICE):
+            budget = read_rt_budget(_LIVE, pid)
             if budget is None:
                 text += (
                     "; perftop has CAP_SYS_NICE, so check the real-time budget of the process's cgroup "

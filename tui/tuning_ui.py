@@ -1,88 +1,76 @@
-"""The App's tuning keys: the tags they act on, the action log, and where each key's flow starts.
+"""The App's tuning keys: the tags they act on, the action log, and the host their flows run in.
 
-``TuningActions`` is a mixin of :class:`~perftop.tui.app.PerftopApp`. An action works on the tagged processes,
-else on the selected one; their identities ``(pid, start_time)`` are captured when the key is pressed, so a
-process that exits (or whose PID is reused) while its dialog is open is refused by the tuning module, never
-confused with another. What a key does next (read the current values, ask, apply, report) is its flow in
-:mod:`perftop.tui.dialogs`.
+:class:`TuningActions` is the base of :class:`~perftop.tui.app.PerftopApp` that holds its tuning keys. An
+action works on the tagged processes, else on the selected one; their identities ``(pid, start_time)`` are
+captured when the key is pressed, so a process that exits (or whose PID is reused) while its dialog is open
+is refused by the tuning module, never confused with another. What a key does next (read the current
+values, ask, apply, report) is its flow in :mod:`perftop.tui.tuning_flows`, which reaches the App only
+through the :class:`~perftop.tui.tuning_flows.Host` methods here: a question is answered by the dialog
+:func:`perftop.tui.dialogs.dialog_for` gives for it.
 
-This module is imported before the first frame, which needs none of tuning: it imports neither the tuning
-module, psutil, nor the dialogs (~30 ms together). Each key imports what it needs when first pressed.
+Layers: the App builds on this module; this one on the dialogs and screens, the flows, the action records
+and the tuning module, and never imports the App. It is imported before the first frame, which needs none
+of tuning: it loads neither the tuning module, psutil, the flows nor the dialogs (~30 ms together); each
+loads on the first tuning key that needs it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from textual.app import App
 
 from perftop.widgets.safe_text import escaped
 
 if TYPE_CHECKING:
+    from perftop.probes.sampler import Sampler
     from perftop.probes.snapshot import ProcessInfo, Snapshot
-    from perftop.tui.app import PerftopApp
-    from perftop.tui.tuning import Target
+    from perftop.tui.action_records import ActionRecord, Subject
+    from perftop.tui.tuning_flows import Question, TuningFlows
+    from perftop.widgets.process_table import ProcessTable
 
-#: A key's flow (in :mod:`perftop.tui.dialogs`): ``flow(app, subjects, *args)``.
-Flow = Callable[..., Coroutine[Any, Any, None]]
+_T = TypeVar("_T")
+
+#: A key's flow: a method of :class:`~perftop.tui.tuning_flows.TuningFlows` bound to its arguments but the
+#: subjects.
+Flow = Callable[["TuningFlows", list["Subject"]], Coroutine[Any, Any, None]]
 
 
-@dataclass(frozen=True, slots=True)
-class Subject:
-    """A process an action is for: its identity and how to name it to the user."""
-
-    target: Target
-    comm: str
-    cmdline: str
-
-    @property
-    def label(self) -> str:
-        """``1234 (sleep)``, the name's control characters spelled out."""
-        return f"{self.target.pid} ({escaped(self.comm)})"
+class TuningOptions(Protocol):
+    """The App's options the tuning keys read."""
 
     @property
-    def shown_cmdline(self) -> str:
-        """The command line on one line, its control characters spelled out."""
-        return escaped(self.cmdline)
+    def read_only(self) -> bool: ...
+
+    @property
+    def log_actions(self) -> Path | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class ActionRecord:
-    """One entry of the action log (``L``): ``time`` is epoch seconds, ``result`` ``ok`` or the error."""
+class TuningActions(App[None]):
+    """The tuning keys of :class:`~perftop.tui.app.PerftopApp` (its base; the App calls
+    :meth:`_init_tuning`), and the :class:`~perftop.tui.tuning_flows.Host` their flows run in."""
 
-    time: float
-    subject: Subject
-    what: str
-    old: str
-    new: str
-    command: str
-    result: str
+    # What the App provides.
+    table: ProcessTable
+    snapshot: Snapshot | None
+    sampler: Sampler
+    options: TuningOptions
 
-
-def subject_of(p: ProcessInfo) -> Subject:
-    """The subject of an action on ``p``, its identity taken now."""
-    from perftop.tui.tuning import Target
-
-    return Subject(Target(p.pid, p.start_time), p.comm, p.cmdline or f"[{p.comm}]")
-
-
-class TuningActions:
-    """The tuning keys of :class:`~perftop.tui.app.PerftopApp` (a mixin; the App calls
-    :meth:`_init_tuning`)."""
-
-    def _init_tuning(self: PerftopApp) -> None:
+    def _init_tuning(self) -> None:
         self.action_log: list[ActionRecord] = []
         self._tags: dict[int, Subject] = {}
-        #: Held while an action applies (in :func:`perftop.tui.dialogs.run_action`): F7 pressed fast never
-        #: interleaves two.
-        self._tuning_lock = asyncio.Lock()
         #: True from a dialog key until its flow ends, so dialogs never stack.
         self._dialog_pending = False
+        #: Made on the first tuning key (it loads the tuning module and psutil).
+        self._flows: TuningFlows | None = None
 
     @property
-    def read_only_reason(self: PerftopApp) -> str | None:
+    def read_only_reason(self) -> str | None:
         """Why the App may not act (``--read-only``, or a procfs root that is not this machine's), or None."""
         from perftop.tui.tuning import tuning_allowed
 
@@ -93,13 +81,13 @@ class TuningActions:
 
     # -- tagging ------------------------------------------------------------------------------------------
 
-    def _sync_tags(self: PerftopApp) -> None:
+    def _sync_tags(self) -> None:
         table = self.table
         table.tagged.clear()
         table.tagged.update(self._tags)
         table.refresh()
 
-    def prune_tags(self: PerftopApp, snapshot: Snapshot) -> None:
+    def prune_tags(self, snapshot: Snapshot) -> None:
         """Untag processes that exited (a PID now naming another process is not the one tagged)."""
         if not self._tags:
             return
@@ -110,12 +98,14 @@ class TuningActions:
         if gone:
             self._sync_tags()
 
-    def _selected(self: PerftopApp) -> ProcessInfo | None:
+    def _selected(self) -> ProcessInfo | None:
         pid = self.table.selected_pid
         return next((p for p in self.table.rows() if p.pid == pid), None)
 
-    def action_tag(self: PerftopApp) -> None:
+    def action_tag(self) -> None:
         """Tag or untag the selected process, then select the next one (htop's space)."""
+        from perftop.tui.action_records import subject_of
+
         proc = self._selected()
         if proc is None:
             return
@@ -126,8 +116,10 @@ class TuningActions:
         self._sync_tags()
         self.table.action_cursor_down()
 
-    def action_tag_tree(self: PerftopApp) -> None:
+    def action_tag_tree(self) -> None:
         """Tag the selected process and all its descendants (htop's c)."""
+        from perftop.tui.action_records import subject_of
+
         proc = self._selected()
         if proc is None or self.snapshot is None:
             return
@@ -148,14 +140,14 @@ class TuningActions:
             stack.extend(children.get(p.pid, ()))
         self._sync_tags()
 
-    def action_untag_all(self: PerftopApp) -> None:
+    def action_untag_all(self) -> None:
         """Untag every process (htop's U)."""
         self._tags.clear()
         self._sync_tags()
 
     # -- the action log ----------------------------------------------------------------------------------
 
-    def action_action_log(self: PerftopApp) -> None:
+    def action_action_log(self) -> None:
         """Show every action since start: time, target, old and new value, command, result."""
         from perftop.tui.screens import TextScreen
 
@@ -171,10 +163,40 @@ class TuningActions:
             body += f"\n\nApplied commands are appended to {self.options.log_actions}."
         self.push_screen(TextScreen("Tuning actions since start", body))
 
+    # -- the host of the flows ---------------------------------------------------------------------------
+
+    async def ask(self, question: Question[_T]) -> _T | None:
+        """Open the dialog that answers ``question`` and wait for its answer (``None``: cancelled)."""
+        from perftop.tui.dialogs import dialog_for
+
+        answer: _T | None = await self.push_screen_wait(dialog_for(question))
+        return answer
+
+    def record_actions(self, records: Sequence[ActionRecord]) -> None:
+        """Add ``records`` to the action log (``L``)."""
+        self.action_log.extend(records)
+
+    async def reread(self, pids: Sequence[int]) -> None:
+        """Read the rows of ``pids`` again and show them at once, before the next sample."""
+        rows = await asyncio.to_thread(self.sampler.reread, pids)
+        if not rows:
+            return
+        self.table.replace_processes(list(rows.values()))
+        snapshot = self.snapshot
+        if snapshot is not None:
+            # So unfreezing (Z) shows the new values, not the sample taken before the action.
+            procs = tuple(
+                rows[p.pid] if p.pid in rows and rows[p.pid].start_time == p.start_time else p
+                for p in snapshot.processes
+            )
+            self.snapshot = replace(snapshot, processes=procs)
+
     # -- starting an action ------------------------------------------------------------------------------
 
-    def _subjects(self: PerftopApp) -> list[Subject] | None:
+    def _subjects(self) -> list[Subject] | None:
         """The tagged processes, else the selected one; None (with a notice) when none or not allowed."""
+        from perftop.tui.action_records import subject_of
+
         if self._dialog_pending:
             return None  # a dialog is being prepared: one at a time
         why = self.read_only_reason
@@ -189,13 +211,18 @@ class TuningActions:
             return None
         return [subject_of(proc)]
 
-    def _start(self: PerftopApp, flow: Flow, *args: object, dialog: bool = True) -> None:
-        """Run ``flow(app, subjects, *args)`` in a worker for the subjects of this key press."""
+    def _start(self, flow: Flow, *, dialog: bool = True) -> None:
+        """Run ``flow(flows, subjects)`` in a worker for the subjects of this key press."""
         subjects = self._subjects()
         if subjects is None:
             return
+        if self._flows is None:
+            from perftop.tui.tuning_flows import TuningFlows
+
+            self._flows = TuningFlows(self, self.sampler.fs, self.options.log_actions)
+        flows = self._flows
         if not dialog:
-            self.run_worker(flow(self, subjects, *args), group="tuning")
+            self.run_worker(flow(flows, subjects), group="tuning")
             return
 
         async def guarded() -> None:
@@ -203,58 +230,41 @@ class TuningActions:
             # key must not start a second dialog on top.
             self._dialog_pending = True
             try:
-                await flow(self, subjects, *args)
+                await flow(flows, subjects)
             finally:
                 self._dialog_pending = False
 
         self.run_worker(guarded(), group="tuning")
 
-    # Each key imports its flow (perftop.tui.dialogs, and with it the tuning module and psutil) when pressed.
-
-    def action_nice_step(self: PerftopApp, step: int) -> None:
+    def action_nice_step(self, step: int) -> None:
         """F7/F8: nice one step down or up, at once."""
-        from perftop.tui.dialogs import nice_step_flow
+        self._start(lambda flows, subjects: flows.nice_step(subjects, step), dialog=False)
 
-        self._start(nice_step_flow, step, dialog=False)
-
-    def action_renice(self: PerftopApp) -> None:
+    def action_renice(self) -> None:
         """n: type a nice value."""
-        from perftop.tui.dialogs import renice_flow
+        self._start(lambda flows, subjects: flows.renice(subjects))
 
-        self._start(renice_flow)
-
-    def action_oom_score_adj(self: PerftopApp) -> None:
+    def action_oom_score_adj(self) -> None:
         """o: type an OOM score adjustment."""
-        from perftop.tui.dialogs import oom_score_adj_flow
+        self._start(lambda flows, subjects: flows.oom_score_adj(subjects))
 
-        self._start(oom_score_adj_flow)
-
-    def action_scheduling(self: PerftopApp) -> None:
+    def action_scheduling(self) -> None:
         """Y: policy, RT priority, reset-on-fork, all threads."""
-        from perftop.tui.dialogs import scheduling_flow
+        self._start(lambda flows, subjects: flows.scheduling(subjects))
 
-        self._start(scheduling_flow)
-
-    def action_rt_priority(self: PerftopApp) -> None:
+    def action_rt_priority(self) -> None:
         """R: the RT priority of FIFO/RR processes, each keeping its policy."""
-        from perftop.tui.dialogs import rt_priority_flow
+        self._start(lambda flows, subjects: flows.rt_priority(subjects))
 
-        self._start(rt_priority_flow)
-
-    def action_affinity(self: PerftopApp) -> None:
+    def action_affinity(self) -> None:
         """a: CPU affinity by NUMA node, list or mask."""
-        from perftop.tui.dialogs import affinity_flow
+        nodes = [] if self.snapshot is None else [(n.node, n.cpus or ()) for n in self.snapshot.numa.nodes]
+        self._start(lambda flows, subjects: flows.affinity(subjects, nodes))
 
-        self._start(affinity_flow)
-
-    def action_ionice(self: PerftopApp) -> None:
+    def action_ionice(self) -> None:
         """i: IO class and level."""
-        from perftop.tui.dialogs import ionice_flow
+        self._start(lambda flows, subjects: flows.ionice(subjects))
 
-        self._start(ionice_flow)
-
-    def action_send_signal(self: PerftopApp) -> None:
+    def action_send_signal(self) -> None:
         """k/F9: a signal from the common ones, TERM first."""
-        from perftop.tui.dialogs import send_signal_flow
-
-        self._start(send_signal_flow)
+        self._start(lambda flows, subjects: flows.send_signal(subjects))

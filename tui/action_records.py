@@ -1,0 +1,116 @@
+"""Tuning actions as records: whom an action was for, what it changed, and the shell line that redoes it.
+
+One :class:`ActionRecord` per process and action is the record every consumer shares: the action log
+(``L``), ``--log-actions`` (:func:`append_script`), and later undo, recordings and the exporter. Plain
+Python, no Textual. Layers: the flows and the App's tuning keys build on this module; it builds on the
+tuning module only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from perftop.tui.tuning import MIXED, Target, TuningResult, format_value
+from perftop.widgets.safe_text import escaped
+
+if TYPE_CHECKING:
+    from perftop.probes.snapshot import ProcessInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """A process an action is for: its identity and how to name it to the user."""
+
+    target: Target
+    comm: str
+    cmdline: str
+
+    @property
+    def label(self) -> str:
+        """``1234 (sleep)``, the name's control characters spelled out."""
+        return f"{self.target.pid} ({escaped(self.comm)})"
+
+    @property
+    def shown_cmdline(self) -> str:
+        """The command line on one line, its control characters spelled out."""
+        return escaped(self.cmdline)
+
+
+def subject_of(p: ProcessInfo) -> Subject:
+    """The subject of an action on ``p``, its identity taken now."""
+    return Subject(Target(p.pid, p.start_time), p.comm, p.cmdline or f"[{p.comm}]")
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRecord:
+    """One action on one process.
+
+    ``time`` is epoch seconds; ``what`` names the action (``nice``, ``policy``, ``affinity``, ``ionice``,
+    ``oom_score_adj``, ``signal``); ``old`` and ``new`` are the values as shown (``mixed`` where the threads
+    differ, ``-`` when nothing was applied); ``command`` is the equivalent shell command (``-`` when nothing
+    was applied); ``result`` is ``ok`` or why the action failed. ``applied`` is what the tuning module read
+    back from the kernel (typed old and new values, the threads), ``None`` when nothing was applied.
+    """
+
+    time: float
+    subject: Subject
+    what: str
+    old: str
+    new: str
+    command: str
+    result: str
+    applied: TuningResult | None = None
+
+    @classmethod
+    def of(
+        cls, when: float, subject: Subject, what: str, applied: TuningResult | None, error: str | None
+    ) -> ActionRecord:
+        """The record of ``what`` on ``subject``: the tuning module's result, or the error that refused it."""
+        if applied is None:
+            return cls(when, subject, what, "-", "-", "-", error or "not applied")
+        old = MIXED if applied.mixed_before else format_value(applied.old)
+        new = format_value(applied.new) + (f" ({MIXED})" if applied.mixed_after else "")
+        result = "ok" if applied.ok else "; ".join(f.message for f in applied.failed)
+        return cls(when, subject, what, old, new, applied.command, result, applied)
+
+    @property
+    def ok(self) -> bool:
+        """True when the action was applied to every thread."""
+        return self.applied is not None and self.applied.ok
+
+    def line(self) -> str:
+        """One line of the notification that reports the action."""
+        if self.applied is not None:
+            return self.applied.describe()
+        return f"{self.subject.label}: {self.result}"
+
+
+SCRIPT_HEADER = (
+    "#!/bin/sh\n"
+    "# perftop action log: the commands perftop applied, each after its target's command line and\n"
+    "# start time (clock ticks after boot). The PIDs are those of that boot.\n"
+)
+
+
+def append_script(path: Path, records: Sequence[ActionRecord]) -> None:
+    """Append the applied commands of ``records`` to the shell script ``path`` (its header when new)."""
+    lines = []
+    for r in records:
+        if r.applied is None:
+            continue
+        t = r.subject.target
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.time))
+        # Escaped: a line break would turn the rest of the command line into commands, and an escape
+        # sequence would act on the terminal of whoever reads the script.
+        lines.append(f"# {stamp} pid {t.pid} start time {t.start_time}: {r.subject.shown_cmdline}\n")
+        lines.append(r.command + "\n")
+    if not lines:
+        return
+    with open(path, "a", encoding="utf-8") as f:
+        if f.tell() == 0:
+            f.write(SCRIPT_HEADER)
+        f.writelines(lines)

@@ -1,0 +1,186 @@
+"""The pane registry: every pane the digit keys show, and what each needs.
+
+A pane is one widget module plus one :class:`Pane` entry in :data:`PANES` naming its key (the digit
+``number``), title, detail line (its help), widget class, how each sample reaches the widget, what it needs
+sampled while shown, and what it reads for the selected process while shown. The App iterates the
+registry: it makes every pane's widget at start (each records every sample from the first, shown or not,
+so histories have no gaps; only drawing stops), composes the first pane and mounts each other one on its
+first show. The key table (:mod:`perftop.tui.bindings`) takes the digit keys, each pane's own keys and their
+help from here.
+
+Layers: the App and the key table build on this module; it builds on the widgets and, on a pane's first
+show, on the costly reads of :mod:`perftop.tui.pane_details`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from textual.widget import Widget
+
+from perftop.probes.fs import FS
+from perftop.probes.snapshot import Snapshot
+from perftop.widgets.cpu_pane import CpuPane
+from perftop.widgets.io_pane import IoPane
+from perftop.widgets.numa_pane import NumaPane
+from perftop.widgets.overview_pane import OverviewPane
+from perftop.widgets.sockets_pane import SocketsPane
+
+if TYPE_CHECKING:
+    from perftop.tui.pane_details import Placement, SocketViews
+
+W = TypeVar("W", bound=Widget)
+D = TypeVar("D")
+
+#: Seconds between socket-owner scans while the sockets pane is shown (each walks every /proc/PID/fd).
+SOCKET_SCAN_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Sampled:
+    """Something ``Sampler.sample`` reads only when asked: ``argument`` is its keyword, ``present`` tells a
+    snapshot sampled with it."""
+
+    argument: str
+    present: Callable[[Snapshot], bool]
+
+
+#: The socket tables and their TCP state counts (``Sampler.sample(sockets=True)``).
+SOCKET_TABLES = Sampled("sockets", lambda snapshot: snapshot.net.tcp_states is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Details(Generic[W, D]):
+    """What a pane reads for the process selected in the table while it is shown, after each sample and
+    when it is shown: ``read(fs, snapshot, pid)`` runs in a thread (``pid`` ``None``: no selection), then
+    ``show(widget, result)`` on the event loop. ``every``: seconds between two reads for the same process."""
+
+    read: Callable[[FS, Snapshot, int | None], D]
+    show: Callable[[W, D], None]
+    every: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PaneKey(Generic[W]):
+    """A key of a pane's own (Textual key names, how help writes them, the help): it acts on the pane's
+    widget whatever pane is shown; ``run`` returns a notice to show, or ``None``."""
+
+    keys: str
+    shown: str
+    help: str
+    run: Callable[[W], str | None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pane(Generic[W]):
+    """One pane: the digit key that shows it, its title and detail line, its widget class (made with
+    ``id=ident``), and
+
+    - ``record(widget, snapshot)``: every sample, shown or hidden, frozen or not (keep histories);
+    - ``show(widget, snapshot)``: every sample while not frozen, and on unfreezing (draw);
+    - ``freeze(widget, frozen)``: the display was frozen or unfrozen (``Z``);
+    - ``sampled``: what the sampler must read while the pane is shown;
+    - ``details``: what the pane reads for the selected process while it is shown;
+    - ``keys``: keys of its own.
+    """
+
+    number: int
+    title: str
+    detail: str
+    widget: type[W]
+    record: Callable[[W, Snapshot], None]
+    show: Callable[[W, Snapshot], None] | None = None
+    freeze: Callable[[W, bool], None] | None = None
+    sampled: tuple[Sampled, ...] = ()
+    details: Details[W, Any] | None = None
+    keys: tuple[PaneKey[W], ...] = ()
+
+    @property
+    def ident(self) -> str:
+        """The widget's id, e.g. ``pane-numa``."""
+        return "pane-" + "-".join(self.title.lower().split())
+
+    @property
+    def help(self) -> str:
+        """The help line of the pane's key."""
+        return f"{self.title} pane: {self.detail}"
+
+
+# The costly reads are imported on the first show of a pane that needs them (their dataclasses cost ~2 ms
+# of the start).
+
+
+def _read_placement(fs: FS, snapshot: Snapshot, pid: int | None) -> Placement:
+    from perftop.tui.pane_details import read_placement
+
+    return read_placement(fs, snapshot, pid)
+
+
+def _show_placement(pane: NumaPane, shown: Placement) -> None:
+    pane.show_process(shown.pid, shown.comm, shown.placement, shown.cpu_node)
+
+
+def _read_socket_views(fs: FS, snapshot: Snapshot, pid: int | None) -> SocketViews:
+    from perftop.tui.pane_details import read_socket_views
+
+    return read_socket_views(fs, snapshot, pid)
+
+
+def _show_socket_views(pane: SocketsPane, views: SocketViews) -> None:
+    pane.show_listening(views.listening)
+    pane.show_connections(views.pid, views.comm, views.connections)
+
+
+def _toggle_all_devices(pane: IoPane) -> str:
+    pane.show_all(not pane.showing_all)
+    return "All block devices shown." if pane.showing_all else "Partitions and idle devices hidden."
+
+
+#: Every pane, in the order of their keys (btop's digits); the first is shown at start.
+PANES: tuple[Pane[Any], ...] = (
+    Pane(
+        number=1,
+        title="overview",
+        detail="CPUs and processes",
+        widget=OverviewPane,
+        record=OverviewPane.record,
+        show=OverviewPane.show,
+        freeze=OverviewPane.freeze,
+    ),
+    Pane(
+        number=2,
+        title="CPU",
+        detail="per-CPU history, pressure, scheduler counters",
+        widget=CpuPane,
+        record=CpuPane.record,
+        show=CpuPane.show,
+        freeze=CpuPane.freeze,
+    ),
+    Pane(
+        number=3,
+        title="NUMA",
+        detail="per-node hits/misses, distances, the selected process's placement",
+        widget=NumaPane,
+        record=lambda pane, snapshot: pane.update_snapshot(snapshot.numa),
+        details=Details(_read_placement, _show_placement),
+    ),
+    Pane(
+        number=4,
+        title="IO",
+        detail="iostat -x per block device, history of the selected one",
+        widget=IoPane,
+        record=lambda pane, snapshot: pane.update_snapshot(snapshot.disks),
+        keys=(PaneKey("A", "A", "show/hide partitions and idle loop/ram/zram devices", _toggle_all_devices),),
+    ),
+    Pane(
+        number=5,
+        title="sockets",
+        detail="ss -s summary, TCP states, interfaces, listening sockets",
+        widget=SocketsPane,
+        record=lambda pane, snapshot: pane.update_snapshot(snapshot.net),
+        sampled=(SOCKET_TABLES,),
+        details=Details(_read_socket_views, _show_socket_views, every=SOCKET_SCAN_SECONDS),
+    ),
+)

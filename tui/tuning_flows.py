@@ -1,0 +1,458 @@
+"""What each tuning key does once pressed: read the current values, ask, apply, record, re-read, report.
+
+Plain Python, no Textual. A flow gets the subjects captured when its key was pressed and reaches the App
+only through a :class:`Host`: ask a :class:`Question` (the App opens the matching dialog) and await the
+answer, notify, record the actions, re-read the rows. So the flows run the same under a test's host as
+under the App. Current values are read through the App's :class:`~perftop.probes.fs.FS` (tuning is allowed
+only when it is this machine's own ``/proc``); the changes are the tuning module's, made off the event
+loop, one action at a time.
+
+Layers: the App's tuning keys (:mod:`perftop.tui.tuning_ui`) and the dialogs build on this module; it
+builds on the action records and the tuning module only. Loaded with the first tuning key, with the tuning
+module and psutil: the first frame needs none of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, Literal, Protocol, TypeVar
+
+import psutil
+
+from perftop.probes.fs import FS, read_text
+from perftop.probes.snapshot import POLICY_NAMES
+from perftop.tui.action_records import ActionRecord, Subject, append_script
+from perftop.tui.tuning import (
+    IO_CLASSES,
+    IO_CLASSES_WITH_LEVEL,
+    MIXED,
+    RT_POLICIES,
+    TuningError,
+    TuningResult,
+    format_value,
+    needs_rt_confirmation,
+    online_cpus,
+    renice,
+    send_signal,
+    set_affinity,
+    set_ionice,
+    set_oom_score_adj,
+    set_policy,
+    thread_values,
+)
+
+_T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
+
+#: How a notification looks: Textual's severities.
+Severity = Literal["information", "warning", "error"]
+
+
+# --- what a flow asks -----------------------------------------------------------------------------------
+
+
+class Question(Generic[_T_co]):
+    """Something a flow asks the user, answered with a ``_T_co`` (``None``: cancelled). Most questions
+    carry ``subjects`` (whom it is about, as :func:`describe_subjects` says it) and ``current`` (their
+    current values, as shown)."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AskNice(Question[int]):
+    """A nice value -20..19; ``initial`` fills the field (``None``: the threads differ, or several)."""
+
+    subjects: str
+    current: str
+    initial: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AskOomScore(Question[int]):
+    """An OOM score adjustment -1000..1000."""
+
+    subjects: str
+    current: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskRtPriority(Question[int]):
+    """An RT priority for ``policy`` (``os.SCHED_FIFO`` or ``os.SCHED_RR``), the policy kept."""
+
+    subjects: str
+    current: str
+    policy: int
+    initial: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulingChoice:
+    """The answer to :class:`AskScheduling`: ``os.SCHED_*`` policy, RT priority (0 for the others)."""
+
+    policy: int
+    priority: int
+    reset_on_fork: bool
+    all_threads: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AskScheduling(Question[SchedulingChoice]):
+    """A policy, its RT priority, reset-on-fork and all threads or the main one; the fields start at the
+    first subject's setting."""
+
+    subjects: str
+    current: str
+    policy: int = os.SCHED_OTHER
+    priority: int | None = None
+    reset_on_fork: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AffinityChoice:
+    """The answer to :class:`AskAffinity`: a non-empty set of online CPUs."""
+
+    cpus: frozenset[int]
+    all_threads: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AskAffinity(Question[AffinityChoice]):
+    """CPUs among ``online``, grouped by NUMA node (``(node, cpus)``); ``initial`` ticked (``None``: all)."""
+
+    subjects: str
+    current: str
+    online: frozenset[int]
+    nodes: tuple[tuple[int, tuple[int, ...]], ...]
+    initial: frozenset[int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IoChoice:
+    """The answer to :class:`AskIoPriority`: one of ``IO_CLASSES`` and its level (``None``: no level)."""
+
+    ioclass: str
+    level: int | None
+    all_threads: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AskIoPriority(Question[IoChoice]):
+    """An IO class and level, starting at ``ioclass`` and ``level``."""
+
+    subjects: str
+    current: str
+    ioclass: str = "none"
+    level: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AskSignal(Question[str]):
+    """A signal name (``TERM``) to send, TERM offered first."""
+
+    subjects: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskConfirm(Question[bool]):
+    """Yes or no to ``question``, with the ``reason`` it is asked."""
+
+    title: str
+    question: str
+    reason: str
+
+
+class Host(Protocol):
+    """What a flow needs of the App."""
+
+    async def ask(self, question: Question[_T]) -> _T | None:
+        """Open the dialog for ``question`` and return its answer (``None``: cancelled)."""
+        ...
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Severity = "information",
+        timeout: float | None = None,
+    ) -> None:
+        """Show ``message`` (plain text, never markup)."""
+        ...
+
+    def record_actions(self, records: Sequence[ActionRecord]) -> None:
+        """Add ``records`` to the action log (``L``)."""
+        ...
+
+    async def reread(self, pids: Sequence[int]) -> None:
+        """Read these processes' rows again and show them (the values just changed)."""
+        ...
+
+
+# --- current values, read in a thread before a dialog opens -------------------------------------------
+
+
+def describe_subjects(subjects: Sequence[Subject]) -> str:
+    """Whom an action is for, as a dialog's subject line."""
+    if len(subjects) == 1:
+        s = subjects[0]
+        return f"process {s.target.pid}: {s.shown_cmdline}"
+    shown = ", ".join(s.label for s in subjects[:6])
+    more = f" and {len(subjects) - 6} more" if len(subjects) > 6 else ""
+    return f"{len(subjects)} tagged processes: {shown}{more}"
+
+
+def _io_of(tid: int) -> str:
+    ioclass, level = psutil.Process(tid).ionice()
+    name = IO_CLASSES[int(ioclass)]
+    return f"{name} {level}" if name in IO_CLASSES_WITH_LEVEL else name
+
+
+def current_value(fs: FS, pid: int, what: str) -> str:
+    """The process's current ``what`` (nice, policy, affinity, ionice, oom) as the dialogs show it:
+    ``mixed`` where its threads differ, ``exited`` when it is gone."""
+    if what == "oom":
+        text = read_text(fs.proc(pid, "oom_score_adj"))
+        return "exited" if text is None else text.strip()
+    if what == "ionice":
+        try:
+            tids = sorted(int(n) for n in os.listdir(fs.proc(pid, "task")) if n.isdigit())
+            values = set()
+            for tid in tids:
+                try:
+                    values.add(_io_of(tid))
+                except psutil.NoSuchProcess:
+                    continue
+        except (OSError, psutil.Error):
+            return "exited"
+        if not values:
+            return "exited"
+        return MIXED if len(values) > 1 else values.pop()
+    threads = thread_values(pid, fs)
+    if threads is None:
+        return "exited"
+    if what == "nice":
+        return format_value(threads.nice)
+    if what == "affinity":
+        return format_value(threads.affinity)
+    policy, rtprio = threads.policy, threads.rt_priority
+    if policy in ("SCHED_FIFO", "SCHED_RR") or policy == MIXED:
+        return f"{policy} {format_value(rtprio)}"
+    return format_value(policy)
+
+
+def _current_line(fs: FS, subjects: Sequence[Subject], what: str, name: str) -> str:
+    values = [current_value(fs, s.target.pid, what) for s in subjects]
+    if len(subjects) == 1:
+        return f"now: {name} {values[0]}" + ("  (the threads differ)" if values[0] == MIXED else "")
+    return f"now: {name} " + ", ".join(f"{s.target.pid}: {v}" for s, v in zip(subjects, values, strict=True))
+
+
+def _scheduling_of(pid: int) -> tuple[int, int, bool] | None:
+    try:
+        raw = os.sched_getscheduler(pid)
+        priority = os.sched_getparam(pid).sched_priority
+    except OSError:
+        return None
+    return raw & ~os.SCHED_RESET_ON_FORK, priority, bool(raw & os.SCHED_RESET_ON_FORK)
+
+
+def _affinity_union(fs: FS, subjects: Sequence[Subject]) -> frozenset[int]:
+    cpus: set[int] = set()
+    for s in subjects:
+        threads = thread_values(s.target.pid, fs)
+        for t in threads.threads if threads is not None else ():
+            cpus.update(t.affinity or ())
+    return frozenset(cpus)
+
+
+# --- applying -------------------------------------------------------------------------------------------
+
+#: A tuning call for one subject (it raises :class:`TuningError` when refused).
+Apply = Callable[[Subject], TuningResult]
+
+
+def _apply_each(
+    subjects: Sequence[Subject], apply: Apply
+) -> list[tuple[Subject, TuningResult | None, str | None]]:
+    outcomes: list[tuple[Subject, TuningResult | None, str | None]] = []
+    for s in subjects:
+        try:
+            outcomes.append((s, apply(s), None))
+        except TuningError as exc:
+            outcomes.append((s, None, str(exc)))
+    return outcomes
+
+
+class TuningFlows:
+    """The flows of one App's tuning keys. Each runs in a worker of the App, for the subjects captured when
+    its key was pressed; ``log_actions`` is the ``--log-actions`` script applied commands are appended to."""
+
+    def __init__(self, host: Host, fs: FS, log_actions: Path | None = None) -> None:
+        self._host = host
+        self._fs = fs
+        self._log_actions = log_actions
+        #: Held while an action applies: F7 pressed fast never interleaves two.
+        self._lock = asyncio.Lock()
+
+    async def _current(self, subjects: Sequence[Subject], what: str, name: str) -> str:
+        return await asyncio.to_thread(_current_line, self._fs, subjects, what, name)
+
+    async def nice_step(self, subjects: Sequence[Subject], step: int) -> None:
+        """F7/F8: nice one step down or up, at once."""
+
+        def apply(s: Subject) -> TuningResult:
+            try:
+                now = os.getpriority(os.PRIO_PROCESS, s.target.pid)
+            except OSError:
+                raise TuningError(f"process {s.target.pid} has exited; nothing was changed") from None
+            return renice(s.target, now + step)
+
+        await self.run("nice", subjects, apply)
+
+    async def renice(self, subjects: Sequence[Subject]) -> None:
+        """n: type a nice value."""
+        current = await self._current(subjects, "nice", "nice")
+        initial = None
+        if len(subjects) == 1:
+            now = await asyncio.to_thread(current_value, self._fs, subjects[0].target.pid, "nice")
+            initial = int(now) if now.lstrip("-").isdigit() else None
+        nice = await self._host.ask(AskNice(describe_subjects(subjects), current, initial))
+        if nice is not None:
+            await self.run("nice", subjects, lambda s: renice(s.target, nice))
+
+    async def oom_score_adj(self, subjects: Sequence[Subject]) -> None:
+        """o: type an OOM score adjustment."""
+        current = await self._current(subjects, "oom", "OOM score adjustment")
+        value = await self._host.ask(AskOomScore(describe_subjects(subjects), current))
+        if value is not None:
+            await self.run("oom_score_adj", subjects, lambda s: set_oom_score_adj(s.target, value))
+
+    async def scheduling(self, subjects: Sequence[Subject]) -> None:
+        """Y: policy, RT priority, reset-on-fork, all threads."""
+        current = await self._current(subjects, "policy", "policy")
+        now = await asyncio.to_thread(_scheduling_of, subjects[0].target.pid)
+        policy, priority, reset = now if now is not None else (os.SCHED_OTHER, 0, False)
+        question = AskScheduling(describe_subjects(subjects), current, policy, priority, reset)
+        choice = await self._host.ask(question)
+        if choice is None or not await self._confirm_rt(subjects, choice.policy, choice.priority):
+            return
+
+        def apply(s: Subject) -> TuningResult:
+            return set_policy(
+                s.target, choice.policy, choice.priority, choice.reset_on_fork, choice.all_threads
+            )
+
+        await self.run("policy", subjects, apply)
+
+    async def rt_priority(self, subjects: Sequence[Subject]) -> None:
+        """R: the RT priority of FIFO/RR processes, each keeping its policy."""
+        policies = await asyncio.to_thread(lambda: [_scheduling_of(s.target.pid) for s in subjects])
+        realtime = [(s, p) for s, p in zip(subjects, policies, strict=True) if p and p[0] in RT_POLICIES]
+        if not realtime:
+            first = policies[0]
+            name = "exited" if first is None else POLICY_NAMES.get(first[0], str(first[0]))
+            self._host.notify(
+                f"{subjects[0].label} is {name}: R changes the priority of a SCHED_FIFO or SCHED_RR "
+                "process; press Y to choose a policy.",
+                title="Not real-time",
+                severity="warning",
+            )
+            return
+        chosen = [s for s, _ in realtime]
+        schedules = {s.target.pid: p for s, p in realtime}
+        current = await self._current(chosen, "policy", "policy")
+        policy, priority, _ = realtime[0][1]
+        value = await self._host.ask(AskRtPriority(describe_subjects(chosen), current, policy, priority))
+        if value is None or not await self._confirm_rt(chosen, policy, value):
+            return
+
+        def apply(s: Subject) -> TuningResult:
+            own_policy, _, reset = schedules[s.target.pid]
+            # Only the main thread, whose policy was read: "all threads" would make every thread real-time,
+            # including ones that were SCHED_OTHER.
+            return set_policy(s.target, own_policy, value, reset, all_threads=False)
+
+        skipped = [(s, "not SCHED_FIFO/RR: left alone") for s in subjects if s not in chosen]
+        await self.run("policy", chosen, apply, skipped)
+
+    async def affinity(self, subjects: Sequence[Subject], nodes: Sequence[tuple[int, Sequence[int]]]) -> None:
+        """a: CPU affinity by NUMA node (``nodes``: each node's CPUs), list or mask."""
+        current = await self._current(subjects, "affinity", "CPUs")
+        online = await asyncio.to_thread(online_cpus, self._fs)
+        if not online:
+            self._host.notify("Cannot tell which CPUs are online.", severity="error")
+            return
+        initial = await asyncio.to_thread(thread_values, subjects[0].target.pid, self._fs)
+        cpus = None if initial is None or not isinstance(initial.affinity, frozenset) else initial.affinity
+        groups = tuple((node, tuple(node_cpus)) for node, node_cpus in nodes)
+        choice = await self._host.ask(AskAffinity(describe_subjects(subjects), current, online, groups, cpus))
+        if choice is not None:
+            await self.run(
+                "affinity", subjects, lambda s: set_affinity(s.target, choice.cpus, choice.all_threads)
+            )
+
+    async def ionice(self, subjects: Sequence[Subject]) -> None:
+        """i: IO class and level."""
+        current = await self._current(subjects, "ionice", "IO priority")
+        now = (await asyncio.to_thread(current_value, self._fs, subjects[0].target.pid, "ionice")).split()
+        ioclass = now[0] if now and now[0] in IO_CLASSES else "none"
+        level = int(now[1]) if len(now) > 1 else None
+        choice = await self._host.ask(AskIoPriority(describe_subjects(subjects), current, ioclass, level))
+        if choice is not None:
+            await self.run(
+                "ionice",
+                subjects,
+                lambda s: set_ionice(s.target, choice.ioclass, choice.level, choice.all_threads),
+            )
+
+    async def send_signal(self, subjects: Sequence[Subject]) -> None:
+        """k/F9: a signal from the common ones, TERM first."""
+        name = await self._host.ask(AskSignal(describe_subjects(subjects)))
+        if name is not None:
+            await self.run("signal", subjects, lambda s: send_signal(s.target, name))
+
+    async def _confirm_rt(self, subjects: Sequence[Subject], policy: int, priority: int) -> bool:
+        if policy not in RT_POLICIES:
+            return True
+        union = await asyncio.to_thread(_affinity_union, self._fs, subjects)
+        online = await asyncio.to_thread(online_cpus, self._fs) or frozenset()
+        reason = needs_rt_confirmation(policy, priority, union, online)
+        if reason is None:
+            return True
+        question = f"Set {POLICY_NAMES[policy]} priority {priority} on {describe_subjects(subjects)}?"
+        return bool(await self._host.ask(AskConfirm("Real-time scheduling", question, reason)))
+
+    async def run(
+        self,
+        what: str,
+        subjects: Sequence[Subject],
+        apply: Apply,
+        skipped: Sequence[tuple[Subject, str]] = (),
+    ) -> list[ActionRecord]:
+        """Apply to each subject in a thread, then record (the log, ``--log-actions``), re-read the rows and
+        notify. ``skipped`` are subjects left alone, with why. Returns the records."""
+        async with self._lock:
+            outcomes = await asyncio.to_thread(_apply_each, subjects, apply)
+            when = time.time()
+            records = [ActionRecord.of(when, s, what, result, error) for s, result, error in outcomes]
+            records += [ActionRecord.of(when, s, what, None, why) for s, why in skipped]
+            self._host.record_actions(records)
+            path = self._log_actions
+            if path is not None:
+                try:
+                    await asyncio.to_thread(append_script, path, records)
+                except OSError as exc:
+                    self._host.notify(f"Cannot append to {path}: {exc.strerror}", severity="error")
+            await self._host.reread([s.target.pid for s in subjects])
+        failed = [r for r in records if not r.ok]
+        severity: Severity = (
+            "information" if not failed else "error" if len(failed) == len(records) else "warning"
+        )
+        self._host.notify("\n".join(r.line() for r in records), title=what, severity=severity, timeout=8)
+        return records

@@ -1,0 +1,41 @@
+"""The overview pane: htop's screen, the CPU meters beside the summary, the load history, the processes."""
+
+from __future__ import annotations
+
+from textual.containers import Horizontal, Vertical
+
+from perftop.probes.snapshot import Snapshot
+from perftop.widgets.cpu_meters import CpuMeters
+from perftop.widgets.load_history import LoadHistory
+from perftop.widgets.process_table import ProcessTable
+from perftop.widgets.summary import SummaryLine
+
+
+class OverviewPane(Vertical):
+    """The CPU and memory meters beside the summary line, a history of total CPU load, and the process
+    table. The App acts on this pane's table (search, filter, tags, tuning keys) whatever pane is shown.
+
+    `record` keeps the history on every sample, shown or not, frozen or not; `show` draws a sample.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        self.meters = CpuMeters(id="meters")
+        self.summary = SummaryLine(id="summary")
+        self.history = LoadHistory(id="history")
+        self.table = ProcessTable(id="processes")
+        super().__init__(Horizontal(self.meters, self.summary, id="header"), self.history, self.table, id=id)
+
+    def record(self, snapshot: Snapshot) -> None:
+        """Keep ``snapshot`` in the history (call on every sample)."""
+        if snapshot.interval is not None:
+            self.history.push(snapshot.cpu)
+
+    def show(self, snapshot: Snapshot) -> None:
+        """Draw ``snapshot`` (not while frozen)."""
+        self.meters.update_snapshot(snapshot.cpu, snapshot.memory)
+        self.summary.update_snapshot(snapshot)
+        self.table.set_processes(snapshot.processes)
+
+    def freeze(self, frozen: bool) -> None:
+        """Keep the history graph as it is while ``frozen`` (samples are still recorded)."""
+        self.history.frozen = frozen
