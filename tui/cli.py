@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import os
 import pwd
 import resource
 import sys
 import time
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 
 from perftop.probes.fs import FS
@@ -161,6 +163,11 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if args.count != 1 and not args.json:
         parser.error("--count goes with --json")
+    if not args.json:
+        problem = terminal_problem(os.environ)
+        if problem is not None:
+            print(f"perftop: {problem}", file=sys.stderr)
+            return 1
     fs = FS(procfs=args.procfs, sysfs=args.sysfs)
     problem = check_procfs(fs)
     if problem is not None:
@@ -172,6 +179,24 @@ def _main(argv: list[str] | None) -> int:
         return _run(args, sampler)
     finally:
         sampler.close()
+
+
+def terminal_problem(environ: Mapping[str, str]) -> str | None:
+    """Why the interface cannot run here, in one line, or None when it can. It reads keys from standard
+    input and draws on standard error (as Textual does); standard output not being a terminal means the
+    output was meant for a pipe or a file, which is what ``--json`` is for."""
+    if not os.isatty(0):
+        return "standard input is not a terminal: the interface reads its keys there (or use --json)"
+    if not os.isatty(1):
+        return "standard output is not a terminal: use --json to write snapshots to a pipe or a file"
+    if not os.isatty(2):
+        return "standard error is not a terminal: the interface draws its screen there (or use --json)"
+    if environ.get("TERM") == "dumb":
+        return (
+            "TERM=dumb: this terminal cannot move the cursor, which the interface needs; "
+            "run perftop in another terminal or set TERM (e.g. TERM=xterm-256color), or use --json"
+        )
+    return None
 
 
 def _allow_open_files() -> None:
