@@ -119,3 +119,34 @@ def test_json_runs_without_any_terminal(tmp_path: Path) -> None:
         )
     assert done.returncode == 0 and done.stderr == b""
     assert json.loads((tmp_path / "out").read_text())["processes"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_json_into_a_full_disk_is_one_line_and_status_1() -> None:
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "perftop.tui.cli", *DEMO_ARGS, "--json", "--pid", "1"],
+            cwd=ROOT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode == 1
+    assert done.stderr == "perftop: cannot write the JSON lines: No space left on device\n"
+
+
+def test_json_into_a_closed_pipe_ends_quietly() -> None:
+    reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    assert reader.stdin is not None
+    done = subprocess.run(
+        [sys.executable, "-m", "perftop.tui.cli", *DEMO_ARGS, "--json", "--count", "5", "--interval", "0.1"],
+        cwd=ROOT,
+        stdout=reader.stdin,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=30,
+    )
+    reader.stdin.close()
+    reader.wait()
+    assert (done.returncode, done.stderr) == (0, "")

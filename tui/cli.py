@@ -211,7 +211,7 @@ def _allow_open_files() -> None:
 
 def _run(args: argparse.Namespace, sampler: Sampler) -> int:
     if args.json:
-        from perftop.tui.json_lines import write_json_lines
+        from perftop.tui.json_lines import OutputError, write_json_lines
 
         def select(procs):
             chosen = process_columns.filter_processes(procs, user=args.user, pids=args.pid)
@@ -224,6 +224,9 @@ def _run(args: argparse.Namespace, sampler: Sampler) -> int:
             write_json_lines(sampler, sys.stdout, count=args.count, interval=args.interval, select=select)
         except (BrokenPipeError, KeyboardInterrupt):
             return 0
+        except OutputError as error:
+            print(f"perftop: cannot write the JSON lines: {error}", file=sys.stderr)
+            return 1
         return 0
 
     # The start allocates objects that live as long as perftop (modules, classes, the samples: 65,000
