@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from types import EllipsisType
 
 from perftop.probes.cpulist import parse_cpu_list
-from perftop.probes.fs import FS, read_bytes
+from perftop.probes.fs import FS, read_bytes, read_text
 from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo, ProcessNuma, TaskCounts
 
 #: ``/proc/PID/stat`` needs at least fields 1..24 (up to ``rss``) to be of use.
@@ -203,6 +203,16 @@ def is_kernel_thread(stat: ProcStat) -> bool:
     if stat.flags is not None:
         return bool(stat.flags & PF_KTHREAD)
     return stat.pid == 2 or stat.ppid == 2
+
+
+def thread_group(fs: FS, pid: int) -> int | None:
+    """The process task ``pid`` belongs to: ``pid`` for a process, its process's PID for a thread (procfs
+    has an unlisted directory for each thread too), ``None`` when no task ``pid`` is there."""
+    status = read_text(fs.proc(pid, "status"))
+    if status is None:
+        return pid if read_bytes(fs.proc(pid, "stat")) is not None else None
+    tgid = _int_value(status, "Tgid")
+    return pid if tgid is None else tgid
 
 
 def page_size() -> int:

@@ -150,3 +150,88 @@ def test_json_into_a_closed_pipe_ends_quietly() -> None:
     reader.stdin.close()
     reader.wait()
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def perftop(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "perftop.tui.cli", *args],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [("missing/actions.sh", "No such file or directory"), ("a-directory", "Is a directory")],
+)
+def test_a_log_file_that_cannot_be_appended_to_is_an_argument_error(
+    tmp_path: Path, where: str, reason: str
+) -> None:
+    (tmp_path / "a-directory").mkdir()
+    path = tmp_path / where
+    done = perftop(*DEMO_ARGS, "--log-actions", str(path))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines()[-1] == (
+        f"perftop: error: argument --log-actions: cannot append to {path}: {reason}"
+    )
+
+
+def test_a_fifo_without_a_reader_as_the_log_is_refused_not_waited_on(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    done = perftop(*DEMO_ARGS, "--log-actions", str(tmp_path / "fifo"))
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].endswith("No such device or address")
+
+
+def test_the_log_file_is_opened_before_the_terminal_is_asked_for(tmp_path: Path) -> None:
+    log = tmp_path / "actions.sh"
+    log.write_text("#!/bin/sh\necho kept\n")
+    done = perftop(*DEMO_ARGS, "--log-actions", str(log))
+    assert done.returncode == 1 and "standard input is not a terminal" in done.stderr
+    assert log.read_text() == "#!/bin/sh\necho kept\n"  # opened to append: nothing lost
+    fresh = tmp_path / "new.sh"
+    perftop(*DEMO_ARGS, "--log-actions", str(fresh))
+    assert fresh.exists()
+
+
+@pytest.mark.parametrize("mode", [(), ("--json",)])
+def test_pid_of_no_process_is_an_argument_error(mode: tuple[str, ...]) -> None:
+    done = perftop(*DEMO_ARGS, *mode, "--pid", "1,99999")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines()[-1] == (
+        f"perftop: error: argument --pid: no process 99999 in {DEMO / 'proc'}"
+    )
+
+
+def test_pid_of_a_thread_names_its_process() -> None:
+    import threading
+
+    started = threading.Event()
+    stop = threading.Event()
+    tids: list[int] = []
+
+    def run() -> None:
+        tids.append(threading.get_native_id())
+        started.set()
+        stop.wait(30)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        started.wait(5)
+        done = perftop("--json", "--pid", str(tids[0]))
+    finally:
+        stop.set()
+        thread.join()
+    assert done.returncode == 2
+    thread_of = f"{tids[0]} is a thread of process {os.getpid()}: give the process's PID"
+    assert done.stderr.splitlines()[-1] == f"perftop: error: argument --pid: {thread_of}"
+
+
+def test_pid_of_a_live_process_still_works() -> None:
+    done = perftop("--json", "--pid", str(os.getpid()))
+    assert done.returncode == 0, done.stderr
+    assert [p["pid"] for p in json.loads(done.stdout)["processes"]] == [os.getpid()]
