@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from types import EllipsisType
 
 from perftop.probes.cpulist import parse_cpu_list
-from perftop.probes.fs import FS, read_bytes, read_text
+from perftop.probes.fs import FS, READ_FLAGS, open_regular, read_bytes, read_text
 from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo, ProcessNuma, TaskCounts
 
 #: ``/proc/PID/stat`` needs at least fields 1..24 (up to ``rss``) to be of use.
@@ -351,7 +351,7 @@ class ProcessScanner:
             if self._held >= budget:
                 return bool(online := read_bytes(online_path)) and online == self._possible_cpus
             try:
-                self._online_fd = os.open(online_path, os.O_RDONLY)
+                self._online_fd = open_regular(online_path)[0]
             except OSError:
                 return False
             self._held += 1
@@ -495,11 +495,11 @@ class ProcessScanner:
     def _open_stat(self, e: _Entry, budget: int) -> tuple[bytes, int] | None:
         """Read ``stat`` of the process directory by path, and the directory's owner; hold both open in
         ``e`` while the budget allows. None when the process is gone."""
-        rdonly, base = os.O_RDONLY, e.path
+        base = e.path
         if self._held + 2 > budget:
             try:
                 uid = os.stat(base).st_uid
-                fd = os.open(base + "/stat", rdonly)
+                fd = self._open(base + "/stat")
             except OSError:
                 return None
             try:
@@ -510,16 +510,16 @@ class ProcessScanner:
                 os.close(fd)
             return data, uid
         try:
-            dir_fd = os.open(base, rdonly | os.O_DIRECTORY)
+            dir_fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
         except OSError:
             return None
         fd = -1
         try:
-            fd = os.open("stat", rdonly, dir_fd=dir_fd)
+            fd, info = open_regular("stat", dir_fd)
             uid = os.fstat(dir_fd).st_uid
             data = _read_all(fd)
             # procfs files show size 0 (made anew at each read); a regular file has its real size.
-            link_check = os.fstat(fd).st_size > 0
+            link_check = info.st_size > 0
         except OSError:
             data = b""
         if not data:
@@ -616,10 +616,7 @@ class ProcessScanner:
                 pass
             fd = self._close(fd)
         try:
-            if e.dir_fd >= 0:
-                fd = os.open(name, os.O_RDONLY, dir_fd=e.dir_fd)
-            else:
-                fd = os.open(e.path + "/" + name, os.O_RDONLY)
+            fd = self._open(name, e.dir_fd) if e.dir_fd >= 0 else self._open(e.path + "/" + name)
         except OSError:
             return -1, None
         try:
@@ -632,6 +629,14 @@ class ProcessScanner:
             return fd, data
         os.close(fd)
         return -1, data
+
+    def _open(self, path: str, dir_fd: int | None = None) -> int:
+        """Open a file of a process directory for reading. Off our own procfs it must be a regular file (see
+        :func:`~perftop.probes.fs.open_regular`); the kernel's procfs holds nothing else, so there the check's
+        ``fstat`` is spared."""
+        if self._own_proc:
+            return os.open(path, READ_FLAGS, dir_fd=dir_fd)
+        return open_regular(path, dir_fd)[0]
 
     def _close(self, fd: int) -> int:
         """Close a held descriptor; returns -1 (what its slot holds now)."""
