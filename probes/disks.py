@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 from operator import attrgetter
 
 from perftop.probes.fs import FS, TextReader, parse_named_lines, read_parsed, read_text
+from perftop.probes.kernel_numbers import all_u64, u64
 from perftop.probes.snapshot import DiskStats
 
 #: Bytes per sector of ``/proc/diskstats`` (the kernel's fixed unit, not the device's block size).
@@ -99,8 +100,8 @@ def _diskstats_line(line: str) -> DiskCounters | None:
         numbers = [int(n) for n in (columns[0], columns[1], *columns[3:_FLUSH_FIELDS])]
     except ValueError:
         return None
-    if min(numbers) < 0:
-        return None  # the kernel's counters are unsigned
+    if not all_u64(numbers):
+        return None  # the kernel's counters are unsigned 64-bit numbers
     if count == _OLD_PARTITION_FIELDS:
         major, minor, reads, read_sectors, writes, written_sectors = numbers
         numbers = [major, minor, reads, None, read_sectors, None, writes, None, written_sectors]
@@ -150,7 +151,7 @@ def _int_file(path: str, read: TextReader = read_text) -> int | None:
     if text is None:
         return None
     try:
-        return int(text.strip())
+        return u64(int(text.strip()))
     except ValueError:
         return None
 

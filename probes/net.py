@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from perftop.probes.fs import FS, TextReader, parse_named_lines, read_parsed, read_text
+from perftop.probes.kernel_numbers import all_u64, u64
 from perftop.probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
 
 #: Kernel TCP state numbers (``include/net/tcp_states.h``) -> the names ``tcp_states`` uses.
@@ -179,7 +180,7 @@ def _net_dev_line(line: str) -> InterfaceCounters | None:
         values = [int(c) for c in columns[: len(INTERFACE_COUNTERS)]]
     except ValueError:
         return None
-    if any(v < 0 for v in values):
+    if not all_u64(values):
         return None
     return InterfaceCounters(name, *values)
 
@@ -195,9 +196,11 @@ def _parse_keyed_lines(text: str) -> dict[str, dict[str, int]]:
         pairs = tables.setdefault(proto.strip(), {})
         for key, value in zip(words[::2], words[1::2], strict=False):
             try:
-                pairs.setdefault(key, int(value))
+                number = u64(int(value))
             except ValueError:
                 continue
+            if number is not None:
+                pairs.setdefault(key, number)
     return tables
 
 
@@ -251,9 +254,11 @@ def parse_snmp(text: str) -> SnmpCounters:
             if key is None or key in found:
                 continue
             try:
-                found[key] = int(value)
+                number = u64(int(value))
             except ValueError:
                 continue
+            if number is not None:
+                found[key] = number
     return SnmpCounters(**found)
 
 

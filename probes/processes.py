@@ -17,11 +17,12 @@ import pwd
 import resource
 import sys
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import EllipsisType
 
 from perftop.probes.cpulist import parse_cpu_list
 from perftop.probes.fs import FS, READ_FLAGS, open_regular, read_bytes, read_text
+from perftop.probes.kernel_numbers import u64
 from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo, ProcessNuma, TaskCounts
 
 #: ``/proc/PID/stat`` needs at least fields 1..24 (up to ``rss``) to be of use.
@@ -35,20 +36,21 @@ class ProcStat:
     """The fields of ``/proc/PID/stat`` perftop uses (man 5 proc numbers them from 1).
 
     ``utime``, ``stime`` and ``start_time`` are in clock ticks; ``processor``, ``rt_priority`` and
-    ``policy`` (fields 39-41) are ``None`` on kernels too old to write them.
+    ``policy`` (fields 39-41) are ``None`` on kernels too old to write them. A field the kernel writes
+    unsigned that is not an unsigned 64-bit number (negative, or wider) is ``None``: garbled, unknown.
     """
 
     pid: int
     comm: str
     state: str
     ppid: int
-    utime: int
-    stime: int
+    utime: int | None
+    stime: int | None
     priority: int
     nice: int
     num_threads: int
     start_time: int
-    rss_pages: int
+    rss_pages: int | None
     processor: int | None
     rt_priority: int | None
     policy: int | None
@@ -140,30 +142,55 @@ def parse_pid_stat(text: str) -> ProcStat:
     if n < _MIN_FIELDS_AFTER_COMM or len(f[0]) != 1:
         raise ValueError(f"garbled /proc/PID/stat ({n + 2} fields): {text[:80]!r}")
     try:
-        return ProcStat(
+        utime, stime, start_time, rss, flags = int(f[11]), int(f[12]), int(f[19]), int(f[21]), int(f[6])
+        rt_priority = int(f[37]) if n > 37 else None
+        policy = int(f[38]) if n > 38 else None
+        stat = ProcStat(
             int(text[:open_paren]),
             text[open_paren + 1 : close_paren],
             f[0],
             int(f[1]),
-            int(f[11]),
-            int(f[12]),
+            utime,
+            stime,
             int(f[15]),
             int(f[16]),
             int(f[17]),
-            int(f[19]),
-            int(f[21]),
+            start_time,
+            rss,
             int(f[36]) if n > 36 else None,
-            int(f[37]) if n > 37 else None,
-            int(f[38]) if n > 38 else None,
-            int(f[6]),
+            rt_priority,
+            policy,
+            flags,
         )
     except ValueError:
         raise ValueError(f"garbled /proc/PID/stat (non-numeric field): {text[:80]!r}") from None
+    # The fields the kernel writes unsigned, checked at once: a negative one makes the OR negative, a wider
+    # one sets a bit beyond 63; either way the shift leaves something.
+    if (utime | stime | start_time | rss | flags | (rt_priority or 0) | (policy or 0)) >> 64:
+        return _unsigned_fields_checked(stat, text)
+    return stat
+
+
+def _unsigned_fields_checked(stat: ProcStat, text: str) -> ProcStat:
+    """``stat`` with each unsigned field that is no unsigned 64-bit number made ``None``; ``ValueError``
+    when that is ``start_time``, the process's identity."""
+    if u64(stat.start_time) is None:
+        raise ValueError(f"garbled /proc/PID/stat (start time {stat.start_time}): {text[:80]!r}")
+    return replace(
+        stat,
+        utime=u64(stat.utime),
+        stime=u64(stat.stime),
+        rss_pages=u64(stat.rss_pages),
+        rt_priority=None if stat.rt_priority is None else u64(stat.rt_priority),
+        policy=None if stat.policy is None else u64(stat.policy),
+        flags=None if stat.flags is None else u64(stat.flags),
+    )
 
 
 def _int_or_none(text: str) -> int | None:
+    """An unsigned number of ``status`` or ``io`` (uids and counts, all unsigned in the kernel)."""
     try:
-        return int(text)
+        return u64(int(text))
     except ValueError:
         return None
 
@@ -191,6 +218,12 @@ def parse_pid_status(text: str) -> ProcStatus:
 def parse_cmdline(data: bytes) -> str:
     """``/proc/PID/cmdline`` as one line: NUL separators become spaces, trailing NULs and blanks go."""
     return data.replace(b"\0", b" ").rstrip().decode("utf-8", "replace")
+
+
+def cpu_ticks_of(stat: ProcStat) -> int | None:
+    """``utime + stime``: the CPU time the process used, in clock ticks; ``None`` when either is garbled."""
+    utime, stime = stat.utime, stat.stime
+    return None if utime is None or stime is None else utime + stime
 
 
 def is_kernel_thread(stat: ProcStat) -> bool:
@@ -773,9 +806,12 @@ def process_infos(
         status = raw.status
         if before is not None and before is not raw and before.stat.start_time != st.start_time:
             before = None
-        cpu_ticks = st.utime + st.stime
-        rss_bytes = st.rss_pages * page_size
-        mem_percent = rss_bytes / mem_total_bytes * 100.0 if mem_total_bytes else None
+        cpu_ticks = cpu_ticks_of(st)
+        cpu_time = None if cpu_ticks is None else cpu_ticks / clk_tck
+        rss_bytes = None if st.rss_pages is None else st.rss_pages * page_size
+        mem_percent = (
+            rss_bytes / mem_total_bytes * 100.0 if mem_total_bytes and rss_bytes is not None else None
+        )
         processor = st.processor
         node = None if node_of is None or processor is None else node_of(processor)
         placement = None if placements is None else placements.get(pid)
@@ -791,7 +827,7 @@ def process_infos(
                 and last.mem_percent == mem_percent
                 and last.node == node
                 and last.remote_percent == remote_percent
-                and last.cpu_time_seconds == cpu_ticks / clk_tck
+                and last.cpu_time_seconds == cpu_time
                 and _is_zero_rate(last.voluntary_ctxt_switches_per_s, status, "voluntary_ctxt_switches")
                 and _is_zero_rate(last.nonvoluntary_ctxt_switches_per_s, status, "nonvoluntary_ctxt_switches")
                 and _is_zero_rate(last.io_read_bytes_per_s, io, "read_bytes")
@@ -808,7 +844,7 @@ def process_infos(
             if io is not None and before.io is not None:
                 io_read_rate = _rate(before.io.read_bytes, io.read_bytes, seconds)
                 io_write_rate = _rate(before.io.write_bytes, io.write_bytes, seconds)
-            ticks_rate = _rate(before.stat.utime + before.stat.stime, cpu_ticks, seconds)
+            ticks_rate = _rate(cpu_ticks_of(before.stat), cpu_ticks, seconds)
             cpu_percent = None if ticks_rate is None else ticks_rate / clk_tck * 100.0
             if status is not None and before.status is not None:
                 vcsw_rate = _rate(
@@ -824,7 +860,7 @@ def process_infos(
                 None if st.policy is None else POLICY_NAMES.get(st.policy),  # policy
                 st.rt_priority, st.nice, st.priority, st.processor,
                 None if status is None else status.cpus_allowed,  # affinity
-                st.num_threads, st.start_time, cpu_percent, cpu_ticks / clk_tck, rss_bytes, mem_percent,
+                st.num_threads, st.start_time, cpu_percent, cpu_time, rss_bytes, mem_percent,
                 None if status is None else status.voluntary_ctxt_switches,
                 None if status is None else status.nonvoluntary_ctxt_switches,
                 vcsw_rate, nvcsw_rate, raw.kernel_thread,
