@@ -1,7 +1,8 @@
 """Processes from ``/proc/PID/{stat,status,cmdline}``: pure parsers, a caching scanner, and the rates.
 
 The scanner reads ``stat`` of every process on every call (cheap, and it carries every sortable counter),
-``status`` and ``io`` only for the PIDs asked for (the rows on screen; every PID for ``--json``), and
+``status`` and ``io`` only for the PIDs asked for (the rows on screen; every PID for ``--json``) and, if
+asked, for the processes that ran since the last call, and
 ``cmdline`` and the user name once per process identity ``(pid, start_time)``. It keeps the files it reads
 every time open between calls, skips a ``status`` that cannot have changed and the listing of ``/proc``
 when no process can have appeared (see :class:`ProcessScanner`). ``process_infos`` turns two scans and the
@@ -416,9 +417,14 @@ class ProcessScanner:
         io_pids: Collection[int] | EllipsisType | None = ...,
         *,
         forks: int | None = None,
+        ran: bool = False,
     ) -> dict[int, RawProcess]:
         """Read every process once; read ``status`` only for ``status_pids`` and ``io`` only for ``io_pids``
         (``None``: for all; ``io_pids`` defaults to the same as ``status_pids``).
+
+        ``ran``: also read ``status``, and ``io`` unless ``io_pids`` is empty, of every process that ran since
+        the last scan (its ``utime + stime`` moved) or is new since it. Those are the processes a sort by
+        CPU% can bring into view at once; reading them costs one file each, as ``stat`` tells them apart.
 
         A process that vanishes mid-scan or has a garbled ``stat`` is left out; one whose ``status`` or
         ``io`` vanished or is unreadable has ``None`` there.
@@ -433,7 +439,10 @@ class ProcessScanner:
         budget = self.fd_budget()
         if self._held > budget:
             self._shed(budget)
-        signs = (want_status is None or bool(want_status)) and self._status_signs_usable(budget)
+        signs = (want_status is None or bool(want_status) or ran) and self._status_signs_usable(budget)
+        io_if_ran = ran and (want_io is None or bool(want_io))
+        # A process new since the last scan ran meanwhile; on the first scan every process is new.
+        new_ran = ran and bool(self._entries)
         listed_forks, self._listed_forks = self._listed_forks, None  # set again once this scan completes
         if forks is not None and forks == listed_forks and self._own_proc:
             pids: Iterable[int] = list(self._entries)
@@ -473,6 +482,7 @@ class ProcessScanner:
                         continue  # vanished between listing and reading
                     data, uid = opened
                 prev = e.raw
+                moved = False
                 if prev is not None and data == e.data and prev.uid == uid:
                     raw = prev
                 else:
@@ -483,11 +493,13 @@ class ProcessScanner:
                         continue
                     if prev is not None and prev.stat.start_time != stat.start_time:
                         prev = None  # a reused PID: nothing cached belongs to this process
+                    if ran:
+                        moved = new_ran if prev is None else cpu_ticks_of(stat) != cpu_ticks_of(prev.stat)
                     raw = self._raw(stat, prev, uid, e.path, users)
                     e.data, e.raw = data, raw
                 entries[pid] = e
-                read_status = want_status is None or pid in want_status
-                read_io = want_io is None or pid in want_io
+                read_status = want_status is None or pid in want_status or moved
+                read_io = want_io is None or pid in want_io or (moved and io_if_ran)
                 if read_status or read_io or e.status_fd >= 0 or e.io_fd >= 0 or e.sched_fd >= 0:
                     raw = self._with_status_io(
                         e, pid, raw, read_status, read_io, want_status, want_io, budget, signs

@@ -204,6 +204,8 @@ class PerftopApp(TuningActions, App[None]):
             # /proc/PID/io only while a column or the sort shows it (a column just shown has its rates
             # one refresh later, as any newly read counter).
             "io_pids": status_pids if table.needs_io() else (),
+            # And both for every process that ran: it may climb into view with this very sample.
+            "ran": True,
             "sockets": self.pane == 5,
             "numa_pids": table.needs_numa_pids(),
         }
