@@ -39,8 +39,9 @@ NUMA_COUNTERS: tuple[str, ...] = (
 DEFAULT_PAGE_KB = 4
 
 _NODE_DIR = re.compile(r"node([0-9]+)")
-_NODE_PAGES = re.compile(r"N([0-9]+)=([0-9]+)")
-_PAGE_SIZE = re.compile(r"kernelpagesize_kB=([0-9]+)")
+# Counts no wider than a 64-bit counter: a wider token is garbled and skipped.
+_NODE_PAGES = re.compile(rf"N([0-9]+)=([0-9]{{1,{U64_DIGITS}}})")
+_PAGE_SIZE = re.compile(rf"kernelpagesize_kB=([0-9]{{1,{U64_DIGITS}}})")
 _CPU_LINE = re.compile(r"cpu([0-9]+)")
 #: A ``node<N>/meminfo`` line of a key :func:`parse_node_meminfo` uses: "Node", the number, "Key:", the
 #: value, and "kB" except on the HugePages_* page counts. Only those keys: the file changes at every sample,

@@ -19,7 +19,7 @@ from perftop.probes.disks import parse_diskstats
 from perftop.probes.kernel_numbers import U64_MAX
 from perftop.probes.memory import memory_snapshot, parse_meminfo, parse_meminfo_used
 from perftop.probes.net import parse_net_dev, parse_snmp, parse_sockstat
-from perftop.probes.numa import parse_node_meminfo, parse_node_numastat
+from perftop.probes.numa import parse_node_meminfo, parse_node_numastat, parse_numa_maps
 from perftop.probes.processes import (
     RawProcess,
     parse_pid_io,
@@ -144,6 +144,8 @@ def test_meminfo_numbers_wider_than_a_counter_are_garbled_lines() -> None:
     node = parse_node_meminfo(f"Node 0 MemTotal: {HUGE} kB\nNode 0 MemFree: 5 kB\n")
     assert (node.total_bytes, node.used_bytes, node.free_bytes) == (None, None, 5 * 1024)
     assert parse_node_meminfo("Node 0 MemTotal: 4 kB\nNode 0 MemFree: 5 kB\n").used_bytes is None
+    maps = parse_numa_maps(f"7f00 default anon=3 N0={HUGE} N1=2 kernelpagesize_kB=4\n")
+    assert maps == {1: 2 * 4096}
     counters = parse_node_numastat(f"numa_hit {HUGE}\nnuma_miss -1\nnuma_foreign 7\n")
     assert (counters.numa_hit, counters.numa_miss, counters.numa_foreign) == (None, None, 7)
 
