@@ -168,24 +168,18 @@ def parse_pid_stat(text: str) -> ProcStat:
     # The fields the kernel writes unsigned, checked at once: a negative one makes the OR negative, a wider
     # one sets a bit beyond 63; either way the shift leaves something.
     if (utime | stime | start_time | rss | flags | (rt_priority or 0) | (policy or 0)) >> 64:
-        return _unsigned_fields_checked(stat, text)
+        if u64(start_time) is None:  # the process's identity: nothing read of it can be told apart
+            raise ValueError(f"garbled /proc/PID/stat (start time {start_time}): {text[:80]!r}")
+        stat = replace(
+            stat,
+            utime=u64(utime),
+            stime=u64(stime),
+            rss_pages=u64(rss),
+            rt_priority=None if rt_priority is None else u64(rt_priority),
+            policy=None if policy is None else u64(policy),
+            flags=u64(flags),
+        )
     return stat
-
-
-def _unsigned_fields_checked(stat: ProcStat, text: str) -> ProcStat:
-    """``stat`` with each unsigned field that is no unsigned 64-bit number made ``None``; ``ValueError``
-    when that is ``start_time``, the process's identity."""
-    if u64(stat.start_time) is None:
-        raise ValueError(f"garbled /proc/PID/stat (start time {stat.start_time}): {text[:80]!r}")
-    return replace(
-        stat,
-        utime=u64(stat.utime),
-        stime=u64(stat.stime),
-        rss_pages=u64(stat.rss_pages),
-        rt_priority=None if stat.rt_priority is None else u64(stat.rt_priority),
-        policy=None if stat.policy is None else u64(stat.policy),
-        flags=None if stat.flags is None else u64(stat.flags),
-    )
 
 
 def _int_or_none(text: str) -> int | None:
