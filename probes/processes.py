@@ -1,13 +1,12 @@
 """Processes from ``/proc/PID/{stat,status,cmdline}``: pure parsers, a caching scanner, and the rates.
 
 The scanner reads ``stat`` of every process on every call (cheap, and it carries every sortable counter),
-``status`` and ``io`` only for the PIDs asked for (the rows on screen; every PID for ``--json``) and, if
-asked, for the processes that ran since the last call, and
-``cmdline`` and the user name once per process identity ``(pid, start_time)``. It keeps the files it reads
-every time open between calls, skips a ``status`` that cannot have changed and the listing of ``/proc``
-when no process can have appeared (see :class:`ProcessScanner`). ``process_infos`` turns two scans and the
-elapsed time into :class:`~perftop.probes.snapshot.ProcessInfo` rows; it is pure, so it is tested on
-fixture data.
+``status`` and ``io`` only for the PIDs asked for (the rows on screen and, if asked, the processes that ran
+since the last call; every PID for ``--json``), and ``cmdline`` and the user name once per process
+identity ``(pid, start_time)``. It keeps the files it reads every time open between calls, skips a
+``status`` that cannot have changed and the listing of ``/proc`` when no process can have appeared (see
+:class:`ProcessScanner`). ``process_infos`` turns two scans and the elapsed time into
+:class:`~perftop.probes.snapshot.ProcessInfo` rows; it is pure, so it is tested on fixture data.
 """
 
 from __future__ import annotations

@@ -61,9 +61,9 @@ class Sampler:
 
     ``status_pids`` names the processes whose ``/proc/PID/status`` is read this time (the rows on screen;
     ``ran`` adds those that ran since the last sample); ``None`` reads it for every process, as ``--json``
-    does. ``io_pids`` does the same for ``/proc/PID/io``
-    (by default the same PIDs as ``status_pids``). ``numa_pids`` names the processes
-    whose ``numa_maps`` gives ``remote_percent``, each read at most every :data:`NUMA_MAPS_SECONDS`.
+    does. ``io_pids`` does the same for ``/proc/PID/io`` (by default the same PIDs as ``status_pids``).
+    ``numa_pids`` names the processes whose ``numa_maps`` gives ``remote_percent``, each read at most every
+    :data:`NUMA_MAPS_SECONDS`.
     Every row gets ``node``, the NUMA node of its last CPU.
 
     The process scanner keeps procfs files open between samples, and so does the sampler for the system
