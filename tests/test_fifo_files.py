@@ -16,7 +16,6 @@ import pytest
 
 from perftop.probes.fs import FS, HeldFiles, read_bytes, read_text
 from perftop.probes.processes import ProcessScanner
-from perftop.probes.sampler import Sampler
 from tests.demo import DemoMachine
 from tests.fixture_tree import make_tree
 
@@ -113,27 +112,37 @@ def test_process_files_that_are_fifos_read_as_missing(
     assert not fifos.blocked
 
 
-def _fifo_tree(root: Path, fifos: Fifos) -> FS:
-    """The demo machine two ticks in, then a FIFO in place of a system file of each kind and of a process's
-    status: what the sampler reads every time, by held descriptor or by path."""
-    machine = DemoMachine(root)
+@pytest.fixture
+def machine(tmp_path: Path) -> Iterator[DemoMachine]:
+    """The demo machine; the files its sampler holds are closed after the test."""
+    machine = DemoMachine(tmp_path)
+    yield machine
+    machine.sampler.close()
+
+
+def put_fifos(machine: DemoMachine, fifos: Fifos) -> FS:
+    """One tick later, a FIFO in place of a system file of each kind and of a process's status: what the
+    sampler reads every time, by held descriptor or by path."""
     machine.advance()
-    for name in ("meminfo", "loadavg", "uptime", "diskstats"):
-        fifos.make(root / "proc" / name)
-    fifos.make(root / "proc" / "net" / "dev")
-    fifos.make(root / "proc" / "517" / "status")
-    fifos.make(root / "sys" / "devices" / "system" / "node" / "node0" / "numastat")
+    proc, node = machine.root / "proc", machine.root / "sys" / "devices" / "system" / "node" / "node0"
+    for path in (
+        proc / "meminfo",
+        proc / "loadavg",
+        proc / "uptime",
+        proc / "diskstats",
+        proc / "net" / "dev",
+    ):
+        fifos.make(path)
+    fifos.make(proc / "517" / "status")
+    fifos.make(node / "numastat")
     return machine.fs
 
 
-def test_the_sampler_reads_a_tree_of_fifos_as_missing_files(tmp_path: Path, fifos: Fifos) -> None:
-    fs = _fifo_tree(tmp_path, fifos)
-    sampler = Sampler(fs)
-    try:
-        sampler.sample(None)
-        snapshot = sampler.sample(None)
-    finally:
-        sampler.close()
+def test_the_sampler_reads_a_tree_of_fifos_as_missing_files(machine: DemoMachine, fifos: Fifos) -> None:
+    put_fifos(machine, fifos)
+    sampler = machine.sampler
+    sampler.sample(None)
+    snapshot = sampler.sample(None)
     assert snapshot.memory.total_bytes is None and snapshot.cpu.loadavg is None
     assert snapshot.uptime_seconds is None and snapshot.disks == () and snapshot.net.interfaces == ()
     rows = {p.pid: p for p in snapshot.processes}
@@ -141,8 +150,8 @@ def test_the_sampler_reads_a_tree_of_fifos_as_missing_files(tmp_path: Path, fifo
     assert snapshot.cpu.per_cpu and not fifos.blocked
 
 
-def test_json_on_a_tree_of_fifos(tmp_path: Path, fifos: Fifos) -> None:
-    fs = _fifo_tree(tmp_path, fifos)
+def test_json_on_a_tree_of_fifos(machine: DemoMachine, fifos: Fifos) -> None:
+    fs = put_fifos(machine, fifos)
     roots = ("--procfs", str(fs.procfs), "--sysfs", str(fs.sysfs))
     done = subprocess.run(
         [sys.executable, "-m", "perftop.tui.cli", *roots, "--json", "--interval", "0.1"],
@@ -158,12 +167,11 @@ def test_json_on_a_tree_of_fifos(tmp_path: Path, fifos: Fifos) -> None:
     assert not fifos.blocked
 
 
-async def test_the_app_on_a_tree_of_fifos(tmp_path: Path, fifos: Fifos) -> None:
-    machine = DemoMachine(tmp_path)
+async def test_the_app_on_a_tree_of_fifos(machine: DemoMachine, fifos: Fifos) -> None:
     app = machine.app()
     async with app.run_test(size=(120, 40)) as pilot:
         await machine.drive(app, 1)
-        _fifo_tree(tmp_path, fifos)
+        put_fifos(machine, fifos)
         start = time.monotonic()
         await app.sample_now()
         await pilot.pause()

@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -194,8 +195,15 @@ def rewind_cpu0(fs_root: Path) -> None:
     _edit(fs_root / "proc" / "stat", r"^cpu0 .*$", "cpu0 1 0 1 10 0 0 0 0 0 0")
 
 
-def test_the_sampler_on_a_garbled_tree(tmp_path: Path) -> None:
+@pytest.fixture
+def machine(tmp_path: Path) -> Iterator[DemoMachine]:
+    """The demo machine; the files its sampler holds are closed after the test."""
     machine = DemoMachine(tmp_path)
+    yield machine
+    machine.sampler.close()
+
+
+def test_the_sampler_on_a_garbled_tree(tmp_path: Path, machine: DemoMachine) -> None:
     machine.sampler.sample(None)
     machine.advance()
     garble(tmp_path)
@@ -215,12 +223,9 @@ def test_the_sampler_on_a_garbled_tree(tmp_path: Path) -> None:
     assert "nvme0n1" not in disks and "nvme0n1p1" in disks
     interfaces = [i.name for i in snapshot.net.interfaces]
     assert "lo" not in interfaces and "eth0" in interfaces
-    machine.sampler.close()
 
 
-def test_json_on_a_garbled_tree(tmp_path: Path) -> None:
-    machine = DemoMachine(tmp_path)
-    machine.sampler.close()
+def test_json_on_a_garbled_tree(tmp_path: Path, machine: DemoMachine) -> None:
     roots = ("--procfs", str(machine.fs.procfs), "--sysfs", str(machine.fs.sysfs))
     child = subprocess.Popen(
         [sys.executable, "-m", "perftop.tui.cli", *roots, "--json", "--count", "2", "--interval", "0.5"],
@@ -251,8 +256,7 @@ def widget_lines(widget: Widget) -> list[str]:
     return [widget.render_line(y).text for y in range(widget.size.height)]
 
 
-async def test_the_app_on_a_garbled_tree(tmp_path: Path) -> None:
-    machine = DemoMachine(tmp_path)
+async def test_the_app_on_a_garbled_tree(tmp_path: Path, machine: DemoMachine) -> None:
     app = machine.app(pids=(1, 402, 517))
     async with app.run_test(size=(160, 30)) as pilot:
         await machine.drive(app, 1)

@@ -4,9 +4,13 @@ process that ran, not only for the rows that were near the screen."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from perftop.probes.fs import FS
 from perftop.probes.processes import ProcessScanner, cpu_ticks_of
 from perftop.probes.snapshot import ProcessInfo
 from perftop.tui.app import STATUS_MARGIN_ROWS
@@ -28,8 +32,17 @@ def write_io(machine: DemoMachine, pids: tuple[int, ...]) -> None:
         (machine.root / "proc" / str(pid) / "io").write_text(f"read_bytes: {done}\nwrite_bytes: {2 * done}\n")
 
 
-async def test_a_process_climbing_into_view_shows_its_status_and_io_columns_at_once(tmp_path: Path) -> None:
+@pytest.fixture
+def machine(tmp_path: Path) -> Iterator[DemoMachine]:
+    """A demo machine of 300 processes; the files its sampler holds are closed after the test."""
     machine = DemoMachine(tmp_path, processes=300)
+    yield machine
+    machine.sampler.close()
+
+
+async def test_a_process_climbing_into_view_shows_its_status_and_io_columns_at_once(
+    machine: DemoMachine,
+) -> None:
     machine.extra = [WAKING, GROWING]
     app = machine.app()
     async with app.run_test(size=(160, 24)) as pilot:
@@ -77,6 +90,13 @@ async def test_a_process_climbing_into_view_shows_its_status_and_io_columns_at_o
 def test_the_scanner_reads_status_and_io_of_the_processes_that_ran(tmp_path: Path) -> None:
     fs = make_tree(tmp_path, processes=40)
     scanner = ProcessScanner(fs)
+    try:
+        _scans_read_what_ran(tmp_path, fs, scanner)
+    finally:
+        scanner.close()
+
+
+def _scans_read_what_ran(tmp_path: Path, fs: FS, scanner: ProcessScanner) -> None:
     first = scanner.scan((), ran=True)
     assert all(raw.status is None for raw in first.values())  # the first scan: nothing ran since one
     newcomer = FakeProcess(9100, "new", cmdline=("new",), start_time=2_000_000)
@@ -95,4 +115,3 @@ def test_the_scanner_reads_status_and_io_of_the_processes_that_ran(tmp_path: Pat
     third = scanner.scan({655}, io_pids=(), ran=True)  # io not wanted at all: not for those that ran either
     assert all(raw.io is None for raw in third.values())
     assert {pid for pid, raw in third.items() if raw.status is not None} == ran | {655}
-    scanner.close()
