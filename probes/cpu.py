@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 
 from perftop.probes.fs import FS, TextReader, read_parsed, read_text
+from perftop.probes.kernel_numbers import all_u64, average, u64
 from perftop.probes.rates import rate
 from perftop.probes.snapshot import CPU_STATES, TOTAL_CPU, CpuSeconds, CpuSnapshot, CpuUsage, Pressure
 
@@ -73,17 +74,17 @@ def _parse_ticks(columns: list[str]) -> CpuTicks | None:
         values = [int(c) for c in columns[: len(CPU_STATES)]]
     except ValueError:
         return None
-    if any(v < 0 for v in values):
+    if not all_u64(values):
         return None
     return CpuTicks(*values)
 
 
 def _parse_int(columns: list[str]) -> int | None:
-    """The first column as an int, or ``None`` when absent or not a number."""
+    """The first column as an int, or ``None`` when absent or not a counter."""
     if not columns:
         return None
     try:
-        return int(columns[0])
+        return u64(int(columns[0]))
     except ValueError:
         return None
 
@@ -125,8 +126,10 @@ def parse_loadavg(text: str) -> tuple[float, float, float] | None:
     if len(columns) < 3:
         return None
     try:
-        one, five, fifteen = (float(c) for c in columns[:3])
+        one, five, fifteen = (average(float(c)) for c in columns[:3])
     except ValueError:
+        return None
+    if one is None or five is None or fifteen is None:
         return None
     return (one, five, fifteen)
 
@@ -138,11 +141,11 @@ def _parse_pressure_line(columns: list[str]) -> tuple[float | None, int | None]:
         name, _, value = column.partition("=")
         pairs[name] = value
     try:
-        avg10 = float(pairs["avg10"]) if "avg10" in pairs else None
+        avg10 = average(float(pairs["avg10"])) if "avg10" in pairs else None
     except ValueError:
         avg10 = None
     try:
-        total = int(pairs["total"]) if "total" in pairs else None
+        total = u64(int(pairs["total"])) if "total" in pairs else None
     except ValueError:
         total = None
     return avg10, total
@@ -171,7 +174,7 @@ def parse_uptime(text: str) -> float | None:
     if not columns:
         return None
     try:
-        return float(columns[0])
+        return average(float(columns[0]))
     except ValueError:
         return None
 
@@ -180,10 +183,22 @@ def _seconds(ticks: CpuTicks, user_hz: int) -> CpuSeconds:
     return CpuSeconds(*(v / user_hz for v in ticks.values()))
 
 
-def _percents(prev: CpuTicks, cur: CpuTicks) -> tuple[float, ...]:
-    """Percent per state over the interval between two samples of one CPU, as mpstat computes it."""
-    # A state whose counter went backwards (iowait does on tickless kernels) counts 0 for the interval.
-    deltas = [max(0, c - p) for p, c in zip(prev.values(), cur.values(), strict=True)]
+_UNKNOWN_PERCENTS: tuple[None, ...] = (None,) * len(CPU_STATES)
+_IOWAIT = CPU_STATES.index("iowait")
+
+
+def _percents(prev: CpuTicks, cur: CpuTicks) -> tuple[float | None, ...]:
+    """Percent per state over the interval between two samples of one CPU, as mpstat computes it; ``None``
+    for every state when the CPU's counters went backwards as a whole (a reset, or another tree read in
+    place of the last one), as no figure of that interval can be told."""
+    deltas = [c - p for p, c in zip(prev.values(), cur.values(), strict=True)]
+    if min(deltas) < 0:
+        if sum(deltas) < 0 and min(deltas[:_IOWAIT] + deltas[_IOWAIT + 1 :]) < 0:
+            return _UNKNOWN_PERCENTS
+        # Else that state counts 0 for the interval. iowait goes backwards on tickless kernels: an idle
+        # period counts as iowait while a task waits for IO and as idle once none does (or the other way
+        # round, and idle falls), which leaves the sum growing.
+        deltas = [max(0, d) for d in deltas]
     elapsed_ticks = sum(deltas)
     if elapsed_ticks == 0:
         # No tick at all (a tickless or isolated CPU): the CPU was idle the whole interval.
@@ -194,10 +209,8 @@ def _percents(prev: CpuTicks, cur: CpuTicks) -> tuple[float, ...]:
 def _usage(cpu: int, prev: CpuTicks | None, cur: CpuTicks | None, user_hz: int) -> CpuUsage:
     """One CPU's usage; ``cur`` None means offline, ``prev`` None means no baseline yet."""
     if cur is None:
-        return CpuUsage(cpu, False, *([None] * len(CPU_STATES)), seconds=None)
-    percents: tuple[float | None, ...] = (
-        _percents(prev, cur) if prev is not None else (None,) * len(CPU_STATES)
-    )
+        return CpuUsage(cpu, False, *_UNKNOWN_PERCENTS, seconds=None)
+    percents = _percents(prev, cur) if prev is not None else _UNKNOWN_PERCENTS
     return CpuUsage(cpu, True, *percents, seconds=_seconds(cur, user_hz))
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 from operator import attrgetter
 
 from perftop.probes.fs import FS, TextReader, parse_named_lines, read_parsed, read_text
+from perftop.probes.kernel_numbers import all_u64, u64
 from perftop.probes.snapshot import DiskStats
 
 #: Bytes per sector of ``/proc/diskstats`` (the kernel's fixed unit, not the device's block size).
@@ -28,7 +29,7 @@ SECTOR_BYTES = 512
 
 # Field counts of a /proc/diskstats line, major, minor and name included.
 _OLD_PARTITION_FIELDS = 7  # partitions before 2.6.25: reads, read sectors, writes, written sectors
-_BASE_FIELDS = 14  # 11 counters, every kernel since 2.6.25
+_BASE_FIELDS = 14  # 11 counters, every kernel since 2.6.25 (and the fewest a line needs to be read)
 _DISCARD_FIELDS = 18  # + 4 discard counters, since 4.18
 _FLUSH_FIELDS = 20  # + 2 flush counters, since 5.5
 
@@ -43,7 +44,8 @@ class DiskCounters:
     """One ``/proc/diskstats`` line in the kernel's units (sectors, milliseconds).
 
     Fields the line's layout does not have are ``None``: old partition lines (7 fields) carry only the
-    four read/write counts, 14-field lines no discard or flush counters, 18-field lines no flush ones.
+    four read/write counts, lines of 14 to 17 fields no discard or flush counters, of 18 or 19 no flush
+    ones.
     """
 
     major: int
@@ -88,19 +90,29 @@ _NO_INFO = DiskInfo(None, None, None, None, None, False)
 
 
 def _diskstats_line(line: str) -> DiskCounters | None:
-    """One line, or ``None`` when it is cut short, garbled or of a layout no kernel writes."""
+    """One line, or ``None`` when it lacks the 11 classic counters (8-13 fields: cut short) or is garbled.
+
+    Any line with those counters is read, whatever follows them: the discard counters only where all four
+    are there (18 fields and more), the flush counters where both are (20 and more). Real captures hold
+    15- to 17-field lines, of kernels or drivers that write part of a layout.
+    """
     columns = line.split()
     count = len(columns)
-    if count not in (_OLD_PARTITION_FIELDS, _BASE_FIELDS, _DISCARD_FIELDS) and count < _FLUSH_FIELDS:
-        # 8-13, 15-17 and 19 fields: a line cut off mid-write, not a layout.
+    if count >= _FLUSH_FIELDS:
+        width = _FLUSH_FIELDS
+    elif count >= _DISCARD_FIELDS:
+        width = _DISCARD_FIELDS
+    elif count >= _BASE_FIELDS or count == _OLD_PARTITION_FIELDS:
+        width = min(count, _BASE_FIELDS)
+    else:
         return None
     name = columns[2]
     try:
-        numbers = [int(n) for n in (columns[0], columns[1], *columns[3:_FLUSH_FIELDS])]
+        numbers = [int(n) for n in (columns[0], columns[1], *columns[3:width])]
     except ValueError:
         return None
-    if min(numbers) < 0:
-        return None  # the kernel's counters are unsigned
+    if not all_u64(numbers):
+        return None  # the kernel's counters are unsigned 64-bit numbers
     if count == _OLD_PARTITION_FIELDS:
         major, minor, reads, read_sectors, writes, written_sectors = numbers
         numbers = [major, minor, reads, None, read_sectors, None, writes, None, written_sectors]
@@ -110,7 +122,8 @@ def _diskstats_line(line: str) -> DiskCounters | None:
 
 
 def parse_diskstats(text: str, lines: dict[str, DiskCounters] | None = None) -> dict[str, DiskCounters]:
-    """Parse ``/proc/diskstats`` (7-, 14-, 18- and 20-field lines, more fields from newer kernels ignored).
+    """Parse ``/proc/diskstats``: 7-field lines (old partitions) and every line of 14 fields or more (see
+    ``_diskstats_line``; fields beyond the 20 of the newest layout are ignored).
 
     Cut or garbled lines are skipped; a name seen twice keeps its first line. Devices are in the kernel's
     order.
@@ -150,7 +163,7 @@ def _int_file(path: str, read: TextReader = read_text) -> int | None:
     if text is None:
         return None
     try:
-        return int(text.strip())
+        return u64(int(text.strip()))
     except ValueError:
         return None
 

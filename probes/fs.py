@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +99,26 @@ _FIRST_READ = 8192
 _MAX_READ = 1 << 20
 
 
+#: How every procfs and sysfs file is opened: read-only, not inherited by children, and without waiting on a
+#: FIFO (a fixture or a container's tree may hold anything where a kernel file should be).
+READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def open_regular(path: str, dir_fd: int | None = None) -> tuple[int, os.stat_result]:
+    """Open a file for reading; its descriptor and ``fstat``. ``OSError`` when it cannot be opened or is not a
+    regular file: every procfs and sysfs file is one, while reading a FIFO or a terminal blocks and reading
+    ``/dev/zero`` never ends."""
+    fd = os.open(path, READ_FLAGS, dir_fd=dir_fd)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd, info
+
+
 def _read_fd(fd: int) -> bytes:
     """Everything from ``fd``'s offset to EOF (a read returning nothing)."""
     data = os.read(fd, _FIRST_READ)
@@ -115,7 +137,7 @@ def read_bytes(path: str) -> bytes | None:
     # os.open/os.read skip the buffered-file and text-wrapper objects of open(): procfs files are read
     # thousands of times a second, and that setup cost more than the kernel's work for small ones.
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = open_regular(path)[0]
     except (OSError, ValueError):  # ValueError: a NUL in the path
         return None
     try:
@@ -231,12 +253,12 @@ class HeldFiles:
                 pass
             self._drop(path, held)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            fd, info = open_regular(path)
         except (OSError, ValueError):  # ValueError: a NUL in the path
             return None, None
         try:
             # procfs files show size 0 (made anew at each read); sysfs attributes and regular files do not.
-            held = _Held(fd, os.fstat(fd).st_size > 0)
+            held = _Held(fd, info.st_size > 0)
             data = self._read(held)
         except OSError:
             # Gone, or not readable at an offset: one plain read, and the file is not held.

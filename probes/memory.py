@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 
 from perftop.probes.fs import FS, TextReader, read_parsed, read_text
+from perftop.probes.kernel_numbers import U64_DIGITS
 from perftop.probes.snapshot import MemorySnapshot
 
-#: A ``Key: N kB`` or ``Key: N`` line, the only two shapes the kernel writes; any other line is garbled.
-_LINE = re.compile(r"^([^:\n]+):[ \t]*([0-9]+)(?:[ \t]+(kB))?[ \t]*$", re.MULTILINE)
+#: A ``Key: N kB`` or ``Key: N`` line, the only two shapes the kernel writes; any other line is garbled, and
+#: so is a number wider than a 64-bit counter.
+_NUMBER = f"([0-9]{{1,{U64_DIGITS}}})"
+_LINE = re.compile(r"^([^:\n]+):[ \t]*" + _NUMBER + r"(?:[ \t]+(kB))?[ \t]*$", re.MULTILINE)
 
 #: The ``/proc/meminfo`` keys perftop uses: :func:`memory_snapshot`'s, and those of the node that stands for
 #: a machine without NUMA (:mod:`perftop.probes.numa`).
@@ -29,7 +32,7 @@ MEMINFO_KEYS: tuple[str, ...] = (
 )
 #: :data:`_LINE` for those keys only.
 _USED_LINE = re.compile(
-    r"^(" + "|".join(MEMINFO_KEYS) + r"):[ \t]*([0-9]+)(?:[ \t]+(kB))?[ \t]*$", re.MULTILINE
+    r"^(" + "|".join(MEMINFO_KEYS) + r"):[ \t]*" + _NUMBER + r"(?:[ \t]+(kB))?[ \t]*$", re.MULTILINE
 )
 
 
@@ -60,9 +63,14 @@ def _minus(total: int | None, *parts: int | None) -> int | None:
     return total - sum(p for p in parts if p is not None)
 
 
+def _size(value: int | None) -> int | None:
+    """``value``, or ``None`` when it is negative: parts larger than their whole make a garbled file."""
+    return None if value is None or value < 0 else value
+
+
 def _used(meminfo: dict[str, int]) -> int | None:
     """Used memory as procps-ng 4 computes it for ``free``."""
-    total = meminfo.get("MemTotal")
+    total = mem_total(meminfo)
     free = meminfo.get("MemFree")
     available = meminfo.get("MemAvailable")
     if available is None:
@@ -74,7 +82,12 @@ def _used(meminfo: dict[str, int]) -> int | None:
         # Inside some containers (lxcfs) MemAvailable is the host's, above MemTotal: procps then counts
         # only free memory as available, i.e. used is MemTotal - MemFree.
         used = _minus(total, free)
-    return used
+    return _size(used)
+
+
+def mem_total(meminfo: dict[str, int]) -> int | None:
+    """``MemTotal``, or ``None`` when it is absent or 0: a machine has memory, so 0 is a garbled file."""
+    return meminfo.get("MemTotal") or None
 
 
 def memory_snapshot(meminfo: dict[str, int] | None) -> MemorySnapshot:
@@ -86,7 +99,7 @@ def memory_snapshot(meminfo: dict[str, int] | None) -> MemorySnapshot:
     swap_total = meminfo.get("SwapTotal")
     swap_free = meminfo.get("SwapFree")
     return MemorySnapshot(
-        total_bytes=meminfo.get("MemTotal"),
+        total_bytes=mem_total(meminfo),
         free_bytes=meminfo.get("MemFree"),
         available_bytes=meminfo.get("MemAvailable"),
         used_bytes=_used(meminfo),
@@ -96,7 +109,7 @@ def memory_snapshot(meminfo: dict[str, int] | None) -> MemorySnapshot:
         shared_bytes=meminfo.get("Shmem"),
         swap_total_bytes=swap_total,
         swap_free_bytes=swap_free,
-        swap_used_bytes=_minus(swap_total, swap_free),
+        swap_used_bytes=_size(_minus(swap_total, swap_free)),
     )
 
 

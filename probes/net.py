@@ -21,6 +21,7 @@ from itertools import repeat
 from operator import attrgetter
 
 from perftop.probes.fs import FS, TextReader, parse_named_lines, read_parsed, read_text
+from perftop.probes.kernel_numbers import all_u64, u64
 from perftop.probes.rates import rate
 from perftop.probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
 
@@ -181,7 +182,7 @@ def _net_dev_line(line: str) -> InterfaceCounters | None:
         values = [int(c) for c in columns[: len(INTERFACE_COUNTERS)]]
     except ValueError:
         return None
-    if any(v < 0 for v in values):
+    if not all_u64(values):
         return None
     return InterfaceCounters(name, *values)
 
@@ -197,9 +198,11 @@ def _parse_keyed_lines(text: str) -> dict[str, dict[str, int]]:
         pairs = tables.setdefault(proto.strip(), {})
         for key, value in zip(words[::2], words[1::2], strict=False):
             try:
-                pairs.setdefault(key, int(value))
+                number = u64(int(value))
             except ValueError:
                 continue
+            if number is not None:
+                pairs.setdefault(key, number)
     return tables
 
 
@@ -253,9 +256,11 @@ def parse_snmp(text: str) -> SnmpCounters:
             if key is None or key in found:
                 continue
             try:
-                found[key] = int(value)
+                number = u64(int(value))
             except ValueError:
                 continue
+            if number is not None:
+                found[key] = number
     return SnmpCounters(**found)
 
 

@@ -21,7 +21,8 @@ from typing import TypeVar
 
 from perftop.probes.cpulist import parse_cpu_list
 from perftop.probes.fs import FS, TextReader, read_parsed, read_text
-from perftop.probes.memory import read_meminfo_used
+from perftop.probes.kernel_numbers import U64_DIGITS, u64
+from perftop.probes.memory import mem_total, read_meminfo_used
 from perftop.probes.rates import rate
 from perftop.probes.snapshot import NumaNode, NumaSnapshot, ProcessNuma
 
@@ -39,15 +40,16 @@ NUMA_COUNTERS: tuple[str, ...] = (
 DEFAULT_PAGE_KB = 4
 
 _NODE_DIR = re.compile(r"node([0-9]+)")
-_NODE_PAGES = re.compile(r"N([0-9]+)=([0-9]+)")
-_PAGE_SIZE = re.compile(r"kernelpagesize_kB=([0-9]+)")
+# Counts no wider than a 64-bit counter: a wider token is garbled and skipped.
+_NODE_PAGES = re.compile(rf"N([0-9]+)=([0-9]{{1,{U64_DIGITS}}})")
+_PAGE_SIZE = re.compile(rf"kernelpagesize_kB=([0-9]{{1,{U64_DIGITS}}})")
 _CPU_LINE = re.compile(r"cpu([0-9]+)")
 #: A ``node<N>/meminfo`` line of a key :func:`parse_node_meminfo` uses: "Node", the number, "Key:", the
 #: value, and "kB" except on the HugePages_* page counts. Only those keys: the file changes at every sample,
 #: and matching a quarter of its lines costs half as much as building all of them.
 _NODE_MEMINFO_LINE = re.compile(
     r"^Node[ \t]+[0-9]+[ \t]+(MemTotal|MemFree|MemUsed|FilePages|AnonPages|HugePages_Total|HugePages_Free):"
-    r"[ \t]+([0-9]+)(?:[ \t]+(kB))?[ \t]*$",
+    rf"[ \t]+([0-9]{{1,{U64_DIGITS}}})(?:[ \t]+(kB))?[ \t]*$",
     re.MULTILINE,
 )
 
@@ -120,7 +122,7 @@ def parse_node_meminfo(text: str) -> NodeMemory:
     total = values.get("MemTotal")
     free = values.get("MemFree")
     used = values.get("MemUsed")
-    if used is None and total is not None and free is not None:
+    if used is None and total is not None and free is not None and free <= total:
         used = total - free
     return NodeMemory(
         total_bytes=total,
@@ -141,10 +143,10 @@ def parse_node_numastat(text: str) -> NodeCounters:
         if len(columns) != 2 or columns[0] not in NUMA_COUNTERS or columns[0] in values:
             continue
         try:
-            number = int(columns[1])
+            number = u64(int(columns[1]))
         except ValueError:
             continue
-        if number >= 0:
+        if number is not None:
             values[columns[0]] = number
     return NodeCounters(*(values.get(name) for name in NUMA_COUNTERS))
 
@@ -305,13 +307,13 @@ def _whole_machine_node(fs: FS, read: TextReader) -> NodeReading:
     meminfo = read_meminfo_used(fs, read)
     memory = None
     if meminfo is not None:
-        total = meminfo.get("MemTotal")
+        total = mem_total(meminfo)
         free = meminfo.get("MemFree")
         memory = NodeMemory(
             total_bytes=total,
             free_bytes=free,
             # A node's MemUsed is MemTotal - MemFree (not free(1)'s used), so the fallback matches it.
-            used_bytes=None if total is None or free is None else total - free,
+            used_bytes=None if total is None or free is None or free > total else total - free,
             # /proc/meminfo's Cached leaves out swap cache and buffers; a node's FilePages counts all three.
             file_pages_bytes=_sum(meminfo.get(key) for key in ("Cached", "SwapCached", "Buffers")),
             anon_pages_bytes=meminfo.get("AnonPages"),

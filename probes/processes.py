@@ -1,12 +1,12 @@
 """Processes from ``/proc/PID/{stat,status,cmdline}``: pure parsers, a caching scanner, and the rates.
 
 The scanner reads ``stat`` of every process on every call (cheap, and it carries every sortable counter),
-``status`` and ``io`` only for the PIDs asked for (the rows on screen; every PID for ``--json``), and
-``cmdline`` and the user name once per process identity ``(pid, start_time)``. It keeps the files it reads
-every time open between calls, skips a ``status`` that cannot have changed and the listing of ``/proc``
-when no process can have appeared (see :class:`ProcessScanner`). ``process_infos`` turns two scans and the
-elapsed time into :class:`~perftop.probes.snapshot.ProcessInfo` rows; it is pure, so it is tested on
-fixture data.
+``status`` and ``io`` only for the PIDs asked for (the rows on screen and, if asked, the processes that ran
+since the last call; every PID for ``--json``), and ``cmdline`` and the user name once per process
+identity ``(pid, start_time)``. It keeps the files it reads every time open between calls, skips a
+``status`` that cannot have changed and the listing of ``/proc`` when no process can have appeared (see
+:class:`ProcessScanner`). ``process_infos`` turns two scans and the elapsed time into
+:class:`~perftop.probes.snapshot.ProcessInfo` rows; it is pure, so it is tested on fixture data.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import pwd
 import resource
 import sys
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import EllipsisType
 
 from perftop.probes.cpulist import parse_cpu_list
-from perftop.probes.fs import FS, read_bytes
+from perftop.probes.fs import FS, READ_FLAGS, open_regular, read_bytes, read_text
+from perftop.probes.kernel_numbers import u64
 from perftop.probes.rates import rate
 from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo, ProcessNuma, TaskCounts
 
@@ -36,20 +37,21 @@ class ProcStat:
     """The fields of ``/proc/PID/stat`` perftop uses (man 5 proc numbers them from 1).
 
     ``utime``, ``stime`` and ``start_time`` are in clock ticks; ``processor``, ``rt_priority`` and
-    ``policy`` (fields 39-41) are ``None`` on kernels too old to write them.
+    ``policy`` (fields 39-41) are ``None`` on kernels too old to write them. A field the kernel writes
+    unsigned that is not an unsigned 64-bit number (negative, or wider) is ``None``: garbled, unknown.
     """
 
     pid: int
     comm: str
     state: str
     ppid: int
-    utime: int
-    stime: int
+    utime: int | None
+    stime: int | None
     priority: int
     nice: int
     num_threads: int
     start_time: int
-    rss_pages: int
+    rss_pages: int | None
     processor: int | None
     rt_priority: int | None
     policy: int | None
@@ -141,30 +143,49 @@ def parse_pid_stat(text: str) -> ProcStat:
     if n < _MIN_FIELDS_AFTER_COMM or len(f[0]) != 1:
         raise ValueError(f"garbled /proc/PID/stat ({n + 2} fields): {text[:80]!r}")
     try:
-        return ProcStat(
+        utime, stime, start_time, rss, flags = int(f[11]), int(f[12]), int(f[19]), int(f[21]), int(f[6])
+        rt_priority = int(f[37]) if n > 37 else None
+        policy = int(f[38]) if n > 38 else None
+        stat = ProcStat(
             int(text[:open_paren]),
             text[open_paren + 1 : close_paren],
             f[0],
             int(f[1]),
-            int(f[11]),
-            int(f[12]),
+            utime,
+            stime,
             int(f[15]),
             int(f[16]),
             int(f[17]),
-            int(f[19]),
-            int(f[21]),
+            start_time,
+            rss,
             int(f[36]) if n > 36 else None,
-            int(f[37]) if n > 37 else None,
-            int(f[38]) if n > 38 else None,
-            int(f[6]),
+            rt_priority,
+            policy,
+            flags,
         )
     except ValueError:
         raise ValueError(f"garbled /proc/PID/stat (non-numeric field): {text[:80]!r}") from None
+    # The fields the kernel writes unsigned, checked at once: a negative one makes the OR negative, a wider
+    # one sets a bit beyond 63; either way the shift leaves something.
+    if (utime | stime | start_time | rss | flags | (rt_priority or 0) | (policy or 0)) >> 64:
+        if u64(start_time) is None:  # the process's identity: nothing read of it can be told apart
+            raise ValueError(f"garbled /proc/PID/stat (start time {start_time}): {text[:80]!r}")
+        stat = replace(
+            stat,
+            utime=u64(utime),
+            stime=u64(stime),
+            rss_pages=u64(rss),
+            rt_priority=None if rt_priority is None else u64(rt_priority),
+            policy=None if policy is None else u64(policy),
+            flags=u64(flags),
+        )
+    return stat
 
 
 def _int_or_none(text: str) -> int | None:
+    """An unsigned number of ``status`` or ``io`` (uids and counts, all unsigned in the kernel)."""
     try:
-        return int(text)
+        return u64(int(text))
     except ValueError:
         return None
 
@@ -194,6 +215,12 @@ def parse_cmdline(data: bytes) -> str:
     return data.replace(b"\0", b" ").rstrip().decode("utf-8", "replace")
 
 
+def cpu_ticks_of(stat: ProcStat) -> int | None:
+    """``utime + stime``: the CPU time the process used, in clock ticks; ``None`` when either is garbled."""
+    utime, stime = stat.utime, stat.stime
+    return None if utime is None or stime is None else utime + stime
+
+
 def is_kernel_thread(stat: ProcStat) -> bool:
     """True for kernel threads: the ``PF_KTHREAD`` bit of field 9 (flags).
 
@@ -204,6 +231,16 @@ def is_kernel_thread(stat: ProcStat) -> bool:
     if stat.flags is not None:
         return bool(stat.flags & PF_KTHREAD)
     return stat.pid == 2 or stat.ppid == 2
+
+
+def thread_group(fs: FS, pid: int) -> int | None:
+    """The process task ``pid`` belongs to: ``pid`` for a process, its process's PID for a thread (procfs
+    has an unlisted directory for each thread too), ``None`` when no task ``pid`` is there."""
+    status = read_text(fs.proc(pid, "status"))
+    if status is None:
+        return pid if read_bytes(fs.proc(pid, "stat")) is not None else None
+    tgid = _int_value(status, "Tgid")
+    return pid if tgid is None else tgid
 
 
 def page_size() -> int:
@@ -342,7 +379,7 @@ class ProcessScanner:
             if self._held >= budget:
                 return bool(online := read_bytes(online_path)) and online == self._possible_cpus
             try:
-                self._online_fd = os.open(online_path, os.O_RDONLY)
+                self._online_fd = open_regular(online_path)[0]
             except OSError:
                 return False
             self._held += 1
@@ -374,9 +411,14 @@ class ProcessScanner:
         io_pids: Collection[int] | EllipsisType | None = ...,
         *,
         forks: int | None = None,
+        ran: bool = False,
     ) -> dict[int, RawProcess]:
         """Read every process once; read ``status`` only for ``status_pids`` and ``io`` only for ``io_pids``
         (``None``: for all; ``io_pids`` defaults to the same as ``status_pids``).
+
+        ``ran``: also read ``status``, and ``io`` unless ``io_pids`` is empty, of every process that ran since
+        the last scan (its ``utime + stime`` moved) or is new since it. Those are the processes a sort by
+        CPU% can bring into view at once; reading them costs one file each, as ``stat`` tells them apart.
 
         A process that vanishes mid-scan or has a garbled ``stat`` is left out; one whose ``status`` or
         ``io`` vanished or is unreadable has ``None`` there.
@@ -391,7 +433,10 @@ class ProcessScanner:
         budget = self.fd_budget()
         if self._held > budget:
             self._shed(budget)
-        signs = (want_status is None or bool(want_status)) and self._status_signs_usable(budget)
+        signs = (want_status is None or bool(want_status) or ran) and self._status_signs_usable(budget)
+        io_if_ran = ran and (want_io is None or bool(want_io))
+        # A process new since the last scan ran meanwhile; on the first scan every process is new.
+        new_ran = ran and bool(self._entries)
         listed_forks, self._listed_forks = self._listed_forks, None  # set again once this scan completes
         if forks is not None and forks == listed_forks and self._own_proc:
             pids: Iterable[int] = list(self._entries)
@@ -431,6 +476,7 @@ class ProcessScanner:
                         continue  # vanished between listing and reading
                     data, uid = opened
                 prev = e.raw
+                moved = False
                 if prev is not None and data == e.data and prev.uid == uid:
                     raw = prev
                 else:
@@ -441,11 +487,13 @@ class ProcessScanner:
                         continue
                     if prev is not None and prev.stat.start_time != stat.start_time:
                         prev = None  # a reused PID: nothing cached belongs to this process
+                    if ran:
+                        moved = new_ran if prev is None else cpu_ticks_of(stat) != cpu_ticks_of(prev.stat)
                     raw = self._raw(stat, prev, uid, e.path, users)
                     e.data, e.raw = data, raw
                 entries[pid] = e
-                read_status = want_status is None or pid in want_status
-                read_io = want_io is None or pid in want_io
+                read_status = want_status is None or pid in want_status or moved
+                read_io = want_io is None or pid in want_io or (moved and io_if_ran)
                 if read_status or read_io or e.status_fd >= 0 or e.io_fd >= 0 or e.sched_fd >= 0:
                     raw = self._with_status_io(
                         e, pid, raw, read_status, read_io, want_status, want_io, budget, signs
@@ -486,11 +534,11 @@ class ProcessScanner:
     def _open_stat(self, e: _Entry, budget: int) -> tuple[bytes, int] | None:
         """Read ``stat`` of the process directory by path, and the directory's owner; hold both open in
         ``e`` while the budget allows. None when the process is gone."""
-        rdonly, base = os.O_RDONLY, e.path
+        base = e.path
         if self._held + 2 > budget:
             try:
                 uid = os.stat(base).st_uid
-                fd = os.open(base + "/stat", rdonly)
+                fd = self._open(base + "/stat")
             except OSError:
                 return None
             try:
@@ -501,16 +549,16 @@ class ProcessScanner:
                 os.close(fd)
             return data, uid
         try:
-            dir_fd = os.open(base, rdonly | os.O_DIRECTORY)
+            dir_fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
         except OSError:
             return None
         fd = -1
         try:
-            fd = os.open("stat", rdonly, dir_fd=dir_fd)
+            fd, info = open_regular("stat", dir_fd)
             uid = os.fstat(dir_fd).st_uid
             data = _read_all(fd)
             # procfs files show size 0 (made anew at each read); a regular file has its real size.
-            link_check = os.fstat(fd).st_size > 0
+            link_check = info.st_size > 0
         except OSError:
             data = b""
         if not data:
@@ -607,10 +655,7 @@ class ProcessScanner:
                 pass
             fd = self._close(fd)
         try:
-            if e.dir_fd >= 0:
-                fd = os.open(name, os.O_RDONLY, dir_fd=e.dir_fd)
-            else:
-                fd = os.open(e.path + "/" + name, os.O_RDONLY)
+            fd = self._open(name, e.dir_fd) if e.dir_fd >= 0 else self._open(e.path + "/" + name)
         except OSError:
             return -1, None
         try:
@@ -623,6 +668,14 @@ class ProcessScanner:
             return fd, data
         os.close(fd)
         return -1, data
+
+    def _open(self, path: str, dir_fd: int | None = None) -> int:
+        """Open a file of a process directory for reading. Off our own procfs it must be a regular file (see
+        :func:`~perftop.probes.fs.open_regular`); the kernel's procfs holds nothing else, so there the check's
+        ``fstat`` is spared."""
+        if self._own_proc:
+            return os.open(path, READ_FLAGS, dir_fd=dir_fd)
+        return open_regular(path, dir_fd)[0]
 
     def _close(self, fd: int) -> int:
         """Close a held descriptor; returns -1 (what its slot holds now)."""
@@ -753,9 +806,14 @@ def process_infos(
         status = raw.status
         if before is not None and before is not raw and before.stat.start_time != st.start_time:
             before = None
-        cpu_ticks = st.utime + st.stime
-        rss_bytes = st.rss_pages * page_size
-        mem_percent = rss_bytes / mem_total_bytes * 100.0 if mem_total_bytes else None
+        utime, stime, rss_pages = st.utime, st.stime, st.rss_pages
+        # cpu_ticks_of(st), inline: this runs for every changed row.
+        cpu_ticks = None if utime is None or stime is None else utime + stime
+        cpu_time = None if cpu_ticks is None else cpu_ticks / clk_tck
+        rss_bytes = None if rss_pages is None else rss_pages * page_size
+        mem_percent = (
+            rss_bytes / mem_total_bytes * 100.0 if mem_total_bytes and rss_bytes is not None else None
+        )
         processor = st.processor
         node = None if node_of is None or processor is None else node_of(processor)
         placement = None if placements is None else placements.get(pid)
@@ -771,7 +829,7 @@ def process_infos(
                 and last.mem_percent == mem_percent
                 and last.node == node
                 and last.remote_percent == remote_percent
-                and last.cpu_time_seconds == cpu_ticks / clk_tck
+                and last.cpu_time_seconds == cpu_time
                 and _is_zero_rate(last.voluntary_ctxt_switches_per_s, status, "voluntary_ctxt_switches")
                 and _is_zero_rate(last.nonvoluntary_ctxt_switches_per_s, status, "nonvoluntary_ctxt_switches")
                 and _is_zero_rate(last.io_read_bytes_per_s, io, "read_bytes")
@@ -788,7 +846,7 @@ def process_infos(
             if io is not None and before.io is not None:
                 io_read_rate = rate(before.io.read_bytes, io.read_bytes, seconds)
                 io_write_rate = rate(before.io.write_bytes, io.write_bytes, seconds)
-            ticks_rate = rate(before.stat.utime + before.stat.stime, cpu_ticks, seconds)
+            ticks_rate = rate(cpu_ticks_of(before.stat), cpu_ticks, seconds)
             cpu_percent = None if ticks_rate is None else ticks_rate / clk_tck * 100.0
             if status is not None and before.status is not None:
                 vcsw_rate = rate(
@@ -804,7 +862,7 @@ def process_infos(
                 None if st.policy is None else POLICY_NAMES.get(st.policy),  # policy
                 st.rt_priority, st.nice, st.priority, st.processor,
                 None if status is None else status.cpus_allowed,  # affinity
-                st.num_threads, st.start_time, cpu_percent, cpu_ticks / clk_tck, rss_bytes, mem_percent,
+                st.num_threads, st.start_time, cpu_percent, cpu_time, rss_bytes, mem_percent,
                 None if status is None else status.voluntary_ctxt_switches,
                 None if status is None else status.nonvoluntary_ctxt_switches,
                 vcsw_rate, nvcsw_rate, raw.kernel_thread,

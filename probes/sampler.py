@@ -59,10 +59,11 @@ class _NumaMapsEntry:
 class Sampler:
     """Turns two reads of the kernel's counters into rates over a monotonic clock.
 
-    ``status_pids`` names the processes whose ``/proc/PID/status`` is read this time (the rows on screen);
-    ``None`` reads it for every process, as ``--json`` does. ``io_pids`` does the same for ``/proc/PID/io``
-    (by default the same PIDs as ``status_pids``). ``numa_pids`` names the processes
-    whose ``numa_maps`` gives ``remote_percent``, each read at most every :data:`NUMA_MAPS_SECONDS`.
+    ``status_pids`` names the processes whose ``/proc/PID/status`` is read this time (the rows on screen;
+    ``ran`` adds those that ran since the last sample); ``None`` reads it for every process, as ``--json``
+    does. ``io_pids`` does the same for ``/proc/PID/io`` (by default the same PIDs as ``status_pids``).
+    ``numa_pids`` names the processes whose ``numa_maps`` gives ``remote_percent``, each read at most every
+    :data:`NUMA_MAPS_SECONDS`.
     Every row gets ``node``, the NUMA node of its last CPU.
 
     The process scanner keeps procfs files open between samples, and so does the sampler for the system
@@ -125,10 +126,13 @@ class Sampler:
         io_pids: Collection[int] | EllipsisType | None = ...,
         sockets: bool = True,
         numa_pids: Collection[int] = (),
+        ran: bool = False,
     ) -> Snapshot:
         """Read everything once and return the rates since the previous call (None on the first).
 
         ``io_pids``: whose ``io`` is read (``None``: every process; the default ``...``: ``status_pids``).
+        ``ran``: also read ``status`` and ``io`` of every process that ran since the last sample (see
+        :meth:`~perftop.probes.processes.ProcessScanner.scan`).
         ``sockets=False`` skips the socket tables (``net.tcp_states`` and ``net.udp_sockets`` are None).
         ``numa_pids``: the processes that get ``remote_percent`` (the others keep ``None``).
         """
@@ -138,7 +142,8 @@ class Sampler:
             elapsed = None if self._prev_time is None else now - self._prev_time
             stat = read_stat(fs, read)
             memory = memory_snapshot(read_meminfo_used(fs, read))
-            procs = self._scanner.scan(status_pids, io_pids, forks=None if stat is None else stat.forks)
+            forks = None if stat is None else stat.forks
+            procs = self._scanner.scan(status_pids, io_pids, forks=forks, ran=ran)
             cpu = cpu_snapshot(
                 self._prev_stat,
                 stat,

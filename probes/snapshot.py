@@ -123,7 +123,8 @@ class ProcessInfo:
     """One process (thread group leader) as the table and ``--json`` show it.
 
     Fields read from ``/proc/PID/status`` (``user`` aside, which is cached) are ``None`` when that file was
-    not read this tick (the TUI reads it only for rows on screen), missing or unreadable.
+    not read this tick (the TUI reads it for the rows on screen and the processes that ran), missing or
+    unreadable.
     """
 
     pid: int

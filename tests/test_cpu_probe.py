@@ -231,6 +231,26 @@ def test_iowait_going_backwards_counts_zero_and_keeps_other_states() -> None:
     assert cpu0.seconds is not None and cpu0.seconds.iowait == pytest.approx(0.4)
 
 
+def test_counters_going_backwards_as_a_whole_give_unknown_states() -> None:
+    # A reset, or another tree read in place of the last one: nothing of the interval can be told.
+    prev = stat(
+        {0: "500 20 300 9000 40 5 6 0", 1: "500 20 300 9000 40 5 6 0"}, "1000 40 600 18000 80 10 12 0"
+    )
+    cur = stat({0: "10 0 5 200 1 0 0 0", 1: "600 20 350 9080 30 5 6 0"}, "610 20 355 9280 31 5 6 0")
+    snap = cpu_snapshot(prev, cur, 1.0, 100, None, None)
+    cpu0, cpu1 = snap.per_cpu
+    assert cpu0.online and set(percents(cpu0).values()) == {None} and cpu0.busy is None
+    assert cpu0.seconds is not None and cpu0.seconds.user == pytest.approx(0.1)  # the kernel's, as read
+    assert snap.total is not None and set(percents(snap.total).values()) == {None}
+    # Only iowait fell on CPU 1: counted 0, the other states kept.
+    assert cpu1.iowait == 0.0 and cpu1.user == pytest.approx(100 / 2.3)
+    # idle falling while iowait grows more (an idle period counted as iowait from now on): the sum grew.
+    shifted = cpu_snapshot(
+        stat({0: "5 0 5 900 10 0 0 0"}), stat({0: "5 0 5 880 130 0 0 0"}), 1, 100, None, None
+    )
+    assert shifted.per_cpu[0].idle == 0.0 and shifted.per_cpu[0].iowait == 100.0
+
+
 def test_cpu_without_ticks_is_fully_idle() -> None:
     prev = stat({0: "5 0 5 100 0 0 0 0", 1: "5 0 5 100 0 0 0 0"})
     cur = stat({0: "5 0 5 100 0 0 0 0", 1: "6 0 5 199 0 0 0 0"})
@@ -329,10 +349,15 @@ ticks = st.builds(CpuTicks, *[st.integers(0, 2**40)] * len(CPU_STATES))
 
 
 @given(ticks, ticks)
-def test_percents_always_sum_to_100(prev: CpuTicks, cur: CpuTicks) -> None:
+def test_percents_always_sum_to_100_or_are_all_unknown(prev: CpuTicks, cur: CpuTicks) -> None:
     before = StatCounters(prev, {0: prev}, None, None, None, None, None, None)
     after = StatCounters(cur, {0: cur}, None, None, None, None, None, None)
     (usage,) = cpu_snapshot(before, after, 1.0, 100, None, None).per_cpu
+    changes = [c - p for p, c in zip(prev.values(), cur.values(), strict=True)]
+    fell = [d < 0 for name, d in zip(CPU_STATES, changes, strict=True) if name != "iowait"]
+    if sum(changes) < 0 and any(fell):  # the counters went backwards as a whole
+        assert set(percents(usage).values()) == {None}
+        return
     values = [v for v in percents(usage).values() if v is not None]
     assert len(values) == len(CPU_STATES)
     assert all(0.0 <= v <= 100.0 for v in values)

@@ -121,14 +121,13 @@ def test_parse_skips_truncated_and_garbled_lines() -> None:
     text = "\n".join(
         [
             LINE_14,
-            "   8      16 sdb 1 2 3 4 5 6 7 8 9 10 11 12 13",  # 16 fields: cut inside the discard counters
             "   8      32 sdc 1 2 3 4 5 6",  # 9 fields
+            "   8      33 sdc1 1 2 3 4 5 6 7 8 9 10",  # 13 fields: one classic counter short
             "   8      48 sdd 1 2 x 4 5 6 7 8 9 10 11",  # garbled number
             "   8      64 sde 1 2 -3 4 5 6 7 8 9 10 11",  # the kernel's counters are unsigned
             "   8  eighty sdf 1 2 3 4 5 6 7 8 9 10 11",  # garbled minor
             "",
             "   8",
-            "   8      96 sdg 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16",  # 19 fields: cut before the last
             "   8       0 sda 9 9 9 9 9 9 9 9 9 9 9",  # a repeated name keeps its first line
             "   8     112 sdh 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19",  # a newer kernel's extras
             " 179       0 mmcblk0 192 3 1560 156 0 0 0 0 0 136 156",  # no trailing newline
@@ -139,6 +138,19 @@ def test_parse_skips_truncated_and_garbled_lines() -> None:
     assert disks["sda"].reads_completed == 1001
     assert (disks["sdh"].flushes_completed, disks["sdh"].flush_time_ms) == (16, 17)
     assert disks["mmcblk0"].weighted_io_time_ms == 156
+
+
+@pytest.mark.parametrize("count", [15, 16, 17, 19])
+def test_lines_of_other_field_counts_keep_the_counters_they_hold_whole(count: int) -> None:
+    # iostat reads every line with the 11 classic counters; discards need all 4 fields, flushes both.
+    line = "   8      16 sdb " + " ".join(str(100 + n) for n in range(count - 3))
+    (disk,) = parse_diskstats(line + "\n").values()
+    assert (disk.name, disk.reads_completed, disk.weighted_io_time_ms) == ("sdb", 100, 110)
+    discards = (disk.discards_completed, disk.discards_merged, disk.discarded_sectors, disk.discard_time_ms)
+    assert discards == ((111, 112, 113, 114) if count >= 18 else (None,) * 4)
+    assert (disk.flushes_completed, disk.flush_time_ms) == (None, None)
+    (row,) = disk_rates(None, {"sdb": disk}, None)
+    assert row.read_bytes == 102 * SECTOR_BYTES and row.d_per_s is None
 
 
 def test_parse_empty() -> None:
@@ -576,6 +588,20 @@ def test_captured_diskstats(captures: FS) -> None:
     assert stats["sda"].read_bytes == 1003346126 * SECTOR_BYTES
     assert stats["ram0"].hidden_by_default and stats["loop7"].hidden_by_default
     assert not stats["fd0"].hidden_by_default
+
+
+def test_every_captured_disk_is_read_whatever_its_field_count(captures: FS, tmp_path: Path) -> None:
+    lines = Path(captures.proc("diskstats")).read_text().splitlines()
+    # The capture's discard-capable lines cut to 15, 16 and 17 fields, as some kernels write them.
+    cut = [
+        " ".join(line.split()[: 15 + n % 3]) if len(line.split()) > 14 else line
+        for n, line in enumerate(lines)
+    ]
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc" / "diskstats").write_text("\n".join(cut) + "\n")
+    disks = read_diskstats(FS(procfs=tmp_path / "proc", sysfs=tmp_path / "sys"))
+    assert disks is not None and list(disks) == [line.split()[2] for line in lines]
+    assert disks["sdb"].weighted_io_time_ms == 67070 and disks["sdb"].discards_completed is None
 
 
 def test_captured_queue_settings(captures: FS) -> None:

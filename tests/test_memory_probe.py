@@ -91,7 +91,16 @@ def _meminfo_by_lines(text: str) -> dict[str, int]:
         key, colon, rest = line.partition(":")
         columns = rest.split(" ")
         columns = [c for c in columns if c]
-        if colon and key and 1 <= len(columns) <= 2 and columns[0].isascii() and columns[0].isdigit():
+        digits = columns[0] if columns else ""
+        # At most 20 digits: a wider number is no 64-bit counter, the line is garbled.
+        if (
+            colon
+            and key
+            and 1 <= len(columns) <= 2
+            and digits.isascii()
+            and digits.isdigit()
+            and len(digits) <= 20
+        ):
             if len(columns) == 1:
                 values[key] = int(columns[0])
             elif columns[1] == "kB":
@@ -105,7 +114,7 @@ _meminfo_line = st.one_of(
         lambda key, pad, value, unit: f"{key}:{' ' * pad}{value}{unit}",
         st.sampled_from(["MemTotal", "MemFree", "Active(anon)", "HugePages_Total", "DirectMap4k", "X"]),
         st.integers(0, 12),
-        st.integers(0, 2**64),
+        st.integers(0, 2**70),
         st.sampled_from([" kB", "", " MB", "  kB"]),
     ),
     # Anything else made of the same characters: garbled or cut lines.

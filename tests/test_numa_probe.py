@@ -249,10 +249,12 @@ def _node_meminfo_by_lines(text: str) -> NodeMemory:
             continue
         if not all(c.isascii() and c.isdigit() for c in (columns[1], columns[3])):
             continue
+        if len(columns[3]) > 20:  # wider than a 64-bit counter: garbled
+            continue
         if len(columns) == 4 or columns[4] == "kB":
             values.setdefault(columns[2][:-1], int(columns[3]) * (1024 if len(columns) == 5 else 1))
     total, free, used = values.get("MemTotal"), values.get("MemFree"), values.get("MemUsed")
-    if used is None and total is not None and free is not None:
+    if used is None and total is not None and free is not None and free <= total:
         used = total - free
     return NodeMemory(
         total, free, used, values.get("FilePages"), values.get("AnonPages"),
@@ -266,7 +268,7 @@ _node_meminfo_line = st.one_of(
         st.integers(0, 1024),
         st.sampled_from(["MemTotal", "MemFree", "MemUsed", "FilePages", "AnonPages", "HugePages_Free"]),
         st.integers(0, 12),
-        st.integers(0, 2**64),
+        st.integers(0, 2**70),
         st.sampled_from([" kB", "", " MB"]),
     ),
     st.text(alphabet="Node MemFre:0123456789kB", max_size=30),

@@ -25,6 +25,7 @@ from perftop.probes.processes import (
     parse_pid_status,
     process_infos,
     task_counts,
+    thread_group,
 )
 from perftop.probes.snapshot import ProcessInfo
 from tests.fixture_tree import BOOT_SECONDS, FakeProcess, make_tree, processes_for
@@ -234,6 +235,16 @@ def test_stat_only_process_has_no_status_fields(tree: FS) -> None:
         None,
     )
     assert info.state == "D" and info.start_time == fake(2250).start_time
+
+
+def test_thread_group_of_processes_threads_and_missing_pids(tree: FS) -> None:
+    assert thread_group(tree, 402) == 402
+    assert thread_group(tree, 2250) == 2250  # only a stat file: a process all the same
+    assert thread_group(tree, 999_999) is None
+    thread = Path(tree.proc(403))  # a thread's directory: not listed by the kernel, but there
+    thread.mkdir()
+    (thread / "status").write_text("Name:\tjackd\nTgid:\t402\nPid:\t403\n")
+    assert thread_group(tree, 403) == 402
 
 
 def test_cmdline_users_and_kernel_threads(tree: FS) -> None:

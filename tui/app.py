@@ -195,6 +195,8 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
             # /proc/PID/io only while a column or the sort shows it (a column just shown has its rates
             # one refresh later, as any newly read counter).
             "io_pids": status_pids if table.needs_io() else (),
+            # And both for every process that ran: it may climb into view with this very sample.
+            "ran": True,
             "numa_pids": table.needs_numa_pids(),
             # The socket tables (and whatever else a pane needs) only while that pane is shown.
             **{s.argument: s in shown for s in self._sampled_while_shown},

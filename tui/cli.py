@@ -8,17 +8,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import os
 import pwd
 import resource
 import sys
 import time
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 
 from perftop.probes.fs import FS
+from perftop.probes.processes import thread_group
 from perftop.probes.sampler import Sampler, check_procfs
 from perftop.tui import crash
 from perftop.widgets import process_columns
+from perftop.widgets.safe_text import escaped
 
 #: Open files perftop asks for at most (the scanner holds two per process).
 MAX_OPEN_FILES = 1 << 20
@@ -162,8 +166,15 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if args.count != 1 and not args.json:
         parser.error("--count goes with --json")
+    # Argument errors first (status 2), then what keeps perftop from running here (status 1).
+    if args.log_actions is not None and not args.json and (log_problem := log_file_problem(args.log_actions)):
+        parser.error(f"argument --log-actions: {log_problem}")
     fs = FS(procfs=args.procfs, sysfs=args.sysfs)
     problem = check_procfs(fs)
+    if problem is None and args.pid and (pid_problem := pids_problem(fs, args.pid)):
+        parser.error(f"argument --pid: {pid_problem}")
+    if problem is None and not args.json:
+        problem = terminal_problem(os.environ)
     if problem is not None:
         print(f"perftop: {problem}", file=sys.stderr)
         return 1
@@ -173,6 +184,52 @@ def _main(argv: list[str] | None) -> int:
         return _run(args, sampler)
     finally:
         sampler.close()
+
+
+def terminal_problem(environ: Mapping[str, str]) -> str | None:
+    """Why the interface cannot run here, in one line, or None when it can. It reads keys from standard
+    input and draws on standard error (as Textual does); standard output not being a terminal means the
+    output was meant for a pipe or a file, which is what ``--json`` is for."""
+    if not os.isatty(0):
+        return "standard input is not a terminal: the interface reads its keys there (or use --json)"
+    if not os.isatty(1):
+        return "standard output is not a terminal: use --json to write snapshots to a pipe or a file"
+    if not os.isatty(2):
+        return "standard error is not a terminal: the interface draws its screen there (or use --json)"
+    if environ.get("TERM") == "dumb":
+        return (
+            "TERM=dumb: this terminal cannot move the cursor, which the interface needs; "
+            "run perftop in another terminal or set TERM (e.g. TERM=xterm-256color), or use --json"
+        )
+    return None
+
+
+def log_file_problem(path: Path) -> str | None:
+    """Open the ``--log-actions`` file for appending (creating it), as each action will: a path that cannot
+    be written is refused at start, not found out after an action was applied and left unlogged. The reason
+    in one line, or None when it opens."""
+    try:
+        # O_NONBLOCK: a FIFO without a reader is refused (ENXIO) rather than waited on.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
+    except OSError as error:
+        return f"cannot append to {escaped(str(path))}: {error.strerror}"
+    os.close(fd)
+    return None
+
+
+def pids_problem(fs: FS, pids: tuple[int, ...]) -> str | None:
+    """Why ``--pid`` cannot show these processes (one is not there, or is a thread of another), or None.
+
+    Refused at start, as ``kill``, ``renice -p`` and ``ps -p`` do: a mistyped PID would otherwise show an
+    empty table and nothing to act on. A process that exits later leaves the table as any process does.
+    """
+    for pid in pids:
+        group = thread_group(fs, pid)
+        if group is None:
+            return f"no process {pid} in {escaped(str(fs.procfs))}"
+        if group != pid:
+            return f"{pid} is a thread of process {group}: give the process's PID"
+    return None
 
 
 def _allow_open_files() -> None:
@@ -187,7 +244,7 @@ def _allow_open_files() -> None:
 
 def _run(args: argparse.Namespace, sampler: Sampler) -> int:
     if args.json:
-        from perftop.tui.json_lines import write_json_lines
+        from perftop.tui.json_lines import OutputError, write_json_lines
 
         def select(procs):
             chosen = process_columns.filter_processes(procs, user=args.user, pids=args.pid)
@@ -200,6 +257,9 @@ def _run(args: argparse.Namespace, sampler: Sampler) -> int:
             write_json_lines(sampler, sys.stdout, count=args.count, interval=args.interval, select=select)
         except (BrokenPipeError, KeyboardInterrupt):
             return 0
+        except OutputError as error:
+            print(f"perftop: cannot write the JSON lines: {error}", file=sys.stderr)
+            return 1
         return 0
 
     # The start allocates objects that live as long as perftop (modules, classes, the samples: 65,000

@@ -28,6 +28,11 @@ def _clean(value: Any) -> Any:
     return value
 
 
+class OutputError(Exception):
+    """The JSON lines could not be written: a full disk, a file over its size limit, an IO error. The
+    message is the system's (``No space left on device``); ``__cause__`` is the ``OSError``."""
+
+
 def write_json_lines(
     sampler: Sampler,
     out: IO[str],
@@ -40,7 +45,8 @@ def write_json_lines(
 ) -> None:
     """Take a baseline, then print ``count`` snapshots one ``interval`` apart, one JSON object per line.
 
-    Samples start on a fixed cadence (the time a sample takes is not added to the interval).
+    Samples start on a fixed cadence (the time a sample takes is not added to the interval). A failed
+    write raises :class:`OutputError` (``BrokenPipeError`` itself when the reader went away).
     """
     due = clock()
     sampler.sample()
@@ -52,5 +58,11 @@ def write_json_lines(
             due = clock()  # after a stall (Ctrl-Z, suspend) keep the cadence instead of catching up
         if select is not None:
             snapshot = dataclasses.replace(snapshot, processes=tuple(select(snapshot.processes)))
-        out.write(json.dumps(snapshot_to_dict(snapshot), separators=(",", ":")) + "\n")
-        out.flush()
+        line = json.dumps(snapshot_to_dict(snapshot), separators=(",", ":")) + "\n"
+        try:
+            out.write(line)
+            out.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise OutputError(error.strerror or str(error)) from error
