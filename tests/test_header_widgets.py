@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from math import floor
 
 from hypothesis import given
@@ -30,13 +31,19 @@ from perftop.probes.snapshot import (
 from perftop.widgets.cpu_meters import (
     BAR_CHAR,
     BAR_STATES,
+    GRID_IDLE,
+    GRID_OFFLINE,
     RECENT_LINES,
     CpuMeters,
+    MeterLayout,
     bar_cells,
     cpu_layout,
     format_bytes,
+    grid_cells,
+    grid_layout,
     label_width,
     meter_segments,
+    meters_layout,
 )
 from perftop.widgets.load_history import MOVE_CELLS, GraphRows, LoadHistory, braille_graph, spark_char
 from perftop.widgets.summary import SummaryLine, SummaryRow, format_count, format_uptime, plain, wrap_row
@@ -174,6 +181,108 @@ def test_cpu_layout_by_count_and_width() -> None:
     # 1000 CPUs need four-digit labels, which widen the cells.
     assert cpu_layout(1000, 127, label_cells=4) == (4, 250)
     assert cpu_layout(1000, 135, label_cells=4) == (8, 125)
+
+
+def test_meters_layout_keeps_bars_while_they_fit_the_lines_allowed() -> None:
+    # htop's bars while their lines fit: 64 CPUs in 4 columns of 16 at 100 cells, in 18 lines or more.
+    assert meters_layout(64, 100, 3, 18) == MeterLayout(4, 16)
+    assert meters_layout(4, 40, 3, 5) == MeterLayout(1, 4)
+    assert meters_layout(2, 40, 3, 1) == MeterLayout(2, 1)
+    # Else a grid of one CPU a cell: 8-cell groups, as many as fit rounded down to a power of two.
+    assert meters_layout(64, 100, 3, 15) == MeterLayout(1, 1, 1, 64)
+    assert meters_layout(256, 100, 3, 18) == MeterLayout(1, 4, 1, 64)
+    assert meters_layout(16, 40, 3, 5) == MeterLayout(1, 1, 1, 32)
+    # Two a cell where one a cell needs too many lines: 256 CPUs in 40 cells and 5 lines.
+    assert meters_layout(256, 40, 3, 5) == MeterLayout(1, 4, 2, 64)
+    # A screen too small for the CPUs at all: the two-a-cell grid, whatever its lines.
+    assert meters_layout(256, 20, 3, 2) == MeterLayout(1, 16, 2, 16)
+
+
+def test_grid_layout_rows_start_at_round_cpu_numbers() -> None:
+    # 4 label cells (3 and a blank), then groups of 8 cells and a blank: 10 groups fit in 100 cells, 8 used.
+    assert grid_layout(256, 100, 3, 1) == (64, 4)
+    assert grid_layout(256, 100, 3, 2) == (128, 2)
+    assert grid_layout(256, 39, 3, 1) == (32, 8)
+    assert grid_layout(256, 38, 3, 1) == (16, 16)  # three groups fit: two are used
+    assert grid_layout(3, 5, 3, 1) == (8, 1)  # one group at least
+    assert grid_layout(1000, 100, 4, 1) == (64, 16)
+
+
+def test_grid_cells_are_eighth_blocks_or_braille_pairs_in_load_colours() -> None:
+    cpus = [usage(0, user=100.0), usage(1), no_baseline(2), offline(3), usage(4, user=50.0)]
+    cpus += [usage(i, system=5.0) for i in range(5, 9)]
+    assert grid_cells(cpus, 1) == (
+        ("█", "high"),
+        (GRID_IDLE, "shadow"),
+        (" ", "low"),
+        (GRID_OFFLINE, "offline"),
+        ("▄", "mid"),
+        ("▁", "low"),
+        ("▁", "low"),
+        ("▁", "low"),
+        (" ", ""),  # a blank after every eight cells
+        ("▁", "low"),
+    )
+    # Two a cell: left and right dot columns; the busier CPU colours the cell; the ninth CPU alone on the
+    # left of the last cell.
+    assert grid_cells(cpus, 2) == (
+        ("⡇", "high"),  # 100% and idle: the left column full
+        (" ", "low"),  # no baseline and offline: nothing known, nothing lit
+        ("⣄", "mid"),  # 50% and 5%: two dots on the left, one on the right
+        ("⣀", "low"),
+        ("⡀", "low"),
+    )
+    assert grid_cells([offline(0), offline(1), usage(2), usage(3)], 2) == (
+        (GRID_OFFLINE, "offline"),
+        (GRID_IDLE, "shadow"),
+    )
+    assert len(grid_cells([usage(i) for i in range(64)], 2)) == 32 + 3  # four groups of eight cells
+
+
+async def test_meters_take_half_the_screen_less_the_reserved_rows_and_show_every_cpu() -> None:
+    for count, size, reserved, kind in (
+        # The meters' widths beside the summary in a 200x50 and an 80x24 terminal.
+        (64, (100, 50), 5, "bars"),
+        (256, (100, 50), 5, "grid"),
+        (16, (40, 24), 5, "grid"),
+        (256, (40, 24), 5, "braille"),
+        (16, (40, 24), 0, "bars"),
+    ):
+        meters = CpuMeters(reserved_rows=reserved)
+        async with HeaderApp(meters).run_test(size=size) as pilot:
+            per_cpu = tuple(usage(i, user=float(i % 100)) for i in range(count))
+            meters.update_snapshot(cpu_snapshot(per_cpu), memory())
+            await pilot.pause()
+            lines = shown_text(meters)
+            assert len(lines) == meters.size.height <= size[1] // 2 - reserved, (count, size)
+            assert lines[-2].startswith("Mem[") and lines[-1].startswith("Swp[")
+            cpu_lines = lines[:-2]
+            if kind == "bars":
+                shown = [int(label) for line in cpu_lines for label in re.findall(r"(\d+)\[", line)]
+                assert sorted(shown) == list(range(count))
+                continue
+            # A grid: each line starts with the number of its first CPU, and holds a cell for every CPU.
+            per_cell = 2 if kind == "braille" else 1
+            cells = [line[4:].replace(" ", "") for line in cpu_lines]
+            starts = [int(line[:3]) for line in cpu_lines]
+            assert starts == [sum(len(c) for c in cells[:i]) * per_cell for i in range(len(cells))]
+            assert sum(len(c) for c in cells) * per_cell == count
+
+
+async def test_the_grid_comes_and_goes_with_the_screen_height() -> None:
+    meters = CpuMeters(reserved_rows=5)
+    async with HeaderApp(meters).run_test(size=(100, 60)) as pilot:
+        meters.update_snapshot(cpu_snapshot(tuple(usage(i, user=30.0) for i in range(64))), memory())
+        await pilot.pause()
+        assert meters.size.height == 16 + 2 and "63[" in shown_text(meters)[15]  # bars: 4 columns of 16
+        await pilot.resize_terminal(100, 40)
+        await pilot.pause()
+        lines = shown_text(meters)
+        assert meters.size.height == 1 + 2 and lines[0].startswith("  0 " + "▂" * 8 + " ")
+        assert all(meters.render_line(y).cell_length == 100 for y in range(3))
+        await pilot.resize_terminal(100, 60)
+        await pilot.pause()
+        assert meters.size.height == 16 + 2
 
 
 def test_label_width_follows_largest_cpu_number() -> None:

@@ -44,6 +44,9 @@ LOW_BANDWIDTH_SORT_EVERY = 5
 SOCKET_SCAN_SECONDS = 5.0
 #: Action names of APP_KEYS, disabled while a modal screen is open.
 APP_ACTIONS = frozenset(k.action.split("(", 1)[0] for k in APP_KEYS)
+#: Rows of the overview that are neither the header nor the process table: the history graph
+#: (``#history`` in perftop.tcss) and the status line. The header leaves the table half the screen.
+OVERVIEW_OTHER_ROWS = 4 + 1
 #: Rows above and below the screen whose status is read too, so a short scroll shows no gaps.
 STATUS_MARGIN_ROWS = 10
 #: What each optional column shows, for the F2 picker.
@@ -128,7 +131,7 @@ class PerftopApp(TuningActions, App[None]):
     def compose(self) -> ComposeResult:
         # The widgets each sample updates are kept at hand: a DOM query per refresh matched selectors
         # against every node (~1 ms a refresh).
-        self.meters = CpuMeters(id="meters")
+        self.meters = CpuMeters(id="meters", reserved_rows=OVERVIEW_OTHER_ROWS)
         self.table = ProcessTable(id="processes")
         self.table.scrolls_allowed = self._renders_changes
         self.summaries = (SummaryLine(id="summary"), SummaryLine(id="cpu-summary"))

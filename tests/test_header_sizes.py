@@ -1,0 +1,46 @@
+"""The overview with 2 to 256 CPUs at several terminal sizes: the CPU meters never take the process table's
+half of the screen, and every CPU is still shown."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from perftop.tui.app import PerftopApp
+from tests.demo import DemoMachine
+
+SIZES = [(80, 24), (100, 30), (120, 40), (160, 50), (200, 50), (250, 60)]
+
+
+def cpus_shown(app: PerftopApp) -> list[int]:
+    """The CPUs the meters show: the numbers on their bars, or those of each grid line's cells."""
+    meters = app.meters
+    layout = meters.layout_for(meters.size.width)
+    lines = [meters.render_line(y).text for y in range(layout.rows)]
+    if not layout.per_cell:
+        return sorted(int(number) for line in lines for number in re.findall(r"(\d+)\[", line))
+    shown = []
+    for line in lines:
+        first, cells = int(line[:4]), line[4:].replace(" ", "")
+        shown += range(first, first + len(cells) * layout.per_cell)
+    return shown
+
+
+@pytest.mark.parametrize("cpus", [2, 16, 64, 256])
+async def test_the_table_keeps_half_the_screen_and_every_cpu_is_shown(tmp_path: Path, cpus: int) -> None:
+    machine = DemoMachine(tmp_path, cpus=cpus)
+    app = machine.app()
+    async with app.run_test(size=SIZES[0]) as pilot:
+        await machine.drive(app, 1)
+        for low_bandwidth in (False, True):
+            for width, height in SIZES:
+                await pilot.resize_terminal(width, height)
+                await pilot.pause()
+                where = (width, height, low_bandwidth)
+                assert 2 * app.table.size.height >= height, where
+                shown = cpus_shown(app)
+                # A grid's last cell may hold one CPU of two: its other half counts past the last CPU.
+                assert shown[:cpus] == list(range(cpus)) and len(shown) <= cpus + 1, where
+            await pilot.press("b")
