@@ -1,5 +1,5 @@
-"""The overview with 2 to 256 CPUs at several terminal sizes: the CPU meters never take the process table's
-half of the screen, and every CPU is still shown."""
+"""2 to 256 CPUs at several terminal sizes: on the overview the CPU meters never take the process table's
+half of the screen, and every CPU is still shown; on the CPU pane the per-CPU histories get the room."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from perftop.tui.app import PerftopApp
+from perftop.widgets.load_history import LoadHistory
 from tests.demo import DemoMachine
 
 SIZES = [(80, 24), (100, 30), (120, 40), (160, 50), (200, 50), (250, 60)]
@@ -44,3 +45,24 @@ async def test_the_table_keeps_half_the_screen_and_every_cpu_is_shown(tmp_path: 
                 # A grid's last cell may hold one CPU of two: its other half counts past the last CPU.
                 assert shown[:cpus] == list(range(cpus)) and len(shown) <= cpus + 1, where
             await pilot.press("b")
+
+
+@pytest.mark.parametrize("cpus", [2, 16, 64, 256])
+async def test_the_cpu_pane_gives_the_per_cpu_histories_the_room(tmp_path: Path, cpus: int) -> None:
+    machine = DemoMachine(tmp_path, cpus=cpus)
+    app = machine.app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await machine.drive(app, 3)
+        await pilot.press("2")
+        await pilot.pause()
+        history = app.query_one("#cpu-history", LoadHistory)
+        lines = [history.render_line(y).text for y in range(history.size.height)]
+        # The total graph (100% to 0%) takes a quarter of the height at most; each CPU's history below
+        # starts with its number and ends its first line with its figure.
+        graph_rows = next(y for y, line in enumerate(lines) if line.startswith("  0%")) + 1
+        assert graph_rows <= history.size.height // 4
+        numbers = [int(n) for line in lines[graph_rows:] for n in re.findall(r"(\d+) [^\d]*?\d+%", line)]
+        assert sorted(numbers) == list(range(cpus))
+        # Several lines each while the CPUs are few: from CPU 0's first line to CPU 1's.
+        first = [y for y, line in enumerate(lines) if line.startswith(("  0 ", "  1 "))]
+        assert first[1] - first[0] == {2: 18, 16: 4}.get(cpus, 1)

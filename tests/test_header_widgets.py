@@ -45,7 +45,15 @@ from perftop.widgets.cpu_meters import (
     meter_segments,
     meters_layout,
 )
-from perftop.widgets.load_history import MOVE_CELLS, GraphRows, LoadHistory, braille_graph, spark_char
+from perftop.widgets.load_history import (
+    MOVE_CELLS,
+    CpuHistoryLayout,
+    GraphRows,
+    LoadHistory,
+    braille_graph,
+    per_cpu_layout,
+    spark_char,
+)
 from perftop.widgets.summary import SummaryLine, SummaryRow, format_count, format_uptime, plain, wrap_row
 
 GIB = 1024**3
@@ -786,10 +794,11 @@ async def test_graph_rows_follow_the_size_when_their_texts_do_not() -> None:
         await pilot.resize_terminal(26, 10)
         await pilot.pause()
         assert history.render_line(1).text.endswith(" avg   0.0%")
-        # Four rows of graph over one of per-CPU sparklines: the bottom graph row is now row 3.
+        # Two rows of graph (a quarter of the height, two at least) over the per-CPU history: the bottom
+        # graph row is now row 1.
         history.per_cpu = True
         await pilot.pause()
-        assert history.render_line(3).text.startswith("  0%")
+        assert history.render_line(1).text.startswith("  0%")
 
 
 async def test_graph_rows_follow_the_height_given_to_the_graph() -> None:
@@ -799,8 +808,8 @@ async def test_graph_rows_follow_the_height_given_to_the_graph() -> None:
         for percent in percents:
             history.push(total_only(percent, cpus=1))
         await pilot.pause()
-        # Five rows of graph, then four over a row of per-CPU sparklines, then five again.
-        for per_cpu, rows in ((False, 5), (True, 4), (False, 5)):
+        # Five rows of graph, then two over the per-CPU history, then five again.
+        for per_cpu, rows in ((False, 5), (True, 2), (False, 5)):
             history.per_cpu = per_cpu
             await pilot.pause()
             graph = [history.render_line(y).text[5:-11] for y in range(rows)]
@@ -853,12 +862,69 @@ async def test_per_cpu_rows() -> None:
         history.per_cpu = True
         await pilot.pause()
         lines = [history.render_line(y).text for y in range(5)]
-        # Three CPUs in three columns take one row; the graph keeps the other four.
-        assert lines[0].startswith("100%") and lines[3].startswith("  0%")
-        cpu_row = lines[4]
-        assert cpu_row.startswith("  0 " + " " * 12 + "█████ 100%")
-        assert "  1 " + " " * 17 + "   0%" in cpu_row
-        assert "  2 " + " " * 17 + "   - " in cpu_row
+        # The graph keeps two rows, a quarter of the height at least; three CPUs take a sparkline each
+        # below it, 80 cells less the number and the figure wide.
+        assert lines[0].startswith("100%") and lines[1].startswith("  0%")
+        assert lines[2] == "  0 " + " " * 66 + "█████ 100%"
+        assert lines[3] == "  1 " + " " * 71 + "   0%"
+        assert lines[4] == "  2 " + " " * 71 + "   - "
+
+
+def test_per_cpu_layout_gives_the_cpus_the_room() -> None:
+    # 200x50's CPU pane: 44 lines. The total graph takes a quarter, 8 at most; the CPUs the rest.
+    # Two CPUs: one column of graphs 17 lines high, each with a blank line under it.
+    assert per_cpu_layout(2, 200, 44, 3) == CpuHistoryLayout(8, 1, 2, 17, 191, 2)
+    # Sixteen: two columns of eight, 3 lines each, 90 cells (three minutes of samples).
+    assert per_cpu_layout(16, 200, 44, 3) == CpuHistoryLayout(8, 2, 8, 3, 90, 16)
+    # Sixty-four: graphs of two lines would be 15 cells wide; sparklines in two columns are 90.
+    assert per_cpu_layout(64, 200, 44, 3) == CpuHistoryLayout(8, 2, 32, 1, 90, 64)
+    # 256: eight columns of 32 sparklines, 15 cells each.
+    assert per_cpu_layout(256, 200, 44, 3) == CpuHistoryLayout(8, 8, 32, 1, 15, 256)
+    # The total graph gives up rows for the CPUs' sparklines to fit, down to two.
+    assert per_cpu_layout(64, 80, 36, 3) == CpuHistoryLayout(4, 2, 32, 1, 30, 64)
+    # Too many for the space: as many columns as fit, the last line for the note.
+    assert per_cpu_layout(256, 80, 18, 3) == CpuHistoryLayout(2, 4, 15, 1, 10, 60)
+    assert per_cpu_layout(0, 80, 18, 3) == CpuHistoryLayout(18)
+    assert per_cpu_layout(4, 10, 18, 3) == CpuHistoryLayout(18)  # no room for a sparkline at all
+
+
+async def test_per_cpu_graphs_of_several_lines() -> None:
+    history = LoadHistory(per_cpu=True)
+    history.styles.height = 20
+    percents = [float(n * 37 % 101) for n in range(50)]
+    async with HeaderApp(history).run_test(size=(60, 30)) as pilot:
+        for percent in percents:
+            history.push(cpu_snapshot((usage(0, user=percent), usage(1, user=100.0 - percent))))
+        await pilot.pause()
+        layout = history.layout(60, 20)
+        assert layout == CpuHistoryLayout(5, 1, 2, 6, 51, 2)
+        lines = [history.render_line(y).text for y in range(20)]
+        # Each CPU: its number and newest figure on its first line, a braille graph of its samples six
+        # lines high between them, then a blank line.
+        for cpu, first in ((0, 5), (1, 12)):
+            samples = [p if cpu == 0 else 100.0 - p for p in percents] + [None] * (-50 % (2 * MOVE_CELLS))
+            rows = braille_graph(samples[-102:], 51, 6)
+            assert lines[first] == f"  {cpu} " + rows[0] + f"{samples[49]:4.0f}%"
+            assert lines[first + 1 : first + 6] == ["    " + row + " " * 5 for row in rows[1:]]
+            assert lines[first + 6] == " " * 60
+        # Rows of a graph are coloured by the load they stand for, as the total graph's.
+        top, bottom = history.render_line(5), history.render_line(10)
+        high = history.get_component_rich_style("load-history--high")
+        low = history.get_component_rich_style("load-history--low")
+        assert any(s.style == high for s in top if s.text.strip() and s.text[0] in lines[5][4:55])
+        assert any(s.style == low for s in bottom if s.text.strip() and s.text[0] in lines[10][4:55])
+
+
+async def test_per_cpu_histories_that_do_not_fit_are_counted_on_the_last_line() -> None:
+    history = LoadHistory(per_cpu=True)
+    async with HeaderApp(history).run_test(size=(40, 10)) as pilot:
+        history.push(cpu_snapshot(tuple(usage(i, user=50.0) for i in range(40))))
+        await pilot.pause()
+        # Five lines: two of graph, two of sparklines in two columns (four CPUs), the note.
+        lines = [history.render_line(y).text for y in range(5)]
+        assert lines[2].split() == ["0", "▄", "50%", "2", "▄", "50%"]
+        assert lines[3].split() == ["1", "▄", "50%", "3", "▄", "50%"]
+        assert lines[4].startswith("+36 CPUs not shown (terminal too small;")
 
 
 async def test_cpu_missing_from_a_sample_gets_a_gap() -> None:

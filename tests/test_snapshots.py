@@ -54,6 +54,25 @@ def test_cpu_pane(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(app, terminal_size=(120, 30), run_before=run_before)
 
 
+@pytest.mark.parametrize(
+    ("cpus", "size"),
+    [(2, (200, 50)), (16, (200, 50)), (64, (200, 50)), (256, (200, 50)), (256, (80, 24))],
+    ids=["2-200x50", "16-200x50", "64-200x50", "256-200x50", "256-80x24"],
+)
+def test_cpu_pane_histories(snap_compare, tmp_path: Path, cpus: int, size: tuple[int, int]) -> None:
+    # The CPUs get the room: graphs of several lines in one or two columns while they are few, sparklines
+    # in up to eight columns when many; at 80x24, 256 CPUs do not fit and the last line says so.
+    machine = DemoMachine(tmp_path, cpus=cpus)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 40)
+        await pilot.press("2")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
 @pytest.mark.parametrize("pane", ["3", "4", "5"])
 def test_panes_at_80x24(snap_compare, tmp_path: Path, pane: str) -> None:
     machine = DemoMachine(tmp_path)
