@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from itertools import pairwise
 from math import floor
 
 from hypothesis import given
@@ -50,7 +51,10 @@ from perftop.widgets.load_history import (
     CpuHistoryLayout,
     GraphRows,
     LoadHistory,
+    SparkRow,
+    band,
     braille_graph,
+    braille_pair,
     per_cpu_layout,
     spark_char,
 )
@@ -630,6 +634,43 @@ def test_graph_rows_drawn_again_for_fewer_samples() -> None:
     assert rows.rows(series, 0, 2, 2, 1) == [FULL + " "]
 
 
+def test_braille_pair_is_a_one_cell_graph_of_two_samples() -> None:
+    for left in (None, 0.0, 1.0, 30.0, 50.0, 80.0, 100.0):
+        for right in (None, 0.0, 12.4, 12.6, 62.0, 100.0):
+            assert braille_pair(left, right) == braille_graph([left, right], 1, 1)[0]
+
+
+@given(maxlen=st.integers(1, 30), steps=st.lists(GRAPH_STEPS, max_size=150))
+def test_spark_rows_kept_between_drawings_equal_the_sparkline_drawn_anew(
+    maxlen: int, steps: list[tuple[str, object]]
+) -> None:
+    # As the graph rows above: pushes, drawings, freezes and widths, the cells updated one by one are
+    # always those of the whole sparkline drawn again.
+    row = SparkRow()
+    pushed: list[float | None] = []
+    frozen, held = False, 0
+    cells = 10
+    for action, argument in steps:
+        if action == "push":
+            pushed.append(argument)  # type: ignore[arg-type]
+            held += frozen
+            continue
+        if action == "freeze":
+            frozen, held = not frozen, 0
+            continue
+        if action == "resize":
+            cells = argument[0]  # type: ignore[index]
+        series = pushed[-maxlen:]
+        first, drawn = len(pushed) - len(series), len(pushed) - held
+        end = drawn + (-drawn % (2 * MOVE_CELLS))
+        values = [series[n - first] if first <= n < drawn else None for n in range(end - cells, end)]
+        runs = row.runs(series, first, drawn, cells)
+        assert "".join(text for text, _ in runs) == "".join(spark_char(v) for v in values)
+        roles = [role for text, role in runs for _ in text]
+        assert roles == [band(v) if spark_char(v) != " " else "" for v in values]
+        assert all(a[1] != b[1] for a, b in pairwise(runs))  # runs are whole
+
+
 def test_spark_chars() -> None:
     assert spark_char(None) == " "
     assert spark_char(0.0) == " "
@@ -863,9 +904,10 @@ async def test_per_cpu_rows() -> None:
         await pilot.pause()
         lines = [history.render_line(y).text for y in range(5)]
         # The graph keeps two rows, a quarter of the height at least; three CPUs take a sparkline each
-        # below it, 80 cells less the number and the figure wide.
+        # below it, 80 cells less the number and the figure wide, moving four cells at a time as the graph:
+        # five samples, then three blank cells.
         assert lines[0].startswith("100%") and lines[1].startswith("  0%")
-        assert lines[2] == "  0 " + " " * 66 + "█████ 100%"
+        assert lines[2] == "  0 " + " " * 63 + "█████" + " " * 3 + " 100%"
         assert lines[3] == "  1 " + " " * 71 + "   0%"
         assert lines[4] == "  2 " + " " * 71 + "   - "
 

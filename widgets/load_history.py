@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -99,6 +100,12 @@ def _braille_column(left: int, right: int, height: int) -> tuple[str, ...]:
     return tuple(cells)
 
 
+def braille_pair(left: float | None, right: float | None) -> str:
+    """One braille cell whose left and right dot columns are two percents, four dots tall each (blank
+    when neither lights a dot): ``braille_graph([left, right], 1, 1)``, without building a graph."""
+    return _braille_column(_dots(left, 4), _dots(right, 4), 1)[0]
+
+
 class GraphRows:
     """The rows of a `braille_graph` of a series' newest samples, kept from one drawing to the next and
     changed only in the cells whose samples changed: a new sample fills in one cell, a move shifts the
@@ -167,6 +174,55 @@ def band(value: float | None) -> str:
     if value is None or value < MID_PERCENT:
         return "low"
     return "mid" if value < HIGH_PERCENT else "high"
+
+
+#: A sparkline cell's band as one letter (``" "``: a blank cell, drawn in the widget's own style), so that
+#: a line's runs of one band are found by a regular expression over a string.
+_BAND_LETTERS = {"low": "l", "mid": "m", "high": "h"}
+_LETTER_ROLES = {"l": "low", "m": "mid", "h": "high", " ": ""}
+_LETTER_RUNS = re.compile(r"l+|m+|h+| +")
+
+
+class SparkRow:
+    """A sparkline of a series' newest samples, one a cell, kept from one drawing to the next. It moves
+    ``2 * MOVE_CELLS`` cells at a time, as the total graph does, so that between moves only the cells of
+    new samples change (on screen too); those are the only cells worked out again."""
+
+    def __init__(self) -> None:
+        #: The number of the sample in the first cell, the cells, the number of the series' first sample
+        #: and the number after the last sample set, at the last drawing.
+        self._start = self._cells = self._first = self._upto = 0
+        self._chars: list[str] = []
+        self._letters: list[str] = []
+
+    def runs(
+        self, series: Sequence[float | None], first: int, drawn: int, cells: int
+    ) -> list[tuple[str, str]]:
+        """``(text, role)`` runs (role ``low``, ``mid``, ``high`` or ``""``) of the sparkline ``cells``
+        wide of the samples numbered ``first`` (``series[0]``) up to ``drawn`` (exclusive; later ones are
+        left out, as while frozen), then blanks up to the next multiple of ``2 * MOVE_CELLS`` samples."""
+        end = drawn + (-drawn % (2 * MOVE_CELLS))
+        start = end - cells
+        shift = start - self._start
+        if cells != self._cells or drawn < self._upto or not 0 <= shift < cells:
+            self._chars, self._letters = [" "] * cells, [" "] * cells
+            self._cells, self._first, self._upto = cells, first, start
+        elif shift:
+            self._chars = self._chars[shift:] + [" "] * shift
+            self._letters = self._letters[shift:] + [" "] * shift
+        self._start = start
+        chars, letters = self._chars, self._letters
+        # Samples dropped from the start of a full series since the last drawing leave gaps.
+        for number in range(max(self._first, start), min(first, end)):
+            chars[number - start] = letters[number - start] = " "
+        for number in range(max(self._upto, start, first), drawn):
+            value = series[number - first]
+            chars[number - start] = char = spark_char(value)
+            letters[number - start] = " " if char == " " else _BAND_LETTERS[band(value)]
+        self._first, self._upto = first, drawn
+        text, bands = "".join(chars), "".join(letters)
+        runs = _LETTER_RUNS.finditer(bands)
+        return [(text[run.start() : run.end()], _LETTER_ROLES[run.group()[0]]) for run in runs]
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,8 +370,9 @@ class LoadHistory(ChangedCells, Widget):
         # Samples pushed so far: the number of the next one, to tell the graph which samples are new.
         self._pushed = 0
         self._graph_rows = GraphRows()
-        #: The braille rows of each CPU's history, when the histories are several lines high.
+        #: Each CPU's history as braille rows (several lines high) or as a sparkline (one line).
         self._cpu_graphs: dict[int, GraphRows] = {}
+        self._sparks: dict[int, SparkRow] = {}
         #: ``(key, layout)`` of the last `layout` made.
         self._layout: tuple[tuple[int, int, int, int], CpuHistoryLayout] | None = None
         #: ``(key, rows, figures)`` of the last `_drawing`.
@@ -491,17 +548,16 @@ class LoadHistory(ChangedCells, Widget):
         drawn = len(series) - self._held
         gutter = f"{cpu:>{self._label_cells}} " if line == 0 else " " * (self._label_cells + 1)
         pieces = [(gutter, "scale")]
+        pushed = self._pushed
         if layout.entry_rows == 1:
-            start = max(0, drawn - cells)
-            # Indexed, not copied whole: a deque indexes fast near its ends.
-            samples = [series[i] for i in range(start, drawn)]
-            pieces.append((" " * (cells - len(samples)), ""))
-            pieces += [(spark_char(v), band(v) if v else "") for v in samples]
+            spark = self._sparks.get(cpu)
+            if spark is None:
+                spark = self._sparks[cpu] = SparkRow()
+            pieces += spark.runs(series, pushed - len(series), pushed - self._held, cells)
         else:
             graph = self._cpu_graphs.get(cpu)
             if graph is None:
                 graph = self._cpu_graphs[cpu] = GraphRows()
-            pushed = self._pushed
             rows = graph.rows(series, pushed - len(series), pushed - self._held, cells, layout.entry_rows)
             bottom = 100.0 * (layout.entry_rows - 1 - line) / layout.entry_rows
             pieces.append((rows[line], band(bottom) if rows[line].strip() else ""))
