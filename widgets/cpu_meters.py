@@ -16,7 +16,7 @@ from textual.widget import Widget
 
 from perftop.probes.snapshot import CpuSnapshot, CpuUsage, MemorySnapshot
 from perftop.widgets.changed_cells import ChangedCells, filled_line
-from perftop.widgets.load_history import band, braille_graph, spark_char
+from perftop.widgets.load_history import band, braille_pair, spark_char
 
 #: CPU states in the order htop stacks them; iowait last, as it is not counted as busy.
 BAR_STATES: tuple[str, ...] = ("nice", "user", "system", "irq", "softirq", "steal", "iowait")
@@ -175,10 +175,8 @@ def grid_cells(usages: Sequence[CpuUsage], per_cell: int) -> tuple[tuple[str, st
             continue
         busy = [usage.busy if usage.online else None for usage in pair]
         known = [value for value in busy if value is not None]
-        if per_cell == 1:
-            char = spark_char(busy[0])
-        else:  # the last cell may hold one CPU: in its left dot column
-            char = braille_graph(busy + [None] * (2 - len(busy)), 1, 1)[0]
+        # The last cell of two may hold one CPU: in its left dot column.
+        char = spark_char(busy[0]) if per_cell == 1 else braille_pair(busy[0], busy[1] if busy[1:] else None)
         if char == " " and known:
             cells.append((GRID_IDLE, "shadow"))
         else:
