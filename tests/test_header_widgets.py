@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterator
 from itertools import pairwise
 from math import floor
 
@@ -583,6 +584,28 @@ GRAPH_STEPS = st.one_of(
 )
 
 
+def drawings(
+    maxlen: int, steps: list[tuple[str, object]]
+) -> Iterator[tuple[list[float | None], int, int, tuple[int, int]]]:
+    """``steps`` (of ``GRAPH_STEPS``) played on a history keeping ``maxlen`` samples: at each drawing, the
+    series kept, the number of its first sample, the samples to draw (all but those held since a
+    freeze) and the size drawn at."""
+    pushed: list[float | None] = []
+    frozen, held = False, 0
+    size = (10, 2)
+    for action, argument in steps:
+        if action == "push":
+            pushed.append(argument)  # type: ignore[arg-type]
+            held += frozen
+        elif action == "freeze":
+            frozen, held = not frozen, 0
+        else:
+            if action == "resize":
+                size = argument  # type: ignore[assignment]
+            series = pushed[-maxlen:]
+            yield series, len(pushed) - len(series), len(pushed) - held, size
+
+
 @given(maxlen=st.integers(1, 30), steps=st.lists(GRAPH_STEPS, max_size=150))
 def test_graph_rows_kept_between_drawings_equal_the_graph_drawn_anew(
     maxlen: int, steps: list[tuple[str, object]]
@@ -590,28 +613,15 @@ def test_graph_rows_kept_between_drawings_equal_the_graph_drawn_anew(
     # Pushes between drawings (none, one, many), moves, samples dropped from a full series, freezes
     # and sizes: the rows updated cell by cell are always those of the whole graph drawn again.
     rows = GraphRows()
-    pushed: list[float | None] = []
-    frozen, held = False, 0
-    width, height = 10, 2
     drawing: tuple[tuple[int, int, int], list[str]] | None = None
-    for action, argument in steps:
-        if action == "push":
-            pushed.append(argument)  # type: ignore[arg-type]
-            held += frozen
-            continue
-        if action == "freeze":
-            frozen, held = not frozen, 0
-            continue
-        if action == "resize":
-            width, height = argument  # type: ignore[misc]
-        series = pushed[-maxlen:]
-        drawn = len(pushed) - held
+    for series, first, drawn, (width, height) in drawings(maxlen, steps):
         # Drawn again only for other samples or another size: while frozen, samples dropped from the
         # series' start leave the graph as it was.
         if drawing is None or drawing[0] != (drawn, width, height):
+            held = first + len(series) - drawn
             shown = series[: max(0, len(series) - held)] + [None] * (-drawn % (2 * MOVE_CELLS))
             drawing = ((drawn, width, height), braille_graph(shown[-2 * width :], width, height))
-        assert rows.rows(series, len(pushed) - len(series), drawn, width, height) == drawing[1]
+        assert rows.rows(series, first, drawn, width, height) == drawing[1]
 
 
 def test_graph_rows_follow_a_full_series_sample_by_sample() -> None:
@@ -644,24 +654,10 @@ def test_braille_pair_is_a_one_cell_graph_of_two_samples() -> None:
 def test_spark_rows_kept_between_drawings_equal_the_sparkline_drawn_anew(
     maxlen: int, steps: list[tuple[str, object]]
 ) -> None:
-    # As the graph rows above: pushes, drawings, freezes and widths, the cells updated one by one are
-    # always those of the whole sparkline drawn again.
+    # As the graph rows above: the cells updated one by one are always those of the whole sparkline
+    # drawn again (here samples dropped from a full series leave blanks at once, even while frozen).
     row = SparkRow()
-    pushed: list[float | None] = []
-    frozen, held = False, 0
-    cells = 10
-    for action, argument in steps:
-        if action == "push":
-            pushed.append(argument)  # type: ignore[arg-type]
-            held += frozen
-            continue
-        if action == "freeze":
-            frozen, held = not frozen, 0
-            continue
-        if action == "resize":
-            cells = argument[0]  # type: ignore[index]
-        series = pushed[-maxlen:]
-        first, drawn = len(pushed) - len(series), len(pushed) - held
+    for series, first, drawn, (cells, _) in drawings(maxlen, steps):
         end = drawn + (-drawn % (2 * MOVE_CELLS))
         values = [series[n - first] if first <= n < drawn else None for n in range(end - cells, end)]
         runs = row.runs(series, first, drawn, cells)
