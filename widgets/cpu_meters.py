@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from math import ceil, floor
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -249,10 +250,11 @@ class CpuMeters(ChangedCells, Widget):
 
     Many CPUs are laid out in 2, 4 or 8 columns (see `cpu_layout`); the widget's height follows the
     number of rows. An offline CPU reads ``offline``; a CPU without a baseline yet has an empty bar
-    and ``-``. The meters take at most half the screen's height less ``reserved_rows`` (the lines of
-    the screen beside the meters and what is below them), so that what is below them keeps at least
-    half: CPUs whose bars would need more lines are drawn as a grid of one-cell gauges instead, one
-    CPU a cell, or two (see `meters_layout`), each line labelled with the number of its first CPU.
+    and ``-``. The meters take at most half the screen's height less ``reserved_rows`` (the screen's
+    other lines that are not the process table below them: a graph, the status line), so that the
+    table keeps at least half: CPUs whose bars would need more lines are drawn as a grid of one-cell
+    gauges instead, one CPU a cell, or two (see `meters_layout`), each line labelled with the number
+    of its first CPU.
 
     | Class | Description |
     | :- | :- |
@@ -327,8 +329,8 @@ class CpuMeters(ChangedCells, Widget):
         classes: str | None = None,
         disabled: bool = False,
     ) -> None:
-        """``reserved_rows``: rows of the screen that are neither the meters nor what is below them (see
-        the class docstring)."""
+        """``reserved_rows``: the screen's lines that are neither the meters nor the table they leave
+        half the screen to (see the class docstring)."""
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._reserved_rows = reserved_rows
         self._cpus: tuple[CpuUsage, ...] = ()
@@ -399,7 +401,8 @@ class CpuMeters(ChangedCells, Widget):
         base = self.component_style("")
         if y < rows and layout.per_cell:
             pieces = [Segment(f"{label:>{label_cells}} ", self._style("label"))]
-            pieces += [Segment(char, self._style(role) if role else base) for char, role in cells]
+            for role, run in groupby(cells, key=itemgetter(1)):
+                pieces.append(Segment("".join(char for char, _ in run), self._style(role) if role else base))
             strip = filled_line(pieces, width, base)  # one cell a character
         elif y < rows:
             states = self._state_styles()
