@@ -265,7 +265,7 @@ def per_cpu_layout(cpu_count: int, width: int, height: int, label_cells: int) ->
     def cells(columns: int) -> int:
         return (width - (columns - 1)) // columns - label_cells - 1 - _NOW_CELLS
 
-    widths = {}
+    widths: dict[int, int] = {}
     columns = 1
     while columns <= cpu_count and cells(columns) >= MIN_SPARK_CELLS:
         widths[columns] = cells(columns)
