@@ -23,6 +23,7 @@ SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
     "main-80x24": ((80, 24), 4, ()),
     "main-low-bandwidth-80x24": ((80, 24), 4, ("b",)),
     "main-160x50": ((160, 50), 4, ()),
+    "main-256-cpus-200x50": ((200, 50), 256, ()),
     "cpu-pane-120x30": ((120, 30), 16, ("2",)),
     "help-100x40": ((100, 40), 4, ("question_mark",)),
     "numa-pane-100x30": ((100, 30), 4, ("3",)),

@@ -15,6 +15,7 @@ import pytest
 from textual.widgets import OptionList
 
 from perftop.probes.fs import FS
+from perftop.probes.processes import parse_pid_io
 from perftop.probes.sampler import Sampler
 from perftop.tui.app import STATUS_MARGIN_ROWS, AppOptions, PerftopApp
 from perftop.tui.screens import HelpScreen, PickerScreen
@@ -75,8 +76,10 @@ async def test_f2_toggles_optional_columns_into_the_header(tmp_path: Path) -> No
         assert lines == [
             "[ ] REMOTE%  resident memory on nodes other than NODE"
             " (numa_maps of the rows on screen, every 5 s)",
-            "[ ] IO_R/s   bytes per second read from storage (/proc/PID/io read_bytes)",
-            "[ ] IO_W/s   bytes per second written to storage (/proc/PID/io write_bytes)",
+            "[ ] IO_R/s   bytes per second read from storage, children it reaped included"
+            " (/proc/PID/io read_bytes)",
+            "[ ] IO_W/s   bytes per second written to storage, children it reaped included"
+            " (/proc/PID/io write_bytes)",
         ]
         await pilot.press("enter")  # the first line: REMOTE%
         assert not isinstance(app.screen, PickerScreen)
@@ -197,6 +200,33 @@ async def test_help_says_what_remote_sorting_leaves_out(tmp_path: Path) -> None:
         text = str(app.screen.query_one("#help-text").render())
         assert "IO_R/s" in text and "IO_W/s" in text
         assert "orders only the rows that have a value" in text
+
+
+async def test_help_and_f2_say_a_parent_io_includes_its_reaped_children(tmp_path: Path) -> None:
+    app = DemoMachine(tmp_path).app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.press("f2")
+        io_lines = [line for line in picker_lines(app) if "IO_" in line]
+        assert len(io_lines) == 2 and all("children it reaped included" in line for line in io_lines)
+        await pilot.press("escape", "f1")
+        text = " ".join(str(app.screen.query_one("#help-text").render()).split())
+        assert "IO_R/s and IO_W/s (F2) of a parent include the IO of the children it reaped" in text
+
+
+@pytest.mark.live
+def test_the_kernel_adds_a_reaped_childs_io_to_its_parent(tmp_path: Path) -> None:
+    # What the help says, on this kernel: this process's own counters take in its child's writes.
+    if not _tmp_holds_real_writes(str(tmp_path)):
+        pytest.skip(f"{tmp_path} is on tmpfs or overlay: write_bytes stays 0 there")
+    own_io = Path("/proc/self/io")
+    if not own_io.exists():
+        pytest.skip("the kernel has no per-process IO accounting (/proc/PID/io)")
+    before = parse_pid_io(own_io.read_text()).write_bytes
+    write = "import os, sys; f = open(sys.argv[1], 'wb'); f.write(os.urandom(4 << 20)); os.fsync(f.fileno())"
+    subprocess.run([sys.executable, "-c", write, str(tmp_path / "w.bin")], check=True)  # run() reaps it
+    after = parse_pid_io(own_io.read_text()).write_bytes
+    assert before is not None and after is not None
+    assert after - before >= 4 << 20
 
 
 # The real machine: a child that writes and fsyncs sorts first by IO_W/s.

@@ -113,7 +113,7 @@ def test_the_meters_and_the_numa_pane_write_bytes_as_the_table_does() -> None:
     memory = MemorySnapshot(**{**fields, "total_bytes": 16 * GIB, "used_bytes": 1000 * MIB})
     assert memory_face(memory, 40, swap=False)[2] == "1.0G/16.0G"
     assert memory_face(memory, 40, swap=True)[2] == "0/0"
-    assert plain(memory_bar(1000 * MIB, 16 * GIB, 22)).endswith("1.0G/16.0G]")
+    assert plain(memory_bar(1000 * MIB, None, 16 * GIB, 22)).endswith("1.0G/16.0G]")
 
 
 @pytest.mark.parametrize(

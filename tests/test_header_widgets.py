@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Iterator
+from itertools import pairwise
 from math import floor
 
 from hypothesis import given
@@ -31,15 +34,31 @@ from perftop.widgets.colours import ThemeColours
 from perftop.widgets.cpu_meters import (
     BAR_CHAR,
     BAR_STATES,
+    GRID_IDLE,
+    GRID_OFFLINE,
     RECENT_LINES,
     CpuMeters,
+    MeterLayout,
     bar_cells,
     cpu_layout,
+    grid_cells,
+    grid_layout,
     label_width,
     meter_segments,
+    meters_layout,
 )
 from perftop.widgets.formatting import format_bytes, format_count, format_uptime, spark_cell
-from perftop.widgets.load_history import MOVE_CELLS, GraphRows, LoadHistory, braille_graph
+from perftop.widgets.load_history import (
+    MOVE_CELLS,
+    CpuHistoryLayout,
+    GraphRows,
+    LoadHistory,
+    SparkRow,
+    band,
+    braille_graph,
+    braille_pair,
+    per_cpu_layout,
+)
 from perftop.widgets.summary import SummaryLine, SummaryRow, plain, wrap_row
 
 GIB = 1024**3
@@ -175,6 +194,108 @@ def test_cpu_layout_by_count_and_width() -> None:
     # 1000 CPUs need four-digit labels, which widen the cells.
     assert cpu_layout(1000, 127, label_cells=4) == (4, 250)
     assert cpu_layout(1000, 135, label_cells=4) == (8, 125)
+
+
+def test_meters_layout_keeps_bars_while_they_fit_the_lines_allowed() -> None:
+    # htop's bars while their lines fit: 64 CPUs in 4 columns of 16 at 100 cells, in 18 lines or more.
+    assert meters_layout(64, 100, 3, 18) == MeterLayout(4, 16)
+    assert meters_layout(4, 40, 3, 5) == MeterLayout(1, 4)
+    assert meters_layout(2, 40, 3, 1) == MeterLayout(2, 1)
+    # Else a grid of one CPU a cell: 8-cell groups, as many as fit rounded down to a power of two.
+    assert meters_layout(64, 100, 3, 15) == MeterLayout(1, 1, 1, 64)
+    assert meters_layout(256, 100, 3, 18) == MeterLayout(1, 4, 1, 64)
+    assert meters_layout(16, 40, 3, 5) == MeterLayout(1, 1, 1, 32)
+    # Two a cell where one a cell needs too many lines: 256 CPUs in 40 cells and 5 lines.
+    assert meters_layout(256, 40, 3, 5) == MeterLayout(1, 4, 2, 64)
+    # A screen too small for the CPUs at all: the two-a-cell grid, whatever its lines.
+    assert meters_layout(256, 20, 3, 2) == MeterLayout(1, 16, 2, 16)
+
+
+def test_grid_layout_rows_start_at_round_cpu_numbers() -> None:
+    # 4 label cells (3 and a blank), then groups of 8 cells and a blank: 10 groups fit in 100 cells, 8 used.
+    assert grid_layout(256, 100, 3, 1) == (64, 4)
+    assert grid_layout(256, 100, 3, 2) == (128, 2)
+    assert grid_layout(256, 39, 3, 1) == (32, 8)
+    assert grid_layout(256, 38, 3, 1) == (16, 16)  # three groups fit: two are used
+    assert grid_layout(3, 5, 3, 1) == (8, 1)  # one group at least
+    assert grid_layout(1000, 100, 4, 1) == (64, 16)
+
+
+def test_grid_cells_are_eighth_blocks_or_braille_pairs_in_load_colours() -> None:
+    cpus = [usage(0, user=100.0), usage(1), no_baseline(2), offline(3), usage(4, user=50.0)]
+    cpus += [usage(i, system=5.0) for i in range(5, 9)]
+    assert grid_cells(cpus, 1) == (
+        ("█", "high"),
+        (GRID_IDLE, "shadow"),
+        (" ", "low"),
+        (GRID_OFFLINE, "offline"),
+        ("▄", "mid"),
+        ("▁", "low"),
+        ("▁", "low"),
+        ("▁", "low"),
+        (" ", ""),  # a blank after every eight cells
+        ("▁", "low"),
+    )
+    # Two a cell: left and right dot columns; the busier CPU colours the cell; the ninth CPU alone on the
+    # left of the last cell.
+    assert grid_cells(cpus, 2) == (
+        ("⡇", "high"),  # 100% and idle: the left column full
+        (" ", "low"),  # no baseline and offline: nothing known, nothing lit
+        ("⣄", "mid"),  # 50% and 5%: two dots on the left, one on the right
+        ("⣀", "low"),
+        ("⡀", "low"),
+    )
+    assert grid_cells([offline(0), offline(1), usage(2), usage(3)], 2) == (
+        (GRID_OFFLINE, "offline"),
+        (GRID_IDLE, "shadow"),
+    )
+    assert len(grid_cells([usage(i) for i in range(64)], 2)) == 32 + 3  # four groups of eight cells
+
+
+async def test_meters_take_half_the_screen_less_the_reserved_rows_and_show_every_cpu() -> None:
+    for count, size, reserved, kind in (
+        # The meters' widths beside the summary in a 200x50 and an 80x24 terminal.
+        (64, (100, 50), 5, "bars"),
+        (256, (100, 50), 5, "grid"),
+        (16, (40, 24), 5, "grid"),
+        (256, (40, 24), 5, "braille"),
+        (16, (40, 24), 0, "bars"),
+    ):
+        meters = CpuMeters(reserved_rows=reserved)
+        async with HeaderApp(meters).run_test(size=size) as pilot:
+            per_cpu = tuple(usage(i, user=float(i % 100)) for i in range(count))
+            meters.update_snapshot(cpu_snapshot(per_cpu), memory())
+            await pilot.pause()
+            lines = shown_text(meters)
+            assert len(lines) == meters.size.height <= size[1] // 2 - reserved, (count, size)
+            assert lines[-2].startswith("Mem[") and lines[-1].startswith("Swp[")
+            cpu_lines = lines[:-2]
+            if kind == "bars":
+                shown = [int(label) for line in cpu_lines for label in re.findall(r"(\d+)\[", line)]
+                assert sorted(shown) == list(range(count))
+                continue
+            # A grid: each line starts with the number of its first CPU, and holds a cell for every CPU.
+            per_cell = 2 if kind == "braille" else 1
+            cells = [line[4:].replace(" ", "") for line in cpu_lines]
+            starts = [int(line[:3]) for line in cpu_lines]
+            assert starts == [sum(len(c) for c in cells[:i]) * per_cell for i in range(len(cells))]
+            assert sum(len(c) for c in cells) * per_cell == count
+
+
+async def test_the_grid_comes_and_goes_with_the_screen_height() -> None:
+    meters = CpuMeters(reserved_rows=5)
+    async with HeaderApp(meters).run_test(size=(100, 60)) as pilot:
+        meters.update_snapshot(cpu_snapshot(tuple(usage(i, user=30.0) for i in range(64))), memory())
+        await pilot.pause()
+        assert meters.size.height == 16 + 2 and "63[" in shown_text(meters)[15]  # bars: 4 columns of 16
+        await pilot.resize_terminal(100, 40)
+        await pilot.pause()
+        lines = shown_text(meters)
+        assert meters.size.height == 1 + 2 and lines[0].startswith("  0 " + "▂" * 8 + " ")
+        assert all(meters.render_line(y).cell_length == 100 for y in range(3))
+        await pilot.resize_terminal(100, 60)
+        await pilot.pause()
+        assert meters.size.height == 16 + 2
 
 
 def test_label_width_follows_largest_cpu_number() -> None:
@@ -463,6 +584,28 @@ GRAPH_STEPS = st.one_of(
 )
 
 
+def drawings(
+    maxlen: int, steps: list[tuple[str, object]]
+) -> Iterator[tuple[list[float | None], int, int, tuple[int, int]]]:
+    """``steps`` (of ``GRAPH_STEPS``) played on a history keeping ``maxlen`` samples: at each drawing, the
+    series kept, the number of its first sample, the samples to draw (all but those held since a
+    freeze) and the size drawn at."""
+    pushed: list[float | None] = []
+    frozen, held = False, 0
+    size = (10, 2)
+    for action, argument in steps:
+        if action == "push":
+            pushed.append(argument)  # type: ignore[arg-type]
+            held += frozen
+        elif action == "freeze":
+            frozen, held = not frozen, 0
+        else:
+            if action == "resize":
+                size = argument  # type: ignore[assignment]
+            series = pushed[-maxlen:]
+            yield series, len(pushed) - len(series), len(pushed) - held, size
+
+
 @given(maxlen=st.integers(1, 30), steps=st.lists(GRAPH_STEPS, max_size=150))
 def test_graph_rows_kept_between_drawings_equal_the_graph_drawn_anew(
     maxlen: int, steps: list[tuple[str, object]]
@@ -470,28 +613,15 @@ def test_graph_rows_kept_between_drawings_equal_the_graph_drawn_anew(
     # Pushes between drawings (none, one, many), moves, samples dropped from a full series, freezes
     # and sizes: the rows updated cell by cell are always those of the whole graph drawn again.
     rows = GraphRows()
-    pushed: list[float | None] = []
-    frozen, held = False, 0
-    width, height = 10, 2
     drawing: tuple[tuple[int, int, int], list[str]] | None = None
-    for action, argument in steps:
-        if action == "push":
-            pushed.append(argument)  # type: ignore[arg-type]
-            held += frozen
-            continue
-        if action == "freeze":
-            frozen, held = not frozen, 0
-            continue
-        if action == "resize":
-            width, height = argument  # type: ignore[misc]
-        series = pushed[-maxlen:]
-        drawn = len(pushed) - held
+    for series, first, drawn, (width, height) in drawings(maxlen, steps):
         # Drawn again only for other samples or another size: while frozen, samples dropped from the
         # series' start leave the graph as it was.
         if drawing is None or drawing[0] != (drawn, width, height):
+            held = first + len(series) - drawn
             shown = series[: max(0, len(series) - held)] + [None] * (-drawn % (2 * MOVE_CELLS))
             drawing = ((drawn, width, height), braille_graph(shown[-2 * width :], width, height))
-        assert rows.rows(series, len(pushed) - len(series), drawn, width, height) == drawing[1]
+        assert rows.rows(series, first, drawn, width, height) == drawing[1]
 
 
 def test_graph_rows_follow_a_full_series_sample_by_sample() -> None:
@@ -512,6 +642,29 @@ def test_graph_rows_drawn_again_for_fewer_samples() -> None:
     assert rows.rows(series, 0, 3, 2, 1) == [FULL + LEFT_COLUMN]
     # Not a case the history makes (its samples drawn never decrease), but the rows must still follow.
     assert rows.rows(series, 0, 2, 2, 1) == [FULL + " "]
+
+
+def test_braille_pair_is_a_one_cell_graph_of_two_samples() -> None:
+    for left in (None, 0.0, 1.0, 30.0, 50.0, 80.0, 100.0):
+        for right in (None, 0.0, 12.4, 12.6, 62.0, 100.0):
+            assert braille_pair(left, right) == braille_graph([left, right], 1, 1)[0]
+
+
+@given(maxlen=st.integers(1, 30), steps=st.lists(GRAPH_STEPS, max_size=150))
+def test_spark_rows_kept_between_drawings_equal_the_sparkline_drawn_anew(
+    maxlen: int, steps: list[tuple[str, object]]
+) -> None:
+    # As the graph rows above: the cells updated one by one are always those of the whole sparkline
+    # drawn again (here samples dropped from a full series leave blanks at once, even while frozen).
+    row = SparkRow()
+    for series, first, drawn, (cells, _) in drawings(maxlen, steps):
+        end = drawn + (-drawn % (2 * MOVE_CELLS))
+        values = [series[n - first] if first <= n < drawn else None for n in range(end - cells, end)]
+        runs = row.runs(series, first, drawn, cells)
+        assert "".join(text for text, _ in runs) == "".join(spark_cell(v) for v in values)
+        roles = [role for text, role in runs for _ in text]
+        assert roles == [band(v) if spark_cell(v) != " " else "" for v in values]
+        assert all(a[1] != b[1] for a, b in pairwise(runs))  # runs are whole
 
 
 def test_spark_chars() -> None:
@@ -678,10 +831,11 @@ async def test_graph_rows_follow_the_size_when_their_texts_do_not() -> None:
         await pilot.resize_terminal(26, 10)
         await pilot.pause()
         assert history.render_line(1).text.endswith(" avg   0.0%")
-        # Four rows of graph over one of per-CPU sparklines: the bottom graph row is now row 3.
+        # Two rows of graph (a quarter of the height, two at least) over the per-CPU history: the bottom
+        # graph row is now row 1.
         history.per_cpu = True
         await pilot.pause()
-        assert history.render_line(3).text.startswith("  0%")
+        assert history.render_line(1).text.startswith("  0%")
 
 
 async def test_graph_rows_follow_the_height_given_to_the_graph() -> None:
@@ -691,8 +845,8 @@ async def test_graph_rows_follow_the_height_given_to_the_graph() -> None:
         for percent in percents:
             history.push(total_only(percent, cpus=1))
         await pilot.pause()
-        # Five rows of graph, then four over a row of per-CPU sparklines, then five again.
-        for per_cpu, rows in ((False, 5), (True, 4), (False, 5)):
+        # Five rows of graph, then two over the per-CPU history, then five again.
+        for per_cpu, rows in ((False, 5), (True, 2), (False, 5)):
             history.per_cpu = per_cpu
             await pilot.pause()
             graph = [history.render_line(y).text[5:-11] for y in range(rows)]
@@ -745,12 +899,70 @@ async def test_per_cpu_rows() -> None:
         history.per_cpu = True
         await pilot.pause()
         lines = [history.render_line(y).text for y in range(5)]
-        # Three CPUs in three columns take one row; the graph keeps the other four.
-        assert lines[0].startswith("100%") and lines[3].startswith("  0%")
-        cpu_row = lines[4]
-        assert cpu_row.startswith("  0 " + " " * 12 + "█████ 100%")
-        assert "  1 " + " " * 17 + "   0%" in cpu_row
-        assert "  2 " + " " * 17 + "   - " in cpu_row
+        # The graph keeps two rows, a quarter of the height at least; three CPUs take a sparkline each
+        # below it, 80 cells less the number and the figure wide, moving four cells at a time as the graph:
+        # five samples, then three blank cells.
+        assert lines[0].startswith("100%") and lines[1].startswith("  0%")
+        assert lines[2] == "  0 " + " " * 63 + "█████" + " " * 3 + " 100%"
+        assert lines[3] == "  1 " + " " * 71 + "   0%"
+        assert lines[4] == "  2 " + " " * 71 + "   - "
+
+
+def test_per_cpu_layout_gives_the_cpus_the_room() -> None:
+    # 200x50's CPU pane: 44 lines. The total graph takes a quarter, 8 at most; the CPUs the rest.
+    # Two CPUs: one column of graphs 17 lines high, each with a blank line under it.
+    assert per_cpu_layout(2, 200, 44, 3) == CpuHistoryLayout(8, 1, 2, 17, 191, 2)
+    # Sixteen: two columns of eight, 3 lines each, 90 cells (three minutes of samples).
+    assert per_cpu_layout(16, 200, 44, 3) == CpuHistoryLayout(8, 2, 8, 3, 90, 16)
+    # Sixty-four: graphs of two lines would be 15 cells wide; sparklines in two columns are 90.
+    assert per_cpu_layout(64, 200, 44, 3) == CpuHistoryLayout(8, 2, 32, 1, 90, 64)
+    # 256: eight columns of 32 sparklines, 15 cells each.
+    assert per_cpu_layout(256, 200, 44, 3) == CpuHistoryLayout(8, 8, 32, 1, 15, 256)
+    # The total graph gives up rows for the CPUs' sparklines to fit, down to two.
+    assert per_cpu_layout(64, 80, 36, 3) == CpuHistoryLayout(4, 2, 32, 1, 30, 64)
+    # Too many for the space: as many columns as fit, the last line for the note.
+    assert per_cpu_layout(256, 80, 18, 3) == CpuHistoryLayout(2, 4, 15, 1, 10, 60)
+    assert per_cpu_layout(0, 80, 18, 3) == CpuHistoryLayout(18)
+    assert per_cpu_layout(4, 10, 18, 3) == CpuHistoryLayout(18)  # no room for a sparkline at all
+
+
+async def test_per_cpu_graphs_of_several_lines() -> None:
+    history = LoadHistory(per_cpu=True)
+    history.styles.height = 20
+    percents = [float(n * 37 % 101) for n in range(50)]
+    async with HeaderApp(history).run_test(size=(60, 30)) as pilot:
+        for percent in percents:
+            history.push(cpu_snapshot((usage(0, user=percent), usage(1, user=100.0 - percent))))
+        await pilot.pause()
+        layout = history.layout(60, 20)
+        assert layout == CpuHistoryLayout(5, 1, 2, 6, 51, 2)
+        lines = [history.render_line(y).text for y in range(20)]
+        # Each CPU: its number and newest figure on its first line, a braille graph of its samples six
+        # lines high between them, then a blank line.
+        for cpu, first in ((0, 5), (1, 12)):
+            samples = [p if cpu == 0 else 100.0 - p for p in percents] + [None] * (-50 % (2 * MOVE_CELLS))
+            rows = braille_graph(samples[-102:], 51, 6)
+            assert lines[first] == f"  {cpu} " + rows[0] + f"{samples[49]:4.0f}%"
+            assert lines[first + 1 : first + 6] == ["    " + row + " " * 5 for row in rows[1:]]
+            assert lines[first + 6] == " " * 60
+        # Rows of a graph are coloured by the load they stand for, as the total graph's.
+        top, bottom = history.render_line(5), history.render_line(10)
+        high = history.get_component_rich_style("load-history--high")
+        low = history.get_component_rich_style("load-history--low")
+        assert any(s.style == high for s in top if s.text.strip() and s.text[0] in lines[5][4:55])
+        assert any(s.style == low for s in bottom if s.text.strip() and s.text[0] in lines[10][4:55])
+
+
+async def test_per_cpu_histories_that_do_not_fit_are_counted_on_the_last_line() -> None:
+    history = LoadHistory(per_cpu=True)
+    async with HeaderApp(history).run_test(size=(40, 10)) as pilot:
+        history.push(cpu_snapshot(tuple(usage(i, user=50.0) for i in range(40))))
+        await pilot.pause()
+        # Five lines: two of graph, two of sparklines in two columns (four CPUs), the note.
+        lines = [history.render_line(y).text for y in range(5)]
+        assert lines[2].split() == ["0", "▄", "50%", "2", "▄", "50%"]
+        assert lines[3].split() == ["1", "▄", "50%", "3", "▄", "50%"]
+        assert lines[4].startswith("+36 CPUs not shown (terminal too small;")
 
 
 async def test_cpu_missing_from_a_sample_gets_a_gap() -> None:

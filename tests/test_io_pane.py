@@ -18,6 +18,8 @@ from perftop.widgets.io_pane import (
     IoPane,
     caption_text,
     device_cells,
+    group_scroll,
+    group_stops,
     history_lines,
     media_text,
     shown_devices,
@@ -368,22 +370,69 @@ async def test_many_devices_at_80x24_scroll_down_and_right() -> None:
         lines = table_lines(pane)
         # The table leaves room for the graph, so not every device fits at once.
         assert len(lines) < len(names)
-        assert "%util" not in lines[0]
+        assert "Scheduler" not in lines[0]
         assert graph(pane).size.height >= 4
         # DataTable's keys with a row cursor: ctrl+end to the last row, end to the last column.
         await pilot.press("ctrl+end")
         await pilot.pause()
         assert pane.selected_device == "sdz"
-        assert any(line.split()[:1] == ["sdz"] for line in table_lines(pane))
+        lines = table_lines(pane)
+        assert row_of(lines, "sdz")[: column_end(lines[0], "%util")].endswith(" 100.00")
         await pilot.press("end")
         await pilot.pause()
         lines = table_lines(pane)
         # Scrolled right: the last columns show, the Device column stays fixed at the left.
-        assert "%util" in lines[0] and "Type" in lines[0]
+        assert "%util" not in lines[0] and "Type" in lines[0]
         assert lines[0].split()[0] == "Device"
-        row = row_of(lines, "sdz")
-        assert row[: column_end(lines[0], "%util")].endswith(" 100.00")
+        assert row_of(lines, "sdz").split()[-2:] == ["mq-deadline", "SSD"]
         assert graph(pane).text.splitlines()[0].startswith("sdz read+write")
+
+
+async def test_at_80x24_the_first_figures_show_and_arrows_scroll_by_group() -> None:
+    pane = IoPane()
+    async with PaneApp(pane).run_test(size=(80, 24)) as pilot:
+        pane.update_snapshot(machine())
+        pane.focus()
+        await pilot.pause()
+        lines = table_lines(pane)
+        # What a tuner reads first, whole, right after the device.
+        first = ["Device", "%util", "r_await", "w_await", "aqu-sz", "r/s", "w/s"]
+        assert lines[0].split()[:7] == first
+        assert "rkB/s" in lines[0]  # the next group starts in the room left
+        sda = row_of(lines, "sda")
+        for title in first[1:]:
+            assert sda[: column_end(lines[0], title)].endswith(" " + SDA_EXPECTED[title]), title
+        # → brings the next group to the Device column, not a cell; from there on everything fits, so
+        # → goes no further. ← goes back the same way.
+        seen = []
+        for key in ("right", "right", "left", "left"):
+            await pilot.press(key)
+            await pilot.pause()
+            seen.append(table_lines(pane)[0].split())
+        throughput = ["Device", "rkB/s", "wkB/s", "rrqm/s", "wrqm/s", "Scheduler", "Type"]
+        start = [*first, "rkB/s", "wkB"]
+        assert seen == [throughput, throughput, start, start]
+        await pilot.press("right")
+        await pilot.pause()
+        assert row_of(table_lines(pane), "sda").split()[-2:] == ["bfq", "HDD"]
+        # Narrower, the last group gets a stop of its own.
+        await pilot.resize_terminal(50, 24)
+        await pilot.pause()
+        await pilot.press("right")
+        await pilot.pause()
+        assert table_lines(pane)[0].split() == ["Device", "Scheduler", "Type"]
+
+
+def test_group_stops_end_where_the_rest_fits() -> None:
+    columns = [(1, 8), (1, 9), (2, 11), (2, 11), (3, 13)]  # groups start at 0, 17 and 39; 52 in all
+    # In 30 cells: the third group alone fits after the second (52 - 17 > 30), so it is a stop too,
+    # with 17 blank cells after it to be scrolled to.
+    assert group_stops(columns, 30) == ([0, 17, 39], 17)
+    # In 40 cells: from the second group on, everything fits: no third stop.
+    assert group_stops(columns, 40) == ([0, 17], 5)
+    assert group_stops(columns, 52) == ([0], 0)
+    assert [group_scroll([0, 17, 39], x, 1) for x in (0, 17, 39, 20)] == [17, 39, 39, 39]
+    assert [group_scroll([0, 17, 39], x, -1) for x in (39, 17, 0, 20)] == [17, 0, 0, 17]
 
 
 async def test_styles_stay_distinct_on_a_16_colour_terminal() -> None:

@@ -162,15 +162,30 @@ def test_shared_scale_spans_every_node_over_the_drawn_window() -> None:
 
 
 def test_memory_bar_fills_the_used_share_under_its_figures() -> None:
-    pieces = memory_bar(4 * GIB, 16 * GIB, 22)
+    pieces = memory_bar(4 * GIB, None, 16 * GIB, 22)
     assert plain(pieces) == "[|||||     4.0G/16.0G]"
     assert [role for _, role in pieces] == ["bracket", "mem-used", "shadow", "bracket"]
     # The figures take the colour of the part beneath them.
-    full = memory_bar(16 * GIB, 16 * GIB, 22)
+    full = memory_bar(16 * GIB, None, 16 * GIB, 22)
     assert plain(full) == "[||||||||||16.0G/16.0G]"[:1] + "|" * 9 + "16.0G/16.0G]"
     assert [role for _, role in full] == ["bracket", "mem-used", "bracket"]
-    assert plain(memory_bar(None, None, 22)) == "[" + " " * 17 + "-/-]"
-    assert plain(memory_bar(4 * GIB, 16 * GIB, 8)) == "[||    ]"
+    assert plain(memory_bar(None, None, None, 22)) == "[" + " " * 17 + "-/-]"
+    assert plain(memory_bar(4 * GIB, None, 16 * GIB, 8)) == "[||    ]"
+
+
+def test_memory_bar_draws_the_page_cache_it_holds_apart() -> None:
+    # 12 GiB used of 16, of which 8 GiB page cache: 15 of 20 cells used, the last 10 of them cache.
+    pieces = memory_bar(12 * GIB, 8 * GIB, 16 * GIB, 22)
+    assert plain(pieces) == "[" + "|" * 4 + "|" * 5 + "12.0G/16.0G]"
+    cells = [role for text, role in pieces for _ in text]
+    assert cells == ["bracket"] + ["mem-used"] * 5 + ["mem-cache"] * 10 + ["shadow"] * 5 + ["bracket"]
+    # More cache than used (the two read at different moments) is all of the used part, never more.
+    assert [role for _, role in memory_bar(GIB, 2 * GIB, 16 * GIB, 22)] == [
+        "bracket",
+        "mem-cache",
+        "shadow",
+        "bracket",
+    ]
 
 
 # --- the pane ---------------------------------------------------------------------------------------------
@@ -199,7 +214,9 @@ async def test_two_nodes_at_eighty_columns_show_every_value_in_its_column() -> N
         await pilot.pause()
         lines = screen_lines(pane)
         header = lines[0]
-        assert header.startswith("NODE CPUS MEMORY used/total       MISS%  BOOT% MISS/S HISTORY")
+        assert header.startswith("NODE CPUS MEM used+cache/total    MISS%  BOOT% MISS/S HISTORY")
+        # The node's figure is MemUsed, page cache in: said so, as the overview's Mem leaves it out.
+        assert line_starting(lines, "MEM the node's MemUsed: page cache included")
         row0 = line_starting(lines, "   0 0-3  ")
         row1 = line_starting(lines, "   1 4-7  ")
         assert "[|||||     4.0G/16.0G]" in row0
@@ -231,7 +248,7 @@ async def test_a_wide_pane_puts_every_column_of_a_node_on_one_line() -> None:
         for title in (
             "NODE",
             "CPUS",
-            "MEMORY",
+            "MEM used+cache/total",
             "HIT/S",
             "MISS/S",
             "FOREIGN/S",
@@ -451,8 +468,8 @@ async def test_every_node_count_is_usable_at_80x24_and_scrolls_to_the_end(count:
 
 
 def one_line_threshold(numa: NumaSnapshot) -> int:
-    """The narrowest width that puts each node on one line."""
-    return next(w for w in range(60, 300) if len(node_lines(numa.nodes, {}, w)) == len(numa.nodes) + 2)
+    """The narrowest width that puts each node on one line (a header, the nodes, two lines of notes)."""
+    return next(w for w in range(60, 300) if len(node_lines(numa.nodes, {}, w)) == len(numa.nodes) + 3)
 
 
 async def test_scrollbar_at_the_one_line_threshold_keeps_content_and_scroll_in_step() -> None:
@@ -524,6 +541,7 @@ async def test_styles_stay_distinct_on_a_16_colour_terminal() -> None:
         colours = [ansi(component(role)) for role in ("label", "mem-used", "spark", "warn")]
         assert len(set(colours)) == len(colours)
         assert ansi(pane.rich_style) not in colours
+        assert ansi(component("mem-cache")) not in (ansi(component("mem-used")), ansi(pane.rich_style))
 
 
 async def test_pane_before_any_sample_waits() -> None:

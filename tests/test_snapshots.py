@@ -28,6 +28,20 @@ def test_main_screen(snap_compare, tmp_path: Path, size: tuple[int, int]) -> Non
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+@pytest.mark.parametrize("cpus", [2, 16, 64, 256])
+def test_main_screen_cpu_meters(snap_compare, tmp_path: Path, cpus: int, size: tuple[int, int]) -> None:
+    # Bars in 1, 2, 4 or 8 columns where they fit half the screen, else a grid of one CPU a cell, or two.
+    machine = DemoMachine(tmp_path, cpus=cpus)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 10)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
 def test_cpu_pane(snap_compare, tmp_path: Path) -> None:
     machine = DemoMachine(tmp_path, cpus=16)
     app = machine.app()
@@ -38,6 +52,25 @@ def test_cpu_pane(snap_compare, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 30), run_before=run_before)
+
+
+@pytest.mark.parametrize(
+    ("cpus", "size"),
+    [(2, (200, 50)), (16, (200, 50)), (64, (200, 50)), (256, (200, 50)), (256, (80, 24))],
+    ids=["2-200x50", "16-200x50", "64-200x50", "256-200x50", "256-80x24"],
+)
+def test_cpu_pane_histories(snap_compare, tmp_path: Path, cpus: int, size: tuple[int, int]) -> None:
+    # The CPUs get the room: graphs of several lines in one or two columns while they are few, sparklines
+    # in up to eight columns when many; at 80x24, 256 CPUs do not fit and the last line says so.
+    machine = DemoMachine(tmp_path, cpus=cpus)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 40)
+        await pilot.press("2")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("pane", ["3", "4", "5"])

@@ -380,6 +380,9 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
             "(otherwise only for the rows on screen): it costs more.",
             "REMOTE% (F2) reads /proc/PID/numa_maps only for the rows on screen, each at most every "
             f"{NUMA_MAPS_SECONDS:g} s: sorting by it orders only the rows that have a value.",
+            "IO_R/s and IO_W/s (F2) of a parent include the IO of the children it reaped: the kernel adds "
+            "an exited child's counts to its parent's /proc/PID/io when the parent waits for it, so a shell "
+            "shows a burst as a command it ran ends.",
         ]
         if self.options.read_only:
             notes.append("Read-only: tuning actions are disabled.")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
@@ -60,31 +61,68 @@ def _kb(value: float | None) -> float | None:
 @dataclass(frozen=True, slots=True)
 class IoColumn:
     """One column of the device table: its key, title, width in cells (``None``: as wide as its
-    content) and how a device's figure is read."""
+    content), how a device's figure is read, and the group it scrolls sideways with (0: the fixed
+    Device column)."""
 
     key: str
     title: str
     cells: int | None
     value: Callable[[DiskStats], float | None] | None = None
     right: bool = True
+    group: int = 0
 
 
-#: The columns of ``iostat -x`` (sysstat's classic order), then the queue settings.
+#: The columns of ``iostat -x``, the figures a tuner reads first leading (how busy the device is, how long
+#: a request waits, how deep the queue is, how many requests), then throughput and merges, then the queue
+#: settings. ← and → scroll by a whole group.
 COLUMNS: tuple[IoColumn, ...] = (
     IoColumn("device", "Device", None, right=False),
-    IoColumn("r_per_s", "r/s", 7, lambda d: d.r_per_s),
-    IoColumn("w_per_s", "w/s", 7, lambda d: d.w_per_s),
-    IoColumn("rkb_per_s", "rkB/s", 9, lambda d: _kb(d.read_bytes_per_s)),
-    IoColumn("wkb_per_s", "wkB/s", 9, lambda d: _kb(d.written_bytes_per_s)),
-    IoColumn("rrqm_per_s", "rrqm/s", 7, lambda d: d.rrqm_per_s),
-    IoColumn("wrqm_per_s", "wrqm/s", 7, lambda d: d.wrqm_per_s),
-    IoColumn("r_await", "r_await", 7, lambda d: d.r_await_ms),
-    IoColumn("w_await", "w_await", 7, lambda d: d.w_await_ms),
-    IoColumn("aqu_sz", "aqu-sz", 6, lambda d: d.aqu_sz),
-    IoColumn("util", "%util", 6, lambda d: d.util_percent),
-    IoColumn("scheduler", "Scheduler", None, right=False),
-    IoColumn("media", "Type", 4, right=False),
+    IoColumn("util", "%util", 6, lambda d: d.util_percent, group=1),
+    IoColumn("r_await", "r_await", 7, lambda d: d.r_await_ms, group=1),
+    IoColumn("w_await", "w_await", 7, lambda d: d.w_await_ms, group=1),
+    IoColumn("aqu_sz", "aqu-sz", 6, lambda d: d.aqu_sz, group=1),
+    IoColumn("r_per_s", "r/s", 7, lambda d: d.r_per_s, group=1),
+    IoColumn("w_per_s", "w/s", 7, lambda d: d.w_per_s, group=1),
+    IoColumn("rkb_per_s", "rkB/s", 9, lambda d: _kb(d.read_bytes_per_s), group=2),
+    IoColumn("wkb_per_s", "wkB/s", 9, lambda d: _kb(d.written_bytes_per_s), group=2),
+    IoColumn("rrqm_per_s", "rrqm/s", 7, lambda d: d.rrqm_per_s, group=2),
+    IoColumn("wrqm_per_s", "wrqm/s", 7, lambda d: d.wrqm_per_s, group=2),
+    IoColumn("scheduler", "Scheduler", None, right=False, group=3),
+    IoColumn("media", "Type", 4, right=False, group=3),
 )
+
+
+#: The key of the blank column after the last, which makes room for the last group to scroll to the left.
+PAD_KEY = "pad"
+
+
+def group_stops(columns: Iterable[tuple[int, int]], view: int) -> tuple[list[int], int]:
+    """Where sideways scrolling stops, given each scrolling column's ``(group, width)`` in table order and
+    the cells they are seen in: at the start of each group, up to the first from which every column left
+    fits. Also returns the blank cells the table needs after its last column for that start to be
+    reached (0 when everything fits at once)."""
+    starts: list[int] = []
+    x = 0
+    group = None
+    for column_group, width in columns:
+        if column_group != group:
+            starts.append(x)
+            group = column_group
+        x += width
+    stops: list[int] = []
+    for start in starts:
+        stops.append(start)
+        if x - start <= view:
+            break
+    return stops, (max(0, view - (x - stops[-1])) if len(stops) > 1 else 0)
+
+
+def group_scroll(stops: Sequence[int], x: int, step: int) -> int:
+    """The stop one group right of ``x`` (``step`` 1), or left of it (-1); the last or the first stop when
+    there is none further."""
+    if step > 0:
+        return next((stop for stop in stops if stop > x), stops[-1])
+    return max((stop for stop in stops if stop < x), default=0)
 
 
 def device_cells(disk: DiskStats) -> tuple[Piece, ...]:
@@ -293,6 +331,12 @@ class IoPane(Widget):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"io-pane--dim", "io-pane--warn"}
 
+    # Before the table's own ← →, which scroll a cell at a time.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right", "scroll_group(1)", "next columns", show=False, priority=True),
+        Binding("left", "scroll_group(-1)", "previous columns", show=False, priority=True),
+    ]
+
     DEFAULT_CSS = """
     IoPane {
         height: 1fr;
@@ -332,6 +376,7 @@ class IoPane(Widget):
         for column in COLUMNS:
             justify = "right" if column.right else "left"
             table.add_column(Text(column.title, justify=justify), width=column.cells, key=column.key)
+        table.add_column(Text(""), width=0, key=PAD_KEY)
         yield table
         yield Static(Text(caption_text(None, False)), id="io-caption")
         yield DeviceHistory(id="io-history")
@@ -422,6 +467,28 @@ class IoPane(Widget):
         if self._disks is not None:
             self._sync()
 
+    def action_scroll_group(self, step: int) -> None:
+        """Scroll the table sideways by a group of columns (``step`` 1: right, -1: left)."""
+        table = self.table
+        widths = ((c.group, table.columns[c.key].get_render_width(table)) for c in COLUMNS[1:])
+        view = table.scrollable_content_region.width - table.columns["device"].get_render_width(table)
+        stops, room = group_stops(widths, view)
+        # The blank last column makes the room for the last stop to be scrolled to; it is set here, where
+        # it is needed, and changed only when the rows or the size changed what it must be.
+        width = max(0, room - 2 * table.cell_padding)
+        resized = table.columns[PAD_KEY].width != width
+        if resized:
+            table.remove_column(PAD_KEY)
+            table.add_column(Text(""), width=width, key=PAD_KEY, default=Text(""))
+
+        def scroll() -> None:
+            table.scroll_to(x=group_scroll(stops, round(table.scroll_x), step), animate=False)
+
+        if resized:
+            table.call_after_refresh(scroll)  # once the table has measured its new width
+        else:
+            scroll()
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         self._show_selected()
@@ -447,7 +514,7 @@ class IoPane(Widget):
                 old = self._rows.get(disk.name)
                 if old is None:
                     row = (self._cell(cell, column) for cell, column in zip(cells, COLUMNS, strict=True))
-                    table.add_row(*row, key=disk.name)
+                    table.add_row(*row, Text(""), key=disk.name)
                 else:
                     for column, new, before in zip(COLUMNS, cells, old, strict=True):
                         if new != before:

@@ -1,12 +1,14 @@
-"""A scrolling history of CPU load: the total as a braille graph (as btop draws it), per-CPU sparklines."""
+"""A scrolling history of CPU load: the total as a braille graph (as btop draws it), and one per CPU."""
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from math import ceil, floor
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -26,15 +28,20 @@ DEFAULT_MAXLEN = 300
 _LEFT_DOTS = (0x40, 0x04, 0x02, 0x01)
 _RIGHT_DOTS = (0x80, 0x20, 0x10, 0x08)
 
-#: Fewest rows the total graph keeps when per-CPU rows compete for the height.
+#: Rows the total graph keeps when per-CPU histories share the height: a quarter of it, within these.
 MIN_GRAPH_ROWS = 2
+MAX_GRAPH_ROWS = 8
 
 #: Left gutter for the scale (``100%``), right column for ``now``/``avg``/``max``.
 _SCALE_CELLS = 5
 _STATS_CELLS = 11
 
-#: Narrowest per-CPU sparkline worth drawing.
-_MIN_SPARK_CELLS = 10
+#: Narrowest per-CPU sparkline worth drawing, and narrowest per-CPU graph of several rows (40 samples).
+MIN_SPARK_CELLS = 10
+MIN_TALL_CELLS = 20
+
+#: Cells of a per-CPU history's figure after its graph (``100%``, a blank before it).
+_NOW_CELLS = 5
 
 #: Cells the graph moves at a time (every ``2 * MOVE_CELLS`` samples, two samples to a cell).
 MOVE_CELLS = 2
@@ -43,6 +50,9 @@ MOVE_CELLS = 2
 #: ``now`` comes back to the same few figures (a CPU's time is counted in clock ticks), so most such lines
 #: are handed over rather than drawn again.
 RECENT_LINES = 16
+
+#: A style, or the role naming one.
+_S = TypeVar("_S", Style, str)
 
 #: Load bands for colour: below mid is low, from high up is high.
 MID_PERCENT = 40.0
@@ -86,6 +96,12 @@ def _braille_column(left: int, right: int, height: int) -> tuple[str, ...]:
                 bits |= bit
         cells.append(chr(0x2800 + bits) if bits else " ")
     return tuple(cells)
+
+
+def braille_pair(left: float | None, right: float | None) -> str:
+    """One braille cell whose left and right dot columns are two percents, four dots tall each (blank
+    when neither lights a dot): ``braille_graph([left, right], 1, 1)``, without building a graph."""
+    return _braille_column(_dots(left, 4), _dots(right, 4), 1)[0]
 
 
 class GraphRows:
@@ -151,28 +167,132 @@ def band(value: float | None) -> str:
     return "mid" if value < HIGH_PERCENT else "high"
 
 
-def per_cpu_layout(cpu_count: int, width: int, label_cells: int) -> tuple[int, int]:
-    """``(columns, rows)`` for per-CPU sparklines: as many columns as keep a useful sparkline."""
-    if cpu_count <= 0:
-        return 1, 0
-    entry = label_cells + 1 + _MIN_SPARK_CELLS + 5
-    columns = max(1, min(cpu_count, (width + 1) // (entry + 1)))
-    return columns, ceil(cpu_count / columns)
+#: A sparkline cell's band as one letter (``" "``: a blank cell, drawn in the widget's own style), so that
+#: a line's runs of one band are found by a regular expression over a string.
+_BAND_LETTERS = {"low": "l", "mid": "m", "high": "h"}
+_LETTER_ROLES = {"l": "low", "m": "mid", "h": "high", " ": ""}
+_LETTER_RUNS = re.compile(r"l+|m+|h+| +")
 
 
-def _merge(pieces: Iterable[tuple[str, Style]]) -> list[Segment]:
-    """Segments from ``(text, style)`` pieces, neighbours of one style joined."""
-    segments: list[Segment] = []
+class SparkRow:
+    """A sparkline of a series' newest samples, one a cell, kept from one drawing to the next. It moves
+    ``2 * MOVE_CELLS`` cells at a time, as the total graph does, so that between moves only the cells of
+    new samples change (on screen too); those are the only cells worked out again."""
+
+    def __init__(self) -> None:
+        #: The number of the sample in the first cell, the cells, the number of the series' first sample
+        #: and the number after the last sample set, at the last drawing.
+        self._start = self._cells = self._first = self._upto = 0
+        self._chars: list[str] = []
+        self._letters: list[str] = []
+
+    def runs(
+        self, series: Sequence[float | None], first: int, drawn: int, cells: int
+    ) -> list[tuple[str, str]]:
+        """``(text, role)`` runs (role ``low``, ``mid``, ``high`` or ``""``) of the sparkline ``cells``
+        wide of the samples numbered ``first`` (``series[0]``) up to ``drawn`` (exclusive; later ones are
+        left out, as while frozen), then blanks up to the next multiple of ``2 * MOVE_CELLS`` samples."""
+        end = drawn + (-drawn % (2 * MOVE_CELLS))
+        start = end - cells
+        shift = start - self._start
+        if cells != self._cells or drawn < self._upto or not 0 <= shift < cells:
+            self._chars, self._letters = [" "] * cells, [" "] * cells
+            self._cells, self._first, self._upto = cells, first, start
+        elif shift:
+            self._chars = self._chars[shift:] + [" "] * shift
+            self._letters = self._letters[shift:] + [" "] * shift
+        self._start = start
+        chars, letters = self._chars, self._letters
+        # Samples dropped from the start of a full series since the last drawing leave gaps.
+        for number in range(max(self._first, start), min(first, end)):
+            chars[number - start] = letters[number - start] = " "
+        for number in range(max(self._upto, start, first), drawn):
+            value = series[number - first]
+            chars[number - start] = char = spark_cell(value)
+            letters[number - start] = " " if char == " " else _BAND_LETTERS[band(value)]
+        self._first, self._upto = first, drawn
+        text, bands = "".join(chars), "".join(letters)
+        runs = _LETTER_RUNS.finditer(bands)
+        return [(text[run.start() : run.end()], _LETTER_ROLES[run.group()[0]]) for run in runs]
+
+
+@dataclass(frozen=True, slots=True)
+class CpuHistoryLayout:
+    """How a `LoadHistory` with per-CPU histories splits its height.
+
+    The total graph takes ``graph_rows``; below it, ``columns`` columns of per-CPU histories (CPU numbers
+    running down each column) of ``per_column`` histories each, every one a graph ``entry_rows`` high
+    (1: a sparkline) and ``graph_cells`` wide, with a blank line under it when taller than one.
+    ``shown`` CPUs are drawn: all, unless the widget is too small for them, when its last line says so.
+    """
+
+    graph_rows: int
+    columns: int = 1
+    per_column: int = 0
+    entry_rows: int = 1
+    graph_cells: int = 0
+    shown: int = 0
+
+    @property
+    def slot_rows(self) -> int:
+        """Lines from one history's first to the next one's."""
+        return self.entry_rows + (self.entry_rows > 1)
+
+
+def per_cpu_layout(cpu_count: int, width: int, height: int, label_cells: int) -> CpuHistoryLayout:
+    """Lay out the total graph and ``cpu_count`` per-CPU histories in ``width`` by ``height`` cells.
+
+    The total graph gets a quarter of the height (within ``MIN_GRAPH_ROWS`` and ``MAX_GRAPH_ROWS``) and
+    the CPUs the rest, in 1, 2, 4, 8 ... columns (as btop groups its cores): the fewest columns whose
+    histories are graphs of two rows or more at least ``MIN_TALL_CELLS`` wide; else the fewest whose
+    sparklines of one row, at least ``MIN_SPARK_CELLS`` wide, all fit (the total graph giving up rows
+    for that, down to ``MIN_GRAPH_ROWS``, before the sparklines narrow); else as many columns as fit,
+    and a last line for the note.
+    """
+    if cpu_count <= 0 or height <= MIN_GRAPH_ROWS:
+        return CpuHistoryLayout(height)
+    tallest = max(MIN_GRAPH_ROWS, min(MAX_GRAPH_ROWS, height // 4))
+
+    def cells(columns: int) -> int:
+        return (width - (columns - 1)) // columns - label_cells - 1 - _NOW_CELLS
+
+    widths: dict[int, int] = {}
+    columns = 1
+    while columns <= cpu_count and cells(columns) >= MIN_SPARK_CELLS:
+        widths[columns] = cells(columns)
+        columns *= 2
+    if not widths:
+        return CpuHistoryLayout(height)
+    room = height - tallest
+    for columns, graph_cells in widths.items():
+        per_column = ceil(cpu_count / columns)
+        entry_rows = room // per_column - 1
+        if entry_rows >= 2 and graph_cells >= MIN_TALL_CELLS:
+            return CpuHistoryLayout(tallest, columns, per_column, entry_rows, graph_cells, cpu_count)
+    for columns, graph_cells in widths.items():
+        per_column = ceil(cpu_count / columns)
+        graph_rows = max(MIN_GRAPH_ROWS, min(tallest, height - per_column))
+        if per_column <= height - graph_rows:
+            return CpuHistoryLayout(graph_rows, columns, per_column, 1, graph_cells, cpu_count)
+    columns, graph_cells = max(widths.items())
+    per_column = height - MIN_GRAPH_ROWS - 1
+    return CpuHistoryLayout(MIN_GRAPH_ROWS, columns, per_column, 1, graph_cells, columns * per_column)
+
+
+def _merge(pieces: Iterable[tuple[str, _S]]) -> list[tuple[str, _S]]:
+    """``(text, style)`` pieces (or ``(text, role)``), neighbours of one style joined."""
+    merged: list[tuple[str, _S]] = []
     for text, style in pieces:
-        if segments and segments[-1].style == style:
-            segments[-1] = Segment(segments[-1].text + text, style)
+        if merged and merged[-1][1] == style:
+            merged[-1] = (merged[-1][0] + text, style)
         else:
-            segments.append(Segment(text, style))
-    return segments
+            merged.append((text, style))
+    return merged
 
 
 class LoadHistory(ChangedCells, Widget):
-    """History of total CPU load as a multi-row braille graph, with optional per-CPU sparklines.
+    """History of total CPU load as a multi-row braille graph, with optional per-CPU histories below it
+    (braille graphs of several rows while the CPUs are few, sparklines when many: see `per_cpu_layout`).
 
     `push` records a sample into bounded ring buffers whether or not the widget is shown; drawing
     happens only while it is on screen. The graph takes the widget's height: small in the main screen,
@@ -207,7 +327,7 @@ class LoadHistory(ChangedCells, Widget):
     """
 
     per_cpu: reactive[bool] = reactive(False)
-    """Draw one sparkline row per CPU below the total graph."""
+    """Draw a history per CPU below the total graph, which keeps a quarter of the height."""
 
     def __init__(
         self,
@@ -237,6 +357,11 @@ class LoadHistory(ChangedCells, Widget):
         # Samples pushed so far: the number of the next one, to tell the graph which samples are new.
         self._pushed = 0
         self._graph_rows = GraphRows()
+        #: Each CPU's history as braille rows (several lines high) or as a sparkline (one line).
+        self._cpu_graphs: dict[int, GraphRows] = {}
+        self._sparks: dict[int, SparkRow] = {}
+        #: ``(key, layout)`` of the last `layout` made.
+        self._layout: tuple[tuple[int, int, int, int], CpuHistoryLayout] | None = None
         #: ``(key, rows, figures)`` of the last `_drawing`.
         self._drawing_cache: tuple[tuple[int, ...], list[str], tuple[tuple[str, str], ...]] | None = None
         self.set_reactive(LoadHistory.per_cpu, per_cpu)
@@ -309,24 +434,23 @@ class LoadHistory(ChangedCells, Widget):
     def _style(self, part: str) -> Style:
         return self.component_style(f"load-history--{part}")
 
-    def _rows(self, width: int, height: int) -> tuple[int, int, int, int]:
-        """``(graph rows, per-CPU rows shown, per-CPU columns, per-CPU rows in the layout)``."""
+    def layout(self, width: int, height: int) -> CpuHistoryLayout:
+        """The split of ``width`` by ``height`` cells between the total graph and the per-CPU histories
+        (made again only when the size or the CPUs seen change)."""
         if not self.per_cpu or not self._per_cpu:
-            return height, 0, 1, 0
-        columns, rows = per_cpu_layout(len(self._per_cpu), width, self._label_cells)
-        graph = max(min(height, MIN_GRAPH_ROWS), height - rows)
-        return graph, height - graph, columns, rows
+            return CpuHistoryLayout(height)
+        key = (width, height, len(self._cpus), self._label_cells)
+        if self._layout is None or self._layout[0] != key:
+            self._layout = (key, per_cpu_layout(key[2], width, height, key[3]))
+        return self._layout[1]
 
     def paint_line(self, y: int) -> Strip:
-        """Draw graph row ``y``, or a row of per-CPU sparklines below the graph."""
+        """Draw graph row ``y``, or a line of per-CPU histories below the graph."""
         width, height = self.view_size
-        graph_rows, cpu_rows, columns, layout_rows = self._rows(width, height)
-        if y < graph_rows:
-            return self._graph_line(y, graph_rows, width)
-        segments = (
-            self._cpu_line(y - graph_rows, columns, layout_rows, width) if y - graph_rows < cpu_rows else []
-        )
-        return filled_line(segments, width, self.component_style(""))  # one cell a character
+        layout = self.layout(width, height)
+        if y < layout.graph_rows:
+            return self._graph_line(y, layout.graph_rows, width)
+        return self._cpu_line(y - layout.graph_rows, layout, width)
 
     def _graph_line(self, y: int, height: int, width: int) -> Strip:
         scale = _SCALE_CELLS if width >= _SCALE_CELLS + 10 else 0
@@ -351,9 +475,9 @@ class LoadHistory(ChangedCells, Widget):
             name, value = figure
             pieces.append((f" {name} ", self._style("scale")))
             pieces.append((value.rjust(_STATS_CELLS - 5), self._style("value")))
-        segments = _merge((text, style if text.strip() else base) for text, style in pieces)
-        # Braille: one cell each.
-        return self.remember_line(key, filled_line(segments, width, base), RECENT_LINES * height)
+        segments = [Segment(*piece) for piece in _merge((t, s if t.strip() else base) for t, s in pieces)]
+        strip = filled_line(segments, width, base)  # braille: one cell each
+        return self.remember_line(key, strip, RECENT_LINES * self.view_size.height)
 
     def _drawing(self, graph_width: int, height: int) -> tuple[list[str], tuple[tuple[str, str], ...]]:
         """The graph's rows and the ``now``, ``avg`` and ``max`` of the samples it shows (for its first
@@ -375,26 +499,58 @@ class LoadHistory(ChangedCells, Widget):
             self._drawing_cache = (key, rows, figures)
         return self._drawing_cache[1], self._drawing_cache[2]
 
-    def _cpu_line(self, row: int, columns: int, rows: int, width: int) -> list[Segment]:
-        label_cells = self._label_cells
-        entry_width = (width - (columns - 1)) // columns
-        spark_cells = max(0, entry_width - label_cells - 1 - 5)
-        cpus = self._cpus
+    def _cpu_line(self, y: int, layout: CpuHistoryLayout, width: int) -> Strip:
+        """Line ``y`` under the total graph: a line of each column's histories, a blank line between
+        histories of several lines, or the note on CPUs left out."""
+        entry, line = divmod(y, layout.slot_rows)
+        pieces: list[tuple[str, str]] = []
+        if entry < layout.per_column and line < layout.entry_rows:
+            cpus = self._cpus
+            for column in range(layout.columns):
+                index = column * layout.per_column + entry
+                if index >= layout.shown:
+                    break
+                if column:
+                    pieces.append((" ", ""))
+                pieces += self._cpu_pieces(cpus[index], line, layout)
+        elif y == layout.per_column and layout.shown < len(self._cpus):
+            hidden = len(self._cpus) - layout.shown
+            note = f"+{hidden} CPUs not shown (terminal too small; the overview's meters show all)"
+            pieces.append((note, "scale"))
+        runs = tuple(_merge(pieces))
+        key = (y, width, runs)
+        kept = self.recent_line(key)
+        if kept is not None:
+            return kept
         base = self.component_style("")
-        bands = {name: self._style(name) for name in ("low", "mid", "high")}
-        label_style, value_style = self._style("scale"), self._style("value")
-        pieces: list[tuple[str, Style]] = []
-        for column in range(columns):
-            index = column * rows + row
-            if index >= len(cpus):
-                break
-            if column:
-                pieces.append((" ", base))
-            series = self._drawn(self._per_cpu[cpus[index]])
-            history = series[-spark_cells:] if spark_cells else []
-            history = [None] * (spark_cells - len(history)) + history
-            newest = series[-1] if series else None
-            pieces.append((f"{cpus[index]:>{label_cells}} ", label_style))
-            pieces.extend((spark_cell(v), bands[band(v)] if v else base) for v in history)
-            pieces.append(("   - " if newest is None else f"{newest:4.0f}%", value_style))
-        return _merge(pieces)
+        segments = [Segment(text, self._style(role) if role else base) for text, role in runs]
+        strip = filled_line(segments, width, base)  # blocks and braille: one cell each
+        return self.remember_line(key, strip, RECENT_LINES * self.view_size.height)
+
+    def _cpu_pieces(self, cpu: int, line: int, layout: CpuHistoryLayout) -> list[tuple[str, str]]:
+        """Line ``line`` of one CPU's history: its number and figure on the first line, the graph
+        (a sparkline, or a braille graph of several lines) between them."""
+        series = self._per_cpu[cpu]
+        cells = layout.graph_cells
+        drawn = len(series) - self._held
+        gutter = f"{cpu:>{self._label_cells}} " if line == 0 else " " * (self._label_cells + 1)
+        pieces = [(gutter, "scale")]
+        pushed = self._pushed
+        if layout.entry_rows == 1:
+            spark = self._sparks.get(cpu)
+            if spark is None:
+                spark = self._sparks[cpu] = SparkRow()
+            pieces += spark.runs(series, pushed - len(series), pushed - self._held, cells)
+        else:
+            graph = self._cpu_graphs.get(cpu)
+            if graph is None:
+                graph = self._cpu_graphs[cpu] = GraphRows()
+            rows = graph.rows(series, pushed - len(series), pushed - self._held, cells, layout.entry_rows)
+            bottom = 100.0 * (layout.entry_rows - 1 - line) / layout.entry_rows
+            pieces.append((rows[line], band(bottom) if rows[line].strip() else ""))
+        if line:
+            pieces.append((" " * _NOW_CELLS, ""))
+        else:
+            newest = series[drawn - 1] if drawn > 0 else None
+            pieces.append(("   - " if newest is None else f"{newest:4.0f}%", "value"))
+        return pieces

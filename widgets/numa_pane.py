@@ -67,6 +67,7 @@ ROLES: tuple[str, ...] = (
     "dim",
     "bracket",
     "mem-used",
+    "mem-cache",
     "shadow",
     "spark",
     "warn",
@@ -109,21 +110,25 @@ def shared_scale(histories: Iterable[Sequence[float | None]], cells: int) -> flo
     return max((v for h in histories for v in list(h)[-cells:] if v is not None), default=0.0)
 
 
-def memory_bar(used: int | None, total: int | None, cells: int) -> list[Piece]:
-    """``[||||     3.2G/15.6G]`` in ``cells`` cells: used share as ``|``, the figures right-aligned over it
-    (taking the colour of the part beneath, as htop does). Figures that do not fit are left out."""
+def memory_bar(used: int | None, cache: int | None, total: int | None, cells: int) -> list[Piece]:
+    """``[|||||    3.2G/15.6G]`` in ``cells`` cells: ``used`` of ``total`` as ``|``, the page ``cache`` it
+    includes drawn apart at its end, the figures right-aligned over it (taking the colour of the part
+    beneath, as htop does). Figures that do not fit are left out."""
     inner = max(0, cells - 2)
     text = f"{format_bytes(used)}/{format_bytes(total)}"
-    filled = 0
+    filled = cached = 0
     if used is not None and total is not None and total > 0:
         filled = max(0, min(inner, floor(used / total * inner + 0.5)))
+        if cache is not None:
+            cached = max(0, min(filled, floor(min(cache, used) / total * inner + 0.5)))
     if len(text) > inner:
         text = ""
     start = inner - len(text)
     pieces: list[Piece] = [("[", "bracket")]
     for i in range(inner):
         char = text[i - start] if i >= start else ("|" if i < filled else " ")
-        pieces.append((char, "mem-used" if i < filled else "shadow"))
+        role = "shadow" if i >= filled else "mem-cache" if i >= filled - cached else "mem-used"
+        pieces.append((char, role))
     pieces.append(("]", "bracket"))
     return merge(pieces)
 
@@ -168,7 +173,7 @@ def node_lines(
     header = [
         fit("NODE", node_cells, True),
         fit("CPUS", cpu_cells, False),
-        fit("MEMORY used/total", BAR_CELLS, False),
+        fit("MEM used+cache/total", BAR_CELLS, False),
     ]
     if wide:
         header += [fit(title, RATE_CELLS, True) for _, title in RATE_COLUMNS]
@@ -182,7 +187,7 @@ def node_lines(
             (" ", ""),
             (fit(cpus_text(node.cpus), cpu_cells, False), "dim" if node.cpus is None else "value"),
             (" ", ""),
-            *memory_bar(node.mem_used_bytes, node.mem_total_bytes, BAR_CELLS),
+            *memory_bar(node.mem_used_bytes, node.file_pages_bytes, node.mem_total_bytes, BAR_CELLS),
         ]
         if wide:
             for field, _ in RATE_COLUMNS:
@@ -197,6 +202,8 @@ def node_lines(
             pieces += [(" ", ""), *_spark_pieces(histories.get(node.node, ()), spark_cells, scale)]
         lines.append(tuple(merge(pieces)))
     lines.append((("MISS% miss/(hit+miss) last interval, BOOT% since boot; rates in pages/s", "dim"),))
+    # The kernel's MemUsed of a node is MemTotal - MemFree: unlike free(1)'s used, it holds the page cache.
+    lines.append((("MEM the node's MemUsed: page cache included (the overview's Mem leaves it out)", "dim"),))
     if wide:
         return lines
 
@@ -349,6 +356,7 @@ class NumaPane(LinePane):
     | `numa-pane--dim` | Unknown values, the diagonal of the distances, notes, zero sparkline samples. |
     | `numa-pane--bracket` | The ``[`` and ``]`` of memory bars. |
     | `numa-pane--mem-used` | The used part of memory bars and the process share bars. |
+    | `numa-pane--mem-cache` | The page cache part of memory bars (the end of their used part). |
     | `numa-pane--shadow` | The empty part of memory bars and the figures over it. |
     | `numa-pane--spark` | Miss-rate sparkline cells. |
     | `numa-pane--warn` | Miss ratios from `WARN_MISS_RATIO` up. |
@@ -375,6 +383,7 @@ class NumaPane(LinePane):
         & > .numa-pane--dim { color: $text-muted; }
         & > .numa-pane--bracket { color: $foreground; text-style: bold; }
         & > .numa-pane--mem-used { color: $perftop-green; }
+        & > .numa-pane--mem-cache { color: $perftop-yellow; }
         & > .numa-pane--shadow { color: $text-muted; }
         & > .numa-pane--spark { color: $perftop-yellow; }
         & > .numa-pane--warn { color: $perftop-warning; text-style: bold; }

@@ -10,6 +10,10 @@ from perftop.widgets.load_history import LoadHistory
 from perftop.widgets.process_table import ProcessTable
 from perftop.widgets.summary import SummaryLine
 
+#: Rows of the screen that are neither the header nor the process table: the history graph (``#history``
+#: in perftop.tcss) and the App's status line. The meters leave the table half the screen.
+OTHER_ROWS = 4 + 1
+
 
 class OverviewPane(Vertical):
     """The CPU and memory meters beside the summary line, a history of total CPU load, and the process
@@ -19,7 +23,7 @@ class OverviewPane(Vertical):
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        self.meters = CpuMeters(id="meters")
+        self.meters = CpuMeters(id="meters", reserved_rows=OTHER_ROWS)
         self.summary = SummaryLine(id="summary")
         self.history = LoadHistory(id="history")
         self.table = ProcessTable(id="processes")

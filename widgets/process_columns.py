@@ -366,7 +366,7 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("io_read_bytes_per_s", "io_r", "read_bytes"),
         optional=True,
         reads=("io_read_bytes_per_s",),
-        help="bytes per second read from storage",
+        help="bytes per second read from storage, children it reaped included",
         source="/proc/PID/io read_bytes",
     ),
     Column(
@@ -382,7 +382,7 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("io_write_bytes_per_s", "io_w", "write_bytes"),
         optional=True,
         reads=("io_write_bytes_per_s",),
-        help="bytes per second written to storage",
+        help="bytes per second written to storage, children it reaped included",
         source="/proc/PID/io write_bytes",
     ),
     Column(
