@@ -20,12 +20,12 @@ from textual.widgets import ContentSwitcher, Input, Static
 
 from perftop.probes.sampler import NUMA_MAPS_SECONDS, Sampler
 from perftop.probes.snapshot import POLICY_CLASS, Snapshot
-from perftop.tui import input_driver, partial_updates
+from perftop.tui import input_driver
 from perftop.tui.bindings import APP_KEYS, app_bindings
 from perftop.tui.cli import INTERVALS
 from perftop.tui.sampling import SamplingThread
 from perftop.tui.tuning_ui import TuningActions
-from perftop.widgets import process_columns
+from perftop.widgets import process_columns, textual_fence
 from perftop.widgets.cpu_meters import CpuMeters
 from perftop.widgets.io_pane import IoPane
 from perftop.widgets.load_history import LoadHistory
@@ -87,6 +87,8 @@ class PerftopApp(TuningActions, App[None]):
     ) -> None:
         """``snapshot``: a sample with rates to show on the first frame (the CLI takes it while Textual
         starts); without one the App's first refresh samples."""
+        # Before Textual's own __init__, which picks the driver: the quiet one comes with the fence.
+        renders_changes = textual_fence.install()
         super().__init__()
         self._first_snapshot = snapshot
         self.sampler = sampler
@@ -105,7 +107,7 @@ class PerftopApp(TuningActions, App[None]):
         self._status_parts: list[str] | None = None
         self._init_tuning()
         #: The renderer writes only changed cells and scrolls lines that moved (if this Textual allows).
-        self._renders_changes = partial_updates.install()
+        self._renders_changes = renders_changes
         if not self.options.read_only and not sampler.fs.is_own_proc():
             # Not perftop's own /proc: its PIDs are not ours to change, whatever the options said. (The
             # rule of tuning.tuning_allowed, which read_only_reason words: that module loads on the first
@@ -132,7 +134,7 @@ class PerftopApp(TuningActions, App[None]):
         self.summaries = (SummaryLine(id="summary"), SummaryLine(id="cpu-summary"))
         self.histories = (LoadHistory(id="history"), LoadHistory(id="cpu-history", per_cpu=True))
         if self._renders_changes:
-            painter = partial_updates.ChangedCellsPainter(self)
+            painter = textual_fence.ChangedCellsPainter(self)
             for widget in (self.meters, self.table, *self.summaries, *self.histories):
                 widget.paint_changes = painter
         self.status_line = Static(id="status")
@@ -223,7 +225,7 @@ class PerftopApp(TuningActions, App[None]):
 
     def _sampled(self, snapshot: Snapshot) -> None:
         """A snapshot from the sampling thread: show it, then let the thread take the next."""
-        if self._exit or not self.is_running or self._sampling is None:
+        if self.return_code is not None or not self.is_running or self._sampling is None:
             return
         try:
             self._apply(snapshot)

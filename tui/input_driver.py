@@ -3,8 +3,8 @@
 Textual's input thread wakes every 0.1 s whether or not a key came (to notice the exit and to time out
 a lone Escape): about 0.15% of a core on an idle terminal, a sixth of what perftop may cost in all.
 This one blocks until input arrives or the App exits, and polls at Textual's pace only for a second
-after input (long enough for the Escape timeout). If this Textual's driver is not the one it was
-written against, ``driver_class()`` returns Textual's own.
+after input (long enough for the Escape timeout). It reads keys with Textual's own parser, which only
+the fence may touch: without the fence installed, ``driver_class()`` returns Textual's own driver.
 """
 
 from __future__ import annotations
@@ -16,41 +16,42 @@ from codecs import getincrementaldecoder
 
 from textual.driver import Driver
 
+from perftop.widgets import textual_fence
+
 #: Seconds between wake-ups while input is recent (Textual's own pace) and how long input stays recent.
 POLL_SECONDS = 0.1
 RECENT_SECONDS = 1.0
 
 try:
-    from textual._xterm_parser import XTermParser
     from textual.drivers.linux_driver import LinuxDriver
-except ImportError:  # another platform, or a Textual that moved them
+except ImportError:  # another platform
     LinuxDriver = None  # type: ignore[assignment,misc]
 
 
 def driver_class(default: type[Driver]) -> type[Driver]:
-    """The quiet driver where Textual would use its Linux driver, else ``default``."""
-    if LinuxDriver is None or default is not LinuxDriver or _QuietLinuxDriver is None:
+    """The quiet driver where Textual would use its Linux driver and the fence is installed, else
+    ``default``."""
+    if QuietLinuxDriver is None or default is not LinuxDriver or not textual_fence.installed():
         return default
-    return _QuietLinuxDriver
+    return QuietLinuxDriver
 
 
 def _make_quiet_driver() -> type[Driver] | None:
-    if LinuxDriver is None or not all(
-        hasattr(LinuxDriver, name) for name in ("run_input_thread", "disable_input", "process_message")
-    ):
+    if LinuxDriver is None:
         return None
 
     class QuietLinuxDriver(LinuxDriver):  # type: ignore[misc,valid-type]
         """Textual's Linux driver whose input thread sleeps until input or the exit."""
 
-        _wake: tuple[int, int] | None = None
+        #: The pipe that wakes the input thread for the exit, while it runs.
+        wake_pipe: tuple[int, int] | None = None
 
         def run_input_thread(self) -> None:
-            self._wake = wake_read, _wake_write = os.pipe()
+            self.wake_pipe = wake_read, _wake_write = os.pipe()
             selector = selectors.DefaultSelector()
             selector.register(self.fileno, selectors.EVENT_READ, "input")
             selector.register(wake_read, selectors.EVENT_READ, "wake")
-            parser = XTermParser(self._debug)
+            parser = textual_fence.input_parser(self)
             decode = getincrementaldecoder("utf-8")().decode
             recent_until = time.monotonic() + RECENT_SECONDS
             try:
@@ -73,7 +74,7 @@ def _make_quiet_driver() -> type[Driver] | None:
         def disable_input(self) -> None:
             # Wake the sleeping thread: it then polls, and sees the exit Textual is about to signal
             # (and waits for). The pipe is closed once the thread is gone.
-            wake, self._wake = self._wake, None
+            wake, self.wake_pipe = self.wake_pipe, None
             if wake is not None:
                 os.write(wake[1], b"x")
             try:
@@ -86,4 +87,4 @@ def _make_quiet_driver() -> type[Driver] | None:
     return QuietLinuxDriver
 
 
-_QuietLinuxDriver = _make_quiet_driver()
+QuietLinuxDriver = _make_quiet_driver()
