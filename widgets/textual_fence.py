@@ -87,7 +87,8 @@ def _is_property(cls: type, name: str) -> bool:
 def _chops_update() -> bool:
     update = ChopsUpdate([{}], [(0, 0, 0)], [[]])
     return (
-        _params(ChopsUpdate.__init__) == ["self", "chops", "spans", "chop_ends"]
+        "_ansi" in Style.__slots__
+        and _params(ChopsUpdate.__init__) == ["self", "chops", "spans", "chop_ends"]
         and _params(ChopsUpdate.render_segments) == ["self", "console"]
         and (update.chops, update.spans, update.chop_ends) == ([{}], [(0, 0, 0)], [[]])
     )
@@ -142,7 +143,7 @@ def _input() -> bool:
 #: What the fence relies on, each with the check that this Textual has it (a check that raises fails).
 CHECKS: tuple[tuple[str, Callable[[], bool]], ...] = (
     ("textual._compositor, _styles_cache and _xterm_parser", lambda: _IMPORT_ERROR is None),
-    ("ChopsUpdate(chops, spans, chop_ends) and its render_segments(console)", _chops_update),
+    ("ChopsUpdate(chops, spans, chop_ends), its render_segments(console), Rich's Style._ansi", _chops_update),
     ("Compositor's render_partial_update, _dirty_regions, _regions_to_spans, cuts", _compositor),
     ("StylesCache.render and render_line, Widget._styles_cache, styles._cache_key", _styles_cache),
     ("Widget._set_dirty, Screen._compositor and _dirty_widgets, App._batch_count", _painting),
@@ -275,7 +276,8 @@ def _render_cropped_segments(self: Any, console: Console) -> str:
                     current = None
                     continue
                 if style is not current and style != current:
-                    ansi = Strip.render_ansi(style, color_system) if style is not None else ""
+                    # The codes Rich keeps on the style, as Textual's own rendering takes them.
+                    ansi = "" if style is None else style._ansi or Strip.render_ansi(style, color_system)
                     append(f"\x1b[0;{ansi}m" if ansi else "\x1b[0m")
                     current = style
                 append(text)
