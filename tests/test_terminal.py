@@ -66,6 +66,16 @@ def test_runs_in_tmux_and_quits(width: int, height: int) -> None:
         _wait_gone(pid)
 
 
+def test_keys_sent_in_one_write_keep_the_filter_and_then_quit() -> None:
+    """F4, the text, Enter and q in one send-keys, as a paste, a macro or a slow link delivers them: the
+    text goes into the box, Enter keeps the filter and closes it, and q quits (the q went into the box,
+    and perftop kept running, before keys were applied in arrival order)."""
+    with _perftop(120, 30, "--interval 0.5") as (tmux, pid):
+        _wait_for(tmux, lambda s: "PID" in s and "COMMAND" in s and "%" in s)
+        tmux.run("send-keys", "-t", "bench", "F4", "tmux", "Enter", "q")
+        _wait_gone(pid, timeout=5)
+
+
 def test_changed_cell_updates_leave_the_screen_a_full_redraw_would_draw() -> None:
     """perftop writes only changed cells; after many such updates on a busy machine the terminal must
     hold exactly what a full redraw of the same (frozen) data gives, colours included."""

@@ -75,7 +75,7 @@ class AppOptions:
     first_delay: float = 0.2
 
 
-class PerftopApp(TuningActions, App[None]):
+class PerftopApp(textual_fence.KeysInOrder, TuningActions, App[None]):
     """htop-like overview of CPUs and processes; more panes come with their issues."""
 
     CSS_PATH = "perftop.tcss"
@@ -161,7 +161,7 @@ class PerftopApp(TuningActions, App[None]):
         if self.options.pids:
             table.set_pid_filter(frozenset(self.options.pids))
         self._set_low_bandwidth(self.options.low_bandwidth)
-        self._focus_now(table)
+        table.focus()
         self._update_status()
         first, self._first_snapshot = self._first_snapshot, None
         if first is not None:
@@ -526,7 +526,7 @@ class PerftopApp(TuningActions, App[None]):
             else:
                 self.run_worker(self.refresh_pane_details(force=True), group="pane-details")
         if number == 1:
-            self._focus_now(self.table)
+            self.table.focus()
 
     def action_toggle_all_devices(self) -> None:
         io = self.io_pane
@@ -540,19 +540,14 @@ class PerftopApp(TuningActions, App[None]):
             self._search(search.value, skip_current=True)
             return
         search.display = True
-        self._focus_now(search)
+        search.focus()
 
     async def action_filter(self) -> None:
         box = self.filter_box
         await self._mount_on_first_use(box, self.status_line.screen, before=self.status_line)
         box.value = self.table.filter_text
         box.display = True
-        self._focus_now(box)
-
-    def _focus_now(self, widget: Widget) -> None:
-        # Not widget.focus(), which moves the focus only after the events already queued: the keys
-        # typed right after this one (in one burst over SSH, or a paste) would go where it was.
-        self.screen.set_focus(widget)
+        box.focus()
 
     def _search(self, text: str, *, skip_current: bool) -> None:
         if not text:
@@ -576,7 +571,7 @@ class PerftopApp(TuningActions, App[None]):
         if event.input.id == "filter":
             self.table.choose_selected()  # a kept filter chose the process the cursor is on
         event.input.display = False
-        self._focus_now(self.table)
+        self.table.focus()
 
     def on_key(self, event: events.Key) -> None:
         focused = self.focused
@@ -588,14 +583,8 @@ class PerftopApp(TuningActions, App[None]):
                 self.table.set_filter("")
                 self._after_view_change()
             focused.display = False
-            self._focus_now(self.table)
+            self.table.focus()
             event.stop()
-        elif event.is_printable:
-            # An Input keeps the characters typed in it: this one was typed right after the key that
-            # opened the box (F4 and the text in one burst over SSH, or a paste), and Textual sent it
-            # where the focus was then. It is the box's.
-            event.stop()
-            focused.post_message(events.Key(event.key, event.character))
 
     def on_process_table_command_line_requested(self, message: ProcessTable.CommandLineRequested) -> None:
         from perftop.tui.screens import TextScreen

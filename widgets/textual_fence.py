@@ -22,6 +22,9 @@ perftop goes past Textual's public API in four places, all for the cost of drawi
 :func:`install` first checks what all of them rely on in this Textual (names, signatures, attributes and
 a few cheap behaviours) and installs them all or none: with none, perftop runs on Textual's own rendering
 and input, slower and still correct. ``perftop --version`` says which (:func:`describe`).
+
+:class:`KeysInOrder` is here too, as the one place perftop works around Textual's own behaviour; it needs
+only Textual's public API and is on either way.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from itertools import pairwise
@@ -45,6 +49,7 @@ from textual.color import Color
 from textual.css.styles import RenderStyles
 from textual.driver import Driver
 from textual.geometry import Region, Size, Spacing
+from textual.message import Message
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.style import Style as TextualStyle
@@ -611,3 +616,94 @@ def input_parser(driver: Driver) -> Any:
     ``feed(text)`` and ``tick()`` (for a lone Escape) give its events. Only while the fence is installed."""
     assert installed(), "the quiet input thread runs only with the fence installed"
     return XTermParser(driver._debug)
+
+
+# -- keys in arrival order --------------------------------------------------------------------------------
+
+
+class KeysInOrder:
+    """App mixin: keys (and pastes) that arrive together are handled one after another, each by whatever
+    has the focus once the key before it is done.
+
+    Textual hands each key to the focused widget as it arrives; a key the widget does not take itself
+    bubbles back up to the App, whose bindings (an Input's backspace, ctrl+u, Enter among them) run then,
+    after the keys behind it were handed out already: ``b``, ``a``, backspace, ``c`` left ``ba``, and a
+    ``q`` after the Enter that closes a box went into the box. Here a key is handed out only when the one
+    before it is done: a marker sent right behind it to the same widget has come back up to the App, and
+    again until one such round trip passes with nothing else reaching the App (what the key set off: a
+    box submitted, a focus moved). At most ``MAX_ROUNDS`` round trips, each given ``ROUND_SECONDS``, so a
+    marker that gets lost (its widget removed) never holds the keyboard.
+    """
+
+    #: Round trips of the marker a key waits for, at most.
+    MAX_ROUNDS = 8
+    #: Seconds a marker has to come back before the next key is handed out anyway.
+    ROUND_SECONDS = 1.0
+
+    class Done(Message):
+        """The marker: back at the App, what was posted before it along its way has been handled."""
+
+        def __init__(self, token: int) -> None:
+            super().__init__()
+            self.token = token
+
+    #: The round trip of the marker under way (0: none, no key in flight), its token, and how many other
+    #: messages reached the App since it was sent.
+    _keys_round = 0
+    _keys_token = 0
+    _keys_posted = 0
+    _keys_timeout: asyncio.TimerHandle | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._keys_waiting: deque[events.Event] = deque()
+        super().__init__(*args, **kwargs)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+            self._keys_waiting.append(event)
+            if not self._keys_round:
+                await self._hand_out_key()
+            return
+        await super().on_event(event)  # type: ignore[misc]
+
+    def post_message(self, message: Message) -> bool:
+        if not isinstance(message, KeysInOrder.Done):
+            self._keys_posted += 1
+        return super().post_message(message)  # type: ignore[misc]
+
+    async def _hand_out_key(self) -> None:
+        """Textual's handling of the next waiting key (priority bindings, then the focused widget), and
+        the marker after it."""
+        await super().on_event(self._keys_waiting.popleft())  # type: ignore[misc]
+        self._keys_round = 0
+        self._send_marker()
+
+    def _send_marker(self) -> None:
+        app: Any = self
+        self._keys_round += 1
+        self._keys_token += 1
+        self._keys_posted = 0
+        target = (app.focused or app.screen) if app.screen_stack else app
+        if not target.post_message(KeysInOrder.Done(self._keys_token)):
+            app.post_message(KeysInOrder.Done(self._keys_token))  # the widget is closing: to the App
+        self._keys_timeout = asyncio.get_running_loop().call_later(
+            self.ROUND_SECONDS, self._marker_late, self._keys_token
+        )
+
+    def _marker_late(self, token: int) -> None:
+        # Posted to the App, it comes after whatever the App has queued already.
+        self.post_message(KeysInOrder.Done(token))
+
+    async def on_keys_in_order_done(self, message: KeysInOrder.Done) -> None:
+        message.stop()
+        if message.token != self._keys_token or not self._keys_round:
+            return  # a marker that came back after its round timed out, or its copy
+        if self._keys_timeout is not None:
+            self._keys_timeout.cancel()
+            self._keys_timeout = None
+        if self._keys_posted and self._keys_round < self.MAX_ROUNDS:
+            self._send_marker()
+            return
+        self._keys_round = 0
+        if self._keys_waiting:
+            await self._hand_out_key()
