@@ -152,6 +152,9 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, App[None]):
         yield self.switcher
         yield self.status_line
 
+    def on_load(self) -> None:
+        input_driver.exit_on_signals(self)  # before the driver takes the terminal
+
     def on_mount(self) -> None:
         table = self.table
         if self.options.sort:

@@ -223,6 +223,7 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
     io_pids = None if args.sort in process_columns.IO_KEYS else ()  # io only for a sort by it
     sampler.sample(first_status_pids(args.sort, args.pid), io_pids=io_pids, sockets=False)
 
+    from perftop.tui import input_driver
     from perftop.tui.app import AppOptions, PerftopApp
 
     options = AppOptions(
@@ -245,6 +246,8 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
     gc.freeze()
     gc.enable()
     app.run()
+    if app.return_code in input_driver.SIGNAL_STATUSES:
+        return app.return_code  # a signal, or the terminal gone: the terminal is restored, nothing to say
     if app.return_code:
         return crash.report(printed.getvalue() or f"the interface ended with status {app.return_code}")
     return 0
