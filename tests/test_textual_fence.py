@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import textual.constants
 from textual._compositor import ChopsUpdate, Compositor
 from textual.drivers.linux_driver import LinuxDriver
 from textual.widgets import Static
@@ -107,9 +108,12 @@ def test_version_names_textual_and_the_rendering_perftop_uses_on_it(
 _Cells = list[list[tuple[str, frozenset[object]]]]
 
 
-async def _screens(root: Path) -> list[_Cells]:
+async def _screens(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[_Cells]:
     """The cells of the terminal perftop writes to (what it wrote, fed to a terminal model): after each of
     samples that move rows up and down, a pane switch and back, and a search."""
+    # In 256 colours, as the other tests' terminal model: Rich keeps a style's codes for the first colour
+    # system it is rendered in, whatever the console, so one in "standard" would leak into later tests.
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "256")
     machine = DemoMachine(root)
     busy = [FakeProcess(pid=900 + i, comm=f"busy{i}", utime_rate=5 + 7 * i) for i in range(6)]
     driver = capture_driver()
@@ -143,11 +147,11 @@ async def _screens(root: Path) -> list[_Cells]:
 async def test_the_app_shows_the_same_screen_with_the_fence_refusing(
     tmp_path: Path, textuals_own: tuple[object, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fenced = await _screens(tmp_path / "fenced")
+    fenced = await _screens(tmp_path / "fenced", monkeypatch)
     assert textual_fence.installed()
     textual_fence.uninstall()
     _refusing(monkeypatch, 0)  # as on a Textual that moved its private modules
-    unfenced = await _screens(tmp_path / "unfenced")
+    unfenced = await _screens(tmp_path / "unfenced", monkeypatch)
     _nothing_installed(textuals_own)
     assert len(unfenced) == len(fenced) == 8
     for step, (theirs, ours) in enumerate(zip(unfenced, fenced, strict=True)):

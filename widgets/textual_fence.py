@@ -61,11 +61,17 @@ try:
     from textual._compositor import ChopsUpdate, Compositor
     from textual._styles_cache import StylesCache
     from textual._xterm_parser import XTermParser
-except ImportError as error:  # a Textual that moved them: the first check fails, nothing is installed
-    _IMPORT_ERROR: str | None = str(error)
+except ImportError:  # a Textual that moved them: the first check fails, nothing is installed
     ChopsUpdate = Compositor = StylesCache = XTermParser = object  # type: ignore[misc,assignment]
+    _PRIVATE_MODULES = False
 else:
-    _IMPORT_ERROR = None
+    _PRIVATE_MODULES = True
+
+#: Textual's own methods that the renderer replaces (None where this Textual has none: a check fails).
+_TEXTUALS = (
+    getattr(ChopsUpdate, "render_segments", None),
+    getattr(Compositor, "render_partial_update", None),
+)
 
 #: ``(top, bottom, shift)`` in screen lines, as ``perftop.widgets.changed_cells.Scroll``.
 _Scroll = tuple[int, int, int]
@@ -147,7 +153,7 @@ def _input() -> bool:
 
 #: What the fence relies on, each with the check that this Textual has it (a check that raises fails).
 CHECKS: tuple[tuple[str, Callable[[], bool]], ...] = (
-    ("textual._compositor, _styles_cache and _xterm_parser", lambda: _IMPORT_ERROR is None),
+    ("textual._compositor, _styles_cache and _xterm_parser", lambda: _PRIVATE_MODULES),
     ("ChopsUpdate(chops, spans, chop_ends), its render_segments(console), Rich's Style._ansi", _chops_update),
     ("Compositor's render_partial_update, _dirty_regions, _regions_to_spans, cuts", _compositor),
     ("StylesCache.render and render_line, Widget._styles_cache, styles._cache_key", _styles_cache),
@@ -174,8 +180,6 @@ def install() -> bool:
         return True
     if refusal() is not None:
         return False
-    global _ORIGINALS
-    _ORIGINALS = (ChopsUpdate.render_segments, Compositor.render_partial_update)
     ChopsUpdate.render_segments = _render_cropped_segments  # type: ignore[method-assign]
     Compositor.render_partial_update = _render_dirty_lines  # type: ignore[method-assign]
     return True
@@ -183,19 +187,13 @@ def install() -> bool:
 
 def installed() -> bool:
     """True while the fence's patches are in place."""
-    return _ORIGINALS is not None
+    return getattr(ChopsUpdate, "render_segments", None) is _render_cropped_segments
 
 
 def uninstall() -> None:
     """Back to Textual's own rendering (tests)."""
-    global _ORIGINALS
-    if _ORIGINALS is not None:
-        ChopsUpdate.render_segments, Compositor.render_partial_update = _ORIGINALS  # type: ignore[method-assign]
-        _ORIGINALS = None
-
-
-#: Textual's own ``render_segments`` and ``render_partial_update`` while the fence's replace them.
-_ORIGINALS: tuple[Callable[..., Any], Callable[..., Any]] | None = None
+    if installed():
+        ChopsUpdate.render_segments, Compositor.render_partial_update = _TEXTUALS  # type: ignore[method-assign]
 
 
 def describe() -> str:
