@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import get_character_cell_size
@@ -13,7 +14,7 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.terminal_theme import MONOKAI
-from textual._compositor import ChopsUpdate
+from textual._compositor import ChopsUpdate, Compositor
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.color import Color
@@ -24,10 +25,10 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from perftop.tui import partial_updates
+from perftop.widgets import textual_fence
+from perftop.widgets.cell_widths import ONE_CELL_RANGES
 from perftop.widgets.changed_cells import (
     JOIN_GAP,
-    ONE_CELL_RANGES,
     ChangedCells,
     TruecolorWhereNeeded,
     _cells,
@@ -145,11 +146,18 @@ SGR_BLUE = Strip.render_ansi(BLUE, CONSOLE._color_system)
 
 def render_ours(update: ChopsUpdate) -> str:
     """What perftop's renderer writes for ``update`` (Textual's is left in place afterwards)."""
-    partial_updates.install()
+    textual_fence.install()
     try:
         return update.render_segments(CONSOLE)
     finally:
-        partial_updates.uninstall()
+        textual_fence.uninstall()
+
+
+@pytest.fixture
+def fenced() -> Iterator[None]:
+    """The fence installed (as a PerftopApp installs it), for an App of the test's own."""
+    assert textual_fence.install()
+    yield
 
 
 def test_a_partial_update_writes_only_its_spans_and_each_style_once() -> None:
@@ -175,11 +183,13 @@ def test_a_partial_update_never_writes_half_a_wide_character() -> None:
 
 
 def test_install_is_undone_by_uninstall() -> None:
-    original = partial_updates._ORIGINAL  # Textual's own, whether or not an App installed ours already
-    assert partial_updates.install()
-    assert ChopsUpdate.render_segments is not original
-    partial_updates.uninstall()
-    assert ChopsUpdate.render_segments is original
+    textual_fence.uninstall()  # Textual's own, whether or not an App installed the fence already
+    original = ChopsUpdate.render_segments, Compositor.render_partial_update
+    assert textual_fence.install()
+    assert ChopsUpdate.render_segments is not original[0]
+    assert Compositor.render_partial_update is not original[1]
+    textual_fence.uninstall()
+    assert (ChopsUpdate.render_segments, Compositor.render_partial_update) == original
 
 
 class Lines(ChangedCells, Widget):
@@ -216,7 +226,7 @@ class LinesApp(App[None]):
             yield Lines([f"faded {i}" for i in range(3)], id="faded")
 
 
-async def test_plain_widgets_style_their_lines_as_textual_does() -> None:
+async def test_plain_widgets_style_their_lines_as_textual_does(fenced: None) -> None:
     """The short way of styling lines gives the cells Textual's general path gives, padding and a
     translucent background over a parent's included; borders, tint and opacity take Textual's way."""
     async with LinesApp().run_test(size=(60, 30)) as pilot:
@@ -230,7 +240,7 @@ async def test_plain_widgets_style_their_lines_as_textual_does() -> None:
         assert plain == {"left": True, "right": True, "boxed": False, "tinted": False, "faded": True}
 
 
-async def test_styles_changed_on_the_widget_or_an_ancestor_restyle_its_lines() -> None:
+async def test_styles_changed_on_the_widget_or_an_ancestor_restyle_its_lines(fenced: None) -> None:
     """Whether a widget is plain and its background colours are kept between repaints: a background,
     padding or border set later on the widget or on an ancestor (inline, or by a class the CSS styles)
     shows on its next repaint, as Textual's general path draws it."""
@@ -276,10 +286,11 @@ async def test_a_partial_update_renders_what_textuals_would_on_its_spans() -> No
         compositor.update_widgets({left, right, boxed})
         dirty = set(compositor._dirty_regions)
         assert dirty
-        partial_updates.install()
-        ours = compositor.render_partial_update()
+        textual_fence.uninstall()
+        textual = compositor.render_partial_update()
         compositor._dirty_regions.update(dirty)
-        textual = partial_updates._ORIGINAL_PARTIAL(compositor)
+        textual_fence.install()
+        ours = compositor.render_partial_update()
         assert ours is not None and textual is not None
         assert ours.spans == textual.spans
         for y, x1, x2 in ours.spans:

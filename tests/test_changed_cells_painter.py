@@ -12,8 +12,8 @@ from textual._compositor import Compositor
 from textual.app import App
 from textual.message_pump import MessagePump
 
-from perftop.tui import partial_updates
 from perftop.tui.screens import PickerScreen
+from perftop.widgets import textual_fence
 from perftop.widgets.changed_cells import ChangedCells
 from tests.demo import DemoMachine
 from tests.fixture_tree import FakeProcess
@@ -89,7 +89,7 @@ async def test_the_terminal_holds_a_full_redraw_after_samples_dialogs_panes_resi
     async with app.run_test(size=(120, 30)) as pilot:
         await machine.drive(app, 2)
         await pilot.pause()
-        assert partial_updates.install()
+        assert textual_fence.install()
         monkeypatch.setattr(Compositor, "render_update", written)
         terminal.append(_full(app, render_update))
         for tick in range(12):

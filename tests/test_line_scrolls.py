@@ -22,7 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from perftop.probes.snapshot import ProcessInfo
-from perftop.tui import partial_updates
+from perftop.widgets import textual_fence
 from perftop.widgets.changed_cells import MIN_SCROLL_GAIN, ChangedCells, plan_scrolls, scrolled
 from perftop.widgets.process_table import ProcessTable
 from tests.factories import make_proc
@@ -143,7 +143,7 @@ async def _started(pilot: Pilot[None]) -> tuple[App[None], Rows, Terminal]:
     """The App, its rows and a terminal holding its first full redraw, perftop's renderer installed."""
     await pilot.pause()
     app = pilot.app
-    assert partial_updates.install()
+    assert textual_fence.install()
     return app, app.query_one(Rows), _full(app)
 
 
@@ -259,7 +259,7 @@ async def test_the_process_table_scrolls_the_rows_a_climbing_process_passed() ->
     async with TableApp(procs).run_test(size=(120, 20)) as pilot:
         await pilot.pause()
         app = pilot.app
-        assert partial_updates.install()
+        assert textual_fence.install()
         table = app.query_one(ProcessTable)
         table.select_pid(100)  # chosen: the cursor moves down with its process
         await pilot.pause()
@@ -280,7 +280,7 @@ async def test_rows_out_of_sight_plan_no_scrolls_and_are_drawn_whole_when_shown(
     async with RowsApp("full").run_test(size=(40, 16)) as pilot:
         await pilot.pause()
         app = pilot.app
-        assert partial_updates.install()
+        assert textual_fence.install()
         rows = app.query_one(Rows)
         rows.items.insert(1, rows.items.pop(10))
         rows.refresh_changed()
@@ -305,10 +305,10 @@ async def test_a_widgets_scrolls_are_sent_all_or_none() -> None:
         compositor = app.screen._compositor
         rows._lines().scrolls = [(2, 5, 1), (6, 12, -1)]  # screen lines 3-6, then 7-13
         regions: set[Region] = set()
-        assert partial_updates._take_scrolls(compositor, regions) == []
+        assert textual_fence.take_scrolls(compositor, regions) == []
         assert {(r.y, r.height) for r in regions} == {(3, 4), (7, 7)}
         rows._lines().scrolls = [(2, 5, 1)]
-        assert partial_updates._take_scrolls(compositor, set()) == [(3, 6, 1)]
+        assert textual_fence.take_scrolls(compositor, set()) == [(3, 6, 1)]
 
 
 @pytest.mark.parametrize("count", [60, 8])
@@ -342,7 +342,7 @@ async def test_the_process_table_through_textuals_own_refreshes_keeps_the_termin
     async with TableApp(procs).run_test(size=(120, 20)) as pilot:
         await pilot.pause()
         app = pilot.app
-        assert partial_updates.install()
+        assert textual_fence.install()
         table = app.query_one(ProcessTable)
         table.select_pid(100 + count // 2)
         await pilot.pause()
@@ -406,7 +406,7 @@ async def test_following_the_selected_process_out_of_view_scrolls_rows_not_the_w
     async with TableApp(procs).run_test(size=(120, 20)) as pilot:
         await pilot.pause()
         app = pilot.app
-        assert partial_updates.install()
+        assert textual_fence.install()
         table = app.query_one(ProcessTable)
         last = table.size.height - 2  # the index of the last row on screen (line 0 is the header)
         table.select_pid(100 + last)

@@ -18,7 +18,7 @@ from textual.app import App, ComposeResult
 from textual.message import Message
 
 from perftop.probes.snapshot import ProcessInfo
-from perftop.tui import partial_updates
+from perftop.widgets import textual_fence
 from perftop.widgets.process_columns import COLUMN_BY_KEY, DROP_ORDER, table_columns
 from perftop.widgets.process_table import COMMAND_SCROLL_STEP, ProcessTable
 from tests.factories import make_proc
@@ -966,8 +966,8 @@ class PaintedApp(App[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(ProcessTable)
-        table.scrolls_allowed = partial_updates.install()
-        table.paint_changes = partial_updates.ChangedCellsPainter(self)
+        table.scrolls_allowed = textual_fence.install()
+        table.paint_changes = textual_fence.ChangedCellsPainter(self)
 
     def full_redraw(self) -> Terminal:
         terminal = Terminal(*self.size)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -64,6 +66,16 @@ def test_runs_in_tmux_and_quits(width: int, height: int) -> None:
         _wait_for(tmux, lambda s: "tmux -L" in s and s.splitlines()[-2].strip() != "tmux")
         tmux.run("send-keys", "-t", "bench", "q")
         _wait_gone(pid)
+
+
+def test_keys_sent_in_one_write_keep_the_filter_and_then_quit() -> None:
+    """F4, the text, Enter and q in one send-keys, as a paste, a macro or a slow link delivers them: the
+    text goes into the box, Enter keeps the filter and closes it, and q quits (the q went into the box,
+    and perftop kept running, before keys were applied in arrival order)."""
+    with _perftop(120, 30, "--interval 0.5") as (tmux, pid):
+        _wait_for(tmux, lambda s: "PID" in s and "COMMAND" in s and "%" in s)
+        tmux.run("send-keys", "-t", "bench", "F4", "tmux", "Enter", "q")
+        _wait_gone(pid, timeout=5)
 
 
 def test_changed_cell_updates_leave_the_screen_a_full_redraw_would_draw() -> None:
@@ -146,6 +158,72 @@ def test_an_idle_perftop_sleeps_and_still_answers_keys() -> None:
         _wait_for(tmux, lambda s: "perftop keys" not in s, timeout=3)
         tmux.run("send-keys", "-t", "bench", "q")
         _wait_gone(python)
+
+
+#: The pane's terminal modes perftop turns on: the alternate screen and mouse reporting (every motion, in
+#: SGR form; tmux reports the mode 1000 Textual sets first as replaced by 1003).
+PANE_MODES = "#{alternate_on} #{mouse_all_flag} #{mouse_any_flag} #{mouse_sgr_flag}"
+
+
+def _pane_modes(tmux: Tmux) -> list[str]:
+    return tmux.run("display-message", "-p", "-t", "bench", PANE_MODES).split()
+
+
+def _child_of(pid: int) -> int:
+    """The one child of process ``pid`` (perftop, run by the pane's shell)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} started no child")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_ends_perftop_and_leaves_the_terminal_as_it_was(signum: int) -> None:
+    """Killed from outside (a service manager, a dropped SSH connection, kill -INT), perftop exits with
+    128 + the signal, as a shell reports it, and the shell that ran it gets its terminal back: line mode
+    and echo on, the normal screen, no mouse reporting."""
+    shell = (
+        f"{shlex.quote(sys.executable)} -m perftop.tui.cli --interval 0.5; "
+        "echo status=$?; stty -a; echo done; sleep 60"
+    )
+    with private_tmux("perftop-signal") as tmux:
+        shell_pid = tmux.start(["sh", "-c", shell], 200, 40, str(ROOT))
+        _wait_for(tmux, lambda s: "PID" in s and "COMMAND" in s and "%" in s)
+        assert _pane_modes(tmux) == ["1"] * 4
+        os.kill(_child_of(shell_pid), signum)
+        screen = _wait_for(tmux, lambda s: "done" in s.split(), timeout=10)
+        assert f"status={128 + signum}" in screen.split(), screen
+        modes = screen.replace(";", " ").split()
+        assert "icanon" in modes and "echo" in modes, screen
+        assert _pane_modes(tmux) == ["0"] * 4
+
+
+def test_perftop_ends_when_its_terminal_is_gone_even_with_sighup_ignored() -> None:
+    """The terminal closed under it (here its tmux pane) while SIGHUP is ignored (nohup, trap '' HUP):
+    reading the terminal fails, and perftop ends instead of running on with no one to see it."""
+    shell = f"trap '' HUP; exec {shlex.quote(sys.executable)} -m perftop.tui.cli --interval 0.5"
+    with private_tmux("perftop-hangup") as tmux:
+        pid = tmux.start(["sh", "-c", shell], 120, 30, str(ROOT))  # exec: the pane's process is perftop
+        _wait_for(tmux, lambda s: "PID" in s and "COMMAND" in s)
+        tmux.run("kill-pane", "-t", "bench")
+        _wait_gone(pid, timeout=5)
+
+
+def test_a_sigcont_with_no_stop_before_it_starts_nothing_again() -> None:
+    """Textual takes every SIGCONT for the end of a ctrl+z; one from kill -CONT, or the one the kernel sends
+    with the SIGHUP of a terminal hanging up, started its input and output threads a second time, and the
+    second input thread kept perftop alive after q."""
+    with _perftop(120, 30, "--interval 0.5") as (tmux, pid):
+        _wait_for(tmux, lambda s: "PID" in s and "COMMAND" in s)
+        threads = len(os.listdir(f"/proc/{pid}/task"))
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.5)
+        assert len(os.listdir(f"/proc/{pid}/task")) == threads
+        tmux.run("send-keys", "-t", "bench", "q")
+        _wait_gone(pid)
 
 
 CRASHING = """

@@ -23,12 +23,12 @@ from textual.widgets import ContentSwitcher, Input, Static
 
 from perftop.probes.sampler import NUMA_MAPS_SECONDS, Sampler
 from perftop.probes.snapshot import POLICY_CLASS, Snapshot
-from perftop.tui import input_driver, partial_updates
+from perftop.tui import input_driver
 from perftop.tui.bindings import APP_KEYS, app_bindings, app_keys
 from perftop.tui.panes import PANES, Pane
 from perftop.tui.sampling import SamplingThread
 from perftop.tui.tuning_ui import TuningActions
-from perftop.widgets import process_columns
+from perftop.widgets import process_columns, textual_fence
 from perftop.widgets.changed_cells import ChangedCells
 from perftop.widgets.colours import ThemeColours
 from perftop.widgets.process_table import ProcessTable
@@ -64,7 +64,7 @@ class AppOptions:
     first_delay: float = 0.2
 
 
-class PerftopApp(TuningActions, ThemeColours, App[None]):
+class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[None]):
     """htop-like overview of CPUs and processes, and the other panes of the registry."""
 
     # Absolute, so a subclass (with other panes) in another folder finds it too.
@@ -79,6 +79,8 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
     ) -> None:
         """``snapshot``: a sample with rates to show on the first frame (the CLI takes it while Textual
         starts); without one the App's first refresh samples."""
+        # Before Textual's own __init__, which picks the driver: the quiet one comes with the fence.
+        renders_changes = textual_fence.install()
         super().__init__()
         self._first_snapshot = snapshot
         self.sampler = sampler
@@ -97,7 +99,7 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
         self._status_parts: list[str] | None = None
         self._init_tuning()
         #: The renderer writes only changed cells and scrolls lines that moved (if this Textual allows).
-        self._renders_changes = partial_updates.install()
+        self._renders_changes = renders_changes
         if not self.options.read_only and not sampler.fs.is_own_proc():
             # Not perftop's own /proc: its PIDs are not ours to change, whatever the options said. (The
             # rule of tuning.tuning_allowed, which read_only_reason words: that module loads on the first
@@ -119,7 +121,7 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
         #: asked for another meanwhile.
         self._pane_wanted = self.PANES[0].number
         #: Set at mount when the renderer writes only changed cells: it paints them for the line widgets.
-        self._painter: partial_updates.ChangedCellsPainter | None = None
+        self._painter: textual_fence.ChangedCellsPainter | None = None
 
     def compose(self) -> ComposeResult:
         self.status_line = Static(id="status")
@@ -134,13 +136,16 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
         yield self.switcher
         yield self.status_line
 
+    def on_load(self) -> None:
+        input_driver.exit_on_signals(self)  # before the driver takes the terminal
+
     def on_mount(self) -> None:
         # The process table the App acts on, whatever pane is shown (the overview pane holds it), kept at
         # hand: a DOM query per refresh matched selectors against every node (~1 ms a refresh).
         self.table = table = self.query_one(ProcessTable)
         table.scrolls_allowed = self._renders_changes
         if self._renders_changes:
-            self._painter = partial_updates.ChangedCellsPainter(self)
+            self._painter = textual_fence.ChangedCellsPainter(self)
         self._paint_changes_in(self.switcher)
         if self.options.sort:
             table.set_sort(self.options.sort)
@@ -149,7 +154,7 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
         if self.options.pids:
             table.set_pid_filter(frozenset(self.options.pids))
         self._set_low_bandwidth(self.options.low_bandwidth)
-        self._focus_now(table)
+        table.focus()
         self._update_status()
         first, self._first_snapshot = self._first_snapshot, None
         if first is not None:
@@ -217,7 +222,7 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
 
     def _sampled(self, snapshot: Snapshot) -> None:
         """A snapshot from the sampling thread: show it, then let the thread take the next."""
-        if self._exit or not self.is_running or self._sampling is None:
+        if self.return_code is not None or not self.is_running or self._sampling is None:
             return
         try:
             self._apply(snapshot)
@@ -512,7 +517,7 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
         switcher.current = pane.ident
         self._publish_request()  # what a pane needs sampled is read only while it is shown
         if self.table in widget.walk_children():
-            self._focus_now(self.table)
+            self.table.focus()
         else:
             widget.focus()  # the pane's own (it may hand the focus to its table)
         snapshot = self.snapshot
@@ -537,19 +542,14 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
             self._search(search.value, skip_current=True)
             return
         search.display = True
-        self._focus_now(search)
+        search.focus()
 
     async def action_filter(self) -> None:
         box = self.filter_box
         await self._mount_on_first_use(box, self.status_line.screen, before=self.status_line)
         box.value = self.table.filter_text
         box.display = True
-        self._focus_now(box)
-
-    def _focus_now(self, widget: Widget) -> None:
-        # Not widget.focus(), which moves the focus only after the events already queued: the keys
-        # typed right after this one (in one burst over SSH, or a paste) would go where it was.
-        self.screen.set_focus(widget)
+        box.focus()
 
     def _search(self, text: str, *, skip_current: bool) -> None:
         if not text:
@@ -573,7 +573,7 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
         if event.input.id == "filter":
             self.table.choose_selected()  # a kept filter chose the process the cursor is on
         event.input.display = False
-        self._focus_now(self.table)
+        self.table.focus()
 
     def on_key(self, event: events.Key) -> None:
         focused = self.focused
@@ -585,14 +585,8 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
                 self.table.set_filter("")
                 self._after_view_change()
             focused.display = False
-            self._focus_now(self.table)
+            self.table.focus()
             event.stop()
-        elif event.is_printable:
-            # An Input keeps the characters typed in it: this one was typed right after the key that
-            # opened the box (F4 and the text in one burst over SSH, or a paste), and Textual sent it
-            # where the focus was then. It is the box's.
-            event.stop()
-            focused.post_message(events.Key(event.key, event.character))
 
     def on_process_table_command_line_requested(self, message: ProcessTable.CommandLineRequested) -> None:
         from perftop.tui.screens import TextScreen

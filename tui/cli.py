@@ -72,10 +72,13 @@ def _sort_column(text: str) -> str:
 
 
 class _VersionAction(argparse.Action):
-    """``--version``, looking the version up only when asked: importing importlib.metadata costs ~40 ms."""
+    """``--version``: perftop's, then Textual's and which rendering perftop uses on it (the fence's checks).
+    Looked up only when asked: importlib.metadata costs ~40 ms to import, Textual ~150 ms."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        print(f"perftop {_version()}")
+        from perftop.widgets import textual_fence
+
+        print(f"perftop {_version()}\n{textual_fence.describe()}")
         parser.exit()
 
 
@@ -281,6 +284,7 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
     io_pids = None if args.sort in process_columns.IO_KEYS else ()  # io only for a sort by it
     sampler.sample(first_status_pids(args.sort, args.pid), io_pids=io_pids, sockets=False)
 
+    from perftop.tui import input_driver
     from perftop.tui.app import AppOptions, PerftopApp
 
     options = AppOptions(
@@ -303,6 +307,8 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
     gc.freeze()
     gc.enable()
     app.run()
+    if app.return_code in input_driver.SIGNAL_STATUSES:
+        return app.return_code  # a signal, or the terminal gone: the terminal is restored, nothing to say
     if app.return_code:
         return crash.report(printed.getvalue() or f"the interface ended with status {app.return_code}")
     return 0

@@ -3,19 +3,19 @@
 A line-API widget that mixes in ``ChangedCells`` calls ``refresh_changed()`` instead of ``refresh()``
 when its data changed but its size did not. Every line on screen is rendered again, compared with what
 ``render_line`` last returned for that line, and only the spans of differing cells are marked dirty.
-Textual then re-renders just those lines and (with ``perftop.tui.partial_updates`` installed) writes just
-those cells. Anything else (resize, scroll, a style change) still goes through a full ``refresh()``, whose
-repaint records the new lines as painted.
+Textual then re-renders just those lines and (with ``perftop.widgets.textual_fence`` installed) writes
+just those cells. Anything else (resize, scroll, a style change) still goes through a full ``refresh()``,
+whose repaint records the new lines as painted.
 
 Textual styles every repainted line through a general path (borders, padding, outline, tint, opacity,
 hatch: ~65 µs a line here); these widgets use none of that, so while a widget's styles stay plain its
-lines skip that path (:class:`_PlainLines`), with Textual's own line cache and line filters kept.
+lines skip that path (the fence's ``PlainLines``), with Textual's own line cache and line filters kept.
 
 A widget whose lines show items that move up or down together (the process table's rows, when a process
 climbs or leaves the sort order) can name each line's item (``line_key``): lines that moved are then
 scrolled on the terminal (a scroll region and insert/delete-line, as curses does for htop) instead of
-rewritten, when the App's renderer can do it (``scrolls_allowed``, set by the App with
-``perftop.tui.partial_updates``, which writes them).
+rewritten, when the App's renderer can do it (``scrolls_allowed``, set by the App when the fence, which
+writes them, is installed). Without the fence, these widgets draw through Textual's public API alone.
 """
 
 from __future__ import annotations
@@ -23,18 +23,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Self, TypeVar
 
 from rich.cells import get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual._styles_cache import StylesCache
 from textual.color import Color
 from textual.filter import ANSIToTruecolor, LineFilter
 from textual.geometry import Offset, Region, Size, Spacing
 from textual.strip import Strip
-from textual.style import Style as TextualStyle
+
+from perftop.widgets import textual_fence
+from perftop.widgets.cell_widths import one_cell_each
 
 #: Equal cells between two changed runs that are written again rather than skipped: a cursor move
 #: plus restating the style costs about as many bytes.
@@ -109,17 +109,6 @@ def filled_line(segments: list[Segment], width: int, style: Style | None) -> Str
     if used < width:
         return Strip([*segments, Segment(" " * (width - used), style)], width)
     return Strip(segments, used).crop(0, width)
-
-
-#: Characters of one cell each (ASCII, Latin-1, punctuation, arrows, box drawing, blocks, shapes,
-#: braille): lines made only of them take the fast path (tests check each against Rich's widths).
-ONE_CELL_RANGES = "[ -~\u00a1-\u00ac\u00ae-\u00ff\u2010-\u2027\u2190-\u21ff\u2500-\u25fc\u2800-\u28ff]"
-_ONE_CELL_TEXT = re.compile(ONE_CELL_RANGES + "*")
-
-
-def one_cell_each(text: str) -> bool:
-    """True when every character of ``text`` takes one cell (so characters and cells line up)."""
-    return (text.isascii() and text.isprintable()) or _ONE_CELL_TEXT.fullmatch(text) is not None
 
 
 #: A run of equal bytes in the XOR of two texts.
@@ -321,71 +310,6 @@ def truecolor_where_needed(filters: Sequence[LineFilter]) -> list[LineFilter]:
     return out
 
 
-class _PlainLines(StylesCache):
-    """Textual's line cache, styling each line the short way while ``plain`` is set by the widget (no
-    border, outline, tint, text opacity, hatch, or top/bottom padding), else Textual's way."""
-
-    plain = False
-
-    def render_line(
-        self,
-        styles: Any,
-        y: int,
-        size: Size,
-        content_size: Size,
-        padding: Any,
-        base_background: Color,
-        background: Color,
-        render_content_line: Any,
-        border_title: Any,
-        border_subtitle: Any,
-        opacity: float,
-        *rest: Any,
-    ) -> Strip:
-        if not self.plain or opacity != 1.0 or border_title is not None or border_subtitle is not None:
-            return super().render_line(
-                styles,
-                y,
-                size,
-                content_size,
-                padding,
-                base_background,
-                background,
-                render_content_line,
-                border_title,
-                border_subtitle,
-                opacity,
-                *rest,
-            )
-        # What Textual's path gives a plain widget: the content line filled to the content width and
-        # padded left and right, with the background over the one beneath.
-        inner = _inner_style(base_background, background)
-        line = render_content_line(y).adjust_cell_length(content_size.width, inner)
-        _top, right, _bottom, left = padding
-        if left or right:
-            pad = [Segment(" " * left, inner)] if left else []
-            line = Strip([*pad, *line, *([Segment(" " * right, inner)] if right else [])], size.width)
-        return line
-
-    def scroll(self, scrolls: list[Scroll], height: int) -> None:
-        """Move the cached lines as ``scrolls`` move lines on the terminal (a plain line is the same
-        wherever it is), so lines that only moved are not rendered again; the blank ones are dropped."""
-        cache = self._cache
-        lines = [cache.get(y) for y in range(height)]
-        for scroll in scrolls:
-            lines = scrolled(lines, scroll, None)
-        for y, strip in enumerate(lines):
-            if strip is None:
-                cache.pop(y, None)
-            else:
-                cache[y] = strip
-
-
-@lru_cache(maxsize=64)
-def _inner_style(base_background: Color, background: Color) -> Style:
-    return TextualStyle(background=base_background + background).rich_style
-
-
 def _plain(styles: Any) -> bool:
     """True when ``styles`` draw nothing around or over the content lines but left/right padding."""
     padding = styles.padding
@@ -406,8 +330,8 @@ _View = tuple[Size, Offset]
 @dataclass(frozen=True, slots=True)
 class _Looks:
     """What a line widget's styles and its ancestors' give it, for as long as Textual's counts of their
-    updates (``key``) stay the same: whether its own are plain (see ``_PlainLines``) and the opacity of it
-    and its ancestors is 1, its background colours, its padding."""
+    updates (``key``) stay the same: whether its own are plain (see the fence's ``PlainLines``) and the
+    opacity of it and its ancestors is 1, its background colours, its padding."""
 
     key: tuple[int, ...]
     plain: bool
@@ -493,11 +417,8 @@ class ChangedCells:
         return scrolls
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        cache = self._styles_cache  # type: ignore[has-type]
-        if not isinstance(cache, _PlainLines):
-            cache = self._styles_cache = _PlainLines()
         looks = self._looks()
-        cache.plain = looks.plain
+        cache = textual_fence.plain_line_cache(self, looks.plain)  # type: ignore[arg-type]
         lines = self._lines()
         if lines.scrolls:
             # A render that did not take the scrolls first (a full update, a screenshot, the widget
@@ -507,8 +428,10 @@ class ChangedCells:
             super().refresh(*regions)  # type: ignore[misc]
         lines.view = view = self._view()
         try:
-            if looks.plain and looks.opaque and self._styled_as_lines():
-                return self._render_plain_lines(cache, crop, view[0], looks)
+            if cache is not None and looks.plain and looks.opaque and self._styled_as_lines():
+                return textual_fence.render_plain_lines(
+                    self, cache, crop, view[0], looks.padding, looks.background_colors
+                )
             return super().render_lines(crop)  # type: ignore[misc]
         finally:
             lines.view = None
@@ -520,33 +443,10 @@ class ChangedCells:
         """Nothing but the lines to draw: no border title, not blank, no link under the mouse."""
         widget: Any = self
         return (
-            widget._border_title is None
-            and widget._border_subtitle is None
+            widget.border_title is None
+            and widget.border_subtitle is None
             and not widget.BLANK
-            and not (widget.auto_links and widget.hover_style._link_id)
-        )
-
-    def _render_plain_lines(
-        self, cache: _PlainLines, crop: Region, content: Size, looks: _Looks
-    ) -> list[Strip]:
-        """What Textual's ``render_lines`` gives a plain, opaque widget, with what its line cache's render
-        takes known already (Textual looks up the widget's place on screen twice and walks its ancestors
-        twice for it, at every repaint)."""
-        widget: Any = self
-        padding = looks.padding
-        base_background, background = looks.background_colors
-        return cache.render(
-            widget.styles,
-            Size(content.width + padding.left + padding.right, content.height),
-            base_background,
-            background,
-            widget.render_line,
-            widget.get_line_filters(),
-            None,
-            None,
-            content_size=content,
-            padding=padding,
-            crop=crop,
+            and not (widget.auto_links and widget.hover_style.link_id)
         )
 
     def refresh(self, *regions: Region, **options: bool) -> Self:
@@ -588,10 +488,8 @@ class ChangedCells:
         """Content lines are screen lines (nothing drawn above them), shown on the screen on top (a
         widget out of sight would pile up scrolls for nothing: it is drawn whole when shown again)."""
         widget: Any = self
-        cache = widget._styles_cache
         return (
-            isinstance(cache, _PlainLines)
-            and cache.plain
+            textual_fence.has_plain_lines(widget)
             and widget.screen is widget.app.screen
             and widget.is_on_screen
         )
@@ -602,13 +500,16 @@ class ChangedCells:
         scrolls, moved = plan_scrolls([keys.get(y) for y in range(height)], self.line_keys(height))
         if not scrolls:
             return
-        shown = [painted.get(y) for y in range(height)]
+        # The line each line shows once the scrolls are done (None: one they blank).
+        sources: list[int | None] = list(range(height))
         for scroll in scrolls:
-            shown = scrolled(shown, scroll, _BLANK)
-        for y, (key, strip) in enumerate(zip(moved, shown, strict=True)):
+            sources = scrolled(sources, scroll, None)
+        shown = [painted.get(y) for y in range(height)]
+        for y, (key, source) in enumerate(zip(moved, sources, strict=True)):
             keys[y] = key
+            strip = None if source is None else shown[source]
             painted[y] = _BLANK if strip is None else strip  # a line never painted is not known either
-        self._styles_cache.scroll(scrolls, height)  # type: ignore[attr-defined]
+        textual_fence.move_cached_lines(self, sources)  # type: ignore[arg-type]
         lines.scrolls.extend(scrolls)
 
     @property
@@ -647,10 +548,7 @@ class ChangedCells:
         """See ``_Looks``. Each costs tens of style look-ups at every repaint, for values that change only
         with the styles."""
         widget: Any = self
-        try:
-            key = tuple(node.styles._cache_key for node in widget.ancestors_with_self)
-        except AttributeError:  # a Textual that does not count its style updates: looked up every time
-            key = None
+        key = textual_fence.styles_key(widget)  # None without the fence: looked up every time
         looks = self._lines().looks
         if key is None or looks is None or looks.key != key:
             styles = widget.styles
