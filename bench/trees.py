@@ -1,6 +1,6 @@
 """Generated procfs/sysfs trees for the benchmarks, built once and cached between runs and pyperf workers.
 
-Process trees come from ``tests.fixture_tree.make_tree`` (10k processes take seconds to write), so each
+Process trees come from ``testbed.fixture_tree.make_tree`` (10k processes take seconds to write), so each
 ``(processes, cpus, tick)`` tree is written once under the cache directory and reused by every pyperf
 worker and later run. The cache key includes a hash of the generator's source, so a changed generator
 never serves stale trees. ``PERFTOP_BENCH_TREES`` overrides the cache directory.
@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from perftop.probes.fs import FS
-from tests import fixture_tree
+from testbed import fixture_tree
 
 #: File written last into a finished tree; a tree without it (an interrupted build) is rebuilt.
 _DONE = ".complete"

@@ -16,7 +16,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tests.demo import DemoMachine  # noqa: E402
+from testbed.demo import DemoMachine  # noqa: E402
 
 #: name -> (terminal size, CPUs of the demo machine, keys pressed before the picture)
 SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {

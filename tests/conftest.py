@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from bench import bench_probes
+if TYPE_CHECKING:
+    from bench.bench_probes import TreeSet
 
 
 @pytest.fixture
-def small_trees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> bench_probes.TreeSet:
-    """The benchmarks' generated trees at their smallest: 100 processes, 8 CPUs, 2 nodes, 3 disks."""
+def small_trees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TreeSet:
+    """The benchmarks' generated trees at their smallest: 100 processes, 8 CPUs, 2 nodes, 3 disks (for the
+    tests of the benchmarks; nothing else here imports them)."""
+    from bench import bench_probes
+
     monkeypatch.setenv("PERFTOP_BENCH_TREES", str(tmp_path / "trees"))
     monkeypatch.setattr(bench_probes, "CPUS", 8)
     monkeypatch.setattr(bench_probes, "NUMA_NODES", 2)

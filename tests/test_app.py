@@ -20,8 +20,8 @@ from perftop.widgets import process_columns
 from perftop.widgets.load_history import LoadHistory
 from perftop.widgets.process_table import ProcessTable
 from perftop.widgets.summary import SummaryLine
-from tests.demo import DemoMachine
-from tests.fixture_tree import FakeProcess
+from testbed.demo import DemoMachine
+from testbed.fixture_tree import FakeProcess
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from perftop.probes.fs import FS
 from perftop.probes.sampler import Sampler
 from perftop.tui.app import AppOptions, PerftopApp
 from perftop.tui.screens import HelpScreen, PickerScreen
-from tests.demo import DemoMachine
+from testbed.demo import DemoMachine
 
 
 def header(app: PerftopApp) -> list[str]:

@@ -12,6 +12,7 @@ import pytest
 
 from bench import bench_probes, cold_start, overhead, trees
 from perftop.probes.processes import ProcessScanner
+from testbed.tmux import shows_real_cpu_percent
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -171,9 +172,9 @@ def test_real_cpu_percent_is_told_from_the_baseline() -> None:
     header = "    PID USER      POL RTPRIO  PRI  NI CPU%▼  MEM%    RSS CPU S COMMAND"
     baseline = "      1 root      TS       -   20   0     -   0.1  12.0M   0 S /sbin/init"
     real = "      1 root      TS       -   20   0   0.0   0.1  12.0M   0 S /sbin/init"
-    assert not cold_start.shows_real_cpu_percent(f"meters\n{header}\n{baseline}\n")
-    assert cold_start.shows_real_cpu_percent(f"meters\n{header}\n{baseline}\n{real}\n")
-    assert not cold_start.shows_real_cpu_percent("no table yet\n")
+    assert not shows_real_cpu_percent(f"meters\n{header}\n{baseline}\n")
+    assert shows_real_cpu_percent(f"meters\n{header}\n{baseline}\n{real}\n")
+    assert not shows_real_cpu_percent("no table yet\n")
 
 
 async def test_first_frame_headless_returns_once_rates_are_shown() -> None:

@@ -15,8 +15,8 @@ from textual.message_pump import MessagePump
 from perftop.tui import partial_updates
 from perftop.tui.screens import PickerScreen
 from perftop.widgets.changed_cells import ChangedCells
-from tests.demo import DemoMachine
-from tests.fixture_tree import FakeProcess
+from testbed.demo import DemoMachine
+from testbed.fixture_tree import FakeProcess
 from tests.terminal_model import CONSOLE, Terminal
 
 

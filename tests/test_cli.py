@@ -14,13 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.cold_start import shows_real_cpu_percent
-from bench.overhead import Tmux, private_tmux
 from perftop.probes.cpulist import parse_cpu_list
 from perftop.tui import cli, crash
 from perftop.tui.cli import first_status_pids
-from tests.fixture_tree import make_tree
-from tests.tmux_screen import wait_for_screen
+from testbed.fixture_tree import make_tree
+from testbed.tmux import Tmux, private_tmux, shows_real_cpu_percent, wait_for_screen
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "tests" / "fixtures" / "demo"

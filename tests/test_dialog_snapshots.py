@@ -26,7 +26,7 @@ from perftop.tui.dialogs import (
     signal_choices,
 )
 from perftop.tui.screens import PickerScreen
-from tests.demo import DemoMachine
+from testbed.demo import DemoMachine
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the demo tree's owners need root to chown")
 

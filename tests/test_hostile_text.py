@@ -28,9 +28,9 @@ from perftop.tui.dialogs import (
 )
 from perftop.tui.screens import HelpScreen, PickerScreen, TextScreen
 from perftop.widgets.safe_text import escaped, escaped_lines, printable
+from testbed.demo import DemoMachine
+from testbed.fixture_tree import FakeProcess
 from tests.capture_driver import capture_driver, foreign_controls
-from tests.demo import DemoMachine
-from tests.fixture_tree import FakeProcess
 
 #: A window title, the alternate screen switched off, a terminal reset, a status report request (the
 #: terminal would answer into perftop's input), the C1 form of CSI, BEL, line breaks, a tab, a

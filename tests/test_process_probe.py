@@ -27,7 +27,7 @@ from perftop.probes.processes import (
     task_counts,
 )
 from perftop.probes.snapshot import ProcessInfo
-from tests.fixture_tree import BOOT_SECONDS, FakeProcess, make_tree, processes_for
+from testbed.fixture_tree import BOOT_SECONDS, FakeProcess, make_tree, processes_for
 
 # Fields 3..52 of a real line (an RT process: priority -51, rtprio 50, SCHED_FIFO, on CPU 1).
 REST = (

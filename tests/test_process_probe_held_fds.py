@@ -24,8 +24,8 @@ import pytest
 
 from perftop.probes.fs import FS
 from perftop.probes.processes import FD_RESERVE, ProcessScanner, ProcIo, process_infos
+from testbed.fixture_tree import FakeProcess, make_tree, processes_for
 from tests.children import spawn_with_pid
-from tests.fixture_tree import FakeProcess, make_tree, processes_for
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs a Linux /proc")
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")

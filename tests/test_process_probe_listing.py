@@ -19,7 +19,7 @@ from perftop.probes.cpu import read_stat
 from perftop.probes.fs import FS
 from perftop.probes.processes import ProcessScanner
 from perftop.probes.sampler import Sampler
-from tests.fixture_tree import make_tree, processes_for
+from testbed.fixture_tree import make_tree, processes_for
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs a Linux /proc")
 

@@ -20,7 +20,7 @@ from perftop.probes.processes import (
     process_infos,
 )
 from perftop.probes.snapshot import ProcessInfo, ProcessNuma
-from tests.fixture_tree import make_tree
+from testbed.fixture_tree import make_tree
 
 PIDS = (1, 2, 3)
 

@@ -21,8 +21,8 @@ import pytest
 from perftop.probes.cpulist import parse_cpu_list
 from perftop.probes.fs import FS
 from perftop.probes.processes import ProcessScanner, parse_pid_status, process_infos
+from testbed.fixture_tree import make_tree
 from tests.children import spawn_with_pid
-from tests.fixture_tree import make_tree
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs a Linux /proc")
 needs_schedstat = pytest.mark.skipif(

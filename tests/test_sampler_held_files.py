@@ -20,7 +20,7 @@ from perftop.probes.memory import memory_snapshot, read_meminfo
 from perftop.probes.net import InterfaceCounters, NetReading, net_snapshot, parse_net_dev, read_net_dev
 from perftop.probes.numa import read_numa
 from perftop.probes.sampler import Sampler
-from tests.fixture_tree import SteppingClock, make_tree, write_devices
+from testbed.fixture_tree import SteppingClock, make_tree, write_devices
 
 
 def open_fds() -> int:

@@ -15,7 +15,7 @@ import pytest
 from perftop.probes.snapshot import Snapshot
 from perftop.tui.app import STATUS_MARGIN_ROWS, AppOptions, PerftopApp
 from perftop.tui.sampling import SamplingThread
-from tests.demo import DemoMachine
+from testbed.demo import DemoMachine
 
 
 class Recorder:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.demo import DemoMachine
+from testbed.demo import DemoMachine
 
 # Owners come from chown, which only root can do: elsewhere the USER column would differ.
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the demo tree's owners need root to chown")

@@ -40,7 +40,7 @@ from perftop.tui.dialogs import (
     TuningDialog,
 )
 from perftop.tui.screens import PickerScreen, TextScreen
-from tests.demo import DemoMachine
+from testbed.demo import DemoMachine
 
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root (RT policies, negative nice, setuid)")

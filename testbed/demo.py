@@ -6,7 +6,7 @@ from pathlib import Path
 
 from perftop.probes.sampler import Sampler
 from perftop.tui.app import AppOptions, PerftopApp
-from tests.fixture_tree import FakeProcess, make_tree, write_devices
+from testbed.fixture_tree import FakeProcess, make_tree, write_devices
 
 #: Wall-clock time every demo snapshot carries (the fixture's own clock is its tick count).
 DEMO_TIME = 1_764_000_000.0
