@@ -284,11 +284,18 @@ class ProcessScanner:
     shows, exactly while every possible CPU is online (it leaves out inactive CPUs, the file does not).
     ``schedstat`` is read through the process's held directory after ``sched_getaffinity``, so a PID reused
     meanwhile fails that read rather than lending its mask.
+
+    ``owners`` gives the uid of some PIDs in place of their directory's owner: for a fixture tree written
+    without root, which cannot give its directories away (``chown``). It comes from the code that makes the
+    scanner, never from the tree, so a procfs root cannot claim an owner its files do not have.
     """
 
-    def __init__(self, fs: FS, max_held_fds: int | None = None) -> None:
+    def __init__(
+        self, fs: FS, max_held_fds: int | None = None, owners: Mapping[int, int] | None = None
+    ) -> None:
         self._fs = fs
         self._max_held_fds = max_held_fds
+        self._owners = owners
         self._entries: dict[int, _Entry] = {}
         self._held = 0  # descriptors open in all entries
         # Only our own procfs: sched_getaffinity asks this kernel about a PID of our namespace.
@@ -402,7 +409,7 @@ class ProcessScanner:
         out: dict[int, RawProcess] = {}
         users: dict[int, str] = {}  # one passwd lookup per uid per scan
         # Local names: this loop runs over thousands of PIDs every second.
-        os_pread, os_fstat, pop, size = os.pread, os.fstat, old.pop, _STAT_READ_SIZE
+        os_pread, os_fstat, pop, size, owners = os.pread, os.fstat, old.pop, _STAT_READ_SIZE, self._owners
         pid, e = 0, None
         try:
             for pid in pids:
@@ -429,6 +436,8 @@ class ProcessScanner:
                     if opened is None:
                         continue  # vanished between listing and reading
                     data, uid = opened
+                if owners is not None:
+                    uid = owners.get(pid, uid)
                 prev = e.raw
                 if prev is not None and data == e.data and prev.uid == uid:
                     raw = prev

@@ -3,7 +3,8 @@
     python screenshots/generate.py
 
 The pictures come from the same fixture tree and key presses as the snapshot tests, so the README's
-pictures never drift from the code. Run as root: the demo tree's process owners are set with chown.
+pictures never drift from the code. Any user can run it: the demo machine's process owners do not depend
+on who wrote its tree.
 """
 
 from __future__ import annotations

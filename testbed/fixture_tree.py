@@ -19,8 +19,10 @@ owners uid 0 and 65534, varied nice and affinity. ``processes`` beyond those are
 Ownership: the scanner takes a process's uid from the owner of ``proc/PID`` (as the kernel sets it).
 When running as root the tree chowns each process directory and its files to the process's effective
 uid; otherwise that is impossible, every directory belongs to the caller, and only the ``Uid:`` line of
-``status`` carries the intended owner. Git keeps no owners either: in a checkout of the committed demo
-tree every process belongs to whoever cloned it; a test about users builds its own tree in ``tmp_path``.
+``status`` carries the intended owner. A sampler on such a tree is told the owners instead
+(``Sampler(fs, owners={p.pid: p.uid for p in processes_for(...)})``, as ``testbed.demo`` does), so it
+shows the same users for everyone. Git keeps no owners either: in a checkout of the committed demo tree
+every process belongs to whoever cloned it.
 
 CLI:
 

@@ -28,8 +28,6 @@ from perftop.tui.dialogs import (
 from perftop.tui.screens import PickerScreen
 from testbed.demo import DemoMachine
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the demo tree's owners need root to chown")
-
 SUBJECT = "process 1290: /usr/bin/postgres -D /var/lib/postgresql/16/main"
 TAGGED = "2 tagged processes: 1290 (postgres), 1377 (java)"
 
