@@ -27,9 +27,15 @@ _DONE = ".complete"
 
 
 def cache_dir() -> Path:
-    """Where finished trees are kept (``$PERFTOP_BENCH_TREES`` or ``$TMPDIR/perftop-bench-trees``)."""
+    """Where finished trees are kept: ``$PERFTOP_BENCH_TREES``, else ``perftop/bench-trees`` in the user's
+    cache directory (``$XDG_CACHE_HOME``, by default ``~/.cache``). Per user: one shared path in the temp
+    directory belongs to whoever made it first, and is refused to everyone else."""
     override = os.environ.get("PERFTOP_BENCH_TREES")
-    return Path(override) if override else Path(tempfile.gettempdir()) / "perftop-bench-trees"
+    if override:
+        return Path(override)
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"  # relative: ignored, as XDG says
+    return base / "perftop" / "bench-trees"
 
 
 def _generator_hash() -> str:

@@ -31,6 +31,20 @@ def test_trees_are_cached_complete_and_hold_numa_nodes_and_disks(small_trees: be
     assert again == fs
 
 
+def test_the_tree_cache_is_kept_per_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """In the user's cache directory, not one shared path in the temp directory (which only the user
+    who made it first may write)."""
+    monkeypatch.delenv("PERFTOP_BENCH_TREES", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert trees.cache_dir() == tmp_path / "cache" / "perftop" / "bench-trees"
+    for unset in ("", "relative/cache"):  # a relative XDG_CACHE_HOME is ignored, as the spec says
+        monkeypatch.setenv("XDG_CACHE_HOME", unset)
+        assert trees.cache_dir() == tmp_path / "home" / ".cache" / "perftop" / "bench-trees"
+    monkeypatch.setenv("PERFTOP_BENCH_TREES", str(tmp_path / "chosen"))
+    assert trees.cache_dir() == tmp_path / "chosen"
+
+
 def test_every_case_runs_one_loop_on_a_small_tree(small_trees: bench_probes.TreeSet) -> None:
     cases = bench_probes.cases([100])
     names = [c.name for c in cases]
