@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import cast
 
 from perftop.probes.fs import FS, TextReader, read_parsed, read_text
 from perftop.probes.snapshot import CPU_STATES, TOTAL_CPU, CpuSeconds, CpuSnapshot, CpuUsage, Pressure
@@ -179,6 +180,12 @@ def _seconds(ticks: CpuTicks, user_hz: int) -> CpuSeconds:
     return CpuSeconds(*(v / user_hz for v in ticks.values()))
 
 
+#: Percent per state of one CPU, in CPU_STATES order (CpuUsage's fields), and none of them known.
+_Percent = float | None
+_Percents = tuple[_Percent, _Percent, _Percent, _Percent, _Percent, _Percent, _Percent, _Percent]
+_NO_PERCENTS: _Percents = (None, None, None, None, None, None, None, None)
+
+
 def _percents(prev: CpuTicks, cur: CpuTicks) -> tuple[float, ...]:
     """Percent per state over the interval between two samples of one CPU, as mpstat computes it."""
     # A state whose counter went backwards (iowait does on tickless kernels) counts 0 for the interval.
@@ -193,10 +200,9 @@ def _percents(prev: CpuTicks, cur: CpuTicks) -> tuple[float, ...]:
 def _usage(cpu: int, prev: CpuTicks | None, cur: CpuTicks | None, user_hz: int) -> CpuUsage:
     """One CPU's usage; ``cur`` None means offline, ``prev`` None means no baseline yet."""
     if cur is None:
-        return CpuUsage(cpu, False, *([None] * len(CPU_STATES)), seconds=None)
-    percents: tuple[float | None, ...] = (
-        _percents(prev, cur) if prev is not None else (None,) * len(CPU_STATES)
-    )
+        return CpuUsage(cpu, False, *_NO_PERCENTS, seconds=None)
+    # _percents gives one per state of CPU_STATES, as CpuUsage's fields take them.
+    percents = _NO_PERCENTS if prev is None else cast(_Percents, _percents(prev, cur))
     return CpuUsage(cpu, True, *percents, seconds=_seconds(cur, user_hz))
 
 

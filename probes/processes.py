@@ -302,7 +302,7 @@ class ProcessScanner:
         self._own_proc = fs.is_own_proc()
         # A kernel without scheduler statistics writes "0 0 0" for every task, this one (running) too.
         own_schedstat = read_bytes(fs.proc("self", "schedstat")) if self._own_proc else None
-        self._schedstat_live = bool(own_schedstat) and not own_schedstat.startswith(b"0 ")
+        self._schedstat_live = bool(own_schedstat and not own_schedstat.startswith(b"0 "))
         # Fixed at boot; read on first use.
         self._possible_cpus: bytes | None = None
         # The sysfs list of online CPUs, held open (and counted in held_fds) once status is asked for.
@@ -414,9 +414,11 @@ class ProcessScanner:
         try:
             for pid in pids:
                 e = pop(pid, None)
+                if e is None:
+                    e = _Entry(prefix + str(pid))
                 data = b""
                 uid = 0
-                if e is not None and e.stat_fd >= 0:
+                if e.stat_fd >= 0:
                     try:
                         # The owner first: a process gone after this fails the read below.
                         uid = os_fstat(e.dir_fd).st_uid
@@ -430,8 +432,6 @@ class ProcessScanner:
                     if not data:
                         self._release(e)
                 if not data:
-                    if e is None:
-                        e = _Entry(prefix + str(pid))
                     opened = self._open_stat(e, budget)
                     if opened is None:
                         continue  # vanished between listing and reading

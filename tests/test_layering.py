@@ -1,4 +1,4 @@
-"""The architecture's rules, enforced: import-linter contracts and ruff."""
+"""The architecture's rules, enforced: import-linter contracts, ruff, and mypy on the probes."""
 
 from __future__ import annotations
 
@@ -29,3 +29,10 @@ def test_import_contracts_hold() -> None:
 def test_ruff_clean() -> None:
     result = subprocess.run([_tool("ruff"), "check", "."], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_probes_type_check_strictly() -> None:
+    """``mypy`` as configured in pyproject.toml: ``--strict`` on ``perftop.probes``."""
+    result = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("Success: no issues found"), result.stdout
