@@ -52,6 +52,7 @@ def test_every_case_runs_one_loop_on_a_small_tree(small_trees: bench_probes.Tree
     assert "real/sample-app-like" in names
     for case in cases:
         elapsed = case(1)
+        case.close()
         assert isinstance(elapsed, float) and elapsed >= 0, case.name
 
 
