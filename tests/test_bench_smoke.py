@@ -93,6 +93,7 @@ def test_default_output_is_added_only_when_none_is_named() -> None:
     assert bench_probes._default_output(["prog", "--worker"]) == ["prog", "--worker"]
 
 
+@pytest.mark.live
 def test_pyperf_runs_one_benchmark_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     env = {**os.environ, "PERFTOP_BENCH_TREES": str(tmp_path / "trees")}
@@ -125,6 +126,7 @@ def test_cpu_percent_counts_new_processes_whole_and_uses_one_core_scale() -> Non
     assert overhead.cpu_percent(before, after, 2.0) == pytest.approx(50.0)
 
 
+@pytest.mark.live
 def test_idle_processes_are_started_in_one_group_and_killed() -> None:
     with overhead.idle_processes(3) as procs:
         pids = [p.pid for p in procs]
@@ -150,6 +152,7 @@ def test_table_lists_each_measurement() -> None:
     assert "perftop" in text and "1.50%" in text and "40.0MiB" in text and "exited early" in text
 
 
+@pytest.mark.live
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_overhead_measures_perftop_in_tmux_for_a_few_seconds() -> None:
     monitor = overhead.monitors()["perftop"]
@@ -202,6 +205,7 @@ async def test_first_frame_headless_with_a_held_baseline_returns_once_rates_are_
     assert seconds is not None and seconds > 0
 
 
+@pytest.mark.live
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_tmux_floor_program_is_seen_as_a_real_frame() -> None:
     argv = (sys.executable, "-c", cold_start.FLOOR_PROGRAM)

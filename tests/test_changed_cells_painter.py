@@ -65,6 +65,7 @@ async def test_each_sample_is_painted_once_with_no_update_message_per_widget(
         assert 5 <= renders.count(True) <= 6
 
 
+@pytest.mark.slow
 async def test_the_terminal_holds_a_full_redraw_after_samples_dialogs_panes_resizes_and_freezes(
     machine: DemoMachine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -83,6 +83,7 @@ DIALOGS: dict[str, Callable[[], Screen]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(DIALOGS))
 def test_dialog(snap_compare, tmp_path: Path, name: str) -> None:
     machine = DemoMachine(tmp_path)
@@ -96,6 +97,7 @@ def test_dialog(snap_compare, tmp_path: Path, name: str) -> None:
     assert snap_compare(app, terminal_size=(100, 32), run_before=run_before)
 
 
+@pytest.mark.slow
 def test_affinity_dialog(snap_compare, tmp_path: Path) -> None:
     machine = DemoMachine(tmp_path)
     _two_nodes(tmp_path)
@@ -116,6 +118,7 @@ def test_affinity_dialog(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(app, terminal_size=(100, 36), run_before=run_before)
 
 
+@pytest.mark.slow
 def test_bad_input_in_a_dialog(snap_compare, tmp_path: Path) -> None:
     machine = DemoMachine(tmp_path)
     app = machine.app()

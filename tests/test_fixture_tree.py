@@ -124,6 +124,7 @@ def test_affinity_mask_agrees_with_the_list(tmp_path: Path, cpus: int) -> None:
         assert len(lines["Cpus_allowed"].replace(",", "")) == (cpus + 3) // 4  # nr_cpu_ids bits wide
 
 
+@pytest.mark.slow
 def test_three_thousand_processes(tmp_path: Path) -> None:
     fs = make_tree(tmp_path, cpus=8, processes=3000, seed=1)
     scanner = ProcessScanner(fs)
@@ -184,6 +185,7 @@ def test_directories_belong_to_the_effective_uid(tmp_path: Path) -> None:
     assert (real, effective) == ("65534", "0")
 
 
+@pytest.mark.live
 def test_command_line_interface(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "testbed.fixture_tree", str(tmp_path), "--cpus", "2", "--processes", "5"],

@@ -106,6 +106,7 @@ def _check_written(written: list[str]) -> str:
     return text
 
 
+@pytest.mark.live
 async def test_hostile_names_reach_the_terminal_only_as_visible_text(
     hostile_children: list[subprocess.Popen[str]], tmp_path: Path
 ) -> None:
@@ -176,6 +177,7 @@ async def test_hostile_names_reach_the_terminal_only_as_visible_text(
     assert [line for line in script.splitlines() if not line.startswith(("#", "renice "))] == []
 
 
+@pytest.mark.slow
 async def test_hostile_names_on_a_foreign_tree_reach_the_terminal_only_as_visible_text(
     tmp_path: Path,
 ) -> None:

@@ -175,6 +175,7 @@ def bumped(raw: RawProcess, field: str) -> RawProcess:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(st.lists(tick, min_size=2, max_size=10))
 def test_reused_rows_equal_rows_built_anew(ticks: list) -> None:

@@ -183,6 +183,7 @@ def recording_sampler(machine: DemoMachine) -> list[tuple[str, dict[str, object]
     return calls
 
 
+@pytest.mark.slow
 async def test_the_app_samples_on_its_thread_one_at_a_time_until_it_exits(machine: DemoMachine) -> None:
     calls = recording_sampler(machine)
     app = PerftopApp(machine.sampler, AppOptions(interval=0.1, first_delay=0.05))
@@ -199,6 +200,7 @@ async def test_the_app_samples_on_its_thread_one_at_a_time_until_it_exits(machin
     assert len(calls) - len(shown) <= 1
 
 
+@pytest.mark.slow
 async def test_the_next_sample_reads_what_the_screen_shows_now(machine: DemoMachine) -> None:
     """The event loop keeps the thread's request current as the view changes between samples: a
     scroll, a sort by a status column, pane 5 shown and left."""

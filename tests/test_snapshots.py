@@ -11,6 +11,8 @@ import pytest
 
 from testbed.demo import DemoMachine
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])
 def test_main_screen(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:

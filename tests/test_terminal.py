@@ -17,7 +17,10 @@ from testbed.tmux import Tmux, private_tmux, wait_for_screen
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
 
 
 def _wait_for(tmux: Tmux, shown: Callable[[str], bool], timeout: float = 15.0) -> str:
