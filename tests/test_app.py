@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,8 +26,10 @@ from testbed.fixture_tree import FakeProcess
 
 
 @pytest.fixture
-def machine(tmp_path: Path) -> DemoMachine:
-    return DemoMachine(tmp_path)
+def machine(tmp_path: Path) -> Iterator[DemoMachine]:
+    machine = DemoMachine(tmp_path)
+    yield machine
+    machine.close()
 
 
 async def started(machine: DemoMachine, app: PerftopApp, pilot, ticks: int = 2) -> None:

@@ -4,6 +4,7 @@ pane switches, resizes and a frozen display."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,10 @@ from tests.terminal_model import CONSOLE, Terminal
 
 
 @pytest.fixture
-def machine(tmp_path: Path) -> DemoMachine:
-    return DemoMachine(tmp_path)
+def machine(tmp_path: Path) -> Iterator[DemoMachine]:
+    machine = DemoMachine(tmp_path)
+    yield machine
+    machine.close()
 
 
 def _full(app: App[None], render_update=Compositor.render_update) -> Terminal:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import pairwise
 from pathlib import Path
 
@@ -165,8 +165,10 @@ def test_a_closed_loop_ends_the_thread_quietly() -> None:
 
 
 @pytest.fixture
-def machine(tmp_path: Path) -> DemoMachine:
-    return DemoMachine(tmp_path, processes=120)
+def machine(tmp_path: Path) -> Iterator[DemoMachine]:
+    machine = DemoMachine(tmp_path, processes=120)
+    yield machine
+    machine.close()
 
 
 def recording_sampler(machine: DemoMachine) -> list[tuple[str, dict[str, object]]]:
