@@ -124,6 +124,12 @@ class Case:
             self._work = self.setup()
         return self._work
 
+    def close(self) -> None:
+        """Let go of what ``setup`` made (a later run sets up again). The scanners and samplers in it close
+        the files they hold open as they go: the real cases each hold a file or more per process of this
+        machine, too many for one process at once (a pyperf worker runs one case, the smoke test all)."""
+        self._work = None
+
     def __call__(self, loops: int) -> float:
         """pyperf's time function: seconds for ``loops`` runs of the body (``prepare`` steps excluded)."""
         work = self.body()

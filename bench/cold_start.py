@@ -34,7 +34,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -43,12 +42,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.overhead import REPO, private_tmux
+from bench.overhead import REPO
+from testbed.tmux import private_tmux, shows_real_cpu_percent
 
 PYTHON = sys.executable
 #: What the command line imports before its baseline sample.
 CLI_IMPORT = ("-c", "import perftop.tui.cli")
-_NUMBER = re.compile(r"\d+(\.\d+)?")
 #: A program that shows a process table with a real CPU% at once, then waits: the tmux measurement's floor.
 FLOOR_PROGRAM = (
     "print('    PID USER      PRI  NI CPU%  COMMAND')\n"
@@ -121,29 +120,6 @@ def import_app_seconds() -> float:
     """Seconds to ``import perftop.tui.app`` in a fresh interpreter (measured inside it)."""
     code = "import time; t = time.perf_counter(); import perftop.tui.app; print(time.perf_counter() - t)"
     return float(_run([PYTHON, "-c", code]).stdout)
-
-
-def shows_real_cpu_percent(screen: str) -> bool:
-    """True when the process table on ``screen`` has a number in its CPU% column.
-
-    Cells of the columns left of CPU% (PID, USER, POL, RTPRIO, PRI, NI) never hold spaces, so the
-    column is found by its word position in the header line. Before the second sample every cell
-    there is ``-``.
-    """
-    lines = screen.splitlines()
-    for i, line in enumerate(lines):
-        titles = line.split()
-        if "PID" not in titles:
-            continue
-        column = next((n for n, title in enumerate(titles) if title.startswith("CPU%")), None)
-        if column is None:
-            return False
-        for row in lines[i + 1 :]:
-            cells = row.split()
-            if len(cells) > column and _NUMBER.fullmatch(cells[column]):
-                return True
-        return False
-    return False
 
 
 def cpu_seconds(pid: int) -> float:

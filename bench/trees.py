@@ -1,6 +1,6 @@
 """Generated procfs/sysfs trees for the benchmarks, built once and cached between runs and pyperf workers.
 
-Process trees come from ``tests.fixture_tree.make_tree`` (10k processes take seconds to write), so each
+Process trees come from ``testbed.fixture_tree.make_tree`` (10k processes take seconds to write), so each
 ``(processes, cpus, tick)`` tree is written once under the cache directory and reused by every pyperf
 worker and later run. The cache key includes a hash of the generator's source, so a changed generator
 never serves stale trees. ``PERFTOP_BENCH_TREES`` overrides the cache directory.
@@ -20,16 +20,22 @@ import tempfile
 from pathlib import Path
 
 from perftop.probes.fs import FS
-from tests import fixture_tree
+from testbed import fixture_tree
 
 #: File written last into a finished tree; a tree without it (an interrupted build) is rebuilt.
 _DONE = ".complete"
 
 
 def cache_dir() -> Path:
-    """Where finished trees are kept (``$PERFTOP_BENCH_TREES`` or ``$TMPDIR/perftop-bench-trees``)."""
+    """Where finished trees are kept: ``$PERFTOP_BENCH_TREES``, else ``perftop/bench-trees`` in the user's
+    cache directory (``$XDG_CACHE_HOME``, by default ``~/.cache``). Per user: one shared path in the temp
+    directory belongs to whoever made it first, and is refused to everyone else."""
     override = os.environ.get("PERFTOP_BENCH_TREES")
-    return Path(override) if override else Path(tempfile.gettempdir()) / "perftop-bench-trees"
+    if override:
+        return Path(override)
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"  # relative: ignored, as XDG says
+    return base / "perftop" / "bench-trees"
 
 
 def _generator_hash() -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import cast
 
 from perftop.probes.fs import FS, TextReader, read_parsed, read_text
 from perftop.probes.kernel_numbers import all_u64, average, u64
@@ -183,7 +184,10 @@ def _seconds(ticks: CpuTicks, user_hz: int) -> CpuSeconds:
     return CpuSeconds(*(v / user_hz for v in ticks.values()))
 
 
-_UNKNOWN_PERCENTS: tuple[None, ...] = (None,) * len(CPU_STATES)
+#: Percent per state of one CPU, in CPU_STATES order (CpuUsage's fields), and none of them known.
+_Percent = float | None
+_Percents = tuple[_Percent, _Percent, _Percent, _Percent, _Percent, _Percent, _Percent, _Percent]
+_NO_PERCENTS: _Percents = (None, None, None, None, None, None, None, None)
 _IOWAIT = CPU_STATES.index("iowait")
 
 
@@ -194,7 +198,7 @@ def _percents(prev: CpuTicks, cur: CpuTicks) -> tuple[float | None, ...]:
     deltas = [c - p for p, c in zip(prev.values(), cur.values(), strict=True)]
     if min(deltas) < 0:
         if sum(deltas) < 0 and min(deltas[:_IOWAIT] + deltas[_IOWAIT + 1 :]) < 0:
-            return _UNKNOWN_PERCENTS
+            return _NO_PERCENTS
         # Else that state counts 0 for the interval. iowait goes backwards on tickless kernels: an idle
         # period counts as iowait while a task waits for IO and as idle once none does (or the other way
         # round, and idle falls), which leaves the sum growing.
@@ -209,8 +213,9 @@ def _percents(prev: CpuTicks, cur: CpuTicks) -> tuple[float | None, ...]:
 def _usage(cpu: int, prev: CpuTicks | None, cur: CpuTicks | None, user_hz: int) -> CpuUsage:
     """One CPU's usage; ``cur`` None means offline, ``prev`` None means no baseline yet."""
     if cur is None:
-        return CpuUsage(cpu, False, *_UNKNOWN_PERCENTS, seconds=None)
-    percents = _percents(prev, cur) if prev is not None else _UNKNOWN_PERCENTS
+        return CpuUsage(cpu, False, *_NO_PERCENTS, seconds=None)
+    # _percents gives one per state of CPU_STATES, as CpuUsage's fields take them.
+    percents = _NO_PERCENTS if prev is None else cast(_Percents, _percents(prev, cur))
     return CpuUsage(cpu, True, *percents, seconds=_seconds(cur, user_hz))
 
 

@@ -19,6 +19,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from operator import attrgetter
+from typing import Final
 
 from perftop.probes.fs import FS, TextReader, parse_named_lines, read_parsed, read_text
 from perftop.probes.kernel_numbers import all_u64, u64
@@ -115,9 +116,11 @@ def _diskstats_line(line: str) -> DiskCounters | None:
         return None  # the kernel's counters are unsigned 64-bit numbers
     if count == _OLD_PARTITION_FIELDS:
         major, minor, reads, read_sectors, writes, written_sectors = numbers
-        numbers = [major, minor, reads, None, read_sectors, None, writes, None, written_sectors]
-    # Layouts without discard or flush counters leave them None.
-    numbers += [None] * (len(_COUNTERS) + 2 - len(numbers))
+        return DiskCounters(
+            major, minor, name, reads, None, read_sectors, None, writes, None, written_sectors,
+            None, None, None, None,
+        )  # fmt: skip
+    # Layouts without discard or flush counters leave them None (those fields' default).
     return DiskCounters(numbers[0], numbers[1], name, *numbers[2:])
 
 
@@ -247,9 +250,14 @@ _counter_values = attrgetter(*_COUNTERS)
     _FLUSHES, _FLUSH_TIME,
 ) = range(len(_COUNTERS))  # fmt: skip
 
-#: The number of iostat figures of DiskStats (``r_per_s`` to ``f_await_ms``).
-_RATE_COUNT = 22
-_NO_RATES: tuple[None, ...] = (None,) * _RATE_COUNT
+#: The number of iostat figures of DiskStats (``r_per_s`` to ``f_await_ms``), and their types.
+_RATE_COUNT: Final = 22
+_Rate = float | None
+_Rates = tuple[
+    _Rate, _Rate, _Rate, _Rate, _Rate, _Rate, _Rate, _Rate, _Rate, _Rate, _Rate,
+    _Rate, _Rate, _Rate, _Rate, _Rate, _Rate, _Rate, _Rate, _Rate, _Rate, _Rate,
+]  # fmt: skip
+_NO_RATES: _Rates = (None,) * _RATE_COUNT
 
 
 def _deltas(prev: DiskCounters | None, cur: DiskCounters, elapsed: float | None) -> list[int | None] | None:
@@ -291,7 +299,7 @@ def _merged_percent(merged: int | None, completed: int | None) -> float | None:
     return merged / (merged + completed) * 100.0 if merged + completed else 0.0
 
 
-def _rates(d: list[int | None] | None, elapsed: float) -> tuple[float | None, ...]:
+def _rates(d: list[int | None] | None, elapsed: float) -> _Rates:
     """The iostat figures of one device in DiskStats' field order, all ``None`` without deltas."""
     if d is None:
         return _NO_RATES

@@ -233,7 +233,8 @@ class HeldFiles:
             return None
         memo = held.memo if held is not None else None
         if memo is not None and memo[1] is parse and memo[0] == data:
-            return memo[2]
+            same: _T = memo[2]  # what this very parse gave for these bytes
+            return same
         result = parse(data.decode("utf-8", "replace"), *args)
         if held is not None:
             held.memo = (data, parse, result)

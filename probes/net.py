@@ -19,6 +19,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from itertools import repeat
 from operator import attrgetter
+from typing import Any
 
 from perftop.probes.fs import FS, TextReader, parse_named_lines, read_parsed, read_text
 from perftop.probes.kernel_numbers import all_u64, u64
@@ -549,15 +550,16 @@ def net_snapshot(
     interfaces = tuple(rows)
     snmp = cur.snmp or _NO_SNMP
     snmp_before = (prev.snmp if prev is not None else None) or _NO_SNMP
-    counters: dict[str, int | float | None] = {}
+    # By field name, as getattr gives them (Any): NetSnapshot's fields are the types.
+    snmp_values: dict[str, Any] = {}
     for key, rate_key in _SNMP_RATE_KEYS:
-        value = counters[key] = getattr(snmp, key)
-        counters[rate_key] = rate(getattr(snmp_before, key), value, elapsed)
+        value = snmp_values[key] = getattr(snmp, key)
+        snmp_values[rate_key] = rate(getattr(snmp_before, key), value, elapsed)
     return NetSnapshot(
         interfaces=interfaces,
         sockstat=cur.sockstat,
         tcp_states=cur.tcp_states,
         udp_sockets=cur.udp_sockets,
         tcp_curr_estab=snmp.tcp_curr_estab,
-        **counters,
+        **snmp_values,
     )

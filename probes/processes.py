@@ -322,18 +322,25 @@ class ProcessScanner:
     shows, exactly while every possible CPU is online (it leaves out inactive CPUs, the file does not).
     ``schedstat`` is read through the process's held directory after ``sched_getaffinity``, so a PID reused
     meanwhile fails that read rather than lending its mask.
+
+    ``owners`` gives the uid of some PIDs in place of their directory's owner: for a fixture tree written
+    without root, which cannot give its directories away (``chown``). It comes from the code that makes the
+    scanner, never from the tree, so a procfs root cannot claim an owner its files do not have.
     """
 
-    def __init__(self, fs: FS, max_held_fds: int | None = None) -> None:
+    def __init__(
+        self, fs: FS, max_held_fds: int | None = None, owners: Mapping[int, int] | None = None
+    ) -> None:
         self._fs = fs
         self._max_held_fds = max_held_fds
+        self._owners = owners
         self._entries: dict[int, _Entry] = {}
         self._held = 0  # descriptors open in all entries
         # Only our own procfs: sched_getaffinity asks this kernel about a PID of our namespace.
         self._own_proc = fs.is_own_proc()
         # A kernel without scheduler statistics writes "0 0 0" for every task, this one (running) too.
         own_schedstat = read_bytes(fs.proc("self", "schedstat")) if self._own_proc else None
-        self._schedstat_live = bool(own_schedstat) and not own_schedstat.startswith(b"0 ")
+        self._schedstat_live = bool(own_schedstat and not own_schedstat.startswith(b"0 "))
         # Fixed at boot; read on first use.
         self._possible_cpus: bytes | None = None
         # The sysfs list of online CPUs, held open (and counted in held_fds) once status is asked for.
@@ -448,14 +455,16 @@ class ProcessScanner:
         out: dict[int, RawProcess] = {}
         users: dict[int, str] = {}  # one passwd lookup per uid per scan
         # Local names: this loop runs over thousands of PIDs every second.
-        os_pread, os_fstat, pop, size = os.pread, os.fstat, old.pop, _STAT_READ_SIZE
+        os_pread, os_fstat, pop, size, owners = os.pread, os.fstat, old.pop, _STAT_READ_SIZE, self._owners
         pid, e = 0, None
         try:
             for pid in pids:
                 e = pop(pid, None)
+                if e is None:
+                    e = _Entry(prefix + str(pid))
                 data = b""
                 uid = 0
-                if e is not None and e.stat_fd >= 0:
+                if e.stat_fd >= 0:
                     try:
                         # The owner first: a process gone after this fails the read below.
                         uid = os_fstat(e.dir_fd).st_uid
@@ -469,12 +478,12 @@ class ProcessScanner:
                     if not data:
                         self._release(e)
                 if not data:
-                    if e is None:
-                        e = _Entry(prefix + str(pid))
                     opened = self._open_stat(e, budget)
                     if opened is None:
                         continue  # vanished between listing and reading
                     data, uid = opened
+                if owners is not None:
+                    uid = owners.get(pid, uid)
                 prev = e.raw
                 moved = False
                 if prev is not None and data == e.data and prev.uid == uid:

@@ -71,6 +71,9 @@ class Sampler:
     :class:`~perftop.probes.fs.HeldFiles`) and for the disks' queue settings; :meth:`close` closes them. A
     file whose bytes did not change since the last sample is not parsed again, and rows and snapshots that
     nothing changed (an idle process, disk or network) are the objects of the last sample.
+
+    ``owners``: uids that stand in for the owners of some process directories of a fixture tree (see
+    :class:`~perftop.probes.processes.ProcessScanner`).
     """
 
     def __init__(
@@ -78,11 +81,12 @@ class Sampler:
         fs: FS,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        owners: Mapping[int, int] | None = None,
     ) -> None:
         self.fs = fs
         self._clock = clock
         self._wall_clock = wall_clock
-        self._scanner = ProcessScanner(fs)
+        self._scanner = ProcessScanner(fs, owners=owners)
         self._files = HeldFiles()
         # The disks' queue settings: read every DISK_INFO_SECONDS, four sysfs files a disk, kept open.
         self._disk_files = HeldFiles()

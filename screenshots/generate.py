@@ -3,7 +3,8 @@
     python screenshots/generate.py
 
 The pictures come from the same fixture tree and key presses as the snapshot tests, so the README's
-pictures never drift from the code. Run as root: the demo tree's process owners are set with chown.
+pictures never drift from the code. Any user can run it: the demo machine's process owners do not depend
+on who wrote its tree.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tests.demo import DemoMachine  # noqa: E402
+from testbed.demo import DemoMachine  # noqa: E402
 
 #: name -> (terminal size, CPUs of the demo machine, keys pressed before the picture)
 SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,13 +21,15 @@ from perftop.widgets import process_columns
 from perftop.widgets.load_history import LoadHistory
 from perftop.widgets.process_table import ProcessTable
 from perftop.widgets.summary import SummaryLine
-from tests.demo import DemoMachine
-from tests.fixture_tree import FakeProcess
+from testbed.demo import DemoMachine
+from testbed.fixture_tree import FakeProcess
 
 
 @pytest.fixture
-def machine(tmp_path: Path) -> DemoMachine:
-    return DemoMachine(tmp_path)
+def machine(tmp_path: Path) -> Iterator[DemoMachine]:
+    machine = DemoMachine(tmp_path)
+    yield machine
+    machine.close()
 
 
 async def started(machine: DemoMachine, app: PerftopApp, pilot, ticks: int = 2) -> None:
@@ -107,6 +110,7 @@ async def test_cursor_stays_on_the_same_process_across_refreshes(machine: DemoMa
         assert app.table.cursor_row == row + 2
 
 
+@pytest.mark.slow
 async def test_search_jumps_to_matches(machine: DemoMachine) -> None:
     app = machine.app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -124,6 +128,7 @@ async def test_search_jumps_to_matches(machine: DemoMachine) -> None:
         assert len(app.table.rows()) == machine.processes  # search does not filter
 
 
+@pytest.mark.slow
 async def test_filter_filters_and_escape_clears(machine: DemoMachine) -> None:
     app = machine.app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -177,6 +182,7 @@ async def _keeps_choosing(machine: DemoMachine, app: PerftopApp, pilot, chosen: 
     assert lines == {0, 1}  # it did swap places
 
 
+@pytest.mark.slow
 async def test_a_search_that_finds_the_process_under_the_cursor_chooses_it(machine: DemoMachine) -> None:
     _taking_turns(machine)
     app = machine.app()
@@ -191,6 +197,7 @@ async def test_a_search_that_finds_the_process_under_the_cursor_chooses_it(machi
         await _keeps_choosing(machine, app, pilot, on_line.pid)
 
 
+@pytest.mark.slow
 async def test_a_kept_filter_chooses_the_process_under_the_cursor(machine: DemoMachine) -> None:
     _taking_turns(machine)
     app = machine.app()
@@ -204,6 +211,7 @@ async def test_a_kept_filter_chooses_the_process_under_the_cursor(machine: DemoM
         await _keeps_choosing(machine, app, pilot, chosen)
 
 
+@pytest.mark.slow
 async def test_user_picker_and_kernel_thread_toggle(machine: DemoMachine) -> None:
     app = machine.app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -242,6 +250,7 @@ async def test_freeze_keeps_the_display_but_not_the_history(machine: DemoMachine
         assert app.table.rows() != shown
 
 
+@pytest.mark.slow
 async def test_freeze_holds_the_graph_even_when_it_is_redrawn(machine: DemoMachine) -> None:
     app = machine.app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -317,6 +326,7 @@ async def test_interval_steps(machine: DemoMachine) -> None:
         assert "0.25s" in str(app.query_one("#status").render())
 
 
+@pytest.mark.slow
 async def test_help_lists_every_binding(machine: DemoMachine) -> None:
     app = machine.app()
     async with app.run_test(size=(120, 50)) as pilot:
@@ -340,6 +350,7 @@ async def test_no_two_bindings_share_a_key() -> None:
     assert len(keys) == len(set(keys))
 
 
+@pytest.mark.slow
 async def test_panes_and_command_line(machine: DemoMachine) -> None:
     app = machine.app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -387,6 +398,7 @@ def test_readme_documents_every_key() -> None:
             assert token in keys_section, f"README's Keys section lacks {token!r} ({key.help})"
 
 
+@pytest.mark.slow
 async def test_status_is_read_for_rows_on_screen_unless_the_sort_needs_it(tmp_path: Path) -> None:
     machine = DemoMachine(tmp_path, processes=300)
     app = machine.app()
@@ -412,6 +424,7 @@ async def test_status_is_read_for_rows_on_screen_unless_the_sort_needs_it(tmp_pa
         assert all(p.affinity is not None for p in table.rows())
 
 
+@pytest.mark.slow
 async def test_app_keys_do_not_act_behind_a_dialog(machine: DemoMachine) -> None:
     app = machine.app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -426,6 +439,7 @@ async def test_app_keys_do_not_act_behind_a_dialog(machine: DemoMachine) -> None
         assert app.interval == 2.0
 
 
+@pytest.mark.slow
 async def test_pane_2_and_the_boxes_are_mounted_on_first_use_and_work_from_the_first_key(
     machine: DemoMachine,
 ) -> None:
@@ -477,6 +491,7 @@ async def test_keys_repeated_while_a_pane_or_box_is_mounting_mount_it_once(machi
         assert app.pane == 4 and app.query_one("#pane-io").display
 
 
+@pytest.mark.live
 def test_importing_the_app_leaves_out_what_the_first_frame_does_not_need() -> None:
     # Each is imported when first used (a key, a pane): before the first frame it was start-up time.
     later = (
@@ -495,6 +510,7 @@ def test_importing_the_app_leaves_out_what_the_first_frame_does_not_need() -> No
     assert done.stdout.split() == []
 
 
+@pytest.mark.slow
 async def test_an_error_while_sampling_ends_the_app_with_its_traceback(machine: DemoMachine) -> None:
     """The refresh timer's sample fails: the App exits with the error (as Textual does for its own
     timers), rather than going on showing a screen that no longer refreshes."""

@@ -19,7 +19,7 @@ from perftop.probes.processes import parse_pid_io
 from perftop.probes.sampler import Sampler
 from perftop.tui.app import STATUS_MARGIN_ROWS, AppOptions, PerftopApp
 from perftop.tui.screens import HelpScreen, PickerScreen
-from tests.demo import DemoMachine
+from testbed.demo import DemoMachine
 
 
 def header(app: PerftopApp) -> list[str]:
@@ -57,6 +57,7 @@ def write_numa_maps(machine: DemoMachine, node0_pages: int, node1_pages: int) ->
             )
 
 
+@pytest.mark.slow
 async def test_f2_toggles_optional_columns_into_the_header(tmp_path: Path) -> None:
     machine = DemoMachine(tmp_path)
     app = machine.app()
@@ -97,6 +98,7 @@ async def test_f2_toggles_optional_columns_into_the_header(tmp_path: Path) -> No
         assert "F2" in str(app.query_one("#status").render())
 
 
+@pytest.mark.slow
 async def test_remote_percent_is_read_for_the_rows_on_screen(tmp_path: Path) -> None:
     machine = DemoMachine(tmp_path, processes=300)
     app = machine.app()
@@ -120,6 +122,7 @@ async def test_remote_percent_is_read_for_the_rows_on_screen(tmp_path: Path) -> 
         assert "66.7" in line or "33.3" in line
 
 
+@pytest.mark.slow
 async def test_sorting_by_io_reads_io_for_every_process(tmp_path: Path) -> None:
     machine = DemoMachine(tmp_path, processes=300)
     app = machine.app()
@@ -170,6 +173,7 @@ async def test_sorting_by_io_reads_io_for_every_process(tmp_path: Path) -> None:
         assert rows[0].pid == max(p.pid for p in rows if p.pid not in unreadable)
 
 
+@pytest.mark.slow
 async def test_d_sorts_by_io_writes_then_reads(tmp_path: Path) -> None:
     machine = DemoMachine(tmp_path)
     app = machine.app()
@@ -266,6 +270,7 @@ def _tmp_holds_real_writes(path: str) -> bool:
     return best[1] not in ("", "tmpfs", "overlay", "ramfs")
 
 
+@pytest.mark.live
 async def test_real_writer_sorts_first_by_io_writes() -> None:
     directory = tempfile.gettempdir()
     if not _tmp_holds_real_writes(directory):

@@ -12,6 +12,7 @@ import pytest
 
 from bench import bench_probes, cold_start, overhead, trees
 from perftop.probes.processes import ProcessScanner
+from testbed.tmux import shows_real_cpu_percent
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -30,6 +31,20 @@ def test_trees_are_cached_complete_and_hold_numa_nodes_and_disks(small_trees: be
     assert again == fs
 
 
+def test_the_tree_cache_is_kept_per_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """In the user's cache directory, not one shared path in the temp directory (which only the user
+    who made it first may write)."""
+    monkeypatch.delenv("PERFTOP_BENCH_TREES", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert trees.cache_dir() == tmp_path / "cache" / "perftop" / "bench-trees"
+    for unset in ("", "relative/cache"):  # a relative XDG_CACHE_HOME is ignored, as the spec says
+        monkeypatch.setenv("XDG_CACHE_HOME", unset)
+        assert trees.cache_dir() == tmp_path / "home" / ".cache" / "perftop" / "bench-trees"
+    monkeypatch.setenv("PERFTOP_BENCH_TREES", str(tmp_path / "chosen"))
+    assert trees.cache_dir() == tmp_path / "chosen"
+
+
 def test_every_case_runs_one_loop_on_a_small_tree(small_trees: bench_probes.TreeSet) -> None:
     cases = bench_probes.cases([100])
     names = [c.name for c in cases]
@@ -37,6 +52,7 @@ def test_every_case_runs_one_loop_on_a_small_tree(small_trees: bench_probes.Tree
     assert "real/sample-app-like" in names
     for case in cases:
         elapsed = case(1)
+        case.close()
         assert isinstance(elapsed, float) and elapsed >= 0, case.name
 
 
@@ -77,6 +93,7 @@ def test_default_output_is_added_only_when_none_is_named() -> None:
     assert bench_probes._default_output(["prog", "--worker"]) == ["prog", "--worker"]
 
 
+@pytest.mark.live
 def test_pyperf_runs_one_benchmark_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     env = {**os.environ, "PERFTOP_BENCH_TREES": str(tmp_path / "trees")}
@@ -109,6 +126,7 @@ def test_cpu_percent_counts_new_processes_whole_and_uses_one_core_scale() -> Non
     assert overhead.cpu_percent(before, after, 2.0) == pytest.approx(50.0)
 
 
+@pytest.mark.live
 def test_idle_processes_are_started_in_one_group_and_killed() -> None:
     with overhead.idle_processes(3) as procs:
         pids = [p.pid for p in procs]
@@ -134,6 +152,7 @@ def test_table_lists_each_measurement() -> None:
     assert "perftop" in text and "1.50%" in text and "40.0MiB" in text and "exited early" in text
 
 
+@pytest.mark.live
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_overhead_measures_perftop_in_tmux_for_a_few_seconds() -> None:
     monitor = overhead.monitors()["perftop"]
@@ -171,9 +190,9 @@ def test_real_cpu_percent_is_told_from_the_baseline() -> None:
     header = "    PID USER      POL RTPRIO  PRI  NI CPU%▼  MEM%    RSS CPU S COMMAND"
     baseline = "      1 root      TS       -   20   0     -   0.1  12.0M   0 S /sbin/init"
     real = "      1 root      TS       -   20   0   0.0   0.1  12.0M   0 S /sbin/init"
-    assert not cold_start.shows_real_cpu_percent(f"meters\n{header}\n{baseline}\n")
-    assert cold_start.shows_real_cpu_percent(f"meters\n{header}\n{baseline}\n{real}\n")
-    assert not cold_start.shows_real_cpu_percent("no table yet\n")
+    assert not shows_real_cpu_percent(f"meters\n{header}\n{baseline}\n")
+    assert shows_real_cpu_percent(f"meters\n{header}\n{baseline}\n{real}\n")
+    assert not shows_real_cpu_percent("no table yet\n")
 
 
 async def test_first_frame_headless_returns_once_rates_are_shown() -> None:
@@ -186,6 +205,7 @@ async def test_first_frame_headless_with_a_held_baseline_returns_once_rates_are_
     assert seconds is not None and seconds > 0
 
 
+@pytest.mark.live
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_tmux_floor_program_is_seen_as_a_real_frame() -> None:
     argv = (sys.executable, "-c", cold_start.FLOOR_PROGRAM)

@@ -4,6 +4,7 @@ pane switches, resizes and a frozen display."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,14 +16,16 @@ from textual.message_pump import MessagePump
 from perftop.tui.screens import PickerScreen
 from perftop.widgets import textual_fence
 from perftop.widgets.changed_cells import ChangedCells
-from tests.demo import DemoMachine
-from tests.fixture_tree import FakeProcess
+from testbed.demo import DemoMachine
+from testbed.fixture_tree import FakeProcess
 from tests.terminal_model import CONSOLE, Terminal
 
 
 @pytest.fixture
-def machine(tmp_path: Path) -> DemoMachine:
-    return DemoMachine(tmp_path)
+def machine(tmp_path: Path) -> Iterator[DemoMachine]:
+    machine = DemoMachine(tmp_path)
+    yield machine
+    machine.close()
 
 
 def _full(app: App[None], render_update=Compositor.render_update) -> Terminal:
@@ -65,6 +68,7 @@ async def test_each_sample_is_painted_once_with_no_update_message_per_widget(
         assert 5 <= renders.count(True) <= 6
 
 
+@pytest.mark.slow
 async def test_the_terminal_holds_a_full_redraw_after_samples_dialogs_panes_resizes_and_freezes(
     machine: DemoMachine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,13 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.cold_start import shows_real_cpu_percent
-from bench.overhead import Tmux, private_tmux
 from perftop.probes.cpulist import parse_cpu_list
 from perftop.tui import cli, crash
 from perftop.tui.cli import first_status_pids
-from tests.fixture_tree import make_tree
-from tests.tmux_screen import wait_for_screen
+from testbed.fixture_tree import make_tree
+from testbed.tmux import Tmux, private_tmux, shows_real_cpu_percent, wait_for_screen
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "tests" / "fixtures" / "demo"
@@ -125,6 +123,7 @@ def perftop(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]
     )
 
 
+@pytest.mark.live
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -145,12 +144,14 @@ def test_bad_arguments_exit_2_with_a_clear_message(args: list[str], message: str
     assert result.stdout == ""
 
 
+@pytest.mark.live
 def test_version() -> None:
     result = perftop("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("perftop ")
 
 
+@pytest.mark.live
 def test_root_without_stat_is_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "proc").mkdir()
     (tmp_path / "proc" / "stat").write_text("intr 1\nctxt 2\n")
@@ -160,6 +161,7 @@ def test_root_without_stat_is_one_clear_line(tmp_path: Path) -> None:
     assert "no readable 'stat' file with a 'cpu ' line" in result.stderr
 
 
+@pytest.mark.live
 def test_json_on_this_machine_has_the_contract_keys() -> None:
     result = perftop("--json", "--count", "2", "--interval", "0.5")
     assert result.returncode == 0, result.stderr
@@ -188,6 +190,7 @@ def test_json_on_this_machine_has_the_contract_keys() -> None:
     assert me["rss_bytes"] > 0 and me["user"] and me["affinity"]
 
 
+@pytest.mark.live
 def test_json_on_the_demo_fixture() -> None:
     result = perftop("--procfs", str(DEMO / "proc"), "--sysfs", str(DEMO / "sys"), "--json")
     assert result.returncode == 0, result.stderr
@@ -201,6 +204,7 @@ def test_json_on_the_demo_fixture() -> None:
     assert procs[1]["comm"] and procs[1]["affinity"]
 
 
+@pytest.mark.live
 def test_json_pid_filter_and_sort(tmp_path: Path) -> None:
     make_tree(tmp_path, cpus=4, processes=40)
     args = ["--procfs", str(tmp_path / "proc"), "--sysfs", str(tmp_path / "sys"), "--json"]
@@ -234,6 +238,7 @@ def _tool_output(*cmd: str) -> str:
     return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
 
 
+@pytest.mark.live
 def test_json_agrees_with_ps_chrt_and_taskset(tuned_children: dict[str, subprocess.Popen[bytes]]) -> None:
     if not shutil.which("ps"):
         pytest.skip("ps (procps) is not installed")
@@ -298,6 +303,7 @@ def _rows_drawn_past_cpu_percent(screen: str) -> list[str]:
     return [row for row in _table_rows(screen) if len(row.split()) > column + 1]
 
 
+@pytest.mark.live
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_the_first_rows_in_a_terminal_already_show_rates() -> None:
     # The baseline sample is taken before Textual is imported, so the App's first sample has rates: no
@@ -319,6 +325,7 @@ def _wait_for(tmux: Tmux, shown: Callable[[str], bool], what: str) -> str:
     return wait_for_screen(tmux, shown, what, seconds=20, poll=0.02)
 
 
+@pytest.mark.live
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_keys_typed_before_the_first_frame_show_what_the_first_frame_left_out() -> None:
     # Pane 2 and the search box are mounted on first use, not with the first frame: a key typed while

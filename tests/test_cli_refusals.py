@@ -15,6 +15,8 @@ from typing import IO
 
 import pytest
 
+pytestmark = pytest.mark.live
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "tests" / "fixtures" / "demo"
 DEMO_ARGS = ("--procfs", str(DEMO / "proc"), "--sysfs", str(DEMO / "sys"))

@@ -492,6 +492,7 @@ def test_real_two_samples_give_sane_percents_and_rates() -> None:
     assert snap.loadavg is not None
 
 
+@pytest.mark.live
 def test_real_user_hz_matches_getconf() -> None:
     getconf = shutil.which("getconf")
     if getconf is None:

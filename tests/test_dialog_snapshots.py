@@ -26,9 +26,7 @@ from perftop.tui.dialogs import (
     signal_choices,
 )
 from perftop.tui.screens import PickerScreen
-from tests.demo import DemoMachine
-
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the demo tree's owners need root to chown")
+from testbed.demo import DemoMachine
 
 SUBJECT = "process 1290: /usr/bin/postgres -D /var/lib/postgresql/16/main"
 TAGGED = "2 tagged processes: 1290 (postgres), 1377 (java)"
@@ -85,6 +83,7 @@ DIALOGS: dict[str, Callable[[], Screen]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(DIALOGS))
 def test_dialog(snap_compare, tmp_path: Path, name: str) -> None:
     machine = DemoMachine(tmp_path)
@@ -98,6 +97,7 @@ def test_dialog(snap_compare, tmp_path: Path, name: str) -> None:
     assert snap_compare(app, terminal_size=(100, 32), run_before=run_before)
 
 
+@pytest.mark.slow
 def test_affinity_dialog(snap_compare, tmp_path: Path) -> None:
     machine = DemoMachine(tmp_path)
     _two_nodes(tmp_path)
@@ -118,6 +118,7 @@ def test_affinity_dialog(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(app, terminal_size=(100, 36), run_before=run_before)
 
 
+@pytest.mark.slow
 def test_bad_input_in_a_dialog(snap_compare, tmp_path: Path) -> None:
     machine = DemoMachine(tmp_path)
     app = machine.app()

@@ -378,6 +378,7 @@ def _sys_stat_line(line: str) -> str:
     return " ".join(line.split()[3:]) + "\n"
 
 
+@pytest.mark.live
 @pytest.mark.parametrize(
     ("prev_line", "cur_line", "seconds"),
     [
@@ -637,6 +638,7 @@ def test_real_counters_lie_between_two_reads() -> None:
                 assert low <= value <= high, (name, field)
 
 
+@pytest.mark.live
 def test_writing_a_file_grows_its_disks_written_bytes(tmp_path: Path) -> None:
     disk = whole_disk_of(FS(), os.stat(tmp_path).st_dev)
     if disk is None:

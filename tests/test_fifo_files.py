@@ -17,8 +17,8 @@ import pytest
 from perftop.probes.fs import FS, HeldFiles, read_bytes, read_text
 from perftop.probes.processes import ProcessScanner
 from perftop.widgets.cpu_meters import CpuMeters
-from tests.demo import DemoMachine
-from tests.fixture_tree import make_tree
+from testbed.demo import DemoMachine
+from testbed.fixture_tree import make_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Seconds a reader may wait on a FIFO before the watchdog lets it go (and the test fails).
@@ -151,6 +151,7 @@ def test_the_sampler_reads_a_tree_of_fifos_as_missing_files(machine: DemoMachine
     assert snapshot.cpu.per_cpu and not fifos.blocked
 
 
+@pytest.mark.live
 def test_json_on_a_tree_of_fifos(machine: DemoMachine, fifos: Fifos) -> None:
     fs = put_fifos(machine, fifos)
     roots = ("--procfs", str(fs.procfs), "--sysfs", str(fs.sysfs))

@@ -11,7 +11,7 @@ import pytest
 
 from perftop.probes.cpulist import parse_cpu_list, parse_cpu_mask
 from perftop.probes.processes import ProcessScanner, parse_pid_status, process_infos, task_counts
-from tests.fixture_tree import (
+from testbed.fixture_tree import (
     DEMO_ARGS,
     HOSTNAME,
     MEM_TOTAL_KB,
@@ -43,7 +43,7 @@ def cpu_lines(root: Path) -> dict[str, list[int]]:
 def test_committed_demo_tree_matches_the_generator(tmp_path: Path) -> None:
     main([str(tmp_path), *DEMO_ARGS])
     committed = files(DEMO)
-    assert committed, f"{DEMO} is missing: regenerate it with python -m tests.fixture_tree"
+    assert committed, f"{DEMO} is missing: regenerate it with python -m testbed.fixture_tree"
     assert files(tmp_path) == committed
     assert len(committed) < 200
 
@@ -124,6 +124,7 @@ def test_affinity_mask_agrees_with_the_list(tmp_path: Path, cpus: int) -> None:
         assert len(lines["Cpus_allowed"].replace(",", "")) == (cpus + 3) // 4  # nr_cpu_ids bits wide
 
 
+@pytest.mark.slow
 def test_three_thousand_processes(tmp_path: Path) -> None:
     fs = make_tree(tmp_path, cpus=8, processes=3000, seed=1)
     scanner = ProcessScanner(fs)
@@ -184,9 +185,10 @@ def test_directories_belong_to_the_effective_uid(tmp_path: Path) -> None:
     assert (real, effective) == ("65534", "0")
 
 
+@pytest.mark.live
 def test_command_line_interface(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "tests.fixture_tree", str(tmp_path), "--cpus", "2", "--processes", "5"],
+        [sys.executable, "-m", "testbed.fixture_tree", str(tmp_path), "--cpus", "2", "--processes", "5"],
         cwd=ROOT,
         capture_output=True,
         text=True,

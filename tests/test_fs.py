@@ -56,6 +56,7 @@ def test_empty_file_is_empty_text_not_none(tmp_path: Path) -> None:
     assert read_text(str(tmp_path / "empty")) == ""
 
 
+@pytest.mark.live
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs a Linux /proc")
 def test_procfs_files_read_as_python_reads_them() -> None:
     # A sleeping child: its files do not change between the two reads.

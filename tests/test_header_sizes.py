@@ -11,7 +11,7 @@ import pytest
 from perftop.tui.app import PerftopApp
 from perftop.widgets.cpu_meters import CpuMeters
 from perftop.widgets.load_history import LoadHistory
-from tests.demo import DemoMachine
+from testbed.demo import DemoMachine
 
 SIZES = [(80, 24), (100, 30), (120, 40), (160, 50), (200, 50), (250, 60)]
 
@@ -30,6 +30,7 @@ def cpus_shown(app: PerftopApp) -> list[int]:
     return shown
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cpus", [2, 16, 64, 256])
 async def test_the_table_keeps_half_the_screen_and_every_cpu_is_shown(tmp_path: Path, cpus: int) -> None:
     machine = DemoMachine(tmp_path, cpus=cpus)

@@ -28,9 +28,9 @@ from perftop.tui.dialogs import (
 )
 from perftop.tui.screens import HelpScreen, PickerScreen, TextScreen
 from perftop.widgets.safe_text import escaped, escaped_lines, printable
+from testbed.demo import DemoMachine
+from testbed.fixture_tree import FakeProcess
 from tests.capture_driver import capture_driver, foreign_controls
-from tests.demo import DemoMachine
-from tests.fixture_tree import FakeProcess
 
 #: A window title, the alternate screen switched off, a terminal reset, a status report request (the
 #: terminal would answer into perftop's input), the C1 form of CSI, BEL, line breaks, a tab, a
@@ -106,6 +106,7 @@ def _check_written(written: list[str]) -> str:
     return text
 
 
+@pytest.mark.live
 async def test_hostile_names_reach_the_terminal_only_as_visible_text(
     hostile_children: list[subprocess.Popen[str]], tmp_path: Path
 ) -> None:
@@ -176,6 +177,7 @@ async def test_hostile_names_reach_the_terminal_only_as_visible_text(
     assert [line for line in script.splitlines() if not line.startswith(("#", "renice "))] == []
 
 
+@pytest.mark.slow
 async def test_hostile_names_on_a_foreign_tree_reach_the_terminal_only_as_visible_text(
     tmp_path: Path,
 ) -> None:

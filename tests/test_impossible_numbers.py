@@ -29,7 +29,7 @@ from perftop.probes.processes import (
     process_infos,
 )
 from perftop.widgets.cpu_meters import CpuMeters, memory_face
-from tests.demo import DemoMachine
+from testbed.demo import DemoMachine
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Past what a float holds (about 1.8e308): dividing it as a float raises OverflowError.
@@ -225,6 +225,7 @@ def test_the_sampler_on_a_garbled_tree(tmp_path: Path, machine: DemoMachine) -> 
     assert "lo" not in interfaces and "eth0" in interfaces
 
 
+@pytest.mark.live
 def test_json_on_a_garbled_tree(tmp_path: Path, machine: DemoMachine) -> None:
     roots = ("--procfs", str(machine.fs.procfs), "--sysfs", str(machine.fs.sysfs))
     child = subprocess.Popen(

@@ -20,7 +20,7 @@ from textual.pilot import Pilot
 from perftop.probes.fs import FS
 from perftop.probes.sampler import Sampler
 from perftop.tui.app import AppOptions, PerftopApp
-from tests.demo import DemoMachine
+from testbed.demo import DemoMachine
 
 F8 = "\x1b[19~"
 CTRL_U = "\x15"
@@ -88,6 +88,7 @@ def sleepers() -> Iterator[tuple[subprocess.Popen[bytes], subprocess.Popen[bytes
             child.wait()
 
 
+@pytest.mark.live
 async def test_a_filter_kept_and_f8_in_one_write_renice_the_process_filtered_to(
     sleepers: tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]],
 ) -> None:

@@ -1,4 +1,4 @@
-"""The architecture's rules, enforced: import-linter contracts and ruff."""
+"""The architecture's rules, enforced: import-linter contracts, ruff, and mypy on the probes."""
 
 from __future__ import annotations
 
@@ -141,6 +141,7 @@ def _names_read(tree: ast.AST) -> Iterator[tuple[str, int]]:
             yield from ((alias.name, node.lineno) for alias in node.names if _is_private(alias.name))
 
 
+@pytest.mark.slow
 def test_private_textual_attributes_are_used_only_in_the_fence() -> None:
     files = [path for path in _perftop_files() if path != ROOT / FENCE]
     trees = {path: _parsed(path) for path in files}
@@ -171,6 +172,7 @@ def _perftop_classes() -> Iterator[type]:
             yield from (c for c in vars(module).values() if inspect.isclass(c) and c.__module__ == info.name)
 
 
+@pytest.mark.slow
 def test_no_perftop_class_shadows_a_private_textual_attribute() -> None:
     found = set()
     for cls in _perftop_classes():
@@ -187,3 +189,10 @@ def test_no_perftop_class_shadows_a_private_textual_attribute() -> None:
                     if name in _class_defines(other)
                 }
     assert found == set(), "\n".join(sorted(found))
+
+
+def test_probes_type_check_strictly() -> None:
+    """``mypy`` as configured in pyproject.toml: ``--strict`` on ``perftop.probes``."""
+    result = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("Success: no issues found"), result.stdout

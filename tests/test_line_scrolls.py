@@ -311,6 +311,7 @@ async def test_a_widgets_scrolls_are_sent_all_or_none() -> None:
         assert textual_fence.take_scrolls(compositor, set()) == [(3, 6, 1)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("count", [60, 8])
 async def test_the_process_table_through_textuals_own_refreshes_keeps_the_terminal_right(
     monkeypatch: pytest.MonkeyPatch, count: int

@@ -278,6 +278,7 @@ def parse_free(text: str) -> dict[str, list[int]]:
     return rows
 
 
+@pytest.mark.live
 def test_real_memory_matches_free() -> None:
     free = shutil.which("free")
     if free is None:

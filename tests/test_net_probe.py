@@ -634,6 +634,7 @@ def ss_states(ss: str) -> dict[str, int]:
     return counts
 
 
+@pytest.mark.live
 def test_real_state_counts_match_ss(tcp_pair: Pair) -> None:
     """Tolerance: other processes (other test runs, services) open and close connections while we look.
     Each attempt reads the tables, runs ``ss -tan``, and reads them again; the churn is how many sockets
@@ -710,6 +711,7 @@ def test_real_sockstat_counts_our_sockets(tcp_pair: Pair) -> None:
     assert stat.sockets_used >= 3
 
 
+@pytest.mark.live
 def test_owner_scan_survives_eacces(tcp_pair: Pair) -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root to drop to an unprivileged user")

@@ -434,6 +434,7 @@ async def test_process_without_selection_or_placement() -> None:
         assert "mems allowed -   remote -   resident 8.0M" in line_starting(screen_lines(pane), "  runs on")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("count", [1, 2, 4, 8])
 async def test_every_node_count_is_usable_at_80x24_and_scrolls_to_the_end(count: int) -> None:
     pane = NumaPane()
@@ -472,6 +473,7 @@ def one_line_threshold(numa: NumaSnapshot) -> int:
     return next(w for w in range(60, 300) if len(node_lines(numa.nodes, {}, w)) == len(numa.nodes) + 3)
 
 
+@pytest.mark.slow
 async def test_scrollbar_at_the_one_line_threshold_keeps_content_and_scroll_in_step() -> None:
     numa = make_numa(2)
     threshold = one_line_threshold(numa)

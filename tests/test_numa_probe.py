@@ -275,6 +275,7 @@ _node_meminfo_line = st.one_of(
 )
 
 
+@pytest.mark.slow
 @given(st.lists(_node_meminfo_line, max_size=12))
 @settings(max_examples=300, deadline=None)
 def test_parse_node_meminfo_equals_a_line_by_line_reading(lines: list[str]) -> None:
@@ -851,6 +852,7 @@ def _parse_numastat_process_mb(out: str) -> dict[int, float]:
     return totals
 
 
+@pytest.mark.live
 @needs_numastat
 def test_counters_agree_with_numastat() -> None:
     fs = FS()
@@ -874,6 +876,7 @@ sys.stdin.read()
 """
 
 
+@pytest.mark.live
 @needs_numastat
 def test_process_placement_agrees_with_numastat_p() -> None:
     child = subprocess.Popen(

@@ -13,7 +13,7 @@ from perftop.tui.app import AppOptions, PerftopApp
 from perftop.tui.bindings import app_bindings
 from perftop.tui.panes import PANES, SOCKET_TABLES, Details, Pane, PaneKey
 from perftop.tui.screens import HelpScreen, PickerScreen
-from tests.demo import DemoMachine
+from testbed.demo import DemoMachine
 
 
 class CountingPane(Static):

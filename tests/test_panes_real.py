@@ -102,6 +102,7 @@ def _numastat_node0() -> dict[str, int]:
     return values
 
 
+@pytest.mark.live
 @pytest.mark.skipif(shutil.which("numastat") is None, reason="numastat (numactl) is not installed")
 def test_json_numa_counters_agree_with_numastat() -> None:
     if not Path("/sys/devices/system/node/node0/numastat").exists():
@@ -120,6 +121,7 @@ def test_json_numa_counters_agree_with_numastat() -> None:
         assert before[key] <= node0[key] <= after[key], key
 
 
+@pytest.mark.slow
 async def test_refreshes_go_on_after_the_sockets_pane_samples_at_once() -> None:
     """Showing pane 5 moves the next sample forward (the socket tables are read only while it is
     shown); the refresh timer must keep running afterwards, on every pane."""

@@ -491,6 +491,7 @@ def _stat_proc(pid: int) -> ProcessInfo:
     )
 
 
+@pytest.mark.live
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("chrt") is None, reason="needs root and chrt")
 def test_scheduling_columns_agree_with_ps() -> None:
     commands = [

@@ -28,7 +28,7 @@ from perftop.probes.processes import (
     thread_group,
 )
 from perftop.probes.snapshot import ProcessInfo
-from tests.fixture_tree import BOOT_SECONDS, FakeProcess, make_tree, processes_for
+from testbed.fixture_tree import BOOT_SECONDS, FakeProcess, make_tree, processes_for
 
 # Fields 3..52 of a real line (an RT process: priority -51, rtprio 50, SCHED_FIFO, on CPU 1).
 REST = (
@@ -358,6 +358,28 @@ def test_uid_without_passwd_entry_shows_the_number(tmp_path: Path) -> None:
     uid = next(u for u in range(54321, 60000) if _name_of(u) == str(u))
     fs = make_tree(tmp_path, processes=3, extra=[FakeProcess(4000, "ghost", uid=uid, cmdline=("ghost",))])
     assert ProcessScanner(fs).scan(())[4000].user == str(uid)
+
+
+def test_owners_given_to_the_scanner_stand_in_for_the_directories_owners(tmp_path: Path) -> None:
+    """As the demo machine runs for any user: the tree's directories all belong to the caller, and the
+    owners the tree means are given to the scanner; PIDs it does not name keep their directory's owner."""
+    fs = make_tree(tmp_path, processes=25)
+    mine = os.stat(fs.proc(1)).st_uid
+    owners = {1: 0, 402: 65534}
+    scanner = ProcessScanner(fs, owners=owners)
+    first = scanner.scan(())
+    assert (first[1].uid, first[1].user) == (0, "root")
+    assert (first[402].uid, first[402].user) == (65534, _name_of(65534))
+    assert first[700].uid == mine and first[700].user == _name_of(mine)
+    # An owner that changes (a setuid keeps start_time and stat): the user is looked up again.
+    owners[700] = 65534
+    after = scanner.scan(())
+    assert (after[700].uid, after[700].user) == (65534, _name_of(65534))
+    assert after[700].cmdline == "-bash" and after[700].stat == first[700].stat
+    # Nothing changed since: the very objects of the last scan.
+    again = scanner.scan(())
+    assert again[700] is after[700] and again[1] is after[1]
+    scanner.close()
 
 
 def test_cache_forgets_processes_that_are_gone(tmp_path: Path) -> None:

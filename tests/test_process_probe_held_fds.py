@@ -24,8 +24,8 @@ import pytest
 
 from perftop.probes.fs import FS
 from perftop.probes.processes import FD_RESERVE, ProcessScanner, ProcIo, process_infos
+from testbed.fixture_tree import FakeProcess, make_tree, processes_for
 from tests.children import spawn_with_pid
-from tests.fixture_tree import FakeProcess, make_tree, processes_for
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs a Linux /proc")
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
@@ -64,6 +64,7 @@ def _needs_budget(scanner: ProcessScanner, processes: int) -> None:
 # --- a process that exits -------------------------------------------------------------------------------
 
 
+@pytest.mark.live
 @needs_proc
 def test_pread_through_a_held_stat_fails_once_the_process_is_reaped() -> None:
     """The kernel fact the scanner relies on: a held ``stat`` never reads another process."""
@@ -82,6 +83,7 @@ def test_pread_through_a_held_stat_fails_once_the_process_is_reaped() -> None:
             os.close(fd)
 
 
+@pytest.mark.live
 @needs_proc
 def test_exited_and_reaped_process_is_dropped_and_its_files_closed() -> None:
     baseline = open_fds()
@@ -119,6 +121,7 @@ class _ReapingScanner(ProcessScanner):
         return self.listed
 
 
+@pytest.mark.live
 @needs_proc
 def test_process_reaped_between_listing_and_reading_is_left_out() -> None:
     baseline = open_fds()
@@ -136,6 +139,7 @@ def test_process_reaped_between_listing_and_reading_is_left_out() -> None:
 # --- fresh values through the same descriptor --------------------------------------------------------
 
 
+@pytest.mark.live
 @needs_proc
 def test_held_stat_gives_fresh_values_without_opening_anything(monkeypatch: pytest.MonkeyPatch) -> None:
     with spawned([sys.executable, "-c", "while True: pass"]) as busy:
@@ -166,6 +170,7 @@ def test_held_stat_gives_fresh_values_without_opening_anything(monkeypatch: pyte
 # --- a PID used again ---------------------------------------------------------------------------------
 
 
+@pytest.mark.live
 @needs_proc
 @needs_root
 def test_reused_pid_is_read_as_the_new_process() -> None:
@@ -218,6 +223,7 @@ def _name_of(uid: int) -> str:
         return str(uid)
 
 
+@pytest.mark.live
 @needs_proc
 @needs_root
 @pytest.mark.parametrize("dumpable", ["dumpable", "not-dumpable"])

@@ -19,7 +19,7 @@ from perftop.probes.cpu import read_stat
 from perftop.probes.fs import FS
 from perftop.probes.processes import ProcessScanner
 from perftop.probes.sampler import Sampler
-from tests.fixture_tree import make_tree, processes_for
+from testbed.fixture_tree import make_tree, processes_for
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs a Linux /proc")
 
@@ -45,6 +45,7 @@ class ListingSpy:
         monkeypatch.setattr(os, "listdir", listdir)
 
 
+@pytest.mark.live
 @needs_proc
 def test_unchanged_counter_skips_the_listing_and_drops_the_gone(monkeypatch: pytest.MonkeyPatch) -> None:
     fs = FS()
@@ -69,6 +70,7 @@ def test_unchanged_counter_skips_the_listing_and_drops_the_gone(monkeypatch: pyt
     scanner.close()
 
 
+@pytest.mark.live
 @needs_proc
 def test_a_fork_since_the_last_scan_brings_a_listing() -> None:
     fs = FS()
@@ -84,6 +86,7 @@ def test_a_fork_since_the_last_scan_brings_a_listing() -> None:
         scanner.close()
 
 
+@pytest.mark.live
 @needs_proc
 def test_sampler_finds_a_new_child_and_drops_a_reaped_one() -> None:
     sampler = Sampler(FS())

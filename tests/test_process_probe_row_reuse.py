@@ -20,7 +20,7 @@ from perftop.probes.processes import (
     process_infos,
 )
 from perftop.probes.snapshot import ProcessInfo, ProcessNuma
-from tests.fixture_tree import make_tree
+from testbed.fixture_tree import make_tree
 
 PIDS = (1, 2, 3)
 
@@ -175,6 +175,7 @@ def bumped(raw: RawProcess, field: str) -> RawProcess:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(st.lists(tick, min_size=2, max_size=10))
 def test_reused_rows_equal_rows_built_anew(ticks: list) -> None:

@@ -21,8 +21,8 @@ import pytest
 from perftop.probes.cpulist import parse_cpu_list
 from perftop.probes.fs import FS
 from perftop.probes.processes import ProcessScanner, parse_pid_status, process_infos
+from testbed.fixture_tree import make_tree
 from tests.children import spawn_with_pid
-from tests.fixture_tree import make_tree
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs a Linux /proc")
 needs_schedstat = pytest.mark.skipif(
@@ -117,6 +117,7 @@ def _needs_the_shortcut(scanner: ProcessScanner) -> None:
 # --- an idle process: status not read, the same reading and row kept ---------------------------------
 
 
+@pytest.mark.live
 @needs_proc
 @needs_schedstat
 def test_idle_process_keeps_its_status_without_reading_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -139,6 +140,7 @@ def test_idle_process_keeps_its_status_without_reading_it(monkeypatch: pytest.Mo
         scanner.close()
 
 
+@pytest.mark.live
 @needs_proc
 @needs_schedstat
 def test_a_held_schedstat_that_fails_a_read_is_opened_again_through_the_directory(
@@ -175,6 +177,7 @@ def test_a_held_schedstat_that_fails_a_read_is_opened_again_through_the_director
 # --- a woken process: its context switches are seen -------------------------------------------------
 
 
+@pytest.mark.live
 @needs_proc
 @needs_schedstat
 def test_woken_process_is_read_again_and_its_switches_counted(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,6 +206,7 @@ def test_woken_process_is_read_again_and_its_switches_counted(monkeypatch: pytes
 # --- affinity changed from outside while the process sleeps ------------------------------------------
 
 
+@pytest.mark.live
 @needs_proc
 @needs_schedstat
 @needs_two_cpus
@@ -235,6 +239,7 @@ def test_affinity_set_from_outside_is_seen_though_the_process_slept(held: bool) 
 # --- a process that goes away -----------------------------------------------------------------------
 
 
+@pytest.mark.live
 @needs_proc
 @needs_schedstat
 def test_process_gone_between_affinity_and_schedstat_lends_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -263,6 +268,7 @@ def test_process_gone_between_affinity_and_schedstat_lends_nothing(monkeypatch: 
         scanner.close()
 
 
+@pytest.mark.live
 @needs_proc
 @needs_schedstat
 @needs_two_cpus
@@ -301,6 +307,7 @@ def test_reused_pid_gets_its_own_status() -> None:
 # --- where the shortcut is not taken ------------------------------------------------------------------
 
 
+@pytest.mark.live
 @needs_proc
 @needs_schedstat
 def test_status_read_every_time_while_a_possible_cpu_is_offline(
@@ -328,6 +335,7 @@ def test_status_read_every_time_while_a_possible_cpu_is_offline(
         scanner.close()
 
 
+@pytest.mark.live
 @needs_proc
 def test_a_kernel_without_scheduler_statistics_gets_status_read_every_time(
     monkeypatch: pytest.MonkeyPatch,

@@ -73,6 +73,7 @@ def _chrt(pid: int) -> tuple[str, int]:
     return policy, priority
 
 
+@pytest.mark.live
 def test_scheduling_fields_match_ps_chrt_and_taskset(children: dict[str, subprocess.Popen[bytes]]) -> None:
     if not shutil.which("ps"):
         pytest.skip("ps (procps) is not installed")
@@ -117,6 +118,7 @@ def test_own_process_and_kernel_threads() -> None:
     assert counts.running >= 1  # this test is running
 
 
+@pytest.mark.live
 def test_every_listed_pid_matches_ps() -> None:
     if not shutil.which("ps"):
         pytest.skip("ps (procps) is not installed")
@@ -127,6 +129,7 @@ def test_every_listed_pid_matches_ps() -> None:
     assert (before & after) - {os.getpid()} <= set(scanned)
 
 
+@pytest.mark.live
 def test_busy_child_cpu_percent_agrees_with_psutil() -> None:
     # Not a threshold: on a loaded 2-core CI machine a busy loop may get well under a core. Compare
     # with psutil's independent reading of the same child over the same window instead.
@@ -151,6 +154,7 @@ def test_busy_child_cpu_percent_agrees_with_psutil() -> None:
         busy.wait()
 
 
+@pytest.mark.live
 def test_io_write_bytes_of_a_child_that_writes_and_fsyncs(tmp_path: Path) -> None:
     size = 4 << 20
     target = tmp_path / "written"

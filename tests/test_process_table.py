@@ -385,6 +385,7 @@ async def test_process_names_render_literally_never_as_markup() -> None:
         assert all("\x1b" not in segment.text for segment in table.render_line(3))
 
 
+@pytest.mark.slow
 async def test_when_every_column_fits_right_and_left_scroll_the_command_text_only() -> None:
     long = "/opt/app/bin/server --config /etc/app/a-very-long-configuration-file.yaml --verbose"
     app = TableApp([make_proc(1, cmdline=long), make_proc(2)], sort_key="pid")
@@ -425,6 +426,7 @@ def header_cells(table: ProcessTable) -> dict[str, tuple[int, int]]:
     return cells
 
 
+@pytest.mark.slow
 async def test_at_eighty_columns_right_reveals_the_dropped_columns_with_pid_frozen() -> None:
     procs = many(30)
     app = TableApp(procs)
@@ -476,6 +478,7 @@ async def test_at_eighty_columns_right_reveals_the_dropped_columns_with_pid_froz
         assert table.h_offset == 0
 
 
+@pytest.mark.slow
 async def test_scrolled_row_blanks_a_column_cut_at_the_right_edge_then_scrolls_the_command() -> None:
     long = "/opt/app/bin/server --config /etc/app/a-very-long-configuration-file.yaml --verbose"
     app = TableApp([make_proc(1, cmdline=long, cpu_time_seconds=4000.0), make_proc(2)], sort_key="pid")
@@ -744,6 +747,7 @@ async def test_numa_pids_are_the_rows_on_screen_only_while_remote_is_shown() -> 
         assert len(table.needs_numa_pids()) == len(on_screen)
 
 
+@pytest.mark.slow
 async def test_toggling_a_column_while_scrolled_returns_to_the_narrow_layout() -> None:
     app = TableApp(many(5), sort_key="pid")
     async with app.run_test(size=(80, 10)) as pilot:
@@ -861,6 +865,7 @@ async def assert_drawn_as_new(pilot: object, table: ProcessTable, procs: list[Pr
         await fresh.remove()
 
 
+@pytest.mark.slow
 async def test_a_table_that_lived_through_changes_draws_what_a_new_one_draws() -> None:
     """Rows, cells and the header are kept between refreshes: each change below must still be drawn."""
     procs = many(30)
@@ -976,6 +981,7 @@ class PaintedApp(App[None]):
         return terminal
 
 
+@pytest.mark.slow
 async def test_the_terminal_holds_what_a_full_redraw_draws_after_each_change(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -14,8 +14,8 @@ from perftop.probes.fs import FS
 from perftop.probes.processes import ProcessScanner, cpu_ticks_of
 from perftop.probes.snapshot import ProcessInfo
 from perftop.tui.app import STATUS_MARGIN_ROWS
-from tests.demo import DemoMachine
-from tests.fixture_tree import FakeProcess, make_tree
+from testbed.demo import DemoMachine
+from testbed.fixture_tree import FakeProcess, make_tree
 
 #: Idle until it climbs: no CPU time at all before.
 WAKING = FakeProcess(9000, "waking", cmdline=("waking",), affinity=(1,), start_time=2_000_000, vcsw_rate=7)
@@ -40,6 +40,7 @@ def machine(tmp_path: Path) -> Iterator[DemoMachine]:
     machine.sampler.close()
 
 
+@pytest.mark.slow
 async def test_a_process_climbing_into_view_shows_its_status_and_io_columns_at_once(
     machine: DemoMachine,
 ) -> None:

@@ -20,7 +20,7 @@ from perftop.probes.memory import memory_snapshot, read_meminfo
 from perftop.probes.net import InterfaceCounters, NetReading, net_snapshot, parse_net_dev, read_net_dev
 from perftop.probes.numa import read_numa
 from perftop.probes.sampler import Sampler
-from tests.fixture_tree import SteppingClock, make_tree, write_devices
+from testbed.fixture_tree import SteppingClock, make_tree, write_devices
 
 
 def open_fds() -> int:
@@ -125,6 +125,7 @@ def test_sweep_closes_the_files_not_read_since_the_last_sweep_and_close_closes_a
 # --- HeldFiles on procfs ----------------------------------------------------------------------------------
 
 
+@pytest.mark.live
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs a Linux /proc")
 def test_procfs_files_read_through_a_held_descriptor_as_a_fresh_open_reads_them() -> None:
     child = subprocess.Popen(["sleep", "30"])
@@ -251,6 +252,7 @@ def disk_samples(draw: st.DrawFn) -> list[tuple[dict[str, DiskCounters], float |
     return samples
 
 
+@pytest.mark.slow
 @given(disk_samples())
 @settings(max_examples=200, deadline=None)
 def test_reused_idle_rows_equal_rows_computed_anew(samples: list) -> None:
@@ -372,6 +374,7 @@ def _net(interfaces: dict[str, InterfaceCounters]) -> NetReading:
     return NetReading(interfaces, None, None, None, None)
 
 
+@pytest.mark.slow
 @given(net_dev_texts())
 @settings(max_examples=200, deadline=None)
 def test_memoized_net_dev_lines_and_idle_rows_equal_a_plain_parse_and_rows_computed_anew(

@@ -14,7 +14,7 @@ from perftop.probes.fs import FS
 from perftop.probes.sampler import DISK_INFO_SECONDS, NUMA_MAPS_SECONDS, Sampler
 from perftop.probes.snapshot import ProcessInfo, Snapshot
 from perftop.tui.json_lines import write_json_lines
-from tests.fixture_tree import FakeProcess, make_tree, write_disks, write_numa
+from testbed.fixture_tree import FakeProcess, make_tree, write_disks, write_numa
 
 #: Pinned to CPUs 0-1 (node 0) and to CPU 3 (node 1) in the generated tree; 2 is a kernel thread.
 ON_NODE0, ON_NODE1, KTHREAD = 1024, 2100, 2

@@ -14,7 +14,7 @@ from perftop.probes.numa import cpu_nodes
 from perftop.probes.processes import ProcessScanner, process_infos
 from perftop.probes.sampler import Sampler
 from perftop.probes.snapshot import ProcessInfo, Snapshot
-from tests.fixture_tree import SteppingClock, make_tree
+from testbed.fixture_tree import SteppingClock, make_tree
 
 BASH, JACKD = 700, 402
 

@@ -13,7 +13,7 @@ from perftop.probes.fs import HeldFiles, read_parsed, read_text
 from perftop.probes.net import net_snapshot, read_net
 from perftop.probes.numa import parse_distance, parse_node_cpulist
 from perftop.probes.sampler import DISK_INFO_SECONDS, Sampler
-from tests.fixture_tree import SteppingClock, make_tree, write_devices, write_net
+from testbed.fixture_tree import SteppingClock, make_tree, write_devices, write_net
 
 
 class CountingParse:

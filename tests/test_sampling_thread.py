@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import pairwise
 from pathlib import Path
 
@@ -15,7 +15,7 @@ import pytest
 from perftop.probes.snapshot import Snapshot
 from perftop.tui.app import STATUS_MARGIN_ROWS, AppOptions, PerftopApp
 from perftop.tui.sampling import SamplingThread
-from tests.demo import DemoMachine
+from testbed.demo import DemoMachine
 
 
 class Recorder:
@@ -165,8 +165,10 @@ def test_a_closed_loop_ends_the_thread_quietly() -> None:
 
 
 @pytest.fixture
-def machine(tmp_path: Path) -> DemoMachine:
-    return DemoMachine(tmp_path, processes=120)
+def machine(tmp_path: Path) -> Iterator[DemoMachine]:
+    machine = DemoMachine(tmp_path, processes=120)
+    yield machine
+    machine.close()
 
 
 def recording_sampler(machine: DemoMachine) -> list[tuple[str, dict[str, object]]]:
@@ -183,6 +185,7 @@ def recording_sampler(machine: DemoMachine) -> list[tuple[str, dict[str, object]
     return calls
 
 
+@pytest.mark.slow
 async def test_the_app_samples_on_its_thread_one_at_a_time_until_it_exits(machine: DemoMachine) -> None:
     calls = recording_sampler(machine)
     app = PerftopApp(machine.sampler, AppOptions(interval=0.1, first_delay=0.05))
@@ -199,6 +202,7 @@ async def test_the_app_samples_on_its_thread_one_at_a_time_until_it_exits(machin
     assert len(calls) - len(shown) <= 1
 
 
+@pytest.mark.slow
 async def test_the_next_sample_reads_what_the_screen_shows_now(machine: DemoMachine) -> None:
     """The event loop keeps the thread's request current as the view changes between samples: a
     scroll, a sort by a status column, pane 5 shown and left."""

@@ -5,15 +5,13 @@ Accept a change only after looking at it: ``pytest tests/test_snapshots.py --sna
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.demo import DemoMachine
+from testbed.demo import DemoMachine
 
-# Owners come from chown, which only root can do: elsewhere the USER column would differ.
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the demo tree's owners need root to chown")
+pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])

@@ -489,6 +489,7 @@ async def test_unknown_values_print_a_dash() -> None:
         assert line_starting(lines, "retrans % out").split()[3] == "-"
 
 
+@pytest.mark.slow
 async def test_everything_is_reachable_at_80x24_by_scrolling() -> None:
     pane = SocketsPane()
     async with PaneApp(pane).run_test(size=(80, 24)) as pilot:

@@ -49,6 +49,7 @@ def keys(layout: Layout) -> list[str]:
     return [span.column.key for span in layout.spans]
 
 
+@pytest.mark.live
 def test_the_modules_are_plain_python() -> None:
     code = (
         "import sys, perftop.widgets.table_layout, perftop.widgets.table_view;"

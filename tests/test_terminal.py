@@ -15,12 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.overhead import Tmux, private_tmux
-from tests.tmux_screen import wait_for_screen
+from testbed.tmux import Tmux, private_tmux, wait_for_screen
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
 
 
 def _wait_for(tmux: Tmux, shown: Callable[[str], bool], timeout: float = 15.0) -> str:
@@ -106,7 +108,7 @@ def test_changed_cell_updates_leave_the_screen_a_full_redraw_would_draw() -> Non
 def test_a_machine_where_nothing_changes_costs_almost_no_bytes(tmp_path: Path) -> None:
     """On a fixture tree whose counters never move, each refresh must write (nearly) nothing: only
     what changed goes to the terminal."""
-    from tests.fixture_tree import make_tree
+    from testbed.fixture_tree import make_tree
 
     make_tree(tmp_path, cpus=4, processes=40)
     out = tmp_path / "out.bin"

@@ -14,9 +14,9 @@ from textual.widgets import Static
 
 from perftop.tui import cli, input_driver
 from perftop.widgets import textual_fence
+from testbed.demo import DemoMachine
+from testbed.fixture_tree import FakeProcess
 from tests.capture_driver import capture_driver
-from tests.demo import DemoMachine
-from tests.fixture_tree import FakeProcess
 from tests.terminal_model import Terminal
 
 #: What the terminal model leaves out: DEC private modes (cursor, synchronized output) and OSC sequences.
@@ -144,6 +144,7 @@ async def _screens(root: Path, monkeypatch: pytest.MonkeyPatch) -> list[_Cells]:
     return screens
 
 
+@pytest.mark.slow
 async def test_the_app_shows_the_same_screen_with_the_fence_refusing(
     tmp_path: Path, textuals_own: tuple[object, object], monkeypatch: pytest.MonkeyPatch
 ) -> None:

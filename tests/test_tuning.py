@@ -247,6 +247,7 @@ def run_as_nobody(
 # --- one process: each action changes the kernel's view ---------------------------------------------
 
 
+@pytest.mark.live
 def test_renice_sets_nice_and_reads_it_back(sleeper: Target) -> None:
     result = renice(sleeper, 5)
     assert nice_of(sleeper.pid) == 5
@@ -257,6 +258,7 @@ def test_renice_sets_nice_and_reads_it_back(sleeper: Target) -> None:
     assert nice_of(sleeper.pid) == 12
 
 
+@pytest.mark.live
 @needs_root
 def test_renice_lowers_nice_as_root(sleeper: Target) -> None:
     result = renice(sleeper, -5)
@@ -264,6 +266,7 @@ def test_renice_lowers_nice_as_root(sleeper: Target) -> None:
     assert result.new == -5
 
 
+@pytest.mark.live
 @needs_root
 def test_set_policy_fifo_main_thread(sleeper: Target) -> None:
     result = set_policy(sleeper, os.SCHED_FIFO, 50, all_threads=False)
@@ -273,6 +276,7 @@ def test_set_policy_fifo_main_thread(sleeper: Target) -> None:
     assert result.command == f"chrt -f -p 50 {sleeper.pid}"
 
 
+@pytest.mark.live
 @needs_root
 def test_set_policy_rr_with_reset_on_fork(sleeper: Target) -> None:
     result = set_policy(sleeper, os.SCHED_RR, 10, reset_on_fork=True)
@@ -285,6 +289,7 @@ def test_set_policy_rr_with_reset_on_fork(sleeper: Target) -> None:
     assert back.command == f"chrt -a -o -p 0 {sleeper.pid}"
 
 
+@pytest.mark.live
 @pytest.mark.parametrize(("policy", "option"), [(os.SCHED_BATCH, "-b"), (os.SCHED_IDLE, "-i")])
 def test_set_policy_batch_and_idle(sleeper: Target, policy: int, option: str) -> None:
     result = set_policy(sleeper, policy)
@@ -293,6 +298,7 @@ def test_set_policy_batch_and_idle(sleeper: Target, policy: int, option: str) ->
     assert result.command == f"chrt -a {option} -p 0 {sleeper.pid}"
 
 
+@pytest.mark.live
 @needs_two_cpus
 @pytest.mark.parametrize("all_threads", [True, False])
 def test_set_affinity_one_cpu(sleeper: Target, all_threads: bool) -> None:
@@ -305,6 +311,7 @@ def test_set_affinity_one_cpu(sleeper: Target, all_threads: bool) -> None:
     assert result.command == f"taskset {flag}-p -c {cpu} {sleeper.pid}"
 
 
+@pytest.mark.live
 def test_set_affinity_back_to_every_online_cpu(sleeper: Target) -> None:
     set_affinity(sleeper, {min(ONLINE)})
     result = set_affinity(sleeper, ONLINE)
@@ -312,6 +319,7 @@ def test_set_affinity_back_to_every_online_cpu(sleeper: Target) -> None:
     assert result.command == f"taskset -a -p -c {format_cpu_list(ONLINE)} {sleeper.pid}"
 
 
+@pytest.mark.live
 @pytest.mark.parametrize(
     ("ioclass", "level", "expected", "option"),
     [
@@ -332,6 +340,7 @@ def test_set_ionice(
     assert result.command == f"ionice {option} -p {sleeper.pid}"
 
 
+@pytest.mark.live
 def test_set_ionice_back_to_none(sleeper: Target) -> None:
     set_ionice(sleeper, "idle")
     result = set_ionice(sleeper, "none")
@@ -340,6 +349,7 @@ def test_set_ionice_back_to_none(sleeper: Target) -> None:
     assert result.command == f"ionice -c 0 -p {sleeper.pid}"
 
 
+@pytest.mark.live
 def test_set_oom_score_adj_raises_it(sleeper: Target) -> None:
     result = set_oom_score_adj(sleeper, 500)
     assert oom_of(sleeper.pid) == 500
@@ -350,6 +360,7 @@ def test_set_oom_score_adj_raises_it(sleeper: Target) -> None:
     assert oom_of(sleeper.pid) == 0
 
 
+@pytest.mark.live
 @pytest.mark.skipif(not has_capability(24), reason="needs CAP_SYS_RESOURCE (containers drop it)")
 def test_set_oom_score_adj_lowers_it_with_cap_sys_resource(sleeper: Target) -> None:
     result = set_oom_score_adj(sleeper, -500)
@@ -357,6 +368,7 @@ def test_set_oom_score_adj_lowers_it_with_cap_sys_resource(sleeper: Target) -> N
     assert result.new == -500
 
 
+@pytest.mark.live
 @pytest.mark.skipif(has_capability(24), reason="this caller has CAP_SYS_RESOURCE")
 def test_set_oom_score_adj_below_floor_refused_without_cap_sys_resource(sleeper: Target) -> None:
     with pytest.raises(TuningError, match="CAP_SYS_RESOURCE"):
@@ -364,6 +376,7 @@ def test_set_oom_score_adj_below_floor_refused_without_cap_sys_resource(sleeper:
     assert oom_of(sleeper.pid) == 0
 
 
+@pytest.mark.live
 def test_send_signal_term(spawn: Callable[..., subprocess.Popen[str]]) -> None:
     proc = spawn(["sleep", "60"])
     target = target_of(proc.pid)
@@ -373,6 +386,7 @@ def test_send_signal_term(spawn: Callable[..., subprocess.Popen[str]]) -> None:
     assert result.new == "SIGTERM"
 
 
+@pytest.mark.live
 def test_send_signal_stop_and_cont(sleeper: Target) -> None:
     assert send_signal(sleeper, signal.SIGSTOP).command == f"kill -STOP {sleeper.pid}"
     assert wait_until(lambda: state_of(sleeper.pid) == "T")
@@ -402,6 +416,7 @@ def _per_thread_case(name: str) -> object:
     return pytest.param(name, marks=marks, id=name)
 
 
+@pytest.mark.live
 @pytest.mark.parametrize("name", [_per_thread_case(n) for n in PER_THREAD])
 def test_action_applies_to_every_thread(threaded: Target, name: str) -> None:
     action, read, expected = PER_THREAD[name]
@@ -413,6 +428,7 @@ def test_action_applies_to_every_thread(threaded: Target, name: str) -> None:
     assert result.ok and not result.mixed_before and not result.mixed_after
 
 
+@pytest.mark.live
 @pytest.mark.parametrize("name", [_per_thread_case(n) for n in PER_THREAD])
 def test_action_on_main_thread_only(threaded: Target, name: str) -> None:
     action, read, expected = PER_THREAD[name]
@@ -427,6 +443,7 @@ def test_action_on_main_thread_only(threaded: Target, name: str) -> None:
     assert result.mixed_after and not result.mixed_before
 
 
+@pytest.mark.live
 def test_renice_command_names_every_thread(threaded: Target) -> None:
     # renice has no all-threads option: the exact equivalent lists every task.
     tids = tids_of(threaded.pid)
@@ -435,6 +452,7 @@ def test_renice_command_names_every_thread(threaded: Target) -> None:
     assert set_policy(threaded, os.SCHED_BATCH).command == f"chrt -a -b -p 0 {threaded.pid}"
 
 
+@pytest.mark.live
 def test_thread_values_show_mixed_where_threads_differ(threaded: Target) -> None:
     values = thread_values(threaded.pid)
     assert values is not None
@@ -456,6 +474,7 @@ def test_thread_values_show_mixed_where_threads_differ(threaded: Target) -> None
     assert values is not None and values.nice == 4
 
 
+@pytest.mark.live
 def test_thread_values_of_a_gone_process(gone: Target) -> None:
     assert thread_values(gone.pid) is None
 
@@ -491,6 +510,7 @@ def test_thread_values_on_a_fixture_tree(tmp_path: Path) -> None:
 # --- invalid values raise and change nothing --------------------------------------------------------
 
 
+@pytest.mark.live
 @pytest.mark.parametrize(
     ("value", "message"),
     [
@@ -507,6 +527,7 @@ def test_renice_rejects_out_of_range(sleeper: Target, value: object, message: st
     assert nice_of(sleeper.pid) == 0
 
 
+@pytest.mark.live
 @pytest.mark.parametrize(
     ("policy", "priority", "message"),
     [
@@ -524,6 +545,7 @@ def test_set_policy_rejects_invalid(sleeper: Target, policy: int, priority: int,
     assert policy_of(sleeper.pid) == (os.SCHED_OTHER, 0)
 
 
+@pytest.mark.live
 @pytest.mark.parametrize(
     ("cpus", "message"),
     [
@@ -541,6 +563,7 @@ def test_set_affinity_rejects_invalid(sleeper: Target, cpus: set[object], messag
     assert affinity_of(sleeper.pid) == before
 
 
+@pytest.mark.live
 @pytest.mark.parametrize(
     ("ioclass", "level", "message"),
     [
@@ -559,6 +582,7 @@ def test_set_ionice_rejects_invalid(sleeper: Target, ioclass: str, level: int | 
     assert ionice_of(sleeper.pid) == before
 
 
+@pytest.mark.live
 @pytest.mark.parametrize("value", [1001, -1001, 5000])
 def test_set_oom_score_adj_rejects_out_of_range(sleeper: Target, value: int) -> None:
     with pytest.raises(TuningError, match="-1000 to 1000"):
@@ -566,6 +590,7 @@ def test_set_oom_score_adj_rejects_out_of_range(sleeper: Target, value: int) -> 
     assert oom_of(sleeper.pid) == 0
 
 
+@pytest.mark.live
 @pytest.mark.parametrize("sig", ["FOO", 0, 99, "SIGSEGV", True])
 def test_send_signal_rejects_unknown(sleeper: Target, sig: object) -> None:
     with pytest.raises(TuningError, match="unknown signal"):
@@ -586,18 +611,21 @@ ACTIONS: dict[str, Callable[[Target], TuningResult]] = {
 }
 
 
+@pytest.mark.live
 @pytest.mark.parametrize("action", ACTIONS)
 def test_exited_process_is_refused(gone: Target, action: str) -> None:
     with pytest.raises(TuningError, match="has exited"):
         ACTIONS[action](gone)
 
 
+@pytest.mark.live
 @pytest.mark.parametrize("action", ACTIONS)
 def test_zombie_is_refused(zombie: Target, action: str) -> None:
     with pytest.raises(TuningError, match="has exited"):
         ACTIONS[action](zombie)
 
 
+@pytest.mark.live
 @pytest.mark.parametrize("action", ACTIONS)
 def test_reused_pid_is_refused_and_nothing_changes(sleeper: Target, action: str) -> None:
     stale = Target(sleeper.pid, sleeper.start_time - 1)
@@ -635,6 +663,7 @@ def deadline_task(spawn: Callable[..., subprocess.Popen[str]]) -> Target:
     return target_of(proc.pid)
 
 
+@pytest.mark.live
 def test_deadline_task_policy_is_not_changed(deadline_task: Target) -> None:
     with pytest.raises(TuningError, match="runs SCHED_DEADLINE") as info:
         set_policy(deadline_task, os.SCHED_FIFO, 10)
@@ -642,6 +671,7 @@ def test_deadline_task_policy_is_not_changed(deadline_task: Target) -> None:
     assert os.sched_getscheduler(deadline_task.pid) == tuning.SCHED_DEADLINE
 
 
+@pytest.mark.live
 @needs_two_cpus
 def test_deadline_task_affinity_ebusy_is_explained(deadline_task: Target) -> None:
     before = affinity_of(deadline_task.pid)
@@ -650,6 +680,7 @@ def test_deadline_task_affinity_ebusy_is_explained(deadline_task: Target) -> Non
     assert affinity_of(deadline_task.pid) == before
 
 
+@pytest.mark.live
 def test_deadline_task_still_takes_ionice_and_oom(deadline_task: Target) -> None:
     set_ionice(deadline_task, "best-effort", 2)
     set_oom_score_adj(deadline_task, 200)
@@ -660,6 +691,7 @@ def test_deadline_task_still_takes_ionice_and_oom(deadline_task: Target) -> None
 # --- real refusals, as an unprivileged user ---------------------------------------------------------
 
 
+@pytest.mark.live
 def test_unprivileged_lowering_nice_names_cap_sys_nice_and_rlimit_nice() -> None:
     out = run_as_nobody(lambda t: renice(t, -5), nice_of)
     message = out["refused"]
@@ -669,12 +701,14 @@ def test_unprivileged_lowering_nice_names_cap_sys_nice_and_rlimit_nice() -> None
     assert out["before"] == out["after"] == 0
 
 
+@pytest.mark.live
 def test_unprivileged_raising_own_nice_is_allowed() -> None:
     out = run_as_nobody(lambda t: renice(t, 5), nice_of)
     assert "done" in out, out
     assert (out["before"], out["after"]) == (0, 5)
 
 
+@pytest.mark.live
 def test_unprivileged_renice_of_another_users_process(sleeper: Target) -> None:
     out = run_as_nobody(lambda t: renice(t, 5), nice_of, sleeper)
     message = out["refused"]
@@ -683,6 +717,7 @@ def test_unprivileged_renice_of_another_users_process(sleeper: Target) -> None:
     assert nice_of(sleeper.pid) == 0
 
 
+@pytest.mark.live
 def test_unprivileged_rt_policy_names_rlimit_rtprio_and_cap_sys_nice() -> None:
     out = run_as_nobody(lambda t: set_policy(t, os.SCHED_FIFO, 10), os.sched_getscheduler)
     message = out["refused"]
@@ -691,6 +726,7 @@ def test_unprivileged_rt_policy_names_rlimit_rtprio_and_cap_sys_nice() -> None:
     assert out["before"] == out["after"] == os.SCHED_OTHER
 
 
+@pytest.mark.live
 def test_unprivileged_affinity_of_another_users_process(sleeper: Target) -> None:
     before = affinity_of(sleeper.pid)
     out = run_as_nobody(
@@ -700,24 +736,28 @@ def test_unprivileged_affinity_of_another_users_process(sleeper: Target) -> None
     assert affinity_of(sleeper.pid) == before
 
 
+@pytest.mark.live
 def test_unprivileged_realtime_io_class() -> None:
     out = run_as_nobody(lambda t: set_ionice(t, "realtime", 0), lambda pid: ionice_of(pid)[0])
     assert "CAP_SYS_ADMIN or CAP_SYS_NICE" in str(out["refused"])
     assert out["before"] == out["after"] == psutil.IOPRIO_CLASS_NONE
 
 
+@pytest.mark.live
 def test_unprivileged_negative_oom_score_adj_names_cap_sys_resource() -> None:
     out = run_as_nobody(lambda t: set_oom_score_adj(t, -500), oom_of)
     assert "CAP_SYS_RESOURCE" in str(out["refused"])
     assert out["before"] == out["after"] == 0
 
 
+@pytest.mark.live
 def test_unprivileged_oom_score_adj_of_another_users_process(sleeper: Target) -> None:
     out = run_as_nobody(lambda t: set_oom_score_adj(t, 500), oom_of, sleeper)
     assert "belongs to uid 0" in str(out["refused"])
     assert oom_of(sleeper.pid) == 0
 
 
+@pytest.mark.live
 def test_unprivileged_signal_to_another_users_process(sleeper: Target) -> None:
     out = run_as_nobody(lambda t: send_signal(t, "KILL"), state_of, sleeper)
     message = str(out["refused"])
@@ -725,6 +765,7 @@ def test_unprivileged_signal_to_another_users_process(sleeper: Target) -> None:
     assert state_of(sleeper.pid) == "S"
 
 
+@pytest.mark.live
 def test_root_acts_on_another_users_process(nobody_sleeper: Target) -> None:
     renice(nobody_sleeper, -3)
     set_oom_score_adj(nobody_sleeper, 300)
@@ -764,6 +805,7 @@ def zero_budget_cgroup(spawn: Callable[..., subprocess.Popen[str]]) -> Iterator[
         group.rmdir()
 
 
+@pytest.mark.live
 def test_rt_refused_to_root_by_a_zero_rt_budget(zero_budget_cgroup: tuple[Target, Path]) -> None:
     target, group = zero_budget_cgroup
     with pytest.raises(TuningError) as info:
@@ -860,6 +902,7 @@ def _taskset(args: list[str]) -> frozenset[int] | None:
     return frozenset(json.loads(done.stdout)) if done.returncode == 0 else None
 
 
+@pytest.mark.live
 @pytest.mark.skipif({0, 1} != ONLINE, reason="the cases are written for a machine with CPUs 0-1")
 @pytest.mark.parametrize("text", ["0", "1", "0,1", "1,0", "0-1", "1-1", "0-1:2", "0x1", "0x2", "0x3"])
 def test_parse_cpu_spec_agrees_with_taskset(text: str) -> None:
@@ -867,6 +910,7 @@ def test_parse_cpu_spec_agrees_with_taskset(text: str) -> None:
     assert _taskset(args) == parse_cpu_spec(text)
 
 
+@pytest.mark.live
 @pytest.mark.parametrize("text", ["0-", "abc", "1-0", "0,,1", "0x", "0x0", "2", "0x4"])
 def test_parse_cpu_spec_rejects_what_taskset_rejects(text: str) -> None:
     if {0, 1} != ONLINE:
@@ -920,6 +964,7 @@ def test_describe_nice_limit(limit: int, text: str) -> None:
     assert describe_nice_limit(limit) == f"its RLIMIT_NICE (ulimit -e) is {text.removeprefix('is ')}"
 
 
+@pytest.mark.live
 def test_result_describe(sleeper: Target) -> None:
     line = renice(sleeper, 6).describe()
     assert line == f"nice of {sleeper.pid}: 0 -> 6  [renice -n 6 -p {sleeper.pid}]"
@@ -930,6 +975,7 @@ def test_result_describe(sleeper: Target) -> None:
     )
 
 
+@pytest.mark.live
 def test_a_thread_that_refuses_is_reported(threaded: Target) -> None:
     """One thread made SCHED_DEADLINE: the others change, that one is named with the reason."""
     if not IS_ROOT:

@@ -41,6 +41,8 @@ from perftop.tui.tuning_flows import (
     current_value,
 )
 
+pytestmark = pytest.mark.live
+
 ONLINE = tuning.online_cpus() or frozenset()
 
 

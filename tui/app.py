@@ -175,6 +175,9 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
     def on_unmount(self) -> None:
         if self._sampling is not None:
             self._sampling.stop()
+        # The sampler holds procfs files open between samples (two or more per process): they go with the
+        # App, not with the sampler object whenever it is collected.
+        self.sampler.close()
 
     # -- sampling ---------------------------------------------------------------------------------------
 

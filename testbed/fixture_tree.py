@@ -19,14 +19,16 @@ owners uid 0 and 65534, varied nice and affinity. ``processes`` beyond those are
 Ownership: the scanner takes a process's uid from the owner of ``proc/PID`` (as the kernel sets it).
 When running as root the tree chowns each process directory and its files to the process's effective
 uid; otherwise that is impossible, every directory belongs to the caller, and only the ``Uid:`` line of
-``status`` carries the intended owner. Git keeps no owners either: in a checkout of the committed demo
-tree every process belongs to whoever cloned it; a test about users builds its own tree in ``tmp_path``.
+``status`` carries the intended owner. A sampler on such a tree is told the owners instead
+(``Sampler(fs, owners={p.pid: p.uid for p in processes_for(...)})``, as ``testbed.demo`` does), so it
+shows the same users for everyone. Git keeps no owners either: in a checkout of the committed demo tree
+every process belongs to whoever cloned it.
 
 CLI:
 
-    python -m tests.fixture_tree ROOT [--cpus N] [--processes N] [--tick T] [--seed S] [--stat-only PID]
+    python -m testbed.fixture_tree ROOT [--cpus N] [--processes N] [--tick T] [--seed S] [--stat-only PID]
 
-The committed demo tree is ``python -m tests.fixture_tree tests/fixtures/demo --cpus 4 --processes 25
+The committed demo tree is ``python -m testbed.fixture_tree tests/fixtures/demo --cpus 4 --processes 25
 --tick 1 --stat-only 2250`` (``DEMO_ARGS``; a test regenerates it and compares every byte).
 """
 
@@ -815,8 +817,10 @@ def write_devices(root: Path, *, cpus: int, tick: int, numa_nodes: int = 2, disk
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m tests.fixture_tree ROOT [--cpus N] [--processes N] [--tick T] ...``."""
-    parser = argparse.ArgumentParser(prog="python -m tests.fixture_tree", description=__doc__.split("\n")[0])
+    """``python -m testbed.fixture_tree ROOT [--cpus N] [--processes N] [--tick T] ...``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m testbed.fixture_tree", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("root", type=Path, help="directory to write proc/ and sys/ into")
     parser.add_argument("--cpus", type=int, default=4)
     parser.add_argument("--processes", type=int, default=12, help="number of process directories")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from perftop.probes.sampler import Sampler
 from perftop.tui.app import AppOptions, PerftopApp
-from tests.fixture_tree import FakeProcess, make_tree, write_devices
+from testbed.fixture_tree import FakeProcess, make_tree, processes_for, write_devices
 
 #: Wall-clock time every demo snapshot carries (the fixture's own clock is its tick count).
 DEMO_TIME = 1_764_000_000.0
@@ -23,7 +23,11 @@ class TickClock:
 
 
 class DemoMachine:
-    """A fixture tree plus a sampler whose clock follows the tree's ticks."""
+    """A fixture tree plus a sampler whose clock follows the tree's ticks.
+
+    The process owners are the tree's own (root, nobody) for every user running it: only root can give
+    the directories away, so the sampler is told each process's owner instead (``owners``).
+    """
 
     def __init__(self, root: Path, *, cpus: int = 4, processes: int = 25) -> None:
         self.root = root
@@ -35,7 +39,14 @@ class DemoMachine:
         self.clock = TickClock()
         self.fs = make_tree(root, cpus=cpus, processes=processes, tick=0)
         write_devices(root, cpus=cpus, tick=0)
-        self.sampler = Sampler(self.fs, clock=self.clock, wall_clock=lambda: DEMO_TIME)
+        #: PID -> uid of every process in the tree now (the sampler reads it at each sample).
+        self.owners: dict[int, int] = {}
+        self._set_owners()
+        self.sampler = Sampler(self.fs, clock=self.clock, wall_clock=lambda: DEMO_TIME, owners=self.owners)
+
+    def _set_owners(self) -> None:
+        self.owners.clear()
+        self.owners.update((p.pid, p.uid) for p in processes_for(self.cpus, self.processes, 0, self.extra))
 
     def advance(self) -> None:
         """One second passes on the fake machine."""
@@ -43,6 +54,11 @@ class DemoMachine:
         self.clock.now = float(self.tick)
         make_tree(self.root, cpus=self.cpus, processes=self.processes, tick=self.tick, extra=self.extra)
         write_devices(self.root, cpus=self.cpus, tick=self.tick)
+        self._set_owners()
+
+    def close(self) -> None:
+        """Close the files the sampler holds open (an App on this machine closes them when it ends)."""
+        self.sampler.close()
 
     def app(self, **options: object) -> PerftopApp:
         """A PerftopApp on this machine that samples only when told (``drive``)."""
