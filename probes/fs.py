@@ -64,7 +64,7 @@ class FS:
     procfs: Path = Path("/proc")
     sysfs: Path = Path("/sys")
     # The roots as text ending in "/": a sampler makes dozens of paths a sample, and os.path.join of a
-    # Path costs more than this concatenation by an order of magnitude.
+    # Path costs far more than this concatenation.
     _proc_prefix: str = field(init=False, repr=False, compare=False)
     _sys_prefix: str = field(init=False, repr=False, compare=False)
 

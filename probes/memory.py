@@ -43,7 +43,7 @@ def parse_meminfo(text: str) -> dict[str, int]:
     are skipped; of a key written twice the last line counts.
     """
     # One regular expression over the whole text: this file changes at every sample, and a loop of
-    # splits over its ~55 lines cost twice as much.
+    # splits over its ~55 lines costs more.
     return {key: int(number) * 1024 if kb else int(number) for key, number, kb in _LINE.findall(text)}
 
 
@@ -51,7 +51,7 @@ def parse_meminfo_used(text: str) -> dict[str, int]:
     """:func:`parse_meminfo` restricted to :data:`MEMINFO_KEYS`: the same value for each of them.
 
     The sampler reads meminfo at every sample and uses a quarter of its lines: matching only those lines
-    costs less than half of building all of them.
+    costs much less than building all of them.
     """
     return {key: int(number) * 1024 if kb else int(number) for key, number, kb in _USED_LINE.findall(text)}
 

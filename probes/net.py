@@ -6,9 +6,8 @@ data``); readers take an :class:`~perftop.probes.fs.FS` and give ``None`` for wh
 unreadable. :func:`net_snapshot` turns two :class:`NetReading` into rates, ``None`` for any counter that went
 backwards (an interface re-created, a 32-bit driver counter wrapping).
 
-Cost: ``/proc/net/tcp`` lists every socket, so counting states is linear in the connections (tens of ms
-per 10,000); :func:`socket_owners` reads every fd of every process and belongs off the UI thread and only
-on demand.
+Cost: ``/proc/net/tcp`` lists every socket, so counting states is linear in the connections;
+:func:`socket_owners` reads every fd of every process and belongs off the UI thread and only on demand.
 """
 
 from __future__ import annotations
@@ -435,10 +434,9 @@ def read_net(
     """One sample of every network source (the socket tables only as state and entry counts).
 
     ``tables=False`` skips ``/proc/net/{tcp,tcp6,udp,udp6}`` (``tcp_states`` and ``udp_sockets`` are then
-    None): the kernel formats every socket into them, milliseconds even on a quiet machine, so the TUI
-    reads them only while the sockets pane is on screen. ``read`` reads the small files (the socket
-    tables, big and read on demand, are read plainly). ``lines``: the ``/proc/net/dev`` memo of
-    :func:`parse_net_dev`.
+    None): the kernel formats every socket into them, costly even on a quiet machine, so the TUI reads them
+    only while the sockets pane is on screen. ``read`` reads the small files (the socket tables, big and read
+    on demand, are read plainly). ``lines``: the ``/proc/net/dev`` memo of :func:`parse_net_dev`.
     """
     return NetReading(
         interfaces=read_net_dev(fs, read, lines),

@@ -46,7 +46,7 @@ _PAGE_SIZE = re.compile(rf"kernelpagesize_kB=([0-9]{{1,{U64_DIGITS}}})")
 _CPU_LINE = re.compile(r"cpu([0-9]+)")
 #: A ``node<N>/meminfo`` line of a key :func:`parse_node_meminfo` uses: "Node", the number, "Key:", the
 #: value, and "kB" except on the HugePages_* page counts. Only those keys: the file changes at every sample,
-#: and matching a quarter of its lines costs half as much as building all of them.
+#: and matching a quarter of its lines costs much less than building all of them.
 _NODE_MEMINFO_LINE = re.compile(
     r"^Node[ \t]+[0-9]+[ \t]+(MemTotal|MemFree|MemUsed|FilePages|AnonPages|HugePages_Total|HugePages_Free):"
     rf"[ \t]+([0-9]{{1,{U64_DIGITS}}})(?:[ \t]+(kB))?[ \t]*$",

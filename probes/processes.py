@@ -315,8 +315,8 @@ class ProcessScanner:
     closes them all (a later scan opens them again). Not thread-safe: one scan at a time.
 
     On this machine's own ``/proc`` (:meth:`~perftop.probes.fs.FS.is_own_proc`) ``status`` is read again only
-    when what it shows may have changed: the kernel formats its ~55 lines for each read, four times the cost
-    of ``stat``. Its context-switch counts (those of the main thread) move only when that thread is switched
+    when what it shows may have changed: the kernel formats its ~55 lines for each read, far more work than
+    ``stat``. Its context-switch counts (those of the main thread) move only when that thread is switched
     in or out, which moves its ``schedstat`` (run time, wait time, time slices: one short line);
     ``Cpus_allowed_list`` changes without the process running (``taskset -p``), which ``sched_getaffinity``
     shows, exactly while every possible CPU is online (it leaves out inactive CPUs, the file does not).
@@ -864,7 +864,7 @@ def process_infos(
                 nvcsw_rate = rate(
                     before.status.nonvoluntary_ctxt_switches, status.nonvoluntary_ctxt_switches, seconds
                 )
-        # Positional, in ProcessInfo's field order: keywords cost a third more, for every changed row.
+        # Positional, in ProcessInfo's field order: keywords cost more, for every changed row.
         append(
             ProcessInfo(
                 pid, st.ppid, raw.user, raw.uid, st.comm, raw.cmdline, st.state,

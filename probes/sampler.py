@@ -42,7 +42,8 @@ from perftop.probes.snapshot import DiskStats, InterfaceStats, NetSnapshot, Proc
 #: kernel walks every page table of the process, and where its pages live changes slowly.
 NUMA_MAPS_SECONDS = 5.0
 #: Seconds between reads of each disk's queue settings (scheduler, rotational, ...): four sysfs files per
-#: disk, 14 ms a sample at 64 disks, for values that change only when an administrator changes them.
+#: disk, a large part of a sample on a machine with many disks, for values that change only when an
+#: administrator changes them.
 DISK_INFO_SECONDS = 10.0
 
 

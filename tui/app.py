@@ -106,8 +106,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             # tuning key, not before the first frame.)
             self.options = replace(self.options, read_only=True)
         # Every pane's widget exists from the start, so it records its history every tick; all but the
-        # first are mounted only when first shown: mounting them (DataTable and all) cost ~50 ms of the
-        # start.
+        # first are mounted only when first shown: mounting them (DataTable and all) is a large part of
+        # the start-up cost.
         self._panes: dict[int, tuple[Pane[Any], Widget]] = {
             p.number: (p, p.widget(id=p.ident)) for p in self.PANES
         }
@@ -126,7 +126,7 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
     def compose(self) -> ComposeResult:
         self.status_line = Static(id="status")
         # The other panes and the search and filter boxes are mounted when first shown (styling, laying
-        # out and painting them cost ~15 ms of CPU before the first frame).
+        # out and painting them would delay the first frame).
         self.search_box = Input(id="search", placeholder="search (Enter: keep, F3: next, Esc: close)")
         self.filter_box = Input(
             id="filter", placeholder="filter by command or user (Enter: keep, Esc: clear)"
@@ -141,7 +141,7 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
 
     def on_mount(self) -> None:
         # The process table the App acts on, whatever pane is shown (the overview pane holds it), kept at
-        # hand: a DOM query per refresh matched selectors against every node (~1 ms a refresh).
+        # hand: a DOM query per refresh would match selectors against every node.
         self.table = table = self.query_one(ProcessTable)
         table.scrolls_allowed = self._renders_changes
         if self._renders_changes:

@@ -73,7 +73,7 @@ def _sort_column(text: str) -> str:
 
 class _VersionAction(argparse.Action):
     """``--version``: perftop's, then Textual's and which rendering perftop uses on it (the fence's checks).
-    Looked up only when asked: importlib.metadata costs ~40 ms to import, Textual ~150 ms."""
+    Looked up only when asked: importlib.metadata and Textual are costly imports."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
         from perftop.widgets import textual_fence
@@ -237,7 +237,7 @@ def pids_problem(fs: FS, pids: tuple[int, ...]) -> str | None:
 
 def _allow_open_files() -> None:
     """Raise the soft limit on open files to the hard one: the process scanner keeps two files open per
-    process between refreshes (re-reading them costs a third of opening them) within that limit."""
+    process between refreshes (re-reading them costs much less than opening them) within that limit."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = min(MAX_OPEN_FILES, MAX_OPEN_FILES if hard == resource.RLIM_INFINITY else hard)
     if soft != resource.RLIM_INFINITY and soft < wanted:
@@ -265,11 +265,11 @@ def _run(args: argparse.Namespace, sampler: Sampler) -> int:
             return 1
         return 0
 
-    # The start allocates objects that live as long as perftop (modules, classes, the samples: 65,000
-    # with 75 processes): the cyclic collector walked them over and over, 40-60 ms of CPU before the
-    # first frame. It stays off until the App runs; then they are frozen out of its sight for good, so
-    # neither the App's start nor any later full collection walks them again. (The cycles the imports
-    # leave, ~2,000 objects, are never freed: the price of skipping a full collection.)
+    # The start allocates many objects that live as long as perftop (modules, classes, the samples): the
+    # cyclic collector walked them over and over, a noticeable part of the CPU before the first frame. It
+    # stays off until the App runs; then they are frozen out of its sight for good, so neither the App's start
+    # nor any later full collection walks them again. (The cycles the imports leave are never freed: the price
+    # of skipping a full collection.)
     gc.disable()
     try:
         return _run_app(args, sampler)
@@ -279,7 +279,7 @@ def _run(args: argparse.Namespace, sampler: Sampler) -> int:
 
 def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
     # The baseline the first rates rest on, taken before Textual is imported: its age overlaps the
-    # imports and the App's start (~0.5 s), so the App's first sample already shows real rates.
+    # imports and the App's start, so the App's first sample already shows real rates.
     baseline_at = time.monotonic()
     io_pids = None if args.sort in process_columns.IO_KEYS else ()  # io only for a sort by it
     sampler.sample(first_status_pids(args.sort, args.pid), io_pids=io_pids, sockets=False)

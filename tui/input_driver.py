@@ -2,11 +2,11 @@
 happens and ends perftop when the terminal goes away, and the signals that end perftop with the terminal
 restored.
 
-Textual's input thread wakes every 0.1 s whether or not a key came (to notice the exit and to time out
-a lone Escape): about 0.15% of a core on an idle terminal, a sixth of what perftop may cost in all.
-This one blocks until input arrives or the App exits, and polls at Textual's pace only for a second
-after input (long enough for the Escape timeout). It reads keys with Textual's own parser, which only
-the fence may touch: without the fence installed, ``driver_class()`` returns Textual's own driver.
+Textual's input thread wakes every 0.1 s whether or not a key came (to notice the exit and to time out a lone
+Escape): on an idle terminal, a good share of what perftop may cost in all. This one blocks until input
+arrives or the App exits, and polls at Textual's pace only for a second after input (long enough for the
+Escape timeout). It reads keys with Textual's own parser, which only the fence may touch: without the fence
+installed, ``driver_class()`` returns Textual's own driver.
 
 A terminal that is gone (its window closed, the SSH connection dropped) reads as the end of input or
 EIO. Textual's thread then spins or ends the App with a traceback; this one ends perftop as a hangup

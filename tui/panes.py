@@ -108,8 +108,8 @@ class Pane(Generic[W]):
         return f"{self.title} pane: {self.detail}"
 
 
-# The costly reads are imported on the first show of a pane that needs them (their dataclasses cost ~2 ms
-# of the start).
+# The costly reads are imported on the first show of a pane that needs them: defining their dataclasses
+# would add to the start, and the first frame needs none of them.
 
 
 def _read_placement(fs: FS, snapshot: Snapshot, pid: int | None) -> Placement:

@@ -1,10 +1,10 @@
 """The App's sampling thread: takes each sample on a thread of its own and hands it to the event loop.
 
-A sample through ``asyncio.to_thread`` woke the event loop twice (the timer, then the result) and went
-through a task, an executor's future and an asyncio future: ~0.4 ms of CPU a sample here, on a budget of
-~10 ms. This thread keeps the cadence itself: it sleeps until the next sample is due, takes it, wakes
-the loop once with it, and sleeps again. A sample is taken only once the last one has been shown, so
-samples never overlap and never pile up behind a busy loop, however slow one is.
+A sample through ``asyncio.to_thread`` woke the event loop twice (the timer, then the result) and went through
+a task, an executor's future and an asyncio future: a noticeable part of a sample's cost. This thread keeps
+the cadence itself: it sleeps until the next sample is due, takes it, wakes the loop once with it, and sleeps
+again. A sample is taken only once the last one has been shown, so samples never overlap and never pile up
+behind a busy loop, however slow one is.
 """
 
 from __future__ import annotations

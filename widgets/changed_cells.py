@@ -7,9 +7,9 @@ Textual then re-renders just those lines and (with ``perftop.widgets.textual_fen
 just those cells. Anything else (resize, scroll, a style change) still goes through a full ``refresh()``,
 whose repaint records the new lines as painted.
 
-Textual styles every repainted line through a general path (borders, padding, outline, tint, opacity,
-hatch: ~65 µs a line here); these widgets use none of that, so while a widget's styles stay plain its
-lines skip that path (the fence's ``PlainLines``), with Textual's own line cache and line filters kept.
+Textual styles every repainted line through a general path (borders, padding, outline, tint, opacity, hatch),
+at a cost for every line; these widgets use none of that, so while a widget's styles stay plain its lines skip
+that path (the fence's ``PlainLines``), with Textual's own line cache and line filters kept.
 
 A widget whose lines show items that move up or down together (the process table's rows, when a process
 climbs or leaves the sort order) can name each line's item (``line_key``): lines that moved are then
@@ -104,7 +104,7 @@ def changed_spans(old: Strip, new: Strip, join_gap: int = JOIN_GAP) -> list[tupl
 
 def filled_line(segments: list[Segment], width: int, style: Style | None) -> Strip:
     """``segments`` as a line ``width`` cells wide, blank-filled in ``style`` or cut, for text of one cell a
-    character (the caller knows): Rich need not measure it a character at a time (~0.1 ms a braille row)."""
+    character (the caller knows): Rich need not measure it a character at a time, slow for a braille row."""
     used = sum(len(segment.text) for segment in segments)
     if used < width:
         return Strip([*segments, Segment(" " * (width - used), style)], width)
@@ -117,7 +117,7 @@ _EQUAL_RUN = re.compile(rb"\x00+")
 
 def _text_changes(a: str, b: str) -> list[tuple[int, int]]:
     """The ranges where two strings of one length differ: from the zero runs of their encodings' XOR,
-    found by C code (a loop over characters cost 20 µs a moved table row)."""
+    found by C code (a loop over characters in Python is slower, for every moved table row)."""
     if a.isascii() and b.isascii():
         bytes_a, bytes_b, unit = a.encode(), b.encode(), 1
     else:  # four bytes a character: equal characters are the aligned four-byte units of zeros
@@ -251,9 +251,9 @@ class TruecolorWhereNeeded(LineFilter):
     """Textual's ANSI-to-truecolor line filter, applied only to the lines it would change.
 
     The App runs every repainted line through ``ANSIToTruecolor``, which builds the line again segment by
-    segment (~0.2 ms a refresh here) although these widgets' styles come from the theme in truecolor
-    already. This filter hands such a line back as it is, and any other (a style with an ANSI or default
-    color, or dim text) to the wrapped filter: the result is always the wrapped filter's.
+    segment, at every refresh, although these widgets' styles come from the theme in truecolor already. This
+    filter hands such a line back as it is, and any other (a style with an ANSI or default color, or dim text)
+    to the wrapped filter: the result is always the wrapped filter's.
     """
 
     #: Styles looked at are kept, up to this many, with whether the wrapped filter leaves them as they are.
@@ -534,7 +534,7 @@ class ChangedCells:
         style = styles.get(name)
         if style is None:
             widget: Any = self
-            # Only what is asked for: each look-up costs ~0.1 ms the first time.
+            # Only what is asked for: each look-up is costly the first time.
             style = widget.get_component_rich_style(name) if name else widget.visual_style.rich_style
             styles[name] = style
         return style

@@ -30,8 +30,8 @@ from perftop.widgets.safe_text import printable
 from perftop.widgets.summary import Piece
 
 if TYPE_CHECKING:
-    # Imported where the table is built (~6 ms): the pane is mounted on first show, the first frame
-    # needs no DataTable.
+    # Imported where the table is built, as importing it adds to the start: the pane is mounted on first
+    # show, the first frame needs no DataTable.
     from textual.widgets import DataTable
 
 #: Samples kept per device: five minutes at the default one-second interval.

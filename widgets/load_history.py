@@ -108,7 +108,7 @@ class GraphRows:
     """The rows of a `braille_graph` of a series' newest samples, kept from one drawing to the next and
     changed only in the cells whose samples changed: a new sample fills in one cell, a move shifts the
     rows by ``MOVE_CELLS``, a sample dropped from the start of a full series leaves a gap. (Converting
-    every sample anew cost ~0.4 ms a refresh here with a full history.)"""
+    every sample anew at each refresh is costly with a full history.)"""
 
     def __init__(self) -> None:
         #: ``(drawn, width, height)`` of the rows kept, with the number of the series' first sample then.
@@ -349,7 +349,7 @@ class LoadHistory(ChangedCells, Widget):
         # Set when samples arrived while off screen, so the next Show redraws them.
         self._stale = False
         # Whether the widget is laid out on its screen, as Textual's Show and Hide events say: asking
-        # is_on_screen at every sample cost ~40 µs (pane 2's widgets are not even mounted at first).
+        # is_on_screen at every sample costs more (pane 2's widgets are not even mounted at first).
         self._shown = False
         # While frozen: the samples recorded since the freeze, left out of the drawing.
         self._frozen = False

@@ -1,10 +1,9 @@
 """The process table: a line-API ``ScrollView`` that keeps processes in a list and draws only the rows on
 screen, under a sticky header.
 
-A ``DataTable`` holding every row cost 7.4% of a core at 2000 processes refreshed each second in the
-project's measurements (``shared/style.md``), a line-API view 3.2%: here a refresh is one filter + sort
-over plain dataclasses (about 1 ms for 2000 processes on the 2-core dev machine) and a repaint draws only
-the lines on screen (about 3.5 ms for 32 lines, most of it Textual's own per-line work).
+A ``DataTable`` holding every row costs much more per refresh with thousands of processes than a line-API
+view: here a refresh is one filter + sort over plain dataclasses and a repaint draws only the lines on
+screen (most of its cost is Textual's own per-line work).
 """
 
 from __future__ import annotations

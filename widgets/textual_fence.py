@@ -397,7 +397,7 @@ def _measure(strip: Strip) -> _Measured:
 
 def _cropped(measured: _Measured, start: int, stop: int) -> Iterator[tuple[str, Style | None]]:
     """The text and style of the cells ``start`` to ``stop`` of a measured strip, without building
-    strips (``Strip.crop`` made a third of this renderer's cost)."""
+    strips (``Strip.crop`` was a large part of this renderer's cost)."""
     starts, pieces = measured
     for index in range(max(0, bisect_right(starts, start) - 1), len(pieces)):
         x, end = starts[index], starts[index + 1]
@@ -443,9 +443,9 @@ class ChangedCellsPainter:
     code that found them (the sample being shown) returns to the event loop.
 
     Textual's ``refresh`` prompts the widget, whose idle handler sends the screen an update, whose idle
-    handler resumes a timer, whose tick renders: four messages and a timer for each widget at each
-    sample (~1 ms of CPU a sample here). Where that path is needed (the widget not on the screen on top,
-    a batch, a layout or scroll pending) the painter declines or has the widget refreshed Textual's way.
+    handler resumes a timer, whose tick renders: four messages and a timer for each widget at each sample.
+    Where that path is needed (the widget not on the screen on top, a batch, a layout or scroll pending) the
+    painter declines or has the widget refreshed Textual's way.
     """
 
     def __init__(self, app: App[Any]) -> None:
