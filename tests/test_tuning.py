@@ -37,6 +37,7 @@ from perftop.tui.tuning import (
     describe_nice_limit,
     needs_rt_confirmation,
     parse_cpu_spec,
+    parse_io_level,
     parse_nice,
     parse_oom_score_adj,
     parse_rt_priority,
@@ -832,6 +833,10 @@ def test_parse_cpu_spec_accepts_lists_and_masks(text: str, cpus: set[int]) -> No
         ("0-3", "not online"),
         ("0x4", "CPU 2 is not online"),
         ("0-4000000000", "not online"),
+        ("\u0660", "not a CPU list"),
+        ("0-\u0661", "not a CPU list"),
+        ("0x\u0663", "not a hex CPU mask"),
+        ("1_0", "not a CPU list"),
     ],
 )
 def test_parse_cpu_spec_rejects(text: str, message: str) -> None:
@@ -877,7 +882,7 @@ def test_parse_cpu_spec_rejects_what_taskset_rejects(text: str) -> None:
         parse_cpu_spec(text)
 
 
-@pytest.mark.parametrize(("text", "value"), [("0", 0), (" -5 ", -5), ("19", 19), ("-20", -20)])
+@pytest.mark.parametrize(("text", "value"), [("0", 0), (" -5 ", -5), ("19", 19), ("-20", -20), ("+5", 5)])
 def test_parse_nice(text: str, value: int) -> None:
     assert parse_nice(text) == value
 
@@ -890,6 +895,14 @@ def test_parse_nice(text: str, value: int) -> None:
         ("-21", "out of range"),
         ("", "whole number"),
         ("1.5", "whole number"),
+        # Only ASCII digits with an optional sign: Python's int() takes all of these.
+        ("1_0", "whole number"),
+        ("\u0663", "whole number"),
+        ("-\u0661", "whole number"),
+        ("\uff11\uff10", "whole number"),
+        ("\u00a05", "whole number"),
+        ("--5", "whole number"),
+        pytest.param("9" * 5000, "out of range", id="5000 digits"),
     ],
 )
 def test_parse_nice_rejects(text: str, message: str) -> None:
@@ -905,6 +918,22 @@ def test_parse_oom_score_adj_and_rt_priority() -> None:
     assert parse_rt_priority("0", os.SCHED_OTHER) == 0
     with pytest.raises(TuningError, match="SCHED_RR priority 0 is out of range: it must be from 1 to 99"):
         parse_rt_priority("0", os.SCHED_RR)
+
+
+@pytest.mark.parametrize(
+    "parse",
+    [
+        parse_nice,
+        parse_oom_score_adj,
+        lambda text: parse_rt_priority(text, os.SCHED_FIFO),
+        lambda text: parse_io_level(text, "best-effort"),
+    ],
+    ids=["nice", "oom", "rt_priority", "io_level"],
+)
+@pytest.mark.parametrize("text", ["1_0", "\u0663", "\u0967", "\uff13", "3\u0300"])
+def test_every_number_field_takes_ascii_digits_only(parse: Callable[[str], int], text: str) -> None:
+    with pytest.raises(TuningError, match="whole number"):
+        parse(text)
 
 
 @pytest.mark.parametrize(

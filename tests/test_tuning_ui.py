@@ -511,6 +511,8 @@ BAD_INPUTS = [
     ("n", NiceDialog, "#value", "99", "out of range"),
     ("n", NiceDialog, "#value", "-21", "out of range"),
     ("n", NiceDialog, "#value", "", "whole number"),
+    ("n", NiceDialog, "#value", "1_0", "whole number"),  # int() reads 10
+    ("o", OomScoreDialog, "#value", "\u0663", "whole number"),  # an Arabic-Indic three: int() reads 3
     ("o", OomScoreDialog, "#value", "abc", "whole number"),
     ("o", OomScoreDialog, "#value", "1001", "out of range"),
     ("a", AffinityDialog, "#cpus", "0-", "not a CPU list"),
@@ -519,6 +521,7 @@ BAD_INPUTS = [
     ("a", AffinityDialog, "#cpus", str(max(ONLINE, default=0) + 1), "not online"),
     ("a", AffinityDialog, "#cpus", "0x0", "names no CPU"),
     ("a", AffinityDialog, "#cpus", "", "no CPUs given"),
+    ("a", AffinityDialog, "#cpus", "\u0660", "not a CPU list"),  # an Arabic-Indic zero
 ]
 
 
@@ -551,6 +554,7 @@ async def test_bad_input_is_refused_in_the_dialog(
         (3, "#priority", "abc", "whole number"),
         (3, "#priority", "0", "out of range"),
         (4, "#priority", "100", "out of range"),
+        (3, "#priority", "\uff11\uff10", "whole number"),  # fullwidth 10
     ],
 )
 async def test_bad_rt_priority_is_refused(

@@ -198,12 +198,18 @@ class TuningResult:
 # --- values typed into a dialog --------------------------------------------------------------------
 
 
+#: A whole number as typed: ASCII digits with an optional sign (``int()`` also takes ``1_0`` and other
+#: scripts' digits).
+_WHOLE_NUMBER: Final = re.compile(r"[+-]?[0-9]+")
+
+
 def _parse_int(text: str, what: str, lo: int, hi: int) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise TuningError(f"{what} must be a whole number from {lo} to {hi}, not {text.strip()!r}") from None
-    return _check_range(value, what, lo, hi)
+    typed = text.strip(" \t")
+    if _WHOLE_NUMBER.fullmatch(typed) is None:
+        raise TuningError(f"{what} must be a whole number from {lo} to {hi}, not {typed!r}")
+    if len(typed) > 20:  # beyond every range here: not converted, nor quoted whole
+        raise TuningError(f"{what} {typed[:12]}... is out of range: it must be from {lo} to {hi}")
+    return _check_range(int(typed), what, lo, hi)
 
 
 def _check_range(value: int, what: str, lo: int, hi: int) -> int:
@@ -251,7 +257,7 @@ def online_cpus(fs: FS = _LIVE) -> frozenset[int] | None:
         return None
 
 
-_LIST_BOUND = re.compile(r"(?:^|,)\s*(\d+)(?:\s*-\s*(\d+))?")
+_LIST_BOUND = re.compile(r"(?:^|,)\s*([0-9]+)(?:\s*-\s*([0-9]+))?")
 
 
 def parse_cpu_spec(text: str, cpus: Collection[int] | None = None) -> frozenset[int]:
