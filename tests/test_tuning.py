@@ -692,6 +692,85 @@ def test_unprivileged_rt_policy_names_rlimit_rtprio_and_cap_sys_nice() -> None:
     assert out["before"] == out["after"] == os.SCHED_OTHER
 
 
+def _rt_refusal_told(policy: int, priority: int) -> Callable[[Target], TuningResult]:
+    """What :func:`tuning.rt_refusal` says, as the refusal a run as nobody reports (``allowed``: nothing)."""
+
+    def action(target: Target) -> TuningResult:
+        raise TuningError(tuning.rt_refusal(target, policy, priority) or "allowed")
+
+    return action
+
+
+def test_unprivileged_rt_policy_is_known_refused_up_front() -> None:
+    out = run_as_nobody(_rt_refusal_told(os.SCHED_FIFO, 10), os.sched_getscheduler)
+    message = str(out["refused"])
+    assert "would be refused" in message
+    assert "RLIMIT_RTPRIO of at least 10" in message and "is 0" in message and "CAP_SYS_NICE" in message
+    assert out["before"] == out["after"] == os.SCHED_OTHER
+
+
+@pytest.mark.parametrize(
+    ("policy", "priority", "allowed"),
+    [
+        (os.SCHED_FIFO, 10, True),  # lowering its own real-time priority
+        (os.SCHED_FIFO, 30, True),
+        (os.SCHED_FIFO, 31, False),  # raising it past RLIMIT_RTPRIO 0
+        (os.SCHED_RR, 10, False),  # another real-time policy, with RLIMIT_RTPRIO 0
+        (os.SCHED_OTHER, 0, True),
+    ],
+)
+def test_rt_refusal_agrees_with_the_kernel(
+    nobody_sleeper: Target, policy: int, priority: int, allowed: bool
+) -> None:
+    """A process of uid 65534 made SCHED_FIFO 30 by root: that user, without CAP_SYS_NICE and with
+    RLIMIT_RTPRIO 0, may only lower its priority. What perftop says up front is what the kernel does."""
+    set_policy(nobody_sleeper, os.SCHED_FIFO, 30)
+    told = run_as_nobody(_rt_refusal_told(policy, priority), policy_of, nobody_sleeper)["refused"]
+    assert (told == "allowed") is allowed, told
+    kernel = run_as_nobody(lambda t: set_policy(t, policy, priority), policy_of, nobody_sleeper)
+    assert ("done" in kernel) is allowed, kernel
+    assert policy_of(nobody_sleeper.pid) == ((policy, priority) if allowed else (os.SCHED_FIFO, 30))
+
+
+def test_rt_refusal_lets_root_and_other_policies_pass(sleeper: Target) -> None:
+    if not IS_ROOT:
+        pytest.skip("needs root (CAP_SYS_NICE)")
+    assert tuning.rt_refusal(sleeper, os.SCHED_FIFO, 99) is None
+    assert tuning.rt_refusal(sleeper, os.SCHED_BATCH, 0) is None
+
+
+def _per_cpu_kernel_thread() -> Target | None:
+    """A ksoftirqd/N or migration/N thread: PF_NO_SETAFFINITY set in its stat flags."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            stat = parse_pid_stat(Path(f"/proc/{name}/stat").read_text())
+        except (OSError, ValueError):
+            continue
+        bound = stat.flags is not None and stat.flags & tuning.PF_NO_SETAFFINITY
+        if bound and stat.comm.startswith(("ksoftirqd/", "migration/")):
+            return Target(stat.pid, stat.start_time)
+    return None
+
+
+@needs_two_cpus
+def test_a_per_cpu_kernel_thread_is_bound_to_its_cpu_by_the_kernel() -> None:
+    """The kernel refuses any affinity for it (EINVAL, even to root): the reason is the thread, not a
+    cpuset."""
+    target = _per_cpu_kernel_thread()
+    if target is None:
+        pytest.skip("no per-CPU kernel thread (ksoftirqd/N, migration/N) is visible in this PID namespace")
+    before = affinity_of(target.pid)
+    elsewhere = ONLINE - before or ONLINE
+    with pytest.raises(TuningError) as info:
+        set_affinity(target, elsewhere, all_threads=False)
+    message = str(info.value)
+    assert f"process {target.pid} is bound to its CPU by the kernel" in message
+    assert "cpuset" not in message
+    assert affinity_of(target.pid) == before
+
+
 def test_unprivileged_affinity_of_another_users_process(sleeper: Target) -> None:
     before = affinity_of(sleeper.pid)
     out = run_as_nobody(

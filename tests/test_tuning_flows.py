@@ -9,7 +9,9 @@ flows were given, as a fixture tree shows.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -263,6 +265,85 @@ async def test_an_unwritable_log_actions_script_is_reported(
     await TuningFlows(host, FS(), log_actions=tmp_path / "missing" / "tuning.sh").renice([subject])
     assert nice_of(subject.target.pid) == 3 and len(host.records) == 1
     assert any(m.startswith("Cannot append to ") and s == "error" for m, s in host.notices)
+
+
+# --- a real-time policy the user may not set is refused before any confirmation ------------------------
+
+NOBODY = 65534
+
+
+def _as_nobody(answer: object, flow: Callable[[TuningFlows], Any], pid: int) -> dict[str, object]:
+    """Run ``flow`` in a forked child that dropped to uid 65534 with RLIMIT_RTPRIO 0 (so without
+    CAP_SYS_NICE), under a host that answers ``answer`` and then yes to any confirmation; what it was asked
+    and told, and the policy of ``pid`` after it."""
+    rfd, wfd = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(rfd)
+        try:
+            os.setgroups([])
+            os.setresgid(NOBODY, NOBODY, NOBODY)
+            os.setresuid(NOBODY, NOBODY, NOBODY)
+            resource.setrlimit(resource.RLIMIT_RTPRIO, (0, 0))
+            host = ScriptedHost(answer, True)
+            asyncio.run(flow(TuningFlows(host, FS())))
+            payload = {
+                "asked": [type(q).__name__ for q in host.asked],
+                "notices": host.notices,
+                "results": [r.result for r in host.records],
+                "policy": [os.sched_getscheduler(pid), os.sched_getparam(pid).sched_priority],
+            }
+        except BaseException as exc:  # reported to the parent; never pytest's teardown in the child
+            payload = {"error": repr(exc)}
+        with os.fdopen(wfd, "w") as pipe:
+            pipe.write(json.dumps(payload))
+        os._exit(0)
+    os.close(wfd)
+    with os.fdopen(rfd) as pipe:
+        out = json.loads(pipe.read())
+    os.waitpid(child, 0)
+    assert "error" not in out, out["error"]
+    return out
+
+
+@pytest.fixture
+def nobody_sleeper() -> Iterator[Subject]:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to start a child as another user and drop to it")
+    proc = subprocess.Popen(["sleep", "60"], user=NOBODY, group=NOBODY, extra_groups=[])
+    try:
+        for _ in range(1000):
+            if Path(f"/proc/{proc.pid}/cmdline").read_bytes().startswith(b"sleep"):
+                break
+            time.sleep(0.005)
+        stat = parse_pid_stat(Path(f"/proc/{proc.pid}/stat").read_text())
+        yield Subject(Target(proc.pid, stat.start_time), "sleep", "sleep 60")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_refused_real_time_policy_is_told_before_the_confirmation(nobody_sleeper: Subject) -> None:
+    """Y, SCHED_FIFO 60 (a priority that asks for confirmation) by a user without CAP_SYS_NICE or
+    RLIMIT_RTPRIO: the refusal is told and recorded, and no confirmation is asked."""
+    choice = SchedulingChoice(os.SCHED_FIFO, 60, reset_on_fork=False, all_threads=True)
+    out = _as_nobody(choice, lambda flows: flows.scheduling([nobody_sleeper]), nobody_sleeper.target.pid)
+    assert out["asked"] == ["AskScheduling"]
+    [result] = out["results"]
+    assert "would be refused" in result and "RLIMIT_RTPRIO of at least 60" in result
+    [(message, severity)] = out["notices"]
+    assert "would be refused" in message and severity == "error"
+    assert out["policy"] == [os.SCHED_OTHER, 0]
+
+
+def test_a_refused_rt_priority_is_told_before_the_confirmation(nobody_sleeper: Subject) -> None:
+    """R on a SCHED_FIFO 5 process of the same user, raising it to 60 past RLIMIT_RTPRIO 0."""
+    tuning.set_policy(nobody_sleeper.target, os.SCHED_FIFO, 5)
+    out = _as_nobody(60, lambda flows: flows.rt_priority([nobody_sleeper]), nobody_sleeper.target.pid)
+    assert out["asked"] == ["AskRtPriority"]
+    [result] = out["results"]
+    assert "would be refused" in result and "RLIMIT_RTPRIO of at least 60" in result
+    assert out["policy"] == [os.SCHED_FIFO, 5]
 
 
 def test_current_values_are_read_through_the_fs(tmp_path: Path) -> None:

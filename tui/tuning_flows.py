@@ -38,6 +38,7 @@ from perftop.tui.tuning import (
     needs_rt_confirmation,
     online_cpus,
     renice,
+    rt_refusal,
     send_signal,
     set_affinity,
     set_ionice,
@@ -340,7 +341,10 @@ class TuningFlows:
         policy, priority, reset = now if now is not None else (os.SCHED_OTHER, 0, False)
         question = AskScheduling(describe_subjects(subjects), current, policy, priority, reset)
         choice = await self._host.ask(question)
-        if choice is None or not await self._confirm_rt(subjects, choice.policy, choice.priority):
+        if choice is None:
+            return
+        allowed, refused = await self._rt_refusals(subjects, lambda _: choice.policy, choice.priority)
+        if allowed and not await self._confirm_rt(allowed, choice.policy, choice.priority):
             return
 
         def apply(s: Subject) -> TuningResult:
@@ -348,7 +352,7 @@ class TuningFlows:
                 s.target, choice.policy, choice.priority, choice.reset_on_fork, choice.all_threads
             )
 
-        await self.run("policy", subjects, apply)
+        await self.run("policy", allowed, apply, refused)
 
     async def rt_priority(self, subjects: Sequence[Subject]) -> None:
         """R: the RT priority of FIFO/RR processes, each keeping its policy."""
@@ -369,7 +373,10 @@ class TuningFlows:
         current = await self._current(chosen, "policy", "policy")
         policy, priority, _ = realtime[0][1]
         value = await self._host.ask(AskRtPriority(describe_subjects(chosen), current, policy, priority))
-        if value is None or not await self._confirm_rt(chosen, policy, value):
+        if value is None:
+            return
+        allowed, refused = await self._rt_refusals(chosen, lambda s: schedules[s.target.pid][0], value)
+        if allowed and not await self._confirm_rt(allowed, policy, value):
             return
 
         def apply(s: Subject) -> TuningResult:
@@ -379,7 +386,7 @@ class TuningFlows:
             return set_policy(s.target, own_policy, value, reset, all_threads=False)
 
         skipped = [(s, "not SCHED_FIFO/RR: left alone") for s in subjects if s not in chosen]
-        await self.run("policy", chosen, apply, skipped)
+        await self.run("policy", allowed, apply, refused + skipped)
 
     async def affinity(self, subjects: Sequence[Subject], nodes: Sequence[tuple[int, Sequence[int]]]) -> None:
         """a: CPU affinity by NUMA node (``nodes``: each node's CPUs), list or mask."""
@@ -416,6 +423,25 @@ class TuningFlows:
         name = await self._host.ask(AskSignal(describe_subjects(subjects)))
         if name is not None:
             await self.run("signal", subjects, lambda s: send_signal(s.target, name))
+
+    async def _rt_refusals(
+        self, subjects: Sequence[Subject], policy_of: Callable[[Subject], int], priority: int
+    ) -> tuple[list[Subject], list[tuple[Subject, str]]]:
+        """The subjects that may take ``policy_of(subject)`` at ``priority``, and those the kernel will
+        refuse, each with why: read before the confirmation, so that nobody confirms what cannot happen."""
+
+        def check() -> tuple[list[Subject], list[tuple[Subject, str]]]:
+            allowed: list[Subject] = []
+            refused: list[tuple[Subject, str]] = []
+            for s in subjects:
+                why = rt_refusal(s.target, policy_of(s), priority)
+                if why is None:
+                    allowed.append(s)
+                else:
+                    refused.append((s, why))
+            return allowed, refused
+
+        return await asyncio.to_thread(check)
 
     async def _confirm_rt(self, subjects: Sequence[Subject], policy: int, priority: int) -> bool:
         if policy not in RT_POLICIES:
