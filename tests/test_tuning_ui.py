@@ -21,7 +21,7 @@ import psutil
 import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Checkbox, Input, RadioSet
+from textual.widgets import Checkbox, Input, RadioSet, Static
 
 from perftop.probes.fs import FS
 from perftop.probes.processes import parse_pid_stat
@@ -769,6 +769,25 @@ async def test_action_log_lists_actions(child: subprocess.Popen[str]) -> None:
             ("nice", "0", "1"),
             ("oom_score_adj", "0", "100"),
         ]
+
+
+async def test_the_action_log_opens_at_the_newest_entry_uncovered(child: subprocess.Popen[str]) -> None:
+    app = live_app(child.pid)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start(app, pilot)
+        for _ in range(10):  # 30 lines of log: more than the screen holds
+            await pilot.press("f8")
+            await settle(pilot)
+        assert nice_of(child.pid) == 10 and notices(app)
+        await pilot.press("L")
+        screen = await screen_of(pilot, TextScreen)
+        await pilot.pause()
+        body = screen.query_one("#text-body")
+        assert body.max_scroll_y > 0 and body.scroll_y == body.max_scroll_y
+        assert notices(app) == []  # the notifications would cover the newest lines; the log holds them
+        lines = str(body.query_one(Static).render()).splitlines()
+        newest = next(y for y, line in enumerate(lines) if "nice: 9 -> 10" in line)
+        assert body.scroll_y <= newest + 2 < body.scroll_y + body.size.height  # its three lines in view
 
 
 async def test_log_actions_writes_a_replayable_script(child: subprocess.Popen[str], tmp_path: Path) -> None:
