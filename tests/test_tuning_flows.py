@@ -276,6 +276,10 @@ def _as_nobody(answer: object, flow: Callable[[TuningFlows], Any], pid: int) -> 
     """Run ``flow`` in a forked child that dropped to uid 65534 with RLIMIT_RTPRIO 0 (so without
     CAP_SYS_NICE), under a host that answers ``answer`` and then yes to any confirmation; what it was asked
     and told, and the policy of ``pid`` after it."""
+    # The child may not read an interpreter installed under /root: the standard library's modules that
+    # asyncio loads on first use (its thread pool) are loaded before the fork.
+    import concurrent.futures.thread  # noqa: F401
+
     rfd, wfd = os.pipe()
     child = os.fork()
     if child == 0:

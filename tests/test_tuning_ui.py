@@ -14,14 +14,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Checkbox, Input, RadioSet, Static
+from textual.widgets import Checkbox, Input, Static
 
 from perftop.probes.fs import FS
 from perftop.probes.processes import parse_pid_stat
@@ -31,6 +32,7 @@ from perftop.tui.app import AppOptions, PerftopApp
 from perftop.tui.cli import build_parser
 from perftop.tui.dialogs import (
     AffinityDialog,
+    Choices,
     ConfirmDialog,
     IoPriorityDialog,
     NiceDialog,
@@ -174,11 +176,12 @@ async def type_into(pilot: Pilot, dialog: Screen, selector: str, text: str) -> N
 
 
 async def choose(pilot: Pilot, dialog: Screen, selector: str, index: int) -> None:
-    radio = dialog.query_one(selector, RadioSet)
-    radio.focus()
+    """Choose option ``index`` with the arrow keys, as a user does."""
+    choices = dialog.query_one(selector, Choices)
+    choices.focus()
     await pilot.pause()
-    radio._selected = index  # the highlighted button, as the arrow keys leave it
-    await pilot.press("enter")
+    while choices.index != index:
+        await pilot.press("down" if choices.index < index else "up")
 
 
 def notices(app: PerftopApp) -> list[str]:
@@ -370,6 +373,43 @@ async def test_oom_score_dialog(child: subprocess.Popen[str]) -> None:
         await settle(pilot)
         assert oom_of(child.pid) == 500
         assert any(f"echo 500 > /proc/{child.pid}/oom_score_adj" in n for n in notices(app))
+
+
+async def test_the_oom_dialog_opens_with_the_current_value(child: subprocess.Popen[str]) -> None:
+    Path(f"/proc/{child.pid}/oom_score_adj").write_text("250")
+    app = live_app(child.pid)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(app, pilot)
+        await pilot.press("o")
+        dialog = await screen_of(pilot, OomScoreDialog)
+        assert dialog.query_one("#value", Input).value == "250"
+
+
+async def test_enter_in_an_option_list_applies_the_current_setting(child: subprocess.Popen[str]) -> None:
+    """Y and i open on the process's policy and IO class; Enter there applies them as they are (it
+    applied the first option before, or only moved the mark)."""
+    os.sched_setscheduler(child.pid, os.SCHED_BATCH, os.sched_param(0))
+    psutil.Process(child.pid).ionice(psutil.IOPRIO_CLASS_IDLE)
+    app = live_app(child.pid)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start(app, pilot)
+        await pilot.press("Y")
+        dialog = await screen_of(pilot, SchedulingDialog)
+        assert app.focused is dialog.query_one("#policy", Choices)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, TuningDialog)
+        await settle(pilot)
+        assert policy_of(child.pid) == (os.SCHED_BATCH, 0)
+        assert any(f"chrt -a -b -p 0 {child.pid}" in n for n in notices(app))
+        await pilot.press("i")
+        dialog = await screen_of(pilot, IoPriorityDialog)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, TuningDialog)
+        await settle(pilot)
+        assert int(psutil.Process(child.pid).ionice()[0]) == psutil.IOPRIO_CLASS_IDLE
+        assert any(f"ionice -c 3 -p {child.pid}" in n for n in notices(app))
 
 
 async def test_signal_picker_sends_term_first(child: subprocess.Popen[str]) -> None:
@@ -634,12 +674,32 @@ async def _unprivileged_nice_step(pid: int) -> list[str]:
         return notices(app)
 
 
-def test_kernel_refusal_is_explained_in_the_ui() -> None:
+async def _unprivileged_fifo(pid: int) -> list[str]:
+    """Y, SCHED_FIFO, priority 60, Enter: what is shown, and no confirmation asked."""
+    app = live_app(pid)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start(app, pilot)
+        await pilot.press("Y")
+        dialog = await screen_of(pilot, SchedulingDialog)
+        await choose(pilot, dialog, "#policy", 3)
+        await pilot.press("tab", "6", "0", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, (SchedulingDialog, ConfirmDialog)), app.screen
+        await settle(pilot)
+        return notices(app)
+
+
+def _as_nobody(drive: Callable[[int], Coroutine[Any, Any, list[str]]], read: Callable[[int], object]) -> dict:
     """perftop runs as uid 65534 (forked, then setuid: the interpreter under /root is not executable by
-    that user) with RLIMIT_NICE 0, on a sleep child of its own; F7 must explain the kernel's EACCES."""
+    that user) with RLIMIT_NICE and RLIMIT_RTPRIO 0, on a sleep child of its own, driven by ``drive``; what
+    it showed, and ``read`` of the child before and after."""
     if not IS_ROOT:
         pytest.skip("needs root to drop to another user")
     import asyncio
+
+    # The child may not read an interpreter installed under /root: the standard library's modules that
+    # asyncio loads on first use (its thread pool) are loaded before the fork.
+    import concurrent.futures.thread  # noqa: F401
 
     rfd, wfd = os.pipe()
     pid = os.fork()
@@ -650,17 +710,13 @@ def test_kernel_refusal_is_explained_in_the_ui() -> None:
             os.setresgid(NOBODY, NOBODY, NOBODY)
             os.setresuid(NOBODY, NOBODY, NOBODY)
             resource.setrlimit(resource.RLIMIT_NICE, (0, 0))
+            resource.setrlimit(resource.RLIMIT_RTPRIO, (0, 0))
             sleeper = subprocess.Popen(["sleep", "60"])
             try:
                 wait_until(lambda: Path(f"/proc/{sleeper.pid}/cmdline").read_bytes().startswith(b"sleep"))
-                before = nice_of(sleeper.pid)
-                shown = asyncio.run(_unprivileged_nice_step(sleeper.pid))
-                payload = {
-                    "uid": os.geteuid(),
-                    "shown": shown,
-                    "before": before,
-                    "after": nice_of(sleeper.pid),
-                }
+                before = read(sleeper.pid)
+                shown = asyncio.run(drive(sleeper.pid))
+                payload = {"uid": os.geteuid(), "shown": shown, "before": before, "after": read(sleeper.pid)}
             finally:
                 stop(sleeper)
         except BaseException as exc:  # report anything to the parent, never run pytest's teardown here
@@ -674,9 +730,23 @@ def test_kernel_refusal_is_explained_in_the_ui() -> None:
     os.waitpid(pid, 0)
     assert "error" not in out, out["error"]
     assert out["uid"] == NOBODY
+    return out
+
+
+def test_kernel_refusal_is_explained_in_the_ui() -> None:
+    """F7 as an unprivileged user must explain the kernel's EACCES."""
+    out = _as_nobody(_unprivileged_nice_step, nice_of)
     assert out["before"] == out["after"] == 0
     message = "\n".join(out["shown"])
     assert "CAP_SYS_NICE" in message and "RLIMIT_NICE" in message
+
+
+def test_a_refused_real_time_policy_is_told_before_any_confirmation() -> None:
+    """SCHED_FIFO 60 asks for a confirmation; a user who may not set it is told why instead."""
+    out = _as_nobody(_unprivileged_fifo, lambda pid: list(policy_of(pid)))
+    assert out["before"] == out["after"] == [os.SCHED_OTHER, 0]
+    message = "\n".join(out["shown"])
+    assert "would be refused" in message and "RLIMIT_RTPRIO of at least 60" in message
 
 
 # --- read-only ----------------------------------------------------------------------------------------

@@ -382,6 +382,8 @@ class PerftopApp(TuningActions, ThemeColours, App[None]):
             "IO_R/s and IO_W/s (F2) of a parent include the IO of the children it reaped: the kernel adds "
             "an exited child's counts to its parent's /proc/PID/io when the parent waits for it, so a shell "
             "shows a burst as a command it ran ends.",
+            "In a tuning dialog: Tab moves between the fields, the arrow keys choose an option, space ticks "
+            "a box, Enter applies from any field, Esc cancels.",
         ]
         if self.options.read_only:
             notes.append("Read-only: tuning actions are disabled.")

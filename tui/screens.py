@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -93,7 +93,11 @@ class TextScreen(ModalScreen[None]):
 
 
 class PickerScreen(ModalScreen[str | None]):
-    """Pick one entry from a list; returns its id, or None on Esc. Title and labels are plain text."""
+    """Pick one entry from a list; returns its id, or None on Esc. Title and labels are plain text.
+
+    ``current`` is the id of the setting in force: the list opens on it, and a ``●`` marks it (a
+    character, so that it shows without colour too); without one the list opens on its first entry.
+    """
 
     CSS_PATH = "screens.tcss"
 
@@ -106,15 +110,19 @@ class PickerScreen(ModalScreen[str | None]):
         self._current = current
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(escaped(self._title), style="bold"), id="picker-title")
-        options = (Option(Text(printable(label)), id=ident) for ident, label in self._choices)
-        yield OptionList(*options, id="picker")
+        with Vertical(id="picker-frame"):
+            yield Static(Text(escaped(self._title), style="bold"), id="picker-title")
+            marked = any(ident == self._current for ident, _ in self._choices)
+            options = (
+                Option(Text(_mark(marked, ident == self._current) + printable(label)), id=ident)
+                for ident, label in self._choices
+            )
+            yield OptionList(*options, id="picker")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
         ids = [ident for ident, _ in self._choices]
-        if self._current in ids:
-            options.highlighted = ids.index(self._current)
+        options.highlighted = ids.index(self._current) if self._current in ids else 0
         options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -122,3 +130,10 @@ class PickerScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _mark(marked: bool, current: bool) -> str:
+    """The column that marks the setting in force (none when the list has no such entry)."""
+    if not marked:
+        return ""
+    return "● " if current else "  "

@@ -76,10 +76,11 @@ class AskNice(Question[int]):
 
 @dataclass(frozen=True, slots=True)
 class AskOomScore(Question[int]):
-    """An OOM score adjustment -1000..1000."""
+    """An OOM score adjustment -1000..1000; ``initial`` fills the field (``None``: several subjects)."""
 
     subjects: str
     current: str
+    initial: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +305,14 @@ class TuningFlows:
     async def _current(self, subjects: Sequence[Subject], what: str, name: str) -> str:
         return await asyncio.to_thread(_current_line, self._fs, subjects, what, name)
 
+    async def _initial(self, subjects: Sequence[Subject], what: str) -> int | None:
+        """The one subject's current ``what`` as a number to start a dialog's field from (``None``: several
+        subjects, or its threads differ)."""
+        if len(subjects) != 1:
+            return None
+        now = await asyncio.to_thread(current_value, self._fs, subjects[0].target.pid, what)
+        return int(now) if now.lstrip("-").isdigit() else None
+
     async def nice_step(self, subjects: Sequence[Subject], step: int) -> None:
         """F7/F8: nice one step down or up, at once."""
 
@@ -319,10 +328,7 @@ class TuningFlows:
     async def renice(self, subjects: Sequence[Subject]) -> None:
         """n: type a nice value."""
         current = await self._current(subjects, "nice", "nice")
-        initial = None
-        if len(subjects) == 1:
-            now = await asyncio.to_thread(current_value, self._fs, subjects[0].target.pid, "nice")
-            initial = int(now) if now.lstrip("-").isdigit() else None
+        initial = await self._initial(subjects, "nice")
         nice = await self._host.ask(AskNice(describe_subjects(subjects), current, initial))
         if nice is not None:
             await self.run("nice", subjects, lambda s: renice(s.target, nice))
@@ -330,7 +336,8 @@ class TuningFlows:
     async def oom_score_adj(self, subjects: Sequence[Subject]) -> None:
         """o: type an OOM score adjustment."""
         current = await self._current(subjects, "oom", "OOM score adjustment")
-        value = await self._host.ask(AskOomScore(describe_subjects(subjects), current))
+        initial = await self._initial(subjects, "oom")
+        value = await self._host.ask(AskOomScore(describe_subjects(subjects), current, initial))
         if value is not None:
             await self.run("oom_score_adj", subjects, lambda s: set_oom_score_adj(s.target, value))
 
