@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -50,9 +51,10 @@ from perftop.tui.tuning import (
     thread_values,
     tuning_allowed,
 )
+from tests import unprivileged
+from tests.unprivileged import NOBODY
 
 ROOT = Path(__file__).resolve().parents[1]
-NOBODY = 65534
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root")
 ONLINE = tuning.online_cpus() or frozenset()
@@ -186,63 +188,33 @@ def nobody_sleeper(spawn: Callable[..., subprocess.Popen[str]]) -> Target:
     return target_of(proc.pid)
 
 
-# The refused path runs the action in a child process that is really unprivileged: forked from this test,
-# it drops to uid/gid 65534 (which clears every capability) and sets RLIMIT_NICE and RLIMIT_RTPRIO to 0
-# (lowering one's own limits needs no privilege). It is forked rather than exec'd because the interpreter
-# may live where 65534 cannot enter (a pyenv under /root). It acts either on a sleep child of its own,
-# which inherits those limits, or on the target given, and reports what the kernel showed before and after.
-
-
-def _as_nobody(
-    action: Callable[[Target], TuningResult], read: Callable[[int], object], target: Target | None
-) -> dict[str, object]:
-    os.setgroups([])
-    os.setresgid(NOBODY, NOBODY, NOBODY)
-    os.setresuid(NOBODY, NOBODY, NOBODY)
-    resource.setrlimit(resource.RLIMIT_NICE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_RTPRIO, (0, 0))
-    child = None
-    if target is None:
-        child = subprocess.Popen(["sleep", "60"])
-        assert wait_until(lambda: Path(f"/proc/{child.pid}/cmdline").read_bytes().startswith(b"sleep"))
-        target = target_of(child.pid)
-    try:
-        out: dict[str, object] = {"uid": os.geteuid(), "before": read(target.pid)}
-        try:
-            out["done"] = action(target).describe()
-        except TuningError as exc:
-            out["refused"] = str(exc)
-        out["after"] = read(target.pid)
-        return out
-    finally:
-        if child is not None:
-            stop(child)
-
-
 def run_as_nobody(
     action: Callable[[Target], TuningResult], read: Callable[[int], object], target: Target | None = None
-) -> dict[str, object]:
-    if not IS_ROOT:
-        pytest.skip("needs root to run an action as another user")
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(rfd)
+) -> dict[str, Any]:
+    """``action`` run by uid 65534 (see :func:`tests.unprivileged.run_as_nobody`), on ``target`` or else
+    on a sleep child of its own, which inherits its limits: ``read`` of the target before and after, and
+    the result (``done``) or the refusal (``refused``)."""
+
+    def work() -> dict[str, Any]:
+        child = None
+        nonlocal target
+        if target is None:
+            child = subprocess.Popen(["sleep", "60"])
+            assert wait_until(lambda: Path(f"/proc/{child.pid}/cmdline").read_bytes().startswith(b"sleep"))
+            target = target_of(child.pid)
         try:
-            payload = json.dumps(_as_nobody(action, read, target))
-        except BaseException as exc:
-            payload = json.dumps({"error": repr(exc)})
-        with os.fdopen(wfd, "w") as pipe:
-            pipe.write(payload)
-        os._exit(0)  # no pytest teardown in the child
-    os.close(wfd)
-    with os.fdopen(rfd) as pipe:
-        payload = pipe.read()
-    os.waitpid(pid, 0)
-    out = json.loads(payload)
-    assert "error" not in out, out["error"]
-    assert out["uid"] == NOBODY
-    return out
+            out: dict[str, Any] = {"before": read(target.pid)}
+            try:
+                out["done"] = action(target).describe()
+            except TuningError as exc:
+                out["refused"] = str(exc)
+            out["after"] = read(target.pid)
+            return out
+        finally:
+            if child is not None:
+                stop(child)
+
+    return unprivileged.run_as_nobody(work)
 
 
 # --- one process: each action changes the kernel's view ---------------------------------------------

@@ -9,9 +9,7 @@ flows were given, as a fixture tree shows.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -42,6 +40,7 @@ from perftop.tui.tuning_flows import (
     TuningFlows,
     current_value,
 )
+from tests.unprivileged import NOBODY, run_as_nobody
 
 ONLINE = tuning.online_cpus() or frozenset()
 
@@ -74,11 +73,12 @@ class ScriptedHost:
 
 
 @pytest.fixture
-def sleepers() -> Iterator[Callable[[], Subject]]:
+def sleepers() -> Iterator[Callable[..., Subject]]:
+    """Starts ``sleep 60`` children (``Popen`` options given: ``user=``...), killed at teardown."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start() -> Subject:
-        proc = subprocess.Popen(["sleep", "60"])
+    def start(**options: Any) -> Subject:
+        proc = subprocess.Popen(["sleep", "60"], **options)
         started.append(proc)
         # The exec is done once /proc shows sleep's own command line.
         for _ in range(1000):
@@ -269,62 +269,29 @@ async def test_an_unwritable_log_actions_script_is_reported(
 
 # --- a real-time policy the user may not set is refused before any confirmation ------------------------
 
-NOBODY = 65534
 
+def _as_nobody(answer: object, flow: Callable[[TuningFlows], Any], pid: int) -> dict[str, Any]:
+    """``flow`` run by uid 65534 (see :func:`tests.unprivileged.run_as_nobody`) under a host that answers
+    ``answer`` and then yes to any confirmation: what it was asked and told, and the policy of ``pid``."""
 
-def _as_nobody(answer: object, flow: Callable[[TuningFlows], Any], pid: int) -> dict[str, object]:
-    """Run ``flow`` in a forked child that dropped to uid 65534 with RLIMIT_RTPRIO 0 (so without
-    CAP_SYS_NICE), under a host that answers ``answer`` and then yes to any confirmation; what it was asked
-    and told, and the policy of ``pid`` after it."""
-    # The child may not read an interpreter installed under /root: the standard library's modules that
-    # asyncio loads on first use (its thread pool) are loaded before the fork.
-    import concurrent.futures.thread  # noqa: F401
+    def work() -> dict[str, Any]:
+        host = ScriptedHost(answer, True)
+        asyncio.run(flow(TuningFlows(host, FS())))
+        return {
+            "asked": [type(q).__name__ for q in host.asked],
+            "notices": host.notices,
+            "results": [r.result for r in host.records],
+            "policy": [os.sched_getscheduler(pid), os.sched_getparam(pid).sched_priority],
+        }
 
-    rfd, wfd = os.pipe()
-    child = os.fork()
-    if child == 0:
-        os.close(rfd)
-        try:
-            os.setgroups([])
-            os.setresgid(NOBODY, NOBODY, NOBODY)
-            os.setresuid(NOBODY, NOBODY, NOBODY)
-            resource.setrlimit(resource.RLIMIT_RTPRIO, (0, 0))
-            host = ScriptedHost(answer, True)
-            asyncio.run(flow(TuningFlows(host, FS())))
-            payload = {
-                "asked": [type(q).__name__ for q in host.asked],
-                "notices": host.notices,
-                "results": [r.result for r in host.records],
-                "policy": [os.sched_getscheduler(pid), os.sched_getparam(pid).sched_priority],
-            }
-        except BaseException as exc:  # reported to the parent; never pytest's teardown in the child
-            payload = {"error": repr(exc)}
-        with os.fdopen(wfd, "w") as pipe:
-            pipe.write(json.dumps(payload))
-        os._exit(0)
-    os.close(wfd)
-    with os.fdopen(rfd) as pipe:
-        out = json.loads(pipe.read())
-    os.waitpid(child, 0)
-    assert "error" not in out, out["error"]
-    return out
+    return run_as_nobody(work)
 
 
 @pytest.fixture
-def nobody_sleeper() -> Iterator[Subject]:
+def nobody_sleeper(sleepers: Callable[..., Subject]) -> Subject:
     if os.geteuid() != 0:
         pytest.skip("needs root to start a child as another user and drop to it")
-    proc = subprocess.Popen(["sleep", "60"], user=NOBODY, group=NOBODY, extra_groups=[])
-    try:
-        for _ in range(1000):
-            if Path(f"/proc/{proc.pid}/cmdline").read_bytes().startswith(b"sleep"):
-                break
-            time.sleep(0.005)
-        stat = parse_pid_stat(Path(f"/proc/{proc.pid}/stat").read_text())
-        yield Subject(Target(proc.pid, stat.start_time), "sleep", "sleep 60")
-    finally:
-        proc.kill()
-        proc.wait()
+    return sleepers(user=NOBODY, group=NOBODY, extra_groups=[])
 
 
 def test_a_refused_real_time_policy_is_told_before_the_confirmation(nobody_sleeper: Subject) -> None:

@@ -7,9 +7,7 @@ afterwards. Every child is killed and reaped at teardown.
 
 from __future__ import annotations
 
-import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -43,12 +41,12 @@ from perftop.tui.dialogs import (
 )
 from perftop.tui.screens import PickerScreen, TextScreen
 from tests.demo import DemoMachine
+from tests.unprivileged import run_as_nobody
 
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root (RT policies, negative nice, setuid)")
 ONLINE = tuning.online_cpus() or frozenset()
 needs_two_cpus = pytest.mark.skipif(len(ONLINE) < 2, reason="needs two online CPUs")
-NOBODY = 65534
 
 THREADED_CHILD = """
 import threading, time
@@ -690,47 +688,22 @@ async def _unprivileged_fifo(pid: int) -> list[str]:
 
 
 def _as_nobody(drive: Callable[[int], Coroutine[Any, Any, list[str]]], read: Callable[[int], object]) -> dict:
-    """perftop runs as uid 65534 (forked, then setuid: the interpreter under /root is not executable by
-    that user) with RLIMIT_NICE and RLIMIT_RTPRIO 0, on a sleep child of its own, driven by ``drive``; what
-    it showed, and ``read`` of the child before and after."""
-    if not IS_ROOT:
-        pytest.skip("needs root to drop to another user")
-    import asyncio
+    """perftop run by uid 65534 (see :func:`tests.unprivileged.run_as_nobody`) on a sleep child of its
+    own, driven by ``drive``: what it showed, and ``read`` of the child before and after."""
 
-    # The child may not read an interpreter installed under /root: the standard library's modules that
-    # asyncio loads on first use (its thread pool) are loaded before the fork.
-    import concurrent.futures.thread  # noqa: F401
+    def work() -> dict[str, Any]:
+        import asyncio
 
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(rfd)
+        sleeper = subprocess.Popen(["sleep", "60"])
         try:
-            os.setgroups([])
-            os.setresgid(NOBODY, NOBODY, NOBODY)
-            os.setresuid(NOBODY, NOBODY, NOBODY)
-            resource.setrlimit(resource.RLIMIT_NICE, (0, 0))
-            resource.setrlimit(resource.RLIMIT_RTPRIO, (0, 0))
-            sleeper = subprocess.Popen(["sleep", "60"])
-            try:
-                wait_until(lambda: Path(f"/proc/{sleeper.pid}/cmdline").read_bytes().startswith(b"sleep"))
-                before = read(sleeper.pid)
-                shown = asyncio.run(drive(sleeper.pid))
-                payload = {"uid": os.geteuid(), "shown": shown, "before": before, "after": read(sleeper.pid)}
-            finally:
-                stop(sleeper)
-        except BaseException as exc:  # report anything to the parent, never run pytest's teardown here
-            payload = {"error": repr(exc)}
-        with os.fdopen(wfd, "w") as pipe:
-            pipe.write(json.dumps(payload))
-        os._exit(0)
-    os.close(wfd)
-    with os.fdopen(rfd) as pipe:
-        out = json.loads(pipe.read())
-    os.waitpid(pid, 0)
-    assert "error" not in out, out["error"]
-    assert out["uid"] == NOBODY
-    return out
+            wait_until(lambda: Path(f"/proc/{sleeper.pid}/cmdline").read_bytes().startswith(b"sleep"))
+            before = read(sleeper.pid)
+            shown = asyncio.run(drive(sleeper.pid))
+            return {"shown": shown, "before": before, "after": read(sleeper.pid)}
+        finally:
+            stop(sleeper)
+
+    return run_as_nobody(work)
 
 
 def test_kernel_refusal_is_explained_in_the_ui() -> None:
