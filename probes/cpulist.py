@@ -9,11 +9,17 @@ from collections.abc import Iterable
 MAX_CPU = 65535
 
 
+def _is_number(text: str) -> bool:
+    # str.isdigit() alone takes other scripts' digits and superscripts ("\u0663", "\u00b2").
+    return text.isascii() and text.isdigit()
+
+
 def parse_cpu_list(text: str) -> frozenset[int]:
     """Parse a kernel/taskset CPU list such as ``0-3,8,10-14:2`` into a set of CPU numbers.
 
-    An empty or blank string is the empty set (the kernel writes an empty ``cpulist`` for a node without
-    CPUs). Raises ``ValueError`` with a message naming the bad part for malformed input.
+    Numbers are ASCII digits. An empty or blank string is the empty set (the kernel writes an empty
+    ``cpulist`` for a node without CPUs). Raises ``ValueError`` with a message naming the bad part for
+    malformed input.
     """
     cpus: set[int] = set()
     text = text.strip()
@@ -26,11 +32,11 @@ def parse_cpu_list(text: str) -> frozenset[int]:
         stride = 1
         if ":" in part:
             part, _, stride_text = part.partition(":")
-            if not stride_text.isdigit() or int(stride_text) == 0:
+            if not _is_number(stride_text) or int(stride_text) == 0:
                 raise ValueError(f"bad stride {stride_text!r} in CPU list {text!r}")
             stride = int(stride_text)
         first, dash, last = part.partition("-")
-        if not first.isdigit() or (dash and not last.isdigit()):
+        if not _is_number(first) or (dash and not _is_number(last)):
             raise ValueError(f"bad item {part!r} in CPU list {text!r}")
         lo = int(first)
         hi = int(last) if dash else lo

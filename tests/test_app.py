@@ -15,7 +15,7 @@ from textual.widgets import Input
 from perftop.probes.snapshot import Snapshot
 from perftop.tui import crash
 from perftop.tui.app import LOW_BANDWIDTH_SORT_EVERY, AppOptions, PerftopApp
-from perftop.tui.bindings import APP_KEYS
+from perftop.tui.bindings import APP_KEYS, TABLE_KEYS
 from perftop.tui.screens import HelpScreen, PickerScreen, TextScreen
 from perftop.widgets import process_columns
 from perftop.widgets.load_history import LoadHistory
@@ -332,16 +332,28 @@ async def test_help_lists_every_binding(machine: DemoMachine) -> None:
     async with app.run_test(size=(120, 50)) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one("#help-text").render())
+        text = app.screen.text
         for key in APP_KEYS:
             assert key.shown in text and key.help in text
-        for binding in ProcessTable.BINDINGS:
-            assert binding.description in text
+        for shown, help_text in TABLE_KEYS:
+            assert shown in text and help_text in text
         assert "costs more" in text
+        # Only perftop's keys, said as the README says them: no Textual binding names ("up Up").
+        lines = [line.strip() for line in text.splitlines()]
+        for binding in ProcessTable.BINDINGS:
+            assert not any(line.startswith(f"{binding.key} ") for line in lines), binding.key
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
+
+
+def test_the_help_says_every_key_of_the_table() -> None:
+    """Each of the table's bindings is in a row of TABLE_KEYS, by the name the README gives it."""
+    said = {"up": "↑", "down": "↓", "pageup": "PgUp", "pagedown": "PgDn", "left": "←", "right": "→"}
+    shown = " ".join(keys for keys, _ in TABLE_KEYS).split()
+    for binding in ProcessTable.BINDINGS:
+        assert said.get(binding.key, binding.key.capitalize()) in shown, binding.key
 
 
 async def test_no_two_bindings_share_a_key() -> None:

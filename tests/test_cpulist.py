@@ -28,7 +28,26 @@ def test_parse_cpu_list(text: str, cpus: set[int]) -> None:
     assert parse_cpu_list(text) == cpus
 
 
-@pytest.mark.parametrize("text", ["0-", "-1", "a", "1,,2", "3-1", "0x5", "1-2:0", "1:x", "0-4000000000"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0-",
+        "-1",
+        "a",
+        "1,,2",
+        "3-1",
+        "0x5",
+        "1-2:0",
+        "1:x",
+        "0-4000000000",
+        # Only ASCII digits: Arabic-Indic three, a superscript two, fullwidth digits, a stride in Devanagari.
+        "\u0663",
+        "0-\u0663",
+        "\u00b2",
+        "\uff10-\uff11",
+        "0-3:\u0968",
+    ],
+)
 def test_parse_cpu_list_rejects_malformed(text: str) -> None:
     with pytest.raises(ValueError, match="CPU list"):
         parse_cpu_list(text)

@@ -1,20 +1,24 @@
-"""Pixels of each tuning dialog, over the deterministic demo machine.
+"""Pixels of each tuning dialog and picker, over the deterministic demo machine, at 100x32 and at 80x24
+(the smallest size every dialog is made to fit, its buttons included).
 
-The demo machine's procfs is a fixture, so the App is read-only there and its keys would only say so: the
-dialogs are pushed directly, with fixed subjects and current values, so no real PID reaches a picture.
-The affinity dialog's NUMA groups come from the snapshot of a demo tree given two nodes.
-Accept a change only after looking at it: ``pytest tests/test_dialog_snapshots.py --snapshot-update``.
+The demo machine's procfs is a fixture, so the App is read-only there and its tuning keys would only say
+so: the dialogs are pushed directly, with fixed subjects and current values, so no real PID reaches a
+picture; the pickers (F2, F6, u) are opened by their keys. The affinity dialog's NUMA groups come from the
+snapshot of a demo tree given two nodes. Accept a change only after looking at it:
+``pytest tests/test_dialog_snapshots.py --snapshot-update``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.screen import Screen
 
+from perftop.tui.app import PerftopApp
 from perftop.tui.dialogs import (
     AffinityDialog,
     ConfirmDialog,
@@ -23,9 +27,9 @@ from perftop.tui.dialogs import (
     OomScoreDialog,
     RtPriorityDialog,
     SchedulingDialog,
-    signal_choices,
+    dialog_for,
 )
-from perftop.tui.screens import PickerScreen
+from perftop.tui.tuning_flows import AskSignal
 from testbed.demo import DemoMachine
 
 SUBJECT = "process 1290: /usr/bin/postgres -D /var/lib/postgresql/16/main"
@@ -60,7 +64,7 @@ def _oom() -> Screen:
 
 
 def _signal() -> Screen:
-    return PickerScreen("Send a signal to " + SUBJECT, signal_choices(), "TERM")
+    return dialog_for(AskSignal(SUBJECT))
 
 
 def _confirm() -> Screen:
@@ -98,12 +102,22 @@ def test_dialog(snap_compare, tmp_path: Path, name: str) -> None:
 
 
 @pytest.mark.slow
-def test_affinity_dialog(snap_compare, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", list(DIALOGS))
+def test_dialog_at_80x24(snap_compare, tmp_path: Path, name: str) -> None:
+    """Every dialog whole at the smallest size perftop is made for: its buttons included."""
     machine = DemoMachine(tmp_path)
-    _two_nodes(tmp_path)
     app = machine.app()
 
     async def run_before(pilot) -> None:
+        await machine.drive(app, 5)
+        app.push_screen(DIALOGS[name]())
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def _affinity_run_before(machine: DemoMachine, app: PerftopApp) -> Callable[[Pilot], Awaitable[None]]:
+    async def run_before(pilot: Pilot) -> None:
         await machine.drive(app, 5)
         assert app.snapshot is not None
         nodes = [(n.node, n.cpus or ()) for n in app.snapshot.numa.nodes]
@@ -115,7 +129,38 @@ def test_affinity_dialog(snap_compare, tmp_path: Path) -> None:
         # how fast the machine got here.
         await pilot.pause(0.5)
 
-    assert snap_compare(app, terminal_size=(100, 36), run_before=run_before)
+    return run_before
+
+
+@pytest.mark.slow
+def test_affinity_dialog(snap_compare, tmp_path: Path) -> None:
+    machine = DemoMachine(tmp_path)
+    _two_nodes(tmp_path)
+    app = machine.app()
+    assert snap_compare(app, terminal_size=(100, 36), run_before=_affinity_run_before(machine, app))
+
+
+@pytest.mark.slow
+def test_affinity_dialog_at_80x24(snap_compare, tmp_path: Path) -> None:
+    machine = DemoMachine(tmp_path)
+    _two_nodes(tmp_path)
+    app = machine.app()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_affinity_run_before(machine, app))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", ["f2", "f6", "u"])
+def test_picker_at_80x24(snap_compare, tmp_path: Path, key: str) -> None:
+    """The column, sort and user pickers, opened by their keys: the setting in force is marked."""
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+
+    async def run_before(pilot: Pilot) -> None:
+        await machine.drive(app, 5)
+        await pilot.press(key)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -37,6 +38,7 @@ from perftop.tui.tuning import (
     describe_nice_limit,
     needs_rt_confirmation,
     parse_cpu_spec,
+    parse_io_level,
     parse_nice,
     parse_oom_score_adj,
     parse_rt_priority,
@@ -49,9 +51,10 @@ from perftop.tui.tuning import (
     thread_values,
     tuning_allowed,
 )
+from tests import unprivileged
+from tests.unprivileged import NOBODY
 
 ROOT = Path(__file__).resolve().parents[1]
-NOBODY = 65534
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root")
 ONLINE = tuning.online_cpus() or frozenset()
@@ -185,63 +188,33 @@ def nobody_sleeper(spawn: Callable[..., subprocess.Popen[str]]) -> Target:
     return target_of(proc.pid)
 
 
-# The refused path runs the action in a child process that is really unprivileged: forked from this test,
-# it drops to uid/gid 65534 (which clears every capability) and sets RLIMIT_NICE and RLIMIT_RTPRIO to 0
-# (lowering one's own limits needs no privilege). It is forked rather than exec'd because the interpreter
-# may live where 65534 cannot enter (a pyenv under /root). It acts either on a sleep child of its own,
-# which inherits those limits, or on the target given, and reports what the kernel showed before and after.
-
-
-def _as_nobody(
-    action: Callable[[Target], TuningResult], read: Callable[[int], object], target: Target | None
-) -> dict[str, object]:
-    os.setgroups([])
-    os.setresgid(NOBODY, NOBODY, NOBODY)
-    os.setresuid(NOBODY, NOBODY, NOBODY)
-    resource.setrlimit(resource.RLIMIT_NICE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_RTPRIO, (0, 0))
-    child = None
-    if target is None:
-        child = subprocess.Popen(["sleep", "60"])
-        assert wait_until(lambda: Path(f"/proc/{child.pid}/cmdline").read_bytes().startswith(b"sleep"))
-        target = target_of(child.pid)
-    try:
-        out: dict[str, object] = {"uid": os.geteuid(), "before": read(target.pid)}
-        try:
-            out["done"] = action(target).describe()
-        except TuningError as exc:
-            out["refused"] = str(exc)
-        out["after"] = read(target.pid)
-        return out
-    finally:
-        if child is not None:
-            stop(child)
-
-
 def run_as_nobody(
     action: Callable[[Target], TuningResult], read: Callable[[int], object], target: Target | None = None
-) -> dict[str, object]:
-    if not IS_ROOT:
-        pytest.skip("needs root to run an action as another user")
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(rfd)
+) -> dict[str, Any]:
+    """``action`` run by uid 65534 (see :func:`tests.unprivileged.run_as_nobody`), on ``target`` or else
+    on a sleep child of its own, which inherits its limits: ``read`` of the target before and after, and
+    the result (``done``) or the refusal (``refused``)."""
+
+    def work() -> dict[str, Any]:
+        child = None
+        nonlocal target
+        if target is None:
+            child = subprocess.Popen(["sleep", "60"])
+            assert wait_until(lambda: Path(f"/proc/{child.pid}/cmdline").read_bytes().startswith(b"sleep"))
+            target = target_of(child.pid)
         try:
-            payload = json.dumps(_as_nobody(action, read, target))
-        except BaseException as exc:
-            payload = json.dumps({"error": repr(exc)})
-        with os.fdopen(wfd, "w") as pipe:
-            pipe.write(payload)
-        os._exit(0)  # no pytest teardown in the child
-    os.close(wfd)
-    with os.fdopen(rfd) as pipe:
-        payload = pipe.read()
-    os.waitpid(pid, 0)
-    out = json.loads(payload)
-    assert "error" not in out, out["error"]
-    assert out["uid"] == NOBODY
-    return out
+            out: dict[str, Any] = {"before": read(target.pid)}
+            try:
+                out["done"] = action(target).describe()
+            except TuningError as exc:
+                out["refused"] = str(exc)
+            out["after"] = read(target.pid)
+            return out
+        finally:
+            if child is not None:
+                stop(child)
+
+    return unprivileged.run_as_nobody(work)
 
 
 # --- one process: each action changes the kernel's view ---------------------------------------------
@@ -726,6 +699,88 @@ def test_unprivileged_rt_policy_names_rlimit_rtprio_and_cap_sys_nice() -> None:
     assert out["before"] == out["after"] == os.SCHED_OTHER
 
 
+def _rt_refusal_told(policy: int, priority: int) -> Callable[[Target], TuningResult]:
+    """What :func:`tuning.rt_refusal` says, as the refusal a run as nobody reports (``allowed``: nothing)."""
+
+    def action(target: Target) -> TuningResult:
+        raise TuningError(tuning.rt_refusal(target, policy, priority) or "allowed")
+
+    return action
+
+
+@pytest.mark.live
+def test_unprivileged_rt_policy_is_known_refused_up_front() -> None:
+    out = run_as_nobody(_rt_refusal_told(os.SCHED_FIFO, 10), os.sched_getscheduler)
+    message = str(out["refused"])
+    assert "would be refused" in message
+    assert "RLIMIT_RTPRIO of at least 10" in message and "is 0" in message and "CAP_SYS_NICE" in message
+    assert out["before"] == out["after"] == os.SCHED_OTHER
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(
+    ("policy", "priority", "allowed"),
+    [
+        (os.SCHED_FIFO, 10, True),  # lowering its own real-time priority
+        (os.SCHED_FIFO, 30, True),
+        (os.SCHED_FIFO, 31, False),  # raising it past RLIMIT_RTPRIO 0
+        (os.SCHED_RR, 10, False),  # another real-time policy, with RLIMIT_RTPRIO 0
+        (os.SCHED_OTHER, 0, True),
+    ],
+)
+def test_rt_refusal_agrees_with_the_kernel(
+    nobody_sleeper: Target, policy: int, priority: int, allowed: bool
+) -> None:
+    """A process of uid 65534 made SCHED_FIFO 30 by root: that user, without CAP_SYS_NICE and with
+    RLIMIT_RTPRIO 0, may only lower its priority. What perftop says up front is what the kernel does."""
+    set_policy(nobody_sleeper, os.SCHED_FIFO, 30)
+    told = run_as_nobody(_rt_refusal_told(policy, priority), policy_of, nobody_sleeper)["refused"]
+    assert (told == "allowed") is allowed, told
+    kernel = run_as_nobody(lambda t: set_policy(t, policy, priority), policy_of, nobody_sleeper)
+    assert ("done" in kernel) is allowed, kernel
+    assert policy_of(nobody_sleeper.pid) == ((policy, priority) if allowed else (os.SCHED_FIFO, 30))
+
+
+@pytest.mark.live
+def test_rt_refusal_lets_root_and_other_policies_pass(sleeper: Target) -> None:
+    if not IS_ROOT:
+        pytest.skip("needs root (CAP_SYS_NICE)")
+    assert tuning.rt_refusal(sleeper, os.SCHED_FIFO, 99) is None
+    assert tuning.rt_refusal(sleeper, os.SCHED_BATCH, 0) is None
+
+
+def _per_cpu_kernel_thread() -> Target | None:
+    """A ksoftirqd/N or migration/N thread: PF_NO_SETAFFINITY set in its stat flags."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            stat = parse_pid_stat(Path(f"/proc/{name}/stat").read_text())
+        except (OSError, ValueError):
+            continue
+        bound = stat.flags is not None and stat.flags & tuning.PF_NO_SETAFFINITY
+        if bound and stat.comm.startswith(("ksoftirqd/", "migration/")):
+            return Target(stat.pid, stat.start_time)
+    return None
+
+
+@needs_two_cpus
+def test_a_per_cpu_kernel_thread_is_bound_to_its_cpu_by_the_kernel() -> None:
+    """The kernel refuses any affinity for it (EINVAL, even to root): the reason is the thread, not a
+    cpuset."""
+    target = _per_cpu_kernel_thread()
+    if target is None:
+        pytest.skip("no per-CPU kernel thread (ksoftirqd/N, migration/N) is visible in this PID namespace")
+    before = affinity_of(target.pid)
+    elsewhere = ONLINE - before or ONLINE
+    with pytest.raises(TuningError) as info:
+        set_affinity(target, elsewhere, all_threads=False)
+    message = str(info.value)
+    assert f"process {target.pid} is bound to its CPU by the kernel" in message
+    assert "cpuset" not in message
+    assert affinity_of(target.pid) == before
+
+
 @pytest.mark.live
 def test_unprivileged_affinity_of_another_users_process(sleeper: Target) -> None:
     before = affinity_of(sleeper.pid)
@@ -874,6 +929,10 @@ def test_parse_cpu_spec_accepts_lists_and_masks(text: str, cpus: set[int]) -> No
         ("0-3", "not online"),
         ("0x4", "CPU 2 is not online"),
         ("0-4000000000", "not online"),
+        ("\u0660", "not a CPU list"),
+        ("0-\u0661", "not a CPU list"),
+        ("0x\u0663", "not a hex CPU mask"),
+        ("1_0", "not a CPU list"),
     ],
 )
 def test_parse_cpu_spec_rejects(text: str, message: str) -> None:
@@ -921,7 +980,7 @@ def test_parse_cpu_spec_rejects_what_taskset_rejects(text: str) -> None:
         parse_cpu_spec(text)
 
 
-@pytest.mark.parametrize(("text", "value"), [("0", 0), (" -5 ", -5), ("19", 19), ("-20", -20)])
+@pytest.mark.parametrize(("text", "value"), [("0", 0), (" -5 ", -5), ("19", 19), ("-20", -20), ("+5", 5)])
 def test_parse_nice(text: str, value: int) -> None:
     assert parse_nice(text) == value
 
@@ -934,6 +993,14 @@ def test_parse_nice(text: str, value: int) -> None:
         ("-21", "out of range"),
         ("", "whole number"),
         ("1.5", "whole number"),
+        # Only ASCII digits with an optional sign: Python's int() takes all of these.
+        ("1_0", "whole number"),
+        ("\u0663", "whole number"),
+        ("-\u0661", "whole number"),
+        ("\uff11\uff10", "whole number"),
+        ("\u00a05", "whole number"),
+        ("--5", "whole number"),
+        pytest.param("9" * 5000, "out of range", id="5000 digits"),
     ],
 )
 def test_parse_nice_rejects(text: str, message: str) -> None:
@@ -949,6 +1016,22 @@ def test_parse_oom_score_adj_and_rt_priority() -> None:
     assert parse_rt_priority("0", os.SCHED_OTHER) == 0
     with pytest.raises(TuningError, match="SCHED_RR priority 0 is out of range: it must be from 1 to 99"):
         parse_rt_priority("0", os.SCHED_RR)
+
+
+@pytest.mark.parametrize(
+    "parse",
+    [
+        parse_nice,
+        parse_oom_score_adj,
+        lambda text: parse_rt_priority(text, os.SCHED_FIFO),
+        lambda text: parse_io_level(text, "best-effort"),
+    ],
+    ids=["nice", "oom", "rt_priority", "io_level"],
+)
+@pytest.mark.parametrize("text", ["1_0", "\u0663", "\u0967", "\uff13", "3\u0300"])
+def test_every_number_field_takes_ascii_digits_only(parse: Callable[[str], int], text: str) -> None:
+    with pytest.raises(TuningError, match="whole number"):
+        parse(text)
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,7 @@ from perftop.tui.tuning_flows import (
     TuningFlows,
     current_value,
 )
+from tests.unprivileged import NOBODY, run_as_nobody
 
 pytestmark = pytest.mark.live
 
@@ -74,11 +75,12 @@ class ScriptedHost:
 
 
 @pytest.fixture
-def sleepers() -> Iterator[Callable[[], Subject]]:
+def sleepers() -> Iterator[Callable[..., Subject]]:
+    """Starts ``sleep 60`` children (``Popen`` options given: ``user=``...), killed at teardown."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start() -> Subject:
-        proc = subprocess.Popen(["sleep", "60"])
+    def start(**options: Any) -> Subject:
+        proc = subprocess.Popen(["sleep", "60"], **options)
         started.append(proc)
         # The exec is done once /proc shows sleep's own command line.
         for _ in range(1000):
@@ -265,6 +267,56 @@ async def test_an_unwritable_log_actions_script_is_reported(
     await TuningFlows(host, FS(), log_actions=tmp_path / "missing" / "tuning.sh").renice([subject])
     assert nice_of(subject.target.pid) == 3 and len(host.records) == 1
     assert any(m.startswith("Cannot append to ") and s == "error" for m, s in host.notices)
+
+
+# --- a real-time policy the user may not set is refused before any confirmation ------------------------
+
+
+def _as_nobody(answer: object, flow: Callable[[TuningFlows], Any], pid: int) -> dict[str, Any]:
+    """``flow`` run by uid 65534 (see :func:`tests.unprivileged.run_as_nobody`) under a host that answers
+    ``answer`` and then yes to any confirmation: what it was asked and told, and the policy of ``pid``."""
+
+    def work() -> dict[str, Any]:
+        host = ScriptedHost(answer, True)
+        asyncio.run(flow(TuningFlows(host, FS())))
+        return {
+            "asked": [type(q).__name__ for q in host.asked],
+            "notices": host.notices,
+            "results": [r.result for r in host.records],
+            "policy": [os.sched_getscheduler(pid), os.sched_getparam(pid).sched_priority],
+        }
+
+    return run_as_nobody(work)
+
+
+@pytest.fixture
+def nobody_sleeper(sleepers: Callable[..., Subject]) -> Subject:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to start a child as another user and drop to it")
+    return sleepers(user=NOBODY, group=NOBODY, extra_groups=[])
+
+
+def test_a_refused_real_time_policy_is_told_before_the_confirmation(nobody_sleeper: Subject) -> None:
+    """Y, SCHED_FIFO 60 (a priority that asks for confirmation) by a user without CAP_SYS_NICE or
+    RLIMIT_RTPRIO: the refusal is told and recorded, and no confirmation is asked."""
+    choice = SchedulingChoice(os.SCHED_FIFO, 60, reset_on_fork=False, all_threads=True)
+    out = _as_nobody(choice, lambda flows: flows.scheduling([nobody_sleeper]), nobody_sleeper.target.pid)
+    assert out["asked"] == ["AskScheduling"]
+    [result] = out["results"]
+    assert "would be refused" in result and "RLIMIT_RTPRIO of at least 60" in result
+    [(message, severity)] = out["notices"]
+    assert "would be refused" in message and severity == "error"
+    assert out["policy"] == [os.SCHED_OTHER, 0]
+
+
+def test_a_refused_rt_priority_is_told_before_the_confirmation(nobody_sleeper: Subject) -> None:
+    """R on a SCHED_FIFO 5 process of the same user, raising it to 60 past RLIMIT_RTPRIO 0."""
+    tuning.set_policy(nobody_sleeper.target, os.SCHED_FIFO, 5)
+    out = _as_nobody(60, lambda flows: flows.rt_priority([nobody_sleeper]), nobody_sleeper.target.pid)
+    assert out["asked"] == ["AskRtPriority"]
+    [result] = out["results"]
+    assert "would be refused" in result and "RLIMIT_RTPRIO of at least 60" in result
+    assert out["policy"] == [os.SCHED_FIFO, 5]
 
 
 def test_current_values_are_read_through_the_fs(tmp_path: Path) -> None:

@@ -7,21 +7,21 @@ afterwards. Every child is killed and reaped at teardown.
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Checkbox, Input, RadioSet
+from textual.widgets import Checkbox, Input, Static
 
 from perftop.probes.fs import FS
 from perftop.probes.processes import parse_pid_stat
@@ -31,6 +31,7 @@ from perftop.tui.app import AppOptions, PerftopApp
 from perftop.tui.cli import build_parser
 from perftop.tui.dialogs import (
     AffinityDialog,
+    Choices,
     ConfirmDialog,
     IoPriorityDialog,
     NiceDialog,
@@ -41,12 +42,15 @@ from perftop.tui.dialogs import (
 )
 from perftop.tui.screens import PickerScreen, TextScreen
 from testbed.demo import DemoMachine
+from tests.unprivileged import run_as_nobody
+
+#: Every test here starts processes of its own (children to tune, or perftop as another user).
+pytestmark = pytest.mark.live
 
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root (RT policies, negative nice, setuid)")
 ONLINE = tuning.online_cpus() or frozenset()
 needs_two_cpus = pytest.mark.skipif(len(ONLINE) < 2, reason="needs two online CPUs")
-NOBODY = 65534
 
 THREADED_CHILD = """
 import threading, time
@@ -174,11 +178,12 @@ async def type_into(pilot: Pilot, dialog: Screen, selector: str, text: str) -> N
 
 
 async def choose(pilot: Pilot, dialog: Screen, selector: str, index: int) -> None:
-    radio = dialog.query_one(selector, RadioSet)
-    radio.focus()
+    """Choose option ``index`` with the arrow keys, as a user does."""
+    choices = dialog.query_one(selector, Choices)
+    choices.focus()
     await pilot.pause()
-    radio._selected = index  # the highlighted button, as the arrow keys leave it
-    await pilot.press("enter")
+    while choices.index != index:
+        await pilot.press("down" if choices.index < index else "up")
 
 
 def may_lower_nice_to(value: int) -> bool:
@@ -198,7 +203,6 @@ def row_of(app: PerftopApp, pid: int):
 # --- each dialog changes the kernel's view ------------------------------------------------------------
 
 
-@pytest.mark.live
 async def test_renice_dialog_and_nice_steps(child: subprocess.Popen[str]) -> None:
     app = live_app(child.pid)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -231,7 +235,6 @@ async def test_renice_dialog_and_nice_steps(child: subprocess.Popen[str]) -> Non
         assert row_of(app, child.pid).nice == nice_of(child.pid)
 
 
-@pytest.mark.live
 async def test_nice_step_past_the_end_is_refused(child: subprocess.Popen[str]) -> None:
     os.setpriority(os.PRIO_PROCESS, child.pid, 19)
     app = live_app(child.pid)
@@ -243,7 +246,6 @@ async def test_nice_step_past_the_end_is_refused(child: subprocess.Popen[str]) -
         assert any("nice value 20 is out of range" in n for n in notices(app))
 
 
-@pytest.mark.live
 @needs_root
 @needs_two_cpus
 async def test_scheduling_dialog_sets_fifo_after_confirmation(child: subprocess.Popen[str]) -> None:
@@ -277,7 +279,6 @@ async def test_scheduling_dialog_sets_fifo_after_confirmation(child: subprocess.
         assert any(f"chrt -a -r -p 10 {child.pid}" in n for n in notices(app))
 
 
-@pytest.mark.live
 @needs_root
 @needs_two_cpus
 async def test_rt_priority_key_keeps_the_policy(child: subprocess.Popen[str]) -> None:
@@ -296,7 +297,6 @@ async def test_rt_priority_key_keeps_the_policy(child: subprocess.Popen[str]) ->
         assert row_of(app, child.pid).rtprio == 20
 
 
-@pytest.mark.live
 async def test_rt_priority_key_on_a_normal_process_says_why(child: subprocess.Popen[str]) -> None:
     app = live_app(child.pid)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -307,7 +307,6 @@ async def test_rt_priority_key_on_a_normal_process_says_why(child: subprocess.Po
         assert any("SCHED_OTHER" in n and "press Y" in n for n in notices(app))
 
 
-@pytest.mark.live
 async def test_scheduling_dialog_batch_on_the_main_thread_only(threaded: subprocess.Popen[str]) -> None:
     app = live_app(threaded.pid)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -326,7 +325,6 @@ async def test_scheduling_dialog_batch_on_the_main_thread_only(threaded: subproc
         assert "mixed" in str(dialog.query_one("#dialog-current").render())
 
 
-@pytest.mark.live
 @needs_two_cpus
 async def test_affinity_dialog_boxes_and_field_follow_each_other(child: subprocess.Popen[str]) -> None:
     app = live_app(child.pid)
@@ -353,7 +351,6 @@ async def test_affinity_dialog_boxes_and_field_follow_each_other(child: subproce
         assert any(f"taskset -a -p -c 1 {child.pid}" in n for n in notices(app))
 
 
-@pytest.mark.live
 @needs_root
 async def test_ionice_dialog(child: subprocess.Popen[str]) -> None:
     app = live_app(child.pid)
@@ -377,7 +374,6 @@ async def test_ionice_dialog(child: subprocess.Popen[str]) -> None:
         assert int(psutil.Process(child.pid).ionice()[0]) == 3
 
 
-@pytest.mark.live
 async def test_oom_score_dialog(child: subprocess.Popen[str]) -> None:
     app = live_app(child.pid)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -391,7 +387,43 @@ async def test_oom_score_dialog(child: subprocess.Popen[str]) -> None:
         assert any(f"echo 500 > /proc/{child.pid}/oom_score_adj" in n for n in notices(app))
 
 
-@pytest.mark.live
+async def test_the_oom_dialog_opens_with_the_current_value(child: subprocess.Popen[str]) -> None:
+    Path(f"/proc/{child.pid}/oom_score_adj").write_text("250")
+    app = live_app(child.pid)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(app, pilot)
+        await pilot.press("o")
+        dialog = await screen_of(pilot, OomScoreDialog)
+        assert dialog.query_one("#value", Input).value == "250"
+
+
+async def test_enter_in_an_option_list_applies_the_current_setting(child: subprocess.Popen[str]) -> None:
+    """Y and i open on the process's policy and IO class; Enter there applies them as they are (it
+    applied the first option before, or only moved the mark)."""
+    os.sched_setscheduler(child.pid, os.SCHED_BATCH, os.sched_param(0))
+    psutil.Process(child.pid).ionice(psutil.IOPRIO_CLASS_IDLE)
+    app = live_app(child.pid)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start(app, pilot)
+        await pilot.press("Y")
+        dialog = await screen_of(pilot, SchedulingDialog)
+        assert app.focused is dialog.query_one("#policy", Choices)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, TuningDialog)
+        await settle(pilot)
+        assert policy_of(child.pid) == (os.SCHED_BATCH, 0)
+        assert any(f"chrt -a -b -p 0 {child.pid}" in n for n in notices(app))
+        await pilot.press("i")
+        dialog = await screen_of(pilot, IoPriorityDialog)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, TuningDialog)
+        await settle(pilot)
+        assert int(psutil.Process(child.pid).ionice()[0]) == psutil.IOPRIO_CLASS_IDLE
+        assert any(f"ionice -c 3 -p {child.pid}" in n for n in notices(app))
+
+
 async def test_signal_picker_sends_term_first(child: subprocess.Popen[str]) -> None:
     app = live_app(child.pid)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -404,7 +436,6 @@ async def test_signal_picker_sends_term_first(child: subprocess.Popen[str]) -> N
         assert any(f"kill -TERM {child.pid}" in n for n in notices(app))
 
 
-@pytest.mark.live
 async def test_f9_sends_the_chosen_signal(child: subprocess.Popen[str]) -> None:
     app = live_app(child.pid)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -419,7 +450,6 @@ async def test_f9_sends_the_chosen_signal(child: subprocess.Popen[str]) -> None:
 # --- tagging: actions apply to every tagged process ---------------------------------------------------
 
 
-@pytest.mark.live
 async def test_tagged_processes_all_take_the_action(two_children: list[subprocess.Popen[str]]) -> None:
     a, b = two_children
     app = live_app(a.pid, b.pid, sort="pid")
@@ -456,7 +486,6 @@ async def test_tagged_processes_all_take_the_action(two_children: list[subproces
             assert nice_of(selected) == 3 and nice_of(other) == 4
 
 
-@pytest.mark.live
 @needs_two_cpus
 async def test_affinity_of_two_tagged_processes(two_children: list[subprocess.Popen[str]]) -> None:
     app = live_app(*(c.pid for c in two_children))
@@ -470,7 +499,6 @@ async def test_affinity_of_two_tagged_processes(two_children: list[subprocess.Po
         assert all(affinity_of(c.pid) == {0} for c in two_children)
 
 
-@pytest.mark.live
 async def test_c_tags_a_process_and_its_children(spawn: Callable[..., subprocess.Popen[str]]) -> None:
     parent = spawn(["sh", "-c", "sleep 60 & sleep 60 & wait"])
     assert wait_until(lambda: len(psutil.Process(parent.pid).children()) == 2)
@@ -496,7 +524,6 @@ async def test_c_tags_a_process_and_its_children(spawn: Callable[..., subprocess
 # --- every thread of a multi-threaded process ---------------------------------------------------------
 
 
-@pytest.mark.live
 @needs_two_cpus
 async def test_actions_reach_every_thread(threaded: subprocess.Popen[str]) -> None:
     pid = threaded.pid
@@ -517,7 +544,6 @@ async def test_actions_reach_every_thread(threaded: subprocess.Popen[str]) -> No
         assert {affinity_of(t) for t in tids_of(pid)} == {frozenset({1})}
 
 
-@pytest.mark.live
 async def test_mixed_threads_show_in_the_dialog(threaded: subprocess.Popen[str]) -> None:
     os.setpriority(os.PRIO_PROCESS, tids_of(threaded.pid)[-1], 9)
     app = live_app(threaded.pid)
@@ -537,6 +563,8 @@ BAD_INPUTS = [
     ("n", NiceDialog, "#value", "99", "out of range"),
     ("n", NiceDialog, "#value", "-21", "out of range"),
     ("n", NiceDialog, "#value", "", "whole number"),
+    ("n", NiceDialog, "#value", "1_0", "whole number"),  # int() reads 10
+    ("o", OomScoreDialog, "#value", "\u0663", "whole number"),  # an Arabic-Indic three: int() reads 3
     ("o", OomScoreDialog, "#value", "abc", "whole number"),
     ("o", OomScoreDialog, "#value", "1001", "out of range"),
     ("a", AffinityDialog, "#cpus", "0-", "not a CPU list"),
@@ -545,10 +573,10 @@ BAD_INPUTS = [
     ("a", AffinityDialog, "#cpus", str(max(ONLINE, default=0) + 1), "not online"),
     ("a", AffinityDialog, "#cpus", "0x0", "names no CPU"),
     ("a", AffinityDialog, "#cpus", "", "no CPUs given"),
+    ("a", AffinityDialog, "#cpus", "\u0660", "not a CPU list"),  # an Arabic-Indic zero
 ]
 
 
-@pytest.mark.live
 @pytest.mark.parametrize(("key", "kind", "field", "text", "message"), BAD_INPUTS)
 async def test_bad_input_is_refused_in_the_dialog(
     child: subprocess.Popen[str], key: str, kind: type[TuningDialog], field: str, text: str, message: str
@@ -572,13 +600,13 @@ async def test_bad_input_is_refused_in_the_dialog(
     assert app.action_log == []
 
 
-@pytest.mark.live
 @pytest.mark.parametrize(
     ("choice", "field", "text", "message"),
     [
         (3, "#priority", "abc", "whole number"),
         (3, "#priority", "0", "out of range"),
         (4, "#priority", "100", "out of range"),
+        (3, "#priority", "\uff11\uff10", "whole number"),  # fullwidth 10
     ],
 )
 async def test_bad_rt_priority_is_refused(
@@ -596,7 +624,6 @@ async def test_bad_rt_priority_is_refused(
     assert policy_of(child.pid) == (os.SCHED_OTHER, 0)
 
 
-@pytest.mark.live
 async def test_bad_io_level_is_refused(child: subprocess.Popen[str]) -> None:
     before = psutil.Process(child.pid).ionice()
     app = live_app(child.pid)
@@ -614,7 +641,6 @@ async def test_bad_io_level_is_refused(child: subprocess.Popen[str]) -> None:
 # --- the target's identity is kept --------------------------------------------------------------------
 
 
-@pytest.mark.live
 async def test_a_process_that_exits_while_the_dialog_is_open_is_refused(child: subprocess.Popen[str]) -> None:
     app = live_app(child.pid)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -630,7 +656,6 @@ async def test_a_process_that_exits_while_the_dialog_is_open_is_refused(child: s
         assert "has exited" in app.action_log[-1].result
 
 
-@pytest.mark.live
 async def test_a_reused_pid_is_refused(child: subprocess.Popen[str]) -> None:
     app = live_app(child.pid)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -661,50 +686,54 @@ async def _unprivileged_nice_step(pid: int) -> list[str]:
         return notices(app)
 
 
-@pytest.mark.live
-def test_kernel_refusal_is_explained_in_the_ui() -> None:
-    """perftop runs as uid 65534 (forked, then setuid: the interpreter under /root is not executable by
-    that user) with RLIMIT_NICE 0, on a sleep child of its own; F7 must explain the kernel's EACCES."""
-    if not IS_ROOT:
-        pytest.skip("needs root to drop to another user")
-    import asyncio
+async def _unprivileged_fifo(pid: int) -> list[str]:
+    """Y, SCHED_FIFO, priority 60, Enter: what is shown, and no confirmation asked."""
+    app = live_app(pid)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start(app, pilot)
+        await pilot.press("Y")
+        dialog = await screen_of(pilot, SchedulingDialog)
+        await choose(pilot, dialog, "#policy", 3)
+        await pilot.press("tab", "6", "0", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, (SchedulingDialog, ConfirmDialog)), app.screen
+        await settle(pilot)
+        return notices(app)
 
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(rfd)
+
+def _as_nobody(drive: Callable[[int], Coroutine[Any, Any, list[str]]], read: Callable[[int], object]) -> dict:
+    """perftop run by uid 65534 (see :func:`tests.unprivileged.run_as_nobody`) on a sleep child of its
+    own, driven by ``drive``: what it showed, and ``read`` of the child before and after."""
+
+    def work() -> dict[str, Any]:
+        import asyncio
+
+        sleeper = subprocess.Popen(["sleep", "60"])
         try:
-            os.setgroups([])
-            os.setresgid(NOBODY, NOBODY, NOBODY)
-            os.setresuid(NOBODY, NOBODY, NOBODY)
-            resource.setrlimit(resource.RLIMIT_NICE, (0, 0))
-            sleeper = subprocess.Popen(["sleep", "60"])
-            try:
-                wait_until(lambda: Path(f"/proc/{sleeper.pid}/cmdline").read_bytes().startswith(b"sleep"))
-                before = nice_of(sleeper.pid)
-                shown = asyncio.run(_unprivileged_nice_step(sleeper.pid))
-                payload = {
-                    "uid": os.geteuid(),
-                    "shown": shown,
-                    "before": before,
-                    "after": nice_of(sleeper.pid),
-                }
-            finally:
-                stop(sleeper)
-        except BaseException as exc:  # report anything to the parent, never run pytest's teardown here
-            payload = {"error": repr(exc)}
-        with os.fdopen(wfd, "w") as pipe:
-            pipe.write(json.dumps(payload))
-        os._exit(0)
-    os.close(wfd)
-    with os.fdopen(rfd) as pipe:
-        out = json.loads(pipe.read())
-    os.waitpid(pid, 0)
-    assert "error" not in out, out["error"]
-    assert out["uid"] == NOBODY
+            wait_until(lambda: Path(f"/proc/{sleeper.pid}/cmdline").read_bytes().startswith(b"sleep"))
+            before = read(sleeper.pid)
+            shown = asyncio.run(drive(sleeper.pid))
+            return {"shown": shown, "before": before, "after": read(sleeper.pid)}
+        finally:
+            stop(sleeper)
+
+    return run_as_nobody(work)
+
+
+def test_kernel_refusal_is_explained_in_the_ui() -> None:
+    """F7 as an unprivileged user must explain the kernel's EACCES."""
+    out = _as_nobody(_unprivileged_nice_step, nice_of)
     assert out["before"] == out["after"] == 0
     message = "\n".join(out["shown"])
     assert "CAP_SYS_NICE" in message and "RLIMIT_NICE" in message
+
+
+def test_a_refused_real_time_policy_is_told_before_any_confirmation() -> None:
+    """SCHED_FIFO 60 asks for a confirmation; a user who may not set it is told why instead."""
+    out = _as_nobody(_unprivileged_fifo, lambda pid: list(policy_of(pid)))
+    assert out["before"] == out["after"] == [os.SCHED_OTHER, 0]
+    message = "\n".join(out["shown"])
+    assert "would be refused" in message and "RLIMIT_RTPRIO of at least 60" in message
 
 
 # --- read-only ----------------------------------------------------------------------------------------
@@ -725,7 +754,6 @@ ACTION_KEYS = [
 ]
 
 
-@pytest.mark.live
 async def test_read_only_blocks_every_action(child: subprocess.Popen[str]) -> None:
     app = live_app(child.pid, read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -758,7 +786,6 @@ async def test_a_fixture_root_is_read_only(tmp_path: Path) -> None:
 # --- feedback: frozen display, action log, --log-actions -----------------------------------------------
 
 
-@pytest.mark.live
 async def test_rows_show_new_values_while_frozen(child: subprocess.Popen[str]) -> None:
     app = live_app(child.pid)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -773,7 +800,6 @@ async def test_rows_show_new_values_while_frozen(child: subprocess.Popen[str]) -
         assert row_of(app, child.pid).nice == 1
 
 
-@pytest.mark.live
 async def test_action_log_lists_actions(child: subprocess.Popen[str]) -> None:
     app = live_app(child.pid)
     async with app.run_test(size=(120, 50)) as pilot:
@@ -802,7 +828,25 @@ async def test_action_log_lists_actions(child: subprocess.Popen[str]) -> None:
         ]
 
 
-@pytest.mark.live
+async def test_the_action_log_opens_at_the_newest_entry_uncovered(child: subprocess.Popen[str]) -> None:
+    app = live_app(child.pid)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start(app, pilot)
+        for _ in range(10):  # 30 lines of log: more than the screen holds
+            await pilot.press("f8")
+            await settle(pilot)
+        assert nice_of(child.pid) == 10 and notices(app)
+        await pilot.press("L")
+        screen = await screen_of(pilot, TextScreen)
+        await pilot.pause()
+        body = screen.query_one("#text-body")
+        assert body.max_scroll_y > 0 and body.scroll_y == body.max_scroll_y
+        assert notices(app) == []  # the notifications would cover the newest lines; the log holds them
+        lines = str(body.query_one(Static).render()).splitlines()
+        newest = next(y for y, line in enumerate(lines) if "nice: 9 -> 10" in line)
+        assert body.scroll_y <= newest + 2 < body.scroll_y + body.size.height  # its three lines in view
+
+
 async def test_log_actions_writes_a_replayable_script(child: subprocess.Popen[str], tmp_path: Path) -> None:
     script = tmp_path / "tuning.sh"
     app = live_app(child.pid, log_actions=script)
@@ -844,16 +888,8 @@ def test_cli_takes_log_actions() -> None:
 # --- the sampler's re-read ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def sampler() -> Iterator[Sampler]:
-    """A sampler of this machine, its files closed at the end."""
+def test_sampler_reread_reads_values_and_keeps_rates(child: subprocess.Popen[str]) -> None:
     sampler = Sampler(FS())
-    yield sampler
-    sampler.close()
-
-
-@pytest.mark.live
-def test_sampler_reread_reads_values_and_keeps_rates(child: subprocess.Popen[str], sampler: Sampler) -> None:
     sampler.sample()
     snapshot = sampler.sample([child.pid])
     before = next(p for p in snapshot.processes if p.pid == child.pid)
@@ -871,14 +907,13 @@ def test_sampler_reread_reads_values_and_keeps_rates(child: subprocess.Popen[str
     assert later.nice == 11 and later.cpu_percent is not None
 
 
-@pytest.mark.live
-def test_sampler_reread_leaves_out_exited_and_reused(child: subprocess.Popen[str], sampler: Sampler) -> None:
+def test_sampler_reread_leaves_out_exited_and_reused(child: subprocess.Popen[str]) -> None:
+    sampler = Sampler(FS())
     sampler.sample()
     stop(child)
     assert sampler.reread([child.pid]) == {}
 
 
-@pytest.mark.live
 @needs_root
 @needs_two_cpus
 async def test_rt_priority_key_leaves_other_threads_alone(threaded: subprocess.Popen[str]) -> None:
@@ -899,7 +934,6 @@ async def test_rt_priority_key_leaves_other_threads_alone(threaded: subprocess.P
     assert all(policy_of(tid) == (os.SCHED_OTHER, 0) for tid in others)  # not made real-time
 
 
-@pytest.mark.live
 async def test_c_descends_under_processes_already_tagged(spawn: Callable[..., subprocess.Popen[str]]) -> None:
     parent = spawn(["sh", "-c", "sleep 60 & sleep 60 & wait"])
     assert wait_until(lambda: len(psutil.Process(parent.pid).children()) == 2)
@@ -920,7 +954,6 @@ async def test_c_descends_under_processes_already_tagged(spawn: Callable[..., su
             os.kill(pid, signal.SIGKILL)
 
 
-@pytest.mark.live
 async def test_a_second_dialog_key_does_not_stack_dialogs(
     child: subprocess.Popen[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -24,7 +24,7 @@ from textual.widgets import ContentSwitcher, Input, Static
 from perftop.probes.sampler import NUMA_MAPS_SECONDS, Sampler
 from perftop.probes.snapshot import POLICY_CLASS, Snapshot
 from perftop.tui import input_driver
-from perftop.tui.bindings import APP_KEYS, app_bindings, app_keys
+from perftop.tui.bindings import APP_KEYS, TABLE_KEYS, app_bindings, app_keys
 from perftop.tui.panes import PANES, Pane
 from perftop.tui.sampling import SamplingThread
 from perftop.tui.tuning_ui import TuningActions
@@ -378,8 +378,7 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
     def action_help(self) -> None:
         from perftop.tui.screens import HelpScreen  # on first use: the first frame needs no screen of it
 
-        rows = [(k.shown, k.help) for k in app_keys(self.PANES)]
-        rows += [(b.key_display or b.key, b.description) for b in ProcessTable.BINDINGS]
+        rows = [(k.shown, k.help) for k in app_keys(self.PANES)] + list(TABLE_KEYS)
         costly = ", ".join(c.title for c in process_columns.COLUMNS if c.needs_status)
         notes = [
             "Mouse: click a row to select it, double-click for its command line, click a column "
@@ -391,6 +390,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             "IO_R/s and IO_W/s (F2) of a parent include the IO of the children it reaped: the kernel adds "
             "an exited child's counts to its parent's /proc/PID/io when the parent waits for it, so a shell "
             "shows a burst as a command it ran ends.",
+            "In a tuning dialog: Tab moves between the fields, the arrow keys choose an option, space ticks "
+            "a box, Enter applies from any field, Esc cancels.",
         ]
         if self.options.read_only:
             notes.append("Read-only: tuning actions are disabled.")

@@ -66,6 +66,15 @@ TUNING_KEYS: tuple[Key, ...] = (
 )
 
 
+#: The process table's own keys (its ``BINDINGS``), as the help screen and the README say them.
+TABLE_KEYS: tuple[tuple[str, str], ...] = (
+    ("↑ ↓ PgUp PgDn", "move the selection; the tuning keys act on the process selected"),
+    ("Home End", "select the first or the last process"),
+    ("← →", "scroll sideways: the columns dropped at narrow widths, then the command line"),
+    ("Enter", "the full command line and identity of the selected process (or double-click)"),
+)
+
+
 def pane_keys(panes: Sequence[Pane[Any]]) -> tuple[Key, ...]:
     """The keys of ``panes``: each one's digit, then each one's own keys."""
     digits = tuple(Key(str(p.number), str(p.number), f"pane({p.number})", p.help) for p in panes)
@@ -79,7 +88,7 @@ def pane_keys(panes: Sequence[Pane[Any]]) -> tuple[Key, ...]:
 
 def app_keys(panes: Sequence[Pane[Any]] = PANES) -> tuple[Key, ...]:
     """The App's keys with ``panes``, in the help screen's order. The process table adds its own navigation
-    keys (listed by the help screen from ``ProcessTable.BINDINGS``)."""
+    keys (:data:`TABLE_KEYS`)."""
     return (*VIEW_KEYS, *pane_keys(panes), *TUNING_KEYS)
 
 

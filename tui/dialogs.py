@@ -17,13 +17,18 @@ import os
 from collections.abc import Collection, Sequence
 from typing import Any, ClassVar, TypeVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, VerticalScroll
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Input, Static
 
 from perftop.probes.cpulist import format_cpu_list, format_cpu_mask
 from perftop.probes.snapshot import POLICY_NAMES
@@ -108,17 +113,116 @@ def signal_choices() -> list[tuple[str, str]]:
     ]
 
 
+class Tick(Checkbox, inherit_bindings=False):
+    """A checkbox whose box is empty when off: Textual's shows an X either way, told apart only by colour
+    (``NO_COLOR``, a 16-colour terminal and a screen reader see none). Space toggles it; Enter is left to
+    the dialog, which applies."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle_button", "toggle", show=False)]
+
+    @property  # type: ignore[override]  # Textual's class attribute, made to follow the value
+    def BUTTON_INNER(self) -> str:
+        return "X" if self.value else " "
+
+
+class Choices(Widget, can_focus=True):
+    """One of several options, one a line; the chosen one is marked ``▐●▌``, the others ``▐ ▌``, so that
+    they differ without colour too. The arrow keys and a click choose (as a radio group does); Enter is
+    left to the dialog, which applies. ``index`` is the chosen option; changing it posts :class:`Changed`.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,left", "step(-1)", "previous option", show=False),
+        Binding("down,right", "step(1)", "next option", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"choices--button", "choices--button-on", "choices--chosen"}
+
+    DEFAULT_CSS = """
+    Choices {
+        height: auto;
+        width: 1fr;
+        background: $surface;
+        pointer: pointer;
+        & > .choices--button { color: $panel-darken-2; background: $panel; }
+        & > .choices--button-on { color: $text-success; background: $panel; text-style: bold; }
+        & > .choices--chosen { background: $block-cursor-blurred-background; }
+        &:focus > .choices--chosen {
+            color: $block-cursor-foreground;
+            background: $block-cursor-background;
+            text-style: $block-cursor-text-style;
+        }
+    }
+    """
+
+    index: reactive[int] = reactive(0)
+
+    class Changed(Message):
+        """The chosen option changed to ``index``."""
+
+        def __init__(self, choices: Choices, index: int) -> None:
+            super().__init__()
+            self.choices = choices
+            self.index = index
+
+        @property
+        def control(self) -> Choices:
+            return self.choices
+
+    def __init__(self, labels: Sequence[str], index: int = 0, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._labels = tuple(labels)
+        with self.prevent(self.Changed):
+            self.index = index if 0 <= index < len(self._labels) else 0
+
+    def watch_index(self, index: int) -> None:
+        self.post_message(self.Changed(self, index))
+
+    def action_step(self, step: int) -> None:
+        """Choose the option ``step`` lines down (up when negative), wrapping round."""
+        self.index = (self.index + step) % len(self._labels)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is not None and 0 <= offset.y < len(self._labels):
+            self.index = offset.y
+        self.focus()
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._labels)
+
+    def render(self) -> Text:
+        button = self.get_component_rich_style("choices--button")
+        button_on = self.get_component_rich_style("choices--button-on")
+        chosen = self.get_component_rich_style("choices--chosen")
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        for number, label in enumerate(self._labels):
+            on = number == self.index
+            inner = button_on if on else button
+            # The half blocks frame the mark in its own background colour, as Textual's toggle buttons do.
+            side = Style(color=inner.bgcolor, bgcolor=self.rich_style.bgcolor)
+            text.append("\n" if number else "")
+            text.append("▐", side).append("●" if on else " ", inner).append("▌", side)
+            text.append(f" {label} ", chosen if on else None)
+        return text
+
+
 class TuningDialog(ModalScreen[_T | None]):
     """The frame every tuning dialog shares: a title, who it acts on, their current value, the fields,
-    an error line and Apply/Cancel. Enter in a field applies, Esc cancels.
+    an error line and Apply/Cancel. Enter applies from any field (Tab moves between them), Esc cancels.
 
+    The title and the buttons keep their place at the top and bottom of the frame, and what lies between
+    scrolls when the terminal is too short for it (80x24 is the size every dialog is made to fit).
     Subclasses yield their fields from :meth:`compose_fields` and turn them into a value in
     :meth:`value`, raising :class:`TuningError` for bad input (shown in ``#dialog-error``).
     """
 
     CSS_PATH = "dialogs.tcss"
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "cancel", show=False),
+        Binding("enter", "apply", "apply", show=False),
+    ]
 
     def __init__(self, title: str, subject: str, current: str) -> None:
         super().__init__(classes="tuning-dialog")
@@ -127,7 +231,7 @@ class TuningDialog(ModalScreen[_T | None]):
         self._current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog-frame"):
+        with VerticalScroll(classes="dialog-frame", can_focus=False):
             yield Static(Text(self._title, style="bold"), classes="dialog-title")
             yield Static(Text(escaped_lines(self._subject)), classes="dialog-subject")
             yield Static(Text(escaped_lines(self._current)), id="dialog-current", classes="dialog-current")
@@ -278,29 +382,25 @@ class SchedulingDialog(TuningDialog[SchedulingChoice]):
         self._reset_on_fork = reset_on_fork
 
     def compose_fields(self) -> ComposeResult:
-        with RadioSet(id="policy"):
-            for policy in POLICIES:
-                label = f"{POLICY_NAMES[policy]:<12} {_POLICY_HELP[policy]}"
-                yield RadioButton(label, value=policy == self._policy)
+        labels = [f"{POLICY_NAMES[policy]:<12} {_POLICY_HELP[policy]}" for policy in POLICIES]
+        yield Choices(labels, POLICIES.index(self._policy), id="policy")
         yield Static(id="priority-range", classes="dialog-hint")
         initial = "" if self._priority is None or self._policy not in RT_POLICIES else str(self._priority)
         yield Input(initial, id="priority", placeholder="RT priority", classes="dialog-input", compact=True)
-        yield Checkbox(
-            "reset on fork (children start as SCHED_OTHER)", self._reset_on_fork, id="reset-on-fork"
-        )
-        yield Checkbox("all threads (off: the main thread only)", True, id="all-threads", compact=True)
+        reset = "reset on fork (children start as SCHED_OTHER)"
+        yield Tick(reset, self._reset_on_fork, id="reset-on-fork", compact=True)
+        yield Tick("all threads (off: the main thread only)", True, id="all-threads", compact=True)
 
     def on_mount(self) -> None:
         self._policy_changed()
-        self.query_one("#policy", RadioSet).focus()
+        self.query_one("#policy", Choices).focus()
 
     @property
     def policy(self) -> int:
         """The policy chosen now."""
-        index = self.query_one("#policy", RadioSet).pressed_index
-        return POLICIES[index] if index >= 0 else self._policy
+        return POLICIES[self.query_one("#policy", Choices).index]
 
-    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+    def on_choices_changed(self, event: Choices.Changed) -> None:
         event.stop()
         self._policy_changed()
 
@@ -325,8 +425,8 @@ class SchedulingDialog(TuningDialog[SchedulingChoice]):
         return SchedulingChoice(
             policy,
             priority,
-            self.query_one("#reset-on-fork", Checkbox).value,
-            self.query_one("#all-threads", Checkbox).value,
+            self.query_one("#reset-on-fork", Tick).value,
+            self.query_one("#all-threads", Tick).value,
         )
 
 
@@ -339,25 +439,23 @@ class IoPriorityDialog(TuningDialog[IoChoice]):
         self._level = level
 
     def compose_fields(self) -> ComposeResult:
-        with RadioSet(id="ioclass"):
-            for number, name in enumerate(IO_CLASSES):
-                yield RadioButton(f"{number} {name:<12} {_IO_HELP[name]}", value=name == self._ioclass)
+        labels = [f"{number} {name:<12} {_IO_HELP[name]}" for number, name in enumerate(IO_CLASSES)]
+        yield Choices(labels, IO_CLASSES.index(self._ioclass), id="ioclass")
         yield Static(id="level-range", classes="dialog-hint")
         initial = "" if self._level is None else str(self._level)
         yield Input(initial, id="level", placeholder="level", classes="dialog-input", compact=True)
-        yield Checkbox("all threads (off: the main thread only)", True, id="all-threads", compact=True)
+        yield Tick("all threads (off: the main thread only)", True, id="all-threads", compact=True)
 
     def on_mount(self) -> None:
         self._class_changed()
-        self.query_one("#ioclass", RadioSet).focus()
+        self.query_one("#ioclass", Choices).focus()
 
     @property
     def ioclass(self) -> str:
         """The class chosen now."""
-        index = self.query_one("#ioclass", RadioSet).pressed_index
-        return IO_CLASSES[index] if index >= 0 else self._ioclass
+        return IO_CLASSES[self.query_one("#ioclass", Choices).index]
 
-    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+    def on_choices_changed(self, event: Choices.Changed) -> None:
         event.stop()
         self._class_changed()
 
@@ -374,7 +472,7 @@ class IoPriorityDialog(TuningDialog[IoChoice]):
         level = None
         if ioclass in IO_CLASSES_WITH_LEVEL:
             level = parse_io_level(self.query_one("#level", Input).value, ioclass)
-        return IoChoice(ioclass, level, self.query_one("#all-threads", Checkbox).value)
+        return IoChoice(ioclass, level, self.query_one("#all-threads", Tick).value)
 
 
 class AffinityDialog(TuningDialog[AffinityChoice]):
@@ -414,13 +512,13 @@ class AffinityDialog(TuningDialog[AffinityChoice]):
                     yield Button("none", id=f"group-{index}-none", classes="group-button", compact=True)
                 with Grid(classes="cpu-grid"):
                     for cpu in cpus:
-                        yield Checkbox(str(cpu), cpu in self._initial, id=f"cpu-{cpu}", compact=True)
+                        yield Tick(str(cpu), cpu in self._initial, id=f"cpu-{cpu}", compact=True)
         yield Static(
             Text("CPUs: a list such as 0-2,7 or a hex mask such as 0x5", style="dim"), classes="dialog-hint"
         )
         yield Input(format_cpu_list(self._initial), id="cpus", classes="dialog-input", compact=True)
         yield Static(id="cpu-forms", classes="dialog-hint")
-        yield Checkbox("all threads (off: the main thread only)", True, id="all-threads", compact=True)
+        yield Tick("all threads (off: the main thread only)", True, id="all-threads", compact=True)
 
     def on_mount(self) -> None:
         self._show_forms(self._initial)
@@ -430,11 +528,17 @@ class AffinityDialog(TuningDialog[AffinityChoice]):
         """The CPUs whose box is ticked."""
         return frozenset(c for _, cpus in self._groups for c in cpus if self._box(c).value)
 
-    def _box(self, cpu: int) -> Checkbox:
-        return self.query_one(f"#cpu-{cpu}", Checkbox)
+    def _box(self, cpu: int) -> Tick:
+        return self.query_one(f"#cpu-{cpu}", Tick)
 
-    def _show_forms(self, cpus: frozenset[int]) -> None:
-        text = f"= list {format_cpu_list(cpus)} = mask {format_cpu_mask(cpus)}" if cpus else "= no CPU"
+    def _show_forms(self, cpus: frozenset[int] | None) -> None:
+        """The summary line: ``cpus`` as a list and a mask (``None``: the field holds no CPU set)."""
+        if cpus is None:
+            text = "= no CPU set: see the error below"
+        elif cpus:
+            text = f"= list {format_cpu_list(cpus)} = mask {format_cpu_mask(cpus)}"
+        else:
+            text = "= no CPU"
         self.query_one("#cpu-forms", Static).update(Text(text))
 
     def _tick(self, cpus: frozenset[int]) -> None:
@@ -464,9 +568,11 @@ class AffinityDialog(TuningDialog[AffinityChoice]):
         if event.input.id != "cpus":
             return
         try:
-            cpus = parse_cpu_spec(event.value, self._online)
+            # The field's value now, not the event's: a box ticked since rewrote it.
+            cpus = parse_cpu_spec(event.input.value, self._online)
         except TuningError as exc:
             self.show_error(str(exc))
+            self._show_forms(None)
             return
         self.show_error("")
         self._tick(cpus)
@@ -486,7 +592,7 @@ class AffinityDialog(TuningDialog[AffinityChoice]):
 
     def value(self) -> AffinityChoice:
         cpus = parse_cpu_spec(self.query_one("#cpus", Input).value, self._online)
-        return AffinityChoice(cpus, self.query_one("#all-threads", Checkbox).value)
+        return AffinityChoice(cpus, self.query_one("#all-threads", Tick).value)
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -506,7 +612,7 @@ class ConfirmDialog(ModalScreen[bool]):
         self._reason = reason
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog-frame"):
+        with VerticalScroll(classes="dialog-frame", can_focus=False):
             yield Static(Text(self._title, style="bold"), classes="dialog-title")
             yield Static(Text(escaped_lines(self._question)), classes="dialog-subject")
             yield Static(Text("Why ask: " + self._reason), id="confirm-reason", classes="dialog-warning")
@@ -536,7 +642,7 @@ def dialog_for(question: Question[Any]) -> ModalScreen[Any]:
         case AskNice():
             return NiceDialog(question.subjects, question.current, question.initial)
         case AskOomScore():
-            return OomScoreDialog(question.subjects, question.current)
+            return OomScoreDialog(question.subjects, question.current, question.initial)
         case AskRtPriority():
             return RtPriorityDialog(question.subjects, question.current, question.policy, question.initial)
         case AskScheduling():
@@ -554,7 +660,7 @@ def dialog_for(question: Question[Any]) -> ModalScreen[Any]:
         case AskIoPriority():
             return IoPriorityDialog(question.subjects, question.current, question.ioclass, question.level)
         case AskSignal():
-            return PickerScreen("Send a signal to " + question.subjects, signal_choices(), "TERM")
+            return PickerScreen("Send a signal to " + question.subjects, signal_choices())
         case AskConfirm():
             return ConfirmDialog(question.title, question.question, question.reason)
     raise TypeError(f"no dialog answers {question!r}")

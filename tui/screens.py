@@ -5,12 +5,16 @@ Layers: the App, its tuning keys and the dialogs build on these; they import no 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -19,7 +23,7 @@ from perftop.widgets.safe_text import escaped, escaped_lines, printable
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key binding with what it does. Any key closes it."""
+    """Every key of perftop with what it does, then notes. Esc, q, ? or F1 closes it."""
 
     CSS_PATH = "screens.tcss"
 
@@ -31,20 +35,27 @@ class HelpScreen(ModalScreen[None]):
         self._notes = notes
 
     def compose(self) -> ComposeResult:
-        text = Text()
-        text.append("perftop keys\n\n", style="bold")
-        width = max(len(keys) for keys, _ in self._rows)
-        for keys, help_text in self._rows:
-            text.append(f"  {keys:<{width}}  ", style="bold")
-            text.append(f"{help_text}\n")
-        for note in self._notes:
-            text.append(f"\n{note}")
-        text.append("\n\nEsc, q or ? closes this screen.", style="dim")
+        # A grid, so that a long help line wraps under its own column, not under the keys.
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(style="bold", no_wrap=True)
+        keys.add_column()
+        for shown, help_text in self._rows:
+            keys.add_row(Text(shown), Text(help_text))
+        notes = Text("\n".join(self._notes))
+        notes.append("\n\nEsc, q or ? closes this screen.", style="dim")
+        body = Group(Text("perftop keys\n", style="bold"), Padding(keys, (0, 0, 1, 2)), notes)
         with VerticalScroll(id="help-body"):
-            yield Static(text, id="help-text")
+            yield Static(body, id="help-text")
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()
+
+    @property
+    def text(self) -> str:
+        """What the screen shows, as plain text with every help line on one line."""
+        console = Console(width=1000, file=io.StringIO(), record=True, color_system=None)
+        console.print(self.query_one("#help-text", Static).content)
+        return console.export_text()
 
 
 class TextScreen(ModalScreen[None]):
@@ -60,10 +71,12 @@ class TextScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,enter", "dismiss", "close")]
 
-    def __init__(self, title: str, body: str) -> None:
+    def __init__(self, title: str, body: str, *, at_end: bool = False) -> None:
+        """``at_end``: open scrolled to the end (the newest lines of a log)."""
         super().__init__()
         self._title = title
         self._body = body
+        self._at_end = at_end
 
     def compose(self) -> ComposeResult:
         text = Text(escaped(self._title) + "\n\n", style="bold")
@@ -72,9 +85,19 @@ class TextScreen(ModalScreen[None]):
         with VerticalScroll(id="text-body"):
             yield Static(text)
 
+    def on_mount(self) -> None:
+        body = self.query_one("#text-body", VerticalScroll)
+        body.focus()
+        if self._at_end:
+            body.scroll_end(animate=False)  # deferred by Textual until the body has its height
+
 
 class PickerScreen(ModalScreen[str | None]):
-    """Pick one entry from a list; returns its id, or None on Esc. Title and labels are plain text."""
+    """Pick one entry from a list; returns its id, or None on Esc. Title and labels are plain text.
+
+    ``current`` is the id of the setting in force: the list opens on it, and a ``●`` marks it (a
+    character, so that it shows without colour too); without one the list opens on its first entry.
+    """
 
     CSS_PATH = "screens.tcss"
 
@@ -87,15 +110,19 @@ class PickerScreen(ModalScreen[str | None]):
         self._current = current
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(escaped(self._title), style="bold"), id="picker-title")
-        options = (Option(Text(printable(label)), id=ident) for ident, label in self._choices)
-        yield OptionList(*options, id="picker")
+        with Vertical(id="picker-frame"):
+            yield Static(Text(escaped(self._title), style="bold"), id="picker-title")
+            marked = any(ident == self._current for ident, _ in self._choices)
+            options = (
+                Option(Text(_mark(marked, ident == self._current) + printable(label)), id=ident)
+                for ident, label in self._choices
+            )
+            yield OptionList(*options, id="picker")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
         ids = [ident for ident, _ in self._choices]
-        if self._current in ids:
-            options.highlighted = ids.index(self._current)
+        options.highlighted = ids.index(self._current) if self._current in ids else 0
         options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -103,3 +130,10 @@ class PickerScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _mark(marked: bool, current: bool) -> str:
+    """The column that marks the setting in force (none when the list has no such entry)."""
+    if not marked:
+        return ""
+    return "● " if current else "  "

@@ -46,6 +46,8 @@ NICE_MAX: Final = 19
 OOM_SCORE_ADJ_MIN: Final = -1000
 OOM_SCORE_ADJ_MAX: Final = 1000
 SCHED_DEADLINE: Final = 6
+#: The task flag of threads whose CPUs only the kernel sets (per-CPU kernel threads, kernel workers).
+PF_NO_SETAFFINITY: Final = 0x04000000
 #: The value shown where a process's threads disagree.
 MIXED: Final = "mixed"
 
@@ -198,12 +200,18 @@ class TuningResult:
 # --- values typed into a dialog --------------------------------------------------------------------
 
 
+#: A whole number as typed: ASCII digits with an optional sign (``int()`` also takes ``1_0`` and other
+#: scripts' digits).
+_WHOLE_NUMBER: Final = re.compile(r"[+-]?[0-9]+")
+
+
 def _parse_int(text: str, what: str, lo: int, hi: int) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise TuningError(f"{what} must be a whole number from {lo} to {hi}, not {text.strip()!r}") from None
-    return _check_range(value, what, lo, hi)
+    typed = text.strip(" \t")
+    if _WHOLE_NUMBER.fullmatch(typed) is None:
+        raise TuningError(f"{what} must be a whole number from {lo} to {hi}, not {typed!r}")
+    if len(typed) > 20:  # beyond every range here: not converted, nor quoted whole
+        raise TuningError(f"{what} {typed[:12]}... is out of range: it must be from {lo} to {hi}")
+    return _check_range(int(typed), what, lo, hi)
 
 
 def _check_range(value: int, what: str, lo: int, hi: int) -> int:
@@ -251,7 +259,7 @@ def online_cpus(fs: FS = _LIVE) -> frozenset[int] | None:
         return None
 
 
-_LIST_BOUND = re.compile(r"(?:^|,)\s*(\d+)(?:\s*-\s*(\d+))?")
+_LIST_BOUND = re.compile(r"(?:^|,)\s*([0-9]+)(?:\s*-\s*([0-9]+))?")
 
 
 def parse_cpu_spec(text: str, cpus: Collection[int] | None = None) -> frozenset[int]:
@@ -544,12 +552,7 @@ def _policy_error(pid: int, wanted: Scheduling, current: Scheduling | None, exc:
         parts.append(f"{foreign}; changing another user's process needs root or CAP_SYS_NICE")
     if wanted.policy in RT_POLICIES:
         limit = _soft_limit(pid, resource.RLIMIT_RTPRIO)
-        shown = "unlimited" if limit == resource.RLIM_INFINITY else str(limit)
-        text = (
-            f"setting {wanted} on {pid} was refused: real-time policies need root or CAP_SYS_NICE, or an "
-            f"RLIMIT_RTPRIO of at least {wanted.priority} (the process's is {shown}; ulimit -r, or the "
-            "'rtprio' item of /etc/security/limits.conf)"
-        )
+        text = f"setting {wanted} on {pid} was refused: {_rt_rlimit_text(wanted, limit)}"
         if _has_capability(CAP_SYS_NICE):
             budget = read_rt_budget(_LIVE, pid)
             if budget is None:
@@ -561,11 +564,7 @@ def _policy_error(pid: int, wanted: Scheduling, current: Scheduling | None, exc:
                 file, value = budget
                 text += f"; perftop has CAP_SYS_NICE, so the limit is the real-time budget: {file} is {value}"
                 if value == 0:
-                    text += (
-                        ", and a budget of 0 refuses real-time policies even to root: give the group a "
-                        f"budget within its parent's (echo 100000 > {file}) or move the process to a "
-                        "cgroup that has one"
-                    )
+                    text += f", and {_zero_rt_budget_text(file)}"
         parts.append(text)
     elif current is not None and current.policy == os.SCHED_IDLE:
         parts.append(
@@ -573,6 +572,62 @@ def _policy_error(pid: int, wanted: Scheduling, current: Scheduling | None, exc:
             f"process's nice value; {_nice_limit_text(pid)}"
         )
     return "; ".join(parts) or f"the kernel refused {name} for {pid} (EPERM): needs root or CAP_SYS_NICE"
+
+
+def _rt_rlimit_text(wanted: Scheduling, limit: int) -> str:
+    shown = "unlimited" if limit == resource.RLIM_INFINITY else str(limit)
+    return (
+        f"real-time policies need root or CAP_SYS_NICE, or an RLIMIT_RTPRIO of at least {wanted.priority} "
+        f"(the process's is {shown}; ulimit -r, or the 'rtprio' item of /etc/security/limits.conf)"
+    )
+
+
+def _zero_rt_budget_text(file: str) -> str:
+    return (
+        "a budget of 0 refuses real-time policies even to root: give the group a budget within its "
+        f"parent's (echo 100000 > {file}) or move the process to a cgroup that has one"
+    )
+
+
+def rt_refusal(target: Target, policy: int, priority: int) -> str | None:
+    """Why the kernel will refuse ``policy`` at ``priority`` for the target, told before anything is
+    asked or applied; ``None`` when nothing says so (the kernel may still refuse; the action explains).
+
+    The rules are the kernel's for sched_setscheduler(2): a real-time group budget of 0 refuses everyone;
+    without CAP_SYS_NICE, the target's soft RLIMIT_RTPRIO must allow entering a real-time policy (above
+    0) and any priority raised above it. Only what is certain refuses: an unreadable file refuses nothing.
+    """
+    if policy not in RT_POLICIES:
+        return None
+    pid = target.pid
+    wanted = Scheduling(policy, priority)
+    budget = read_rt_budget(_LIVE, pid)
+    global_budget = read_text(_LIVE.proc("sys", "kernel", "sched_rt_runtime_us"))
+    if (
+        budget is not None
+        and budget[1] == 0
+        and budget[0].endswith("/cpu.rt_runtime_us")
+        # -1 switches the bandwidth checks off, the group's budget of 0 included.
+        and global_budget is not None
+        and global_budget.strip() != "-1"
+    ):
+        file = budget[0]
+        return f"{wanted} on {pid} would be refused: {file} is 0, and {_zero_rt_budget_text(file)}"
+    if _has_capability(CAP_SYS_NICE):
+        return None
+    limits = read_pid_limits(_LIVE, pid)
+    try:
+        current = _read_scheduling(pid)
+    except OSError:
+        return None
+    if limits is None or limits.rtprio is None:
+        return None
+    limit = limits.rtprio
+    entering = policy != current.policy and limit == 0
+    raising = priority > current.priority and priority > limit
+    if not (entering or raising):
+        return None
+    return f"{wanted} on {pid} would be refused: {_rt_rlimit_text(wanted, limit)}"
 
 
 def _deadline_message(pid: int, action: str) -> str:
@@ -584,6 +639,16 @@ def _deadline_message(pid: int, action: str) -> str:
     )
 
 
+def _bound_by_kernel(tid: int) -> bool:
+    """True when the task's ``PF_NO_SETAFFINITY`` flag is set (``/proc/TID/stat`` field 9)."""
+    text = read_text(_LIVE.proc(tid, "stat"))
+    try:
+        flags = None if text is None else parse_pid_stat(text).flags
+    except ValueError:
+        return False
+    return flags is not None and bool(flags & PF_NO_SETAFFINITY)
+
+
 def _affinity_error(pid: int, cpus: frozenset[int], exc: Exception) -> str:
     code = getattr(exc, "errno", None)
     if code == errno.ESRCH:
@@ -593,6 +658,11 @@ def _affinity_error(pid: int, cpus: frozenset[int], exc: Exception) -> str:
             f"process {pid} runs SCHED_DEADLINE (EBUSY): a deadline task must be allowed on every CPU of its "
             "root domain, where the kernel accounts its bandwidth, so its affinity cannot be narrowed. "
             f"Move it to another policy first (chrt -o -p 0 {pid}) or give it an exclusive cpuset"
+        )
+    if code == errno.EINVAL and _bound_by_kernel(pid):
+        return (
+            f"process {pid} is bound to its CPU by the kernel (PF_NO_SETAFFINITY: a per-CPU kernel thread or "
+            "a kernel worker whose CPUs the kernel manages): its affinity cannot be changed, even by root"
         )
     if code == errno.EINVAL:
         return (

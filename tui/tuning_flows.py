@@ -38,6 +38,7 @@ from perftop.tui.tuning import (
     needs_rt_confirmation,
     online_cpus,
     renice,
+    rt_refusal,
     send_signal,
     set_affinity,
     set_ionice,
@@ -75,10 +76,11 @@ class AskNice(Question[int]):
 
 @dataclass(frozen=True, slots=True)
 class AskOomScore(Question[int]):
-    """An OOM score adjustment -1000..1000."""
+    """An OOM score adjustment -1000..1000; ``initial`` fills the field (``None``: several subjects)."""
 
     subjects: str
     current: str
+    initial: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +305,14 @@ class TuningFlows:
     async def _current(self, subjects: Sequence[Subject], what: str, name: str) -> str:
         return await asyncio.to_thread(_current_line, self._fs, subjects, what, name)
 
+    async def _initial(self, subjects: Sequence[Subject], what: str) -> int | None:
+        """The one subject's current ``what`` as a number to start a dialog's field from (``None``: several
+        subjects, or its threads differ)."""
+        if len(subjects) != 1:
+            return None
+        now = await asyncio.to_thread(current_value, self._fs, subjects[0].target.pid, what)
+        return int(now) if now.lstrip("-").isdigit() else None
+
     async def nice_step(self, subjects: Sequence[Subject], step: int) -> None:
         """F7/F8: nice one step down or up, at once."""
 
@@ -318,10 +328,7 @@ class TuningFlows:
     async def renice(self, subjects: Sequence[Subject]) -> None:
         """n: type a nice value."""
         current = await self._current(subjects, "nice", "nice")
-        initial = None
-        if len(subjects) == 1:
-            now = await asyncio.to_thread(current_value, self._fs, subjects[0].target.pid, "nice")
-            initial = int(now) if now.lstrip("-").isdigit() else None
+        initial = await self._initial(subjects, "nice")
         nice = await self._host.ask(AskNice(describe_subjects(subjects), current, initial))
         if nice is not None:
             await self.run("nice", subjects, lambda s: renice(s.target, nice))
@@ -329,7 +336,8 @@ class TuningFlows:
     async def oom_score_adj(self, subjects: Sequence[Subject]) -> None:
         """o: type an OOM score adjustment."""
         current = await self._current(subjects, "oom", "OOM score adjustment")
-        value = await self._host.ask(AskOomScore(describe_subjects(subjects), current))
+        initial = await self._initial(subjects, "oom")
+        value = await self._host.ask(AskOomScore(describe_subjects(subjects), current, initial))
         if value is not None:
             await self.run("oom_score_adj", subjects, lambda s: set_oom_score_adj(s.target, value))
 
@@ -340,7 +348,10 @@ class TuningFlows:
         policy, priority, reset = now if now is not None else (os.SCHED_OTHER, 0, False)
         question = AskScheduling(describe_subjects(subjects), current, policy, priority, reset)
         choice = await self._host.ask(question)
-        if choice is None or not await self._confirm_rt(subjects, choice.policy, choice.priority):
+        if choice is None:
+            return
+        allowed, refused = await self._rt_refusals(subjects, lambda _: choice.policy, choice.priority)
+        if allowed and not await self._confirm_rt(allowed, choice.policy, choice.priority):
             return
 
         def apply(s: Subject) -> TuningResult:
@@ -348,7 +359,7 @@ class TuningFlows:
                 s.target, choice.policy, choice.priority, choice.reset_on_fork, choice.all_threads
             )
 
-        await self.run("policy", subjects, apply)
+        await self.run("policy", allowed, apply, refused)
 
     async def rt_priority(self, subjects: Sequence[Subject]) -> None:
         """R: the RT priority of FIFO/RR processes, each keeping its policy."""
@@ -369,7 +380,10 @@ class TuningFlows:
         current = await self._current(chosen, "policy", "policy")
         policy, priority, _ = realtime[0][1]
         value = await self._host.ask(AskRtPriority(describe_subjects(chosen), current, policy, priority))
-        if value is None or not await self._confirm_rt(chosen, policy, value):
+        if value is None:
+            return
+        allowed, refused = await self._rt_refusals(chosen, lambda s: schedules[s.target.pid][0], value)
+        if allowed and not await self._confirm_rt(allowed, policy, value):
             return
 
         def apply(s: Subject) -> TuningResult:
@@ -379,7 +393,7 @@ class TuningFlows:
             return set_policy(s.target, own_policy, value, reset, all_threads=False)
 
         skipped = [(s, "not SCHED_FIFO/RR: left alone") for s in subjects if s not in chosen]
-        await self.run("policy", chosen, apply, skipped)
+        await self.run("policy", allowed, apply, refused + skipped)
 
     async def affinity(self, subjects: Sequence[Subject], nodes: Sequence[tuple[int, Sequence[int]]]) -> None:
         """a: CPU affinity by NUMA node (``nodes``: each node's CPUs), list or mask."""
@@ -416,6 +430,25 @@ class TuningFlows:
         name = await self._host.ask(AskSignal(describe_subjects(subjects)))
         if name is not None:
             await self.run("signal", subjects, lambda s: send_signal(s.target, name))
+
+    async def _rt_refusals(
+        self, subjects: Sequence[Subject], policy_of: Callable[[Subject], int], priority: int
+    ) -> tuple[list[Subject], list[tuple[Subject, str]]]:
+        """The subjects that may take ``policy_of(subject)`` at ``priority``, and those the kernel will
+        refuse, each with why: read before the confirmation, so that nobody confirms what cannot happen."""
+
+        def check() -> tuple[list[Subject], list[tuple[Subject, str]]]:
+            allowed: list[Subject] = []
+            refused: list[tuple[Subject, str]] = []
+            for s in subjects:
+                why = rt_refusal(s.target, policy_of(s), priority)
+                if why is None:
+                    allowed.append(s)
+                else:
+                    refused.append((s, why))
+            return allowed, refused
+
+        return await asyncio.to_thread(check)
 
     async def _confirm_rt(self, subjects: Sequence[Subject], policy: int, priority: int) -> bool:
         if policy not in RT_POLICIES:

@@ -148,7 +148,8 @@ class TuningActions(App[None]):
     # -- the action log ----------------------------------------------------------------------------------
 
     def action_action_log(self) -> None:
-        """Show every action since start: time, target, old and new value, command, result."""
+        """Show every action since start, oldest first, opened at the newest: time, target, old and new
+        value, command, result."""
         from perftop.tui.screens import TextScreen
 
         lines = []
@@ -161,7 +162,9 @@ class TuningActions(App[None]):
         body = "\n".join(lines) or "No tuning action yet."
         if self.options.log_actions is not None:
             body += f"\n\nApplied commands are appended to {self.options.log_actions}."
-        self.push_screen(TextScreen("Tuning actions since start", body))
+        # The log says all that the notifications said, and they would cover its newest lines.
+        self.clear_notifications()
+        self.push_screen(TextScreen("Tuning actions since start", body, at_end=True))
 
     # -- the host of the flows ---------------------------------------------------------------------------
 
