@@ -100,6 +100,7 @@ def _fully_shown(pilot: Pilot, widget: Widget) -> bool:
     return all(screen.get_widget_at(x, y)[0] is widget for x, y in corners)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(DIALOGS))
 async def test_tab_reaches_apply_and_it_is_on_screen_at_80x24(name: str) -> None:
     app = DialogApp(DIALOGS[name]())
@@ -132,6 +133,7 @@ def _kinds(dialog: ModalScreen[Any]) -> list[Widget]:
     return kinds
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(ANSWERS))
 async def test_enter_applies_from_every_field(name: str) -> None:
     """Option lists and checkboxes included: Enter neither toggles nor moves, it applies what is shown."""

@@ -49,6 +49,7 @@ async def test_the_table_keeps_half_the_screen_and_every_cpu_is_shown(tmp_path: 
             await pilot.press("b")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cpus", [2, 16, 64, 256])
 async def test_the_cpu_pane_gives_the_per_cpu_histories_the_room(tmp_path: Path, cpus: int) -> None:
     machine = DemoMachine(tmp_path, cpus=cpus)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rich.text import Text
 from textual.widgets import Static
 
@@ -64,6 +65,7 @@ def counting_pane_of(app: PerftopApp) -> CountingPane:
     return widget
 
 
+@pytest.mark.slow
 async def test_a_registered_pane_gets_its_key_help_samples_and_details(tmp_path: Path) -> None:
     machine = DemoMachine(tmp_path)
     app = AppWithTestPane(machine.sampler, AppOptions(autorefresh=False))
