@@ -10,8 +10,8 @@ through the :class:`~perftop.tui.tuning_flows.Host` methods here: a question is 
 
 Layers: the App builds on this module; this one on the dialogs and screens, the flows, the action records
 and the tuning module, and never imports the App. It is imported before the first frame, which needs none
-of tuning: it loads neither the tuning module, psutil, the flows nor the dialogs (~30 ms together); each
-loads on the first tuning key that needs it.
+of tuning: it loads neither the tuning module, psutil, the flows nor the dialogs (a noticeable part of
+the start-up together); each loads on the first tuning key that needs it.
 """
 
 from __future__ import annotations
