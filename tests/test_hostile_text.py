@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 from textual.screen import Screen
 
@@ -154,6 +155,13 @@ async def test_hostile_names_reach_the_terminal_only_as_visible_text(
         await _screen(pilot, HelpScreen)
         await _closed(pilot)
         # Markup typed into the search box (no process matches it: a notice quotes it) and the filter.
+        # A paste goes past the keys' filter: its control characters must not reach the box or the screen.
+        await pilot.press("backslash")
+        await _focused(pilot, "filter")
+        app.post_message(events.Paste("ab\x1b]2;pwned\x07\x9b31mcd\nsecond line"))
+        await pilot.pause()
+        assert app.filter_box.value == "ab?]2;pwned??31mcd" and app.filter_box.value.isprintable()
+        await pilot.press("escape")
         for key, text in (("slash", "[/zz"), ("slash", "[red]x[/]"), ("backslash", "[@click=app.quit]")):
             await pilot.press(key)
             await _focused(pilot, "search" if key == "slash" else "filter")

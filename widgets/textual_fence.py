@@ -56,6 +56,7 @@ from textual.style import Style as TextualStyle
 from textual.widget import Widget
 
 from perftop.widgets.cell_widths import one_cell_each
+from perftop.widgets.safe_text import printable
 
 try:
     from textual._compositor import ChopsUpdate, Compositor
@@ -146,9 +147,20 @@ def _painting() -> bool:
 
 
 def _input() -> bool:
+    from textual.drivers.linux_driver import LinuxDriver  # ImportError on other platforms: no quiet input
+
     parser = XTermParser(False)
     keys = [event.key for event in parser.feed("a") if isinstance(event, events.Key)]
-    return keys == ["a"] and list(parser.tick()) == [] and _set_in_init(Driver, "_debug")
+    methods = ("run_input_thread", "disable_input", "suspend_application_mode", "resume_application_mode")
+    return (
+        keys == ["a"]
+        and list(parser.tick()) == []
+        and _set_in_init(Driver, "_debug")
+        # What the quiet driver (perftop.tui.input_driver) overrides and uses of Textual's Linux driver.
+        and all(callable(getattr(LinuxDriver, name, None)) for name in methods)
+        and _set_in_init(LinuxDriver, "fileno", "exit_event")
+        and "run_input_thread" in LinuxDriver._run_input_thread.__code__.co_names
+    )
 
 
 #: What the fence relies on, each with the check that this Textual has it (a check that raises fails).
@@ -158,7 +170,7 @@ CHECKS: tuple[tuple[str, Callable[[], bool]], ...] = (
     ("Compositor's render_partial_update, _dirty_regions, _regions_to_spans, cuts", _compositor),
     ("StylesCache.render and render_line, Widget._styles_cache, styles._cache_key", _styles_cache),
     ("Widget._set_dirty, Screen._compositor and _dirty_widgets, App._batch_count", _painting),
-    ("XTermParser(debug).feed and tick, Driver._debug", _input),
+    ("XTermParser(debug).feed and tick, Driver._debug, the Linux driver's input thread", _input),
 )
 
 
@@ -631,6 +643,11 @@ class KeysInOrder:
     again until one such round trip passes with nothing else reaching the App (what the key set off: a
     box submitted, a focus moved). At most ``MAX_ROUNDS`` round trips, each given ``ROUND_SECONDS``, so a
     marker that gets lost (its widget removed) never holds the keyboard.
+
+    The App may hold the keys back for a while (:meth:`keys_held`: a dialog asked for and not on screen
+    yet) and hand them out again with :meth:`release_keys`. Pasted text comes in without its control
+    characters (each one a ``?``, line breaks kept), as typed text does: Textual's text boxes keep what a
+    paste holds, and would show it to the terminal as it is.
     """
 
     #: Round trips of the marker a key waits for, at most.
@@ -658,11 +675,26 @@ class KeysInOrder:
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+            if isinstance(event, events.Paste):
+                event = events.Paste("\n".join(printable(line) for line in event.text.splitlines()))
             self._keys_waiting.append(event)
-            if not self._keys_round:
+            if not self._keys_round and not self.keys_held():
                 await self._hand_out_key()
             return
         await super().on_event(event)  # type: ignore[misc]
+
+    def keys_held(self) -> bool:
+        """Whether the keys that arrive wait, in order, until :meth:`release_keys` (the App's to say)."""
+        return False
+
+    def release_keys(self) -> None:
+        """Hand out the keys that waited while :meth:`keys_held`, once it no longer holds (by a marker to
+        the App, so that a key arriving meanwhile queues behind them)."""
+        if self._keys_round or not self._keys_waiting:
+            return
+        self._keys_round = self.MAX_ROUNDS  # the marker below ends the round, whatever else comes
+        self._keys_token += 1
+        self.post_message(KeysInOrder.Done(self._keys_token))
 
     def post_message(self, message: Message) -> bool:
         if not isinstance(message, KeysInOrder.Done):
@@ -703,5 +735,5 @@ class KeysInOrder:
             self._send_marker()
             return
         self._keys_round = 0
-        if self._keys_waiting:
+        if self._keys_waiting and not self.keys_held():
             await self._hand_out_key()
