@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual._xterm_parser import XTermParser
 from textual.pilot import Pilot
 
@@ -111,3 +112,30 @@ async def test_a_filter_kept_and_f8_in_one_write_renice_the_process_filtered_to(
         assert app.table.selected_pid == second.pid
         assert os.getpriority(os.PRIO_PROCESS, second.pid) == 1
         assert os.getpriority(os.PRIO_PROCESS, first.pid) == 0
+
+
+@pytest.mark.live
+async def test_keys_typed_right_after_a_dialog_key_go_to_its_dialog(
+    sleepers: tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]],
+) -> None:
+    """``n``, ``7`` and Enter in one write: the dialog opens only once the current nice is read (in a
+    thread), and the ``7`` and Enter typed before that are its, not the table's (Enter there would open
+    the detail screen, a ``5`` show pane 5)."""
+    first, _ = sleepers
+    app = PerftopApp(Sampler(FS()), AppOptions(autorefresh=False, pids=(first.pid,)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.sample_now()
+        await pilot.pause()
+        typed(app, "n7\r")
+        for _ in range(300):
+            if os.getpriority(os.PRIO_PROCESS, first.pid) == 7:
+                break
+            await asyncio.sleep(0.01)
+        assert os.getpriority(os.PRIO_PROCESS, first.pid) == 7
+        assert len(app.screen_stack) == 1  # the dialog closed, and nothing else opened
+        assert app.pane == 1
+        await settled(pilot)
+        typed(app, "o")
+        app.post_message(events.Key("escape", None))  # at once: Esc typed with the key cancels its dialog
+        await settled(pilot)
+        assert len(app.screen_stack) == 1 and not app.awaiting_dialog

@@ -353,6 +353,13 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
 
     # -- actions ----------------------------------------------------------------------------------------
 
+    def keys_held(self) -> bool:
+        # Keys typed right after a dialog key wait for its dialog (see TuningActions.awaiting_dialog).
+        return self.awaiting_dialog
+
+    def dialog_ready(self) -> None:
+        self.release_keys()
+
     def notify(
         self,
         message: str,

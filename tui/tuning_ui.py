@@ -66,6 +66,10 @@ class TuningActions(App[None]):
         self._tags: dict[int, Subject] = {}
         #: True from a dialog key until its flow ends, so dialogs never stack.
         self._dialog_pending = False
+        #: True from a dialog key until its dialog is on screen, and again between its dialogs and until its
+        #: flow ends: the keys typed meanwhile (in one burst with the key, or a macro) are the dialog's, and
+        #: wait for it rather than reach the table behind it.
+        self.awaiting_dialog = False
         #: Made on the first tuning key (it loads the tuning module and psutil).
         self._flows: TuningFlows | None = None
 
@@ -172,8 +176,21 @@ class TuningActions(App[None]):
         """Open the dialog that answers ``question`` and wait for its answer (``None``: cancelled)."""
         from perftop.tui.dialogs import dialog_for
 
-        answer: _T | None = await self.push_screen_wait(dialog_for(question))
+        dismissed = self.push_screen(dialog_for(question), wait_for_dismiss=True)
+        self.call_after_refresh(self._await_dialog, False)  # on screen, with its focus: keys go on to it
+        try:
+            answer: _T | None = await dismissed
+        finally:
+            self.awaiting_dialog = True  # keys wait again, for the flow's next dialog or its end
         return answer
+
+    def _await_dialog(self, waiting: bool) -> None:
+        self.awaiting_dialog = waiting
+        if not waiting:
+            self.dialog_ready()
+
+    def dialog_ready(self) -> None:
+        """The keys that waited for a dialog may go on (the App hands them out)."""
 
     def record_actions(self, records: Sequence[ActionRecord]) -> None:
         """Add ``records`` to the action log (``L``)."""
@@ -236,7 +253,9 @@ class TuningActions(App[None]):
                 await flow(flows, subjects)
             finally:
                 self._dialog_pending = False
+                self._await_dialog(False)
 
+        self.awaiting_dialog = True  # from this key on, not once the worker starts
         self.run_worker(guarded(), group="tuning")
 
     def action_nice_step(self, step: int) -> None:
