@@ -81,12 +81,16 @@ class FS:
         return self._sys_prefix + "/".join(parts)
 
     def is_own_proc(self) -> bool:
-        """True when the procfs root is this process's own ``/proc`` (its ``self`` link names our PID).
+        """True when the procfs root is this process's own ``/proc``: the very mount at ``/proc`` (a bind
+        mount of it included), whose ``self`` link names our PID.
 
         Only then may perftop act on the PIDs it shows; on a fixture, a container's ``/host/proc`` or a
-        recording the PIDs are not ours to signal.
+        recording the PIDs are not ours to signal. The link alone is not enough: whoever writes a tree
+        can give it a ``self`` link naming perftop's PID.
         """
         try:
+            if os.stat(self.procfs).st_dev != os.stat("/proc").st_dev:
+                return False
             return os.readlink(self.proc("self")) == str(os.getpid())
         except OSError:
             return False

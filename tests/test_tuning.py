@@ -881,6 +881,16 @@ def test_tuning_allowed_only_on_own_proc(tmp_path: Path) -> None:
     assert reason is not None and "read-only" in reason and str(tmp_path) in reason
 
 
+def test_a_tree_whose_self_link_names_perftop_is_still_not_its_proc(tmp_path: Path) -> None:
+    """Whoever writes a tree can make its ``self`` name perftop's PID (and show fake names for real
+    PIDs): it is still not the procfs perftop runs on."""
+    (tmp_path / "self").symlink_to(str(os.getpid()))
+    assert os.readlink(tmp_path / "self") == str(os.getpid())
+    assert not FS(procfs=tmp_path).is_own_proc()
+    assert tuning_allowed(FS(procfs=tmp_path)) is not None
+    assert FS(procfs=Path("/proc/")).is_own_proc()  # the same mount, written another way
+
+
 def test_needs_rt_confirmation() -> None:
     online = {0, 1}
     assert needs_rt_confirmation(os.SCHED_OTHER, 0, online, online) is None
