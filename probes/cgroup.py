@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from perftop.probes.fs import FS, read_text
+from perftop.probes.kernel_numbers import is_decimal
 
 
 def cgroup_v1_cpu_path(cgroup_text: str) -> str | None:
@@ -56,6 +57,6 @@ def read_rt_budget(fs: FS, pid: int) -> tuple[str, int] | None:
     candidates.append(fs.proc("sys", "kernel", "sched_rt_runtime_us"))
     for file in candidates:
         text = read_text(file)
-        if text is not None and text.strip().lstrip("-").isdigit():
+        if text is not None and is_decimal(text.strip().removeprefix("-")):
             return file, int(text)
     return None

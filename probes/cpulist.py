@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from perftop.probes.kernel_numbers import is_decimal
+
 #: Highest CPU number accepted. The kernel's NR_CPUS tops out at 8192; a typed ``0-4000000000`` must
 #: fail fast instead of building a set of four billion numbers.
 MAX_CPU = 65535
-
-
-def _is_number(text: str) -> bool:
-    # str.isdigit() alone takes other scripts' digits and superscripts ("\u0663", "\u00b2").
-    return text.isascii() and text.isdigit()
 
 
 def parse_cpu_list(text: str) -> frozenset[int]:
@@ -32,11 +29,11 @@ def parse_cpu_list(text: str) -> frozenset[int]:
         stride = 1
         if ":" in part:
             part, _, stride_text = part.partition(":")
-            if not _is_number(stride_text) or int(stride_text) == 0:
+            if not is_decimal(stride_text) or int(stride_text) == 0:
                 raise ValueError(f"bad stride {stride_text!r} in CPU list {text!r}")
             stride = int(stride_text)
         first, dash, last = part.partition("-")
-        if not _is_number(first) or (dash and not _is_number(last)):
+        if not is_decimal(first) or (dash and not is_decimal(last)):
             raise ValueError(f"bad item {part!r} in CPU list {text!r}")
         lo = int(first)
         hi = int(last) if dash else lo

@@ -17,6 +17,12 @@ U64_MAX = (1 << 64) - 1
 U64_DIGITS = len(str(U64_MAX))
 
 
+def is_decimal(text: str) -> bool:
+    """True when ``text`` is ASCII digits only, as the kernel writes numbers and PIDs (``str.isdigit`` also
+    takes other scripts' digits and superscripts, which ``int`` then refuses or reads as other numbers)."""
+    return text.isascii() and text.isdigit()
+
+
 def u64(value: int) -> int | None:
     """``value`` when it is an unsigned 64-bit number, else ``None``."""
     return value if 0 <= value <= U64_MAX else None

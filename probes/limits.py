@@ -10,6 +10,7 @@ import resource
 from dataclasses import dataclass
 
 from perftop.probes.fs import FS, read_text
+from perftop.probes.kernel_numbers import is_decimal
 
 _NICE = "Max nice priority"
 _RTPRIO = "Max realtime priority"
@@ -33,7 +34,7 @@ def parse_pid_limits(text: str) -> SoftLimits:
                 fields = line[len(name) :].split()
                 if fields and fields[0] == "unlimited":
                     found[name] = resource.RLIM_INFINITY
-                elif fields and fields[0].isdigit():
+                elif fields and is_decimal(fields[0]):
                     found[name] = int(fields[0])
     return SoftLimits(found[_NICE], found[_RTPRIO])
 

@@ -21,7 +21,7 @@ from operator import attrgetter
 from typing import Any
 
 from perftop.probes.fs import FS, TextReader, parse_named_lines, read_parsed, read_text
-from perftop.probes.kernel_numbers import all_u64, u64
+from perftop.probes.kernel_numbers import U64_DIGITS, all_u64, is_decimal, u64
 from perftop.probes.rates import rate
 from perftop.probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
 
@@ -292,14 +292,32 @@ def decode_address(hex_text: str) -> str:
 
 def _endpoint(text: str) -> tuple[str, int]:
     address, colon, port = text.partition(":")
-    if not colon:
+    if not colon or len(port) != 4:  # the kernel writes a port as 4 hex digits
         raise ValueError(f"not an address:port: {text!r}")
     return decode_address(address), int(port, 16)
 
 
+def _hex_u64(text: str) -> int:
+    """A queue size as the kernel writes it (hex, at most 64 bits); ``ValueError`` for anything else."""
+    value = u64(int(text, 16)) if len(text) <= 16 else None
+    if value is None:
+        raise ValueError(f"not a 64-bit hex number: {text!r}")
+    return value
+
+
 def _state_name(hex_state: str) -> str:
+    if len(hex_state) > 2:
+        raise ValueError(f"not a socket state: {hex_state!r}")
     number = int(hex_state, 16)
     return TCP_STATES.get(number, f"UNKNOWN_{number:02X}")
+
+
+def _decimal_u64(text: str) -> int:
+    """A uid or an inode as the kernel writes it; ``ValueError`` for anything else."""
+    value = u64(int(text)) if is_decimal(text) and len(text) <= U64_DIGITS else None
+    if value is None:
+        raise ValueError(f"not a 64-bit number: {text!r}")
+    return value
 
 
 def parse_socket_table(text: str, protocol: str) -> tuple[SocketEntry, ...]:
@@ -325,10 +343,10 @@ def parse_socket_table(text: str, protocol: str) -> tuple[SocketEntry, ...]:
                     remote_address=remote_address,
                     remote_port=remote_port,
                     state=_state_name(columns[3]),
-                    tx_queue=int(tx_queue, 16),
-                    rx_queue=int(rx_queue, 16),
-                    uid=int(columns[7]),
-                    inode=int(columns[9]),
+                    tx_queue=_hex_u64(tx_queue),
+                    rx_queue=_hex_u64(rx_queue),
+                    uid=_decimal_u64(columns[7]),
+                    inode=_decimal_u64(columns[9]),
                 )
             )
         except ValueError:
@@ -359,7 +377,7 @@ def _count_entries(text: str) -> int:
     count = 0
     for line in text.splitlines():
         columns = line.split(None, 4)
-        if len(columns) >= 5 and columns[0].endswith(":") and columns[0][:-1].isdigit():
+        if len(columns) >= 5 and columns[0].endswith(":") and is_decimal(columns[0][:-1]):
             count += 1
     return count
 
@@ -452,14 +470,14 @@ def _pids(fs: FS) -> list[int]:
         names = os.listdir(fs.procfs)
     except OSError:
         return []
-    return sorted(int(name) for name in names if name.isdigit())
+    return sorted(int(name) for name in names if is_decimal(name))
 
 
 def _socket_inode(link: str) -> int | None:
     """``socket:[12345]`` -> 12345; ``None`` for any other fd target."""
     if link.startswith("socket:[") and link.endswith("]"):
         inner = link[len("socket:[") : -1]
-        if inner.isdigit():
+        if is_decimal(inner):
             return int(inner)
     return None
 

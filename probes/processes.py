@@ -22,7 +22,7 @@ from types import EllipsisType
 
 from perftop.probes.cpulist import parse_cpu_list
 from perftop.probes.fs import FS, READ_FLAGS, open_regular, read_bytes, read_text
-from perftop.probes.kernel_numbers import u64
+from perftop.probes.kernel_numbers import is_decimal, u64
 from perftop.probes.rates import rate
 from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo, ProcessNuma, TaskCounts
 
@@ -402,7 +402,7 @@ class ProcessScanner:
         """The PIDs of the numeric directories of the procfs root, in directory order."""
         try:
             # listdir, not scandir: no DirEntry object per name (procfs lists ~60 other names too).
-            return [int(name) for name in os.listdir(self._fs.procfs) if name.isdigit()]
+            return [int(name) for name in os.listdir(self._fs.procfs) if is_decimal(name)]
         except OSError:
             return []
 

@@ -17,9 +17,10 @@ from textual.widget import Widget
 
 from perftop.probes.cpu import parse_loadavg, parse_pressure, parse_stat, parse_uptime
 from perftop.probes.disks import parse_diskstats
+from perftop.probes.fs import FS
 from perftop.probes.kernel_numbers import U64_MAX
 from perftop.probes.memory import memory_snapshot, parse_meminfo, parse_meminfo_used
-from perftop.probes.net import parse_net_dev, parse_snmp, parse_sockstat
+from perftop.probes.net import parse_net_dev, parse_snmp, parse_socket_table, parse_sockstat, socket_owners
 from perftop.probes.numa import parse_node_meminfo, parse_node_numastat, parse_numa_maps
 from perftop.probes.processes import (
     RawProcess,
@@ -28,8 +29,10 @@ from perftop.probes.processes import (
     parse_pid_status,
     process_infos,
 )
+from perftop.probes.sampler import Sampler
 from perftop.widgets.cpu_meters import CpuMeters, memory_face
 from testbed.demo import DemoMachine
+from testbed.fixture_tree import make_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Past what a float holds (about 1.8e308): dividing it as a float raises OverflowError.
@@ -277,3 +280,45 @@ async def test_the_app_on_a_garbled_tree(tmp_path: Path, machine: DemoMachine) -
     rss, cpu, mem_column = header.index("RSS"), header.index("CPU%▼"), header.index("MEM%")
     assert rows[1][rss] == "-" and rows[1][mem_column] == "-"
     assert rows[402][cpu] == "-" and rows[517][cpu] != "-"
+
+
+def test_names_with_digits_of_other_scripts_are_not_pids(tmp_path: Path) -> None:
+    """``"²".isdigit()`` and ``"٣".isdigit()`` are true but no PID: a foreign tree holding such names (and
+    a socket link in one) neither crashes the scanner nor the socket-owner scan."""
+    make_tree(tmp_path, cpus=2, processes=10)
+    fs = FS(procfs=tmp_path / "proc", sysfs=tmp_path / "sys")
+    for name in ("²", "٣"):
+        fd_dir = tmp_path / "proc" / name / "fd"
+        fd_dir.mkdir(parents=True)
+        (fd_dir / "3").symlink_to("socket:[777]")
+        (tmp_path / "proc" / name / "stat").write_text("1 (x) S 0 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0")
+    sampler = Sampler(fs)
+    try:
+        pids = {p.pid for p in sampler.sample().processes}
+    finally:
+        sampler.close()
+    assert pids and all(isinstance(pid, int) for pid in pids)
+    assert socket_owners(fs, {777}) == {}
+
+
+SOCKET_HEADER = (
+    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+)
+SOCKET_LINE = (
+    "   0: 0100007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1234 1"
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "garbled"),
+    [
+        ("0100007F:0050", "0100007F:" + "1" * 5000),  # a port: the kernel writes 4 hex digits
+        ("00000000:00000000", "F" * 40 + ":00000000"),  # a queue wider than 64 bits
+        ("1234", "9" * 30),  # an inode wider than 64 bits
+    ],
+)
+def test_socket_lines_with_numbers_no_kernel_writes_are_left_out(field: str, garbled: str) -> None:
+    bad = SOCKET_LINE.replace(field, garbled, 1)
+    assert bad != SOCKET_LINE
+    entries = parse_socket_table(f"{SOCKET_HEADER}\n{SOCKET_LINE}\n{bad}\n", "tcp")
+    assert [(e.local_port, e.inode) for e in entries] == [(80, 1234)]

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from perftop.probes.fs import FS
+from perftop.probes.kernel_numbers import is_decimal
 from perftop.probes.processes import thread_group
 from perftop.probes.sampler import Sampler, check_procfs
 from perftop.tui import crash
@@ -39,7 +40,7 @@ def _positive_float(text: str) -> float:
 
 
 def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not is_decimal(text) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
     return int(text)
 
@@ -48,7 +49,7 @@ def _pid_list(text: str) -> tuple[int, ...]:
     pids = []
     for part in text.split(","):
         part = part.strip()
-        if not part.isdigit() or int(part) < 1:
+        if not is_decimal(part) or int(part) < 1:
             raise argparse.ArgumentTypeError(f"bad PID {part!r} in {text!r}: give PIDs like 1234,5678")
         pids.append(int(part))
     return tuple(dict.fromkeys(pids))
@@ -58,7 +59,7 @@ def _user(text: str) -> str:
     try:
         pwd.getpwnam(text)
     except KeyError:
-        if not text.isdigit():
+        if not is_decimal(text):
             raise argparse.ArgumentTypeError(f"no such user: {text!r}") from None
     return text
 

@@ -33,6 +33,7 @@ from perftop.probes.capabilities import CAP_SYS_NICE, read_effective_capabilitie
 from perftop.probes.cgroup import read_rt_budget
 from perftop.probes.cpulist import format_cpu_list, parse_cpu_list, parse_cpu_mask
 from perftop.probes.fs import FS, read_text
+from perftop.probes.kernel_numbers import is_decimal
 from perftop.probes.limits import read_pid_limits
 from perftop.probes.processes import ProcStat, parse_pid_stat, parse_pid_status
 from perftop.probes.snapshot import POLICY_NAMES
@@ -378,13 +379,13 @@ def _tids(pid: int, all_threads: bool) -> tuple[int, ...]:
         names = os.listdir(_LIVE.proc(pid, "task"))
     except OSError:
         raise TuningError(f"process {pid} has exited; nothing was changed") from None
-    others = sorted(int(n) for n in names if n.isdigit() and int(n) != pid)
+    others = sorted(int(n) for n in names if is_decimal(n) and int(n) != pid)
     return (pid, *others)
 
 
 def _all_tids(pid: int) -> tuple[int, ...]:
     try:
-        return tuple(sorted(int(n) for n in os.listdir(_LIVE.proc(pid, "task")) if n.isdigit()))
+        return tuple(sorted(int(n) for n in os.listdir(_LIVE.proc(pid, "task")) if is_decimal(n)))
     except OSError:
         return (pid,)
 
@@ -1009,7 +1010,7 @@ def thread_values(pid: int, fs: FS = _LIVE) -> ThreadValues | None:
     except OSError:
         return None
     threads: list[ThreadValue] = []
-    for tid in sorted(int(n) for n in names if n.isdigit()):
+    for tid in sorted(int(n) for n in names if is_decimal(n)):
         text = read_text(fs.proc(pid, "task", tid, "stat"))
         if text is None:
             continue

@@ -25,6 +25,7 @@ from typing import Generic, Literal, Protocol, TypeVar
 import psutil
 
 from perftop.probes.fs import FS, read_text
+from perftop.probes.kernel_numbers import is_decimal
 from perftop.probes.snapshot import POLICY_NAMES
 from perftop.tui.action_records import ActionRecord, Subject, append_script
 from perftop.tui.tuning import (
@@ -223,7 +224,7 @@ def current_value(fs: FS, pid: int, what: str) -> str:
         return "exited" if text is None else text.strip()
     if what == "ionice":
         try:
-            tids = sorted(int(n) for n in os.listdir(fs.proc(pid, "task")) if n.isdigit())
+            tids = sorted(int(n) for n in os.listdir(fs.proc(pid, "task")) if is_decimal(n))
             values = set()
             for tid in tids:
                 try:
@@ -311,7 +312,7 @@ class TuningFlows:
         if len(subjects) != 1:
             return None
         now = await asyncio.to_thread(current_value, self._fs, subjects[0].target.pid, what)
-        return int(now) if now.lstrip("-").isdigit() else None
+        return int(now) if is_decimal(now.removeprefix("-")) else None
 
     async def nice_step(self, subjects: Sequence[Subject], step: int) -> None:
         """F7/F8: nice one step down or up, at once."""
