@@ -101,6 +101,10 @@ class FS:
 _FIRST_READ = 8192
 #: Largest single read, so a huge file does not allocate a huge buffer per call.
 _MAX_READ = 1 << 20
+#: Largest file perftop reads, well above any procfs or sysfs file (a socket table of half a million
+#: sockets is ~75 MiB): a bigger one (a sparse file in a foreign tree) reads as missing rather than filling
+#: memory.
+MAX_FILE_BYTES = 128 << 20
 
 
 #: How every procfs and sysfs file is opened: read-only, not inherited by children, and without waiting on a
@@ -117,6 +121,8 @@ def open_regular(path: str, dir_fd: int | None = None) -> tuple[int, os.stat_res
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise OSError(errno.EINVAL, "not a regular file", path)
+        if info.st_size > MAX_FILE_BYTES:  # (procfs files show size 0: made as they are read)
+            raise OSError(errno.EFBIG, "larger than any procfs or sysfs file", path)
     except OSError:
         os.close(fd)
         raise
@@ -130,8 +136,12 @@ def _read_fd(fd: int) -> bytes:
         return data
     chunks = [data]
     size = _FIRST_READ
+    total = len(data)
     while chunk := os.read(fd, size):
         chunks.append(chunk)
+        total += len(chunk)
+        if total > MAX_FILE_BYTES:
+            raise OSError(errno.EFBIG, "larger than any procfs or sysfs file")
         size = min(size * 2, _MAX_READ)
     return b"".join(chunks)
 
@@ -308,6 +318,8 @@ class HeldFiles:
         while chunk := os.pread(held.fd, size, offset):
             chunks.append(chunk)
             offset += len(chunk)
+            if offset > MAX_FILE_BYTES:
+                raise OSError(errno.EFBIG, "larger than any procfs or sysfs file")
         data = b"".join(chunks)
         # Next time, one read of a buffer larger than the file (capped: a huge file takes a few reads).
         while held.read_size <= len(data) and held.read_size < _MAX_READ:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from perftop.probes import fs as fs_module
 from perftop.probes.fs import FS, HeldFiles, read_bytes, read_text
 from perftop.probes.processes import ProcessScanner
 from perftop.widgets.cpu_meters import CpuMeters
@@ -181,3 +182,33 @@ async def test_the_app_on_a_tree_of_fifos(machine: DemoMachine, fifos: Fifos) ->
         gauges = app.query_one(CpuMeters)
         meters = [gauges.render_line(y).text for y in range(gauges.size.height)]
     assert any(line.startswith("Mem[") and line.split("]")[0].endswith("-/-") for line in meters)
+
+
+def test_a_file_larger_than_any_kernel_file_reads_as_missing(tmp_path: Path) -> None:
+    """A sparse file of 200 MiB where ``loadavg`` should be (a foreign tree may hold one of any size) is
+    refused at once, not read into memory."""
+    huge = tmp_path / "loadavg"
+    with open(huge, "wb") as f:
+        f.truncate(200 << 20)
+    start = time.monotonic()
+    assert read_bytes(str(huge)) is None and read_text(str(huge)) is None
+    held = HeldFiles()
+    try:
+        assert held.read_bytes(str(huge)) is None
+    finally:
+        held.close()
+    assert time.monotonic() - start < 1.0  # refused by its size, not read
+
+
+def test_a_procfs_file_that_runs_past_the_limit_reads_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """procfs files show size 0: the limit is also kept while reading (here lowered below the size of
+    ``/proc/self/maps``), plainly and through held files."""
+    path = "/proc/self/maps"
+    assert len(read_bytes(path) or b"") > 4096
+    monkeypatch.setattr(fs_module, "MAX_FILE_BYTES", 4096)
+    assert read_bytes(path) is None
+    held = HeldFiles()
+    try:
+        assert held.read_bytes(path) is None
+    finally:
+        held.close()
