@@ -372,6 +372,29 @@ def test_a_crash_report_goes_to_the_temp_dir_when_the_state_dir_refuses_it(
     assert crash.summary(path.read_text()) == "ValueError: x"
 
 
+def test_a_crash_report_never_follows_a_link_planted_in_the_temp_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another user may make /tmp/perftop-UID first, as a link to a folder of theirs: the report is not
+    written there, and with nowhere to go it is printed, its control characters spelled out."""
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "tmp" / f"perftop-{os.getuid()}").symlink_to(elsewhere)
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocked))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    with pytest.raises(OSError):
+        crash.save_report("Traceback ...\nValueError: x\n")
+    assert list(elsewhere.iterdir()) == []
+    assert crash.report("Traceback ...\nValueError: name \x1b]2;pwned\x07\n") == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err and "name \\e]2;pwned\\a" in err
+    assert err.startswith("perftop: crashed (ValueError: name \\e]2;pwned\\a); could not save the traceback")
+
+
 def test_ctrl_c_before_the_interface_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(*args: object, **kwargs: object) -> object:
         raise KeyboardInterrupt

@@ -7,15 +7,17 @@ dir; it is readable by its owner only, since a traceback holds values (command l
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from perftop.widgets.safe_text import escaped
+from perftop.widgets.safe_text import escaped, escaped_lines
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,6 +41,7 @@ def save_report(text: str) -> Path:
     for folder in crash_dirs():
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _check_private(folder)
             path = folder / name
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace") as f:
@@ -48,6 +51,14 @@ def save_report(text: str) -> Path:
             error = exc
     assert error is not None
     raise error
+
+
+def _check_private(folder: Path) -> None:
+    """``OSError`` unless ``folder`` is a directory of ours that no one else may write: in the shared temp
+    dir another user could have made it first, or a link to elsewhere, for the report to land in."""
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        raise OSError(errno.EPERM, "not a private directory of this user", str(folder))
 
 
 def summary(traceback_text: str) -> str:
@@ -66,7 +77,7 @@ def report(traceback_text: str, stderr: TextIO | None = None) -> int:
         path = save_report(traceback_text)
     except OSError as exc:
         print(f"perftop: crashed ({what}); could not save the traceback ({exc}):", file=stderr)
-        print(traceback_text, file=stderr)
+        print(escaped_lines(traceback_text), file=stderr)
     else:
         print(f"perftop: crashed ({what}); the traceback is in {path}", file=stderr)
     return CRASH_STATUS
