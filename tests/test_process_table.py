@@ -217,14 +217,17 @@ async def test_cursor_keeps_its_row_when_the_selected_pid_vanishes() -> None:
 
 
 async def test_filtering_out_the_selected_pid_keeps_the_row_index() -> None:
+    """The chosen process hidden by a filter: the cursor keeps its row (on a process nobody chose, which
+    the table says), and finds the chosen one again once the filter no longer hides it."""
     app = TableApp(many(6), sort_key="pid")
     async with app.run_test(size=(120, 20)):
         table = app.query_one(ProcessTable)
         table.select_pid(102)
+        assert table.lost_choice is None
         table.set_pid_filter(frozenset({100, 101, 104, 105}))
-        assert (table.cursor_row, table.selected_pid) == (2, 104)
+        assert (table.cursor_row, table.selected_pid, table.lost_choice) == (2, 104, 102)
         table.set_pid_filter(None)
-        assert (table.cursor_row, table.selected_pid) == (4, 104)
+        assert (table.cursor_row, table.selected_pid, table.lost_choice) == (2, 102, None)
 
 
 async def test_search_next_wraps_and_goes_backwards() -> None:

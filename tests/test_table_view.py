@@ -66,11 +66,15 @@ def test_once_chosen_the_cursor_follows_its_process() -> None:
     assert view.selected_pid == 101
     view.set_processes(busy(1.0, 3.0, 2.0))
     assert (view.cursor, view.selected_pid) == (0, 101)
-    # Gone: the cursor stays on its row, and follows the process it lands on.
+    # Gone: the cursor stays on its row, and the process it lands on is not chosen (nobody chose it): the
+    # cursor keeps its line, as before any choice, until the user chooses again.
     view.set_processes([make_proc(100, cpu_percent=1.0), make_proc(102, cpu_percent=2.0)])
     assert (view.cursor, view.selected_pid) == (0, 102)
     view.set_processes(busy(3.0, 9.0, 2.0))
-    assert (view.cursor, view.selected_pid) == (2, 102)
+    assert (view.cursor, view.selected_pid) == (0, 101)
+    view.move_cursor(2)  # chosen again: followed again
+    view.set_processes(busy(3.0, 1.0, 9.0))
+    assert (view.cursor, view.selected_pid) == (0, 102)
 
 
 def test_choose_selected_starts_following_the_process_under_the_cursor() -> None:

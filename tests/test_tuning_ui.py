@@ -450,6 +450,32 @@ async def test_f9_sends_the_chosen_signal(child: subprocess.Popen[str]) -> None:
 # --- tagging: actions apply to every tagged process ---------------------------------------------------
 
 
+async def test_a_tuning_key_refuses_when_the_chosen_process_has_gone(
+    two_children: list[subprocess.Popen[str]],
+) -> None:
+    """The user chose a process, which then exits: the one that takes its row is nobody's choice, and F8
+    says so rather than renice it; once the user chooses again, F8 acts."""
+    gone, other = two_children
+    app = live_app(gone.pid, other.pid, sort="pid")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(app, pilot)
+        assert app.table.select_pid(gone.pid)
+        stop(gone)
+        await app.sample_now()
+        await pilot.pause()
+        assert app.table.selected_pid == other.pid and app.table.lost_choice == gone.pid
+        await pilot.press("f8")
+        await settle(pilot)
+        assert nice_of(other.pid) == 0
+        assert any(
+            f"Process {gone.pid}, the one you chose, is no longer in the table" in n for n in notices(app)
+        )
+        await pilot.press("home")  # chosen again
+        await pilot.press("f8")
+        await settle(pilot)
+        assert nice_of(other.pid) == 1
+
+
 async def test_tagged_processes_all_take_the_action(two_children: list[subprocess.Popen[str]]) -> None:
     a, b = two_children
     app = live_app(a.pid, b.pid, sort="pid")

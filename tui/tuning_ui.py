@@ -225,6 +225,16 @@ class TuningActions(App[None]):
             return None
         if self._tags:
             return list(self._tags.values())
+        lost = self.table.lost_choice
+        if lost is not None:
+            # The process under the cursor took the chosen one's row: nobody chose it.
+            self.notify(
+                f"Process {lost}, the one you chose, is no longer in the table (it exited, or a filter "
+                "hides it): choose a process (arrows, a click, / or \\) first.",
+                title="No process chosen",
+                severity="warning",
+            )
+            return None
         proc = self._selected()
         if proc is None:
             self.notify("No process selected.", severity="warning")

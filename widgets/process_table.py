@@ -401,6 +401,12 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         return self._state.selected_pid
 
     @property
+    def lost_choice(self) -> int | None:
+        """The PID the user chose when it is not under the cursor now (exited, or filtered out), else
+        ``None`` (see :attr:`~perftop.widgets.table_view.TableView.lost_choice`)."""
+        return self._state.lost_choice
+
+    @property
     def order_hold(self) -> int:
         """Refreshes between two sorts by ``set_processes``; 0 or 1 sorts every time. Rows moving on
         every refresh are most of what a sorted table writes to the terminal (low-bandwidth mode)."""

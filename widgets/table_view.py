@@ -50,7 +50,7 @@ class TableView:
         "_cursor",
         "_filter_text",
         "_follow",
-        "_followed_pid",
+        "_followed",
         "_held_for",
         "_hide_kernel_threads",
         "_order_hold",
@@ -84,7 +84,8 @@ class TableView:
         self._rows: list[ProcessInfo] = []
         self._cursor = 0
         self._follow = False
-        self._followed_pid: int | None = None
+        #: (PID, start time) of the process the cursor follows: a PID alone may be reused meanwhile.
+        self._followed: tuple[int, int | None] | None = None
         self._order_hold = 0
         self._held_for = 0
         self.tagged: set[int] = set()
@@ -141,6 +142,20 @@ class TableView:
     def selected_pid(self) -> int | None:
         """PID under the cursor, or ``None`` when there are no rows."""
         return self._rows[self._cursor].pid if self._rows else None
+
+    @property
+    def lost_choice(self) -> int | None:
+        """The PID the user chose when it is not under the cursor now (it exited, or a filter hides it),
+        else ``None``: until the user chooses again, no process under the cursor is theirs."""
+        if self._follow and self._followed is not None and self._followed != self._under_cursor():
+            return self._followed[0]
+        return None
+
+    def _under_cursor(self) -> tuple[int, int | None] | None:
+        if not self._rows:
+            return None
+        p = self._rows[self._cursor]
+        return p.pid, p.start_time
 
     @property
     def order_hold(self) -> int:
@@ -278,13 +293,14 @@ class TableView:
             return
         self._follow = True
         self._cursor = max(0, min(index, len(self._rows) - 1))
-        self._followed_pid = self.selected_pid
+        self._followed = self._under_cursor()
 
     def choose_selected(self) -> None:
         """The user chose the process under the cursor (a search found it there, a filter was kept): from
         now on the cursor follows it, as after :meth:`move_cursor`."""
         if self._rows:
             self._follow = True
+            self._followed = self._under_cursor()
 
     def _apply(self, *, keep_order: bool = False) -> None:
         chosen = filter_processes(
@@ -305,10 +321,13 @@ class TableView:
             self._held_for = 0
             rows = sort_processes(chosen, self._sort_key, self._sort_reverse)
         self._rows = rows
-        index = None
-        if self._follow:
-            index = next((i for i, p in enumerate(rows) if p.pid == self._followed_pid), None)
-        if index is None:
-            index = min(self._cursor, len(rows) - 1)
-        self._cursor = max(0, index)
-        self._followed_pid = self.selected_pid
+        found = None
+        if self._follow and self._followed is not None:
+            pid, start_time = self._followed
+            found = next((i for i, p in enumerate(rows) if p.pid == pid and p.start_time == start_time), None)
+        self._cursor = max(0, found if found is not None else min(self._cursor, len(rows) - 1))
+        # A chosen process stays chosen while it is not in the rows (exited, or a filter hides it): the
+        # cursor keeps its line meanwhile, follows no process nobody chose, and finds it again if it comes
+        # back (the filter cleared). See lost_choice.
+        if not self._follow:
+            self._followed = self._under_cursor()
