@@ -618,7 +618,7 @@ def rt_refusal(target: Target, policy: int, priority: int) -> str | None:
         return None
     limits = read_pid_limits(_LIVE, pid)
     try:
-        current = _read_scheduling(pid)
+        current = read_scheduling(pid)
     except OSError:
         return None
     if limits is None or limits.rtprio is None:
@@ -716,7 +716,8 @@ def _read_nice(tid: int) -> int:
     return os.getpriority(os.PRIO_PROCESS, tid)
 
 
-def _read_scheduling(tid: int) -> Scheduling:
+def read_scheduling(tid: int) -> Scheduling:
+    """A task's policy, RT priority and reset-on-fork flag; ``OSError`` when it is gone."""
     raw = os.sched_getscheduler(tid)
     return Scheduling(
         raw & ~os.SCHED_RESET_ON_FORK,
@@ -750,11 +751,11 @@ def set_policy(
         raise TuningError(_deadline_message(pid, "change their policy"))
     tids = _tids(pid, all_threads)
     wanted = Scheduling(policy, priority, reset_on_fork)
-    current = _values((pid,), _read_scheduling).get(pid)
+    current = _values((pid,), read_scheduling).get(pid)
     flags = policy | (os.SCHED_RESET_ON_FORK if reset_on_fork else 0)
 
     def apply(tid: int) -> None:
-        if tid != pid and _read_scheduling(tid).policy == SCHED_DEADLINE:
+        if tid != pid and read_scheduling(tid).policy == SCHED_DEADLINE:
             raise TuningError(_deadline_message(tid, "change their policy"))
         os.sched_setscheduler(tid, flags, os.sched_param(priority))
 
@@ -766,7 +767,7 @@ def set_policy(
         target,
         "policy",
         tids,
-        _read_scheduling,
+        read_scheduling,
         apply,
         explain,
         f"chrt {options}{CHRT_OPTIONS[policy]} -p {priority} {pid}",
@@ -809,7 +810,8 @@ def set_affinity(target: Target, cpus: Collection[int], all_threads: bool = True
     return result
 
 
-def _read_ionice(tid: int) -> IoPriority:
+def read_ionice(tid: int) -> IoPriority:
+    """A task's IO class and level; psutil's error when it is gone."""
     ioclass, level = psutil.Process(tid).ionice()
     name = IO_CLASSES[int(ioclass)]
     return IoPriority(name, level if name in IO_CLASSES_WITH_LEVEL else None)
@@ -841,7 +843,7 @@ def set_ionice(
         target,
         "ionice",
         tids,
-        _read_ionice,
+        read_ionice,
         lambda tid: psutil.Process(tid).ionice(psutil_class, level),
         lambda tid, exc: _ionice_error(tid, wanted, exc),
         f"ionice -c {number}{option} -p {' '.join(map(str, tids))}",

@@ -30,14 +30,16 @@ from perftop.probes.snapshot import POLICY_NAMES
 from perftop.tui.action_records import ActionRecord, Subject, append_script
 from perftop.tui.tuning import (
     IO_CLASSES,
-    IO_CLASSES_WITH_LEVEL,
     MIXED,
     RT_POLICIES,
+    Scheduling,
     TuningError,
     TuningResult,
     format_value,
     needs_rt_confirmation,
     online_cpus,
+    read_ionice,
+    read_scheduling,
     renice,
     rt_refusal,
     send_signal,
@@ -210,12 +212,6 @@ def describe_subjects(subjects: Sequence[Subject]) -> str:
     return f"{len(subjects)} tagged processes: {shown}{more}"
 
 
-def _io_of(tid: int) -> str:
-    ioclass, level = psutil.Process(tid).ionice()
-    name = IO_CLASSES[int(ioclass)]
-    return f"{name} {level}" if name in IO_CLASSES_WITH_LEVEL else name
-
-
 def current_value(fs: FS, pid: int, what: str) -> str:
     """The process's current ``what`` (nice, policy, affinity, ionice, oom) as the dialogs show it:
     ``mixed`` where its threads differ, ``exited`` when it is gone."""
@@ -228,7 +224,7 @@ def current_value(fs: FS, pid: int, what: str) -> str:
             values = set()
             for tid in tids:
                 try:
-                    values.add(_io_of(tid))
+                    values.add(str(read_ionice(tid)))
                 except psutil.NoSuchProcess:
                     continue
         except (OSError, psutil.Error):
@@ -256,13 +252,11 @@ def _current_line(fs: FS, subjects: Sequence[Subject], what: str, name: str) -> 
     return f"now: {name} " + ", ".join(f"{s.target.pid}: {v}" for s, v in zip(subjects, values, strict=True))
 
 
-def _scheduling_of(pid: int) -> tuple[int, int, bool] | None:
+def _scheduling_of(pid: int) -> Scheduling | None:
     try:
-        raw = os.sched_getscheduler(pid)
-        priority = os.sched_getparam(pid).sched_priority
+        return read_scheduling(pid)
     except OSError:
         return None
-    return raw & ~os.SCHED_RESET_ON_FORK, priority, bool(raw & os.SCHED_RESET_ON_FORK)
 
 
 def _affinity_union(fs: FS, subjects: Sequence[Subject]) -> frozenset[int]:
@@ -345,9 +339,10 @@ class TuningFlows:
     async def scheduling(self, subjects: Sequence[Subject]) -> None:
         """Y: policy, RT priority, reset-on-fork, all threads."""
         current = await self._current(subjects, "policy", "policy")
-        now = await asyncio.to_thread(_scheduling_of, subjects[0].target.pid)
-        policy, priority, reset = now if now is not None else (os.SCHED_OTHER, 0, False)
-        question = AskScheduling(describe_subjects(subjects), current, policy, priority, reset)
+        now = await asyncio.to_thread(_scheduling_of, subjects[0].target.pid) or Scheduling(os.SCHED_OTHER, 0)
+        question = AskScheduling(
+            describe_subjects(subjects), current, now.policy, now.priority, now.reset_on_fork
+        )
         choice = await self._host.ask(question)
         if choice is None:
             return
@@ -365,10 +360,10 @@ class TuningFlows:
     async def rt_priority(self, subjects: Sequence[Subject]) -> None:
         """R: the RT priority of FIFO/RR processes, each keeping its policy."""
         policies = await asyncio.to_thread(lambda: [_scheduling_of(s.target.pid) for s in subjects])
-        realtime = [(s, p) for s, p in zip(subjects, policies, strict=True) if p and p[0] in RT_POLICIES]
+        realtime = [(s, p) for s, p in zip(subjects, policies, strict=True) if p and p.policy in RT_POLICIES]
         if not realtime:
             first = policies[0]
-            name = "exited" if first is None else POLICY_NAMES.get(first[0], str(first[0]))
+            name = "exited" if first is None else POLICY_NAMES.get(first.policy, str(first.policy))
             self._host.notify(
                 f"{subjects[0].label} is {name}: R changes the priority of a SCHED_FIFO or SCHED_RR "
                 "process; press Y to choose a policy.",
@@ -379,19 +374,19 @@ class TuningFlows:
         chosen = [s for s, _ in realtime]
         schedules = {s.target.pid: p for s, p in realtime}
         current = await self._current(chosen, "policy", "policy")
-        policy, priority, _ = realtime[0][1]
+        policy, priority = realtime[0][1].policy, realtime[0][1].priority
         value = await self._host.ask(AskRtPriority(describe_subjects(chosen), current, policy, priority))
         if value is None:
             return
-        allowed, refused = await self._rt_refusals(chosen, lambda s: schedules[s.target.pid][0], value)
+        allowed, refused = await self._rt_refusals(chosen, lambda s: schedules[s.target.pid].policy, value)
         if allowed and not await self._confirm_rt(allowed, policy, value):
             return
 
         def apply(s: Subject) -> TuningResult:
-            own_policy, _, reset = schedules[s.target.pid]
+            own = schedules[s.target.pid]
             # Only the main thread, whose policy was read: "all threads" would make every thread real-time,
             # including ones that were SCHED_OTHER.
-            return set_policy(s.target, own_policy, value, reset, all_threads=False)
+            return set_policy(s.target, own.policy, value, own.reset_on_fork, all_threads=False)
 
         skipped = [(s, "not SCHED_FIFO/RR: left alone") for s in subjects if s not in chosen]
         await self.run("policy", allowed, apply, refused + skipped)
