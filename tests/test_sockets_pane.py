@@ -4,6 +4,9 @@ from ``/proc/net`` texts written in the tests."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.cells import cell_len
 from rich.color import ColorSystem
 from rich.style import Style
 from textual.widgets import ContentSwitcher
@@ -20,6 +23,7 @@ from perftop.probes.net import (
 )
 from perftop.probes.snapshot import NetSnapshot, SocketEntry
 from perftop.widgets.formatting import SPARK_ZERO, sparkline
+from perftop.widgets.line_pane import fit
 from perftop.widgets.sockets_pane import (
     LOADING,
     SocketsPane,
@@ -558,3 +562,13 @@ def test_snapshot_busy_server(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(PaneApp(pane), terminal_size=(80, 24), run_before=run_before)
+
+
+@given(st.text(alphabet=st.sampled_from("ab漢字✓é"), max_size=12), st.integers(0, 10), st.booleans())
+def test_a_pane_cell_is_as_wide_as_asked_in_terminal_cells(text: str, cells: int, right: bool) -> None:
+    """Wide characters (a process or interface name in Chinese) take two cells: the panes' cells count
+    them so, and a cut name ends in ``…``."""
+    shown = fit(text, cells, right)
+    assert cell_len(shown) == cells
+    if cell_len(text) > cells > 0:
+        assert shown.endswith("…")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -33,10 +34,13 @@ def merge(pieces: Iterable[Piece]) -> list[Piece]:
 
 
 def fit(text: str, cells: int, right: bool = False) -> str:
-    """``text`` padded to ``cells``; a longer one is cut with ``…``."""
-    if len(text) > cells:
-        return text[: max(0, cells - 1)] + "…" if cells > 0 else ""
-    return text.rjust(cells) if right else text.ljust(cells)
+    """``text`` padded to ``cells`` terminal cells; a longer one is cut with ``…`` (a wide character cut
+    in half is left out whole)."""
+    length = len(text) if text.isascii() else cell_len(text)
+    if length > cells:
+        return set_cell_size(text, cells - 1) + "…" if cells > 0 else ""
+    pad = " " * (cells - length)
+    return pad + text if right else text + pad
 
 
 def figure(text: str, cells: int, role: str = "value") -> Piece:
