@@ -1,9 +1,10 @@
-"""Tuning actions as records: whom an action was for, what it changed, and the shell line that redoes it.
+"""Tuning actions as records: whom or what an action was for, what it changed, and the shell line that
+redoes it.
 
-One :class:`ActionRecord` per process and action is the record every consumer shares: the action log
-(``L``), ``--log-actions`` (:func:`append_script`), and later undo, recordings and the exporter. Plain
-Python, no Textual. Layers: the flows and the App's tuning keys build on this module; it builds on the
-tuning module only.
+One :class:`ActionRecord` per process (or setting of the machine) and action is the record every consumer
+shares: the action log (``L``), ``--log-actions`` (:func:`append_script`), and later undo, recordings and
+the exporter. Plain Python, no Textual. Layers: the flows and the App's tuning keys build on this module;
+it builds on the tuning modules only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from perftop.tui.system_tuning import Setting, SettingResult
 from perftop.tui.tuning import MIXED, Target, TuningResult, format_value
 from perftop.widgets.safe_text import escaped
 
@@ -47,31 +49,41 @@ def subject_of(p: ProcessInfo) -> Subject:
 
 @dataclass(frozen=True, slots=True)
 class ActionRecord:
-    """One action on one process.
+    """One action on one process or one setting of the machine.
 
-    ``time`` is epoch seconds; ``what`` names the action (``nice``, ``policy``, ``affinity``, ``ionice``,
-    ``oom_score_adj``, ``signal``); ``old`` and ``new`` are the values as shown (``mixed`` where the threads
-    differ, ``-`` when nothing was applied); ``command`` is the equivalent shell command (``-`` when nothing
-    was applied); ``result`` is ``ok`` or why the action failed. ``applied`` is what the tuning module read
-    back from the kernel (typed old and new values, the threads), ``None`` when nothing was applied.
+    ``time`` is epoch seconds; ``subject`` the process (:class:`Subject`) or the setting
+    (:class:`~perftop.tui.system_tuning.Setting`); ``what`` names the action (``nice``, ``policy``,
+    ``affinity``, ``ionice``, ``oom_score_adj``, ``signal``, or the setting's ``what``); ``old`` and ``new``
+    are the values as shown (``mixed`` where the threads differ, ``-`` when nothing was applied);
+    ``command`` is the equivalent shell command (``-`` when nothing was applied); ``result`` is ``ok`` or why
+    the action failed. ``applied`` is what the tuning module read back from the kernel (typed old and new
+    values, the threads), ``None`` when nothing was applied.
     """
 
     time: float
-    subject: Subject
+    subject: Subject | Setting
     what: str
     old: str
     new: str
     command: str
     result: str
-    applied: TuningResult | None = None
+    applied: TuningResult | SettingResult | None = None
 
     @classmethod
     def of(
-        cls, when: float, subject: Subject, what: str, applied: TuningResult | None, error: str | None
+        cls,
+        when: float,
+        subject: Subject | Setting,
+        what: str,
+        applied: TuningResult | SettingResult | None,
+        error: str | None,
     ) -> ActionRecord:
         """The record of ``what`` on ``subject``: the tuning module's result, or the error that refused it."""
         if applied is None:
             return cls(when, subject, what, "-", "-", "-", error or "not applied")
+        if isinstance(applied, SettingResult):
+            old, new = escaped(applied.old or "-"), escaped(applied.new or "-")
+            return cls(when, subject, what, old, new, applied.command, "ok", applied)
         old = MIXED if applied.mixed_before else format_value(applied.old)
         new = format_value(applied.new) + (f" ({MIXED})" if applied.mixed_after else "")
         result = "ok" if applied.ok else "; ".join(f.message for f in applied.failed)
@@ -102,11 +114,15 @@ def append_script(path: Path, records: Sequence[ActionRecord]) -> None:
     for r in records:
         if r.applied is None:
             continue
-        t = r.subject.target
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.time))
-        # Escaped: a line break would turn the rest of the command line into commands, and an escape
-        # sequence would act on the terminal of whoever reads the script.
-        lines.append(f"# {stamp} pid {t.pid} start time {t.start_time}: {r.subject.shown_cmdline}\n")
+        subject = r.subject
+        if isinstance(subject, Setting):
+            lines.append(f"# {stamp} {subject.label} ({escaped(subject.path)}), was {r.old}\n")
+        else:
+            t = subject.target
+            # Escaped: a line break would turn the rest of the command line into commands, and an escape
+            # sequence would act on the terminal of whoever reads the script.
+            lines.append(f"# {stamp} pid {t.pid} start time {t.start_time}: {subject.shown_cmdline}\n")
         lines.append(r.command + "\n")
     if not lines:
         return
