@@ -28,6 +28,7 @@ from perftop.probes.fs import FS, read_text
 from perftop.probes.kernel_numbers import is_decimal
 from perftop.probes.snapshot import POLICY_NAMES
 from perftop.tui.action_records import ActionRecord, Subject, append_script
+from perftop.tui.system_tuning import Setting, SettingResult, change_setting
 from perftop.tui.tuning import (
     IO_CLASSES,
     MIXED,
@@ -471,17 +472,44 @@ class TuningFlows:
             when = time.time()
             records = [ActionRecord.of(when, s, what, result, error) for s, result, error in outcomes]
             records += [ActionRecord.of(when, s, what, None, why) for s, why in skipped]
-            self._host.record_actions(records)
-            path = self._log_actions
-            if path is not None:
-                try:
-                    await asyncio.to_thread(append_script, path, records)
-                except OSError as exc:
-                    self._host.notify(f"Cannot append to {path}: {exc.strerror}", severity="error")
+            await self._log(records)
             await self._host.reread([s.target.pid for s in subjects])
+        self._report(what, records)
+        return records
+
+    async def apply_setting(
+        self, setting: Setting, value: str, *, explain: Callable[[OSError], str | None] | None = None
+    ) -> ActionRecord:
+        """Write ``value`` (validated by the caller) to ``setting`` in a thread, then record it (the log,
+        ``--log-actions``) and notify. Returns the record; a refused change is recorded with its reason."""
+        async with self._lock:
+
+            def apply() -> SettingResult:
+                return change_setting(setting, value, fs=self._fs, explain=explain)
+
+            try:
+                result: SettingResult | None = await asyncio.to_thread(apply)
+                error = None
+            except TuningError as exc:
+                result, error = None, str(exc)
+            record = ActionRecord.of(time.time(), setting, setting.what, result, error)
+            await self._log([record])
+        self._report(setting.what, [record])
+        return record
+
+    async def _log(self, records: Sequence[ActionRecord]) -> None:
+        """Add ``records`` to the action log and append them to the ``--log-actions`` script."""
+        self._host.record_actions(records)
+        path = self._log_actions
+        if path is not None:
+            try:
+                await asyncio.to_thread(append_script, path, records)
+            except OSError as exc:
+                self._host.notify(f"Cannot append to {path}: {exc.strerror}", severity="error")
+
+    def _report(self, what: str, records: Sequence[ActionRecord]) -> None:
         failed = [r for r in records if not r.ok]
         severity: Severity = (
             "information" if not failed else "error" if len(failed) == len(records) else "warning"
         )
         self._host.notify("\n".join(r.line() for r in records), title=what, severity=severity, timeout=8)
-        return records

@@ -39,6 +39,8 @@ _T = TypeVar("_T")
 #: A key's flow: a method of :class:`~perftop.tui.tuning_flows.TuningFlows` bound to its arguments but the
 #: subjects.
 Flow = Callable[["TuningFlows", list["Subject"]], Coroutine[Any, Any, None]]
+#: A flow with nothing captured from the table: one that changes a setting of the machine.
+SystemFlow = Callable[["TuningFlows"], Coroutine[Any, Any, None]]
 
 
 class TuningOptions(Protocol):
@@ -246,13 +248,31 @@ class TuningActions(App[None]):
         subjects = self._subjects()
         if subjects is None:
             return
+        self._run_flow(lambda flows: flow(flows, subjects), dialog=dialog)
+
+    def start_system(self, flow: SystemFlow, *, dialog: bool = True) -> None:
+        """Run ``flow(flows)``, which changes a setting of the machine (a tunable, a device's queue, an IRQ's
+        affinity), in a worker; refused with a notice when perftop is read-only or a dialog is pending."""
+        from perftop.tui.system_tuning import settings_allowed
+
+        if self._dialog_pending:
+            return
+        why = settings_allowed(self.sampler.fs)
+        if why is None and self.options.read_only:
+            why = "read-only: perftop was started with --read-only"
+        if why is not None:
+            self.notify(why, title="Read-only", severity="warning")
+            return
+        self._run_flow(flow, dialog=dialog)
+
+    def _run_flow(self, flow: SystemFlow, *, dialog: bool) -> None:
         if self._flows is None:
             from perftop.tui.tuning_flows import TuningFlows
 
             self._flows = TuningFlows(self, self.sampler.fs, self.options.log_actions)
         flows = self._flows
         if not dialog:
-            self.run_worker(flow(flows, subjects), group="tuning")
+            self.run_worker(flow(flows), group="tuning")
             return
 
         async def guarded() -> None:
@@ -260,7 +280,7 @@ class TuningActions(App[None]):
             # key must not start a second dialog on top.
             self._dialog_pending = True
             try:
-                await flow(flows, subjects)
+                await flow(flows)
             finally:
                 self._dialog_pending = False
                 self._await_dialog(False)
