@@ -71,7 +71,7 @@ class SchedDebug:
 
 def parse_sched(text: str) -> SchedDebug | None:
     """``/proc/PID/sched`` text, or ``None`` when it holds none of the figures."""
-    values = dict(_LINE.findall(text))
+    values: dict[str, str] = dict(_LINE.findall(text))
 
     def raw(key: str) -> str | None:
         for name in _ALIASES.get(key, (key,)):
