@@ -3,24 +3,19 @@
 A :class:`Tunable` says where a setting lives (a file under ``/proc/sys`` or ``/sys``), what it means in one
 line, and what it takes: one whole number in a range (``int``), a fixed count of numbers each in its range
 (``ints``: ``tcp_rmem``'s min, default and max), or one of the words the file itself offers (``choice``:
-``queue/scheduler``'s ``none [mq-deadline] kyber``). :func:`read_tunables` reads their values on an
-:class:`~perftop.probes.fs.FS`; a setting this kernel lacks (no file) is *absent*, not an error. The block
+``queue/scheduler``'s ``none [mq-deadline] kyber``). :mod:`perftop.probes.tunable_files` reads their
+values (:class:`TunableValue`); a setting this kernel lacks (no file) is *absent*, not an error. The block
 device settings are per whole device (``/sys/block/NAME/queue/...``), never per partition.
 
-Plain Python: the sampler's thread, ``--json`` and the tuning module read through it, and the tunables pane
-takes the :class:`TunableValue` rows it gives.
+Plain Python, no IO: the tunables pane shows these types, the tuning module checks values against them.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from perftop.probes.fs import FS, read_text
 from perftop.probes.kernel_numbers import is_decimal
-from perftop.probes.settings import setting_choices, setting_value
 
 #: What a tunable takes: one number, a fixed count of numbers, or one of the words its file offers.
 TunableKind = Literal["int", "ints", "choice"]
@@ -64,32 +59,27 @@ class Tunable:
     ascending: bool = False
     values: str = ""
 
-    def path(self, fs: FS) -> str:
-        """The file on ``fs``."""
-        return fs.proc(*self.parts) if self.root == "proc" else fs.sys(*self.parts)
-
     @property
     def count(self) -> int:
         """How many numbers the value holds (1 for ``int``, 0 for ``choice``)."""
         return 0 if self.kind == "choice" else len(self.bounds)
 
     def range_text(self, choices: tuple[str, ...] | None = None) -> str:
-        """The valid range or choices in a few words: ``0..200``, ``>= 0``, ``3 numbers (min default max),
-        each >= 1``, ``none | mq-deadline | kyber`` (``choices``: those the file offers)."""
+        """The valid range or choices in a few words: ``0..200``, ``>= 0``, ``min default max, each >= 1``,
+        ``none | mq-deadline | kyber`` (``choices``: those the file offers)."""
         if self.kind == "choice":
             return " | ".join(choices) if choices else "the choices the file offers"
-        each = _bounds_text(*self.bounds[0]) if len(set(self.bounds)) == 1 else None
+        each = [_bounds_text(*b) for b in self.bounds]
         if self.kind == "int":
-            text = str(each)
-        else:
-            names = f" ({self.names})" if self.names else ""
-            if each is not None:
-                text = f"{self.count} numbers{names}, each {each}"
-            else:
-                text = f"{self.count} numbers{names}: " + ", ".join(_bounds_text(*b) for b in self.bounds)
-            if self.ascending:
-                text += ", ascending"
-        return f"{text}; {self.values}" if self.values else text
+            return each[0]
+        names = self.names or f"{self.count} numbers"
+        text = f"{names}, each {each[0]}" if len(set(each)) == 1 else f"{names}: " + ", ".join(each)
+        return text + (", ascending" if self.ascending else "")
+
+    @property
+    def explained(self) -> str:
+        """The meaning, with what particular values mean when the tunable says."""
+        return f"{self.meaning} ({self.values})" if self.values else self.meaning
 
 
 def _bounds_text(low: int, high: int) -> str:
@@ -201,7 +191,7 @@ CATALOGUE: Final[tuple[Tunable, ...]] = (
         "kernel.sem",
         "System V semaphores: per set, in all, per semop, sets",
         kind="ints",
-        bounds=(*_NON_NEGATIVE * 3, (0, IPCMNI_MAX)),
+        bounds=_NON_NEGATIVE * 4,
         names="semmsl semmns semopm semmni",
     ),
     _sysctl("kernel", "fs.file-max", "open files the kernel allows in all", bounds=((0, LONG_MAX),)),
@@ -337,50 +327,3 @@ class TunableValue:
             return None
         numbers = [int(w) for w in words]
         return numbers[0] if self.tunable.kind == "int" else numbers
-
-
-def parse_tunable(tunable: Tunable, path: str, text: str | None, present: bool) -> TunableValue:
-    """A tunable's value from its file's ``text`` (``None``: unreadable, or absent when not ``present``)."""
-    if text is None:
-        return TunableValue(tunable, path, None, present)
-    choices = setting_choices(text) if tunable.kind == "choice" else None
-    value = setting_value(text)
-    return TunableValue(tunable, path, value or None, True, choices)
-
-
-def read_tunable(fs: FS, tunable: Tunable) -> TunableValue:
-    """One tunable's value on ``fs``."""
-    path = tunable.path(fs)
-    text = read_text(path)
-    return parse_tunable(tunable, path, text, text is not None or os.path.exists(path))
-
-
-def block_devices(fs: FS) -> list[str]:
-    """The whole block devices with a request queue (``/sys/block/NAME/queue``), sorted; loop and ram
-    devices with nothing attached (size 0) are left out, as they hold no data to tune for."""
-    try:
-        names = sorted(os.listdir(fs.sys("block")))
-    except OSError:
-        return []
-    devices = []
-    for name in names:
-        if not os.path.isdir(fs.sys("block", name, "queue")):
-            continue
-        if name.startswith(("loop", "ram")) and (read_text(fs.sys("block", name, "size")) or "").strip() in (
-            "",
-            "0",
-        ):
-            continue
-        devices.append(name)
-    return devices
-
-
-def all_tunables(fs: FS, devices: Iterable[str] | None = None) -> tuple[Tunable, ...]:
-    """The catalogue and the queue settings of ``devices`` (default: :func:`block_devices` on ``fs``)."""
-    names = block_devices(fs) if devices is None else devices
-    return CATALOGUE + tuple(t for name in names for t in device_tunables(name))
-
-
-def read_tunables(fs: FS) -> tuple[TunableValue, ...]:
-    """Every tunable's value on ``fs``: the catalogue, then each block device's queue settings."""
-    return tuple(read_tunable(fs, t) for t in all_tunables(fs))
