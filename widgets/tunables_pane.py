@@ -64,6 +64,15 @@ def tunable_cells(value: TunableValue) -> tuple[str, ...]:
     )
 
 
+def caption_counts(values: Sequence[TunableValue]) -> str:
+    """How many tunables have a value, are absent here, cannot be read: ``45 tunables, 1 absent``."""
+    absent = sum(1 for v in values if v.value is None and not v.present)
+    unreadable = sum(1 for v in values if v.value is None and v.present)
+    text = f"{len(values) - absent - unreadable} tunables"
+    text += f", {absent} absent" if absent else ""
+    return text + (f", {unreadable} unreadable" if unreadable else "")
+
+
 def grouped(values: Sequence[TunableValue]) -> list[tuple[str, list[TunableValue]]]:
     """The values by group in :data:`GROUPS` order (empty groups left out), each in the order given."""
     groups: list[tuple[str, list[TunableValue]]] = []
@@ -183,7 +192,7 @@ class TunablesPane(Widget):
             self.post_message(self.EditRequested(selected))
 
     def _text(self, text: str, role: str | None) -> Text:
-        style = self.get_component_rich_style(f"tunables-pane--{role}") if role else ""
+        style = self.get_component_rich_style(f"tunables-pane--{role}", partial=True) if role else ""
         return Text(text, style=style, no_wrap=True)
 
     def _row(self, key: str, cells: tuple[str, ...]) -> list[Text]:
@@ -223,7 +232,5 @@ class TunablesPane(Widget):
                     if first is not None:
                         self.select(first)
             self._rows = rows
-            shown = sum(1 for v in self._values if v.value is not None)
-            absent = len(self._values) - shown
-            note = f"{shown} tunables" + (f", {absent} absent or unreadable" if absent else "")
+            note = caption_counts(self._values)
             self.query_one("#tunables-caption", Static).update(Text(f"{note}. {CAPTION}"))
