@@ -607,7 +607,7 @@ class TunableDialog(TuningDialog[str]):
     def __init__(self, current: TunableValue) -> None:
         tunable = current.tunable
         subject = f"{tunable.explained}\n{current.path}"
-        super().__init__(f"Change {tunable.key}", subject, f"now: {current.value or '-'}")
+        super().__init__(f"Change {escaped(tunable.key)}", subject, f"now: {current.value or '-'}")
         self._tunable = current
 
     def compose_fields(self) -> ComposeResult:

@@ -19,12 +19,14 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
-from perftop.probes.tunables import GROUP_TITLES, GROUPS, TunableValue
 from perftop.widgets.safe_text import printable
 
 if TYPE_CHECKING:
-    # Imported where the table is built: the pane is mounted on first show, the first frame needs none.
+    # Imported where used: the pane is mounted on first show, the first frame needs neither the table
+    # nor the catalogue.
     from textual.widgets import DataTable
+
+    from perftop.probes.tunables import TunableValue
 
 #: The columns: key, title.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -74,7 +76,10 @@ def caption_counts(values: Sequence[TunableValue]) -> str:
 
 
 def grouped(values: Sequence[TunableValue]) -> list[tuple[str, list[TunableValue]]]:
-    """The values by group in :data:`GROUPS` order (empty groups left out), each in the order given."""
+    """The values by group in the catalogue's order of groups (empty groups left out), each in the order
+    given."""
+    from perftop.probes.tunables import GROUPS
+
     groups: list[tuple[str, list[TunableValue]]] = []
     for group in GROUPS:
         members = [v for v in values if v.tunable.group == group]
@@ -204,6 +209,8 @@ class TunablesPane(Widget):
     def _sync(self) -> None:
         """Make the table match the values: rewrite the cells that changed, or rebuild it when the rows
         did (a device came or went), keeping the cursor on the same tunable."""
+        from perftop.probes.tunables import GROUP_TITLES
+
         table = self.table
         rows: dict[str, tuple[str, ...]] = {}
         for group, members in grouped(self._values):
