@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import App
 
 from perftop.probes.tunables import CATALOGUE, TunableValue, device_tunables
@@ -13,6 +15,7 @@ from perftop.widgets.tunables_pane import (
     tunable_cells,
     value_text,
 )
+from testbed.demo import DemoMachine
 from tests.pane_app import PaneApp
 
 BY_KEY = {t.key: t for t in CATALOGUE}
@@ -116,3 +119,28 @@ async def test_a_new_value_rewrites_its_cell_and_a_new_device_keeps_the_cursor()
         await pilot.pause()
         assert rows_of(pane)[-1] == "sdb queue/scheduler"
         assert pane.selected is not None and pane.selected.key == "net.ipv4.tcp_rmem"
+
+
+async def test_a_foreign_root_shows_the_tunables_and_refuses_to_change_them(tmp_path: Path) -> None:
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+    swappiness = tmp_path / "proc" / "sys" / "vm" / "swappiness"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await machine.drive(app, 1)
+        await pilot.press("8")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        pane = app.query_one(TunablesPane)
+        assert pane.selected is not None and pane.selected.key == "vm.swappiness"
+        assert pane.selected.path == str(swappiness)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(app.screen_stack) == 1
+        assert any("read-only" in str(n.message) for n in app._notifications)
+        # e on the IO pane too.
+        await pilot.press("4", "e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(app.screen_stack) == 1
+    assert swappiness.read_text() == "60\n"

@@ -199,9 +199,10 @@ def notices(app: PerftopApp) -> list[str]:
 
 
 @needs_root
-async def test_swappiness_through_the_dialog(swappiness: str) -> None:
+async def test_swappiness_through_the_dialog(swappiness: str, tmp_path: Path) -> None:
     new = other_than(swappiness, "17", "23")
-    app = live_app()
+    script = tmp_path / "actions.sh"
+    app = live_app(log_actions=script)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_pane(app, pilot)
         dialog = await edit(app, pilot, pane, "vm.swappiness")
@@ -215,6 +216,7 @@ async def test_swappiness_through_the_dialog(swappiness: str) -> None:
         assert app.action_log[-1].command == f"sysctl -w vm.swappiness={new}"
         # The pane shows the value read back.
         assert pane.selected is not None and pane.selected.value == new
+    assert f"sysctl -w vm.swappiness={new}" in script.read_text()
 
 
 @needs_root
