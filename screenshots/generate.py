@@ -30,6 +30,8 @@ SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
     "numa-pane-100x30": ((100, 30), 4, ("3",)),
     "io-pane-100x30": ((100, 30), 4, ("4",)),
     "sockets-pane-100x40": ((100, 40), 4, ("5",)),
+    "tunables-pane-80x24": ((80, 24), 4, ("8",)),
+    "tunables-pane-200x50": ((200, 50), 4, ("8",)),
 }
 
 
@@ -50,10 +52,12 @@ async def shoot(name: str, size: tuple[int, int], cpus: int, keys: tuple[str, ..
     return path
 
 
-async def main() -> None:
+async def main(names: list[str]) -> None:
     for name, (size, cpus, keys) in SHOTS.items():
+        if names and name not in names:
+            continue
         print(await shoot(name, size, cpus, keys))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

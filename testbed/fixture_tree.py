@@ -809,11 +809,70 @@ def write_net(root: Path, *, tick: int) -> None:
     (net / "udp6").write_text(head)
 
 
+#: The demo machine's sysctls (file under /proc/sys -> text); ``kernel/sched_autogroup_enabled`` is left
+#: out, as on a kernel built without it, so that the tunables pane shows one absent.
+SYSCTLS: dict[str, str] = {
+    "vm/swappiness": "60",
+    "vm/overcommit_memory": "0",
+    "vm/overcommit_ratio": "50",
+    "vm/vfs_cache_pressure": "100",
+    "vm/dirty_ratio": "20",
+    "vm/dirty_background_ratio": "10",
+    "vm/dirty_expire_centisecs": "3000",
+    "vm/min_free_kbytes": "67584",
+    "vm/nr_hugepages": "0",
+    "vm/panic_on_oom": "0",
+    "vm/zone_reclaim_mode": "0",
+    "kernel/sched_rt_runtime_us": "950000",
+    "kernel/shmmax": "18446744073692774399",
+    "kernel/shmall": "18446744073692774399",
+    "kernel/shmmni": "4096",
+    "kernel/msgmax": "8192",
+    "kernel/msgmnb": "16384",
+    "kernel/msgmni": "32000",
+    "kernel/sem": "32000\t1024000000\t500\t32000",
+    "fs/file-max": "9223372036854775807",
+    "net/core/rmem_max": "212992",
+    "net/core/wmem_max": "212992",
+    "net/core/rmem_default": "212992",
+    "net/core/wmem_default": "212992",
+    "net/core/netdev_max_backlog": "1000",
+    "net/core/somaxconn": "4096",
+    "net/ipv4/tcp_rmem": "4096\t131072\t6291456",
+    "net/ipv4/tcp_wmem": "4096\t16384\t4194304",
+    "net/ipv4/tcp_mem": "188562\t251418\t377124",
+    "net/ipv4/tcp_tw_reuse": "2",
+    "net/ipv4/tcp_max_tw_buckets": "65536",
+    "net/ipv4/tcp_fin_timeout": "60",
+    "net/ipv4/tcp_syncookies": "1",
+    "net/ipv4/tcp_window_scaling": "1",
+    "net/ipv4/ip_local_port_range": "32768\t60999",
+}
+
+
+def write_tunables(root: Path) -> None:
+    """The demo machine's tunables: :data:`SYSCTLS`, transparent huge pages, and ``read_ahead_kb`` and
+    ``nr_requests`` of every ``/sys/block/NAME/queue`` already written (:func:`write_disks`)."""
+    for name, value in SYSCTLS.items():
+        path = root / "proc" / "sys" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write(path, value + "\n")
+    thp = root / "sys" / "kernel" / "mm" / "transparent_hugepage"
+    thp.mkdir(parents=True, exist_ok=True)
+    _write(thp / "enabled", "always [madvise] never\n")
+    _write(thp / "defrag", "always defer defer+madvise [madvise] never\n")
+    block = root / "sys" / "block"
+    for queue in sorted(block.glob("*/queue")) if block.is_dir() else ():
+        _write(queue / "read_ahead_kb", "128\n")
+        _write(queue / "nr_requests", "1023\n")
+
+
 def write_devices(root: Path, *, cpus: int, tick: int, numa_nodes: int = 2, disks: int = 3) -> None:
-    """NUMA nodes, disks and network files for the demo machine (see :func:`make_tree`)."""
+    """NUMA nodes, disks, network files and tunables for the demo machine (see :func:`make_tree`)."""
     write_numa(root, nodes=numa_nodes, cpus=cpus, tick=tick)
     write_disks(root, disks=disks, tick=tick)
     write_net(root, tick=tick)
+    write_tunables(root)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -18,6 +18,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
 
+from perftop.probes.tunables import CATALOGUE, TunableValue, device_tunables
 from perftop.tui.app import PerftopApp
 from perftop.tui.dialogs import (
     AffinityDialog,
@@ -27,6 +28,7 @@ from perftop.tui.dialogs import (
     OomScoreDialog,
     RtPriorityDialog,
     SchedulingDialog,
+    TunableDialog,
     dialog_for,
 )
 from perftop.tui.tuning_flows import AskSignal
@@ -76,6 +78,19 @@ def _confirm() -> Screen:
     )
 
 
+def _tunable_numbers() -> Screen:
+    tcp_rmem = next(t for t in CATALOGUE if t.key == "net.ipv4.tcp_rmem")
+    return TunableDialog(TunableValue(tcp_rmem, "/proc/sys/net/ipv4/tcp_rmem", "4096 131072 6291456", True))
+
+
+def _tunable_choice() -> Screen:
+    scheduler = device_tunables("nvme0n1")[0]
+    choices = ("none", "mq-deadline", "kyber", "bfq")
+    return TunableDialog(
+        TunableValue(scheduler, "/sys/block/nvme0n1/queue/scheduler", "mq-deadline", True, choices)
+    )
+
+
 DIALOGS: dict[str, Callable[[], Screen]] = {
     "nice": _nice,
     "scheduling": _scheduling,
@@ -84,6 +99,8 @@ DIALOGS: dict[str, Callable[[], Screen]] = {
     "oom": _oom,
     "signal": _signal,
     "confirm": _confirm,
+    "tunable_numbers": _tunable_numbers,
+    "tunable_choice": _tunable_choice,
 }
 
 

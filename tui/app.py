@@ -288,6 +288,10 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             shown = await asyncio.to_thread(details.read, self.sampler.fs, snapshot, pid)
             details.show(widget, shown)
 
+    async def settings_changed(self) -> None:
+        """A setting was written: the pane on screen reads what it shows again (the tunables pane)."""
+        await self.refresh_pane_details(force=True)
+
     def _sample_in(self, delay: float) -> None:
         """Take the next sample ``delay`` seconds from now (or once the one under way is shown)."""
         if self._sampling is not None:

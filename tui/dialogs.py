@@ -32,7 +32,9 @@ from textual.widgets import Button, Checkbox, Input, Static
 
 from perftop.probes.cpulist import format_cpu_list, format_cpu_mask
 from perftop.probes.snapshot import POLICY_NAMES
+from perftop.probes.tunables import TunableValue
 from perftop.tui.screens import PickerScreen
+from perftop.tui.system_tuning import parse_tunable
 from perftop.tui.tuning import (
     CHRT_OPTIONS,
     IO_CLASSES,
@@ -59,14 +61,16 @@ from perftop.tui.tuning_flows import (
     AskIoPriority,
     AskNice,
     AskOomScore,
+    AskPick,
     AskRtPriority,
     AskScheduling,
     AskSignal,
+    AskTunable,
     IoChoice,
     Question,
     SchedulingChoice,
 )
-from perftop.widgets.safe_text import escaped_lines
+from perftop.widgets.safe_text import escaped, escaped_lines
 
 _T = TypeVar("_T")
 
@@ -595,6 +599,49 @@ class AffinityDialog(TuningDialog[AffinityChoice]):
         return AffinityChoice(cpus, self.query_one("#all-threads", Tick).value)
 
 
+class TunableDialog(TuningDialog[str]):
+    """A new value for one tunable: its meaning, file, valid range or choices and current value shown; a
+    field for numbers (one, or several separated by spaces as ``tcp_rmem`` takes them), a list for a
+    choice. The value is checked as the tunable takes it before the dialog closes."""
+
+    def __init__(self, current: TunableValue) -> None:
+        tunable = current.tunable
+        subject = f"{tunable.explained}\n{current.path}"
+        super().__init__(f"Change {escaped(tunable.key)}", subject, f"now: {current.value or '-'}")
+        self._tunable = current
+
+    def compose_fields(self) -> ComposeResult:
+        current = self._tunable
+        hint = "takes " + escaped(current.tunable.range_text(current.choices))
+        yield Static(Text(hint, style="dim"), classes="dialog-hint")
+        if current.tunable.kind == "choice":
+            choices = current.choices or ()
+            index = choices.index(current.value) if current.value in choices else 0
+            yield Choices([escaped(c) for c in choices], index, id="choice")
+        else:
+            yield Input(current.value or "", id="value", classes="dialog-input", compact=True)
+
+    def on_mount(self) -> None:
+        if self._tunable.tunable.kind == "choice":
+            self.query_one("#choice", Choices).focus()
+        else:
+            self.query_one("#value", Input).focus()
+
+    def on_choices_changed(self, event: Choices.Changed) -> None:
+        event.stop()
+        self.show_error("")
+
+    def value(self) -> str:
+        current = self._tunable
+        if current.tunable.kind == "choice":
+            choices = current.choices or ()
+            index = self.query_one("#choice", Choices).index
+            text = choices[index] if 0 <= index < len(choices) else ""
+        else:
+            text = self.query_one("#value", Input).value
+        return parse_tunable(current.tunable, text, current.choices)
+
+
 class ConfirmDialog(ModalScreen[bool]):
     """A yes/no question with the reason it is asked: ``y`` or Apply says yes, ``n`` or Esc says no."""
 
@@ -663,4 +710,8 @@ def dialog_for(question: Question[Any]) -> ModalScreen[Any]:
             return PickerScreen("Send a signal to " + question.subjects, signal_choices())
         case AskConfirm():
             return ConfirmDialog(question.title, question.question, question.reason)
+        case AskTunable():
+            return TunableDialog(question.current)
+        case AskPick():
+            return PickerScreen(question.title, list(question.choices), question.current)
     raise TypeError(f"no dialog answers {question!r}")

@@ -11,6 +11,8 @@ from typing import IO, Any
 
 from perftop.probes.sampler import Sampler
 from perftop.probes.snapshot import ProcessInfo, Snapshot
+from perftop.probes.tunable_files import read_tunables
+from perftop.probes.tunables import TunableValue
 
 
 def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
@@ -26,6 +28,12 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def tunables_to_list(values: tuple[TunableValue, ...]) -> list[dict[str, Any]]:
+    """The ``tunables`` key: ``{key, path, value}`` per tunable, ``value`` a number, a list of numbers or the
+    chosen word (``null``: absent, unreadable or garbled)."""
+    return [{"key": v.key, "path": v.path, "value": v.typed()} for v in values]
 
 
 class OutputError(Exception):
@@ -58,7 +66,9 @@ def write_json_lines(
             due = clock()  # after a stall (Ctrl-Z, suspend) keep the cadence instead of catching up
         if select is not None:
             snapshot = dataclasses.replace(snapshot, processes=tuple(select(snapshot.processes)))
-        line = json.dumps(snapshot_to_dict(snapshot), separators=(",", ":")) + "\n"
+        data = snapshot_to_dict(snapshot)
+        data["tunables"] = tunables_to_list(read_tunables(sampler.fs))
+        line = json.dumps(data, separators=(",", ":")) + "\n"
         try:
             out.write(line)
             out.flush()

@@ -27,8 +27,10 @@ from perftop.widgets.io_pane import IoPane
 from perftop.widgets.numa_pane import NumaPane
 from perftop.widgets.overview_pane import OverviewPane
 from perftop.widgets.sockets_pane import SocketsPane
+from perftop.widgets.tunables_pane import TunablesPane
 
 if TYPE_CHECKING:
+    from perftop.probes.tunables import TunableValue
     from perftop.tui.pane_details import Placement, SocketViews
 
 W = TypeVar("W", bound=Widget)
@@ -36,6 +38,8 @@ D = TypeVar("D")
 
 #: Seconds between socket-owner scans while the sockets pane is shown (each walks every /proc/PID/fd).
 SOCKET_SCAN_SECONDS = 5.0
+#: Seconds between two reads of the tunables while their pane is shown (they change only when written).
+TUNABLES_SECONDS = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +137,16 @@ def _show_socket_views(pane: SocketsPane, views: SocketViews) -> None:
     pane.show_connections(views.pid, views.comm, views.connections)
 
 
+def _read_tunables(fs: FS, snapshot: Snapshot, pid: int | None) -> tuple[TunableValue, ...]:
+    from perftop.probes.tunable_files import read_tunables
+
+    return read_tunables(fs)
+
+
+def _edit_device(pane: IoPane) -> str | None:
+    return pane.request_edit()
+
+
 def _toggle_all_devices(pane: IoPane) -> str:
     pane.show_all(not pane.showing_all)
     return "All block devices shown." if pane.showing_all else "Partitions and idle devices hidden."
@@ -172,7 +186,12 @@ PANES: tuple[Pane[Any], ...] = (
         detail="iostat -x per block device, history of the selected one",
         widget=IoPane,
         record=lambda pane, snapshot: pane.update_snapshot(snapshot.disks),
-        keys=(PaneKey("A", "A", "show/hide partitions and idle loop/ram/zram devices", _toggle_all_devices),),
+        keys=(
+            PaneKey("A", "A", "show/hide partitions and idle loop/ram/zram devices", _toggle_all_devices),
+            PaneKey(
+                "e", "e", "change the selected device's scheduler, read_ahead_kb or nr_requests", _edit_device
+            ),
+        ),
     ),
     Pane(
         number=5,
@@ -182,5 +201,13 @@ PANES: tuple[Pane[Any], ...] = (
         record=lambda pane, snapshot: pane.update_snapshot(snapshot.net),
         sampled=(SOCKET_TABLES,),
         details=Details(_read_socket_views, _show_socket_views, every=SOCKET_SCAN_SECONDS),
+    ),
+    Pane(
+        number=8,
+        title="tunables",
+        detail="vm, kernel, network, THP and block queue settings; Enter changes one",
+        widget=TunablesPane,
+        record=lambda pane, snapshot: None,
+        details=Details(_read_tunables, TunablesPane.show_tunables, every=TUNABLES_SECONDS),
     ),
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Final, Literal
 
 from perftop.probes.fs import FS, read_text
 from perftop.probes.settings import setting_value
+from perftop.probes.tunables import INT_MAX, Tunable, TunableValue
 from perftop.tui.tuning import TuningError, tuning_allowed
 from perftop.widgets.safe_text import escaped
 
@@ -174,3 +176,79 @@ def change_setting(
         note = f"the kernel keeps {escaped(new)}, not {escaped(value)}"
     undo = None if old is None else setting.command(old)
     return SettingResult(setting, old, new, setting.command(value), undo, note)
+
+
+# --- the tunables of the catalogue ------------------------------------------------------------------------
+
+_NUMBER: Final = re.compile(r"[+-]?[0-9]+")
+#: More digits than any tunable's bound has: not converted, nor quoted whole.
+_MAX_DIGITS: Final = 21
+
+
+def _bounds_words(low: int, high: int) -> str:
+    return f"at least {low}" if high >= INT_MAX else f"from {low} to {high}"
+
+
+def _number(word: str, what: str, low: int, high: int) -> int:
+    if _NUMBER.fullmatch(word) is None:
+        raise TuningError(f"{what} must be a whole number {_bounds_words(low, high)}, not {escaped(word)!r}")
+    if len(word) > _MAX_DIGITS:
+        raise TuningError(f"{what} {word[:12]}... is out of range: it must be {_bounds_words(low, high)}")
+    value = int(word)
+    if not low <= value <= high:
+        raise TuningError(f"{what} {value} is out of range: it must be {_bounds_words(low, high)}")
+    return value
+
+
+def parse_tunable(tunable: Tunable, text: str, choices: tuple[str, ...] | None = None) -> str:
+    """The value to write for what the user typed for ``tunable``, in the kernel's form (``+05`` -> ``5``,
+    numbers separated by one space); ``choices``: those the file offers now. Raises
+    :class:`~perftop.tui.tuning.TuningError` saying what the tunable takes when ``text`` is empty, not its
+    type, out of range, the wrong count of numbers, or not one of the choices."""
+    label = escaped(tunable.key)
+    words = text.split()
+    if not words:
+        raise TuningError(f"{label}: type a value ({tunable.range_text(choices)})")
+    if tunable.kind == "choice":
+        offered = choices or ()
+        if len(words) != 1 or words[0] not in offered:
+            shown = ", ".join(offered) if offered else "nothing (the file lists no choices)"
+            raise TuningError(f"{label} takes one of {shown}; not {escaped(text.strip())!r}")
+        return words[0]
+    if len(words) != tunable.count:
+        names = f" ({tunable.names})" if tunable.names else ""
+        wanted = "one number" if tunable.count == 1 else f"{tunable.count} numbers{names}"
+        raise TuningError(f"{label} takes {wanted}, not {len(words)}: {escaped(text.strip())!r}")
+    numbers: list[int] = []
+    name_list = tunable.names.split()
+    for index, (word, (low, high)) in enumerate(zip(words, tunable.bounds, strict=True)):
+        what = label if tunable.count == 1 else f"{label} {name_list[index] if name_list else index + 1}"
+        numbers.append(_number(word, what, low, high))
+    if tunable.ascending and numbers != sorted(numbers):
+        raise TuningError(f"{label}: each number must be at least the one before ({tunable.names})")
+    return " ".join(map(str, numbers))
+
+
+#: The action's name in the log for a tunable of each group (the sysctls are ``sysctl``).
+_WHAT_OF_GROUP: Final = {"block": "device", "thp": "thp"}
+
+
+def tunable_setting(tunable: Tunable, path: str) -> Setting:
+    """The :class:`Setting` of ``tunable``'s file at ``path``: a sysctl under ``/proc/sys``, else a file."""
+    if tunable.root == "proc":
+        return Setting("sysctl", tunable.key, path, "sysctl")
+    return Setting("file", tunable.key, path, _WHAT_OF_GROUP.get(tunable.group, "sysfs"))
+
+
+def set_tunable(
+    current: TunableValue,
+    text: str,
+    *,
+    fs: FS = _LIVE,
+    explain: Callable[[OSError], str | None] | None = None,
+) -> SettingResult:
+    """Check ``text`` against ``current``'s tunable (its type, range, count, the choices its file offers)
+    and write it (:func:`change_setting`). Bad input raises :class:`~perftop.tui.tuning.TuningError`
+    before anything is written."""
+    value = parse_tunable(current.tunable, text, current.choices)
+    return change_setting(tunable_setting(current.tunable, current.path), value, fs=fs, explain=explain)

@@ -27,8 +27,10 @@ import psutil
 from perftop.probes.fs import FS, read_text
 from perftop.probes.kernel_numbers import is_decimal
 from perftop.probes.snapshot import POLICY_NAMES
+from perftop.probes.tunable_files import queue_device, read_tunable
+from perftop.probes.tunables import Tunable, TunableValue, device_tunables
 from perftop.tui.action_records import ActionRecord, Subject, append_script
-from perftop.tui.system_tuning import Setting, SettingResult, change_setting
+from perftop.tui.system_tuning import Setting, SettingResult, change_setting, parse_tunable, tunable_setting
 from perftop.tui.tuning import (
     IO_CLASSES,
     MIXED,
@@ -171,6 +173,23 @@ class AskConfirm(Question[bool]):
     title: str
     question: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskTunable(Question[str]):
+    """A new value for a tunable, as it was read (``current``): checked against its type, range or choices
+    before the dialog closes; the answer is the value to write, in the kernel's form."""
+
+    current: TunableValue
+
+
+@dataclass(frozen=True, slots=True)
+class AskPick(Question[str]):
+    """One of ``choices`` (``(id, label)``), ``current`` marked; the answer is its id."""
+
+    title: str
+    choices: tuple[tuple[str, str], ...]
+    current: str | None = None
 
 
 class Host(Protocol):
@@ -496,6 +515,48 @@ class TuningFlows:
             await self._log([record])
         self._report(setting.what, [record])
         return record
+
+    async def edit_tunable(self, tunable: Tunable) -> ActionRecord | None:
+        """Enter on the tunables pane: read the tunable, ask for its new value (typed and checked as it
+        takes), write it and read it back. A tunable this kernel lacks, or that cannot be read, is said so
+        and not asked for. Returns the record (``None``: nothing was asked or it was cancelled)."""
+        now = await asyncio.to_thread(read_tunable, self._fs, tunable)
+        if now.value is None:
+            why = "cannot be read" if now.present else "is absent: this kernel has no such setting"
+            self._host.notify(f"{now.path} {why}.", title=tunable.key, severity="warning")
+            return None
+        text = await self._host.ask(AskTunable(now))
+        if text is None:
+            return None
+        try:
+            # The dialog checked it against what it was shown: checked again, not trusted.
+            value = parse_tunable(tunable, text, now.choices)
+        except TuningError as exc:
+            self._host.notify(str(exc), title=tunable.key, severity="error")
+            return None
+        return await self.apply_setting(tunable_setting(tunable, now.path), value)
+
+    async def edit_device(self, device: str) -> ActionRecord | None:
+        """e on the IO pane: choose one of the device's queue settings (scheduler, read_ahead_kb,
+        nr_requests; a partition's are its disk's), then edit it as :meth:`edit_tunable` does."""
+        disk = await asyncio.to_thread(queue_device, self._fs, device)
+        values = await asyncio.to_thread(lambda: [read_tunable(self._fs, t) for t in device_tunables(disk)])
+        if not any(v.present for v in values):
+            self._host.notify(f"{device} has no queue settings.", title="Queue settings", severity="warning")
+            return None
+        choices = tuple(
+            (
+                v.key,
+                f"{v.key.split('/', 1)[1]:<14} {v.value or 'absent':<12} {v.tunable.range_text(v.choices)}",
+            )
+            for v in values
+        )
+        whose = disk if disk == device else f"{disk} (the disk of {device})"
+        key = await self._host.ask(AskPick(f"Queue setting of {whose} to change", choices))
+        chosen = next((v for v in values if v.key == key), None)
+        if chosen is None:
+            return None
+        return await self.edit_tunable(chosen.tunable)
 
     async def _log(self, records: Sequence[ActionRecord]) -> None:
         """Add ``records`` to the action log and append them to the ``--log-actions`` script."""

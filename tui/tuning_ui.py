@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from perftop.probes.snapshot import ProcessInfo, Snapshot
     from perftop.tui.action_records import ActionRecord, Subject
     from perftop.tui.tuning_flows import Question, TuningFlows
+    from perftop.widgets.io_pane import IoPane
     from perftop.widgets.process_table import ProcessTable
+    from perftop.widgets.tunables_pane import TunablesPane
 
 _T = TypeVar("_T")
 
@@ -287,6 +289,31 @@ class TuningActions(App[None]):
 
         self.awaiting_dialog = True  # from this key on, not once the worker starts
         self.run_worker(guarded(), group="tuning")
+
+    async def settings_changed(self) -> None:
+        """A setting of the machine was written: what shows settings reads them again (the App's panes)."""
+
+    def on_tunables_pane_edit_requested(self, message: TunablesPane.EditRequested) -> None:
+        """Enter on the tunables pane: change the tunable under the cursor."""
+        message.stop()
+        tunable = message.current.tunable
+
+        async def flow(flows: TuningFlows) -> None:
+            if await flows.edit_tunable(tunable) is not None:
+                await self.settings_changed()
+
+        self.start_system(flow)
+
+    def on_io_pane_edit_requested(self, message: IoPane.EditRequested) -> None:
+        """e on the IO pane: change a queue setting of the selected device."""
+        message.stop()
+        device = message.device
+
+        async def flow(flows: TuningFlows) -> None:
+            if await flows.edit_device(device) is not None:
+                await self.settings_changed()
+
+        self.start_system(flow)
 
     def action_nice_step(self, step: int) -> None:
         """F7/F8: nice one step down or up, at once."""
