@@ -137,6 +137,7 @@ class IoPriority:
 
 #: What an action sets: nice and OOM score are ``int``, affinity a CPU set, a signal its name.
 Value = int | str | frozenset[int] | Scheduling | IoPriority
+_V = TypeVar("_V", bound=Value)
 
 
 def format_value(value: Value | None) -> str:
@@ -162,8 +163,10 @@ class TuningResult:
 
     ``old`` and ``new`` are the main thread's values before and after; ``mixed_before`` and
     ``mixed_after`` say whether the process's threads disagreed then (shown as ``mixed``). ``tids`` are
-    the tasks the action was applied to, main thread first; ``failed`` those that refused it. ``note``
-    explains a read-back value that differs from the one asked for.
+    the tasks the action was applied to, main thread first, and ``all_threads`` whether it was meant for
+    every thread or the main one; ``failed`` those that refused it. ``note`` explains a read-back value
+    that differs from the one asked for. ``undo_command`` is the shell command that sets ``old`` again,
+    ``None`` when nothing can: a signal, an unknown old value, or threads that each had their own.
     """
 
     target: Target
@@ -176,6 +179,8 @@ class TuningResult:
     mixed_before: bool = False
     mixed_after: bool = False
     note: str | None = None
+    all_threads: bool = True
+    undo_command: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -372,6 +377,11 @@ def _check_identity(target: Target) -> ProcStat:
     return stat
 
 
+def check_identity(target: Target) -> None:
+    """Raise :class:`TuningError` saying why when the target has exited or its PID names another process."""
+    _check_identity(target)
+
+
 def _tids(pid: int, all_threads: bool) -> tuple[int, ...]:
     if not all_threads:
         return (pid,)
@@ -433,13 +443,19 @@ def _run(
     target: Target,
     what: str,
     tids: tuple[int, ...],
-    read: Callable[[int], Value],
+    read: Callable[[int], _V],
     apply: Callable[[int], None],
     explain: Callable[[int, Exception], str],
     command: str,
+    undo: Callable[[_V], str | None],
+    all_threads: bool,
     errors: tuple[type[Exception], ...] = (OSError,),
 ) -> TuningResult:
-    """The common shape of a per-thread action: read, apply, read back, compare threads."""
+    """The common shape of a per-thread action: read, apply, read back, compare threads.
+
+    ``undo(old)`` is the command that sets the main thread's old value again: there is none when the
+    action was for every thread and they had different values before (only the main thread's is kept).
+    """
     pid = target.pid
     everyone = _all_tids(pid)
     before = _values(everyone, read)
@@ -447,16 +463,21 @@ def _run(
     after = _values(everyone, read)
     if pid not in after:
         raise TuningError(f"process {pid} exited while it was being changed")
+    old = before.get(pid)
+    mixed_before = len(set(before.values())) > 1
+    undo_command = None if old is None or (mixed_before and all_threads) else undo(old)
     return TuningResult(
         target=target,
         what=what,
-        old=before.get(pid),
+        old=old,
         new=after[pid],
         command=command,
         tids=tids,
         failed=failures,
-        mixed_before=len(set(before.values())) > 1,
+        mixed_before=mixed_before,
         mixed_after=len(set(after.values())) > 1,
+        all_threads=all_threads,
+        undo_command=undo_command,
     )
 
 
@@ -707,9 +728,15 @@ def renice(target: Target, nice: int, all_threads: bool = True) -> TuningResult:
         _read_nice,
         lambda tid: os.setpriority(os.PRIO_PROCESS, tid, nice),
         lambda tid, exc: _nice_error(tid, old, nice, exc),
-        # renice has no all-threads option; naming every task is the exact equivalent.
-        f"renice -n {nice} -p {' '.join(map(str, tids))}",
+        _renice_command(nice, tids),
+        lambda was: _renice_command(was, tids),
+        all_threads,
     )
+
+
+def _renice_command(nice: int, tids: Iterable[int]) -> str:
+    # renice has no all-threads option; naming every task is the exact equivalent.
+    return f"renice -n {nice} -p {' '.join(map(str, tids))}"
 
 
 def _read_nice(tid: int) -> int:
@@ -762,7 +789,6 @@ def set_policy(
     def explain(tid: int, exc: Exception) -> str:
         return str(exc) if isinstance(exc, TuningError) else _policy_error(tid, wanted, current, exc)
 
-    options = ("-a " if all_threads else "") + ("-R " if reset_on_fork else "")
     return _run(
         target,
         "policy",
@@ -770,9 +796,20 @@ def set_policy(
         read_scheduling,
         apply,
         explain,
-        f"chrt {options}{CHRT_OPTIONS[policy]} -p {priority} {pid}",
+        _chrt_command(wanted, pid, all_threads) or "",
+        lambda was: _chrt_command(was, pid, all_threads),
+        all_threads,
         (OSError, TuningError),
     )
+
+
+def _chrt_command(scheduling: Scheduling, pid: int, all_threads: bool) -> str | None:
+    """``chrt`` setting ``scheduling``; ``None`` for a policy perftop does not set (SCHED_DEADLINE)."""
+    option = CHRT_OPTIONS.get(scheduling.policy)
+    if option is None:
+        return None
+    flags = ("-a " if all_threads else "") + ("-R " if scheduling.reset_on_fork else "")
+    return f"chrt {flags}{option} -p {scheduling.priority} {pid}"
 
 
 def set_affinity(target: Target, cpus: Collection[int], all_threads: bool = True) -> TuningResult:
@@ -799,7 +836,9 @@ def set_affinity(target: Target, cpus: Collection[int], all_threads: bool = True
         lambda tid: frozenset(os.sched_getaffinity(tid)),
         lambda tid: os.sched_setaffinity(tid, wanted),
         lambda tid, exc: _affinity_error(tid, wanted, exc),
-        f"taskset {'-a ' if all_threads else ''}-p -c {format_cpu_list(wanted)} {pid}",
+        _taskset_command(wanted, pid, all_threads),
+        lambda was: _taskset_command(was, pid, all_threads),
+        all_threads,
     )
     if result.new != wanted:
         # sched_setaffinity silently drops CPUs the task's cpuset does not allow.
@@ -808,6 +847,10 @@ def set_affinity(target: Target, cpus: Collection[int], all_threads: bool = True
             note=f"the kernel kept CPUs {format_value(result.new)}: its cpuset cgroup allows only those",
         )
     return result
+
+
+def _taskset_command(cpus: frozenset[int], pid: int, all_threads: bool) -> str:
+    return f"taskset {'-a ' if all_threads else ''}-p -c {format_cpu_list(cpus)} {pid}"
 
 
 def read_ionice(tid: int) -> IoPriority:
@@ -838,7 +881,6 @@ def set_ionice(
     wanted = IoPriority(ioclass, level)
     number = IO_CLASSES.index(ioclass)
     psutil_class = _PSUTIL_IO_CLASSES[number]
-    option = "" if level is None else f" -n {level}"
     return _run(
         target,
         "ionice",
@@ -846,9 +888,16 @@ def set_ionice(
         read_ionice,
         lambda tid: psutil.Process(tid).ionice(psutil_class, level),
         lambda tid, exc: _ionice_error(tid, wanted, exc),
-        f"ionice -c {number}{option} -p {' '.join(map(str, tids))}",
+        _ionice_command(wanted, tids),
+        lambda was: _ionice_command(was, tids),
+        all_threads,
         (OSError, psutil.Error),
     )
+
+
+def _ionice_command(priority: IoPriority, tids: Iterable[int]) -> str:
+    option = "" if priority.level is None else f" -n {priority.level}"
+    return f"ionice -c {IO_CLASSES.index(priority.ioclass)}{option} -p {' '.join(map(str, tids))}"
 
 
 def _read_oom_score_adj(pid: int) -> int | None:
@@ -899,8 +948,39 @@ def set_oom_score_adj(target: Target, value: int) -> TuningResult:
     if new is None:
         raise TuningError(f"process {pid} exited while it was being changed")
     return TuningResult(
-        target, "oom_score_adj", old, new, f"echo {value} > /proc/{pid}/oom_score_adj", (pid,)
+        target,
+        "oom_score_adj",
+        old,
+        new,
+        _oom_command(value, pid),
+        (pid,),
+        all_threads=False,
+        undo_command=None if old is None else _oom_command(old, pid),
     )
+
+
+def _oom_command(value: int, pid: int) -> str:
+    return f"echo {value} > /proc/{pid}/oom_score_adj"
+
+
+def read_value(what: str, pid: int) -> Value | None:
+    """The main thread's current value of an action ``what`` (``nice``, ``policy``, ``affinity``,
+    ``ionice``, ``oom_score_adj``), typed as that action's :attr:`TuningResult.new`; ``None`` when the
+    process is gone or the action has no value (a signal)."""
+    readers: dict[str, Callable[[int], Value | None]] = {
+        "nice": _read_nice,
+        "policy": read_scheduling,
+        "affinity": lambda tid: frozenset(os.sched_getaffinity(tid)),
+        "ionice": read_ionice,
+        "oom_score_adj": _read_oom_score_adj,
+    }
+    read = readers.get(what)
+    if read is None:
+        return None
+    try:
+        return read(pid)
+    except (OSError, psutil.Error):
+        return None
 
 
 def _signal(sig: int | str | signal.Signals) -> signal.Signals:
@@ -949,7 +1029,8 @@ def send_signal(target: Target, sig: int | str | signal.Signals) -> TuningResult
     finally:
         if pidfd is not None:
             os.close(pidfd)
-    return TuningResult(target, "signal", None, chosen.name, f"kill -{name} {pid}", (pid,))
+    # No undo_command: a signal is delivered, and nothing sets back what it did.
+    return TuningResult(target, "signal", None, chosen.name, f"kill -{name} {pid}", (pid,), all_threads=False)
 
 
 # --- per-thread values for the table ----------------------------------------------------------------
