@@ -59,6 +59,7 @@ from perftop.tui.tuning_flows import (
     AskIoPriority,
     AskNice,
     AskOomScore,
+    AskPath,
     AskRtPriority,
     AskScheduling,
     AskSignal,
@@ -595,6 +596,38 @@ class AffinityDialog(TuningDialog[AffinityChoice]):
         return AffinityChoice(cpus, self.query_one("#all-threads", Tick).value)
 
 
+class PathDialog(TuningDialog[str]):
+    """A file's path to write, the field starting at a suggestion; ``error`` shows why the path typed
+    before was refused (the flow writes the file and opens this again when it cannot)."""
+
+    def __init__(self, title: str, subject: str, initial: str, error: str | None = None) -> None:
+        super().__init__(title, subject, "")
+        self._initial = initial
+        self._error = error
+
+    def compose_fields(self) -> ComposeResult:
+        yield Static(
+            Text(
+                "a path to a new file (~ is your home); perftop never writes under /etc itself", style="dim"
+            ),
+            classes="dialog-hint",
+        )
+        yield Input(self._initial, id="path", classes="dialog-input", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).focus()
+        if self._error:
+            self.show_error(self._error)
+
+    def value(self) -> str:
+        typed = self.query_one("#path", Input).value.strip()
+        if not typed:
+            raise TuningError("type a path, such as ./perftop-sysctl.conf")
+        if "\0" in typed:
+            raise TuningError("a path cannot hold a NUL character")
+        return typed
+
+
 class ConfirmDialog(ModalScreen[bool]):
     """A yes/no question with the reason it is asked: ``y`` or Apply says yes, ``n`` or Esc says no."""
 
@@ -663,4 +696,6 @@ def dialog_for(question: Question[Any]) -> ModalScreen[Any]:
             return PickerScreen("Send a signal to " + question.subjects, signal_choices())
         case AskConfirm():
             return ConfirmDialog(question.title, question.question, question.reason)
+        case AskPath():
+            return PathDialog(question.title, question.subject, question.initial, question.error)
     raise TypeError(f"no dialog answers {question!r}")
