@@ -158,7 +158,8 @@ def append_script(path: Path, records: Sequence[ActionRecord]) -> None:
             # sequence would act on the terminal of whoever reads the script.
             lines.append(f"# {stamp} pid {t.pid} start time {t.start_time}: {subject.shown_cmdline}\n")
         lines.append(r.command + "\n")
-        lines.append(f"# undo: {r.undo_line}\n")
+        # Escaped, as the comment above: a line break in a device's name would end the comment.
+        lines.append(f"# undo: {escaped(r.undo_line)}\n")
     if not lines:
         return
     with open(path, "a", encoding="utf-8") as f:

@@ -607,9 +607,7 @@ class PathDialog(TuningDialog[str]):
 
     def compose_fields(self) -> ComposeResult:
         yield Static(
-            Text(
-                "a path to a new file (~ is your home); perftop never writes under /etc itself", style="dim"
-            ),
+            Text("a new file's path (~ is your home); perftop never picks one under /etc", style="dim"),
             classes="dialog-hint",
         )
         yield Input(self._initial, id="path", classes="dialog-input", compact=True)

@@ -560,8 +560,8 @@ class TuningFlows:
                 severity="warning",
             )
             return None
-        count = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
-        subject = f"{count} sysctl setting{'s' if count != 1 else ''} changed in this session, as sysctl.d(5)"
+        kept = [line for line in text.splitlines() if line and not line.startswith("#")]
+        subject = f"The session's sysctl changes in sysctl.d(5) format: {', '.join(kept) or 'none'}"
         typed, error = SUGGESTED_CONF, None
         while True:
             answer = await self._host.ask(AskPath("Write a sysctl.d file", subject, typed, error))
