@@ -212,7 +212,7 @@ async def test_a_reused_pid_is_refused(sleepers: Callable[[], Subject]) -> None:
     assert nice_of(pid) == 5 and host.records == []
 
 
-async def test_threads_that_had_their_own_values_are_refused(spawn_threaded: int) -> None:
+async def test_threads_that_had_their_own_values_get_each_its_own_back(spawn_threaded: int) -> None:
     pid = spawn_threaded
     tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
     os.setpriority(os.PRIO_PROCESS, tids[1], 3)  # one thread differs
@@ -221,12 +221,45 @@ async def test_threads_that_had_their_own_values_are_refused(spawn_threaded: int
     host = ScriptedHost(6)
     flows = TuningFlows(host, FS())
     await flows.renice([subject])
-    [done] = host.records
-    assert done.old == "mixed" and done.undo_command is None
-    assert "threads had different nice values before" in (done.no_undo or "")
-    assert await flows.revert(done) is None
-    assert "set each thread by hand" in host.notices[-1][0]
     assert {nice_of(t) for t in tids} == {6}
+    [done] = host.records
+    assert done.old == "mixed" and done.no_undo is None
+    others = " ".join(str(t) for t in tids if t != tids[1])
+    assert done.undo_command == f"renice -n 0 -p {others}; renice -n 3 -p {tids[1]}"
+    undone = await flows.revert(done)
+    assert [nice_of(t) for t in tids] == [3 if t == tids[1] else 0 for t in tids]
+    assert undone is not None and undone.ok and undone.command == done.undo_command
+    assert undone.undo_command == f"renice -n 6 -p {' '.join(map(str, tids))}"  # all alike again
+
+
+@needs_root
+@pytest.mark.skipif(len(ONLINE) < 2, reason="needs two online CPUs")
+async def test_each_threads_own_policy_and_affinity_come_back(spawn_threaded: int) -> None:
+    pid = spawn_threaded
+    tids = sorted(int(t) for t in os.listdir(f"/proc/{pid}/task"))
+    os.sched_setscheduler(tids[1], os.SCHED_FIFO, os.sched_param(7))
+    os.sched_setaffinity(tids[2], {max(ONLINE)})
+    began = parse_pid_stat(Path(f"/proc/{pid}/stat").read_text()).start_time
+    subject = Subject(Target(pid, began), "python3", "python3")
+    host = ScriptedHost(
+        SchedulingChoice(os.SCHED_BATCH, 0, reset_on_fork=False, all_threads=True),
+        AffinityChoice(frozenset({min(ONLINE)}), all_threads=True),
+        True,  # a thread back to SCHED_FIFO, the process on every CPU: Y would ask, and so does undo
+    )
+    flows = TuningFlows(host, FS())
+    await flows.scheduling([subject])
+    await flows.affinity([subject], [])
+    assert {os.sched_getscheduler(t) for t in tids} == {os.SCHED_BATCH}
+    policy, affinity = host.records
+    assert f"chrt -f -p 7 {tids[1]}" in (policy.undo_command or "")
+    await flows.revert(affinity)
+    await flows.revert(policy)
+    assert [os.sched_getscheduler(t) for t in tids] == [
+        os.SCHED_FIFO if t == tids[1] else os.SCHED_OTHER for t in tids
+    ]
+    assert os.sched_getparam(tids[1]).sched_priority == 7
+    assert isinstance(host.asked[-1], AskConfirm) and "SCHED_FIFO priority 7" in host.asked[-1].question
+    assert _affinity(tids[2]) == {max(ONLINE)} and _affinity(tids[0]) == ONLINE
 
 
 @pytest.fixture

@@ -112,11 +112,8 @@ class ActionRecord:
             return f"a signal cannot be undone: {self.new} was delivered"
         if isinstance(applied, SettingResult):
             return "its old value was unreadable, so perftop cannot tell what to set again"
-        if applied.mixed_before:
-            return (
-                f"its threads had different {self.what} values before, and only the main thread's was "
-                "kept: set each thread by hand"
-            )
+        if any(isinstance(v, Scheduling) and v.policy not in CHRT_OPTIONS for _, v in applied.thread_values):
+            return "one of its threads was SCHED_DEADLINE before, which perftop does not set"
         if isinstance(applied.old, Scheduling) and applied.old.policy not in CHRT_OPTIONS:
             return f"its old policy was {applied.old}, which perftop does not set"
         return "its old value could not be read, so perftop cannot tell what to set again"

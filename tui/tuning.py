@@ -166,7 +166,9 @@ class TuningResult:
     the tasks the action was applied to, main thread first, and ``all_threads`` whether it was meant for
     every thread or the main one; ``failed`` those that refused it. ``note`` explains a read-back value
     that differs from the one asked for. ``undo_command`` is the shell command that sets ``old`` again,
-    ``None`` when nothing can: a signal, an unknown old value, or threads that each had their own.
+    ``None`` when nothing can (a signal, an unknown old value). When the action was for every thread and
+    they had different values, ``thread_values`` keeps each one's, ``(tid, old)`` in TID order, and the undo
+    gives each thread its own again (:func:`restore_threads`).
     """
 
     target: Target
@@ -181,6 +183,7 @@ class TuningResult:
     note: str | None = None
     all_threads: bool = True
     undo_command: str | None = None
+    thread_values: tuple[tuple[int, Value], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -453,8 +456,9 @@ def _run(
 ) -> TuningResult:
     """The common shape of a per-thread action: read, apply, read back, compare threads.
 
-    ``undo(old)`` is the command that sets the main thread's old value again: there is none when the
-    action was for every thread and they had different values before (only the main thread's is kept).
+    ``undo(old)`` is the command that sets the main thread's old value again. When the action was for
+    every thread and they had different values before, each thread's is kept, and the undo is the commands
+    that set each again.
     """
     pid = target.pid
     everyone = _all_tids(pid)
@@ -465,7 +469,11 @@ def _run(
         raise TuningError(f"process {pid} exited while it was being changed")
     old = before.get(pid)
     mixed_before = len(set(before.values())) > 1
-    undo_command = None if old is None or (mixed_before and all_threads) else undo(old)
+    # Each thread's own old value, when one for all would not set them back.
+    kept: tuple[tuple[int, Value], ...] = ()
+    if mixed_before and all_threads:
+        kept = tuple(sorted(before.items()))
+    undo_command = None if old is None else _restore_command(what, kept) if kept else undo(old)
     return TuningResult(
         target=target,
         what=what,
@@ -478,6 +486,7 @@ def _run(
         mixed_after=len(set(after.values())) > 1,
         all_threads=all_threads,
         undo_command=undo_command,
+        thread_values=kept,
     )
 
 
@@ -981,6 +990,142 @@ def read_value(what: str, pid: int) -> Value | None:
         return read(pid)
     except (OSError, psutil.Error):
         return None
+
+
+def _restore_command(what: str, values: Iterable[tuple[int, Value]]) -> str | None:
+    """The commands that give each thread its own value again, one per value where the tool takes several
+    threads (renice, ionice), one per thread otherwise (chrt, taskset); ``None`` when a value is not one
+    perftop sets (SCHED_DEADLINE)."""
+    groups: dict[Value, list[int]] = {}
+    for tid, value in values:
+        groups.setdefault(value, []).append(tid)
+    commands: list[str] = []
+    for value, tids in groups.items():
+        if what == "nice" and isinstance(value, int):
+            commands.append(_renice_command(value, tids))
+        elif what == "ionice" and isinstance(value, IoPriority):
+            commands.append(_ionice_command(value, tids))
+        elif what == "affinity" and isinstance(value, frozenset):
+            commands += [_taskset_command(value, tid, False) for tid in tids]
+        elif what == "policy" and isinstance(value, Scheduling) and value.policy in CHRT_OPTIONS:
+            commands += [_chrt_command(value, tid, False) or "" for tid in tids]
+        else:
+            return None
+    return "; ".join(commands) or None
+
+
+def _uniform_command(what: str, value: Value, pid: int, tids: tuple[int, ...]) -> str | None:
+    """The command that gives every thread ``value``: the undo of :func:`restore_threads`."""
+    if what == "nice" and isinstance(value, int):
+        return _renice_command(value, tids)
+    if what == "ionice" and isinstance(value, IoPriority):
+        return _ionice_command(value, tids)
+    if what == "affinity" and isinstance(value, frozenset):
+        return _taskset_command(value, pid, True)
+    if what == "policy" and isinstance(value, Scheduling):
+        return _chrt_command(value, pid, True)
+    return None
+
+
+def _check_thread_value(what: str, value: Value) -> None:
+    """Raise :class:`TuningError` when ``value`` is not one perftop sets for ``what``."""
+    if what == "nice" and isinstance(value, int):
+        _check_range(value, "nice value", NICE_MIN, NICE_MAX)
+    elif what == "policy" and isinstance(value, Scheduling):
+        if value.policy not in CHRT_OPTIONS:
+            raise TuningError(f"a thread's old policy was {value}, which perftop does not set")
+        lo, hi = rt_priority_range(value.policy)
+        _check_range(value.priority, f"{POLICY_NAMES[value.policy]} priority", lo, hi)
+    elif what == "affinity" and isinstance(value, frozenset):
+        online = online_cpus()
+        if online is not None and not value <= online:
+            raise TuningError(_absent_cpus_message(value - online, online))
+    elif not (what == "ionice" and isinstance(value, IoPriority) and value.ioclass in IO_CLASSES):
+        raise TuningError(f"perftop does not set {what} {format_value(value)} per thread")
+
+
+def restore_threads(target: Target, what: str, values: Iterable[tuple[int, Value]]) -> TuningResult:
+    """Give each thread its own ``what`` again (``(tid, value)`` as :attr:`TuningResult.thread_values` kept
+    them): the undo of an action for every thread of a process whose threads had different values. Threads
+    that exited since are left out; threads started since keep theirs. Raises :class:`TuningError` as the
+    other actions do."""
+    _check_identity(target)
+    pid = target.pid
+    present = set(_all_tids(pid))
+    wanted = {tid: value for tid, value in values if tid in present}
+    if pid not in wanted:
+        raise TuningError(f"the old {what} of process {pid}'s main thread is not known; nothing was changed")
+    for value in wanted.values():
+        _check_thread_value(what, value)
+    tids = (pid, *sorted(t for t in wanted if t != pid))
+    command = _restore_command(what, ((t, wanted[t]) for t in tids)) or ""
+    read: Callable[[int], Value]
+    errors: tuple[type[Exception], ...] = (OSError,)
+    if what == "nice":
+        read = _read_nice
+        current = _values(tids, _read_nice)
+
+        def apply(tid: int) -> None:
+            os.setpriority(os.PRIO_PROCESS, tid, _int(wanted[tid]))
+
+        def explain(tid: int, exc: Exception) -> str:
+            return _nice_error(tid, current.get(tid), _int(wanted[tid]), exc)
+    elif what == "policy":
+        read = read_scheduling
+        schedules = _values(tids, read_scheduling)
+
+        def apply(tid: int) -> None:
+            value = wanted[tid]
+            assert isinstance(value, Scheduling)
+            flags = value.policy | (os.SCHED_RESET_ON_FORK if value.reset_on_fork else 0)
+            os.sched_setscheduler(tid, flags, os.sched_param(value.priority))
+
+        def explain(tid: int, exc: Exception) -> str:
+            value = wanted[tid]
+            assert isinstance(value, Scheduling)
+            return _policy_error(tid, value, schedules.get(tid), exc)
+    elif what == "affinity":
+        read = _read_affinity
+
+        def apply(tid: int) -> None:
+            os.sched_setaffinity(tid, _cpus(wanted[tid]))
+
+        def explain(tid: int, exc: Exception) -> str:
+            return _affinity_error(tid, _cpus(wanted[tid]), exc)
+    else:
+        read, errors = read_ionice, (OSError, psutil.Error)
+
+        def apply(tid: int) -> None:
+            value = wanted[tid]
+            assert isinstance(value, IoPriority)
+            psutil.Process(tid).ionice(_PSUTIL_IO_CLASSES[IO_CLASSES.index(value.ioclass)], value.level)
+
+        def explain(tid: int, exc: Exception) -> str:
+            value = wanted[tid]
+            assert isinstance(value, IoPriority)
+            return _ionice_error(tid, value, exc)
+
+    def read_one(tid: int) -> Value:
+        return read(tid)
+
+    def undo(was: Value) -> str | None:
+        return _uniform_command(what, was, pid, tids)
+
+    return _run(target, what, tids, read_one, apply, explain, command, undo, True, errors)
+
+
+def _read_affinity(tid: int) -> frozenset[int]:
+    return frozenset(os.sched_getaffinity(tid))
+
+
+def _int(value: Value) -> int:
+    assert isinstance(value, int)
+    return value
+
+
+def _cpus(value: Value) -> frozenset[int]:
+    assert isinstance(value, frozenset)
+    return value
 
 
 def _signal(sig: int | str | signal.Signals) -> signal.Signals:

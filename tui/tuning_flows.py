@@ -540,6 +540,10 @@ class TuningFlows:
         allowed: list[Subject] = [plan.subject]
         refused: list[tuple[Subject, str]] = []
         old = plan.old
+        # Threads given their own policy back: the strongest real-time one among them is what is checked.
+        realtime = [v for _, v in plan.threads if isinstance(v, Scheduling) and v.policy in RT_POLICIES]
+        if realtime:
+            old = max(realtime, key=lambda v: v.priority)
         if isinstance(old, Scheduling):
             # Back to a real-time policy: refused up front, or confirmed, as Y would.
             allowed, refused = await self._rt_refusals(allowed, lambda _: old.policy, old.priority)

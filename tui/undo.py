@@ -4,7 +4,7 @@ Undo is another action: :func:`plan_revert` turns an :class:`~perftop.tui.action
 into the action that sets its old value again (a :class:`ProcessRevert` run through the tuning module, or a
 :class:`SettingRevert` written as any setting is), with the same checks as any action. It refuses, raising
 :class:`~perftop.tui.tuning.TuningError` with the reason, what cannot be undone (a signal, an action that
-was not applied, threads that each had their own value) and a process that has exited or whose PID was
+was not applied, a SCHED_DEADLINE policy) and a process that has exited or whose PID was
 reused; and it says why to ask first when the value was changed since by someone else. The flows
 (:meth:`perftop.tui.tuning_flows.TuningFlows.revert`) ask, apply and record.
 
@@ -38,6 +38,7 @@ from perftop.tui.tuning import (
     format_value,
     read_value,
     renice,
+    restore_threads,
     set_affinity,
     set_ionice,
     set_oom_score_adj,
@@ -59,10 +60,14 @@ class ProcessRevert:
     old: Value
     all_threads: bool
     changed: str | None = None
+    #: Each thread's own old value, ``(tid, value)``, when the threads had different ones.
+    threads: tuple[tuple[int, Value], ...] = ()
 
     def apply(self, subject: Subject) -> TuningResult:
         """Apply the old value through the tuning module (which checks the identity again)."""
         target, old = subject.target, self.old
+        if self.threads:
+            return restore_threads(target, self.what, self.threads)
         if self.what == "nice" and isinstance(old, int):
             return renice(target, old, self.all_threads)
         if self.what == "policy" and isinstance(old, Scheduling):
@@ -78,7 +83,8 @@ class ProcessRevert:
     @property
     def question(self) -> str:
         """The confirmation's question."""
-        return f"Set the {self.what} of {self.subject.label} back to {format_value(self.old)}?"
+        old = "each thread's own" if self.threads else format_value(self.old)
+        return f"Set the {self.what} of {self.subject.label} back to {old}?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +139,9 @@ def plan_revert(record: ActionRecord) -> Revert:
             f"{format_value(applied.new)} perftop set: it was changed since by someone else, and undoing "
             "overwrites that"
         )
-    return ProcessRevert(subject, applied.what, applied.old, applied.all_threads, changed)
+    return ProcessRevert(
+        subject, applied.what, applied.old, applied.all_threads, changed, applied.thread_values
+    )
 
 
 # --- keep: the session's settings as a sysctl.d file ----------------------------------------------------
