@@ -11,10 +11,13 @@ the App).
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
+from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -30,15 +33,25 @@ EMPTY = "No tuning action yet."
 
 
 def entry_text(record: ActionRecord) -> Text:
-    """One entry: time, target, what, old -> new; the command; the result; the undo command."""
-    stamp = time.strftime("%H:%M:%S", time.localtime(record.time))
-    text = Text(f"{stamp}  ")
+    """One entry's lines after its time: target, what, old -> new; the command; the result; the undo
+    command."""
+    text = Text()
     text.append(record.subject.label, style="bold")
     text.append(f"  {escaped(record.what)}: {record.old} -> {record.new}")
-    text.append(f"\n          {escaped(record.command)}")
-    text.append(f"\n          {escaped(record.result)}", style=None if record.ok else "red")
-    text.append(f"\n          undo: {escaped(record.undo_line)}", style="dim")
+    text.append(f"\n{escaped(record.command)}")
+    text.append(f"\n{escaped(record.result)}", style=None if record.ok else "red")
+    text.append(f"\nundo: {escaped(record.undo_line)}", style="dim")
     return text
+
+
+def entry(record: ActionRecord) -> Table:
+    """One entry of the log: its time, and beside it :func:`entry_text`, whose long lines wrap in their
+    own column."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    grid.add_row(Text(time.strftime("%H:%M:%S", time.localtime(record.time))), entry_text(record))
+    return grid
 
 
 class ActionLogScreen(ModalScreen[None]):
@@ -88,7 +101,7 @@ class ActionLogScreen(ModalScreen[None]):
 
     @staticmethod
     def _options(records: Sequence[ActionRecord]) -> list[Option]:
-        return [Option(entry_text(r)) for r in records]
+        return [Option(entry(r)) for r in records]
 
     def _show_empty(self) -> None:
         self.query_one("#log-empty").display = not self._records
@@ -98,6 +111,15 @@ class ActionLogScreen(ModalScreen[None]):
     def records(self) -> list[ActionRecord]:
         """The entries shown, oldest first."""
         return self._records
+
+    @property
+    def text(self) -> str:
+        """Every entry as plain text, as the screen shows it at a width of 1000."""
+        console = Console(width=1000, file=io.StringIO(), record=True, color_system=None)
+        entries = self.query_one("#log-entries", OptionList)
+        for index in range(entries.option_count):
+            console.print(entries.get_option_at_index(index).prompt)
+        return console.export_text()
 
     @property
     def selected(self) -> ActionRecord | None:
