@@ -15,7 +15,7 @@ from textual.widgets import Input
 from perftop.probes.snapshot import Snapshot
 from perftop.tui import crash
 from perftop.tui.app import LOW_BANDWIDTH_SORT_EVERY, AppOptions, PerftopApp
-from perftop.tui.bindings import APP_KEYS, TABLE_KEYS
+from perftop.tui.bindings import APP_KEYS, LOG_KEYS, TABLE_KEYS
 from perftop.tui.screens import HelpScreen, PickerScreen, TextScreen
 from perftop.widgets import process_columns
 from perftop.widgets.load_history import LoadHistory
@@ -335,7 +335,7 @@ async def test_help_lists_every_binding(machine: DemoMachine) -> None:
         text = app.screen.text
         for key in APP_KEYS:
             assert key.shown in text and key.help in text
-        for shown, help_text in TABLE_KEYS:
+        for shown, help_text in (*TABLE_KEYS, *LOG_KEYS):
             assert shown in text and help_text in text
         assert "costs more" in text
         # Only perftop's keys, said as the README says them: no Textual binding names ("up Up").

@@ -11,6 +11,7 @@ snapshot of a demo tree given two nodes. Accept a change only after looking at i
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 
 from perftop.probes.tunables import CATALOGUE, TunableValue, device_tunables
+from perftop.tui.action_records import ActionRecord, Subject
 from perftop.tui.app import PerftopApp
 from perftop.tui.dialogs import (
     AffinityDialog,
@@ -26,11 +28,14 @@ from perftop.tui.dialogs import (
     IoPriorityDialog,
     NiceDialog,
     OomScoreDialog,
+    PathDialog,
     RtPriorityDialog,
     SchedulingDialog,
     TunableDialog,
     dialog_for,
 )
+from perftop.tui.system_tuning import Setting, SettingResult
+from perftop.tui.tuning import Target, TuningResult
 from perftop.tui.tuning_flows import AskSignal
 from testbed.demo import DemoMachine
 
@@ -91,6 +96,15 @@ def _tunable_choice() -> Screen:
     )
 
 
+def _path() -> Screen:
+    return PathDialog(
+        "Write a sysctl.d file",
+        "The session's sysctl changes in sysctl.d(5) format: vm.swappiness = 10, vm.dirty_ratio = 40",
+        "/nowhere/perftop.conf",
+        "cannot write /nowhere/perftop.conf: there is no directory /nowhere",
+    )
+
+
 DIALOGS: dict[str, Callable[[], Screen]] = {
     "nice": _nice,
     "scheduling": _scheduling,
@@ -101,6 +115,7 @@ DIALOGS: dict[str, Callable[[], Screen]] = {
     "confirm": _confirm,
     "tunable_numbers": _tunable_numbers,
     "tunable_choice": _tunable_choice,
+    "path": _path,
 }
 
 
@@ -193,3 +208,49 @@ def test_bad_input_in_a_dialog(snap_compare, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 32), run_before=run_before)
+
+
+def _log_records() -> list[ActionRecord]:
+    """A session: a renice, a signal, a refused action, a sysctl and a device's scheduler (at fixed times)."""
+    s = Subject(Target(1290, 5000), "postgres", "/usr/bin/postgres -D /var/lib/postgresql/16/main")
+    nice = TuningResult(
+        s.target, "nice", 0, 5, "renice -n 5 -p 1290", (1290,), undo_command="renice -n 0 -p 1290"
+    )
+    stop = TuningResult(s.target, "signal", None, "SIGSTOP", "kill -STOP 1290", (1290,), all_threads=False)
+    swappiness = Setting("sysctl", "vm.swappiness", "/proc/sys/vm/swappiness")
+    scheduler = Setting("file", "sda queue/scheduler", "/sys/block/sda/queue/scheduler", "device")
+
+    def setting(setting: Setting, old: str, new: str) -> SettingResult:
+        return SettingResult(setting, old, new, setting.command(new), setting.command(old))
+
+    return [
+        ActionRecord.of(1_700_000_000, s, "nice", nice, None),
+        ActionRecord.of(1_700_000_060, s, "signal", stop, None),
+        ActionRecord.of(1_700_000_120, s, "nice", None, "process 1290 has exited; nothing was changed"),
+        ActionRecord.of(1_700_000_180, swappiness, "sysctl", setting(swappiness, "60", "10"), None),
+        ActionRecord.of(1_700_000_240, scheduler, "device", setting(scheduler, "mq-deadline", "none"), None),
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(80, 24), (100, 32)], ids=["80x24", "100x32"])
+def test_action_log(
+    snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    """The action log (L), opened at its newest entry, each with its undo command or why there is none."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+
+    async def run_before(pilot: Pilot) -> None:
+        await machine.drive(app, 5)
+        app.action_log.extend(_log_records())
+        await pilot.press("L")
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

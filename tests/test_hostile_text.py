@@ -19,6 +19,7 @@ from textual.screen import Screen
 
 from perftop.probes.fs import FS
 from perftop.probes.sampler import Sampler
+from perftop.tui.action_log import ActionLogScreen
 from perftop.tui.app import AppOptions, PerftopApp
 from perftop.tui.dialogs import (
     AffinityDialog,
@@ -148,7 +149,7 @@ async def test_hostile_names_reach_the_terminal_only_as_visible_text(
                 await _settle(pilot)
                 notices.update(n.message for n in app._notifications)
         await pilot.press("L")
-        await _screen(pilot, TextScreen)
+        await _screen(pilot, ActionLogScreen)
         await pilot.pause()
         await _closed(pilot)
         await pilot.press("question_mark")

@@ -254,8 +254,9 @@ async def test_applied_commands_go_to_the_log_actions_script(
     pid, began = subject.target.pid, subject.target.start_time
     lines = script.read_text().splitlines()
     assert script.read_text().startswith(SCRIPT_HEADER)
-    assert lines[-2].endswith(f"pid {pid} start time {began}: sleep 60")
-    assert lines[-1] == f"renice -n 4 -p {pid}"
+    assert lines[-3].endswith(f"pid {pid} start time {began}: sleep 60")
+    assert lines[-2] == f"renice -n 4 -p {pid}"
+    assert lines[-1] == f"# undo: renice -n 0 -p {pid}"  # the undo beside it, a comment: replaying skips it
     assert len(host.records) == 2
 
 

@@ -21,12 +21,13 @@ import psutil
 import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Checkbox, Input, Static
+from textual.widgets import Checkbox, Input, OptionList, Static
 
 from perftop.probes.fs import FS
 from perftop.probes.processes import parse_pid_stat
 from perftop.probes.sampler import Sampler
 from perftop.tui import tuning
+from perftop.tui.action_log import ActionLogScreen
 from perftop.tui.app import AppOptions, PerftopApp
 from perftop.tui.cli import build_parser
 from perftop.tui.dialogs import (
@@ -40,7 +41,7 @@ from perftop.tui.dialogs import (
     SchedulingDialog,
     TuningDialog,
 )
-from perftop.tui.screens import PickerScreen, TextScreen
+from perftop.tui.screens import PickerScreen
 from testbed.demo import DemoMachine
 from tests.unprivileged import run_as_nobody
 
@@ -194,6 +195,12 @@ def may_lower_nice_to(value: int) -> bool:
 
 def notices(app: PerftopApp) -> list[str]:
     return [n.message for n in app._notifications]
+
+
+def log_text(screen: Screen) -> str:
+    """Every entry of the action log screen, as plain text."""
+    assert isinstance(screen, ActionLogScreen)
+    return screen.text
 
 
 def row_of(app: PerftopApp, pid: int):
@@ -831,8 +838,9 @@ async def test_action_log_lists_actions(child: subprocess.Popen[str]) -> None:
     async with app.run_test(size=(120, 50)) as pilot:
         await start(app, pilot)
         await pilot.press("L")
-        assert isinstance(app.screen, TextScreen)
-        assert "No tuning action yet" in str(app.screen.query_one("Static").render())
+        assert isinstance(app.screen, ActionLogScreen)
+        assert app.screen.query_one("#log-empty").display
+        assert "No tuning action yet" in str(app.screen.query_one("#log-empty", Static).render())
         await pilot.press("escape", "f8")
         await settle(pilot)
         await pilot.press("o")
@@ -843,10 +851,13 @@ async def test_action_log_lists_actions(child: subprocess.Popen[str]) -> None:
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("L")
-        text = str(app.screen.query_one("Static").render())
+        screen = await screen_of(pilot, ActionLogScreen)
+        text = log_text(screen)
         assert f"{child.pid} (sleep)  nice: 0 -> 1" in text
         assert f"renice -n 1 -p {child.pid}" in text
+        assert f"undo: renice -n 0 -p {child.pid}" in text
         assert f"{child.pid} (sleep)  oom_score_adj: 0 -> 100" in text
+        assert f"undo: echo 0 > /proc/{child.pid}/oom_score_adj" in text
         assert text.count("ok") >= 2
         assert [(r.what, r.old, r.new) for r in app.action_log] == [
             ("nice", "0", "1"),
@@ -863,14 +874,14 @@ async def test_the_action_log_opens_at_the_newest_entry_uncovered(child: subproc
             await settle(pilot)
         assert nice_of(child.pid) == 10 and notices(app)
         await pilot.press("L")
-        screen = await screen_of(pilot, TextScreen)
+        screen = await screen_of(pilot, ActionLogScreen)
         await pilot.pause()
-        body = screen.query_one("#text-body")
-        assert body.max_scroll_y > 0 and body.scroll_y == body.max_scroll_y
+        entries = screen.query_one("#log-entries", OptionList)
+        assert entries.max_scroll_y > 0 and entries.scroll_y == entries.max_scroll_y
         assert notices(app) == []  # the notifications would cover the newest lines; the log holds them
-        lines = str(body.query_one(Static).render()).splitlines()
-        newest = next(y for y, line in enumerate(lines) if "nice: 9 -> 10" in line)
-        assert body.scroll_y <= newest + 2 < body.scroll_y + body.size.height  # its three lines in view
+        assert entries.highlighted == 9 and log_text(screen).splitlines()[-4].endswith("nice: 9 -> 10")
+        # The newest entry, all four of its lines, in view at the bottom.
+        assert entries.max_scroll_y + entries.scrollable_content_region.height == entries.virtual_size.height
 
 
 async def test_log_actions_writes_a_replayable_script(child: subprocess.Popen[str], tmp_path: Path) -> None:

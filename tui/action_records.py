@@ -2,9 +2,9 @@
 redoes it.
 
 One :class:`ActionRecord` per process (or setting of the machine) and action is the record every consumer
-shares: the action log (``L``), ``--log-actions`` (:func:`append_script`), and later undo, recordings and
-the exporter. Plain Python, no Textual. Layers: the flows and the App's tuning keys build on this module;
-it builds on the tuning modules only.
+shares: the action log (``L``), ``--log-actions`` (:func:`append_script`), undo (:mod:`perftop.tui.undo`),
+and later recordings and the exporter. Plain Python, no Textual. Layers: undo, the flows and the App's
+tuning keys build on this module; it builds on the tuning modules only.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from perftop.tui.system_tuning import Setting, SettingResult
-from perftop.tui.tuning import MIXED, Target, TuningResult, format_value
+from perftop.tui.tuning import CHRT_OPTIONS, MIXED, Scheduling, Target, TuningResult, format_value
 from perftop.widgets.safe_text import escaped
 
 if TYPE_CHECKING:
@@ -94,6 +94,36 @@ class ActionRecord:
         """True when the action was applied to every thread."""
         return self.applied is not None and self.applied.ok
 
+    @property
+    def undo_command(self) -> str | None:
+        """The shell command that sets the old value again, ``None`` when there is none (see
+        :attr:`no_undo`)."""
+        return None if self.applied is None else self.applied.undo_command
+
+    @property
+    def no_undo(self) -> str | None:
+        """Why this action cannot be undone, ``None`` when it can."""
+        applied = self.applied
+        if applied is None:
+            return "nothing was applied, so there is nothing to undo"
+        if applied.undo_command is not None:
+            return None
+        if applied.what == "signal":
+            return f"a signal cannot be undone: {self.new} was delivered"
+        if isinstance(applied, SettingResult):
+            return "its old value was unreadable, so perftop cannot tell what to set again"
+        if any(isinstance(v, Scheduling) and v.policy not in CHRT_OPTIONS for _, v in applied.thread_values):
+            return "one of its threads was SCHED_DEADLINE before, which perftop does not set"
+        if isinstance(applied.old, Scheduling) and applied.old.policy not in CHRT_OPTIONS:
+            return f"its old policy was {applied.old}, which perftop does not set"
+        return "its old value could not be read, so perftop cannot tell what to set again"
+
+    @property
+    def undo_line(self) -> str:
+        """The undo command, or ``none:`` and why, as the log and the script show it."""
+        command = self.undo_command
+        return command if command is not None else f"none: {self.no_undo}"
+
     def line(self) -> str:
         """One line of the notification that reports the action."""
         if self.applied is not None:
@@ -104,7 +134,8 @@ class ActionRecord:
 SCRIPT_HEADER = (
     "#!/bin/sh\n"
     "# perftop action log: the commands perftop applied, each after its target's command line and\n"
-    "# start time (clock ticks after boot). The PIDs are those of that boot.\n"
+    "# start time (clock ticks after boot), each followed by the command that undoes it. The PIDs are those\n"
+    "# of that boot.\n"
 )
 
 
@@ -124,6 +155,8 @@ def append_script(path: Path, records: Sequence[ActionRecord]) -> None:
             # sequence would act on the terminal of whoever reads the script.
             lines.append(f"# {stamp} pid {t.pid} start time {t.start_time}: {subject.shown_cmdline}\n")
         lines.append(r.command + "\n")
+        # Escaped, as the comment above: a line break in a device's name would end the comment.
+        lines.append(f"# undo: {escaped(r.undo_line)}\n")
     if not lines:
         return
     with open(path, "a", encoding="utf-8") as f:

@@ -24,7 +24,7 @@ from textual.widgets import ContentSwitcher, Input, Static
 from perftop.probes.sampler import NUMA_MAPS_SECONDS, Sampler
 from perftop.probes.snapshot import POLICY_CLASS, Snapshot
 from perftop.tui import input_driver
-from perftop.tui.bindings import APP_KEYS, TABLE_KEYS, app_bindings, app_keys
+from perftop.tui.bindings import APP_KEYS, LOG_KEYS, TABLE_KEYS, app_bindings, app_keys
 from perftop.tui.panes import PANES, Pane
 from perftop.tui.sampling import SamplingThread
 from perftop.tui.tuning_ui import TuningActions
@@ -389,7 +389,7 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
     def action_help(self) -> None:
         from perftop.tui.screens import HelpScreen  # on first use: the first frame needs no screen of it
 
-        rows = [(k.shown, k.help) for k in app_keys(self.PANES)] + list(TABLE_KEYS)
+        rows = [(k.shown, k.help) for k in app_keys(self.PANES)] + list(TABLE_KEYS) + list(LOG_KEYS)
         costly = ", ".join(c.title for c in process_columns.COLUMNS if c.needs_status)
         notes = [
             "Mouse: click a row to select it, double-click for its command line, click a column "

@@ -62,7 +62,14 @@ TUNING_KEYS: tuple[Key, ...] = (
     Key("i", "i", "ionice", "IO priority class and level (ionice)"),
     Key("o", "o", "oom_score_adj", "OOM score adjustment -1000..1000"),
     Key("k,f9", "k F9", "send_signal", "send a signal, TERM first (kill)"),
-    Key("L", "L", "action_log", "log of the tuning actions since start"),
+    Key("L", "L", "action_log", "log of the tuning actions since start (↑ ↓ PgUp PgDn choose an entry)"),
+)
+
+#: The action log's own keys (:class:`~perftop.tui.action_log.ActionLogScreen`), as the help screen and
+#: the README say them.
+LOG_KEYS: tuple[tuple[str, str], ...] = (
+    ("r", "in the action log (L): undo the selected action (its old value set again, as a new action)"),
+    ("w", "in the action log (L): write the session's sysctl changes to a sysctl.d file you name"),
 )
 
 

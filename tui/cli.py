@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-actions",
         type=Path,
         metavar="FILE",
-        help="append each applied tuning command to FILE as a shell script, with its target in a comment",
+        help="append each applied tuning command to FILE as a shell script, its target and undo in comments",
     )
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="print the version and exit")
     return parser

@@ -61,6 +61,7 @@ from perftop.tui.tuning_flows import (
     AskIoPriority,
     AskNice,
     AskOomScore,
+    AskPath,
     AskPick,
     AskRtPriority,
     AskScheduling,
@@ -642,6 +643,36 @@ class TunableDialog(TuningDialog[str]):
         return parse_tunable(current.tunable, text, current.choices)
 
 
+class PathDialog(TuningDialog[str]):
+    """A file's path to write, the field starting at a suggestion; ``error`` shows why the path typed
+    before was refused (the flow writes the file and opens this again when it cannot)."""
+
+    def __init__(self, title: str, subject: str, initial: str, error: str | None = None) -> None:
+        super().__init__(title, subject, "")
+        self._initial = initial
+        self._error = error
+
+    def compose_fields(self) -> ComposeResult:
+        yield Static(
+            Text("a new file's path (~ is your home); perftop never picks one under /etc", style="dim"),
+            classes="dialog-hint",
+        )
+        yield Input(self._initial, id="path", classes="dialog-input", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).focus()
+        if self._error:
+            self.show_error(self._error)
+
+    def value(self) -> str:
+        typed = self.query_one("#path", Input).value.strip()
+        if not typed:
+            raise TuningError("type a path, such as ./perftop-sysctl.conf")
+        if "\0" in typed:
+            raise TuningError("a path cannot hold a NUL character")
+        return typed
+
+
 class ConfirmDialog(ModalScreen[bool]):
     """A yes/no question with the reason it is asked: ``y`` or Apply says yes, ``n`` or Esc says no."""
 
@@ -714,4 +745,6 @@ def dialog_for(question: Question[Any]) -> ModalScreen[Any]:
             return TunableDialog(question.current)
         case AskPick():
             return PickerScreen(question.title, list(question.choices), question.current)
+        case AskPath():
+            return PathDialog(question.title, question.subject, question.initial, question.error)
     raise TypeError(f"no dialog answers {question!r}")

@@ -137,6 +137,7 @@ class IoPriority:
 
 #: What an action sets: nice and OOM score are ``int``, affinity a CPU set, a signal its name.
 Value = int | str | frozenset[int] | Scheduling | IoPriority
+_V = TypeVar("_V", bound=Value)
 
 
 def format_value(value: Value | None) -> str:
@@ -162,8 +163,12 @@ class TuningResult:
 
     ``old`` and ``new`` are the main thread's values before and after; ``mixed_before`` and
     ``mixed_after`` say whether the process's threads disagreed then (shown as ``mixed``). ``tids`` are
-    the tasks the action was applied to, main thread first; ``failed`` those that refused it. ``note``
-    explains a read-back value that differs from the one asked for.
+    the tasks the action was applied to, main thread first, and ``all_threads`` whether it was meant for
+    every thread or the main one; ``failed`` those that refused it. ``note`` explains a read-back value
+    that differs from the one asked for. ``undo_command`` is the shell command that sets ``old`` again,
+    ``None`` when nothing can (a signal, an unknown old value). When the action was for every thread and
+    they had different values, ``thread_values`` keeps each one's, ``(tid, old)`` in TID order, and the undo
+    gives each thread its own again (:func:`restore_threads`).
     """
 
     target: Target
@@ -176,6 +181,9 @@ class TuningResult:
     mixed_before: bool = False
     mixed_after: bool = False
     note: str | None = None
+    all_threads: bool = True
+    undo_command: str | None = None
+    thread_values: tuple[tuple[int, Value], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -372,6 +380,11 @@ def _check_identity(target: Target) -> ProcStat:
     return stat
 
 
+def check_identity(target: Target) -> None:
+    """Raise :class:`TuningError` saying why when the target has exited or its PID names another process."""
+    _check_identity(target)
+
+
 def _tids(pid: int, all_threads: bool) -> tuple[int, ...]:
     if not all_threads:
         return (pid,)
@@ -433,13 +446,20 @@ def _run(
     target: Target,
     what: str,
     tids: tuple[int, ...],
-    read: Callable[[int], Value],
+    read: Callable[[int], _V],
     apply: Callable[[int], None],
     explain: Callable[[int, Exception], str],
     command: str,
+    undo: Callable[[_V], str | None],
+    all_threads: bool,
     errors: tuple[type[Exception], ...] = (OSError,),
 ) -> TuningResult:
-    """The common shape of a per-thread action: read, apply, read back, compare threads."""
+    """The common shape of a per-thread action: read, apply, read back, compare threads.
+
+    ``undo(old)`` is the command that sets the main thread's old value again. When the action was for
+    every thread and they had different values before, each thread's is kept, and the undo is the commands
+    that set each again.
+    """
     pid = target.pid
     everyone = _all_tids(pid)
     before = _values(everyone, read)
@@ -447,16 +467,26 @@ def _run(
     after = _values(everyone, read)
     if pid not in after:
         raise TuningError(f"process {pid} exited while it was being changed")
+    old = before.get(pid)
+    mixed_before = len(set(before.values())) > 1
+    # Each thread's own old value, when one for all would not set them back.
+    kept: tuple[tuple[int, Value], ...] = ()
+    if mixed_before and all_threads:
+        kept = tuple(sorted(before.items()))
+    undo_command = None if old is None else _restore_command(what, kept) if kept else undo(old)
     return TuningResult(
         target=target,
         what=what,
-        old=before.get(pid),
+        old=old,
         new=after[pid],
         command=command,
         tids=tids,
         failed=failures,
-        mixed_before=len(set(before.values())) > 1,
+        mixed_before=mixed_before,
         mixed_after=len(set(after.values())) > 1,
+        all_threads=all_threads,
+        undo_command=undo_command,
+        thread_values=kept,
     )
 
 
@@ -707,9 +737,15 @@ def renice(target: Target, nice: int, all_threads: bool = True) -> TuningResult:
         _read_nice,
         lambda tid: os.setpriority(os.PRIO_PROCESS, tid, nice),
         lambda tid, exc: _nice_error(tid, old, nice, exc),
-        # renice has no all-threads option; naming every task is the exact equivalent.
-        f"renice -n {nice} -p {' '.join(map(str, tids))}",
+        _renice_command(nice, tids),
+        lambda was: _renice_command(was, tids),
+        all_threads,
     )
+
+
+def _renice_command(nice: int, tids: Iterable[int]) -> str:
+    # renice has no all-threads option; naming every task is the exact equivalent.
+    return f"renice -n {nice} -p {' '.join(map(str, tids))}"
 
 
 def _read_nice(tid: int) -> int:
@@ -762,7 +798,6 @@ def set_policy(
     def explain(tid: int, exc: Exception) -> str:
         return str(exc) if isinstance(exc, TuningError) else _policy_error(tid, wanted, current, exc)
 
-    options = ("-a " if all_threads else "") + ("-R " if reset_on_fork else "")
     return _run(
         target,
         "policy",
@@ -770,9 +805,20 @@ def set_policy(
         read_scheduling,
         apply,
         explain,
-        f"chrt {options}{CHRT_OPTIONS[policy]} -p {priority} {pid}",
+        _chrt_command(wanted, pid, all_threads) or "",
+        lambda was: _chrt_command(was, pid, all_threads),
+        all_threads,
         (OSError, TuningError),
     )
+
+
+def _chrt_command(scheduling: Scheduling, pid: int, all_threads: bool) -> str | None:
+    """``chrt`` setting ``scheduling``; ``None`` for a policy perftop does not set (SCHED_DEADLINE)."""
+    option = CHRT_OPTIONS.get(scheduling.policy)
+    if option is None:
+        return None
+    flags = ("-a " if all_threads else "") + ("-R " if scheduling.reset_on_fork else "")
+    return f"chrt {flags}{option} -p {scheduling.priority} {pid}"
 
 
 def set_affinity(target: Target, cpus: Collection[int], all_threads: bool = True) -> TuningResult:
@@ -799,7 +845,9 @@ def set_affinity(target: Target, cpus: Collection[int], all_threads: bool = True
         lambda tid: frozenset(os.sched_getaffinity(tid)),
         lambda tid: os.sched_setaffinity(tid, wanted),
         lambda tid, exc: _affinity_error(tid, wanted, exc),
-        f"taskset {'-a ' if all_threads else ''}-p -c {format_cpu_list(wanted)} {pid}",
+        _taskset_command(wanted, pid, all_threads),
+        lambda was: _taskset_command(was, pid, all_threads),
+        all_threads,
     )
     if result.new != wanted:
         # sched_setaffinity silently drops CPUs the task's cpuset does not allow.
@@ -808,6 +856,10 @@ def set_affinity(target: Target, cpus: Collection[int], all_threads: bool = True
             note=f"the kernel kept CPUs {format_value(result.new)}: its cpuset cgroup allows only those",
         )
     return result
+
+
+def _taskset_command(cpus: frozenset[int], pid: int, all_threads: bool) -> str:
+    return f"taskset {'-a ' if all_threads else ''}-p -c {format_cpu_list(cpus)} {pid}"
 
 
 def read_ionice(tid: int) -> IoPriority:
@@ -838,7 +890,6 @@ def set_ionice(
     wanted = IoPriority(ioclass, level)
     number = IO_CLASSES.index(ioclass)
     psutil_class = _PSUTIL_IO_CLASSES[number]
-    option = "" if level is None else f" -n {level}"
     return _run(
         target,
         "ionice",
@@ -846,9 +897,16 @@ def set_ionice(
         read_ionice,
         lambda tid: psutil.Process(tid).ionice(psutil_class, level),
         lambda tid, exc: _ionice_error(tid, wanted, exc),
-        f"ionice -c {number}{option} -p {' '.join(map(str, tids))}",
+        _ionice_command(wanted, tids),
+        lambda was: _ionice_command(was, tids),
+        all_threads,
         (OSError, psutil.Error),
     )
+
+
+def _ionice_command(priority: IoPriority, tids: Iterable[int]) -> str:
+    option = "" if priority.level is None else f" -n {priority.level}"
+    return f"ionice -c {IO_CLASSES.index(priority.ioclass)}{option} -p {' '.join(map(str, tids))}"
 
 
 def _read_oom_score_adj(pid: int) -> int | None:
@@ -899,8 +957,175 @@ def set_oom_score_adj(target: Target, value: int) -> TuningResult:
     if new is None:
         raise TuningError(f"process {pid} exited while it was being changed")
     return TuningResult(
-        target, "oom_score_adj", old, new, f"echo {value} > /proc/{pid}/oom_score_adj", (pid,)
+        target,
+        "oom_score_adj",
+        old,
+        new,
+        _oom_command(value, pid),
+        (pid,),
+        all_threads=False,
+        undo_command=None if old is None else _oom_command(old, pid),
     )
+
+
+def _oom_command(value: int, pid: int) -> str:
+    return f"echo {value} > /proc/{pid}/oom_score_adj"
+
+
+def read_value(what: str, pid: int) -> Value | None:
+    """The main thread's current value of an action ``what`` (``nice``, ``policy``, ``affinity``,
+    ``ionice``, ``oom_score_adj``), typed as that action's :attr:`TuningResult.new`; ``None`` when the
+    process is gone or the action has no value (a signal)."""
+    readers: dict[str, Callable[[int], Value | None]] = {
+        "nice": _read_nice,
+        "policy": read_scheduling,
+        "affinity": lambda tid: frozenset(os.sched_getaffinity(tid)),
+        "ionice": read_ionice,
+        "oom_score_adj": _read_oom_score_adj,
+    }
+    read = readers.get(what)
+    if read is None:
+        return None
+    try:
+        return read(pid)
+    except (OSError, psutil.Error):
+        return None
+
+
+def _restore_command(what: str, values: Iterable[tuple[int, Value]]) -> str | None:
+    """The commands that give each thread its own value again, one per value where the tool takes several
+    threads (renice, ionice), one per thread otherwise (chrt, taskset); ``None`` when a value is not one
+    perftop sets (SCHED_DEADLINE)."""
+    groups: dict[Value, list[int]] = {}
+    for tid, value in values:
+        groups.setdefault(value, []).append(tid)
+    commands: list[str] = []
+    for value, tids in groups.items():
+        if what == "nice" and isinstance(value, int):
+            commands.append(_renice_command(value, tids))
+        elif what == "ionice" and isinstance(value, IoPriority):
+            commands.append(_ionice_command(value, tids))
+        elif what == "affinity" and isinstance(value, frozenset):
+            commands += [_taskset_command(value, tid, False) for tid in tids]
+        elif what == "policy" and isinstance(value, Scheduling) and value.policy in CHRT_OPTIONS:
+            commands += [_chrt_command(value, tid, False) or "" for tid in tids]
+        else:
+            return None
+    return "; ".join(commands) or None
+
+
+def _uniform_command(what: str, value: Value, pid: int, tids: tuple[int, ...]) -> str | None:
+    """The command that gives every thread ``value``: the undo of :func:`restore_threads`."""
+    if what == "nice" and isinstance(value, int):
+        return _renice_command(value, tids)
+    if what == "ionice" and isinstance(value, IoPriority):
+        return _ionice_command(value, tids)
+    if what == "affinity" and isinstance(value, frozenset):
+        return _taskset_command(value, pid, True)
+    if what == "policy" and isinstance(value, Scheduling):
+        return _chrt_command(value, pid, True)
+    return None
+
+
+def _check_thread_value(what: str, value: Value) -> None:
+    """Raise :class:`TuningError` when ``value`` is not one perftop sets for ``what``."""
+    if what == "nice" and isinstance(value, int):
+        _check_range(value, "nice value", NICE_MIN, NICE_MAX)
+    elif what == "policy" and isinstance(value, Scheduling):
+        if value.policy not in CHRT_OPTIONS:
+            raise TuningError(f"a thread's old policy was {value}, which perftop does not set")
+        lo, hi = rt_priority_range(value.policy)
+        _check_range(value.priority, f"{POLICY_NAMES[value.policy]} priority", lo, hi)
+    elif what == "affinity" and isinstance(value, frozenset):
+        online = online_cpus()
+        if online is not None and not value <= online:
+            raise TuningError(_absent_cpus_message(value - online, online))
+    elif not (what == "ionice" and isinstance(value, IoPriority) and value.ioclass in IO_CLASSES):
+        raise TuningError(f"perftop does not set {what} {format_value(value)} per thread")
+
+
+def restore_threads(target: Target, what: str, values: Iterable[tuple[int, Value]]) -> TuningResult:
+    """Give each thread its own ``what`` again (``(tid, value)`` as :attr:`TuningResult.thread_values` kept
+    them): the undo of an action for every thread of a process whose threads had different values. Threads
+    that exited since are left out; threads started since keep theirs. Raises :class:`TuningError` as the
+    other actions do."""
+    _check_identity(target)
+    pid = target.pid
+    present = set(_all_tids(pid))
+    wanted = {tid: value for tid, value in values if tid in present}
+    if pid not in wanted:
+        raise TuningError(f"the old {what} of process {pid}'s main thread is not known; nothing was changed")
+    for value in wanted.values():
+        _check_thread_value(what, value)
+    tids = (pid, *sorted(t for t in wanted if t != pid))
+    command = _restore_command(what, ((t, wanted[t]) for t in tids)) or ""
+    read: Callable[[int], Value]
+    errors: tuple[type[Exception], ...] = (OSError,)
+    if what == "nice":
+        read = _read_nice
+        current = _values(tids, _read_nice)
+
+        def apply(tid: int) -> None:
+            os.setpriority(os.PRIO_PROCESS, tid, _int(wanted[tid]))
+
+        def explain(tid: int, exc: Exception) -> str:
+            return _nice_error(tid, current.get(tid), _int(wanted[tid]), exc)
+    elif what == "policy":
+        read = read_scheduling
+        schedules = _values(tids, read_scheduling)
+
+        def apply(tid: int) -> None:
+            value = wanted[tid]
+            assert isinstance(value, Scheduling)
+            flags = value.policy | (os.SCHED_RESET_ON_FORK if value.reset_on_fork else 0)
+            os.sched_setscheduler(tid, flags, os.sched_param(value.priority))
+
+        def explain(tid: int, exc: Exception) -> str:
+            value = wanted[tid]
+            assert isinstance(value, Scheduling)
+            return _policy_error(tid, value, schedules.get(tid), exc)
+    elif what == "affinity":
+        read = _read_affinity
+
+        def apply(tid: int) -> None:
+            os.sched_setaffinity(tid, _cpus(wanted[tid]))
+
+        def explain(tid: int, exc: Exception) -> str:
+            return _affinity_error(tid, _cpus(wanted[tid]), exc)
+    else:
+        read, errors = read_ionice, (OSError, psutil.Error)
+
+        def apply(tid: int) -> None:
+            value = wanted[tid]
+            assert isinstance(value, IoPriority)
+            psutil.Process(tid).ionice(_PSUTIL_IO_CLASSES[IO_CLASSES.index(value.ioclass)], value.level)
+
+        def explain(tid: int, exc: Exception) -> str:
+            value = wanted[tid]
+            assert isinstance(value, IoPriority)
+            return _ionice_error(tid, value, exc)
+
+    def read_one(tid: int) -> Value:
+        return read(tid)
+
+    def undo(was: Value) -> str | None:
+        return _uniform_command(what, was, pid, tids)
+
+    return _run(target, what, tids, read_one, apply, explain, command, undo, True, errors)
+
+
+def _read_affinity(tid: int) -> frozenset[int]:
+    return frozenset(os.sched_getaffinity(tid))
+
+
+def _int(value: Value) -> int:
+    assert isinstance(value, int)
+    return value
+
+
+def _cpus(value: Value) -> frozenset[int]:
+    assert isinstance(value, frozenset)
+    return value
 
 
 def _signal(sig: int | str | signal.Signals) -> signal.Signals:
@@ -949,7 +1174,8 @@ def send_signal(target: Target, sig: int | str | signal.Signals) -> TuningResult
     finally:
         if pidfd is not None:
             os.close(pidfd)
-    return TuningResult(target, "signal", None, chosen.name, f"kill -{name} {pid}", (pid,))
+    # No undo_command: a signal is delivered, and nothing sets back what it did.
+    return TuningResult(target, "signal", None, chosen.name, f"kill -{name} {pid}", (pid,), all_threads=False)
 
 
 # --- per-thread values for the table ----------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,16 @@ from perftop.tui.tuning import (
     set_policy,
     thread_values,
 )
+from perftop.tui.undo import (
+    SUGGESTED_CONF,
+    ProcessRevert,
+    SettingRevert,
+    explain_write_error,
+    plan_revert,
+    sysctl_conf,
+    write_conf,
+)
+from perftop.widgets.safe_text import escaped
 
 _T = TypeVar("_T")
 _T_co = TypeVar("_T_co", covariant=True)
@@ -190,6 +201,17 @@ class AskPick(Question[str]):
     title: str
     choices: tuple[tuple[str, str], ...]
     current: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AskPath(Question[str]):
+    """A file's path, typed; the field starts at ``initial``, and ``error`` (if any) says why the last one
+    typed was refused."""
+
+    title: str
+    subject: str
+    initial: str
+    error: str | None = None
 
 
 class Host(Protocol):
@@ -557,6 +579,80 @@ class TuningFlows:
         if chosen is None:
             return None
         return await self.edit_tunable(chosen.tunable)
+
+    async def revert(self, record: ActionRecord) -> ActionRecord | None:
+        """r in the log: set the old value of ``record`` again, as another action (recorded, scripted,
+        reported), with the same checks as any; a value changed since by someone else asks first. Returns
+        the new record, ``None`` when refused or cancelled (the refusal is notified with its reason)."""
+        try:
+            plan = await asyncio.to_thread(plan_revert, record)
+        except TuningError as exc:
+            self._host.notify(str(exc), title="Cannot undo", severity="error", timeout=10)
+            return None
+        if plan.changed is not None:
+            question = AskConfirm("Undo: changed since", plan.question, plan.changed)
+            if not await self._host.ask(question):
+                return None
+        if isinstance(plan, SettingRevert):
+            return await self.apply_setting(plan.setting, plan.value)
+        return await self._revert_process(plan)
+
+    async def _revert_process(self, plan: ProcessRevert) -> ActionRecord | None:
+        allowed: list[Subject] = [plan.subject]
+        refused: list[tuple[Subject, str]] = []
+        old = plan.old
+        # Threads given their own policy back: the strongest real-time one among them is what is checked.
+        realtime = [v for _, v in plan.threads if isinstance(v, Scheduling) and v.policy in RT_POLICIES]
+        if realtime:
+            old = max(realtime, key=lambda v: v.priority)
+        if isinstance(old, Scheduling):
+            # Back to a real-time policy: refused up front, or confirmed, as Y would.
+            allowed, refused = await self._rt_refusals(allowed, lambda _: old.policy, old.priority)
+            if allowed and not await self._confirm_rt(allowed, old.policy, old.priority):
+                return None
+        records = await self.run(plan.what, allowed, plan.apply, refused)
+        return records[0]
+
+    async def write_sysctl_conf(self, records: Sequence[ActionRecord]) -> Path | None:
+        """w in the log: write the session's settings as a sysctl.d file to a path the user types (the
+        field suggests one in the working directory, never under /etc). A path that cannot be written
+        opens the dialog again with the reason; an existing file is replaced only when confirmed."""
+        text = sysctl_conf(records)
+        if text is None:
+            self._host.notify(
+                "No setting of the machine was changed in this session: there is nothing to write.",
+                title="Nothing to keep",
+                severity="warning",
+            )
+            return None
+        kept = [line for line in text.splitlines() if line and not line.startswith("#")]
+        subject = f"The session's sysctl changes in sysctl.d(5) format: {', '.join(kept) or 'none'}"
+        typed, error = SUGGESTED_CONF, None
+        while True:
+            answer = await self._host.ask(AskPath("Write a sysctl.d file", subject, typed, error))
+            if answer is None:
+                return None
+            typed = answer
+            path = Path(answer).expanduser()
+            try:
+                try:
+                    await asyncio.to_thread(write_conf, path, text)
+                except FileExistsError:
+                    question = AskConfirm(
+                        "Replace the file?", f"Replace {escaped(answer)}?", "a file of that name exists"
+                    )
+                    if not await self._host.ask(question):
+                        error = f"{escaped(answer)} exists: type another name, or confirm replacing it"
+                        continue
+                    await asyncio.to_thread(write_conf, path, text, replace=True)
+            except OSError as exc:
+                error = explain_write_error(path, exc)
+                continue
+            shown = escaped(os.path.abspath(path))
+            self._host.notify(
+                f"Wrote {shown}; apply it with: sysctl -p {shlex.quote(shown)}", title="Kept", timeout=10
+            )
+            return path
 
     async def _log(self, records: Sequence[ActionRecord]) -> None:
         """Add ``records`` to the action log and append them to the ``--log-actions`` script."""

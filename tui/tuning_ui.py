@@ -17,15 +17,12 @@ the start-up together); each loads on the first tuning key that needs it.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from textual.app import App
-
-from perftop.widgets.safe_text import escaped
 
 if TYPE_CHECKING:
     from perftop.probes.sampler import Sampler
@@ -43,6 +40,11 @@ _T = TypeVar("_T")
 Flow = Callable[["TuningFlows", list["Subject"]], Coroutine[Any, Any, None]]
 #: A flow with nothing captured from the table: one that changes a setting of the machine.
 SystemFlow = Callable[["TuningFlows"], Coroutine[Any, Any, None]]
+
+
+async def _discard(flow: Coroutine[Any, Any, object]) -> None:
+    """Await ``flow`` for its effects, its result unused (a worker's flow returns None)."""
+    await flow
 
 
 class TuningOptions(Protocol):
@@ -157,22 +159,32 @@ class TuningActions(App[None]):
 
     def action_action_log(self) -> None:
         """Show every action since start, oldest first, opened at the newest: time, target, old and new
-        value, command, result."""
-        from perftop.tui.screens import TextScreen
+        value, command, result, undo command; ``r`` undoes the selected one, ``w`` keeps the session's
+        settings in a sysctl.d file."""
+        from perftop.tui.action_log import ActionLogScreen
 
-        lines = []
-        for r in self.action_log:
-            stamp = time.strftime("%H:%M:%S", time.localtime(r.time))
-            lines.append(
-                f"{stamp}  {r.subject.label}  {r.what}: {r.old} -> {r.new}\n"
-                f"          {escaped(r.command)}\n          {escaped(r.result)}"
-            )
-        body = "\n".join(lines) or "No tuning action yet."
+        note = ""
         if self.options.log_actions is not None:
-            body += f"\n\nApplied commands are appended to {self.options.log_actions}."
+            note = f"Applied commands and their undo are appended to {self.options.log_actions}."
         # The log says all that the notifications said, and they would cover its newest lines.
         self.clear_notifications()
-        self.push_screen(TextScreen("Tuning actions since start", body, at_end=True))
+        screen = ActionLogScreen(
+            self.action_log, on_revert=self.revert_action, on_write=self.write_sysctl_conf, note=note
+        )
+        self.push_screen(screen)
+
+    def revert_action(self, record: ActionRecord) -> None:
+        """Undo ``record``: its old value applied as another action, through the flows (refused with a notice
+        when perftop is read-only or a dialog is pending)."""
+        self.start_system(lambda flows: _discard(flows.revert(record)))
+
+    def write_sysctl_conf(self) -> None:
+        """Ask for a path and write the session's settings there as a sysctl.d file (allowed read-only:
+        it changes nothing on the machine)."""
+        if self._dialog_pending:
+            return
+        records = list(self.action_log)
+        self._run_flow(lambda flows: _discard(flows.write_sysctl_conf(records)), dialog=True)
 
     # -- the host of the flows ---------------------------------------------------------------------------
 
@@ -197,8 +209,13 @@ class TuningActions(App[None]):
         """The keys that waited for a dialog may go on (the App hands them out)."""
 
     def record_actions(self, records: Sequence[ActionRecord]) -> None:
-        """Add ``records`` to the action log (``L``)."""
+        """Add ``records`` to the action log (``L``), and to its screen when it is open."""
+        from perftop.tui.action_log import ActionLogScreen
+
         self.action_log.extend(records)
+        for screen in self.screen_stack:
+            if isinstance(screen, ActionLogScreen):
+                screen.add_records(records)
 
     async def reread(self, pids: Sequence[int]) -> None:
         """Read the rows of ``pids`` again and show them at once, before the next sample."""
