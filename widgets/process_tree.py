@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
 
 from perftop.probes.snapshot import ProcessInfo
 
@@ -32,6 +34,8 @@ TEE = "├─ "
 ELBOW = "└─ "
 PIPE = "│  "
 BLANK = "   "
+
+_PPID = attrgetter("ppid")
 
 
 def collapsed_marker(hidden: int) -> str:
@@ -65,10 +69,13 @@ def tree_order(
     ``rows``. ``links``: PID -> parent PID of every process, shown or not, to find the nearest shown
     ancestor of a process whose parent is not in ``rows`` (``None``: the parent or a root)."""
     index = {p.pid: i for i, p in enumerate(rows)}
+    # The parent's row of every row, in C loops (no PID is 0 or None, so those find no row).
+    shown_parents = list(map(index.get, map(_PPID, rows)))
     children: dict[int, list[int]] = {}
     roots: list[int] = []
-    for i, p in enumerate(rows):
-        parent = _shown_ancestor(p, index, links)
+    for i, parent in enumerate(shown_parents):
+        if parent is None and links is not None:
+            parent = _shown_ancestor(rows[i], index, links)
         if parent is None or parent == i:
             roots.append(i)
         else:
@@ -116,8 +123,6 @@ def _walk(
     result: TreeOrder,
 ) -> None:
     """Append ``roots`` and their subtrees to ``result``, depth first, skipping rows already ``seen``."""
-    # (row, guide of the row, guide its children continue with, display index of its parent)
-    stack: list[tuple[int, str, str, int]] = [(i, "", "", -1) for i in reversed(roots)]
     order, prefixes, parents, branches, hidden = (
         result.order,
         result.prefixes,
@@ -125,30 +130,51 @@ def _walk(
         result.branches,
         result.hidden,
     )
-    while stack:
-        i, guide, below, parent = stack.pop()
-        if i in seen:
+    for root in roots:
+        if root in seen:
             continue
-        seen.add(i)
-        kids = [k for k in children.get(i, ()) if k not in seen]
-        me = len(order)
-        order.append(i)
-        parents.append(parent)
-        branches.append(bool(kids))
-        p = rows[i]
-        if kids and collapsed and (p.pid, p.start_time) in collapsed:
-            count = _subtree_size(kids, children, seen)
-            prefixes.append(guide + collapsed_marker(count))
-            hidden.append(count)
-            continue
-        prefixes.append(guide)
-        hidden.append(0)
-        last = len(kids) - 1
-        for n in range(last, -1, -1):
-            if n == last:
-                stack.append((kids[n], below + ELBOW, below + BLANK, me))
+        # Row i is drawn with ``guide``; its children continue with ``below``. A frame is a row's children
+        # still to draw: [children, next position, their guides (not last, last), their continuations
+        # (not last, last), the row's display index]. (Guides made once per row with children, not once
+        # per child: a process with a thousand children is common enough.)
+        frames: list[list[Any]] = []
+        i, guide, below, parent = root, "", "", -1
+        while True:
+            seen.add(i)
+            me = len(order)
+            order.append(i)
+            parents.append(parent)
+            kids = children.get(i)
+            if kids is not None:
+                kids = [k for k in kids if k not in seen]
+            p = rows[i]
+            if kids and collapsed and (p.pid, p.start_time) in collapsed:
+                count = _subtree_size(kids, children, seen)
+                prefixes.append(guide + collapsed_marker(count))
+                branches.append(True)
+                hidden.append(count)
             else:
-                stack.append((kids[n], below + TEE, below + PIPE, me))
+                prefixes.append(guide)
+                branches.append(bool(kids))
+                hidden.append(0)
+                if kids:
+                    frames.append([kids, 0, below + TEE, below + ELBOW, below + PIPE, below + BLANK, me])
+            # The next row: the next child of the deepest row with children left.
+            while frames:
+                frame = frames[-1]
+                kids, position = frame[0], frame[1]
+                if position == len(kids):
+                    frames.pop()
+                    continue
+                frame[1] = position + 1
+                i = kids[position]
+                if i in seen:
+                    continue
+                last = position == len(kids) - 1
+                guide, below, parent = frame[3 if last else 2], frame[5 if last else 4], frame[6]
+                break
+            else:
+                break
 
 
 def _subtree_size(kids: list[int], children: Mapping[int, list[int]], seen: set[int]) -> int:
