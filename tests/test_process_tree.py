@@ -172,3 +172,14 @@ def test_search_finds_rows_in_tree_order() -> None:
     view.move_cursor(view.index_of(200) or 0)
     assert view.search("proc20") == view.index_of(201)
     assert view.search("proc1", backwards=True) == view.index_of(100)
+
+
+def test_switching_to_a_tree_that_hides_the_selection_selects_the_row_that_hides_it() -> None:
+    view = TableView(sort_key="pid")
+    view.set_processes(MACHINE)
+    view.set_tree(True)
+    view.toggle_collapsed(view.index_of(200) or 0)
+    view.set_tree(False)
+    view.move_cursor(view.index_of(202) or 0)
+    view.set_tree(True)
+    assert view.selected_pid == 200 and view.lost_choice is None

@@ -489,7 +489,9 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         table = self.table
         if not table.tree:
             self.notify("Collapsing works in the tree view: press t first.", timeout=2)
-        elif not table.toggle_collapsed():
+        elif table.toggle_collapsed():
+            self._publish_request()  # other rows on screen: their status is read at the next sample
+        else:
             self.notify("This process has no children to collapse.", timeout=2)
 
     def action_tree_collapse_all(self) -> None:

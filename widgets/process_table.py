@@ -162,7 +162,9 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     :class:`~perftop.widgets.table_view.TableView`): ``sort_key`` (default ``"cpu"``), ``sort_reverse``
     (default: the column's natural direction, descending for load figures as htop), ``filter_text``,
     ``user_filter``, ``pid_filter``, ``hide_kernel_threads``, ``shown_optional`` (the optional columns
-    shown: REMOTE%, IO_R/s, IO_W/s), ``order_hold``, and ``h_offset``: how many cells the line is scrolled
+    shown: REMOTE%, IO_R/s, IO_W/s), ``order_hold``, ``tree`` and ``collapsed`` (the tree view: each
+    process under its parent, the COMMAND cell starting with the guides; a click on the guides of a
+    process with children collapses or expands it), and ``h_offset``: how many cells the line is scrolled
     left.
 
     Horizontal scrolling (``right``/``left``) is :mod:`perftop.widgets.table_layout`'s: when every column

@@ -336,6 +336,7 @@ class TableView:
         self._tree = on
         self._apply()
         self._keep(under)
+        self._to_shown_ancestor(under)  # a collapsed ancestor hides it in the tree
         return True
 
     def toggle_collapsed(self, index: int) -> bool:
@@ -369,6 +370,11 @@ class TableView:
         collapse hid it, the row that hides it takes the cursor (and is followed if it was)."""
         under = self._under_cursor()
         self._apply()
+        self._to_shown_ancestor(under)
+
+    def _to_shown_ancestor(self, under: tuple[int, int | None] | None) -> None:
+        """When ``under``, the process the cursor was on, is not shown now (a collapse hid it), move the
+        cursor to its nearest shown ancestor, followed if ``under`` was."""
         if under is None or self._find(under) is not None:
             return
         parents = dict(map(_PARENT, self._all))
