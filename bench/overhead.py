@@ -75,6 +75,9 @@ def monitors(interval: float = 1.0, glances: str | None = None) -> dict[str, Mon
             "perftop-lowbw",
             (PYTHON, "-m", "perftop.tui.cli", "--interval", f"{interval:g}", "--low-bandwidth"),
         ),
+        "perftop-tree": Monitor(
+            "perftop-tree", (PYTHON, "-m", "perftop.tui.cli", "--interval", f"{interval:g}", "--tree")
+        ),
         "htop": Monitor("htop", ("htop", "-d", tenths)),
         "btop": Monitor(
             "btop",

@@ -32,6 +32,8 @@ SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
     "sockets-pane-100x40": ((100, 40), 4, ("5",)),
     "tunables-pane-80x24": ((80, 24), 4, ("8",)),
     "tunables-pane-200x50": ((200, 50), 4, ("8",)),
+    "tree-80x24": ((80, 24), 4, ("t",)),
+    "tree-200x50": ((200, 50), 4, ("t",)),
 }
 
 

@@ -100,3 +100,22 @@ def test_tunables_pane(snap_compare, tmp_path: Path, size: tuple[int, int]) -> N
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+def test_tree_view(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    # The tree (t) with kthreadd's children collapsed (+N) and the login shell's children tagged (c).
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 20)
+        await pilot.press("t")
+        app.table.select_pid(2)
+        await pilot.press("x")
+        app.table.select_pid(700)
+        await pilot.press("c")
+        app.table.select_pid(2250)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -60,6 +60,8 @@ class AppOptions:
     autorefresh: bool = True
     #: ``--low-bandwidth``: no history graph on the overview pane (``b`` toggles it).
     low_bandwidth: bool = False
+    #: ``--tree``: start in the tree view (``t`` toggles it).
+    tree: bool = False
     #: The first rates rest on a baseline this short, so real data shows fast (cold start).
     first_delay: float = 0.2
 
@@ -153,6 +155,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             table.set_user_filter(self.options.user)
         if self.options.pids:
             table.set_pid_filter(frozenset(self.options.pids))
+        if self.options.tree:
+            table.set_tree(True)
         self._set_low_bandwidth(self.options.low_bandwidth)
         table.focus()
         self._update_status()
@@ -326,6 +330,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             parts.append(f"user {escaped(table.user_filter)}")
         if table.pid_filter:
             parts.append("pid " + ",".join(map(str, sorted(table.pid_filter))))
+        if table.tree:
+            parts.append("tree")
         if table.hide_kernel_threads:
             parts.append("no kthreads")
         if self.options.read_only:
@@ -393,7 +399,12 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         costly = ", ".join(c.title for c in process_columns.COLUMNS if c.needs_status)
         notes = [
             "Mouse: click a row to select it, double-click for its command line, click a column "
-            "header to sort by it (again to invert), the wheel scrolls.",
+            "header to sort by it (again to invert), the wheel scrolls; in the tree view, click the "
+            "guides of a process to collapse or expand it.",
+            "Tree view (t, F5): siblings follow the sort; x collapses or expands the selected process "
+            "(+N: how many it hides), * collapses all or expands all (htop's + and - change the refresh "
+            "interval here). A filter shows only the matching processes, each under its nearest "
+            "matching ancestor.",
             f"Sorting by {costly} reads /proc/PID/status (and io) for every process each refresh "
             "(otherwise only for the rows on screen): it costs more.",
             "REMOTE% (F2) reads /proc/PID/numa_maps only for the rows on screen, each at most every "
@@ -472,6 +483,27 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         table = self.table
         table.set_hide_kernel_threads(not table.hide_kernel_threads)
         self._after_view_change()
+
+    def action_tree(self) -> None:
+        """The tree view, or the flat list again; the selection stays on its process."""
+        self.table.set_tree(not self.table.tree)
+        self._after_view_change()
+
+    def action_tree_collapse(self) -> None:
+        table = self.table
+        if not table.tree:
+            self.notify("Collapsing works in the tree view: press t first.", timeout=2)
+        elif table.toggle_collapsed():
+            self._publish_request()  # other rows on screen: their status is read at the next sample
+        else:
+            self.notify("This process has no children to collapse.", timeout=2)
+
+    def action_tree_collapse_all(self) -> None:
+        if not self.table.tree:
+            self.notify("Collapsing works in the tree view: press t first.", timeout=2)
+            return
+        self.table.toggle_all_collapsed()
+        self._publish_request()
 
     def action_low_bandwidth(self) -> None:
         """No history graph on the overview, and the table re-sorted every few refreshes (rows moving

@@ -42,6 +42,11 @@ VIEW_KEYS: tuple[Key, ...] = (
     Key("I", "I", "invert_sort", "invert the sort order"),
     Key("u", "u", "pick_user", "show one user's processes (or all)"),
     Key("K", "K", "toggle_kernel", "hide/show kernel threads"),
+    Key("t,f5", "t F5", "tree", "tree view: each process under its parent, or the flat list again"),
+    Key("x", "x", "tree_collapse", "tree view: collapse/expand the selected process's children"),
+    Key(
+        "asterisk", "*", "tree_collapse_all", "tree view: collapse every process with children, or expand all"
+    ),
     Key("Z", "Z", "freeze", "freeze/unfreeze the display (sampling goes on)"),
     Key("b", "b", "low_bandwidth", "low bandwidth (SSH): no overview graph, rows sorted every 5 refreshes"),
     Key("plus", "+", "interval_step(1)", "slower refresh: 0.25 0.5 1 2 5 10 s"),

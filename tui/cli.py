@@ -145,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="for slow links: no overview graph, the table sorted every 5 refreshes (b toggles it)",
     )
     parser.add_argument(
+        "--tree",
+        action="store_true",
+        help="start in the tree view: each process under its parent (t toggles it)",
+    )
+    parser.add_argument(
         "--log-actions",
         type=Path,
         metavar="FILE",
@@ -295,6 +300,7 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
         sort=args.sort,
         read_only=args.read_only,  # the App also goes read-only on a procfs root that is not ours
         low_bandwidth=args.low_bandwidth,
+        tree=args.tree,
         log_actions=args.log_actions,
     )
     # Rates over a shorter baseline than first_delay are mostly noise; only a very fast start needs this.

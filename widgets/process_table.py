@@ -46,12 +46,14 @@ _HIDDEN_LEFT = "«"
 
 @dataclass(frozen=True, slots=True)
 class _Row:
-    """A row as drawn: for which process, with or without the cursor and the tag, its line, and, for each
-    span of the layout it was drawn with, the column's inputs and text."""
+    """A row as drawn: for which process, with or without the cursor and the tag, with which tree guides
+    (``""`` in the flat view), its line, and, for each span of the layout it was drawn with, the column's
+    inputs and text."""
 
     process: ProcessInfo
     is_cursor: bool
     tagged: bool
+    prefix: str
     strip: Strip
     inputs: list[Any]
     cells: list[str]
@@ -160,7 +162,9 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     :class:`~perftop.widgets.table_view.TableView`): ``sort_key`` (default ``"cpu"``), ``sort_reverse``
     (default: the column's natural direction, descending for load figures as htop), ``filter_text``,
     ``user_filter``, ``pid_filter``, ``hide_kernel_threads``, ``shown_optional`` (the optional columns
-    shown: REMOTE%, IO_R/s, IO_W/s), ``order_hold``, and ``h_offset``: how many cells the line is scrolled
+    shown: REMOTE%, IO_R/s, IO_W/s), ``order_hold``, ``tree`` and ``collapsed`` (the tree view: each
+    process under its parent, the COMMAND cell starting with the guides; a click on the guides of a
+    process with children collapses or expands it), and ``h_offset``: how many cells the line is scrolled
     left.
 
     Horizontal scrolling (``right``/``left``) is :mod:`perftop.widgets.table_layout`'s: when every column
@@ -485,6 +489,36 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         if self._state.set_hide_kernel_threads(hide):
             self._show_rows()
 
+    @property
+    def tree(self) -> bool:
+        """True in the tree view: each process under its parent, with htop's guides before the command."""
+        return self._state.tree
+
+    @property
+    def collapsed(self) -> frozenset[tuple[int, int]]:
+        """Identities ``(pid, start_time)`` of the collapsed processes of the tree."""
+        return self._state.collapsed
+
+    def set_tree(self, on: bool) -> None:
+        """Show the tree view (or the flat one); the cursor stays on its process."""
+        if self._state.set_tree(on):
+            self._show_rows()
+
+    def toggle_collapsed(self, index: int | None = None) -> bool:
+        """In the tree view, collapse row ``index`` (default: the cursor's), or expand it if collapsed;
+        False when it has no children (or in the flat view). The cursor stays on its process."""
+        if self._state.toggle_collapsed(self._state.cursor if index is None else index):
+            self._show_rows()
+            return True
+        return False
+
+    def toggle_all_collapsed(self) -> bool:
+        """Expand every collapsed process if there is one, else collapse every process with children.
+        Returns True when the tree is collapsed now."""
+        collapsed = self._state.toggle_all_collapsed()
+        self._show_rows()
+        return collapsed
+
     def set_h_offset(self, cells: int) -> None:
         """Scroll ``cells`` to the left (see ``h_offset``), no further than the end of the longest
         command on screen."""
@@ -564,10 +598,15 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         return max(0, self.scrollable_size.height - 1)
 
     def _longest_command(self) -> int:
-        """Cells of the longest command line on screen."""
+        """Cells of the longest command line on screen (with its tree guides)."""
         top = self.scroll_offset.y
-        on_screen = self._state.rows[top : top + self._body_height]
-        return max((cell_len(command_text(p)) for p in on_screen), default=0)
+        end = top + self._body_height
+        on_screen = self._state.rows[top:end]
+        prefixes = self._state.prefixes
+        guides = repeat("") if prefixes is None else prefixes[top:end]
+        return max(
+            (cell_len(g + command_text(p)) for p, g in zip(on_screen, guides, strict=False)), default=0
+        )
 
     def _show_rows(self) -> None:
         """Show the view's rows as they are now: size, scroll, changed lines, selection."""
@@ -693,7 +732,9 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             key = _blank_key(frame)
             kept = self.kept_line(y, key)
             return kept if kept is not None else self.keep_line(y, key, Strip.blank(*key))
-        return self._render_row(frame.layout, frame.palette, rows[index], index == self._state.cursor)
+        prefixes = self._state.prefixes
+        prefix = "" if prefixes is None else prefixes[index]
+        return self._render_row(frame.layout, frame.palette, rows[index], index == self._state.cursor, prefix)
 
     def line_key(self, y: int) -> int | None:
         """The PID of the row line ``y`` shows: rows that moved together (a process climbed the sort
@@ -724,6 +765,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             return list(painted)
         state = self._state
         rows, kept, cursor, tagged = state.rows, self._row_cache, state.cursor, state.tagged
+        prefixes = state.prefixes
         count = len(rows)
         blank = _blank_key(frame)
         stale = []
@@ -741,6 +783,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
                     and row.process is p
                     and row.is_cursor is (index == cursor)
                     and row.tagged is (p.pid in tagged)
+                    and row.prefix == ("" if prefixes is None else prefixes[index])
                 ):
                     continue
             stale.append(y)
@@ -821,10 +864,14 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             line.add(" " * (layout.cell_length - x), palette.header)
         return line.strip(layout.cell_length).adjust_cell_length(layout.width, palette.header)
 
-    def _render_row(self, layout: Layout, palette: _Palette, p: ProcessInfo, is_cursor: bool) -> Strip:
+    def _render_row(
+        self, layout: Layout, palette: _Palette, p: ProcessInfo, is_cursor: bool, prefix: str = ""
+    ) -> Strip:
         cache = self._row_cache
         tagged = p.pid in self.tagged
         cached = cache.get(p.pid)
+        if cached is not None and cached.prefix != prefix:
+            cached = None  # other guides: the command cell is another text
         if (
             cached is not None
             and cached.is_cursor is is_cursor
@@ -833,16 +880,17 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         ):
             return cached.strip
         inputs = list(map(call, layout.inputs, repeat(p)))
-        cells = self._row_cells(layout, p, inputs, cached)
+        cells = self._row_cells(layout, p, inputs, cached, prefix)
         strip = self._build_row(layout, palette, p, is_cursor, tagged, cells)
-        cache[p.pid] = _Row(p, is_cursor, tagged, strip, inputs, cells)
+        cache[p.pid] = _Row(p, is_cursor, tagged, prefix, strip, inputs, cells)
         return strip
 
     def _row_cells(
-        self, layout: Layout, p: ProcessInfo, inputs: list[Any], previous: _Row | None
+        self, layout: Layout, p: ProcessInfo, inputs: list[Any], previous: _Row | None, prefix: str = ""
     ) -> list[str]:
         """The text of each span of ``layout`` for ``p``, whose columns' inputs are ``inputs``: that of
-        ``previous`` (drawn with this layout) where they are equal."""
+        ``previous`` (drawn with this layout and ``prefix``) where they are equal. ``prefix``: the tree
+        guides, drawn before the command."""
         spans = layout.spans
         if previous is None:
             cells = [""] * len(spans)
@@ -854,7 +902,8 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             span = spans[index]
             column = span.column
             if column.flexible:
-                cells[index] = set_cell_size(_skip_cells(command_text(p), layout.command_skip), span.width)
+                text = prefix + command_text(p) if prefix else command_text(p)
+                cells[index] = set_cell_size(_skip_cells(text, layout.command_skip), span.width)
             else:
                 cells[index] = fit(column.text(p), span.width, column.align)
         return cells
@@ -951,7 +1000,8 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         self._move_cursor(self._state.cursor + direction * page)
 
     def on_click(self, event: events.Click) -> None:
-        """A header click sorts by that column (inverting when already sorted); a row click selects it."""
+        """A header click sorts by that column (inverting when already sorted); a row click selects it,
+        and in the tree view a click on the guides of a process with children collapses or expands it."""
         offset = event.get_content_offset(self)
         if offset is None:
             return
@@ -968,5 +1018,20 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         index = self.scroll_offset.y + offset.y - 1
         if index < len(self._state.rows):
             self._move_cursor(index)
-            if event.chain == 2:
+            if self._on_guide(index, offset.x):
+                self.toggle_collapsed(index)
+            elif event.chain == 2:
                 self.action_show_command_line()
+
+    def _on_guide(self, index: int, x: int) -> bool:
+        """True when cell ``x`` of row ``index`` is on the tree guides of a process with children."""
+        prefixes = self._state.prefixes
+        if prefixes is None or not self._state.is_branch(index):
+            return False
+        layout = self._get_layout()
+        span = next((s for s in layout.spans if s.column.flexible), None)
+        if span is None or not span.x <= x < span.x + span.width:
+            return False
+        cell = x - span.x + layout.command_skip
+        # The guides and the collapsed marker (an expanded root has none: a click on its command selects it).
+        return cell < len(prefixes[index])

@@ -8,6 +8,7 @@ and draws its ``rows``; tests check the rules on plain data.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from operator import attrgetter
 
 from perftop.probes.snapshot import ProcessInfo
 from perftop.widgets.process_columns import (
@@ -20,6 +21,11 @@ from perftop.widgets.process_columns import (
     resolve_column,
     sort_processes,
 )
+from perftop.widgets.process_tree import TreeOrder, tree_order
+
+#: What the tree order of a row depends on, besides its place in the sort.
+_LINK = attrgetter("pid", "ppid", "start_time")
+_PARENT = attrgetter("pid", "ppid")
 
 
 def optional_column(name: str) -> Column:
@@ -43,10 +49,16 @@ class TableView:
 
     Sorting by a hidden optional column shows it; hiding the sort column sorts by CPU% again, so the order
     always follows a column that can be shown.
+
+    In the tree view (``tree``) the rows are in :func:`~perftop.widgets.process_tree.tree_order` of the
+    filtered, sorted processes; ``prefixes`` holds each row's guides. The tree is built again only when
+    the rows, their order, their parents or the collapsed processes changed. Switching views keeps the
+    process under the cursor.
     """
 
     __slots__ = (
         "_all",
+        "_collapsed",
         "_cursor",
         "_filter_text",
         "_follow",
@@ -59,6 +71,9 @@ class TableView:
         "_shown_optional",
         "_sort_key",
         "_sort_reverse",
+        "_tree",
+        "_tree_built",
+        "_tree_key",
         "_user_filter",
         "tagged",
     )
@@ -90,6 +105,12 @@ class TableView:
         self._held_for = 0
         self.tagged: set[int] = set()
         """PIDs marked by the owner (the App tags and untags)."""
+        self._tree = False
+        #: Identities (pid, start_time) of the collapsed processes of the tree.
+        self._collapsed: set[tuple[int, int]] = set()
+        #: The last tree built, and what it was built from.
+        self._tree_built: TreeOrder | None = None
+        self._tree_key: tuple[object, ...] | None = None
 
     # Reading.
 
@@ -132,6 +153,27 @@ class TableView:
     def rows(self) -> Sequence[ProcessInfo]:
         """The processes in display order (the view's own list: do not change it)."""
         return self._rows
+
+    @property
+    def tree(self) -> bool:
+        """True in the tree view."""
+        return self._tree
+
+    @property
+    def prefixes(self) -> Sequence[str] | None:
+        """In the tree view, the guides drawn before each row's command (aligned with ``rows``), else
+        ``None``."""
+        return self._tree_built.prefixes if self._tree and self._tree_built is not None else None
+
+    @property
+    def collapsed(self) -> frozenset[tuple[int, int]]:
+        """Identities ``(pid, start_time)`` of the collapsed processes of the tree."""
+        return frozenset(self._collapsed)
+
+    def is_branch(self, index: int) -> bool:
+        """True when row ``index`` of the tree has children (shown or collapsed)."""
+        built = self._tree_built
+        return self._tree and built is not None and 0 <= index < len(built.branches) and built.branches[index]
 
     @property
     def cursor(self) -> int:
@@ -286,6 +328,84 @@ class TableView:
         self._apply()
         return True
 
+    def set_tree(self, on: bool) -> bool:
+        """Show the tree view (or the flat one), the cursor on the same process."""
+        if on == self._tree:
+            return False
+        under = self._under_cursor()
+        self._tree = on
+        self._apply()
+        self._keep(under)
+        self._to_shown_ancestor(under)  # a collapsed ancestor hides it in the tree
+        return True
+
+    def toggle_collapsed(self, index: int) -> bool:
+        """Collapse row ``index`` of the tree (hide its descendants), or expand it if collapsed; False
+        when it has no children. The cursor stays on its process, or on the row that hides it now."""
+        if not self.is_branch(index):
+            return False
+        p = self._rows[index]
+        self._collapsed ^= {(p.pid, p.start_time)}
+        self._relayout()
+        return True
+
+    def toggle_all_collapsed(self) -> bool:
+        """Expand every collapsed process if there is one, else collapse every process with children
+        (htop's ``*``). Returns True when the tree is collapsed now."""
+        if self._collapsed:
+            self._collapsed.clear()
+        else:
+            built = self._tree_built
+            if self._tree and built is not None:
+                self._collapsed = {
+                    (p.pid, p.start_time)
+                    for p, branch in zip(self._rows, built.branches, strict=True)
+                    if branch
+                }
+        self._relayout()
+        return bool(self._collapsed)
+
+    def _relayout(self) -> None:
+        """Re-apply after the collapsed set changed: the process under the cursor stays there, or, if a
+        collapse hid it, the row that hides it takes the cursor (and is followed if it was)."""
+        under = self._under_cursor()
+        self._apply()
+        self._to_shown_ancestor(under)
+
+    def _to_shown_ancestor(self, under: tuple[int, int | None] | None) -> None:
+        """When ``under``, the process the cursor was on, is not shown now (a collapse hid it), move the
+        cursor to its nearest shown ancestor, followed if ``under`` was."""
+        if under is None or self._find(under) is not None:
+            return
+        parents = dict(map(_PARENT, self._all))
+        pid: int | None = under[0]
+        for _ in range(len(parents)):
+            pid = parents.get(pid) if pid else None
+            if not pid:
+                return
+            index = self.index_of(pid)
+            if index is not None:
+                self._cursor = index
+                if not self._follow or self._followed == under:
+                    self._followed = self._under_cursor()
+                return
+
+    def _find(self, identity: tuple[int, int | None]) -> int | None:
+        """The row of the process with this identity, or ``None``."""
+        pid, start_time = identity
+        return next(
+            (i for i, p in enumerate(self._rows) if p.pid == pid and p.start_time == start_time), None
+        )
+
+    def _keep(self, under: tuple[int, int | None] | None) -> None:
+        """Put the cursor back on ``under`` (the process it was on) when the user chose none."""
+        if self._follow or under is None:
+            return
+        found = self._find(under)
+        if found is not None:
+            self._cursor = found
+            self._followed = under
+
     def move_cursor(self, index: int) -> None:
         """The user chose row ``index`` (clamped to the rows): the cursor goes there and from now on
         follows its process. Nothing happens without rows."""
@@ -320,14 +440,34 @@ class TableView:
         else:
             self._held_for = 0
             rows = sort_processes(chosen, self._sort_key, self._sort_reverse)
+        if self._tree:
+            rows = self._tree_rows(rows, len(chosen) != len(self._all))
         self._rows = rows
         found = None
         if self._follow and self._followed is not None:
-            pid, start_time = self._followed
-            found = next((i for i, p in enumerate(rows) if p.pid == pid and p.start_time == start_time), None)
+            found = self._find(self._followed)
         self._cursor = max(0, found if found is not None else min(self._cursor, len(rows) - 1))
         # A chosen process stays chosen while it is not in the rows (exited, or a filter hides it): the
         # cursor keeps its line meanwhile, follows no process nobody chose, and finds it again if it comes
         # back (the filter cleared). See lost_choice.
         if not self._follow:
             self._followed = self._under_cursor()
+
+    def _tree_rows(self, rows: list[ProcessInfo], filtered: bool) -> list[ProcessInfo]:
+        """``rows`` (filtered and sorted) in tree order; the tree is built again only when the rows, their
+        order, their parents or the collapsed processes changed."""
+        # With a filter, the parents of the processes not shown place the shown ones too.
+        key = (
+            list(map(_LINK, rows)),
+            frozenset(self._collapsed),
+            list(map(_PARENT, self._all)) if filtered else None,
+        )
+        built = self._tree_built
+        if built is None or key != self._tree_key:
+            if self._collapsed:
+                # Forget the collapsed processes that exited (a reused PID is another process).
+                self._collapsed &= set(map(attrgetter("pid", "start_time"), self._all))
+            links = dict(map(_PARENT, self._all)) if filtered else None
+            built = self._tree_built = tree_order(rows, self._collapsed, links)
+            self._tree_key = (key[0], frozenset(self._collapsed), key[2])
+        return list(map(rows.__getitem__, built.order))
