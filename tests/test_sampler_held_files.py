@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from perftop.probes.cpu import read_loadavg, read_pressure, read_stat, read_uptime
 from perftop.probes.disks import DiskCounters, DiskInfo, disk_rates, parse_diskstats, read_diskstats
 from perftop.probes.fs import FS, HeldFiles, read_text
-from perftop.probes.memory import memory_snapshot, read_meminfo
+from perftop.probes.memory import memory_snapshot, read_meminfo, read_thp
 from perftop.probes.net import InterfaceCounters, NetReading, net_snapshot, parse_net_dev, read_net_dev
 from perftop.probes.numa import read_numa
 from perftop.probes.sampler import Sampler
@@ -176,7 +176,7 @@ def test_sampler_sees_every_system_file_change_and_survives_removals(tmp_path: P
     stat = read_stat(fs)
     assert stat is not None
     assert second.cpu.context_switches == stat.context_switches != first.cpu.context_switches
-    assert second.memory == memory_snapshot(read_meminfo(fs))
+    assert second.memory == memory_snapshot(read_meminfo(fs), full=True, thp=read_thp(fs))
     assert second.cpu.loadavg == read_loadavg(fs)
     assert second.cpu.pressure == read_pressure(fs) != first.cpu.pressure
     assert second.uptime_seconds == read_uptime(fs) != first.uptime_seconds
