@@ -74,7 +74,7 @@ def test_lines_show_every_figure_and_unknowns_as_dashes(tmp_path: Path) -> None:
     ):
         assert caption in lines
     assert "THP       enabled madvise  defrag madvise  in use 400M" in lines
-    assert "OOM kills   now 0  since boot 1" in lines
+    assert "OOM kills 0  since boot 1" in lines
     assert "PAGING per second" in lines and "HISTORY" in lines
     # Nothing read (the pane before any sample, or a tree without the files): dashes, never made up.
     bare = dataclasses.replace(snaps[-1], memory=MemorySnapshot(*[None] * 10))
@@ -143,3 +143,55 @@ async def test_the_app_reads_the_details_only_while_the_pane_is_shown(tmp_path: 
         await machine.drive(app, 1)
         assert app.snapshot.memory.dirty_bytes is None
         assert len(pane.history("majflt")) == 6
+
+
+@pytest.mark.slow
+async def test_oom_columns_in_the_app_for_a_real_child() -> None:
+    import subprocess
+    import sys
+
+    from perftop.probes.fs import FS
+    from perftop.tui.app import AppOptions, PerftopApp
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        Path(f"/proc/{child.pid}/oom_score_adj").write_text("300\n")
+        app = PerftopApp(Sampler(FS()), AppOptions(autorefresh=False, pids=(child.pid,)))
+        async with app.run_test(size=(200, 30)) as pilot:
+            await app.sample_now()
+            assert app.table.needs_oom_pids() == set()
+            row = next(p for p in app.table.rows() if p.pid == child.pid)
+            assert row.oom_score_adj is None  # hidden: never read
+            app.table.toggle_column("oom_adj")
+            app.table.toggle_column("oom_score")
+            assert child.pid in (app.table.needs_oom_pids() or ())
+            await app.sample_now()
+            await pilot.pause()
+            row = next(p for p in app.table.rows() if p.pid == child.pid)
+            assert row.oom_score_adj == 300 and row.oom_score is not None and row.oom_score >= 300
+            header = app.table.render_line(0).text.split()
+            assert "OOM_SCORE" in header and "OOM_ADJ" in header
+            line = next(
+                app.table.render_line(y).text
+                for y in range(1, 10)
+                if app.table.render_line(y).text.split()[:1] == [str(child.pid)]
+            )
+            assert " 300 " in line
+            app.table.set_sort("oom_score")
+            assert app.table.needs_oom_pids() is None  # sorted by it: every process
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_tall_panes_draw_graphs_and_wide_ones_pair_them() -> None:
+    histories = {h.key: [float(i % 7) for i in range(200)] for h in HISTORIES}
+    short = history_lines(histories, 80, 1.0, rows=1)
+    assert len(short) == 1 + len(HISTORIES)
+    tall = [plain(line) for line in history_lines(histories, 80, 1.0, rows=4)]
+    assert len(tall) == 1 + 4 * len(HISTORIES)
+    assert tall[0].startswith("HISTORY last 3 min")  # 78 cells of two samples each
+    assert any(ch in tall[2] for ch in "⣿⣀⡇") and tall[1].startswith(" PSI some avg10")
+    paired = [plain(line) for line in history_lines(histories, 200, 1.0, rows=4, columns=2)]
+    assert len(paired) == 1 + 4 * 3
+    assert "PSI full avg10" in paired[1] and paired[1].startswith(" PSI some avg10")

@@ -26,6 +26,7 @@ from perftop.widgets.formatting import (
     sparkline,
 )
 from perftop.widgets.line_pane import Line, LinePane, fit, merge
+from perftop.widgets.load_history import braille_graph
 from perftop.widgets.summary import Piece, plain
 
 #: Samples kept per history: five minutes at the default one-second interval.
@@ -65,6 +66,8 @@ GAP_CELLS = 3
 HISTORY_LABEL_CELLS = 16
 HISTORY_FIGURE_CELLS = 20
 MIN_SPARK_CELLS = 10
+#: Most lines a history takes (its caption and graph) however tall the pane.
+MAX_HISTORY_ROWS = 12
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -176,7 +179,8 @@ def memory_lines(memory: MemorySnapshot, width: int) -> list[Line]:
     """Where memory goes: ``free``'s figures with a bar, the kernel's parts (slab, dirty, writeback, anon,
     mapped, page tables, commit), swap, huge pages and THP."""
     m = memory
-    bar_cells = max(MIN_BAR_CELLS, min(MAX_BAR_CELLS, width - LABEL_CELLS - VALUE_CELLS - 10))
+    # The bar takes what the used line leaves: its share, then available and free (about 32 cells).
+    bar_cells = max(MIN_BAR_CELLS, min(MAX_BAR_CELLS, width - LABEL_CELLS - VALUE_CELLS - 40))
     used_share = _percent_of(m.used_bytes, m.total_bytes)
     swap_share = _percent_of(m.swap_used_bytes, m.swap_total_bytes)
     if m.swap_total_bytes == 0:
@@ -197,9 +201,9 @@ def memory_lines(memory: MemorySnapshot, width: int) -> list[Line]:
             (" ", ""),
             usage_bar(m, bar_cells),
             (" ", ""),
-            (format_share(used_share), "dim" if used_share is None else "value"),
+            (fit(format_share(used_share), 5, True), "dim" if used_share is None else "value"),
+            _pairs(("available", _bytes(m.available_bytes)), ("free", _bytes(m.free_bytes))),
         ),
-        _line(_lead("available", format_bytes(m.available_bytes)), _pairs(("free", _bytes(m.free_bytes)))),
         _line(
             _lead("buff/cache", format_bytes(_sum(m.buffers_bytes, m.cached_bytes))),
             _pairs(("buffers", _bytes(m.buffers_bytes)), ("cache+slab", _bytes(m.cached_bytes))),
@@ -253,64 +257,55 @@ def _sum(a: int | None, b: int | None) -> int | None:
 
 
 def paging_lines(memory: MemorySnapshot) -> list[Line]:
-    """The paging rates, per second, grouped: faults, paging in/out, swapping, reclaim (kswapd against
-    direct reclaim, which stalls the allocating task), stalls and OOM kills, THP."""
-    scanned_direct = memory.pgscan_direct_per_s
+    """The paging rates, per second, grouped: faults, paging and swapping, reclaim (kswapd against direct
+    reclaim, which stalls the allocating task), stalls and OOM kills, THP."""
+    m = memory
+    vmeff = (format_share(m.vmeff_percent), "dim" if m.vmeff_percent is None else "value")
     rows: list[tuple[str, list[Piece]]] = [
-        ("faults", _pairs(("all", _rate(memory.pgfault_per_s)), ("major", _rate(memory.pgmajfault_per_s)))),
-        ("paged", _pairs(("in", _kib_rate(memory.pgpgin_per_s)), ("out", _kib_rate(memory.pgpgout_per_s)))),
         (
-            "swapped",
-            [
-                *_pairs(("in", _rate(memory.pswpin_per_s)), ("out", _rate(memory.pswpout_per_s))),
-                (" pages", "dim"),
-            ],
+            "faults",
+            _pairs(("all", _rate(m.pgfault_per_s)), ("major", _rate(m.pgmajfault_per_s)))
+            + _pairs(("freed", _rate(m.pgfree_per_s))),
+        ),
+        (
+            "paged",
+            _pairs(("in", _kib_rate(m.pgpgin_per_s)), ("out", _kib_rate(m.pgpgout_per_s)))
+            + _pairs(("swapped in", _rate(m.pswpin_per_s)), ("out", _rate(m.pswpout_per_s))),
         ),
         (
             "scanned",
             _pairs(
-                ("kswapd", _rate(memory.pgscan_kswapd_per_s)), ("direct", _rate(scanned_direct, warn=True))
+                ("kswapd", _rate(m.pgscan_kswapd_per_s)), ("direct", _rate(m.pgscan_direct_per_s, warn=True))
             ),
         ),
         (
             "stolen",
             _pairs(
-                ("kswapd", _rate(memory.pgsteal_kswapd_per_s)),
-                ("direct", _rate(memory.pgsteal_direct_per_s, warn=True)),
-                (
-                    "vmeff",
-                    (format_share(memory.vmeff_percent), "dim" if memory.vmeff_percent is None else "value"),
-                ),
+                ("kswapd", _rate(m.pgsteal_kswapd_per_s)),
+                ("direct", _rate(m.pgsteal_direct_per_s, warn=True)),
+                ("vmeff", vmeff),
             ),
         ),
-        ("freed", _pairs(("pages", _rate(memory.pgfree_per_s)))),
         (
             "stalls",
             _pairs(
-                ("alloc", _rate(memory.allocstall_per_s, warn=True)),
-                ("compact", _rate(memory.compact_stall_per_s, warn=True)),
-            ),
+                ("alloc", _rate(m.allocstall_per_s, warn=True)),
+                ("compact", _rate(m.compact_stall_per_s, warn=True)),
+            )
+            + _pairs(("OOM kills", _rate(m.oom_kill_per_s, warn=True)), ("since boot", _count(m.oom_kill))),
         ),
         (
-            "OOM kills",
-            _pairs(("now", _rate(memory.oom_kill_per_s, warn=True)), ("since boot", _count(memory.oom_kill))),
-        ),
-        (
-            "THP faults",
+            "THP",
             _pairs(
-                ("alloc", _rate(memory.thp_fault_alloc_per_s)),
-                ("fallback", _rate(memory.thp_fault_fallback_per_s)),
-            ),
-        ),
-        (
-            "collapses",
-            _pairs(
-                ("alloc", _rate(memory.thp_collapse_alloc_per_s)),
-                ("failed", _rate(memory.thp_collapse_alloc_failed_per_s)),
+                ("faults", _rate(m.thp_fault_alloc_per_s)), ("fallback", _rate(m.thp_fault_fallback_per_s))
+            )
+            + _pairs(
+                ("collapses", _rate(m.thp_collapse_alloc_per_s)),
+                ("failed", _rate(m.thp_collapse_alloc_failed_per_s)),
             ),
         ),
     ]
-    lines: list[Line] = [(("PAGING per second (sar -B, sar -W)", "title"),)]
+    lines: list[Line] = [(("PAGING per second (sar -B, sar -W); swapping in pages", "title"),)]
     lines += [tuple(merge([_label(label), *pieces])) for label, pieces in rows]
     return lines
 
@@ -359,39 +354,55 @@ HISTORIES: tuple[History, ...] = (
 )
 
 
+def history_block(history: History, samples: Sequence[float | None], width: int, rows: int) -> list[Line]:
+    """One history on its own scale (its peak over what is drawn, printed with the newest figure): a
+    sparkline after its caption when ``rows`` is below 3 or ``width`` is small, else a caption line and a
+    braille graph ``rows - 1`` lines high across ``width``, two samples a cell."""
+    tall = rows >= 3 and width - 2 >= MIN_SPARK_CELLS
+    cells = width - 2 if tall else width - HISTORY_LABEL_CELLS - HISTORY_FIGURE_CELLS - 2
+    if cells < MIN_SPARK_CELLS:
+        cells = 0
+    drawn = cells * (2 if tall else 1)
+    shown = list(samples)[-drawn:] if drawn else []
+    peak = max((v for v in shown if v is not None), default=None)
+    newest = samples[-1] if samples else None
+    scale = max(history.floor, peak or 0.0)
+    now_text = history.text(newest)
+    warn = newest is not None and history.warn(newest)
+    now: Piece = (fit(now_text, 8, True), "dim" if now_text == UNKNOWN else "warn" if warn else "value")
+    peak_text = "peak " + (history.text(peak) if peak is not None else UNKNOWN)
+    caption = _label(history.caption, HISTORY_LABEL_CELLS)
+    if tall:
+        lines: list[Line] = [tuple(merge([caption, now, ("  " + peak_text, "dim")]))]
+        scaled = [None if v is None else (v / scale * 100.0 if scale > 0 else 0.0) for v in shown]
+        return lines + [(("  ", ""), (row, "spark")) for row in braille_graph(scaled, cells, rows - 1)]
+    pieces: list[Piece] = [caption]
+    if cells:
+        pieces += [(" ", ""), *_spark_pieces(samples, cells, scale), (" ", "")]
+    pieces += [now, (fit(peak_text, HISTORY_FIGURE_CELLS - 8, True), "dim")]
+    return [tuple(merge(pieces))]
+
+
 def history_lines(
-    histories: Mapping[str, Sequence[float | None]], width: int, interval: float | None
+    histories: Mapping[str, Sequence[float | None]],
+    width: int,
+    interval: float | None,
+    rows: int = 1,
+    columns: int = 1,
 ) -> list[Line]:
-    """A sparkline per :data:`HISTORIES` entry, newest at the right, each on its own scale (its peak over
-    what is drawn, printed after it with the newest figure)."""
-    spark_cells = width - HISTORY_LABEL_CELLS - HISTORY_FIGURE_CELLS - 2
-    if spark_cells < MIN_SPARK_CELLS:
-        spark_cells = 0
-    span = "" if interval is None or not spark_cells else f" last {format_seconds(spark_cells * interval)}"
+    """Every :data:`HISTORIES` entry (see :func:`history_block`), each ``rows`` lines high, in ``columns``
+    side by side, under a title saying how long a span they show."""
+    cells = (width - GAP_CELLS * (columns - 1)) // columns
+    blocks = [history_block(h, histories.get(h.key, ()), cells, rows) for h in HISTORIES]
+    tall = len(blocks[0]) > 1
+    drawn = (cells - 2) * 2 if tall else cells - HISTORY_LABEL_CELLS - HISTORY_FIGURE_CELLS - 2
+    span = "" if interval is None or drawn < MIN_SPARK_CELLS else f" last {format_seconds(drawn * interval)}"
     lines: list[Line] = [(("HISTORY", "title"), (span, "title"), ("  memory pressure and paging", "title"))]
-    for history in HISTORIES:
-        samples = histories.get(history.key, ())
-        shown = list(samples)[-spark_cells:] if spark_cells else []
-        peak = max((v for v in shown if v is not None), default=None)
-        newest = samples[-1] if samples else None
-        scale = max(history.floor, peak or 0.0)
-        pieces: list[Piece] = [_label(history.caption, HISTORY_LABEL_CELLS)]
-        if spark_cells:
-            pieces += [(" ", ""), *_spark_pieces(samples, spark_cells, scale), (" ", "")]
-        warn = newest is not None and history.warn(newest)
-        now_text = history.text(newest)
-        pieces += [
-            (fit(now_text, 8, True), "dim" if now_text == UNKNOWN else "warn" if warn else "value"),
-            (
-                fit(
-                    "peak " + (history.text(peak) if peak is not None else UNKNOWN),
-                    HISTORY_FIGURE_CELLS - 8,
-                    True,
-                ),
-                "dim",
-            ),
-        ]
-        lines.append(tuple(merge(pieces)))
+    for first in range(0, len(blocks), columns):
+        row = blocks[first]
+        for block in blocks[first + 1 : first + columns]:
+            row = side_by_side(row, block, cells)
+        lines += row
     return lines
 
 
@@ -422,18 +433,21 @@ def side_by_side(left: Sequence[Line], right: Sequence[Line], left_cells: int) -
 
 
 def pane_lines(
-    snapshot: Snapshot | None, histories: Mapping[str, Sequence[float | None]], width: int
+    snapshot: Snapshot | None, histories: Mapping[str, Sequence[float | None]], width: int, height: int = 0
 ) -> list[Line]:
-    """Every line of the pane at ``width`` cells."""
+    """Every line of the pane at ``width`` by ``height`` cells: the histories take the height the blocks
+    leave (graphs of several lines when each gets three or more, else sparklines)."""
     if snapshot is None:
         return [(("waiting for the first memory sample", "dim"),)]
     memory = snapshot.memory
-    if width >= SIDE_BY_SIDE_CELLS:
+    columns = 2 if width >= SIDE_BY_SIDE_CELLS else 1
+    if columns == 2:
         left_cells = (width - GAP_CELLS) // 2
         body = side_by_side(memory_lines(memory, left_cells), paging_lines(memory), left_cells)
     else:
         body = memory_lines(memory, width) + paging_lines(memory)
-    return body + history_lines(histories, width, snapshot.interval)
+    rows = max(1, min(MAX_HISTORY_ROWS, (height - len(body) - 1) // -(-len(HISTORIES) // columns)))
+    return body + history_lines(histories, width, snapshot.interval, rows, columns)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -505,6 +519,8 @@ class MemoryPane(LinePane):
         self._maxlen = maxlen
         self._snapshot: Snapshot | None = None
         self._histories: dict[str, deque[float | None]] = {h.key: deque(maxlen=maxlen) for h in HISTORIES}
+        #: The lines of the last size drawn, with that size.
+        self._sized: tuple[tuple[int, int], list[Line]] | None = None
 
     @property
     def maxlen(self) -> int:
@@ -522,6 +538,15 @@ class MemoryPane(LinePane):
         self._snapshot = snapshot
         self.changed()
 
+    def lines_for(self, width: int) -> list[Line]:
+        """The pane's lines at ``width`` cells and the pane's height (cached until the data or the size
+        change): the histories grow into the height the pane has."""
+        height = self.scrollable_size.height
+        if self._sized is None or self._sized[0] != (width, height) or self._lines is None:
+            self._sized = ((width, height), pane_lines(self._snapshot, self._histories, width, height))
+            self._lines = (width, self._sized[1])
+        return self._sized[1]
+
     def build_lines(self, width: int) -> list[Line]:
-        """The pane's lines at ``width`` cells."""
-        return pane_lines(self._snapshot, self._histories, width)
+        """The pane's lines at ``width`` cells and the pane's height."""
+        return self.lines_for(width)
