@@ -108,14 +108,18 @@ def memory_snapshot(
 
     ``full``: also the rest of meminfo (:data:`MEMINFO_DETAILS`) and the THP settings ``thp`` (enabled,
     defrag). ``vmstat`` (parsed ``/proc/vmstat``, every counter or only :data:`HISTORY_COUNTERS`) gives
-    the paging counters, with rates against ``prev_vmstat`` taken ``elapsed`` seconds before.
+    the paging counters (without ``full``: those of :data:`HISTORY_COUNTERS` only), with rates against
+    ``prev_vmstat`` taken ``elapsed`` seconds before.
     """
     figures: dict[str, Any] = {}
     if full and meminfo is not None:
         figures.update((field, meminfo.get(key)) for field, key in MEMINFO_DETAILS)
         figures["thp_enabled"], figures["thp_defrag"] = thp
     if vmstat is not None:
-        figures.update(paging_figures(prev_vmstat, vmstat, elapsed))
+        # Hidden, the pane's histories need only their counters: looking for the others costs more.
+        figures.update(
+            paging_figures(prev_vmstat, vmstat, elapsed, VMSTAT_COUNTERS if full else HISTORY_COUNTERS)
+        )
     if meminfo is None:
         return MemorySnapshot(None, None, None, None, None, None, None, None, None, None, **figures)
     cached = meminfo.get("Cached")
@@ -247,12 +251,15 @@ def vmstat_counter(vmstat: Mapping[str, int], name: str) -> int | None:
 
 
 def paging_figures(
-    prev: Mapping[str, int] | None, cur: Mapping[str, int], elapsed: float | None
+    prev: Mapping[str, int] | None,
+    cur: Mapping[str, int],
+    elapsed: float | None,
+    names: tuple[str, ...] = VMSTAT_COUNTERS,
 ) -> dict[str, int | float | None]:
-    """The ``MemorySnapshot`` fields of :data:`VMSTAT_COUNTERS` found in ``cur``: each counter and its
-    rate against ``prev`` (``None`` without one, or when the counter went backwards), and %vmeff."""
+    """The ``MemorySnapshot`` fields of ``names`` (of :data:`VMSTAT_COUNTERS`) found in ``cur``: each counter
+    and its rate against ``prev`` (``None`` without one, or when the counter went backwards), and %vmeff."""
     out: dict[str, int | float | None] = {}
-    for name in VMSTAT_COUNTERS:
+    for name in names:
         value = vmstat_counter(cur, name)
         if value is None:
             continue
