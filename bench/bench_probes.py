@@ -38,7 +38,11 @@ Trees (256 CPUs, 8 NUMA nodes, 64 disks) are built once and cached (see ``bench.
                             use the number of processes at start, in the benchmark's metadata);
                             ``real/refresh-no-io`` reads ``status`` but not ``io`` of the 70 rows.
 ``real/sample-app-like``    ``Sampler.sample`` alone on this machine, called as the App calls it once a
-                            second: ``status`` for 45 rows, no ``io``, no socket tables.
+                            second: ``status`` for 45 rows, no ``io``, no socket tables, no memory details.
+``real/memory-pane-hidden``, ``real/memory-pane-shown``: the ``memory`` section on this machine as the
+                            sampler reads it with the memory pane hidden (meminfo's meter lines and the
+                            vmstat counters of the pane's histories) and shown (all of meminfo and vmstat,
+                            the THP settings).
 
 In a flipping tree the counters go back every other loop, so half of the refreshes have no CPU% rates
 (they sort unknown values last, which is cheaper); ``sort-filter/N`` measures the sort on real rates.
@@ -68,8 +72,8 @@ from textual.strip import Strip
 
 from bench import trees
 from perftop.probes.cpu import cpu_snapshot, read_loadavg, read_pressure, read_stat, user_hz
-from perftop.probes.fs import FS
-from perftop.probes.memory import memory_snapshot, read_meminfo_used
+from perftop.probes.fs import FS, HeldFiles
+from perftop.probes.memory import memory_snapshot, read_meminfo, read_meminfo_used, read_thp, read_vmstat
 from perftop.probes.numa import numa_snapshot, process_numa, read_numa
 from perftop.probes.processes import ProcessScanner, page_size, process_infos
 from perftop.probes.sampler import Sampler
@@ -347,7 +351,10 @@ def refresh_case(ts: TreeSet, sort_key: str) -> Body:
     sampler = Sampler(flipper.fs, clock=_ticking_clock())
     wanted = None if sort_key != "cpu" else _status_pids(ts.tick0, STATUS_ROWS)
     sampler.sample(wanted)
-    return Work(body=lambda: table_refresh(sampler.sample(wanted).processes, sort_key), prepare=flipper.flip)
+    return Work(
+        body=lambda: table_refresh(sampler.sample(wanted, memory=False).processes, sort_key),
+        prepare=flipper.flip,
+    )
 
 
 def cpu_case(ts: TreeSet) -> Body:
@@ -389,15 +396,37 @@ def real_refresh_case(io: bool = True) -> Body:
     # The rows on screen: any 70 PIDs of this machine (the table reads status only for those).
     wanted = frozenset(sorted(ProcessScanner(FS()).list_pids())[:STATUS_ROWS])
     io_pids = wanted if io else frozenset()
-    return lambda: table_refresh(sampler.sample(wanted, io_pids=io_pids).processes, "cpu")
+    return lambda: table_refresh(sampler.sample(wanted, io_pids=io_pids, memory=False).processes, "cpu")
 
 
 def real_sample_case() -> Body:
     """``Sampler.sample`` as ``perftop.tui.app`` calls it, without the table: the sampler thread's cost."""
     sampler = Sampler(FS())
     wanted = frozenset(sorted(ProcessScanner(FS()).list_pids())[:APP_STATUS_ROWS])
-    sampler.sample(wanted, io_pids=(), sockets=False)
-    return lambda: sampler.sample(wanted, io_pids=(), sockets=False)
+    # As the App with no pane shown that needs more: no socket tables, the memory details left out.
+    sampler.sample(wanted, io_pids=(), sockets=False, memory=False)
+    return lambda: sampler.sample(wanted, io_pids=(), sockets=False, memory=False)
+
+
+def real_memory_case(shown: bool) -> Body:
+    """What the sampler reads for the ``memory`` section on this machine, through held files as it does:
+    with the memory pane hidden (the meters' meminfo lines, vmstat's history counters) or shown (all of
+    meminfo and vmstat, the THP files), with rates against the last read."""
+    fs, held = FS(), HeldFiles()
+    last: list[dict[str, int] | None] = [None]
+
+    def body() -> object:
+        vmstat = read_vmstat(fs, held, every=shown)
+        meminfo = read_meminfo(fs, held) if shown else read_meminfo_used(fs, held)
+        thp = read_thp(fs, held) if shown else (None, None)
+        snapshot = memory_snapshot(
+            meminfo, full=shown, vmstat=vmstat, prev_vmstat=last[0], elapsed=1.0, thp=thp
+        )
+        last[0] = vmstat
+        return snapshot
+
+    body()
+    return body
 
 
 def real_numa_case() -> Body:
@@ -491,6 +520,8 @@ def cases(sizes: Sequence[int]) -> list[Case]:
         Case("real/refresh", real_refresh_case, real),
         Case("real/refresh-no-io", lambda: real_refresh_case(io=False), real),
         Case("real/sample-app-like", real_sample_case, real),
+        Case("real/memory-pane-hidden", lambda: real_memory_case(shown=False)),
+        Case("real/memory-pane-shown", lambda: real_memory_case(shown=True)),
     ]
     if os.path.exists(f"/proc/{os.getpid()}/numa_maps"):
         out.append(Case("real/numa-maps-self", real_numa_case))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from types import EllipsisType
@@ -23,7 +24,8 @@ from perftop.probes.cpu import (
 )
 from perftop.probes.disks import DiskCounters, DiskInfo, disk_rates, read_disks_info, read_diskstats
 from perftop.probes.fs import FS, HeldFiles, read_parsed, read_text
-from perftop.probes.memory import memory_snapshot, read_meminfo_used
+from perftop.probes.kernel_numbers import is_decimal
+from perftop.probes.memory import memory_snapshot, read_meminfo, read_meminfo_used, read_thp, read_vmstat
 from perftop.probes.net import InterfaceCounters, NetReading, net_snapshot, read_net
 from perftop.probes.numa import NodeList, NumaReading, cpu_nodes, numa_snapshot, process_numa, read_numa
 from perftop.probes.processes import (
@@ -106,6 +108,7 @@ class Sampler:
         #: The rows of the disks that did no IO over the last interval (see ``disk_rates``).
         self._idle_disk_rows: dict[str, tuple[DiskCounters, DiskInfo, DiskStats]] = {}
         self._prev_net: NetReading | None = None
+        self._prev_vmstat: dict[str, int] | None = None
         #: The lines of the last ``/proc/net/dev`` parse and their counters (see ``parse_net_dev``).
         self._net_lines: dict[str, InterfaceCounters] = {}
         #: The rows of the interfaces that moved nothing over the last interval (see ``net_snapshot``).
@@ -121,6 +124,8 @@ class Sampler:
         self._cpu_node: dict[int, int] = {}
         #: PID -> its last ``numa_maps`` reading; entries of gone processes are dropped each sample.
         self._numa_maps: dict[int, _NumaMapsEntry] = {}
+        #: PIDs whose last rows carry OOM figures (see ``_with_oom``).
+        self._oom_rows: set[int] = set()
         # Samples are taken from worker threads; two must never interleave their prev/cur bookkeeping.
         self._lock = threading.Lock()
 
@@ -130,7 +135,9 @@ class Sampler:
         *,
         io_pids: Collection[int] | EllipsisType | None = ...,
         sockets: bool = True,
+        memory: bool = True,
         numa_pids: Collection[int] = (),
+        oom_pids: Collection[int] | None = (),
         ran: bool = False,
     ) -> Snapshot:
         """Read everything once and return the rates since the previous call (None on the first).
@@ -139,14 +146,27 @@ class Sampler:
         ``ran``: also read ``status`` and ``io`` of every process that ran since the last sample (see
         :meth:`~perftop.probes.processes.ProcessScanner.scan`).
         ``sockets=False`` skips the socket tables (``net.tcp_states`` and ``net.udp_sockets`` are None).
+        ``memory=False`` reads of ``/proc/meminfo`` only what the header and the process table use, and of
+        ``/proc/vmstat`` only the counters of the memory pane's histories (the other ``memory`` figures are
+        None).
         ``numa_pids``: the processes that get ``remote_percent`` (the others keep ``None``).
+        ``oom_pids``: the processes whose ``oom_score`` and ``oom_score_adj`` are read (``None``: every
+        process; the others keep ``None``).
         """
         with self._lock:
             fs, read = self.fs, self._files
             now = self._clock()
             elapsed = None if self._prev_time is None else now - self._prev_time
             stat = read_stat(fs, read)
-            memory = memory_snapshot(read_meminfo_used(fs, read))
+            vmstat = read_vmstat(fs, read, every=memory)
+            memory_now = memory_snapshot(
+                read_meminfo(fs, read) if memory else read_meminfo_used(fs, read),
+                full=memory,
+                vmstat=vmstat,
+                prev_vmstat=self._prev_vmstat,
+                elapsed=elapsed,
+                thp=read_thp(fs, read) if memory else (None, None),
+            )
             forks = None if stat is None else stat.forks
             procs = self._scanner.scan(status_pids, io_pids, forks=forks, ran=ran)
             cpu = cpu_snapshot(
@@ -166,7 +186,7 @@ class Sampler:
                 elapsed,
                 self._user_hz,
                 self._page_size,
-                memory.total_bytes,
+                memory_now.total_bytes,
                 cpu_node,
                 self._placements(procs, numa_pids, now),
                 self._last_rows,
@@ -179,8 +199,10 @@ class Sampler:
             net_now = self._net_rates(net, elapsed)
             self._prev_time, self._prev_stat, self._prev_procs = now, stat, procs
             self._prev_numa, self._prev_disks, self._prev_net = numa, disks, net
+            self._prev_vmstat = vmstat
+            processes = self._with_oom(processes, oom_pids)
             self._last_rows = {p.pid: p for p in processes}
-            self._mem_total = memory.total_bytes
+            self._mem_total = memory_now.total_bytes
             self._cpu_node = cpu_node
             if self._own_proc:
                 # What /proc/sys/kernel/hostname gives us (our UTS namespace's name), without a read.
@@ -196,7 +218,7 @@ class Sampler:
                 hostname=hostname,
                 uptime_seconds=uptime,
                 cpu=cpu,
-                memory=memory,
+                memory=memory_now,
                 tasks=task_counts(procs),
                 processes=processes,
                 numa=numa_now,
@@ -235,6 +257,27 @@ class Sampler:
             # The files of disks gone since the last read are closed.
             self._disk_files.sweep()
         return cached[1]
+
+    def _with_oom(
+        self, processes: tuple[ProcessInfo, ...], oom_pids: Collection[int] | None
+    ) -> tuple[ProcessInfo, ...]:
+        """``processes`` with ``oom_score`` and ``oom_score_adj`` read for ``oom_pids`` (``None``: all), and
+        cleared on rows that carried them from the last sample (an idle process's row is its last row)."""
+        if oom_pids is not None and not oom_pids and not self._oom_rows:
+            return processes
+        rows = list(processes)
+        filled: set[int] = set()
+        wanted = range(len(rows)) if oom_pids is None else _indexes(rows, set(oom_pids) | self._oom_rows)
+        for index in wanted:
+            row = rows[index]
+            score = adj = None
+            if oom_pids is None or row.pid in oom_pids:
+                score, adj = read_oom(self.fs, row.pid)
+                filled.add(row.pid)
+            if (score, adj) != (row.oom_score, row.oom_score_adj):
+                rows[index] = replace(row, oom_score=score, oom_score_adj=adj)
+        self._oom_rows = filled
+        return tuple(rows)
 
     def reread(self, pids: Collection[int]) -> dict[int, ProcessInfo]:
         """Read ``stat`` and ``status`` of ``pids`` again now, as rows of the last sample (after an action).
@@ -279,6 +322,10 @@ class Sampler:
                     self._cpu_node,
                     {pid: cached.placement} if shown and cached is not None else None,
                 )
+                if before.oom_score is not None or before.oom_score_adj is not None:
+                    # The OOM columns are shown: the value just set (``o``) shows now.
+                    score, adj = read_oom(self.fs, pid)
+                    fresh = replace(fresh, oom_score=score, oom_score_adj=adj)
                 out[pid] = replace(
                     fresh,
                     cpu_percent=before.cpu_percent,
@@ -323,6 +370,38 @@ def _same_net(a: NetReading, b: NetReading) -> bool:
         and a.tcp_states == b.tcp_states
         and a.udp_sockets == b.udp_sockets
     )
+
+
+def _indexes(rows: list[ProcessInfo], pids: Collection[int]) -> list[int]:
+    """The indexes of ``pids`` in ``rows`` (in PID order, as ``process_infos`` makes them)."""
+    out = []
+    for pid in pids:
+        index = bisect_left(rows, pid, key=_pid_of)
+        if index < len(rows) and rows[index].pid == pid:
+            out.append(index)
+    return out
+
+
+def _pid_of(row: ProcessInfo) -> int:
+    return row.pid
+
+
+def read_oom(fs: FS, pid: int) -> tuple[int | None, int | None]:
+    """``/proc/PID/oom_score`` and ``oom_score_adj``, each ``None`` when missing, unreadable or garbled."""
+    return _oom_number(read_text(fs.proc(pid, "oom_score"))), _oom_number(
+        read_text(fs.proc(pid, "oom_score_adj"))
+    )
+
+
+def _oom_number(text: str | None) -> int | None:
+    if text is None:
+        return None
+    value = text.strip()
+    digits = value[1:] if value.startswith("-") else value
+    # oom_score is 0..2000 and oom_score_adj -1000..1000 (oom_adj's -17..15 for old kernels' file aside).
+    if not is_decimal(digits) or len(digits) > 5:
+        return None
+    return int(value)
 
 
 def _hostname(text: str) -> str | None:

@@ -104,7 +104,8 @@ class CpuSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class MemorySnapshot:
-    """The ``memory`` section, from ``/proc/meminfo``, in bytes. ``used`` is as ``free`` computes it."""
+    """The ``memory`` section, from ``/proc/meminfo`` (in bytes) and ``/proc/vmstat``. ``used`` is as
+    ``free`` computes it. A figure not read this sample, or unknown, is ``None``."""
 
     total_bytes: int | None
     free_bytes: int | None
@@ -116,6 +117,87 @@ class MemorySnapshot:
     swap_total_bytes: int | None
     swap_free_bytes: int | None
     swap_used_bytes: int | None
+    #: The rest of ``/proc/meminfo`` and the THP settings: read only while the memory pane is shown and
+    #: by ``--json`` (``None`` otherwise). ``hugepages_*`` are page counts, as the kernel writes them.
+    swap_cached_bytes: int | None = None
+    active_bytes: int | None = None
+    inactive_bytes: int | None = None
+    anon_bytes: int | None = None
+    mapped_bytes: int | None = None
+    slab_reclaimable_bytes: int | None = None
+    slab_unreclaimable_bytes: int | None = None
+    kernel_stack_bytes: int | None = None
+    page_tables_bytes: int | None = None
+    dirty_bytes: int | None = None
+    writeback_bytes: int | None = None
+    commit_limit_bytes: int | None = None
+    committed_as_bytes: int | None = None
+    anon_huge_pages_bytes: int | None = None
+    hugepages_total: int | None = None
+    hugepages_free: int | None = None
+    hugepages_rsvd: int | None = None
+    hugepages_surp: int | None = None
+    hugepage_size_bytes: int | None = None
+    hugetlb_bytes: int | None = None
+    #: ``/sys/kernel/mm/transparent_hugepage/{enabled,defrag}``: the chosen mode (``madvise``).
+    thp_enabled: str | None = None
+    thp_defrag: str | None = None
+    #: ``/proc/vmstat`` counters since boot (kernel units: ``pgpgin``/``pgpgout`` in KiB, the rest in pages
+    #: or events) and their rates, the figures of ``sar -B`` and ``sar -W``. Those feeding the memory pane's
+    #: histories (``pgmajfault``, ``pgscan_*``, ``pswpin``, ``pswpout``) are read every sample, the others
+    #: with the rest of meminfo. A per-zone kernel's counters are summed over its zones.
+    pgfault: int | None = None
+    pgfault_per_s: float | None = None
+    pgmajfault: int | None = None
+    pgmajfault_per_s: float | None = None
+    pgpgin: int | None = None
+    pgpgin_per_s: float | None = None
+    pgpgout: int | None = None
+    pgpgout_per_s: float | None = None
+    pswpin: int | None = None
+    pswpin_per_s: float | None = None
+    pswpout: int | None = None
+    pswpout_per_s: float | None = None
+    pgfree: int | None = None
+    pgfree_per_s: float | None = None
+    pgscan_kswapd: int | None = None
+    pgscan_kswapd_per_s: float | None = None
+    pgscan_direct: int | None = None
+    pgscan_direct_per_s: float | None = None
+    pgsteal_kswapd: int | None = None
+    pgsteal_kswapd_per_s: float | None = None
+    pgsteal_direct: int | None = None
+    pgsteal_direct_per_s: float | None = None
+    allocstall: int | None = None
+    allocstall_per_s: float | None = None
+    compact_stall: int | None = None
+    compact_stall_per_s: float | None = None
+    oom_kill: int | None = None
+    oom_kill_per_s: float | None = None
+    thp_fault_alloc: int | None = None
+    thp_fault_alloc_per_s: float | None = None
+    thp_fault_fallback: int | None = None
+    thp_fault_fallback_per_s: float | None = None
+    thp_collapse_alloc: int | None = None
+    thp_collapse_alloc_per_s: float | None = None
+    thp_collapse_alloc_failed: int | None = None
+    thp_collapse_alloc_failed_per_s: float | None = None
+    #: ``sar -B`` %vmeff: pages stolen per page scanned over the interval (``None`` when none was scanned).
+    vmeff_percent: float | None = None
+
+    @property
+    def pgscan_per_s(self) -> float | None:
+        """Pages scanned per second by kswapd and direct reclaim together, ``None`` when either is."""
+        if self.pgscan_kswapd_per_s is None or self.pgscan_direct_per_s is None:
+            return None
+        return self.pgscan_kswapd_per_s + self.pgscan_direct_per_s
+
+    @property
+    def pswp_per_s(self) -> float | None:
+        """Pages swapped in and out per second together, ``None`` when either is unknown."""
+        if self.pswpin_per_s is None or self.pswpout_per_s is None:
+            return None
+        return self.pswpin_per_s + self.pswpout_per_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +243,12 @@ class ProcessInfo:
     #: :meth:`ProcessNuma.remote_percent` for ``node``: filled only for the PIDs the caller asks for (the
     #: TUI: rows on screen while REMOTE% is shown), since ``numa_maps`` is costly; ``None`` otherwise.
     remote_percent: float | None = None
+    #: ``/proc/PID/oom_score`` (the kernel's badness, 0-2000: the highest is killed first) and
+    #: ``oom_score_adj`` (-1000..1000): filled only for the PIDs the caller asks for (the TUI: rows on
+    #: screen while OOM_SCORE or OOM_ADJ is shown, every process while the table is sorted by one); ``None``
+    #: otherwise and where unreadable.
+    oom_score: int | None = None
+    oom_score_adj: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,11 +30,17 @@ SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
     "numa-pane-100x30": ((100, 30), 4, ("3",)),
     "io-pane-100x30": ((100, 30), 4, ("4",)),
     "sockets-pane-100x40": ((100, 40), 4, ("5",)),
+    "memory-pane-80x24": ((80, 24), 4, ("6",)),
+    "memory-pane-200x50": ((200, 50), 4, ("6",)),
     "tunables-pane-80x24": ((80, 24), 4, ("8",)),
     "tunables-pane-200x50": ((200, 50), 4, ("8",)),
     "tree-80x24": ((80, 24), 4, ("t",)),
     "tree-200x50": ((200, 50), 4, ("t",)),
 }
+
+#: Samples taken after the keys, for the shots that need more than one: the memory pane reads its details
+#: once shown, and their rates need a second sample.
+SAMPLES_AFTER: dict[str, int] = {"memory-pane-80x24": 2, "memory-pane-200x50": 2}
 
 
 async def shoot(name: str, size: tuple[int, int], cpus: int, keys: tuple[str, ...]) -> Path:
@@ -46,7 +52,8 @@ async def shoot(name: str, size: tuple[int, int], cpus: int, keys: tuple[str, ..
             await machine.drive(app, 30)
             await pilot.press(*keys)
             await app.workers.wait_for_complete()
-            await machine.drive(app, 1)  # a pane may read more once shown (socket tables)
+            # A pane may read more once shown (socket tables, the memory details).
+            await machine.drive(app, SAMPLES_AFTER.get(name, 1))
             await app.refresh_pane_details(force=True)
             await pilot.pause()
             path = HERE / f"{name}.svg"

@@ -851,27 +851,72 @@ SYSCTLS: dict[str, str] = {
 
 
 def write_tunables(root: Path) -> None:
-    """The demo machine's tunables: :data:`SYSCTLS`, transparent huge pages, and ``read_ahead_kb`` and
-    ``nr_requests`` of every ``/sys/block/NAME/queue`` already written (:func:`write_disks`)."""
+    """The demo machine's tunables: :data:`SYSCTLS`, and ``read_ahead_kb`` and ``nr_requests`` of every
+    ``/sys/block/NAME/queue`` already written (:func:`write_disks`); the transparent huge pages settings
+    are :func:`write_memory`'s."""
     for name, value in SYSCTLS.items():
         path = root / "proc" / "sys" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         _write(path, value + "\n")
-    thp = root / "sys" / "kernel" / "mm" / "transparent_hugepage"
-    thp.mkdir(parents=True, exist_ok=True)
-    _write(thp / "enabled", "always [madvise] never\n")
-    _write(thp / "defrag", "always defer defer+madvise [madvise] never\n")
     block = root / "sys" / "block"
     for queue in sorted(block.glob("*/queue")) if block.is_dir() else ():
         _write(queue / "read_ahead_kb", "128\n")
         _write(queue / "nr_requests", "1023\n")
 
 
+def write_memory(root: Path, *, tick: int) -> None:
+    """Write ``root/proc/vmstat`` (counters growing with ``tick``, in waves, so that the paging histories
+    move: reclaim and swapping come in bursts), the THP settings under
+    ``root/sys/kernel/mm/transparent_hugepage``, and add the meminfo lines beyond ``free``'s that
+    :func:`make_tree` leaves out (call after it, which rewrites meminfo)."""
+    proc = root / "proc"
+    proc.mkdir(parents=True, exist_ok=True)
+
+    def total(per_tick: int, every: int = 1) -> int:
+        # A counter that grows by ``per_tick`` on one tick in ``every`` (a burst), and a little otherwise.
+        return sum(per_tick if t % every == 0 else per_tick // 20 for t in range(1, tick + 1))
+
+    counters = {
+        "pgpgin": 8_000_000 + total(4_096, 3),
+        "pgpgout": 30_000_000 + total(12_000),
+        "pswpin": 1_200 + total(40, 7),
+        "pswpout": 5_100 + total(160, 7),
+        "pgfree": 60_000_000 + total(30_000),
+        "pgfault": 59_000_000 + total(75_000),
+        "pgmajfault": 14_000 + total(50, 4),
+        "pgsteal_kswapd": 900_000 + total(2_000, 5),
+        "pgsteal_direct": 1_000 + total(100, 10),
+        "pgscan_kswapd": 1_000_000 + total(2_500, 5),
+        "pgscan_direct": 1_200 + total(200, 10),
+        "pgscan_direct_throttle": 0,
+        "allocstall_dma32": 0,
+        "allocstall_normal": 3 + total(2, 10),
+        "allocstall_movable": 1,
+        "oom_kill": 1,
+        "compact_stall": 20 + total(1, 10),
+        "thp_fault_alloc": 3_000 + total(6),
+        "thp_fault_fallback": 40 + total(1, 5),
+        "thp_collapse_alloc": 200 + total(1, 3),
+        "thp_collapse_alloc_failed": 2,
+    }
+    (proc / "vmstat").write_text("".join(f"{key} {value}\n" for key, value in counters.items()))
+    with (proc / "meminfo").open("a") as meminfo:
+        for key, value in (("CommitLimit", 12_582_912), ("AnonHugePages", 409_600), ("Hugetlb", 0)):
+            meminfo.write(f"{key + ':':<16}{value:>8} kB\n")
+        meminfo.write("HugePages_Rsvd:        0\nHugePages_Surp:        0\n")
+    thp = root / "sys" / "kernel" / "mm" / "transparent_hugepage"
+    thp.mkdir(parents=True, exist_ok=True)
+    (thp / "enabled").write_text("always [madvise] never\n")
+    (thp / "defrag").write_text("always defer defer+madvise [madvise] never\n")
+
+
 def write_devices(root: Path, *, cpus: int, tick: int, numa_nodes: int = 2, disks: int = 3) -> None:
-    """NUMA nodes, disks, network files and tunables for the demo machine (see :func:`make_tree`)."""
+    """NUMA nodes, disks, network and memory files and tunables for the demo machine (see
+    :func:`make_tree`)."""
     write_numa(root, nodes=numa_nodes, cpus=cpus, tick=tick)
     write_disks(root, disks=disks, tick=tick)
     write_net(root, tick=tick)
+    write_memory(root, tick=tick)
     write_tunables(root)
 
 

@@ -36,8 +36,9 @@ def _selected_pid(fs: FS, snapshot: Snapshot, pid: int | None) -> int | None:
     return pid
 
 
+# Above the digits the registry uses.
 TEST_PANE: Pane[CountingPane] = Pane(
-    number=6,
+    number=9,
     title="test",
     detail="counts the samples that reach it",
     widget=CountingPane,
@@ -79,8 +80,8 @@ async def test_a_registered_pane_gets_its_key_help_samples_and_details(tmp_path:
         assert app.snapshot is not None and app.snapshot.net.tcp_states is None
         assert widget.details == []
 
-        await pilot.press("6")
-        assert app.pane == 6 and app.query_one("#pane-test").display
+        await pilot.press("9")
+        assert app.pane == 9 and app.query_one("#pane-test").display
         assert not app.query_one("#pane-overview").display
         await machine.drive(app, 1)
         assert app.snapshot.net.tcp_states is not None  # sampled while shown
@@ -118,18 +119,19 @@ async def test_a_registered_pane_key_does_not_act_behind_a_dialog(tmp_path: Path
         await machine.drive(app, 1)
         await pilot.press("f6")
         assert isinstance(app.screen, PickerScreen)
-        await pilot.press("6", "exclamation_mark")
+        await pilot.press("9", "exclamation_mark")
         assert app.pane == 1 and not app._notifications
 
 
 def test_the_registry_numbers_and_names_panes_once() -> None:
-    assert [p.number for p in PANES] == [1, 2, 3, 4, 5, 8]
+    assert [p.number for p in PANES] == [1, 2, 3, 4, 5, 6, 8]
     assert [p.ident for p in PANES] == [
         "pane-overview",
         "pane-cpu",
         "pane-numa",
         "pane-io",
         "pane-sockets",
+        "pane-memory",
         "pane-tunables",
     ]
     assert len({p.title for p in PANES}) == len(PANES)

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from perftop.probes.cpu import read_loadavg, read_pressure, read_stat, read_uptime
 from perftop.probes.disks import DiskCounters, DiskInfo, disk_rates, parse_diskstats, read_diskstats
 from perftop.probes.fs import FS, HeldFiles, read_text
-from perftop.probes.memory import memory_snapshot, read_meminfo
+from perftop.probes.memory import memory_snapshot, read_meminfo, read_thp, read_vmstat
 from perftop.probes.net import InterfaceCounters, NetReading, net_snapshot, parse_net_dev, read_net_dev
 from perftop.probes.numa import read_numa
 from perftop.probes.sampler import Sampler
@@ -176,7 +177,10 @@ def test_sampler_sees_every_system_file_change_and_survives_removals(tmp_path: P
     stat = read_stat(fs)
     assert stat is not None
     assert second.cpu.context_switches == stat.context_switches != first.cpu.context_switches
-    assert second.memory == memory_snapshot(read_meminfo(fs))
+    fresh = memory_snapshot(read_meminfo(fs), full=True, thp=read_thp(fs), vmstat=read_vmstat(fs))
+    counters = {k: v for k, v in asdict(second.memory).items() if not k.endswith(("_per_s", "_percent"))}
+    assert counters == {k: v for k, v in asdict(fresh).items() if not k.endswith(("_per_s", "_percent"))}
+    assert second.memory.pgfault is not None and second.memory.pgfault != first.memory.pgfault
     assert second.cpu.loadavg == read_loadavg(fs)
     assert second.cpu.pressure == read_pressure(fs) != first.cpu.pressure
     assert second.uptime_seconds == read_uptime(fs) != first.uptime_seconds

@@ -88,6 +88,20 @@ def test_panes_at_80x24(snap_compare, tmp_path: Path, pane: str) -> None:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+def test_memory_pane(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 90)  # histories long enough to read
+        await pilot.press("6")
+        await machine.drive(app, 2)  # its details are read once shown; their rates a sample later
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
 def test_tunables_pane(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
     machine = DemoMachine(tmp_path)
     app = machine.app()

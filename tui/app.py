@@ -210,6 +210,7 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             # And both for every process that ran: it may climb into view with this very sample.
             "ran": True,
             "numa_pids": table.needs_numa_pids(),
+            "oom_pids": table.needs_oom_pids(),
             # The socket tables (and whatever else a pane needs) only while that pane is shown.
             **{s.argument: s in shown for s in self._sampled_while_shown},
         }
@@ -409,6 +410,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             "(otherwise only for the rows on screen): it costs more.",
             "REMOTE% (F2) reads /proc/PID/numa_maps only for the rows on screen, each at most every "
             f"{NUMA_MAPS_SECONDS:g} s: sorting by it orders only the rows that have a value.",
+            "OOM_SCORE and OOM_ADJ (F2) are read for the rows on screen, and for every process while the "
+            "table is sorted by one.",
             "IO_R/s and IO_W/s (F2) of a parent include the IO of the children it reaped: the kernel adds "
             "an exited child's counts to its parent's /proc/PID/io when the parent waits for it, so a shell "
             "shows a burst as a command it ran ends.",
@@ -671,4 +674,6 @@ def _sort_cost(column: process_columns.Column) -> str:
         return "  (reads status for all: costs more)"
     if column.needs_numa:
         return "  (orders only the rows on screen)"
+    if column.needs_oom:
+        return "  (reads its file for all: costs more)"
     return ""

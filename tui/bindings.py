@@ -31,7 +31,12 @@ VIEW_KEYS: tuple[Key, ...] = (
     Key("q,f10", "q F10", "quit", "quit"),
     Key("slash,f3", "/ F3", "search", "search command/user; again for the next match"),
     Key("backslash,f4", "\\ F4", "filter", "filter by command or user substring (Esc clears)"),
-    Key("f2", "F2", "pick_columns", "show/hide the optional columns REMOTE%, IO_R/s, IO_W/s"),
+    Key(
+        "f2",
+        "F2",
+        "pick_columns",
+        "show/hide the optional columns REMOTE%, IO_R/s, IO_W/s, OOM_SCORE, OOM_ADJ",
+    ),
     Key("f6", "F6", "pick_sort", "choose the sort column"),
     Key("less_than_sign", "<", "sort_step(-1)", "sort by the column to the left"),
     Key("greater_than_sign", ">", "sort_step(1)", "sort by the column to the right"),

@@ -288,7 +288,15 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
     # imports and the App's start, so the App's first sample already shows real rates.
     baseline_at = time.monotonic()
     io_pids = None if args.sort in process_columns.IO_KEYS else ()  # io only for a sort by it
-    sampler.sample(first_status_pids(args.sort, args.pid), io_pids=io_pids, sockets=False)
+    # The OOM figures for every process only for a sort by one; the memory pane's details when it is shown.
+    oom_pids = None if args.sort in process_columns.OOM_KEYS else ()
+    sampler.sample(
+        first_status_pids(args.sort, args.pid),
+        io_pids=io_pids,
+        sockets=False,
+        memory=False,
+        oom_pids=oom_pids,
+    )
 
     from perftop.tui import input_driver
     from perftop.tui.app import AppOptions, PerftopApp
@@ -307,7 +315,7 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
     time.sleep(max(0.0, options.first_delay - (time.monotonic() - baseline_at)))
     # The first frame's sample, with rates over the imports, taken here rather than after the App's
     # first refresh: status for every process, as no row is on screen yet to choose by.
-    first = sampler.sample(None, io_pids=io_pids, sockets=False)
+    first = sampler.sample(None, io_pids=io_pids, sockets=False, memory=False, oom_pids=oom_pids)
     app = PerftopApp(sampler, options, first)
     # Textual prints an unhandled error's traceback once the terminal is restored: into a file instead.
     app.error_console, printed = crash.capture_console()

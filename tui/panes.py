@@ -24,6 +24,7 @@ from perftop.probes.fs import FS
 from perftop.probes.snapshot import Snapshot
 from perftop.widgets.cpu_pane import CpuPane
 from perftop.widgets.io_pane import IoPane
+from perftop.widgets.memory_pane import MemoryPane
 from perftop.widgets.numa_pane import NumaPane
 from perftop.widgets.overview_pane import OverviewPane
 from perftop.widgets.sockets_pane import SocketsPane
@@ -53,6 +54,9 @@ class Sampled:
 
 #: The socket tables and their TCP state counts (``Sampler.sample(sockets=True)``).
 SOCKET_TABLES = Sampled("sockets", lambda snapshot: snapshot.net.tcp_states is not None)
+#: All of ``/proc/meminfo`` and ``/proc/vmstat``, and the THP settings (``Sampler.sample(memory=True)``);
+#: without it only the figures of the header and of the memory pane's histories are read.
+MEMORY_DETAILS = Sampled("memory", lambda snapshot: snapshot.memory.dirty_bytes is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +205,14 @@ PANES: tuple[Pane[Any], ...] = (
         record=lambda pane, snapshot: pane.update_snapshot(snapshot.net),
         sampled=(SOCKET_TABLES,),
         details=Details(_read_socket_views, _show_socket_views, every=SOCKET_SCAN_SECONDS),
+    ),
+    Pane(
+        number=6,
+        title="memory",
+        detail="free, slab, dirty, swap, huge pages, THP; sar -B/-W paging rates; memory PSI history",
+        widget=MemoryPane,
+        record=MemoryPane.record,
+        sampled=(MEMORY_DETAILS,),
     ),
     Pane(
         number=8,

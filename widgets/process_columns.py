@@ -4,18 +4,21 @@ Pure Python (no Textual), so the formatting, sorting and filtering rules are tes
 reused by ``--json``-side tools if they want the same text.
 
 Columns, left to right: PID, USER, POL (scheduling class as ``ps -o cls``), RTPRIO, PRI, NI, CPU%, MEM%,
-RSS, CPU (last processor), NODE (its NUMA node), REMOTE%, AFFINITY, VCSW/s, NVCSW/s, IO_R/s, IO_W/s, S,
-TIME+, COMMAND. COMMAND is flexible: it takes the width the others leave, and never less than
-``COMMAND_MIN_WIDTH`` while some column can still drop.
+RSS, CPU (last processor), NODE (its NUMA node), REMOTE%, AFFINITY, VCSW/s, NVCSW/s, IO_R/s, IO_W/s,
+OOM_SCORE, OOM_ADJ, S, TIME+, COMMAND. COMMAND is flexible: it takes the width the others leave, and never
+less than ``COMMAND_MIN_WIDTH`` while some column can still drop.
 
-REMOTE%, IO_R/s and IO_W/s are optional (``Column.optional``): hidden until the user shows them (F2),
-because each costs a read per process that the other columns do not need: ``numa_maps`` for REMOTE%
-(``Column.needs_numa``: read only for the rows on screen, at most every few seconds, so sorting by it
-orders only the rows that have a value), ``/proc/PID/io`` for the IO rates (read with ``status``).
+REMOTE%, IO_R/s, IO_W/s, OOM_SCORE and OOM_ADJ are optional (``Column.optional``): hidden until the user
+shows them (F2), because each costs a read per process that the other columns do not need: ``numa_maps``
+for REMOTE% (``Column.needs_numa``: read only for the rows on screen, at most every few seconds, so sorting
+by it orders only the rows that have a value), ``/proc/PID/io`` for the IO rates (read with ``status``),
+``oom_score`` and ``oom_score_adj`` for the OOM columns (``Column.needs_oom``: for the rows on screen, and
+for every process while the table is sorted by one).
 
 When the table is too narrow, columns drop in this order (``DROP_ORDER``)::
 
-    NVCSW/s, VCSW/s, AFFINITY, NODE, TIME+, RTPRIO, CPU, RSS, S, MEM%, USER, REMOTE%, IO_W/s, IO_R/s
+    NVCSW/s, VCSW/s, AFFINITY, NODE, TIME+, RTPRIO, CPU, RSS, S, MEM%, USER, REMOTE%, IO_W/s, IO_R/s,
+    OOM_ADJ, OOM_SCORE
 
 PID, POL, PRI, NI, CPU% and COMMAND always stay: they identify the process and show what tuning acts on.
 The status-file columns (context-switch rates, AFFINITY) go first because they are read only for rows on
@@ -80,7 +83,8 @@ class Column:
 
     ``value`` is the sort key (``None`` sorts last in either direction); ``text`` is the cell text,
     before fitting to ``width``. ``needs_status`` marks values that come from ``/proc/PID/status`` or
-    ``/proc/PID/io`` (read together), ``needs_numa`` values that come from ``/proc/PID/numa_maps``.
+    ``/proc/PID/io`` (read together), ``needs_numa`` values that come from ``/proc/PID/numa_maps``,
+    ``needs_oom`` values from ``/proc/PID/oom_score`` and ``oom_score_adj``.
     ``optional`` columns are hidden until shown; their ``help`` says what they show and ``source`` what
     perftop reads for them (F2 lists both). ``drop_order`` is the position in ``DROP_ORDER`` (``None``:
     the column always stays).
@@ -102,6 +106,7 @@ class Column:
     flexible: bool = False
     aliases: tuple[str, ...] = ()
     needs_numa: bool = False
+    needs_oom: bool = False
     optional: bool = False
     reads: tuple[str, ...] = ()
     help: str = ""
@@ -386,6 +391,38 @@ COLUMNS: tuple[Column, ...] = (
         source="/proc/PID/io write_bytes",
     ),
     Column(
+        "oom_score",
+        "OOM_SCORE",
+        9,
+        "right",
+        attrgetter("oom_score"),
+        lambda p: _optional_int(p.oom_score),
+        drop_order=15,
+        descending=True,
+        aliases=("oom", "badness"),
+        needs_oom=True,
+        optional=True,
+        reads=("oom_score",),
+        help="the kernel's OOM badness, 0-2000: the highest is killed first when memory runs out",
+        source="/proc/PID/oom_score of the rows on screen",
+    ),
+    Column(
+        "oom_adj",
+        "OOM_ADJ",
+        7,
+        "right",
+        attrgetter("oom_score_adj"),
+        lambda p: _optional_int(p.oom_score_adj),
+        drop_order=14,
+        descending=True,
+        aliases=("oom_score_adj",),
+        needs_oom=True,
+        optional=True,
+        reads=("oom_score_adj",),
+        help="oom_score_adj, -1000 (never killed) to 1000, as the o key sets it",
+        source="/proc/PID/oom_score_adj of the rows on screen",
+    ),
+    Column(
         "state",
         "S",
         1,
@@ -435,6 +472,9 @@ DROP_ORDER: tuple[str, ...] = tuple(
 
 #: The columns whose values come from ``/proc/PID/io``.
 IO_KEYS: frozenset[str] = frozenset({"io_read", "io_write"})
+
+#: The columns whose values come from ``/proc/PID/oom_score`` and ``oom_score_adj``.
+OOM_KEYS: frozenset[str] = frozenset(c.key for c in COLUMNS if c.needs_oom)
 
 
 def find_column(name: str) -> Column | None:

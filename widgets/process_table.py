@@ -584,6 +584,14 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         (REMOTE%) is shown, else none. Sorting by REMOTE% therefore orders only the rows with a value."""
         return self.visible_pids() if self._state.needs_numa() else set()
 
+    def needs_oom_pids(self) -> set[int] | None:
+        """PIDs whose ``oom_score`` and ``oom_score_adj`` the owner should read: every process (``None``)
+        while the table is sorted by one, the rows on screen while OOM_SCORE or OOM_ADJ is shown, else
+        none."""
+        if self._state.needs_oom_for_all():
+            return None
+        return self.visible_pids() if self._state.needs_oom() else set()
+
     # Internals.
 
     def _columns_shown(self, before: frozenset[str]) -> None:

@@ -14,6 +14,7 @@ from perftop.probes.snapshot import ProcessInfo
 from perftop.widgets.process_columns import (
     COLUMN_BY_KEY,
     IO_KEYS,
+    OOM_KEYS,
     OPTIONAL_KEYS,
     Column,
     filter_processes,
@@ -225,6 +226,14 @@ class TableView:
     def needs_numa(self) -> bool:
         """True when a shown column needs ``numa_maps`` (REMOTE%)."""
         return any(COLUMN_BY_KEY[key].needs_numa for key in self._shown_optional)
+
+    def needs_oom(self) -> bool:
+        """True when a shown column, or the sort, needs ``oom_score`` or ``oom_score_adj``."""
+        return bool(OOM_KEYS & self._shown_optional)
+
+    def needs_oom_for_all(self) -> bool:
+        """True when the order depends on an OOM figure, so every process needs it."""
+        return self._sort_key in OOM_KEYS
 
     def index_of(self, pid: int) -> int | None:
         """The row of ``pid``, or ``None`` when it is not shown."""
