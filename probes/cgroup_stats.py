@@ -129,6 +129,12 @@ class CgroupReader:
             self._mounts = () if text is None else parse_cgroup_mounts(text)
         return self._mounts
 
+    def machine_path(self, path: str) -> str:
+        """``path`` as the machine names it: a file read under a fixture's sysfs root is named under
+        ``/sys`` (on the machine itself that is the path read)."""
+        root = self.fs.sys("")
+        return "/sys/" + path[len(root) :] if root != "/sys/" and path.startswith(root) else path
+
     def directories(self, cgroups: ProcessCgroups) -> tuple[str | None, dict[str, str]]:
         """The group's v2 directory, and its v1 directory per controller, for the mounted hierarchies."""
         v2_dir = None
@@ -160,7 +166,7 @@ class CgroupReader:
                 path = os.path.join(directory, file)
                 found = read_text(path)
                 if found is not None:
-                    files[name] = path
+                    files[name] = self.machine_path(path)
                     return found
             return None
 
@@ -218,7 +224,8 @@ class CgroupReader:
 
 
 def read_cpuset(fs: FS, pid: int) -> tuple[str, frozenset[int]] | None:
-    """The CPUs the cpuset of ``pid``'s group allows and the file that says so; ``None`` when unknown."""
+    """The CPUs the cpuset of ``pid``'s group allows and the file that says so (as the machine names it);
+    ``None`` when unknown."""
     stats = CgroupReader(fs).read(pid)
     if stats is None or stats.cpuset_cpus is None or "cpuset_cpus" not in stats.files:
         return None

@@ -25,10 +25,11 @@ class CpuStat:
 @dataclass(frozen=True, slots=True)
 class CgroupStats:
     """The figures of a process's group. ``files`` maps each figure's name (``cpu_quota``, ``cpu_weight``,
-    ``cpuset_cpus``, ``cpuset_mems``, ``memory_max``, ``memory_high``, ``memory_current``, ``cpu_stat``,
-    ``rt_runtime``, ``cpu_pressure``...) to the file it was read from, so the screen and the tuning errors
-    can name it. Limits are :data:`UNLIMITED` when there is none; a value is ``None`` when its file is
-    absent (a kernel or controller without it)."""
+        ``cpuset_cpus``, ``cpuset_mems``, ``memory_max``, ``memory_high``, ``memory_current``, ``cpu_stat``,
+        ``rt_runtime``, ``cpu_pressure``...) to the file it was read from (under ``/sys`` as the machine names
+    it, also for a fixture tree), so the screen and the tuning errors
+        can name it. Limits are :data:`UNLIMITED` when there is none; a value is ``None`` when its file is
+        absent (a kernel or controller without it)."""
 
     path: str | None
     cgroups: ProcessCgroups | None

@@ -198,6 +198,8 @@ class DetailSampler:
         if previous is not None and previous.gone:
             return previous
         now = self._clock()
+        if previous is not None and now == self._last_time:
+            return previous  # no time has passed: a second read would have no rates
         numa_due = self._numa_time is None or now - self._numa_time >= NUMA_SECONDS
         detail = read_process_detail(self.fs, self.pid, self.start_time, self._cgroups, numa=numa_due)
         if detail.gone:

@@ -124,6 +124,11 @@ class Sampler:
         # Samples are taken from worker threads; two must never interleave their prev/cur bookkeeping.
         self._lock = threading.Lock()
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The monotonic clock the rates are taken over (a fixture's clock for a fixture tree)."""
+        return self._clock
+
     def sample(
         self,
         status_pids: Collection[int] | None = None,

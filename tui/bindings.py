@@ -71,7 +71,10 @@ TABLE_KEYS: tuple[tuple[str, str], ...] = (
     ("↑ ↓ PgUp PgDn", "move the selection; the tuning keys act on the process selected"),
     ("Home End", "select the first or the last process"),
     ("← →", "scroll sideways: the columns dropped at narrow widths, then the command line"),
-    ("Enter", "the full command line and identity of the selected process (or double-click)"),
+    (
+        "Enter",
+        "the detail screen of the selected process (or double-click): scheduler, limits, cgroup...; Esc back",
+    ),
 )
 
 
