@@ -14,15 +14,16 @@ this kernel or controller gives ``None``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 
-from perftop.probes.containers import ProcessCgroups, parse_pid_cgroup
+from perftop.probes.containers import ProcessCgroups, parse_pid_cgroup, process_container
 from perftop.probes.cpu import parse_pressure
 from perftop.probes.cpulist import parse_cpu_list
 from perftop.probes.detail_data import UNLIMITED, CgroupStats, CpuStat
 from perftop.probes.fs import FS, read_text
 from perftop.probes.kernel_numbers import U64_MAX, is_decimal
-from perftop.probes.snapshot import Pressure
+from perftop.probes.snapshot import Pressure, ProcessInfo
 
 #: v1 writes "no memory limit" as ``LONG_MAX`` rounded down to a page: anything this large is unlimited.
 _V1_NO_LIMIT = 1 << 62
@@ -230,3 +231,56 @@ def read_cpuset(fs: FS, pid: int) -> tuple[str, frozenset[int]] | None:
     if stats is None or stats.cpuset_cpus is None or "cpuset_cpus" not in stats.files:
         return None
     return stats.files["cpuset_cpus"], stats.cpuset_cpus
+
+
+#: Seconds a process's cgroup path is kept before it is read again (a process rarely changes group).
+CGROUP_SECONDS = 5.0
+
+
+def read_process_cgroup(fs: FS, pid: int) -> tuple[str | None, str | None]:
+    """The cgroup path that stands for ``pid`` and its container (``runtime:name``), each ``None`` when
+    unknown."""
+    text = read_text(fs.proc(pid, "cgroup"))
+    cgroups = None if text is None else parse_pid_cgroup(text)
+    if cgroups is None:
+        return None, None
+    container = process_container(cgroups)
+    return cgroups.path, None if container is None else str(container)
+
+
+class CgroupCache:
+    """The CGROUP and CONTAINER values of the processes asked for, by identity ``(pid, start_time)``, each
+    read again after :data:`CGROUP_SECONDS`; a process not asked for keeps the value read for it."""
+
+    def __init__(self) -> None:
+        #: PID -> (start_time, time read, path, container).
+        self._entries: dict[int, tuple[int, float, str | None, str | None]] = {}
+
+    def apply(
+        self, fs: FS, rows: tuple[ProcessInfo, ...], pids: Collection[int] | None, now: float
+    ) -> tuple[ProcessInfo, ...]:
+        """``rows`` with ``cgroup`` and ``container`` filled where known; ``pids`` (``None``: all) are
+        read when their reading is missing or old."""
+        if pids is not None and not pids and not self._entries:
+            return rows  # nothing asked, nothing known: no cost
+        alive = {p.pid: p.start_time for p in rows}
+        entries = {pid: e for pid, e in self._entries.items() if alive.get(pid) == e[0]}
+        for pid in alive if pids is None else pids:
+            start = alive.get(pid)
+            if start is None:
+                continue
+            entry = entries.get(pid)
+            if entry is None or now - entry[1] >= CGROUP_SECONDS:
+                entries[pid] = (start, now, *read_process_cgroup(fs, pid))
+        self._entries = entries
+        if not entries:
+            return rows
+        out: list[ProcessInfo] = []
+        changed = False
+        for row in rows:
+            entry = entries.get(row.pid)
+            if entry is not None and (row.cgroup != entry[2] or row.container != entry[3]):
+                row = replace(row, cgroup=entry[2], container=entry[3])
+                changed = True
+            out.append(row)
+        return tuple(out) if changed else rows

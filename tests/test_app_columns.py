@@ -73,6 +73,8 @@ async def test_f2_toggles_optional_columns_into_the_header(tmp_path: Path) -> No
             ["[", "]", "REMOTE%"],
             ["[", "]", "IO_R/s"],
             ["[", "]", "IO_W/s"],
+            ["[", "]", "CGROUP"],
+            ["[", "]", "CONTAINER"],
         ]
         assert lines == [
             "[ ] REMOTE%  resident memory on nodes other than NODE"
@@ -81,6 +83,10 @@ async def test_f2_toggles_optional_columns_into_the_header(tmp_path: Path) -> No
             " (/proc/PID/io read_bytes)",
             "[ ] IO_W/s   bytes per second written to storage, children it reaped included"
             " (/proc/PID/io write_bytes)",
+            "[ ] CGROUP   last component of the process's cgroup path (F4 matches the whole path)"
+            " (/proc/PID/cgroup of the rows on screen)",
+            "[ ] CONTAINER Docker, containerd/Kubernetes, CRI-O, Podman or LXC container (short ID), or "
+            "systemd unit (/proc/PID/cgroup of the rows on screen)",
         ]
         await pilot.press("enter")  # the first line: REMOTE%
         assert not isinstance(app.screen, PickerScreen)
@@ -290,7 +296,7 @@ async def test_real_writer_sorts_first_by_io_writes() -> None:
             )
             async with app.run_test(size=(160, 30)) as pilot:
                 await app.sample_now()
-                await pilot.press("f2", "end", "enter")  # show IO_W/s
+                await pilot.press("f2", "home", "down", "down", "enter")  # show IO_W/s
                 assert "IO_W/s" in header(app)
                 await app.sample_now()  # io is read from now on: this sample is the rates' baseline
                 await asyncio.sleep(0.5)

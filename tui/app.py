@@ -139,7 +139,7 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         # out and painting them would delay the first frame).
         self.search_box = Input(id="search", placeholder="search (Enter: keep, F3: next, Esc: close)")
         self.filter_box = Input(
-            id="filter", placeholder="filter by command or user (Enter: keep, Esc: clear)"
+            id="filter", placeholder="filter by command, user or cgroup (Enter: keep, Esc: clear)"
         )
         first = self.PANES[0]
         self.switcher = ContentSwitcher(self._panes[first.number][1], initial=first.ident, id="panes")
@@ -216,9 +216,20 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             # And both for every process that ran: it may climb into view with this very sample.
             "ran": True,
             "numa_pids": table.needs_numa_pids(),
+            # /proc/PID/cgroup for CGROUP and CONTAINER on screen, and for every process while a filter
+            # is typed (it matches the cgroup path too); each read is kept a few seconds.
+            "cgroup_pids": self._cgroup_pids(status_pids),
             # The socket tables (and whatever else a pane needs) only while that pane is shown.
             **{s.argument: s in shown for s in self._sampled_while_shown},
         }
+
+    def _cgroup_pids(self, status_pids: frozenset[int] | set[int] | None) -> frozenset[int] | set[int] | None:
+        """Whose ``cgroup`` to read: every process while a filter is typed or the sort is by CGROUP or
+        CONTAINER, the rows of ``status_pids`` while one of them is shown, else none."""
+        table = self.table
+        if table.filter_text or table.sort_key in process_columns.CGROUP_KEYS:
+            return None
+        return status_pids if table.needs_cgroup() else frozenset()
 
     def _publish_request(self) -> None:
         """Let the sampling thread's next sample read what the screen shows now."""
