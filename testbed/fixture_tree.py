@@ -837,7 +837,7 @@ def _group_files(group: str, tick: int, cpus: int) -> dict[str, str]:
     slice a cpuset of the last two CPUs."""
     busy = group.startswith("/system.slice/docker-")
     periods = 10 * (BOOT_SECONDS + tick) if busy else 0
-    throttled = periods // 4
+    throttled = periods // 5
     cpuset = (
         format_cpu_list(range(max(0, cpus - 2), cpus))
         if group == "/rt.slice"

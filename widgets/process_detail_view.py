@@ -160,7 +160,7 @@ def memory_io_section(reading: DetailReading) -> Section:
         ("ionice", printable(reading.ionice or UNKNOWN)),
     ]
     if detail.io is None:
-        rows.append(("io", "unreadable (root reads another user's)"))
+        rows.append(("io", "unreadable"))
     else:
         rows += [
             ("read/written", f"{format_bytes(io.get('read_bytes'))} / {format_bytes(io.get('write_bytes'))}"),
