@@ -30,6 +30,9 @@ SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
     "numa-pane-100x30": ((100, 30), 4, ("3",)),
     "io-pane-100x30": ((100, 30), 4, ("4",)),
     "sockets-pane-100x40": ((100, 40), 4, ("5",)),
+    # The java process, found with /, in a Docker container whose CPU quota throttles it.
+    "detail-80x24": ((80, 24), 4, ("slash", "j", "a", "v", "a", "enter", "enter")),
+    "detail-200x50": ((200, 50), 4, ("slash", "j", "a", "v", "a", "enter", "enter")),
 }
 
 

@@ -918,7 +918,9 @@ def write_details(
             continue  # a stat-only directory
         age = BOOT_SECONDS + tick - p.start_time // USER_HZ
         ticks = (p.utime_rate + p.stime_rate) * age
-        delay_ns = ticks * 10_000_000 // 8 + (p.nvcsw_rate * age * 50_000)
+        # Waits that vary from second to second, so the run-delay history has a shape.
+        wobble = sum((k * 37 + p.pid) % 7 for k in range(tick + 1)) * 15_000_000 if ticks else 0
+        delay_ns = ticks * 10_000_000 // 8 + (p.nvcsw_rate * age * 50_000) + wobble
         _write(d / "schedstat", f"{ticks * 10_000_000} {delay_ns} {(p.vcsw_rate + p.nvcsw_rate) * age}\n")
         _write(d / "sched", _sched_text(p, tick))
         _write(d / "limits", "".join(f"{n:<26}{s:<21}{h:<21}{u:<10}\n" for n, s, h, u in _LIMITS))

@@ -333,7 +333,10 @@ def render_detail(reading: DetailReading, width: int) -> RenderableType:
     sections = detail_sections(reading)
     if not sections:
         return Text("")
-    blocks = [Text.assemble((title, "bold underline"), "\n", body) for title, body in sections]
+    # Folded, not cut: a section may name a long path (a container's group).
+    blocks = [
+        Text.assemble((title, "bold underline"), "\n", body, overflow="fold") for title, body in sections
+    ]
     if width < TWO_COLUMNS_WIDTH:
         joined = Text()
         for i, block in enumerate(blocks):
