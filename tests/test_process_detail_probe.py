@@ -82,11 +82,13 @@ def test_rates_history_and_exit_on_the_demo_tree(tmp_path: Path) -> None:
     assert first.ionice == "best-effort 4" and first.detail.descriptors is not None
     assert first.detail.descriptors.sockets == 1
     assert sampler.read() is first  # no time has passed
+    delays = []
     for _ in range(2):
         machine.advance()
         reading = sampler.read()
+        delays.append(reading.run_delay_ms_per_s)
     assert reading.throttled_per_s == 2.0 and reading.throttled_ms_per_s == 40.0
-    assert reading.run_delay_history == (reading.run_delay_ms_per_s,) * 2
+    assert reading.run_delay_history == tuple(delays) and all(d is not None and d > 0 for d in delays)
     # The process exits: its last values stay, marked gone, and nothing more is read.
     shutil.rmtree(tmp_path / "proc" / "1290")
     machine.clock.now += 1

@@ -663,4 +663,6 @@ def _sort_cost(column: process_columns.Column) -> str:
         return "  (reads status for all: costs more)"
     if column.needs_numa:
         return "  (orders only the rows on screen)"
+    if column.key in process_columns.CGROUP_KEYS:
+        return "  (reads cgroup for all, each every 5 s)"
     return ""
