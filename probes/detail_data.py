@@ -67,12 +67,27 @@ class Limit:
 
 
 @dataclass(frozen=True, slots=True)
+class Scheduling:
+    """From ``/proc/PID/stat``: the parent, the policy (the JSON contract's name), RT priority, nice, the
+    priority field as ``top`` shows it, and the CPU it last ran on."""
+
+    ppid: int
+    policy: str | None
+    rtprio: int | None
+    nice: int
+    priority: int
+    processor: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class StatusDetail:
     """The lines of ``/proc/PID/status`` the detail screen shows (``None`` where absent or garbled)."""
 
     state: str | None
     threads: int | None
     capabilities: tuple[str, ...] | None
+    #: The effective uid (second column of ``Uid:``).
+    uid: int | None
     cpus_allowed_list: str | None
     mems_allowed_list: str | None
     voluntary_ctxt_switches: int | None
@@ -99,6 +114,7 @@ class ProcessDetail:
     start_time: int
     gone: bool
     comm: str | None = None
+    scheduling: Scheduling | None = None
     cmdline: str | None = None
     #: ``None`` when unreadable (another user's process without root; a kernel thread's is empty).
     environ: tuple[str, ...] | None = None

@@ -16,14 +16,15 @@ from dataclasses import replace
 from perftop.probes.capabilities import capability_names, parse_effective_capabilities
 from perftop.probes.cgroup_stats import CgroupReader
 from perftop.probes.containers import process_container
-from perftop.probes.detail_data import Descriptors, DetailReading, ProcessDetail, StatusDetail
+from perftop.probes.detail_data import Descriptors, DetailReading, ProcessDetail, Scheduling, StatusDetail
 from perftop.probes.fs import FS, read_bytes, read_text
 from perftop.probes.kernel_numbers import U64_MAX, is_decimal
 from perftop.probes.limits import parse_tuning_limits
 from perftop.probes.numa import process_numa
-from perftop.probes.processes import parse_cmdline, parse_pid_stat
+from perftop.probes.processes import ProcStat, parse_cmdline, parse_pid_stat
 from perftop.probes.rates import rate
 from perftop.probes.sched_stats import parse_sched, parse_schedstat, run_delay_ms_per_s
+from perftop.probes.snapshot import POLICY_NAMES
 
 #: ``Seccomp:`` of ``status`` -> its mode's name.
 SECCOMP_MODES = {"0": "disabled", "1": "strict", "2": "filter"}
@@ -54,10 +55,12 @@ def parse_status_detail(text: str) -> StatusDetail:
     caps = parse_effective_capabilities(text)
     nnp = lines.get("NoNewPrivs")
     seccomp = lines.get("Seccomp")
+    uids = lines.get("Uid", "").split()
     return StatusDetail(
         state=lines.get("State"),
         threads=_count(lines.get("Threads")),
         capabilities=None if caps is None else capability_names(caps),
+        uid=_count(uids[1]) if len(uids) > 1 else None,
         cpus_allowed_list=lines.get("Cpus_allowed_list"),
         mems_allowed_list=lines.get("Mems_allowed_list"),
         voluntary_ctxt_switches=_count(lines.get("voluntary_ctxt_switches")),
@@ -111,15 +114,17 @@ def _flag(text: str | None) -> bool | None:
     return None if value not in ("0", "1") else value == "1"
 
 
-def is_same_process(fs: FS, pid: int, start_time: int) -> bool:
-    """True while ``pid`` is the process that started at ``start_time`` (not gone, PID not reused)."""
+def _stat_of(fs: FS, pid: int, start_time: int) -> ProcStat | None:
+    """``pid``'s stat while it is the process that started at ``start_time``; ``None`` once it is gone (or
+    its PID names another process)."""
     text = read_text(fs.proc(pid, "stat"))
     if text is None:
-        return False
+        return None
     try:
-        return parse_pid_stat(text).start_time == start_time
+        stat = parse_pid_stat(text)
     except ValueError:
-        return False
+        return None
+    return stat if stat.start_time == start_time else None
 
 
 def read_process_detail(
@@ -127,7 +132,8 @@ def read_process_detail(
 ) -> ProcessDetail:
     """Read the detail of process ``(pid, start_time)``; ``numa=False`` skips ``numa_maps`` (costly: the
     caller reads it less often)."""
-    if not is_same_process(fs, pid, start_time):
+    stat = _stat_of(fs, pid, start_time)
+    if stat is None:
         return ProcessDetail(pid, start_time, gone=True)
     status_text = read_text(fs.proc(pid, "status"))
     limits_text = read_text(fs.proc(pid, "limits"))
@@ -145,6 +151,14 @@ def read_process_detail(
         start_time=start_time,
         gone=False,
         comm=None if comm is None else comm.rstrip("\n"),
+        scheduling=Scheduling(
+            ppid=stat.ppid,
+            policy=None if stat.policy is None else POLICY_NAMES.get(stat.policy),
+            rtprio=stat.rt_priority,
+            nice=stat.nice,
+            priority=stat.priority,
+            processor=stat.processor,
+        ),
         cmdline=None if cmdline is None else parse_cmdline(cmdline),
         environ=None if environ is None else parse_environ(environ),
         schedstat=None if schedstat_text is None else parse_schedstat(schedstat_text),
@@ -161,7 +175,7 @@ def read_process_detail(
         container=container,
     )
     # Read to the end: a process that exited meanwhile left a mix of its files and absences.
-    if not is_same_process(fs, pid, start_time):
+    if _stat_of(fs, pid, start_time) is None:
         return ProcessDetail(pid, start_time, gone=True)
     return detail
 

@@ -66,6 +66,7 @@ async def test_enter_opens_the_sections_of_the_selected_process_and_esc_goes_bac
         assert [title for title, _ in detail_sections(reading)] == SECTIONS
         text = screen_text(screen)
         assert "Process 1290 (java)" in text and f"docker:{DEMO_CONTAINER_ID[:12]}" in text
+        assert "ppid 1 uid 65534 SCHED_OTHER (TS) nice 0 priority 20" in text
         assert "150000 100000 (1.5 CPU) (cpu.max)" in text
         assert "throttled: /sys/fs/cgroup/system.slice/docker-" in text  # the file that decides
         assert "oom_score_adj -900" in text
@@ -146,6 +147,9 @@ async def test_a_tuning_key_acts_on_the_process_shown(sleepers: list[subprocess.
         assert os.getpriority(os.PRIO_PROCESS, shown.pid) == 1
         assert os.getpriority(os.PRIO_PROCESS, other.pid) == 0
         assert app.action_log[-1].subject.target.pid == shown.pid
+        after = await screen.read_now()
+        assert after.detail is not None and after.detail.scheduling is not None
+        assert after.detail.scheduling.nice == 1 and "nice 1 priority 21" in screen_text(screen)
         # It exits while the screen is open: the last values stay, the screen says so, tuning is refused.
         await screen.read_now()
         shown.kill()

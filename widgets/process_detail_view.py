@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from perftop.probes.cpulist import format_cpu_list
 from perftop.probes.detail_data import UNLIMITED, CgroupStats, DetailReading, Limit, ProcessDetail
+from perftop.probes.snapshot import POLICY_CLASS
 from perftop.widgets.formatting import UNKNOWN, format_bytes, sparkline
 from perftop.widgets.safe_text import escaped, printable
 
@@ -315,10 +316,21 @@ def detail_sections(reading: DetailReading) -> list[Section]:
 
 def headline(pid: int, comm: str, reading: DetailReading | None) -> Text:
     """The title line: the process, its container, and whether it has exited."""
-    text = Text(f"Process {pid} ({escaped(comm)})", style="bold")
+    text = Text()
+    text.append(f"Process {pid} ({escaped(comm)})", style="bold")
     detail = None if reading is None else reading.detail
     if detail is not None and detail.container is not None:
         text.append(f"  {printable(str(detail.container))}")
+    if detail is not None and detail.scheduling is not None:
+        sched = detail.scheduling
+        policy = sched.policy or UNKNOWN
+        rtprio = f"  rtprio {sched.rtprio}" if policy in ("SCHED_FIFO", "SCHED_RR") else ""
+        uid = None if detail.status is None else detail.status.uid
+        text.append(
+            f"\nppid {sched.ppid}  uid {_n(uid)}  {policy} ({POLICY_CLASS.get(policy, '-')}){rtprio}  "
+            f"nice {sched.nice}  priority {sched.priority}  last CPU {_n(sched.processor)}  "
+            f"started {detail.start_time} ticks after boot"
+        )
     if reading is None:
         text.append("  reading…", style="dim")
     elif reading.gone:
