@@ -140,7 +140,7 @@ class Sampler:
         sockets: bool = True,
         numa_pids: Collection[int] = (),
         ran: bool = False,
-        cgroup_pids: Collection[int] | EllipsisType | None = ...,
+        cgroup_pids: Collection[int] | None = (),
     ) -> Snapshot:
         """Read everything once and return the rates since the previous call (None on the first).
 
@@ -150,8 +150,8 @@ class Sampler:
         ``sockets=False`` skips the socket tables (``net.tcp_states`` and ``net.udp_sockets`` are None).
         ``numa_pids``: the processes that get ``remote_percent`` (the others keep ``None``).
         ``cgroup_pids``: whose ``cgroup`` is read for ``cgroup`` and ``container`` (``None``: every process;
-        the default ``...``: ``status_pids``); a reading is kept for :data:`CGROUP_SECONDS` and shown
-        for the process it was read for, asked for or not.
+        by default none); a reading is kept for :data:`CGROUP_SECONDS` and shown for the process it was
+        read for, asked for or not.
         """
         with self._lock:
             fs, read = self.fs, self._files
@@ -184,8 +184,7 @@ class Sampler:
                 self._last_rows,
                 steady=self._steady_rows,
             )
-            wanted_cgroups = status_pids if cgroup_pids is ... else cgroup_pids
-            processes = self._cgroups.apply(fs, processes, wanted_cgroups, now)
+            processes = self._cgroups.apply(fs, processes, cgroup_pids, now)
             disks = read_diskstats(fs, read, self._disk_lines)
             disks_info = self._disks_info(disks or {}, now)
             disks_now = disk_rates(self._prev_disks, disks, elapsed, disks_info, self._idle_disk_rows)

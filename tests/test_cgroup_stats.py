@@ -4,6 +4,8 @@ fixture trees (hybrid and v2-only), and the per-process cache behind the CGROUP 
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
 from pathlib import Path
 
 from perftop.probes.cgroup_stats import (
@@ -19,6 +21,9 @@ from perftop.probes.cgroup_stats import (
     read_cpuset,
 )
 from perftop.probes.fs import FS
+from perftop.tui.json_lines import write_json_lines
+from testbed.demo import DemoMachine
+from testbed.fixture_tree import DEMO_CONTAINER_ID
 from tests.factories import make_proc
 
 HYBRID = """\
@@ -150,3 +155,17 @@ def test_the_column_cache_reads_the_rows_asked_for_and_keeps_them(tmp_path: Path
     # A reused PID is another process: its reading is dropped.
     reused = (rows[0], dataclasses.replace(rows[1], start_time=99), rows[2])
     assert cache.apply(fs, reused, (), CGROUP_SECONDS + 2)[1].cgroup is None
+
+
+def test_json_gives_every_process_its_cgroup_and_container(tmp_path: Path) -> None:
+    machine = DemoMachine(tmp_path)
+    out = io.StringIO()
+    write_json_lines(machine.sampler, out, count=1, interval=1.0, sleep=lambda _: None, clock=machine.clock)
+    processes = {p["pid"]: p for p in json.loads(out.getvalue())["processes"]}
+    assert processes[1290]["cgroup"] == f"/system.slice/docker-{DEMO_CONTAINER_ID}.scope"
+    assert processes[1290]["container"] == f"docker:{DEMO_CONTAINER_ID[:12]}"
+    assert (processes[640]["cgroup"], processes[640]["container"]) == (
+        "/system.slice/ssh.service",
+        "systemd:ssh.service",
+    )
+    assert (processes[2]["cgroup"], processes[2]["container"]) == ("/", None)  # a kernel thread
