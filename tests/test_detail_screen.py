@@ -164,3 +164,31 @@ async def test_a_tuning_key_acts_on_the_process_shown(sleepers: list[subprocess.
         assert os.getpriority(os.PRIO_PROCESS, other.pid) == 0
         await pilot.press("escape")
         assert app.detail_subject is None
+
+
+# --- the CGROUP and CONTAINER columns, and the filter on cgroup paths ----------------------------------
+
+
+async def test_cgroup_columns_and_the_filter_match_the_group(tmp_path: Path) -> None:
+    machine = DemoMachine(tmp_path)
+    app = machine.app(sort="pid")
+    async with app.run_test(size=(200, 40)) as pilot:
+        await machine.drive(app, 1)
+        assert all(p.cgroup is None for p in app.snapshot.processes)  # type: ignore[union-attr]
+        # F4 matches the cgroup path: every process's is read while a filter is typed, none shown.
+        app.table.set_filter("system.slice/docker")
+        app._after_view_change()
+        await machine.drive(app, 1)
+        assert [p.pid for p in app.table.rows()] == [1290]
+        app.table.set_filter("")
+        app.table.toggle_column("cgroup")
+        app.table.toggle_column("container")
+        app._after_view_change()
+        await machine.drive(app, 1)
+        await pilot.pause()
+        lines = [app.table.render_line(y).text for y in range(app.table.size.height)]
+        assert "CGROUP" in lines[0] and "CONTAINER" in lines[0]
+        row = next(line for line in lines if line.lstrip().startswith("640 "))
+        assert "ssh.service" in row and "systemd:ssh.service" in row
+        row = next(line for line in lines if line.lstrip().startswith("1290 "))
+        assert f"docker:{DEMO_CONTAINER_ID[:12]}" in row
