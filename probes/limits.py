@@ -9,6 +9,7 @@ from __future__ import annotations
 import resource
 from dataclasses import dataclass
 
+from perftop.probes.detail_data import Limit
 from perftop.probes.fs import FS, read_text
 from perftop.probes.kernel_numbers import is_decimal
 
@@ -43,3 +44,33 @@ def read_pid_limits(fs: FS, pid: int) -> SoftLimits | None:
     """The soft limits of process ``pid``, or ``None`` when its ``limits`` file cannot be read."""
     text = read_text(fs.proc(pid, "limits"))
     return None if text is None else parse_pid_limits(text)
+
+
+#: The ``/proc/PID/limits`` lines that govern tuning, by the name ``prlimit`` gives them.
+TUNING_LIMITS: tuple[tuple[str, str], ...] = (
+    ("NICE", "Max nice priority"),
+    ("RTPRIO", "Max realtime priority"),
+    ("RTTIME", "Max realtime timeout"),
+    ("MEMLOCK", "Max locked memory"),
+    ("NOFILE", "Max open files"),
+)
+
+
+def _limit_value(text: str) -> int | None:
+    if text == "unlimited":
+        return resource.RLIM_INFINITY
+    return int(text) if is_decimal(text) else None
+
+
+def parse_tuning_limits(text: str) -> dict[str, Limit]:
+    """The limits of :data:`TUNING_LIMITS` in ``/proc/PID/limits`` text, by name (``NICE``...); a missing
+    line is left out."""
+    found: dict[str, Limit] = {}
+    for line in text.splitlines():
+        for name, title in TUNING_LIMITS:
+            if line.startswith(title + " "):
+                fields = line[len(title) :].split()
+                if len(fields) >= 2:
+                    unit = fields[2] if len(fields) > 2 else ""
+                    found[name] = Limit(_limit_value(fields[0]), _limit_value(fields[1]), unit)
+    return found

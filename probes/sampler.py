@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from types import EllipsisType
 
+from perftop.probes.cgroup_stats import CgroupCache
 from perftop.probes.cpu import (
     StatCounters,
     cpu_snapshot,
@@ -128,6 +129,13 @@ class Sampler:
         self._oom_rows: set[int] = set()
         # Samples are taken from worker threads; two must never interleave their prev/cur bookkeeping.
         self._lock = threading.Lock()
+        #: The cgroup path and container of the processes asked for (see ``sample``'s ``cgroup_pids``).
+        self._cgroups = CgroupCache()
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The monotonic clock the rates are taken over (a fixture's clock for a fixture tree)."""
+        return self._clock
 
     def sample(
         self,
@@ -139,6 +147,7 @@ class Sampler:
         numa_pids: Collection[int] = (),
         oom_pids: Collection[int] | None = (),
         ran: bool = False,
+        cgroup_pids: Collection[int] | None = (),
     ) -> Snapshot:
         """Read everything once and return the rates since the previous call (None on the first).
 
@@ -152,6 +161,9 @@ class Sampler:
         ``numa_pids``: the processes that get ``remote_percent`` (the others keep ``None``).
         ``oom_pids``: the processes whose ``oom_score`` and ``oom_score_adj`` are read (``None``: every
         process; the others keep ``None``).
+        ``cgroup_pids``: whose ``cgroup`` is read for ``cgroup`` and ``container`` (``None``: every process;
+        by default none); a reading is kept for :data:`CGROUP_SECONDS` and shown for the process it was
+        read for, asked for or not.
         """
         with self._lock:
             fs, read = self.fs, self._files
@@ -192,6 +204,7 @@ class Sampler:
                 self._last_rows,
                 steady=self._steady_rows,
             )
+            processes = self._cgroups.apply(fs, processes, cgroup_pids, now)
             disks = read_diskstats(fs, read, self._disk_lines)
             disks_info = self._disks_info(disks or {}, now)
             disks_now = disk_rates(self._prev_disks, disks, elapsed, disks_info, self._idle_disk_rows)

@@ -249,6 +249,11 @@ class ProcessInfo:
     #: otherwise and where unreadable.
     oom_score: int | None = None
     oom_score_adj: int | None = None
+    #: The cgroup path that stands for the process (``ProcessCgroups.path``) and the container or systemd unit
+    #: it names (``runtime:name``): read only for the PIDs the caller asks for (the TUI: rows on screen
+    #: while CGROUP or CONTAINER is shown, every process while a filter is typed), cached per process.
+    cgroup: str | None = None
+    container: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

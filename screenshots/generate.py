@@ -36,6 +36,9 @@ SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
     "tunables-pane-200x50": ((200, 50), 4, ("8",)),
     "tree-80x24": ((80, 24), 4, ("t",)),
     "tree-200x50": ((200, 50), 4, ("t",)),
+    # The java process, found with /, in a Docker container whose CPU quota throttles it.
+    "detail-80x24": ((80, 24), 4, ("slash", "j", "a", "v", "a", "enter", "enter")),
+    "detail-200x50": ((200, 50), 4, ("slash", "j", "a", "v", "a", "enter", "enter")),
 }
 
 #: Samples taken after the keys, for the shots that need more than one: the memory pane reads its details

@@ -920,6 +920,133 @@ def write_devices(root: Path, *, cpus: int, tick: int, numa_nodes: int = 2, disk
     write_tunables(root)
 
 
+#: Container ID of the demo's Docker container (the java process runs in it).
+DEMO_CONTAINER_ID = "3f2a9c41d5e8b7a6" + "0" * 48
+#: Cgroup (v2) of some demo processes; the others are in a login session, kernel threads in the root.
+_GROUPS = {
+    1: "/init.scope",
+    640: "/system.slice/ssh.service",
+    1290: f"/system.slice/docker-{DEMO_CONTAINER_ID}.scope",
+    2100: "/rt.slice",
+}
+_SESSION = "/user.slice/user-1000.slice/session-3.scope"
+
+
+def _group_of(p: FakeProcess) -> str:
+    return "/" if p.kernel else _GROUPS.get(p.pid, _SESSION)
+
+
+def _group_files(group: str, tick: int, cpus: int) -> dict[str, str]:
+    """The cgroup v2 files of ``group``: the container has a quota of 1.5 CPU that throttles it; the RT
+    slice a cpuset of the last two CPUs."""
+    busy = group.startswith("/system.slice/docker-")
+    periods = 10 * (BOOT_SECONDS + tick) if busy else 0
+    throttled = periods // 5
+    cpuset = (
+        format_cpu_list(range(max(0, cpus - 2), cpus))
+        if group == "/rt.slice"
+        else format_cpu_list(range(cpus))
+    )
+    files = {
+        "cgroup.procs": "",
+        "cpu.max": "150000 100000\n" if busy else "max 100000\n",
+        "cpu.weight": "200\n" if busy else "100\n",
+        "cpuset.cpus.effective": cpuset + "\n",
+        "cpuset.mems.effective": "0\n",
+        "memory.max": f"{2 << 30}\n" if busy else "max\n",
+        "memory.high": "max\n",
+        "memory.current": f"{(900 << 20) + (tick % 7) * 4096}\n" if busy else f"{(60 << 20)}\n",
+        "cpu.stat": (
+            f"usage_usec {1_000_000 * (BOOT_SECONDS + tick)}\nuser_usec 0\nsystem_usec 0\n"
+            f"nr_periods {periods}\nnr_throttled {throttled}\nthrottled_usec {throttled * 20_000}\n"
+        ),
+    }
+    for i, kind in enumerate(("cpu", "memory", "io")):
+        avg = (12.5 if busy else 0.25) / (i + 1)
+        total = int(avg * 10_000) * (BOOT_SECONDS + tick)
+        files[f"{kind}.pressure"] = (
+            f"some avg10={avg:.2f} avg60={avg:.2f} avg300={avg:.2f} total={total}\n"
+            f"full avg10={avg / 2:.2f} avg60=0.00 avg300=0.00 total={total // 2}\n"
+        )
+    return files
+
+
+def _sched_text(p: FakeProcess, tick: int) -> str:
+    age = BOOT_SECONDS + tick - p.start_time // USER_HZ
+    switches = (p.vcsw_rate + p.nvcsw_rate) * age
+    runtime_ms = (p.utime_rate + p.stime_rate) * age * 10.0
+    rows = [
+        ("se.exec_start", f"{age * 1000.0:.6f}"),
+        ("se.sum_exec_runtime", f"{runtime_ms:.6f}"),
+        ("se.nr_migrations", str(age // 100 if p.utime_rate else 0)),
+        ("nr_switches", str(switches)),
+        ("nr_voluntary_switches", str(p.vcsw_rate * age)),
+        ("nr_involuntary_switches", str(p.nvcsw_rate * age)),
+        ("policy", str(p.policy)),
+        ("prio", str(120 + p.nice)),
+    ]
+    head = f"{p.comm} ({p.pid}, #threads: {p.threads})\n" + "-" * 67 + "\n"
+    return head + "".join(f"{k:<45}:{v:>21}\n" for k, v in rows)
+
+
+_LIMITS = (
+    ("Max cpu time", "unlimited", "unlimited", "seconds"),
+    ("Max open files", "1024", "524288", "files"),
+    ("Max locked memory", "8388608", "8388608", "bytes"),
+    ("Max nice priority", "0", "0", ""),
+    ("Max realtime priority", "0", "0", ""),
+    ("Max realtime timeout", "unlimited", "unlimited", "us"),
+)
+
+
+def write_details(
+    root: Path, *, cpus: int, processes: int, tick: int, extra: Iterable[FakeProcess] = ()
+) -> None:
+    """The files the process detail screen reads, for the demo machine (see :func:`make_tree`, which
+    writes the rest): per process ``schedstat``, ``sched``, ``limits``, ``oom_score``, ``oom_score_adj``,
+    ``cgroup``, ``environ`` and a few descriptors in ``fd``; ``proc/self/mountinfo`` naming a cgroup v2
+    mount at ``/sys/fs/cgroup``, and the groups' files under ``root/sys/fs/cgroup``."""
+    proc, cgroup_root = Path(root) / "proc", Path(root) / "sys" / "fs" / "cgroup"
+    own = proc / "self"
+    if own.is_symlink():
+        own.unlink()  # a tree copied from a machine
+    own.mkdir(parents=True, exist_ok=True)
+    _write(
+        own / "mountinfo",
+        "31 23 0:27 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw\n",
+    )
+    groups: set[str] = set()
+    for p in processes_for(cpus, processes, 0, extra):
+        d = proc / str(p.pid)
+        if not (d / "status").exists():
+            continue  # a stat-only directory
+        age = BOOT_SECONDS + tick - p.start_time // USER_HZ
+        ticks = (p.utime_rate + p.stime_rate) * age
+        # Waits that vary from second to second, so the run-delay history has a shape.
+        wobble = sum((k * 37 + p.pid) % 7 for k in range(tick + 1)) * 15_000_000 if ticks else 0
+        delay_ns = ticks * 10_000_000 // 8 + (p.nvcsw_rate * age * 50_000) + wobble
+        _write(d / "schedstat", f"{ticks * 10_000_000} {delay_ns} {(p.vcsw_rate + p.nvcsw_rate) * age}\n")
+        _write(d / "sched", _sched_text(p, tick))
+        _write(d / "limits", "".join(f"{n:<26}{s:<21}{h:<21}{u:<10}\n" for n, s, h, u in _LIMITS))
+        _write(d / "oom_score", f"{(p.rss_pages * 1000) // (MEM_TOTAL_KB // PAGE_KB) + 666}\n")
+        _write(d / "oom_score_adj", "-900\n" if p.pid == 1290 else "0\n")
+        group = _group_of(p)
+        groups.add(group)
+        _write(d / "cgroup", f"0::{group}\n")
+        environ = b"" if p.kernel else b"PATH=/usr/bin:/bin\0LANG=C.UTF-8\0HOME=/root\0"
+        _write(d / "environ", environ)
+        fd = d / "fd"
+        if not p.kernel and not fd.exists():
+            fd.mkdir()
+            for number, target in enumerate(("/dev/null", "/dev/pts/0", "/dev/pts/0", "socket:[1001]")):
+                os.symlink(target, fd / str(number))
+    for group in groups:
+        directory = cgroup_root / group.lstrip("/")
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in _group_files(group, tick, cpus).items():
+            _write(directory / name, text)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m testbed.fixture_tree ROOT [--cpus N] [--processes N] [--tick T] ...``."""
     parser = argparse.ArgumentParser(

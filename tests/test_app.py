@@ -16,7 +16,8 @@ from perftop.probes.snapshot import Snapshot
 from perftop.tui import crash
 from perftop.tui.app import LOW_BANDWIDTH_SORT_EVERY, AppOptions, PerftopApp
 from perftop.tui.bindings import APP_KEYS, LOG_KEYS, TABLE_KEYS
-from perftop.tui.screens import HelpScreen, PickerScreen, TextScreen
+from perftop.tui.detail_screen import DetailScreen
+from perftop.tui.screens import HelpScreen, PickerScreen
 from perftop.widgets import process_columns
 from perftop.widgets.load_history import LoadHistory
 from perftop.widgets.process_table import ProcessTable
@@ -377,9 +378,9 @@ async def test_panes_and_command_line(machine: DemoMachine) -> None:
             assert app.query_one("#panes").current == pane
             assert app.pane == int(key)
         await pilot.press("1", "enter")
-        assert isinstance(app.screen, TextScreen)
+        assert isinstance(app.screen, DetailScreen)
         await pilot.press("escape")
-        assert not isinstance(app.screen, TextScreen)
+        assert not isinstance(app.screen, DetailScreen)
 
 
 async def test_pid_and_user_options(machine: DemoMachine) -> None:

@@ -75,6 +75,8 @@ async def test_f2_toggles_optional_columns_into_the_header(tmp_path: Path) -> No
             ["[", "]", "IO_W/s"],
             ["[", "]", "OOM_SCORE"],
             ["[", "]", "OOM_ADJ"],
+            ["[", "]", "CGROUP"],
+            ["[", "]", "CONTAINER"],
         ]
         assert lines == [
             "[ ] REMOTE%  resident memory on nodes other than NODE"
@@ -87,6 +89,10 @@ async def test_f2_toggles_optional_columns_into_the_header(tmp_path: Path) -> No
             " (/proc/PID/oom_score of the rows on screen)",
             "[ ] OOM_ADJ  oom_score_adj, -1000 (never killed) to 1000, as the o key sets it"
             " (/proc/PID/oom_score_adj of the rows on screen)",
+            "[ ] CGROUP   last component of the process's cgroup path (F4 matches the whole path)"
+            " (/proc/PID/cgroup of the rows on screen)",
+            "[ ] CONTAINER Docker, containerd/Kubernetes, CRI-O, Podman or LXC container (short ID), or "
+            "systemd unit (/proc/PID/cgroup of the rows on screen)",
         ]
         await pilot.press("enter")  # the first line: REMOTE%
         assert not isinstance(app.screen, PickerScreen)
@@ -296,7 +302,7 @@ async def test_real_writer_sorts_first_by_io_writes() -> None:
             )
             async with app.run_test(size=(160, 30)) as pilot:
                 await app.sample_now()
-                await pilot.press("f2", "down", "down", "enter")  # show IO_W/s
+                await pilot.press("f2", "home", "down", "down", "enter")  # show IO_W/s
                 assert "IO_W/s" in header(app)
                 await app.sample_now()  # io is read from now on: this sample is the rates' baseline
                 await asyncio.sleep(0.5)

@@ -21,6 +21,7 @@ from perftop.probes.fs import FS
 from perftop.probes.sampler import Sampler
 from perftop.tui.action_log import ActionLogScreen
 from perftop.tui.app import AppOptions, PerftopApp
+from perftop.tui.detail_screen import DetailScreen
 from perftop.tui.dialogs import (
     AffinityDialog,
     IoPriorityDialog,
@@ -28,7 +29,7 @@ from perftop.tui.dialogs import (
     OomScoreDialog,
     SchedulingDialog,
 )
-from perftop.tui.screens import HelpScreen, PickerScreen, TextScreen
+from perftop.tui.screens import HelpScreen, PickerScreen
 from perftop.widgets.safe_text import escaped, escaped_lines, printable
 from testbed.demo import DemoMachine
 from testbed.fixture_tree import FakeProcess
@@ -121,7 +122,7 @@ async def test_hostile_names_reach_the_terminal_only_as_visible_text(
     )
     app.driver_class = driver
     keys_and_screens: list[tuple[str, type[Screen]]] = [
-        ("enter", TextScreen),
+        ("enter", DetailScreen),
         ("n", NiceDialog),
         ("o", OomScoreDialog),
         ("Y", SchedulingDialog),
@@ -213,7 +214,7 @@ async def test_hostile_names_on_a_foreign_tree_reach_the_terminal_only_as_visibl
             await machine.drive(app, 1)
             await pilot.pause()
         await pilot.press("enter")
-        await _screen(pilot, TextScreen)
+        await _screen(pilot, DetailScreen)
         await pilot.pause()
         written = _check_written(driver.written)
     assert "?]2;pwned??[?1049l" in written  # the table's form: one ? per control character

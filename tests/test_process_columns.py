@@ -253,6 +253,8 @@ def test_columns_are_in_the_documented_order() -> None:
         "IO_W/s",
         "OOM_SCORE",
         "OOM_ADJ",
+        "CGROUP",
+        "CONTAINER",
         "S",
         "TIME+",
         "COMMAND",
@@ -265,12 +267,14 @@ def test_columns_are_in_the_documented_order() -> None:
 
 
 def test_optional_columns_are_hidden_by_default() -> None:
-    assert OPTIONAL_KEYS == ("remote", "io_read", "io_write", "oom_score", "oom_adj")
+    assert OPTIONAL_KEYS == ("remote", "io_read", "io_write", "oom_score", "oom_adj", "cgroup", "container")
     assert {c.key for c in COLUMNS if c.optional} == set(OPTIONAL_KEYS)
     assert "node" in [c.key for c in table_columns()]
     assert [c.key for c in table_columns()] == [c.key for c in COLUMNS if c.key not in OPTIONAL_KEYS]
     assert [c.key for c in table_columns({"io_write"})] == [
-        c.key for c in COLUMNS if c.key not in ("remote", "io_read", "oom_score", "oom_adj")
+        c.key
+        for c in COLUMNS
+        if c.key not in ("remote", "io_read", "oom_score", "oom_adj", "cgroup", "container")
     ]
     assert [c.key for c in table_columns(OPTIONAL_KEYS)] == [c.key for c in COLUMNS]
     # Sorting and lookup know them whether shown or not.
@@ -320,6 +324,8 @@ def test_drop_order_is_documented_and_matches_the_columns() -> None:
         "io_read",
         "oom_adj",
         "oom_score",
+        "cgroup",
+        "container",
     )
     assert [c.key for c in COLUMNS if c.drop_order is None] == ALWAYS
     titles = ", ".join(COLUMN_BY_KEY[key].title for key in DROP_ORDER)

@@ -133,3 +133,22 @@ def test_tree_view(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+def test_detail_screen(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    # The java process of the demo runs in a Docker container whose CPU quota throttles it.
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 5)
+        app.table.select_pid(1290)
+        await pilot.press("enter")
+        for _ in range(10):  # each sample is read again by the screen: run delay gets a history
+            await app.workers.wait_for_complete()
+            await machine.drive(app, 1)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -11,7 +11,7 @@ import asyncio
 import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events
@@ -22,9 +22,9 @@ from textual.widget import AwaitMount, Widget
 from textual.widgets import ContentSwitcher, Input, Static
 
 from perftop.probes.sampler import NUMA_MAPS_SECONDS, Sampler
-from perftop.probes.snapshot import POLICY_CLASS, Snapshot
+from perftop.probes.snapshot import Snapshot
 from perftop.tui import input_driver
-from perftop.tui.bindings import APP_KEYS, LOG_KEYS, TABLE_KEYS, app_bindings, app_keys
+from perftop.tui.bindings import APP_KEYS, LOG_KEYS, TABLE_KEYS, TUNING_KEYS, app_bindings, app_keys
 from perftop.tui.panes import PANES, Pane
 from perftop.tui.sampling import SamplingThread
 from perftop.tui.tuning_ui import TuningActions
@@ -34,6 +34,9 @@ from perftop.widgets.colours import ThemeColours
 from perftop.widgets.process_table import ProcessTable
 from perftop.widgets.safe_text import escaped, escaped_lines
 
+if TYPE_CHECKING:
+    from perftop.tui.detail_screen import DetailScreen
+
 #: The refresh intervals ``+`` and ``-`` step through, in seconds (btop's keys).
 INTERVALS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 #: Seconds to "sample now" through the timer (soon, not at once: after the key that asked is handled).
@@ -42,6 +45,11 @@ SOON = 0.01
 LOW_BANDWIDTH_SORT_EVERY = 5
 #: Action names of APP_KEYS, disabled while a modal screen is open.
 APP_ACTIONS = frozenset(k.action.split("(", 1)[0] for k in APP_KEYS)
+#: Action names of the tuning keys that act on the detail screen's process while it is open (tagging and
+#: untagging stay with the table).
+DETAIL_ACTIONS = frozenset(
+    k.action.split("(", 1)[0] for k in TUNING_KEYS if not k.action.startswith(("tag", "untag"))
+)
 #: Rows above and below the screen whose status is read too, so a short scroll shows no gaps.
 STATUS_MARGIN_ROWS = 10
 
@@ -100,6 +108,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         #: The state the status line was last made with (it is made again only when that changes).
         self._status_parts: list[str] | None = None
         self._init_tuning()
+        #: The detail screen while it is open (Enter on a row).
+        self.detail_screen: DetailScreen | None = None
         #: The renderer writes only changed cells and scrolls lines that moved (if this Textual allows).
         self._renders_changes = renders_changes
         if not self.options.read_only and not sampler.fs.is_own_proc():
@@ -131,7 +141,7 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         # out and painting them would delay the first frame).
         self.search_box = Input(id="search", placeholder="search (Enter: keep, F3: next, Esc: close)")
         self.filter_box = Input(
-            id="filter", placeholder="filter by command or user (Enter: keep, Esc: clear)"
+            id="filter", placeholder="filter by command, user or cgroup (Enter: keep, Esc: clear)"
         )
         first = self.PANES[0]
         self.switcher = ContentSwitcher(self._panes[first.number][1], initial=first.ident, id="panes")
@@ -211,9 +221,20 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             "ran": True,
             "numa_pids": table.needs_numa_pids(),
             "oom_pids": table.needs_oom_pids(),
+            # /proc/PID/cgroup for CGROUP and CONTAINER on screen, and for every process while a filter
+            # is typed (it matches the cgroup path too); each read is kept a few seconds.
+            "cgroup_pids": self._cgroup_pids(status_pids),
             # The socket tables (and whatever else a pane needs) only while that pane is shown.
             **{s.argument: s in shown for s in self._sampled_while_shown},
         }
+
+    def _cgroup_pids(self, status_pids: frozenset[int] | set[int] | None) -> frozenset[int] | set[int] | None:
+        """Whose ``cgroup`` to read: every process while a filter is typed or the sort is by CGROUP or
+        CONTAINER, the rows of ``status_pids`` while one of them is shown, else none."""
+        table = self.table
+        if table.filter_text or table.sort_key in process_columns.CGROUP_KEYS:
+            return None
+        return status_pids if table.needs_cgroup() else frozenset()
 
     def _publish_request(self) -> None:
         """Let the sampling thread's next sample read what the screen shows now."""
@@ -315,6 +336,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         for pane, widget in self._panes.values():
             if pane.show is not None:
                 pane.show(widget, snapshot)
+        if self.detail_screen is not None:
+            self.detail_screen.refresh_detail()
         if self.options.pids and not self._selected_initial_pid:
             self._selected_initial_pid = self.table.select_pid(self.options.pids[0])
         self._update_status()
@@ -390,7 +413,10 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         return input_driver.driver_class(super().get_driver_class())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # A dialog or picker on top owns the keyboard: q, +, digits... must not act behind it.
+        # A dialog or picker on top owns the keyboard: q, +, digits... must not act behind it. The detail
+        # screen lets the tuning keys through: they act on its process.
+        if self.screen is self.detail_screen and self.detail_screen is not None:
+            return action in DETAIL_ACTIONS or action not in APP_ACTIONS
         return not (len(self.screen_stack) > 1 and action in APP_ACTIONS)
 
     def action_help(self) -> None:
@@ -399,7 +425,7 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         rows = [(k.shown, k.help) for k in app_keys(self.PANES)] + list(TABLE_KEYS) + list(LOG_KEYS)
         costly = ", ".join(c.title for c in process_columns.COLUMNS if c.needs_status)
         notes = [
-            "Mouse: click a row to select it, double-click for its command line, click a column "
+            "Mouse: click a row to select it, double-click for its detail screen, click a column "
             "header to sort by it (again to invert), the wheel scrolls; in the tree view, click the "
             "guides of a process to collapse or expand it.",
             "Tree view (t, F5): siblings follow the sort; x collapses or expands the selected process "
@@ -639,20 +665,22 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             event.stop()
 
     def on_process_table_command_line_requested(self, message: ProcessTable.CommandLineRequested) -> None:
-        from perftop.tui.screens import TextScreen
+        """Enter (or a double-click) on a row: the detail screen of that process."""
+        from perftop.tui.action_records import subject_of
+        from perftop.tui.detail_screen import DetailScreen
 
         proc = next((p for p in self.table.rows() if p.pid == message.pid), None)
-        if proc is None:
+        if proc is None or self.detail_screen is not None:
             return
-        policy = POLICY_CLASS.get(proc.policy or "", "-")
-        body = (
-            f"{escaped(proc.cmdline or '[' + proc.comm + ']')}\n\n"
-            f"pid {proc.pid}  ppid {proc.ppid}  user {escaped(proc.user or '-')}  "
-            f"state {escaped(proc.state)}\n"
-            f"policy {proc.policy or '-'} ({policy})  rtprio {proc.rtprio}  nice {proc.nice}  "
-            f"priority {proc.priority}\nstart time {proc.start_time} ticks after boot"
-        )
-        self.push_screen(TextScreen(f"Process {proc.pid} ({escaped(proc.comm)})", body))
+        screen = DetailScreen(self.sampler.fs, proc.pid, proc.start_time, proc.comm, self.sampler.clock)
+        self.detail_screen = screen
+        self.detail_subject = subject_of(proc)
+
+        def closed(_result: None) -> None:
+            self.detail_screen = None
+            self.detail_subject = None
+
+        self.push_screen(screen, closed)
 
     def on_process_table_sort_changed(self, message: ProcessTable.SortChanged) -> None:
         self._after_view_change()
@@ -676,4 +704,6 @@ def _sort_cost(column: process_columns.Column) -> str:
         return "  (orders only the rows on screen)"
     if column.needs_oom:
         return "  (reads its file for all: costs more)"
+    if column.key in process_columns.CGROUP_KEYS:
+        return "  (reads cgroup for all, each every 5 s)"
     return ""

@@ -30,12 +30,12 @@ VIEW_KEYS: tuple[Key, ...] = (
     Key("question_mark,f1", "? F1", "help", "this help"),
     Key("q,f10", "q F10", "quit", "quit"),
     Key("slash,f3", "/ F3", "search", "search command/user; again for the next match"),
-    Key("backslash,f4", "\\ F4", "filter", "filter by command or user substring (Esc clears)"),
+    Key("backslash,f4", "\\ F4", "filter", "filter by command, user or cgroup substring (Esc clears)"),
     Key(
         "f2",
         "F2",
         "pick_columns",
-        "show/hide the optional columns REMOTE%, IO_R/s, IO_W/s, OOM_SCORE, OOM_ADJ",
+        "show/hide the optional columns REMOTE%, IO_R/s, IO_W/s, OOM_SCORE, OOM_ADJ, CGROUP, CONTAINER",
     ),
     Key("f6", "F6", "pick_sort", "choose the sort column"),
     Key("less_than_sign", "<", "sort_step(-1)", "sort by the column to the left"),
@@ -88,7 +88,10 @@ TABLE_KEYS: tuple[tuple[str, str], ...] = (
     ("↑ ↓ PgUp PgDn", "move the selection; the tuning keys act on the process selected"),
     ("Home End", "select the first or the last process"),
     ("← →", "scroll sideways: the columns dropped at narrow widths, then the command line"),
-    ("Enter", "the full command line and identity of the selected process (or double-click)"),
+    (
+        "Enter",
+        "the detail screen of the selected process (or double-click): scheduler, limits, cgroup...; Esc back",
+    ),
 )
 
 

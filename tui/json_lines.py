@@ -57,11 +57,12 @@ def write_json_lines(
     write raises :class:`OutputError` (``BrokenPipeError`` itself when the reader went away).
     """
     due = clock()
-    sampler.sample()
+    # Every process's cgroup too (the TUI reads it only for the rows on screen).
+    sampler.sample(cgroup_pids=None)
     for _ in range(count):
         due += interval
         sleep(max(0.0, due - clock()))
-        snapshot = sampler.sample()
+        snapshot = sampler.sample(cgroup_pids=None)
         if clock() - due > interval:
             due = clock()  # after a stall (Ctrl-Z, suspend) keep the cadence instead of catching up
         if select is not None:

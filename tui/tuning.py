@@ -31,6 +31,7 @@ import psutil
 
 from perftop.probes.capabilities import CAP_SYS_NICE, read_effective_capabilities
 from perftop.probes.cgroup import read_rt_budget
+from perftop.probes.cgroup_stats import read_cpuset
 from perftop.probes.cpulist import format_cpu_list, parse_cpu_list, parse_cpu_mask
 from perftop.probes.fs import FS, read_text
 from perftop.probes.kernel_numbers import is_decimal
@@ -696,6 +697,14 @@ def _affinity_error(pid: int, cpus: frozenset[int], exc: Exception) -> str:
             "a kernel worker whose CPUs the kernel manages): its affinity cannot be changed, even by root"
         )
     if code == errno.EINVAL:
+        cpuset = read_cpuset(_LIVE, pid)
+        if cpuset is not None and not cpus & cpuset[1]:
+            file, allowed = cpuset
+            return (
+                f"the kernel refused CPUs {format_cpu_list(cpus)} for {pid} (EINVAL): its cgroup's cpuset "
+                f"allows only CPUs {format_cpu_list(allowed)} ({file}); choose among those, or widen the "
+                "cpuset of its group"
+            )
         return (
             f"the kernel refused CPUs {format_cpu_list(cpus)} for {pid} (EINVAL): the set must include an "
             f"online CPU that its cpuset cgroup allows (see /proc/{pid}/cpuset)"
@@ -851,9 +860,12 @@ def set_affinity(target: Target, cpus: Collection[int], all_threads: bool = True
     )
     if result.new != wanted:
         # sched_setaffinity silently drops CPUs the task's cpuset does not allow.
+        cpuset = read_cpuset(_LIVE, pid)
+        where = "" if cpuset is None else f" ({cpuset[0]}: {format_cpu_list(cpuset[1])})"
         return replace(
             result,
-            note=f"the kernel kept CPUs {format_value(result.new)}: its cpuset cgroup allows only those",
+            note=f"the kernel kept CPUs {format_value(result.new)}: its cpuset cgroup allows only those"
+            + where,
         )
     return result
 

@@ -76,6 +76,8 @@ class TuningActions(App[None]):
         #: flow ends: the keys typed meanwhile (in one burst with the key, or a macro) are the dialog's, and
         #: wait for it rather than reach the table behind it.
         self.awaiting_dialog = False
+        #: The process of the detail screen while it is open: the tuning keys act on it alone.
+        self.detail_subject: Subject | None = None
         #: Made on the first tuning key (it loads the tuning module and psutil).
         self._flows: TuningFlows | None = None
 
@@ -235,7 +237,8 @@ class TuningActions(App[None]):
     # -- starting an action ------------------------------------------------------------------------------
 
     def _subjects(self) -> list[Subject] | None:
-        """The tagged processes, else the selected one; None (with a notice) when none or not allowed."""
+        """The detail screen's process while it is open, else the tagged processes, else the selected one;
+        None (with a notice) when none or not allowed."""
         from perftop.tui.action_records import subject_of
 
         if self._dialog_pending:
@@ -244,6 +247,9 @@ class TuningActions(App[None]):
         if why is not None:
             self.notify(why, title="Read-only", severity="warning")
             return None
+        if self.detail_subject is not None:
+            # Gone or not: the tuning module refuses a process that exited, with its reason.
+            return [self.detail_subject]
         if self._tags:
             return list(self._tags.values())
         lost = self.table.lost_choice

@@ -5,20 +5,21 @@ reused by ``--json``-side tools if they want the same text.
 
 Columns, left to right: PID, USER, POL (scheduling class as ``ps -o cls``), RTPRIO, PRI, NI, CPU%, MEM%,
 RSS, CPU (last processor), NODE (its NUMA node), REMOTE%, AFFINITY, VCSW/s, NVCSW/s, IO_R/s, IO_W/s,
-OOM_SCORE, OOM_ADJ, S, TIME+, COMMAND. COMMAND is flexible: it takes the width the others leave, and never
-less than ``COMMAND_MIN_WIDTH`` while some column can still drop.
+OOM_SCORE, OOM_ADJ, CGROUP, CONTAINER, S, TIME+, COMMAND. COMMAND is flexible: it takes the width the
+others leave, and never less than ``COMMAND_MIN_WIDTH`` while some column can still drop.
 
-REMOTE%, IO_R/s, IO_W/s, OOM_SCORE and OOM_ADJ are optional (``Column.optional``): hidden until the user
-shows them (F2), because each costs a read per process that the other columns do not need: ``numa_maps``
-for REMOTE% (``Column.needs_numa``: read only for the rows on screen, at most every few seconds, so sorting
-by it orders only the rows that have a value), ``/proc/PID/io`` for the IO rates (read with ``status``),
-``oom_score`` and ``oom_score_adj`` for the OOM columns (``Column.needs_oom``: for the rows on screen, and
-for every process while the table is sorted by one).
+REMOTE%, IO_R/s, IO_W/s, OOM_SCORE, OOM_ADJ, CGROUP and CONTAINER are optional (``Column.optional``):
+hidden until the user shows them (F2), because each costs a read per process that the other columns do not
+need: ``numa_maps`` for REMOTE% (``Column.needs_numa``: read only for the rows on screen, at most every few
+seconds, so sorting by it orders only the rows that have a value), ``/proc/PID/io`` for the IO rates (read
+with ``status``), ``oom_score`` and ``oom_score_adj`` for the OOM columns (``Column.needs_oom``: for the
+rows on screen, and for every process while the table is sorted by one), ``/proc/PID/cgroup`` for CGROUP
+and CONTAINER (rows on screen, kept a few seconds).
 
 When the table is too narrow, columns drop in this order (``DROP_ORDER``)::
 
     NVCSW/s, VCSW/s, AFFINITY, NODE, TIME+, RTPRIO, CPU, RSS, S, MEM%, USER, REMOTE%, IO_W/s, IO_R/s,
-    OOM_ADJ, OOM_SCORE
+    OOM_ADJ, OOM_SCORE, CGROUP, CONTAINER
 
 PID, POL, PRI, NI, CPU% and COMMAND always stay: they identify the process and show what tuning acts on.
 The status-file columns (context-switch rates, AFFINITY) go first because they are read only for rows on
@@ -178,6 +179,13 @@ def is_realtime(p: ProcessInfo) -> bool:
 
 def _optional_int(value: int | None) -> str:
     return UNKNOWN if value is None else str(value)
+
+
+def cgroup_text(path: str | None) -> str:
+    """The last component of a cgroup path (``/`` for the root), as the CGROUP column shows it."""
+    if path is None:
+        return UNKNOWN
+    return printable(path.rstrip("/").rsplit("/", 1)[-1] or "/")
 
 
 def _affinity_value(p: ProcessInfo) -> tuple[int, tuple[int, ...]] | None:
@@ -423,6 +431,34 @@ COLUMNS: tuple[Column, ...] = (
         source="/proc/PID/oom_score_adj of the rows on screen",
     ),
     Column(
+        "cgroup",
+        "CGROUP",
+        16,
+        "left",
+        attrgetter("cgroup"),
+        lambda p: cgroup_text(p.cgroup),
+        drop_order=16,
+        aliases=("cgroup_path",),
+        optional=True,
+        reads=("cgroup",),
+        help="last component of the process's cgroup path (F4 matches the whole path)",
+        source="/proc/PID/cgroup of the rows on screen",
+    ),
+    Column(
+        "container",
+        "CONTAINER",
+        19,
+        "left",
+        attrgetter("container"),
+        lambda p: printable(p.container) if p.container else UNKNOWN,
+        drop_order=17,
+        aliases=("pod", "unit"),
+        optional=True,
+        reads=("container",),
+        help="Docker, containerd/Kubernetes, CRI-O, Podman or LXC container (short ID), or systemd unit",
+        source="/proc/PID/cgroup of the rows on screen",
+    ),
+    Column(
         "state",
         "S",
         1,
@@ -475,6 +511,9 @@ IO_KEYS: frozenset[str] = frozenset({"io_read", "io_write"})
 
 #: The columns whose values come from ``/proc/PID/oom_score`` and ``oom_score_adj``.
 OOM_KEYS: frozenset[str] = frozenset(c.key for c in COLUMNS if c.needs_oom)
+
+#: The columns whose values come from ``/proc/PID/cgroup``.
+CGROUP_KEYS: frozenset[str] = frozenset({"cgroup", "container"})
 
 
 def find_column(name: str) -> Column | None:
@@ -550,12 +589,13 @@ def _matches_folded(p: ProcessInfo, needle: str) -> bool:
         needle in p.comm.casefold()
         or (p.cmdline is not None and needle in p.cmdline.casefold())
         or (p.user is not None and needle in p.user.casefold())
+        or (p.cgroup is not None and needle in p.cgroup.casefold())
     )
 
 
 def matches(p: ProcessInfo, text: str) -> bool:
-    """htop's filter and search: ``text`` is a case-insensitive substring of the command line, comm or
-    user. Empty text matches every process."""
+    """htop's filter and search: ``text`` is a case-insensitive substring of the command line, comm,
+    user or cgroup path (where read). Empty text matches every process."""
     needle = text.casefold()
     return not needle or _matches_folded(p, needle)
 

@@ -579,6 +579,10 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         """True when a column on screen, or the sort, shows ``/proc/PID/io`` values."""
         return self._state.needs_io()
 
+    def needs_cgroup(self) -> bool:
+        """True when a column on screen, or the sort, shows ``/proc/PID/cgroup`` values."""
+        return self._state.needs_cgroup()
+
     def needs_numa_pids(self) -> set[int]:
         """PIDs whose ``numa_maps`` the owner should read: the rows on screen while a column that needs it
         (REMOTE%) is shown, else none. Sorting by REMOTE% therefore orders only the rows with a value."""

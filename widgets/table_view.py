@@ -12,6 +12,7 @@ from operator import attrgetter
 
 from perftop.probes.snapshot import ProcessInfo
 from perftop.widgets.process_columns import (
+    CGROUP_KEYS,
     COLUMN_BY_KEY,
     IO_KEYS,
     OOM_KEYS,
@@ -222,6 +223,10 @@ class TableView:
     def needs_io(self) -> bool:
         """True when a shown column, or the sort, shows ``/proc/PID/io`` values."""
         return bool(IO_KEYS & self._shown_optional) or self._sort_key in IO_KEYS
+
+    def needs_cgroup(self) -> bool:
+        """True when a shown column, or the sort, shows ``/proc/PID/cgroup`` values."""
+        return bool(CGROUP_KEYS & self._shown_optional) or self._sort_key in CGROUP_KEYS
 
     def needs_numa(self) -> bool:
         """True when a shown column needs ``numa_maps`` (REMOTE%)."""
