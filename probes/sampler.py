@@ -23,6 +23,16 @@ from perftop.probes.cpu import (
 )
 from perftop.probes.disks import DiskCounters, DiskInfo, disk_rates, read_disks_info, read_diskstats
 from perftop.probes.fs import FS, HeldFiles, read_parsed, read_text
+from perftop.probes.interrupts import (
+    InterruptCounters,
+    IrqAffinity,
+    IrqLines,
+    SoftirqCounters,
+    interrupts_snapshot,
+    read_affinities,
+    read_interrupts,
+    read_softirqs,
+)
 from perftop.probes.memory import memory_snapshot, read_meminfo_used
 from perftop.probes.net import InterfaceCounters, NetReading, net_snapshot, read_net
 from perftop.probes.numa import NodeList, NumaReading, cpu_nodes, numa_snapshot, process_numa, read_numa
@@ -36,7 +46,15 @@ from perftop.probes.processes import (
     process_infos,
     task_counts,
 )
-from perftop.probes.snapshot import DiskStats, InterfaceStats, NetSnapshot, ProcessInfo, ProcessNuma, Snapshot
+from perftop.probes.snapshot import (
+    DiskStats,
+    InterfaceStats,
+    InterruptsSnapshot,
+    NetSnapshot,
+    ProcessInfo,
+    ProcessNuma,
+    Snapshot,
+)
 
 #: Seconds a process's ``numa_maps`` reading is reused before it is read again: to write that file the
 #: kernel walks every page table of the process, and where its pages live changes slowly.
@@ -45,6 +63,9 @@ NUMA_MAPS_SECONDS = 5.0
 #: disk, a large part of a sample on a machine with many disks, for values that change only when an
 #: administrator changes them.
 DISK_INFO_SECONDS = 10.0
+#: Seconds between reads of every IRQ's affinity files (two files an IRQ under /proc/irq), which change
+#: only when someone (perftop, irqbalance, an administrator) changes them.
+IRQ_AFFINITY_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +142,12 @@ class Sampler:
         self._cpu_node: dict[int, int] = {}
         #: PID -> its last ``numa_maps`` reading; entries of gone processes are dropped each sample.
         self._numa_maps: dict[int, _NumaMapsEntry] = {}
+        #: The last readings of /proc/interrupts and /proc/softirqs (``None``: not read by the last sample).
+        self._prev_interrupts: tuple[InterruptCounters | None, SoftirqCounters | None] | None = None
+        #: The lines of the last /proc/interrupts parse and their rows (see ``parse_interrupts``).
+        self._irq_lines = IrqLines()
+        #: When the IRQs' affinity files were last read, and what they gave.
+        self._irq_affinities: tuple[float, dict[str, IrqAffinity]] | None = None
         # Samples are taken from worker threads; two must never interleave their prev/cur bookkeeping.
         self._lock = threading.Lock()
 
@@ -132,6 +159,7 @@ class Sampler:
         sockets: bool = True,
         numa_pids: Collection[int] = (),
         ran: bool = False,
+        interrupts: bool = True,
     ) -> Snapshot:
         """Read everything once and return the rates since the previous call (None on the first).
 
@@ -140,6 +168,8 @@ class Sampler:
         :meth:`~perftop.probes.processes.ProcessScanner.scan`).
         ``sockets=False`` skips the socket tables (``net.tcp_states`` and ``net.udp_sockets`` are None).
         ``numa_pids``: the processes that get ``remote_percent`` (the others keep ``None``).
+        ``interrupts=False`` skips ``/proc/interrupts``, ``/proc/softirqs`` and the IRQs' affinity
+        (``interrupts`` is None; the first sample that reads them again has no rates).
         """
         with self._lock:
             fs, read = self.fs, self._files
@@ -177,6 +207,9 @@ class Sampler:
             disks_now = disk_rates(self._prev_disks, disks, elapsed, disks_info, self._idle_disk_rows)
             net = read_net(fs, tables=sockets, read=read, lines=self._net_lines)
             net_now = self._net_rates(net, elapsed)
+            irqs = self._interrupts(elapsed, now) if interrupts else None
+            if not interrupts:
+                self._prev_interrupts = self._irq_affinities = None
             self._prev_time, self._prev_stat, self._prev_procs = now, stat, procs
             self._prev_numa, self._prev_disks, self._prev_net = numa, disks, net
             self._last_rows = {p.pid: p for p in processes}
@@ -202,6 +235,7 @@ class Sampler:
                 numa=numa_now,
                 disks=disks_now,
                 net=net_now,
+                interrupts=irqs,
             )
 
     def close(self) -> None:
@@ -225,6 +259,19 @@ class Sampler:
             return steady[1]
         snapshot = net_snapshot(prev, net, elapsed, self._idle_net_rows)
         self._steady_net = (net, snapshot)
+        return snapshot
+
+    def _interrupts(self, elapsed: float | None, now: float) -> InterruptsSnapshot:
+        """Both interrupt files against their last reading, with each IRQ's affinity (read again every
+        IRQ_AFFINITY_SECONDS or when the IRQs change)."""
+        counters = read_interrupts(self.fs, self._files, self._irq_lines)
+        reading = (counters, read_softirqs(self.fs, self._files))
+        cached = self._irq_affinities
+        irqs = {r.irq for r in counters.rows if r.numbered} if counters is not None else set()
+        if cached is None or now - cached[0] >= IRQ_AFFINITY_SECONDS or not irqs <= cached[1].keys():
+            cached = self._irq_affinities = (now, read_affinities(self.fs, counters))
+        snapshot = interrupts_snapshot(self._prev_interrupts, reading, elapsed, cached[1])
+        self._prev_interrupts = reading
         return snapshot
 
     def _disks_info(self, disks: Mapping[str, DiskCounters], now: float) -> dict[str, DiskInfo]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from perftop.probes.sampler import Sampler
 from perftop.tui.app import AppOptions, PerftopApp
-from testbed.fixture_tree import FakeProcess, make_tree, processes_for, write_devices
+from testbed.fixture_tree import FakeProcess, make_tree, processes_for, write_devices, write_interrupts
 
 #: Wall-clock time every demo snapshot carries (the fixture's own clock is its tick count).
 DEMO_TIME = 1_764_000_000.0
@@ -39,6 +39,7 @@ class DemoMachine:
         self.clock = TickClock()
         self.fs = make_tree(root, cpus=cpus, processes=processes, tick=0)
         write_devices(root, cpus=cpus, tick=0)
+        write_interrupts(root, cpus=cpus, tick=0)
         #: PID -> uid of every process in the tree now (the sampler reads it at each sample).
         self.owners: dict[int, int] = {}
         self._set_owners()
@@ -54,6 +55,7 @@ class DemoMachine:
         self.clock.now = float(self.tick)
         make_tree(self.root, cpus=self.cpus, processes=self.processes, tick=self.tick, extra=self.extra)
         write_devices(self.root, cpus=self.cpus, tick=self.tick)
+        write_interrupts(self.root, cpus=self.cpus, tick=self.tick)
         self._set_owners()
 
     def close(self) -> None:

@@ -123,6 +123,13 @@ async def test_a_registered_pane_key_does_not_act_behind_a_dialog(tmp_path: Path
 
 
 def test_the_registry_numbers_and_names_panes_once() -> None:
-    assert [p.number for p in PANES] == [1, 2, 3, 4, 5]
-    assert [p.ident for p in PANES] == ["pane-overview", "pane-cpu", "pane-numa", "pane-io", "pane-sockets"]
+    assert [p.number for p in PANES] == [1, 2, 3, 4, 5, 7]
+    assert [p.ident for p in PANES] == [
+        "pane-overview",
+        "pane-cpu",
+        "pane-numa",
+        "pane-io",
+        "pane-sockets",
+        "pane-interrupts",
+    ]
     assert len({p.title for p in PANES}) == len(PANES)

@@ -14,7 +14,7 @@ show, on the costly reads of :mod:`perftop.tui.pane_details`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -23,6 +23,7 @@ from textual.widget import Widget
 from perftop.probes.fs import FS
 from perftop.probes.snapshot import Snapshot
 from perftop.widgets.cpu_pane import CpuPane
+from perftop.widgets.interrupts_pane import InterruptsPane
 from perftop.widgets.io_pane import IoPane
 from perftop.widgets.numa_pane import NumaPane
 from perftop.widgets.overview_pane import OverviewPane
@@ -30,6 +31,7 @@ from perftop.widgets.sockets_pane import SocketsPane
 
 if TYPE_CHECKING:
     from perftop.tui.pane_details import Placement, SocketViews
+    from perftop.tui.tuning_flows import TuningFlows
 
 W = TypeVar("W", bound=Widget)
 D = TypeVar("D")
@@ -49,6 +51,12 @@ class Sampled:
 
 #: The socket tables and their TCP state counts (``Sampler.sample(sockets=True)``).
 SOCKET_TABLES = Sampled("sockets", lambda snapshot: snapshot.net.tcp_states is not None)
+#: ``/proc/interrupts``, ``/proc/softirqs`` and the IRQs' affinity (``Sampler.sample(interrupts=True)``).
+INTERRUPT_TABLES = Sampled("interrupts", lambda snapshot: snapshot.interrupts is not None)
+
+#: A change of the machine's settings a pane key starts: run with the App's tuning flows, in a worker, as
+#: :meth:`~perftop.tui.tuning_ui.TuningActions.start_system` runs it (refused when perftop is read-only).
+SettingFlow = Callable[["TuningFlows"], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +73,15 @@ class Details(Generic[W, D]):
 @dataclass(frozen=True, slots=True)
 class PaneKey(Generic[W]):
     """A key of a pane's own (Textual key names, how help writes them, the help): it acts on the pane's
-    widget whatever pane is shown; ``run`` returns a notice to show, or ``None``."""
+    widget whatever pane is shown, or with ``shown_only`` only while the pane is shown (elsewhere the key
+    is the App's own, if it has one: the interrupts pane's ``a`` is the process table's ``a`` elsewhere).
+    ``run`` returns a notice to show, a :data:`SettingFlow` to start, or ``None``."""
 
     keys: str
     shown: str
     help: str
-    run: Callable[[W], str | None]
+    run: Callable[[W], str | SettingFlow | None]
+    shown_only: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,6 +149,14 @@ def _toggle_all_devices(pane: IoPane) -> str:
     return "All block devices shown." if pane.showing_all else "Partitions and idle devices hidden."
 
 
+def _irq_affinity(pane: InterruptsPane) -> str | SettingFlow:
+    irq = pane.selected_irq()
+    if irq is None:
+        return "No IRQ selected."
+    nodes = pane.nodes
+    return lambda flows: flows.irq_affinity(irq.irq, irq.name, nodes)
+
+
 #: Every pane, in the order of their keys (btop's digits); the first is shown at start.
 PANES: tuple[Pane[Any], ...] = (
     Pane(
@@ -182,5 +201,26 @@ PANES: tuple[Pane[Any], ...] = (
         record=lambda pane, snapshot: pane.update_snapshot(snapshot.net),
         sampled=(SOCKET_TABLES,),
         details=Details(_read_socket_views, _show_socket_views, every=SOCKET_SCAN_SECONDS),
+    ),
+    Pane(
+        number=7,
+        title="interrupts",
+        detail="IRQ and softirq rates per CPU (heat table), IRQ affinity",
+        widget=InterruptsPane,
+        record=lambda pane, snapshot: pane.update_snapshot(
+            snapshot.interrupts, tuple((n.node, n.cpus or ()) for n in snapshot.numa.nodes)
+        ),
+        sampled=(INTERRUPT_TABLES,),
+        keys=(
+            PaneKey(
+                "a",
+                "a",
+                "the selected IRQ's CPU affinity (smp_affinity_list)",
+                _irq_affinity,
+                shown_only=True,
+            ),
+            PaneKey("g", "g", "sum twice as many CPUs a column", lambda p: p.group(1), shown_only=True),
+            PaneKey("G", "G", "sum half as many CPUs a column", lambda p: p.group(-1), shown_only=True),
+        ),
     ),
 )
