@@ -207,7 +207,9 @@ PANES: tuple[Pane[Any], ...] = (
         title="interrupts",
         detail="IRQ and softirq rates per CPU (heat table), IRQ affinity",
         widget=InterruptsPane,
-        record=lambda pane, snapshot: pane.update_snapshot(
+        # Nothing to keep while hidden (no history): the files are read only while it is shown.
+        record=lambda pane, snapshot: None,
+        show=lambda pane, snapshot: pane.update_snapshot(
             snapshot.interrupts, tuple((n.node, n.cpus or ()) for n in snapshot.numa.nodes)
         ),
         sampled=(INTERRUPT_TABLES,),

@@ -33,8 +33,8 @@ IRQ_CELLS = 5
 NAME_CELLS = 16
 AFFINITY_CELLS = 7
 TOTAL_CELLS = 7
-#: A CPU column: a figure and the space before it.
-CPU_CELLS = 6
+#: A CPU column: a figure or a title (``CPU255``, ``192-255``) and the space before it.
+CPU_CELLS = 8
 #: The left part of a row, before the CPU columns: IRQ, name, SMP and EFF affinity, total rate.
 FIXED_CELLS = IRQ_CELLS + 1 + NAME_CELLS + 1 + AFFINITY_CELLS + 1 + AFFINITY_CELLS + 1 + TOTAL_CELLS
 #: Lines above the IRQ rows: the summary and the column titles.
@@ -215,7 +215,7 @@ def summary_line(interrupts: InterruptsSnapshot, view: View, width: int) -> Line
     ]
     if len(groups) > fits:
         last = min(len(groups), first + fits)
-        pieces.append((f"  columns {first + 1}-{last} of {len(groups)} (← →)", "dim"))
+        pieces.append((f"; columns {first + 1}-{last} of {len(groups)} ← →", "dim"))
     return tuple(pieces)
 
 
