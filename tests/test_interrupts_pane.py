@@ -116,7 +116,7 @@ async def test_keys_select_irqs_group_and_scroll_columns() -> None:
         )
         pane.focus()
         await pilot.pause()
-        assert pane.view.selected == "LOC"
+        assert pane.view.selected is None and pane.selected_irq().irq == "LOC"  # type: ignore[union-attr]
         await pilot.press("down")
         assert pane.selected_irq() is not None and pane.selected_irq().irq == "24"  # type: ignore[union-attr]
         await pilot.press("end")
@@ -228,3 +228,28 @@ async def test_a_on_an_irq_row_opens_the_cpu_dialog_refuses_an_offline_cpu_and_w
     finally:
         path.write_text(format_cpu_list(parse_cpu_list(before)) + "\n")
     assert path.read_text() == before
+
+
+async def test_the_titles_stay_while_the_rows_scroll_under_them() -> None:
+    pane = InterruptsPane()
+    async with PaneApp(pane).run_test(size=(80, 24)) as pilot:
+        many = tuple(irq(str(n), (float(100 - n), 0.0)) for n in range(60))
+        pane.update_snapshot(section(2, many))
+        pane.focus()
+        await pilot.pause()
+        await pilot.press("end")
+        await pilot.pause()
+        shown = screen_lines(pane)
+        assert shown[0].startswith("INTERRUPTS 60 sources")
+        assert shown[1].split()[:2] == ["IRQ", "NAME"]
+        assert any(line.split()[:1] == ["59"] for line in shown[2:])  # the last row, selected, in view
+        assert not any(line.split()[:1] == ["0"] for line in shown[2:])
+        await pilot.press("home")
+        await pilot.pause()
+        shown = screen_lines(pane)
+        assert shown[2].split()[0] == "0" and pane.view.selected == "0"
+        await pilot.press("pagedown")
+        await pilot.pause()
+        index = int(pane.view.selected or 0)
+        assert index == 22  # the 22 rows under the titles at 24 lines
+        assert any(line.split()[:1] == [str(index)] for line in screen_lines(pane)[2:])

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
-from textual.geometry import Region
 
 from perftop.probes.cpulist import format_cpu_list
 from perftop.probes.snapshot import InterruptsSnapshot, IrqStats, SoftirqStats
@@ -30,7 +29,9 @@ from perftop.widgets.summary import Piece
 ROLES: tuple[str, ...] = ("title", "label", "value", "dim", "cursor", "heat1", "heat2", "heat3", "heat4")
 
 IRQ_CELLS = 5
+#: The name column's width, and the most it grows to with the room the CPU columns leave.
 NAME_CELLS = 16
+WIDE_NAME_CELLS = 32
 AFFINITY_CELLS = 7
 TOTAL_CELLS = 7
 #: A CPU column: a figure or a title (``CPU255``, ``192-255``) and the space before it.
@@ -129,6 +130,13 @@ def columns_for(cpus: Sequence[int], view: View, width: int) -> tuple[list[tuple
     return groups, first, fits
 
 
+def name_cells(columns: int, width: int) -> int:
+    """The name column's width: :data:`NAME_CELLS`, and what the ``columns`` CPU columns leave of
+    ``width``, up to :data:`WIDE_NAME_CELLS`."""
+    spare = width - FIXED_CELLS - columns * CPU_CELLS
+    return NAME_CELLS + max(0, min(spare, WIDE_NAME_CELLS - NAME_CELLS))
+
+
 def _cpu_pieces(
     rates: Sequence[float | None] | None,
     cpus: Sequence[int],
@@ -146,14 +154,19 @@ def _cpu_pieces(
 
 
 def irq_line(
-    irq: IrqStats, cpus: Sequence[int], groups: Sequence[tuple[int, ...]], peak: float, cursor: bool
+    irq: IrqStats,
+    cpus: Sequence[int],
+    groups: Sequence[tuple[int, ...]],
+    peak: float,
+    cursor: bool,
+    name_width: int = NAME_CELLS,
 ) -> Line:
     """One IRQ's row: number, name, affinity lists, total rate and its rate per CPU group."""
     role = "cursor" if cursor else ""
     effective = irq.effective_affinity_list
     pieces: list[Piece] = [
         (fit(printable(irq.irq), IRQ_CELLS, True) + " ", role or "label"),
-        (fit(printable(irq.name), NAME_CELLS) + " ", role),
+        (fit(printable(irq.name), name_width) + " ", role),
         (fit(affinity_text(irq.smp_affinity_list), AFFINITY_CELLS) + " ", role or "value"),
         (fit(affinity_text(effective), AFFINITY_CELLS) + " ", role or "value"),
         (rate_cell(irq.total_per_s, TOTAL_CELLS), role or ("dim" if not irq.total_per_s else "value")),
@@ -184,7 +197,7 @@ def softirq_lines(
     groups, first, fits = columns_for(cpus, view, width)
     shown = groups[first : first + fits]
     peak = _peak([s.counts_per_s for s in softirqs], cpus, shown)
-    label_cells = FIXED_CELLS - TOTAL_CELLS - 1
+    label_cells = FIXED_CELLS - TOTAL_CELLS - 1 + name_cells(len(shown), width) - NAME_CELLS
     lines: list[Line] = [
         _titles(fit("SOFTIRQ /s", label_cells) + " " + fit("TOTAL/s", TOTAL_CELLS, True), shown)
     ]
@@ -219,6 +232,13 @@ def summary_line(interrupts: InterruptsSnapshot, view: View, width: int) -> Line
     return tuple(pieces)
 
 
+def selected_irq(irqs: Sequence[IrqStats], view: View) -> IrqStats | None:
+    """The IRQ the view selects; until one is chosen, the first (the busiest)."""
+    if view.selected is None:
+        return irqs[0] if irqs else None
+    return next((i for i in irqs if i.irq == view.selected), None)
+
+
 def pane_lines(interrupts: InterruptsSnapshot | None, view: View, width: int) -> list[Line]:
     """Every line of the pane at ``width`` cells: the summary, the IRQ table, then the softirqs."""
     if interrupts is None:
@@ -227,10 +247,11 @@ def pane_lines(interrupts: InterruptsSnapshot | None, view: View, width: int) ->
     lines: list[Line] = [summary_line(interrupts, view, width)]
     groups, first, fits = columns_for(cpus, view, width)
     shown = groups[first : first + fits]
+    name_width = name_cells(len(shown), width)
     head = (
         fit("IRQ", IRQ_CELLS, True)
         + " "
-        + fit("NAME", NAME_CELLS)
+        + fit("NAME", name_width)
         + " "
         + fit("SMP", AFFINITY_CELLS)
         + " "
@@ -244,8 +265,9 @@ def pane_lines(interrupts: InterruptsSnapshot | None, view: View, width: int) ->
         lines.append((("/proc/interrupts not readable", "dim"),))
     else:
         peak = _peak([i.counts_per_s for i in irqs], cpus, shown)
+        selected = selected_irq(irqs, view)
         for irq in irqs:
-            lines.append(irq_line(irq, cpus, shown, peak, irq.irq == view.selected))
+            lines.append(irq_line(irq, cpus, shown, peak, irq is selected, name_width))
     lines.append(())
     if interrupts.softirqs is None or interrupts.softirq_cpus is None:
         lines.append((("/proc/softirqs not readable", "dim"),))
@@ -347,14 +369,16 @@ class InterruptsPane(LinePane):
         if interrupts is None:
             return
         self._interrupts = interrupts
-        if self._view.selected is None and interrupts.irqs:
-            self._view = View(self._view.group_size, self._view.first_column, interrupts.irqs[0].irq)
         self.changed()
 
     def selected_irq(self) -> IrqStats | None:
-        """The selected IRQ's row, ``None`` when none."""
+        """The selected IRQ's row (until one is chosen, the busiest), ``None`` when none."""
         irqs = self._interrupts.irqs if self._interrupts is not None else None
-        return next((i for i in irqs or () if i.irq == self._view.selected), None)
+        return selected_irq(irqs or (), self._view)
+
+    def line_index(self, y: int) -> int:
+        # The summary and the column titles stay at the top; the rows scroll under them.
+        return y if y < HEAD_LINES else self.scroll_offset.y + y
 
     def build_lines(self, width: int) -> list[Line]:
         """The pane's lines at ``width`` cells."""
@@ -370,11 +394,17 @@ class InterruptsPane(LinePane):
         if not irqs:
             return
         keys = [i.irq for i in irqs]
-        index = keys.index(self._view.selected) if self._view.selected in keys else 0
+        current = selected_irq(irqs, self._view)
+        index = keys.index(current.irq) if current is not None else 0
         index = max(0, min(len(keys) - 1, index + step))
         self._set_view(View(self._view.group_size, self._view.first_column, keys[index]))
-        line = HEAD_LINES + index
-        self.scroll_to_region(Region(0, line, 1, 1), animate=False, immediate=True)
+        # The row is drawn on pane row HEAD_LINES + index - scroll_y (under the titles that stay put).
+        top = self.scroll_offset.y
+        height = max(1, self.scrollable_size.height - HEAD_LINES)
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + height:
+            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
 
     def action_page(self, step: int) -> None:
         """Select the IRQ a screen down or up."""
