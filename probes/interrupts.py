@@ -20,6 +20,8 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import sub, truediv
 
 from perftop.probes.cpulist import parse_cpu_list
 from perftop.probes.fs import FS, TextReader, read_parsed, read_text
@@ -93,8 +95,15 @@ def _header_cpus(line: str) -> tuple[int, ...] | None:
 
 def _counts(words: list[str], most: int) -> list[int]:
     """The leading decimal words (at most ``most``) as numbers; stops at the first other word."""
+    head = words[:most]
+    joined = "".join(head)
+    # The common case in one check over the whole row: every word ASCII digits, none above a u64.
+    if joined.isascii() and joined.isdigit() and len(joined) <= 20 * len(head):
+        numbers = list(map(int, head))
+        if not numbers or max(numbers) <= U64_MAX:
+            return numbers
     counts: list[int] = []
-    for word in words[:most]:
+    for word in head:
         if not is_decimal(word) or len(word) > 20:
             break
         value = int(word)
@@ -260,17 +269,32 @@ def read_affinities(fs: FS, counters: InterruptCounters | None) -> dict[str, Irq
 
 
 def _rates(
-    prev: Mapping[int, int] | None, cur: tuple[int, ...], cpus: tuple[int, ...], elapsed: float | None
+    prev: tuple[int, ...] | None,
+    prev_cpus: tuple[int, ...] | None,
+    cur: tuple[int, ...],
+    cpus: tuple[int, ...],
+    elapsed: float | None,
 ) -> tuple[float | None, ...]:
-    if prev is None:
+    """The rate of each count of ``cur`` (CPUs ``cpus``) since ``prev`` (CPUs ``prev_cpus``), as
+    :func:`~perftop.probes.rates.rate` gives it, by CPU number."""
+    if prev is None or prev_cpus is None or elapsed is None or elapsed <= 0:
         return (None,) * len(cur)
-    return tuple(rate(prev.get(cpu), count, elapsed) for cpu, count in zip(cpus, cur, strict=True))
+    if prev is cur:
+        return (0.0,) * len(cur)  # an idle line: the memo gave the last row again
+    if prev_cpus != cpus:
+        before = dict(zip(prev_cpus, prev, strict=True))
+        return tuple(rate(before.get(cpu), count, elapsed) for cpu, count in zip(cpus, cur, strict=True))
+    # The same CPUs (the usual case): every pair at once, for tables of 256 CPUs and hundreds of IRQs.
+    deltas = list(map(sub, cur, prev))
+    if min(deltas, default=0) >= 0:
+        return tuple(map(truediv, deltas, repeat(elapsed)))
+    return tuple(None if d < 0 else d / elapsed for d in deltas)
 
 
 def _total_rate(rates: tuple[float | None, ...]) -> float | None:
-    if any(r is None for r in rates):
+    if None in rates:
         return None
-    return sum(r for r in rates if r is not None)
+    return sum(rates)  # type: ignore[arg-type]  # no None, checked above
 
 
 def irq_stats(
@@ -294,12 +318,8 @@ def irq_stats(
             one_count = old is not None and old.counts is None
             total_rate = rate(old.total, row.total, elapsed) if old is not None and one_count else None
         else:
-            old_counts = (
-                dict(zip(prev.cpus, old.counts, strict=True))
-                if prev is not None and old is not None and old.counts is not None
-                else None
-            )
-            rates = _rates(old_counts, row.counts, cur.cpus, elapsed)
+            old_counts = old.counts if old is not None else None
+            rates = _rates(old_counts, None if prev is None else prev.cpus, row.counts, cur.cpus, elapsed)
             total_rate = _total_rate(rates)
         out.append(
             IrqStats(
@@ -326,8 +346,7 @@ def softirq_stats(
     out: list[SoftirqStats] = []
     for name, counts in cur.rows.items():
         old = prev.rows.get(name) if prev is not None else None
-        old_counts = dict(zip(prev.cpus, old, strict=True)) if prev is not None and old is not None else None
-        rates = _rates(old_counts, counts, cur.cpus, elapsed)
+        rates = _rates(old, None if prev is None else prev.cpus, counts, cur.cpus, elapsed)
         out.append(SoftirqStats(name, counts, rates, sum(counts), _total_rate(rates)))
     return tuple(out)
 

@@ -30,6 +30,8 @@ SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
     "numa-pane-100x30": ((100, 30), 4, ("3",)),
     "io-pane-100x30": ((100, 30), 4, ("4",)),
     "sockets-pane-100x40": ((100, 40), 4, ("5",)),
+    "interrupts-pane-80x24": ((80, 24), 4, ("7",)),
+    "interrupts-pane-256-cpus-200x50": ((200, 50), 256, ("7",)),
 }
 
 
@@ -43,6 +45,8 @@ async def shoot(name: str, size: tuple[int, int], cpus: int, keys: tuple[str, ..
             await pilot.press(*keys)
             await app.workers.wait_for_complete()
             await machine.drive(app, 1)  # a pane may read more once shown (socket tables)
+            if app.snapshot is not None and app.snapshot.interrupts is not None:
+                await machine.drive(app, 1)  # its first read once shown is the baseline of its rates
             await app.refresh_pane_details(force=True)
             await pilot.pause()
             path = HERE / f"{name}.svg"
