@@ -253,3 +253,18 @@ async def test_the_titles_stay_while_the_rows_scroll_under_them() -> None:
         index = int(pane.view.selected or 0)
         assert index == 22  # the 22 rows under the titles at 24 lines
         assert any(line.split()[:1] == [str(index)] for line in screen_lines(pane)[2:])
+
+
+@pytest.mark.live
+async def test_read_only_refuses_the_irq_affinity_key() -> None:
+    app = PerftopApp(Sampler(FS()), AppOptions(autorefresh=False, read_only=True))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.sample_now()
+        await pilot.press("7")
+        await app.sample_now()
+        pane = app.query_one("#pane-interrupts", InterruptsPane)
+        assert pane.selected_irq() is not None
+        await pilot.press("a")
+        await pilot.pause()
+        assert not isinstance(app.screen, AffinityDialog)
+        assert any("--read-only" in n.message for n in app._notifications)
