@@ -268,8 +268,10 @@ def test_the_sampler_reads_interrupts_only_when_asked_with_affinity(tmp_path: Pa
         row = next(r for r in data["irqs"] if r["irq"] == nic.irq)
         assert row["name"] == "eth0-TxRx-0" and row["counts_per_s"] == [2500.0, 0.0, 0.0, 0.0]
         assert row["smp_affinity_list"] == [0, 1, 2, 3] and row["effective_affinity_list"] == [0]
-        # Not asked: not read, and the next read has no baseline.
+        # Not asked: not read (both files closed), and the next read has no baseline.
+        held = sampler._files.held
         assert sampler.sample(interrupts=False).interrupts is None
+        assert sampler._files.held == held - 2
         again = sampler.sample().interrupts
         assert again is not None and again.irqs is not None
         assert all(s.total_per_s is None for s in again.irqs)
