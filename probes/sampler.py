@@ -146,8 +146,10 @@ class Sampler:
         self._prev_interrupts: tuple[InterruptCounters | None, SoftirqCounters | None] | None = None
         #: The lines of the last /proc/interrupts parse and their rows (see ``parse_interrupts``).
         self._irq_lines = IrqLines()
-        #: When the IRQs' affinity files were last read, and what they gave.
-        self._irq_affinities: tuple[float, dict[str, IrqAffinity]] | None = None
+        #: When the IRQs' affinity files were last read, what they gave, and the settings epoch then.
+        self._irq_affinities: tuple[float, dict[str, IrqAffinity], int] | None = None
+        #: Bumped by :meth:`settings_changed`: cached settings of an older epoch are read again.
+        self._settings_epoch = 0
         # Samples are taken from worker threads; two must never interleave their prev/cur bookkeeping.
         self._lock = threading.Lock()
 
@@ -268,11 +270,22 @@ class Sampler:
         reading = (counters, read_softirqs(self.fs, self._files))
         cached = self._irq_affinities
         irqs = {r.irq for r in counters.rows if r.numbered} if counters is not None else set()
-        if cached is None or now - cached[0] >= IRQ_AFFINITY_SECONDS or not irqs <= cached[1].keys():
-            cached = self._irq_affinities = (now, read_affinities(self.fs, counters))
+        epoch = self._settings_epoch
+        if (
+            cached is None
+            or now - cached[0] >= IRQ_AFFINITY_SECONDS
+            or cached[2] != epoch
+            or not irqs <= cached[1].keys()
+        ):
+            cached = self._irq_affinities = (now, read_affinities(self.fs, counters), epoch)
         snapshot = interrupts_snapshot(self._prev_interrupts, reading, elapsed, cached[1])
         self._prev_interrupts = reading
         return snapshot
+
+    def settings_changed(self) -> None:
+        """A setting of the machine was changed (an IRQ's affinity): the next sample reads the settings it
+        caches again, however recent. Safe to call from any thread, while a sample runs too."""
+        self._settings_epoch += 1
 
     def _disks_info(self, disks: Mapping[str, DiskCounters], now: float) -> dict[str, DiskInfo]:
         """Each disk's queue settings, read again every DISK_INFO_SECONDS or when the disks change."""

@@ -225,6 +225,9 @@ async def test_a_on_an_irq_row_opens_the_cpu_dialog_refuses_an_offline_cpu_and_w
             assert parse_cpu_list(path.read_text()) == {target}
             record = app.action_log[-1]
             assert record.ok and record.command == f"echo {target} > /proc/irq/{number}/smp_affinity_list"
+            await app.sample_now()  # the pane shows the new affinity at once, not after its cache's 5 s
+            shown = pane.selected_irq()
+            assert shown is not None and shown.irq == number and shown.smp_affinity_list == (target,)
     finally:
         path.write_text(format_cpu_list(parse_cpu_list(before)) + "\n")
     assert path.read_text() == before

@@ -292,11 +292,17 @@ def test_affinity_is_read_again_every_few_seconds(tmp_path: Path) -> None:
         assert snapshot.interrupts is not None and snapshot.interrupts.irqs is not None
         row = next(s for s in snapshot.interrupts.irqs if s.irq == "0")
         assert row.smp_affinity_list == (0, 1)  # cached
-        clock.now += IRQ_AFFINITY_SECONDS
+        sampler.settings_changed()  # perftop changed a setting: read again at once
         snapshot = sampler.sample()
         assert snapshot.interrupts is not None and snapshot.interrupts.irqs is not None
         row = next(s for s in snapshot.interrupts.irqs if s.irq == "0")
         assert row.smp_affinity_list == (1,)
+        path.write_text("0\n")
+        clock.now += IRQ_AFFINITY_SECONDS
+        snapshot = sampler.sample()
+        assert snapshot.interrupts is not None and snapshot.interrupts.irqs is not None
+        row = next(s for s in snapshot.interrupts.irqs if s.irq == "0")
+        assert row.smp_affinity_list == (0,)
     finally:
         sampler.close()
 

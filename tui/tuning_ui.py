@@ -263,7 +263,15 @@ class TuningActions(App[None]):
         if why is not None:
             self.notify(why, title="Read-only", severity="warning")
             return
-        self._run_flow(flow, dialog=dialog)
+
+        async def then_reread(flows: TuningFlows) -> None:
+            try:
+                await flow(flows)
+            finally:
+                # The sampler caches some settings for seconds: the next sample shows the change.
+                self.sampler.settings_changed()
+
+        self._run_flow(then_reread, dialog=dialog)
 
     def _run_flow(self, flow: SystemFlow, *, dialog: bool) -> None:
         if self._flows is None:
