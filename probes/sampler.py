@@ -25,6 +25,16 @@ from perftop.probes.cpu import (
 )
 from perftop.probes.disks import DiskCounters, DiskInfo, disk_rates, read_disks_info, read_diskstats
 from perftop.probes.fs import FS, HeldFiles, read_parsed, read_text
+from perftop.probes.interrupts import (
+    InterruptCounters,
+    IrqAffinity,
+    IrqLines,
+    SoftirqCounters,
+    interrupts_snapshot,
+    read_affinities,
+    read_interrupts,
+    read_softirqs,
+)
 from perftop.probes.kernel_numbers import is_decimal
 from perftop.probes.memory import memory_snapshot, read_meminfo, read_meminfo_used, read_thp, read_vmstat
 from perftop.probes.net import InterfaceCounters, NetReading, net_snapshot, read_net
@@ -39,7 +49,15 @@ from perftop.probes.processes import (
     process_infos,
     task_counts,
 )
-from perftop.probes.snapshot import DiskStats, InterfaceStats, NetSnapshot, ProcessInfo, ProcessNuma, Snapshot
+from perftop.probes.snapshot import (
+    DiskStats,
+    InterfaceStats,
+    InterruptsSnapshot,
+    NetSnapshot,
+    ProcessInfo,
+    ProcessNuma,
+    Snapshot,
+)
 
 #: Seconds a process's ``numa_maps`` reading is reused before it is read again: to write that file the
 #: kernel walks every page table of the process, and where its pages live changes slowly.
@@ -48,6 +66,9 @@ NUMA_MAPS_SECONDS = 5.0
 #: disk, a large part of a sample on a machine with many disks, for values that change only when an
 #: administrator changes them.
 DISK_INFO_SECONDS = 10.0
+#: Seconds between reads of every IRQ's affinity files (two files an IRQ under /proc/irq), which change
+#: only when someone (perftop, irqbalance, an administrator) changes them.
+IRQ_AFFINITY_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +148,14 @@ class Sampler:
         self._numa_maps: dict[int, _NumaMapsEntry] = {}
         #: PIDs whose last rows carry OOM figures (see ``_with_oom``).
         self._oom_rows: set[int] = set()
+        #: The last readings of /proc/interrupts and /proc/softirqs (``None``: not read by the last sample).
+        self._prev_interrupts: tuple[InterruptCounters | None, SoftirqCounters | None] | None = None
+        #: The lines of the last /proc/interrupts parse and their rows (see ``parse_interrupts``).
+        self._irq_lines = IrqLines()
+        #: When the IRQs' affinity files were last read, what they gave, and the settings epoch then.
+        self._irq_affinities: tuple[float, dict[str, IrqAffinity], int] | None = None
+        #: Bumped by :meth:`settings_changed`: cached settings of an older epoch are read again.
+        self._settings_epoch = 0
         # Samples are taken from worker threads; two must never interleave their prev/cur bookkeeping.
         self._lock = threading.Lock()
         #: The cgroup path and container of the processes asked for (see ``sample``'s ``cgroup_pids``).
@@ -148,6 +177,7 @@ class Sampler:
         oom_pids: Collection[int] | None = (),
         ran: bool = False,
         cgroup_pids: Collection[int] | None = (),
+        interrupts: bool = True,
     ) -> Snapshot:
         """Read everything once and return the rates since the previous call (None on the first).
 
@@ -164,6 +194,8 @@ class Sampler:
         ``cgroup_pids``: whose ``cgroup`` is read for ``cgroup`` and ``container`` (``None``: every process;
         by default none); a reading is kept for :data:`CGROUP_SECONDS` and shown for the process it was
         read for, asked for or not.
+        ``interrupts=False`` skips ``/proc/interrupts``, ``/proc/softirqs`` and the IRQs' affinity
+        (``interrupts`` is None; the first sample that reads them again has no rates).
         """
         with self._lock:
             fs, read = self.fs, self._files
@@ -210,6 +242,9 @@ class Sampler:
             disks_now = disk_rates(self._prev_disks, disks, elapsed, disks_info, self._idle_disk_rows)
             net = read_net(fs, tables=sockets, read=read, lines=self._net_lines)
             net_now = self._net_rates(net, elapsed)
+            irqs = self._interrupts(elapsed, now) if interrupts else None
+            if not interrupts:
+                self._prev_interrupts = self._irq_affinities = None
             self._prev_time, self._prev_stat, self._prev_procs = now, stat, procs
             self._prev_numa, self._prev_disks, self._prev_net = numa, disks, net
             self._prev_vmstat = vmstat
@@ -237,6 +272,7 @@ class Sampler:
                 numa=numa_now,
                 disks=disks_now,
                 net=net_now,
+                interrupts=irqs,
             )
 
     def close(self) -> None:
@@ -261,6 +297,30 @@ class Sampler:
         snapshot = net_snapshot(prev, net, elapsed, self._idle_net_rows)
         self._steady_net = (net, snapshot)
         return snapshot
+
+    def _interrupts(self, elapsed: float | None, now: float) -> InterruptsSnapshot:
+        """Both interrupt files against their last reading, with each IRQ's affinity (read again every
+        IRQ_AFFINITY_SECONDS or when the IRQs change)."""
+        counters = read_interrupts(self.fs, self._files, self._irq_lines)
+        reading = (counters, read_softirqs(self.fs, self._files))
+        cached = self._irq_affinities
+        irqs = {r.irq for r in counters.rows if r.numbered} if counters is not None else set()
+        epoch = self._settings_epoch
+        if (
+            cached is None
+            or now - cached[0] >= IRQ_AFFINITY_SECONDS
+            or cached[2] != epoch
+            or not irqs <= cached[1].keys()
+        ):
+            cached = self._irq_affinities = (now, read_affinities(self.fs, counters), epoch)
+        snapshot = interrupts_snapshot(self._prev_interrupts, reading, elapsed, cached[1])
+        self._prev_interrupts = reading
+        return snapshot
+
+    def settings_changed(self) -> None:
+        """A setting of the machine was changed (an IRQ's affinity): the next sample reads the settings it
+        caches again, however recent. Safe to call from any thread, while a sample runs too."""
+        self._settings_epoch += 1
 
     def _disks_info(self, disks: Mapping[str, DiskCounters], now: float) -> dict[str, DiskInfo]:
         """Each disk's queue settings, read again every DISK_INFO_SECONDS or when the disks change."""

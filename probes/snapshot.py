@@ -560,6 +560,53 @@ class TaskCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class IrqStats:
+    """One row of ``/proc/interrupts`` over the last interval: an IRQ (``irq`` ``24``) or an architecture
+    row (``LOC``, ``NMI``). ``counts`` are per CPU, in the order of :attr:`InterruptsSnapshot.cpus`, and
+    ``None`` for a row of one machine-wide count (``ERR``, ``MIS``); ``counts_per_s`` their rates (each
+    ``None`` without a baseline, for a CPU absent from it, or when the 32-bit count wrapped). ``total`` is
+    the sum, ``total_per_s`` its rate (``None`` when any CPU's is). ``name`` is the handlers' names (an
+    architecture row's description), ``chip`` the interrupt chip (``IO-APIC``, ``PCI-MSIX-0000:00:02.0``;
+    ``None`` for an architecture row). The affinity lists are the CPUs of ``/proc/irq/N/smp_affinity_list``
+    and ``effective_affinity_list``, ``None`` where not read (the TUI reads them only while the
+    interrupts pane is shown), absent or unreadable."""
+
+    irq: str
+    name: str
+    chip: str | None
+    counts: tuple[int, ...] | None
+    counts_per_s: tuple[float | None, ...] | None
+    total: int
+    total_per_s: float | None
+    smp_affinity_list: tuple[int, ...] | None
+    effective_affinity_list: tuple[int, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class SoftirqStats:
+    """One softirq type of ``/proc/softirqs`` (``NET_RX``, ``TIMER``): counts per CPU in the order of
+    :attr:`InterruptsSnapshot.softirq_cpus`, their rates, the total and its rate."""
+
+    name: str
+    counts: tuple[int, ...]
+    counts_per_s: tuple[float | None, ...]
+    total: int
+    total_per_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class InterruptsSnapshot:
+    """The ``interrupts`` section. ``cpus`` are the CPUs of ``/proc/interrupts``'s columns (the online
+    ones), ``irqs`` its rows busiest first; ``softirq_cpus`` the CPUs of ``/proc/softirqs`` (every
+    possible one), ``softirqs`` its rows in the kernel's order. ``None`` where a file could not be read."""
+
+    cpus: tuple[int, ...] | None
+    irqs: tuple[IrqStats, ...] | None
+    softirq_cpus: tuple[int, ...] | None
+    softirqs: tuple[SoftirqStats, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything one sample produced. ``time`` is epoch seconds, ``interval`` the measured seconds since
     the previous sample (monotonic clock), ``None`` for a baseline-only first sample."""
@@ -575,3 +622,6 @@ class Snapshot:
     numa: NumaSnapshot
     disks: tuple[DiskStats, ...]
     net: NetSnapshot
+    #: ``/proc/interrupts`` and ``/proc/softirqs``; ``None`` when not sampled (the TUI reads them only while
+    #: the interrupts pane is shown).
+    interrupts: InterruptsSnapshot | None = None

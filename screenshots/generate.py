@@ -32,6 +32,8 @@ SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
     "sockets-pane-100x40": ((100, 40), 4, ("5",)),
     "memory-pane-80x24": ((80, 24), 4, ("6",)),
     "memory-pane-200x50": ((200, 50), 4, ("6",)),
+    "interrupts-pane-80x24": ((80, 24), 4, ("7",)),
+    "interrupts-pane-256-cpus-200x50": ((200, 50), 256, ("7",)),
     "tunables-pane-80x24": ((80, 24), 4, ("8",)),
     "tunables-pane-200x50": ((200, 50), 4, ("8",)),
     "tree-80x24": ((80, 24), 4, ("t",)),
@@ -57,6 +59,8 @@ async def shoot(name: str, size: tuple[int, int], cpus: int, keys: tuple[str, ..
             await app.workers.wait_for_complete()
             # A pane may read more once shown (socket tables, the memory details).
             await machine.drive(app, SAMPLES_AFTER.get(name, 1))
+            if app.snapshot is not None and app.snapshot.interrupts is not None:
+                await machine.drive(app, 1)  # its first read once shown is the baseline of its rates
             await app.refresh_pane_details(force=True)
             await pilot.pause()
             path = HERE / f"{name}.svg"

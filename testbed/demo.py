@@ -6,7 +6,18 @@ from pathlib import Path
 
 from perftop.probes.sampler import Sampler
 from perftop.tui.app import AppOptions, PerftopApp
-from testbed.fixture_tree import FakeProcess, make_tree, processes_for, write_details, write_devices
+from testbed.fixture_tree import (
+    FakeProcess,
+    make_tree,
+    processes_for,
+    write_details,
+    write_devices,
+    write_interrupts,
+)
+
+#: Queues of the demo machine's NVMe drive and NIC (an IRQ each): up to one per CPU, at most this many, so
+#: a demo of 256 CPUs writes a /proc/interrupts of tens of rows, not hundreds.
+DEMO_QUEUES = 8
 
 #: Wall-clock time every demo snapshot carries (the fixture's own clock is its tick count).
 DEMO_TIME = 1_764_000_000.0
@@ -40,6 +51,7 @@ class DemoMachine:
         self.fs = make_tree(root, cpus=cpus, processes=processes, tick=0)
         write_devices(root, cpus=cpus, tick=0)
         write_details(root, cpus=cpus, processes=processes, tick=0)
+        write_interrupts(root, cpus=cpus, tick=0, queues=min(cpus, DEMO_QUEUES))
         #: PID -> uid of every process in the tree now (the sampler reads it at each sample).
         self.owners: dict[int, int] = {}
         self._set_owners()
@@ -56,6 +68,7 @@ class DemoMachine:
         make_tree(self.root, cpus=self.cpus, processes=self.processes, tick=self.tick, extra=self.extra)
         write_devices(self.root, cpus=self.cpus, tick=self.tick)
         write_details(self.root, cpus=self.cpus, processes=self.processes, tick=self.tick, extra=self.extra)
+        write_interrupts(self.root, cpus=self.cpus, tick=self.tick, queues=min(self.cpus, DEMO_QUEUES))
         self._set_owners()
 
     def close(self) -> None:

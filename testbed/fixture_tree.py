@@ -910,6 +910,128 @@ def write_memory(root: Path, *, tick: int) -> None:
     (thp / "defrag").write_text("always defer defer+madvise [madvise] never\n")
 
 
+#: The architecture rows of an x86 ``/proc/interrupts`` after the numbered IRQs, with their descriptions
+#: (``ERR`` and ``MIS`` have one count for the machine and none).
+_ARCH_ROWS: tuple[tuple[str, str | None], ...] = (
+    ("NMI", "Non-maskable interrupts"),
+    ("LOC", "Local timer interrupts"),
+    ("SPU", "Spurious interrupts"),
+    ("PMI", "Performance monitoring interrupts"),
+    ("IWI", "IRQ work interrupts"),
+    ("RTR", "APIC ICR read retries"),
+    ("RES", "Rescheduling interrupts"),
+    ("CAL", "Function call interrupts"),
+    ("TLB", "TLB shootdowns"),
+    ("TRM", "Thermal event interrupts"),
+    ("THR", "Threshold APIC interrupts"),
+    ("DFR", "Deferred Error APIC interrupts"),
+    ("MCE", "Machine check exceptions"),
+    ("MCP", "Machine check polls"),
+    ("ERR", None),
+    ("MIS", None),
+    ("PIN", "Posted-interrupt notification event"),
+    ("NPI", "Nested posted-interrupt event"),
+    ("PIW", "Posted-interrupt wakeup event"),
+)
+
+#: The softirq types of ``/proc/softirqs``, in the kernel's order.
+SOFTIRQ_NAMES = ("HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU")
+
+
+@dataclass(frozen=True, slots=True)
+class FakeIrq:
+    """One numbered IRQ of the fake machine: its number, chip, hardware IRQ and trigger, handler name,
+    the CPUs it may go to, the one it goes to, and interrupts per second there (0: idle)."""
+
+    irq: int
+    chip: str
+    hwirq: str
+    name: str
+    affinity: tuple[int, ...]
+    target: int
+    per_s: int
+
+
+def fake_irqs(cpus: int, queues: int | None = None) -> list[FakeIrq]:
+    """The numbered IRQs of a machine with ``cpus`` CPUs: legacy IO-APIC ones, then an NVMe drive and a
+    NIC with ``queues`` queues each (default: one per CPU, as their drivers make them), each queue on its
+    own CPU, and a few idle MSI ones."""
+    every = tuple(range(cpus))
+    queues = cpus if queues is None else queues
+    irqs = [
+        FakeIrq(0, "IO-APIC", "2-edge", "timer", every, 0, 0),
+        FakeIrq(1, "IO-APIC", "1-edge", "i8042", every, min(1, cpus - 1), 3),
+        FakeIrq(8, "IO-APIC", "8-edge", "rtc0", every, 0, 0),
+        FakeIrq(9, "IO-APIC", "9-fasteoi", "acpi", every, 0, 1),
+        FakeIrq(12, "IO-APIC", "12-edge", "i8042", every, 0, 0),
+        FakeIrq(16, "IO-APIC", "16-fasteoi", "ehci_hcd:usb1", every, cpus - 1, 7),
+    ]
+    number = 24
+    for q in range(queues):
+        cpu = q % cpus
+        irqs.append(
+            FakeIrq(
+                number, "PCI-MSIX-0000:01:00.0", f"{q}-edge", f"nvme0q{q}", (cpu,), cpu, 40 + 400 * (q % 3)
+            )
+        )
+        number += 1
+    for q in range(queues):
+        cpu = q % cpus
+        rate = 2500 if q == 0 else 90 * (q % 5)
+        irqs.append(FakeIrq(number, "PCI-MSIX-0000:02:00.0", f"{q}-edge", f"eth0-TxRx-{q}", every, cpu, rate))
+        number += 1
+    for name in ("virtio0-config", "xhci_hcd", "ahci[0000:00:1f.2]"):
+        irqs.append(FakeIrq(number, "PCI-MSI", f"{number * 512}-edge", name, every, 0, 0))
+        number += 1
+    return irqs
+
+
+def _irq_count(irq: int, cpu: int, target: int, per_s: int, tick: int) -> int:
+    base = _mix(irq, cpu) % 5000 if cpu == target else _mix(irq, cpu) % 3
+    return base + (per_s * (BOOT_SECONDS + tick) if cpu == target else 0)
+
+
+def interrupts_text(cpus: int, tick: int, queues: int | None = None) -> str:
+    """``/proc/interrupts`` of the fake machine at ``tick``, laid out as the kernel writes it (x86)."""
+    lines = ["    " + "".join(f"       {'CPU' + str(c):<4}" for c in range(cpus))]
+    for f in fake_irqs(cpus, queues):
+        counts = "".join(f" {_irq_count(f.irq, c, f.target, f.per_s, tick):10d}" for c in range(cpus))
+        lines.append(f"{f.irq:3d}:{counts}  {f.chip:>8} {f.hwirq:>8}      {f.name}")
+    for label, description in _ARCH_ROWS:
+        if description is None:
+            lines.append(f"{label}: {0:10d}")
+            continue
+        per_s = {"LOC": 250, "RES": 30, "CAL": 12, "TLB": 2, "MCP": 0}.get(label, 0)
+        seed = len(label) + ord(label[0])
+        counts = "".join(
+            f" {_irq_count(seed, c, c, per_s + c % 7 if per_s else 0, tick):10d}" for c in range(cpus)
+        )
+        lines.append(f"{label}:{counts}   {description}")
+    return "\n".join(lines) + "\n"
+
+
+def softirqs_text(cpus: int, tick: int) -> str:
+    """``/proc/softirqs`` of the fake machine at ``tick``."""
+    lines = ["                    " + "".join(f"{'CPU' + str(c):<11}" for c in range(cpus))]
+    for i, name in enumerate(SOFTIRQ_NAMES):
+        per_s = (0, 250, 3, 120, 40, 0, 1, 60, 0, 90)[i]
+        counts = "".join(f" {_irq_count(i, c, c, per_s * (1 + c % 3), tick):10d}" for c in range(cpus))
+        lines.append(f"{name:>12}:{counts}")
+    return "\n".join(lines) + "\n"
+
+
+def write_interrupts(root: Path, *, cpus: int, tick: int, queues: int | None = None) -> None:
+    """``proc/interrupts``, ``proc/softirqs`` and each numbered IRQ's ``proc/irq/N`` affinity files."""
+    proc = Path(root) / "proc"
+    _write(proc / "interrupts", interrupts_text(cpus, tick, queues))
+    _write(proc / "softirqs", softirqs_text(cpus, tick))
+    for f in fake_irqs(cpus, queues):
+        irq = proc / "irq" / str(f.irq)
+        irq.mkdir(parents=True, exist_ok=True)
+        _write(irq / "smp_affinity_list", format_cpu_list(f.affinity) + "\n")
+        _write(irq / "effective_affinity_list", f"{f.target}\n")
+
+
 def write_devices(root: Path, *, cpus: int, tick: int, numa_nodes: int = 2, disks: int = 3) -> None:
     """NUMA nodes, disks, network and memory files and tunables for the demo machine (see
     :func:`make_tree`)."""

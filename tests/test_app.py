@@ -17,6 +17,7 @@ from perftop.tui import crash
 from perftop.tui.app import LOW_BANDWIDTH_SORT_EVERY, AppOptions, PerftopApp
 from perftop.tui.bindings import APP_KEYS, LOG_KEYS, TABLE_KEYS
 from perftop.tui.detail_screen import DetailScreen
+from perftop.tui.panes import PANES
 from perftop.tui.screens import HelpScreen, PickerScreen
 from perftop.widgets import process_columns
 from perftop.widgets.load_history import LoadHistory
@@ -358,9 +359,15 @@ def test_the_help_says_every_key_of_the_table() -> None:
 
 
 async def test_no_two_bindings_share_a_key() -> None:
-    keys = [k for binding in APP_KEYS for k in binding.keys.split(",")]
+    # A pane's key that acts only while its pane is shown may be one of the App's keys elsewhere (the
+    # interrupts pane's a); no two such keys of one pane share a key.
+    shown_only = {f"pane_key({p.number},{i})" for p in PANES for i, k in enumerate(p.keys) if k.shown_only}
+    keys = [k for binding in APP_KEYS if binding.action not in shown_only for k in binding.keys.split(",")]
     keys += [b.key for b in ProcessTable.BINDINGS]
     assert len(keys) == len(set(keys))
+    for p in PANES:
+        own = [k for key in p.keys for k in key.keys.split(",")]
+        assert len(own) == len(set(own)), p.title
 
 
 @pytest.mark.slow

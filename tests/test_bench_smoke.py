@@ -210,3 +210,11 @@ async def test_first_frame_headless_with_a_held_baseline_returns_once_rates_are_
 def test_tmux_floor_program_is_seen_as_a_real_frame() -> None:
     argv = (sys.executable, "-c", cold_start.FLOOR_PROGRAM)
     assert cold_start.first_frame_tmux(80, 24, timeout=10, argv=argv) is not None
+
+
+def test_the_interrupts_benchmark_runs_one_loop_of_each_case() -> None:
+    from bench import bench_interrupts
+
+    for case in bench_interrupts.cases((2,)):
+        elapsed = case(1)
+        assert isinstance(elapsed, float) and elapsed >= 0, case.name

@@ -124,7 +124,7 @@ async def test_a_registered_pane_key_does_not_act_behind_a_dialog(tmp_path: Path
 
 
 def test_the_registry_numbers_and_names_panes_once() -> None:
-    assert [p.number for p in PANES] == [1, 2, 3, 4, 5, 6, 8]
+    assert [p.number for p in PANES] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert [p.ident for p in PANES] == [
         "pane-overview",
         "pane-cpu",
@@ -132,6 +132,7 @@ def test_the_registry_numbers_and_names_panes_once() -> None:
         "pane-io",
         "pane-sockets",
         "pane-memory",
+        "pane-interrupts",
         "pane-tunables",
     ]
     assert len({p.title for p in PANES}) == len(PANES)

@@ -152,3 +152,23 @@ def test_detail_screen(snap_compare, tmp_path: Path, size: tuple[int, int]) -> N
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize(
+    ("cpus", "size"),
+    [(4, (80, 24)), (4, (200, 50)), (256, (80, 24)), (256, (200, 50))],
+    ids=["4-80x24", "4-200x50", "256-80x24", "256-200x50"],
+)
+def test_interrupts_pane(snap_compare, tmp_path: Path, cpus: int, size: tuple[int, int]) -> None:
+    # Busiest IRQs first; 256 CPUs summed in columns of consecutive CPUs that fit the width.
+    machine = DemoMachine(tmp_path, cpus=cpus)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 2)
+        await pilot.press("7")
+        await machine.drive(app, 2)
+        await pilot.press("down")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

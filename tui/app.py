@@ -417,7 +417,16 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         # screen lets the tuning keys through: they act on its process.
         if self.screen is self.detail_screen and self.detail_screen is not None:
             return action in DETAIL_ACTIONS or action not in APP_ACTIONS
-        return not (len(self.screen_stack) > 1 and action in APP_ACTIONS)
+        if len(self.screen_stack) > 1 and action in APP_ACTIONS:
+            return False
+        if action == "pane_key" and len(parameters) == 2:
+            # A key of a pane's own that acts only while it is shown: elsewhere the next binding of the key
+            # (the App's own) takes it.
+            number, index = parameters
+            pane = self._panes[number][0] if isinstance(number, int) else None
+            if pane is not None and isinstance(index, int) and pane.keys[index].shown_only:
+                return self.pane == number
+        return True
 
     def action_help(self) -> None:
         from perftop.tui.screens import HelpScreen  # on first use: the first frame needs no screen of it
@@ -605,11 +614,14 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             self.run_worker(self.refresh_pane_details(force=True), group="pane-details")
 
     def action_pane_key(self, number: int, index: int) -> None:
-        """A key of pane ``number``'s own (its ``index``-th), whatever pane is shown."""
+        """A key of pane ``number``'s own (its ``index``-th), whatever pane is shown (a ``shown_only`` key:
+        while it is shown, see :meth:`check_action`)."""
         pane, widget = self._panes[number]
-        notice = pane.keys[index].run(widget)
-        if notice is not None:
-            self.notify(notice)
+        done = pane.keys[index].run(widget)
+        if isinstance(done, str):
+            self.notify(done)
+        elif done is not None:
+            self.start_system(done)
 
     async def action_search(self) -> None:
         search = self.search_box

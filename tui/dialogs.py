@@ -492,8 +492,11 @@ class AffinityDialog(TuningDialog[AffinityChoice]):
         online: Collection[int],
         nodes: Sequence[tuple[int, Sequence[int]]],
         initial: Collection[int] | None = None,
+        threads: bool = True,
     ) -> None:
         super().__init__("CPU affinity", subject, current)
+        #: Whether the "all threads" box is offered (not for an IRQ).
+        self._threads = threads
         self._online = frozenset(online)
         groups: list[tuple[str, tuple[int, ...]]] = []
         placed: set[int] = set()
@@ -523,7 +526,8 @@ class AffinityDialog(TuningDialog[AffinityChoice]):
         )
         yield Input(format_cpu_list(self._initial), id="cpus", classes="dialog-input", compact=True)
         yield Static(id="cpu-forms", classes="dialog-hint")
-        yield Tick("all threads (off: the main thread only)", True, id="all-threads", compact=True)
+        if self._threads:
+            yield Tick("all threads (off: the main thread only)", True, id="all-threads", compact=True)
 
     def on_mount(self) -> None:
         self._show_forms(self._initial)
@@ -597,7 +601,7 @@ class AffinityDialog(TuningDialog[AffinityChoice]):
 
     def value(self) -> AffinityChoice:
         cpus = parse_cpu_spec(self.query_one("#cpus", Input).value, self._online)
-        return AffinityChoice(cpus, self.query_one("#all-threads", Tick).value)
+        return AffinityChoice(cpus, not self._threads or self.query_one("#all-threads", Tick).value)
 
 
 class TunableDialog(TuningDialog[str]):
@@ -733,7 +737,12 @@ def dialog_for(question: Question[Any]) -> ModalScreen[Any]:
             )
         case AskAffinity():
             return AffinityDialog(
-                question.subjects, question.current, question.online, question.nodes, question.initial
+                question.subjects,
+                question.current,
+                question.online,
+                question.nodes,
+                question.initial,
+                question.threads,
             )
         case AskIoPriority():
             return IoPriorityDialog(question.subjects, question.current, question.ioclass, question.level)

@@ -14,7 +14,7 @@ show, on the costly reads of :mod:`perftop.tui.pane_details`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -23,6 +23,7 @@ from textual.widget import Widget
 from perftop.probes.fs import FS
 from perftop.probes.snapshot import Snapshot
 from perftop.widgets.cpu_pane import CpuPane
+from perftop.widgets.interrupts_pane import InterruptsPane
 from perftop.widgets.io_pane import IoPane
 from perftop.widgets.memory_pane import MemoryPane
 from perftop.widgets.numa_pane import NumaPane
@@ -33,6 +34,7 @@ from perftop.widgets.tunables_pane import TunablesPane
 if TYPE_CHECKING:
     from perftop.probes.tunables import TunableValue
     from perftop.tui.pane_details import Placement, SocketViews
+    from perftop.tui.tuning_flows import TuningFlows
 
 W = TypeVar("W", bound=Widget)
 D = TypeVar("D")
@@ -58,6 +60,13 @@ SOCKET_TABLES = Sampled("sockets", lambda snapshot: snapshot.net.tcp_states is n
 #: without it only the figures of the header and of the memory pane's histories are read.
 MEMORY_DETAILS = Sampled("memory", lambda snapshot: snapshot.memory.dirty_bytes is not None)
 
+#: ``/proc/interrupts``, ``/proc/softirqs`` and the IRQs' affinity (``Sampler.sample(interrupts=True)``).
+INTERRUPT_TABLES = Sampled("interrupts", lambda snapshot: snapshot.interrupts is not None)
+
+#: A change of the machine's settings a pane key starts: run with the App's tuning flows, in a worker, as
+#: :meth:`~perftop.tui.tuning_ui.TuningActions.start_system` runs it (refused when perftop is read-only).
+SettingFlow = Callable[["TuningFlows"], Coroutine[Any, Any, None]]
+
 
 @dataclass(frozen=True, slots=True)
 class Details(Generic[W, D]):
@@ -73,12 +82,15 @@ class Details(Generic[W, D]):
 @dataclass(frozen=True, slots=True)
 class PaneKey(Generic[W]):
     """A key of a pane's own (Textual key names, how help writes them, the help): it acts on the pane's
-    widget whatever pane is shown; ``run`` returns a notice to show, or ``None``."""
+    widget whatever pane is shown, or with ``shown_only`` only while the pane is shown (elsewhere the key
+    is the App's own, if it has one: the interrupts pane's ``a`` is the process table's ``a`` elsewhere).
+    ``run`` returns a notice to show, a :data:`SettingFlow` to start, or ``None``."""
 
     keys: str
     shown: str
     help: str
-    run: Callable[[W], str | None]
+    run: Callable[[W], str | SettingFlow | None]
+    shown_only: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,13 +159,28 @@ def _read_tunables(fs: FS, snapshot: Snapshot, pid: int | None) -> tuple[Tunable
     return read_tunables(fs)
 
 
-def _edit_device(pane: IoPane) -> str | None:
-    return pane.request_edit()
+def _edit_device(pane: IoPane) -> str | SettingFlow:
+    device = pane.selected_device
+    if device is None:
+        return "No block device to change."
+    return lambda flows: _discard(flows.edit_device(device))
+
+
+async def _discard(flow: Awaitable[object]) -> None:
+    await flow
 
 
 def _toggle_all_devices(pane: IoPane) -> str:
     pane.show_all(not pane.showing_all)
     return "All block devices shown." if pane.showing_all else "Partitions and idle devices hidden."
+
+
+def _irq_affinity(pane: InterruptsPane) -> str | SettingFlow:
+    irq = pane.selected_irq()
+    if irq is None:
+        return "No IRQ selected."
+    nodes = pane.nodes
+    return lambda flows: flows.irq_affinity(irq.irq, irq.name, nodes)
 
 
 #: Every pane, in the order of their keys (btop's digits); the first is shown at start.
@@ -193,7 +220,11 @@ PANES: tuple[Pane[Any], ...] = (
         keys=(
             PaneKey("A", "A", "show/hide partitions and idle loop/ram/zram devices", _toggle_all_devices),
             PaneKey(
-                "e", "e", "change the selected device's scheduler, read_ahead_kb or nr_requests", _edit_device
+                "e",
+                "e",
+                "change the selected device's scheduler, read_ahead_kb or nr_requests",
+                _edit_device,
+                shown_only=True,
             ),
         ),
     ),
@@ -213,6 +244,29 @@ PANES: tuple[Pane[Any], ...] = (
         widget=MemoryPane,
         record=MemoryPane.record,
         sampled=(MEMORY_DETAILS,),
+    ),
+    Pane(
+        number=7,
+        title="interrupts",
+        detail="IRQ and softirq rates per CPU (heat table), IRQ affinity",
+        widget=InterruptsPane,
+        # Nothing to keep while hidden (no history): the files are read only while it is shown.
+        record=lambda pane, snapshot: None,
+        show=lambda pane, snapshot: pane.update_snapshot(
+            snapshot.interrupts, tuple((n.node, n.cpus or ()) for n in snapshot.numa.nodes)
+        ),
+        sampled=(INTERRUPT_TABLES,),
+        keys=(
+            PaneKey(
+                "a",
+                "a",
+                "the selected IRQ's CPU affinity (smp_affinity_list)",
+                _irq_affinity,
+                shown_only=True,
+            ),
+            PaneKey("g", "g", "sum twice as many CPUs a column", lambda p: p.group(1), shown_only=True),
+            PaneKey("G", "G", "sum half as many CPUs a column", lambda p: p.group(-1), shown_only=True),
+        ),
     ),
     Pane(
         number=8,

@@ -25,12 +25,14 @@ from typing import Generic, Literal, Protocol, TypeVar
 
 import psutil
 
+from perftop.probes.cpulist import format_cpu_list
 from perftop.probes.fs import FS, read_text
 from perftop.probes.kernel_numbers import is_decimal
 from perftop.probes.snapshot import POLICY_NAMES
 from perftop.probes.tunable_files import queue_device, read_tunable
 from perftop.probes.tunables import Tunable, TunableValue, device_tunables
 from perftop.tui.action_records import ActionRecord, Subject, append_script
+from perftop.tui.irq_tuning import affinity_error, effective_note, irq_setting, irq_state, irqbalance_warning
 from perftop.tui.system_tuning import Setting, SettingResult, change_setting, parse_tunable, tunable_setting
 from perftop.tui.tuning import (
     IO_CLASSES,
@@ -142,13 +144,15 @@ class AffinityChoice:
 
 @dataclass(frozen=True, slots=True)
 class AskAffinity(Question[AffinityChoice]):
-    """CPUs among ``online``, grouped by NUMA node (``(node, cpus)``); ``initial`` ticked (``None``: all)."""
+    """CPUs among ``online``, grouped by NUMA node (``(node, cpus)``); ``initial`` ticked (``None``: all).
+    ``threads``: whether to ask for all threads or the main one (not for an IRQ)."""
 
     subjects: str
     current: str
     online: frozenset[int]
     nodes: tuple[tuple[int, tuple[int, ...]], ...]
     initial: frozenset[int] | None = None
+    threads: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,6 +453,42 @@ class TuningFlows:
                 "affinity", subjects, lambda s: set_affinity(s.target, choice.cpus, choice.all_threads)
             )
 
+    async def irq_affinity(self, irq: str, name: str, nodes: Sequence[tuple[int, Sequence[int]]]) -> None:
+        """a on the interrupts pane: IRQ ``irq``'s CPUs (``smp_affinity_list``), by NUMA node, list or mask.
+        Refused up front when the kernel fixes its affinity; warns when irqbalance runs."""
+        fs = self._fs
+        state = await asyncio.to_thread(irq_state, fs, irq)
+        if state.fixed is not None:
+            self._host.notify(state.fixed, title="IRQ affinity", severity="error")
+            return
+        online = await asyncio.to_thread(online_cpus, fs)
+        if not online:
+            self._host.notify("Cannot tell which CPUs are online.", severity="error")
+            return
+        smp = state.affinity.smp_affinity_list
+        groups = tuple((node, tuple(node_cpus)) for node, node_cpus in nodes)
+        question = AskAffinity(
+            f"IRQ {irq}: {name}" if name else f"IRQ {irq}",
+            state.current(),
+            online,
+            groups,
+            None if smp is None else frozenset(smp),
+            threads=False,
+        )
+        choice = await self._host.ask(question)
+        if choice is None:
+            return
+        cpus = choice.cpus
+        await self.apply_setting(
+            irq_setting(fs, irq),
+            format_cpu_list(cpus),
+            explain=affinity_error(irq, cpus),
+            check=lambda result: effective_note(result, fs, irq, cpus),
+        )
+        warning = irqbalance_warning(state.irqbalance)
+        if warning is not None:
+            self._host.notify(warning, title="irqbalance", severity="warning", timeout=8)
+
     async def ionice(self, subjects: Sequence[Subject]) -> None:
         """i: IO class and level."""
         current = await self._current(subjects, "ionice", "IO priority")
@@ -519,14 +559,22 @@ class TuningFlows:
         return records
 
     async def apply_setting(
-        self, setting: Setting, value: str, *, explain: Callable[[OSError], str | None] | None = None
+        self,
+        setting: Setting,
+        value: str,
+        *,
+        explain: Callable[[OSError], str | None] | None = None,
+        check: Callable[[SettingResult], SettingResult] | None = None,
     ) -> ActionRecord:
         """Write ``value`` (validated by the caller) to ``setting`` in a thread, then record it (the log,
-        ``--log-actions``) and notify. Returns the record; a refused change is recorded with its reason."""
+        ``--log-actions``) and notify. Returns the record; a refused change is recorded with its reason.
+        ``check(result)``, run in the same thread after the write, may add to the result (a note on what
+        else the kernel read back)."""
         async with self._lock:
 
             def apply() -> SettingResult:
-                return change_setting(setting, value, fs=self._fs, explain=explain)
+                result = change_setting(setting, value, fs=self._fs, explain=explain)
+                return result if check is None else check(result)
 
             try:
                 result: SettingResult | None = await asyncio.to_thread(apply)

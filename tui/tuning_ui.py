@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from perftop.probes.snapshot import ProcessInfo, Snapshot
     from perftop.tui.action_records import ActionRecord, Subject
     from perftop.tui.tuning_flows import Question, TuningFlows
-    from perftop.widgets.io_pane import IoPane
     from perftop.widgets.process_table import ProcessTable
     from perftop.widgets.tunables_pane import TunablesPane
 
@@ -288,7 +287,17 @@ class TuningActions(App[None]):
         if why is not None:
             self.notify(why, title="Read-only", severity="warning")
             return
-        self._run_flow(flow, dialog=dialog)
+
+        async def then_reread(flows: TuningFlows) -> None:
+            try:
+                await flow(flows)
+            finally:
+                # The sampler caches some settings for seconds, and the pane on screen may show them: both
+                # read them again, so the change shows at once.
+                self.sampler.settings_changed()
+                await self.settings_changed()
+
+        self._run_flow(then_reread, dialog=dialog)
 
     def _run_flow(self, flow: SystemFlow, *, dialog: bool) -> None:
         if self._flows is None:
@@ -321,22 +330,7 @@ class TuningActions(App[None]):
         message.stop()
         tunable = message.current.tunable
 
-        async def flow(flows: TuningFlows) -> None:
-            if await flows.edit_tunable(tunable) is not None:
-                await self.settings_changed()
-
-        self.start_system(flow)
-
-    def on_io_pane_edit_requested(self, message: IoPane.EditRequested) -> None:
-        """e on the IO pane: change a queue setting of the selected device."""
-        message.stop()
-        device = message.device
-
-        async def flow(flows: TuningFlows) -> None:
-            if await flows.edit_device(device) is not None:
-                await self.settings_changed()
-
-        self.start_system(flow)
+        self.start_system(lambda flows: _discard(flows.edit_tunable(tunable)))
 
     def action_nice_step(self, step: int) -> None:
         """F7/F8: nice one step down or up, at once."""

@@ -18,7 +18,6 @@ from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
@@ -412,24 +411,6 @@ class IoPane(Widget):
             return None
         row = min(max(table.cursor_row, 0), table.row_count - 1)
         return table.ordered_rows[row].key.value
-
-    class EditRequested(Message):
-        """``e``: the App asks which queue setting of ``device`` to change, and its new value."""
-
-        def __init__(self, device: str) -> None:
-            super().__init__()
-            self.device = device
-
-    def request_edit(self) -> str | None:
-        """Ask the App to change a queue setting of the selected device; a notice when the pane is not on
-        screen or has no device."""
-        if not self.is_mounted or not self.is_on_screen:
-            return "Show the IO pane (4) and select a device first."
-        device = self.selected_device
-        if device is None:
-            return "No block device to change."
-        self.post_message(self.EditRequested(device))
-        return None
 
     def throughput_history(self, device: str) -> tuple[float | None, ...]:
         """Read+write bytes/s of one device, oldest first; empty for a device never seen."""

@@ -127,12 +127,16 @@ class LinePane(ScrollView, can_focus=True):
         finally:
             self._styles = None
 
+    def line_index(self, y: int) -> int:
+        """The line of the content drawn on row ``y`` of the pane (a subclass may hold some rows still)."""
+        return self.scroll_offset.y + y
+
     def render_line(self, y: int) -> Strip:
-        """Draw line ``scroll_y + y`` of the content."""
+        """Draw line :meth:`line_index` of the content."""
         width = self.scrollable_size.width
         base = self.rich_style
         lines = self.lines_for(width)
-        index = self.scroll_offset.y + y
+        index = self.line_index(y)
         if not 0 <= index < len(lines):
             return Strip.blank(width, base)
         styles = self._styles or self._role_styles()
