@@ -186,7 +186,9 @@ def test_json_on_this_machine_has_the_contract_keys() -> None:
         assert 1 in pids
         for proc in doc["processes"]:
             assert proc.keys() >= PROCESS_KEYS
-    me = next(p for p in json.loads(lines[-1])["processes"] if "perftop.tui.cli" in (p["cmdline"] or ""))
+    # perftop itself: this test's child (another perftop on the machine, a benchmark's, is not it).
+    me = next(p for p in json.loads(lines[-1])["processes"] if p["ppid"] == os.getpid())
+    assert "perftop.tui.cli" in me["cmdline"]
     assert me["rss_bytes"] > 0 and me["user"] and me["affinity"]
 
 
