@@ -17,14 +17,14 @@ import pwd
 import resource
 import sys
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from types import EllipsisType
 
 from perftop.probes.cpulist import parse_cpu_list
 from perftop.probes.fs import FS, READ_FLAGS, open_regular, read_bytes, read_text
 from perftop.probes.kernel_numbers import is_decimal, u64
 from perftop.probes.rates import rate
-from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo, ProcessNuma, TaskCounts
+from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo, ProcessNuma, TaskCounts, ThreadInfo
 
 #: ``/proc/PID/stat`` needs at least fields 1..24 (up to ``rss``) to be of use.
 _MIN_FIELDS_AFTER_COMM = 22
@@ -889,6 +889,51 @@ def _is_zero_rate(rate: float | None, counters: ProcStatus | ProcIo | None, name
     if counters is None or getattr(counters, name) is None:
         return rate is None
     return rate == 0.0
+
+
+def scan_tasks(fs: FS, process: RawProcess) -> dict[int, RawProcess] | None:
+    """The threads of ``process`` from ``/proc/PID/task/TID/{stat,status}``, by TID (the main thread
+    included), each with the process's owner and, as its command line, its own ``comm``. ``None`` when
+    ``/proc/PID/task`` cannot be listed (the process exited, or it is refused); a thread that exits
+    meanwhile or whose files are garbled is left out. ``status`` is read for every thread: it holds the
+    thread's affinity and context switches, the columns the thread view is for.
+    """
+    pid = process.stat.pid
+    try:
+        names = os.listdir(fs.proc(pid, "task"))
+    except OSError:
+        return None
+    out: dict[int, RawProcess] = {}
+    for name in names:
+        if not is_decimal(name):
+            continue
+        text = read_text(fs.proc(pid, "task", name, "stat"))
+        if text is None:
+            continue
+        try:
+            stat = parse_pid_stat(text)
+        except ValueError:
+            continue
+        status_text = read_text(fs.proc(pid, "task", name, "status"))
+        status = None if status_text is None else parse_pid_status(status_text)
+        out[stat.pid] = RawProcess(stat, status, process.uid, process.user, stat.comm, False)
+    return out
+
+
+def thread_infos(rows: tuple[ProcessInfo, ...], tgid_of: Mapping[int, int]) -> tuple[ThreadInfo, ...]:
+    """``rows`` (made by :func:`process_infos` from :func:`scan_tasks` readings, keyed by TID) as
+    :class:`ThreadInfo` rows of their processes (``tgid_of``: TID -> PID), ``ppid`` their process."""
+    out = []
+    for p in rows:
+        tgid = tgid_of[p.pid]
+        values = [getattr(p, name) for name in _PROCESS_FIELDS]
+        values[1] = tgid  # ppid
+        values.append(tgid)
+        out.append(ThreadInfo(*values))
+    return tuple(out)
+
+
+_PROCESS_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ProcessInfo))
 
 
 def task_counts(cur: dict[int, RawProcess]) -> TaskCounts:

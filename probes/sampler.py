@@ -47,7 +47,9 @@ from perftop.probes.processes import (
     parse_pid_stat,
     parse_pid_status,
     process_infos,
+    scan_tasks,
     task_counts,
+    thread_infos,
 )
 from perftop.probes.snapshot import (
     DiskStats,
@@ -57,6 +59,7 @@ from perftop.probes.snapshot import (
     ProcessInfo,
     ProcessNuma,
     Snapshot,
+    ThreadInfo,
 )
 
 #: Seconds a process's ``numa_maps`` reading is reused before it is read again: to write that file the
@@ -160,6 +163,8 @@ class Sampler:
         self._lock = threading.Lock()
         #: The cgroup path and container of the processes asked for (see ``sample``'s ``cgroup_pids``).
         self._cgroups = CgroupCache()
+        #: The threads read by the last sample, by TID (``None``: that sample read none).
+        self._prev_tasks: dict[int, RawProcess] | None = None
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -178,6 +183,7 @@ class Sampler:
         ran: bool = False,
         cgroup_pids: Collection[int] | None = (),
         interrupts: bool = True,
+        threads: Collection[int] | None = (),
     ) -> Snapshot:
         """Read everything once and return the rates since the previous call (None on the first).
 
@@ -196,6 +202,9 @@ class Sampler:
         read for, asked for or not.
         ``interrupts=False`` skips ``/proc/interrupts``, ``/proc/softirqs`` and the IRQs' affinity
         (``interrupts`` is None; the first sample that reads them again has no rates).
+        ``threads``: the processes whose threads are read (``/proc/PID/task``) into ``thread_rows``
+        (``None``: every process; by default none, and nothing under ``task`` is opened). A thread's rates
+        run from the last sample that read it (same TID and start time).
         """
         with self._lock:
             fs, read = self.fs, self._files
@@ -242,6 +251,7 @@ class Sampler:
             disks_now = disk_rates(self._prev_disks, disks, elapsed, disks_info, self._idle_disk_rows)
             net = read_net(fs, tables=sockets, read=read, lines=self._net_lines)
             net_now = self._net_rates(net, elapsed)
+            thread_rows = self._threads(procs, threads, elapsed, memory_now.total_bytes, cpu_node)
             irqs = self._interrupts(elapsed, now) if interrupts else None
             if not interrupts:
                 self._prev_interrupts = self._irq_affinities = None
@@ -273,7 +283,40 @@ class Sampler:
                 disks=disks_now,
                 net=net_now,
                 interrupts=irqs,
+                thread_rows=thread_rows,
             )
+
+    def _threads(
+        self,
+        procs: Mapping[int, RawProcess],
+        pids: Collection[int] | None,
+        elapsed: float | None,
+        mem_total: int | None,
+        cpu_node: Mapping[int, int],
+    ) -> tuple[ThreadInfo, ...]:
+        """The threads of ``pids`` (``None``: all) that are in ``procs``, with rates against the last sample's
+        reading of each. Kernel threads and single-threaded processes have no task but their own: only the
+        main thread's row (made from the process's stat, no ``task`` read) stands for them."""
+        if pids is not None and not pids:
+            self._prev_tasks = None
+            return ()
+        cur: dict[int, RawProcess] = {}
+        tgid_of: dict[int, int] = {}
+        for pid in sorted(procs if pids is None else pids):
+            raw = procs.get(pid)
+            if raw is None:
+                continue
+            if raw.kernel_thread or raw.stat.num_threads <= 1:
+                tasks: dict[int, RawProcess] | None = {pid: replace(raw, cmdline=raw.stat.comm, io=None)}
+            else:
+                tasks = scan_tasks(self.fs, raw)
+            for tid, task in (tasks or {}).items():
+                cur[tid] = task
+                tgid_of[tid] = pid
+        prev = self._prev_tasks
+        rows = process_infos(prev, cur, elapsed, self._user_hz, self._page_size, mem_total, cpu_node)
+        self._prev_tasks = cur
+        return tuple(sorted(thread_infos(rows, tgid_of), key=_thread_order))
 
     def close(self) -> None:
         """Close the files the sampler and its process scanner hold open (idempotent; a later sample opens
@@ -453,6 +496,10 @@ def _indexes(rows: list[ProcessInfo], pids: Collection[int]) -> list[int]:
         if index < len(rows) and rows[index].pid == pid:
             out.append(index)
     return out
+
+
+def _thread_order(row: ThreadInfo) -> tuple[int, int]:
+    return row.tgid, row.pid
 
 
 def _pid_of(row: ProcessInfo) -> int:

@@ -224,6 +224,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             # /proc/PID/cgroup for CGROUP and CONTAINER on screen, and for every process while a filter
             # is typed (it matches the cgroup path too); each read is kept a few seconds.
             "cgroup_pids": self._cgroup_pids(status_pids),
+            # /proc/PID/task only while threads are shown, for the processes shown with more than one.
+            "threads": table.thread_pids(),
             # The socket tables (and whatever else a pane needs) only while that pane is shown.
             **{s.argument: s in shown for s in self._sampled_while_shown},
         }
@@ -356,6 +358,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             parts.append("pid " + ",".join(map(str, sorted(table.pid_filter))))
         if table.tree:
             parts.append("tree")
+        if table.threads:
+            parts.append("threads")
         if table.hide_kernel_threads:
             parts.append("no kthreads")
         if self.options.read_only:
@@ -526,6 +530,14 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         """The tree view, or the flat list again; the selection stays on its process."""
         self.table.set_tree(not self.table.tree)
         self._after_view_change()
+
+    def action_threads(self) -> None:
+        """Threads as rows under their process (read from the next sample on), or processes only again."""
+        table = self.table
+        table.set_threads(not table.threads)
+        self._after_view_change()
+        if table.threads:
+            self._sample_in(0.0)  # the threads now, not a refresh later
 
     def action_tree_collapse(self) -> None:
         table = self.table

@@ -138,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="with --json: how many snapshots (default 1)",
     )
+    parser.add_argument(
+        "--threads",
+        action="store_true",
+        help="with --json: a 'tasks' list per process, one entry per thread",
+    )
     parser.add_argument("--read-only", action="store_true", help="disable every tuning action")
     parser.add_argument(
         "--low-bandwidth",
@@ -175,6 +180,8 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if args.count != 1 and not args.json:
         parser.error("--count goes with --json")
+    if args.threads and not args.json:
+        parser.error("--threads goes with --json (in the interface, H shows the threads)")
     # Argument errors first (status 2), then what keeps perftop from running here (status 1).
     if args.log_actions is not None and not args.json and (log_problem := log_file_problem(args.log_actions)):
         parser.error(f"argument --log-actions: {log_problem}")
@@ -263,7 +270,14 @@ def _run(args: argparse.Namespace, sampler: Sampler) -> int:
             return chosen
 
         try:
-            write_json_lines(sampler, sys.stdout, count=args.count, interval=args.interval, select=select)
+            write_json_lines(
+                sampler,
+                sys.stdout,
+                count=args.count,
+                interval=args.interval,
+                select=select,
+                threads=args.threads,
+            )
         except (BrokenPipeError, KeyboardInterrupt):
             return 0
         except OutputError as error:
