@@ -165,6 +165,8 @@ class Sampler:
         self._cgroups = CgroupCache()
         #: The threads read by the last sample, by TID (``None``: that sample read none).
         self._prev_tasks: dict[int, RawProcess] | None = None
+        #: The thread rows of the last sample by TID: what ``reread`` updates for a thread.
+        self._last_thread_rows: dict[int, ThreadInfo] = {}
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -299,6 +301,7 @@ class Sampler:
         main thread's row (made from the process's stat, no ``task`` read) stands for them."""
         if pids is not None and not pids:
             self._prev_tasks = None
+            self._last_thread_rows = {}
             return ()
         cur: dict[int, RawProcess] = {}
         tgid_of: dict[int, int] = {}
@@ -316,7 +319,9 @@ class Sampler:
         prev = self._prev_tasks
         rows = process_infos(prev, cur, elapsed, self._user_hz, self._page_size, mem_total, cpu_node)
         self._prev_tasks = cur
-        return tuple(sorted(thread_infos(rows, tgid_of), key=_thread_order))
+        threads = tuple(sorted(thread_infos(rows, tgid_of), key=_thread_order))
+        self._last_thread_rows = {t.pid: t for t in threads}
+        return threads
 
     def close(self) -> None:
         """Close the files the sampler and its process scanner hold open (idempotent; a later sample opens
@@ -408,6 +413,12 @@ class Sampler:
         with self._lock:
             out: dict[int, ProcessInfo] = {}
             for pid in pids:
+                thread = self._last_thread_rows.get(pid)
+                if thread is not None and pid not in self._last_rows:
+                    fresh_thread = self._reread_thread(thread)
+                    if fresh_thread is not None:
+                        out[pid] = fresh_thread
+                    continue
                 before = self._last_rows.get(pid)
                 text = read_text(self.fs.proc(pid, "stat"))
                 if before is None or text is None:
@@ -451,6 +462,33 @@ class Sampler:
                     io_write_bytes_per_s=before.io_write_bytes_per_s,
                 )
             return out
+
+    def _reread_thread(self, before: ThreadInfo) -> ThreadInfo | None:
+        """A thread row of the last sample read again now (see :meth:`reread`), or None when it is gone."""
+        process = self._last_rows.get(before.tgid)
+        if process is None:
+            return None
+        task = self.fs.proc(before.tgid, "task", before.pid)
+        text = read_text(task + "/stat")
+        try:
+            stat = None if text is None else parse_pid_stat(text)
+        except ValueError:
+            stat = None
+        if stat is None or stat.start_time != before.start_time:
+            return None
+        status_text = read_text(task + "/status")
+        status = None if status_text is None else parse_pid_status(status_text)
+        raw = RawProcess(stat, status, process.uid, process.user, stat.comm, False)
+        rows = process_infos(
+            None, {before.pid: raw}, None, self._user_hz, self._page_size, self._mem_total, self._cpu_node
+        )
+        (fresh,) = thread_infos(rows, {before.pid: before.tgid})
+        return replace(
+            fresh,
+            cpu_percent=before.cpu_percent,
+            voluntary_ctxt_switches_per_s=before.voluntary_ctxt_switches_per_s,
+            nonvoluntary_ctxt_switches_per_s=before.nonvoluntary_ctxt_switches_per_s,
+        )
 
     def _placements(
         self, procs: Mapping[int, RawProcess], numa_pids: Collection[int], now: float

@@ -22,7 +22,7 @@ from textual.widget import AwaitMount, Widget
 from textual.widgets import ContentSwitcher, Input, Static
 
 from perftop.probes.sampler import NUMA_MAPS_SECONDS, Sampler
-from perftop.probes.snapshot import Snapshot
+from perftop.probes.snapshot import Snapshot, ThreadInfo
 from perftop.tui import input_driver
 from perftop.tui.bindings import APP_KEYS, LOG_KEYS, TABLE_KEYS, TUNING_KEYS, app_bindings, app_keys
 from perftop.tui.panes import PANES, Pane
@@ -693,7 +693,13 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         from perftop.tui.action_records import subject_of
         from perftop.tui.detail_screen import DetailScreen
 
-        proc = next((p for p in self.table.rows() if p.pid == message.pid), None)
+        rows = self.table.rows()
+        proc = next((p for p in rows if p.pid == message.pid), None)
+        if isinstance(proc, ThreadInfo):
+            # A thread's row opens its process's screen (and the tuning keys there act on the process):
+            # limits, cgroup, open files and memory are the process's, not a thread's.
+            tgid = proc.tgid
+            proc = next((p for p in rows if p.pid == tgid and not isinstance(p, ThreadInfo)), None)
         if proc is None or self.detail_screen is not None:
             return
         screen = DetailScreen(self.sampler.fs, proc.pid, proc.start_time, proc.comm, self.sampler.clock)
