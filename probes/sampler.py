@@ -43,11 +43,11 @@ from perftop.probes.processes import (
     ProcessScanner,
     RawProcess,
     SteadyRows,
+    TaskScanner,
     parse_pid_io,
     parse_pid_stat,
     parse_pid_status,
     process_infos,
-    scan_tasks,
     task_counts,
     thread_infos,
 )
@@ -167,6 +167,10 @@ class Sampler:
         self._prev_tasks: dict[int, RawProcess] | None = None
         #: The thread rows of the last sample by TID: what ``reread`` updates for a thread.
         self._last_thread_rows: dict[int, ThreadInfo] = {}
+        self._tasks = TaskScanner(fs)
+        #: TID -> the row ``process_infos`` made of the thread last time, and its thread row.
+        self._thread_pairs: dict[int, tuple[ProcessInfo, ThreadInfo]] = {}
+        self._task_steady = SteadyRows()
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -186,6 +190,7 @@ class Sampler:
         cgroup_pids: Collection[int] | None = (),
         interrupts: bool = True,
         threads: Collection[int] | None = (),
+        thread_status: Collection[int] | None = None,
     ) -> Snapshot:
         """Read everything once and return the rates since the previous call (None on the first).
 
@@ -206,7 +211,8 @@ class Sampler:
         (``interrupts`` is None; the first sample that reads them again has no rates).
         ``threads``: the processes whose threads are read (``/proc/PID/task``) into ``thread_rows``
         (``None``: every process; by default none, and nothing under ``task`` is opened). A thread's rates
-        run from the last sample that read it (same TID and start time).
+        run from the last sample that read it (same TID and start time). ``thread_status``: the TIDs whose
+        ``status`` is read (affinity, context switches; ``None``: every thread's).
         """
         with self._lock:
             fs, read = self.fs, self._files
@@ -253,7 +259,9 @@ class Sampler:
             disks_now = disk_rates(self._prev_disks, disks, elapsed, disks_info, self._idle_disk_rows)
             net = read_net(fs, tables=sockets, read=read, lines=self._net_lines)
             net_now = self._net_rates(net, elapsed)
-            thread_rows = self._threads(procs, threads, elapsed, memory_now.total_bytes, cpu_node)
+            thread_rows = self._threads(
+                procs, threads, elapsed, memory_now.total_bytes, cpu_node, thread_status
+            )
             irqs = self._interrupts(elapsed, now) if interrupts else None
             if not interrupts:
                 self._prev_interrupts = self._irq_affinities = None
@@ -295,33 +303,53 @@ class Sampler:
         elapsed: float | None,
         mem_total: int | None,
         cpu_node: Mapping[int, int],
+        status_tids: Collection[int] | None,
     ) -> tuple[ThreadInfo, ...]:
-        """The threads of ``pids`` (``None``: all) that are in ``procs``, with rates against the last sample's
-        reading of each. Kernel threads and single-threaded processes have no task but their own: only the
-        main thread's row (made from the process's stat, no ``task`` read) stands for them."""
+        """The threads of ``pids`` (``None``: all) that are in ``procs``, with rates against the last
+        sample's reading of each; ``status`` only for ``status_tids`` (``None``: all). Kernel threads and
+        single-threaded processes have no task but their own: the main thread's row (made from the
+        process's stat, no ``task`` read) stands for them."""
         if pids is not None and not pids:
             self._prev_tasks = None
             self._last_thread_rows = {}
+            self._thread_pairs = {}
+            self._tasks.forget()
             return ()
         cur: dict[int, RawProcess] = {}
         tgid_of: dict[int, int] = {}
+        scanned: list[RawProcess] = []
         for pid in sorted(procs if pids is None else pids):
             raw = procs.get(pid)
             if raw is None:
                 continue
             if raw.kernel_thread or raw.stat.num_threads <= 1:
-                tasks: dict[int, RawProcess] | None = {pid: replace(raw, cmdline=raw.stat.comm, io=None)}
+                cur[pid] = replace(raw, cmdline=raw.stat.comm, io=None)
+                tgid_of[pid] = pid
             else:
-                tasks = scan_tasks(self.fs, raw)
-            for tid, task in (tasks or {}).items():
-                cur[tid] = task
-                tgid_of[tid] = pid
+                scanned.append(raw)
+        tasks, task_tgids = self._tasks.scan(scanned, status_tids)
+        cur.update(tasks)
+        tgid_of.update(task_tgids)
         prev = self._prev_tasks
-        rows = process_infos(prev, cur, elapsed, self._user_hz, self._page_size, mem_total, cpu_node)
+        last_rows = {tid: pair[0] for tid, pair in self._thread_pairs.items()}
+        rows = process_infos(
+            prev,
+            cur,
+            elapsed,
+            self._user_hz,
+            self._page_size,
+            mem_total,
+            cpu_node,
+            None,
+            last_rows,
+            steady=self._task_steady,
+        )
         self._prev_tasks = cur
-        threads = tuple(sorted(thread_infos(rows, tgid_of), key=_thread_order))
-        self._last_thread_rows = {t.pid: t for t in threads}
-        return threads
+        threads = thread_infos(rows, tgid_of, self._thread_pairs)
+        self._thread_pairs = {t.pid: (row, t) for row, t in zip(rows, threads, strict=True)}
+        ordered = tuple(sorted(threads, key=_thread_order))
+        self._last_thread_rows = {t.pid: t for t in ordered}
+        return ordered
 
     def close(self) -> None:
         """Close the files the sampler and its process scanner hold open (idempotent; a later sample opens

@@ -124,11 +124,14 @@ def test_json_tasks_per_process_only_with_threads(tmp_path: Path) -> None:
     assert [t["tid"] for t in by_pid[2]["tasks"]] == [2]
 
 
-def test_threads_option_goes_with_json(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--threads"])
-    assert exit_info.value.code == 2
-    assert "--threads goes with --json" in capsys.readouterr().err
+async def test_threads_option_starts_with_threads_shown(tmp_path: Path) -> None:
+    machine = DemoMachine(tmp_path)
+    app = machine.app(threads=True)
+    async with app.run_test(size=(100, 30)):
+        await machine.drive(app, 1)
+        assert app.table.threads
+        assert any(isinstance(p, ThreadInfo) for p in app.table.rows())
+    machine.close()
 
 
 @pytest.mark.slow

@@ -70,6 +70,8 @@ class AppOptions:
     low_bandwidth: bool = False
     #: ``--tree``: start in the tree view (``t`` toggles it).
     tree: bool = False
+    #: ``--threads``: start with threads shown under their process (``H`` toggles it).
+    threads: bool = False
     #: The first rates rest on a baseline this short, so real data shows fast (cold start).
     first_delay: float = 0.2
 
@@ -167,6 +169,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             table.set_pid_filter(frozenset(self.options.pids))
         if self.options.tree:
             table.set_tree(True)
+        if self.options.threads:
+            table.set_threads(True)
         self._set_low_bandwidth(self.options.low_bandwidth)
         table.focus()
         self._update_status()
@@ -226,6 +230,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             "cgroup_pids": self._cgroup_pids(status_pids),
             # /proc/PID/task only while threads are shown, for the processes shown with more than one.
             "threads": table.thread_pids(),
+            # And their status (affinity, switches) as the processes': the rows on screen.
+            "thread_status": status_pids,
             # The socket tables (and whatever else a pane needs) only while that pane is shown.
             **{s.argument: s in shown for s in self._sampled_while_shown},
         }

@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--threads",
         action="store_true",
-        help="with --json: a 'tasks' list per process, one entry per thread",
+        help="with --json: a 'tasks' list per process, one entry per thread; else start with threads shown "
+        "under their process (H toggles them)",
     )
     parser.add_argument("--read-only", action="store_true", help="disable every tuning action")
     parser.add_argument(
@@ -180,8 +181,6 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     if args.count != 1 and not args.json:
         parser.error("--count goes with --json")
-    if args.threads and not args.json:
-        parser.error("--threads goes with --json (in the interface, H shows the threads)")
     # Argument errors first (status 2), then what keeps perftop from running here (status 1).
     if args.log_actions is not None and not args.json and (log_problem := log_file_problem(args.log_actions)):
         parser.error(f"argument --log-actions: {log_problem}")
@@ -323,6 +322,7 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
         read_only=args.read_only,  # the App also goes read-only on a procfs root that is not ours
         low_bandwidth=args.low_bandwidth,
         tree=args.tree,
+        threads=args.threads,
         log_actions=args.log_actions,
     )
     # Rates over a shorter baseline than first_delay are mostly noise; only a very fast start needs this.
