@@ -355,3 +355,29 @@ async def test_h_shows_threads_under_their_process_and_the_status_says_so(tmp_pa
         assert not any(isinstance(p, ThreadInfo) for p in app.table.rows())
         assert app.table.selected_pid == 1024
     machine.close()
+
+
+async def test_enter_on_a_thread_row_opens_its_process_and_a_tagged_thread_stays_tagged(
+    tmp_path: Path,
+) -> None:
+    machine = DemoMachine(tmp_path)
+    app = machine.app(threads=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await machine.drive(app, 2)
+        worker = tid(1024, 3)
+        assert app.table.select_pid(worker)
+        await pilot.press("space")  # tag it
+        await machine.drive(app, 1)
+        assert app.table.tagged == {worker}
+        app.table.select_pid(worker)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.detail_screen is not None and app.detail_subject is not None
+        assert app.detail_subject.target.pid == 1024 and app.detail_subject.target.tgid is None
+        await pilot.press("escape")
+        await pilot.pause()
+        # With threads hidden the thread is no longer read: its tag goes at the next sample.
+        await pilot.press("H")
+        await machine.drive(app, 1)
+        assert app.table.tagged == set()
+    machine.close()

@@ -463,7 +463,16 @@ class TuningFlows:
             initial = await asyncio.to_thread(thread_values, first.tgid, self._fs, first.pid)
         cpus = None if initial is None or not isinstance(initial.affinity, frozenset) else initial.affinity
         groups = tuple((node, tuple(node_cpus)) for node, node_cpus in nodes)
-        choice = await self._host.ask(AskAffinity(describe_subjects(subjects), current, online, groups, cpus))
+        # "All threads or the main one" means nothing for a thread's row: not asked when every subject is one.
+        question = AskAffinity(
+            describe_subjects(subjects),
+            current,
+            online,
+            groups,
+            cpus,
+            threads=any(s.target.tgid is None for s in subjects),
+        )
+        choice = await self._host.ask(question)
         if choice is not None:
             await self.run(
                 "affinity", subjects, lambda s: set_affinity(s.target, choice.cpus, choice.all_threads)
