@@ -381,3 +381,24 @@ async def test_enter_on_a_thread_row_opens_its_process_and_a_tagged_thread_stays
         await machine.drive(app, 1)
         assert app.table.tagged == set()
     machine.close()
+
+
+def test_ten_thousand_threads_in_one_process(tmp_path: Path) -> None:
+    # Rows as thread_infos makes them: the thread view groups and sorts them in one pass each.
+    from perftop.probes.processes import thread_infos
+    from tests.factories import make_proc
+
+    process = make_proc(100, threads=10_001, cpu_percent=50.0)
+    other = make_proc(200, cpu_percent=10.0)
+    tasks = tuple(make_proc(100_000 + k, cpu_percent=float(k % 7), start_time=k) for k in range(10_000))
+    threads = thread_infos(tasks, dict.fromkeys((t.pid for t in tasks), 100))
+    view = TableView(sort_key="cpu")
+    view.set_threads(True)
+    started = time.perf_counter()
+    view.set_processes([process, other], threads)
+    took = time.perf_counter() - started
+    rows = view.rows
+    assert [p.pid for p in rows[:1]] == [100] and rows[-1].pid == 200
+    cpu = [p.cpu_percent or 0.0 for p in rows[1:-1]]
+    assert len(cpu) == 10_000 and cpu == sorted(cpu, reverse=True)
+    assert took < 5.0  # (about 50 ms here; the bound only catches a quadratic grouping)
