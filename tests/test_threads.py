@@ -402,3 +402,18 @@ def test_ten_thousand_threads_in_one_process(tmp_path: Path) -> None:
     cpu = [p.cpu_percent or 0.0 for p in rows[1:-1]]
     assert len(cpu) == 10_000 and cpu == sorted(cpu, reverse=True)
     assert took < 5.0  # (about 50 ms here; the bound only catches a quadratic grouping)
+
+
+@pytest.mark.skipif(len(ONLINE) < 2, reason="needs two online CPUs")
+def test_dialogs_show_the_threads_own_value_and_name_it(four_threads: subprocess.Popen[str]) -> None:
+    from perftop.tui.tuning_flows import current_value, describe_subjects
+
+    pid = four_threads.pid
+    _, workers = thread_rows_of(pid)
+    subject = subject_of(workers[0])
+    set_affinity(subject.target, {ONLINE[1]})
+    # The process's threads differ now; the thread's own value is one set.
+    assert current_value(FS(), pid, "affinity") == "mixed"
+    assert current_value(FS(), workers[0].pid, "affinity", pid) == str(ONLINE[1])
+    assert current_value(FS(), workers[1].pid, "affinity", pid) == tuning.format_value(frozenset(ONLINE))
+    assert describe_subjects([subject]) == f"thread {workers[0].pid} of process {pid} only: worker-0"

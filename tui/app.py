@@ -230,8 +230,9 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             "cgroup_pids": self._cgroup_pids(status_pids),
             # /proc/PID/task only while threads are shown, for the processes shown with more than one.
             "threads": table.thread_pids(),
-            # And their status (affinity, switches) as the processes': the rows on screen.
-            "thread_status": status_pids,
+            # And their status (affinity, switches) as the processes': the rows on screen; every thread's
+            # the first time, when none is on screen yet to choose by.
+            "thread_status": status_pids if table.has_thread_rows() else None,
             # The socket tables (and whatever else a pane needs) only while that pane is shown.
             **{s.argument: s in shown for s in self._sampled_while_shown},
         }

@@ -531,7 +531,10 @@ class TuningFlows:
 
     async def send_signal(self, subjects: Sequence[Subject]) -> None:
         """k/F9: a signal from the common ones, TERM first."""
-        name = await self._host.ask(AskSignal(describe_subjects(subjects)))
+        described = describe_subjects(subjects)
+        if any(s.target.tgid is not None for s in subjects):
+            described += "; a thread's row signals its whole process"
+        name = await self._host.ask(AskSignal(described))
         if name is not None:
             await self.run("signal", subjects, lambda s: send_signal(s.target, name))
 

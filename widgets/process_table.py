@@ -449,6 +449,10 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         if self._state.set_threads(on):
             self._show_rows()
 
+    def has_thread_rows(self) -> bool:
+        """True when threads are shown and the last sample gave some."""
+        return self._state.has_thread_rows()
+
     def thread_pids(self) -> set[int]:
         """The processes whose threads the next sample should read (none while threads are not shown)."""
         return self._state.thread_pids()

@@ -288,6 +288,10 @@ class TableView:
             return set()
         return {p.pid for p in self._rows if type(p) is not ThreadInfo and (p.threads or 0) > 1}
 
+    def has_thread_rows(self) -> bool:
+        """True when threads are shown and the last sample gave some (False just after ``H``)."""
+        return self._threads_on and bool(self._thread_rows)
+
     def set_processes(self, procs: Sequence[ProcessInfo], threads: Sequence[ThreadInfo] = ()) -> None:
         """Show a new sample's processes (sorted, or in the held order: see ``order_hold``), and under them
         ``threads`` (all but each process's main thread) while the thread view is on."""
