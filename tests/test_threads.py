@@ -417,3 +417,44 @@ def test_dialogs_show_the_threads_own_value_and_name_it(four_threads: subprocess
     assert current_value(FS(), workers[0].pid, "affinity", pid) == str(ONLINE[1])
     assert current_value(FS(), workers[1].pid, "affinity", pid) == tuning.format_value(frozenset(ONLINE))
     assert describe_subjects([subject]) == f"thread {workers[0].pid} of process {pid} only: worker-0"
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="needs root (an RT policy)")
+@pytest.mark.skipif(len(ONLINE) < 2, reason="needs two online CPUs")
+async def test_y_and_a_on_thread_rows_of_the_app(four_threads: subprocess.Popen[str]) -> None:
+    from perftop.tui.dialogs import AffinityDialog, ConfirmDialog, SchedulingDialog
+    from tests.test_tuning_ui import choose, live_app, notices, screen_of, settle, start, type_into
+
+    pid = four_threads.pid
+    app = live_app(pid, threads=True)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await start(app, pilot)
+        await start(app, pilot)  # the threads of the process shown by the first sample
+        workers = [p for p in app.table.rows() if isinstance(p, ThreadInfo)]
+        assert sorted(t.comm for t in workers) == ["worker-0", "worker-1", "worker-2"]
+        for k, row in enumerate(workers):
+            assert app.table.select_pid(row.pid)
+            await pilot.press("Y")
+            dialog = await screen_of(pilot, SchedulingDialog)
+            await choose(pilot, dialog, "#policy", 3)  # SCHED_FIFO
+            await type_into(pilot, dialog, "#priority", str(10 + k))
+            await pilot.press("enter")
+            await screen_of(pilot, ConfirmDialog)  # may run on every online CPU
+            await pilot.press("y")
+            await settle(pilot)
+            assert any(f"chrt -f -p {10 + k} {row.pid}" in n for n in notices(app))
+            app.table.select_pid(row.pid)
+            await pilot.press("a")
+            dialog = await screen_of(pilot, AffinityDialog)
+            cpu = ONLINE[k % len(ONLINE)]
+            await type_into(pilot, dialog, "#cpus", str(cpu))
+            await pilot.click("#apply")
+            await settle(pilot)
+            assert any(f"taskset -p -c {cpu} {row.pid}" in n for n in notices(app))
+        for k, row in enumerate(workers):
+            assert f"priority: {10 + k}" in chrt_of(row.pid)
+            assert int(taskset_of(row.pid), 16) == 1 << ONLINE[k % len(ONLINE)]
+        assert "SCHED_OTHER" in chrt_of(pid)
+        assert int(taskset_of(pid), 16) == sum(1 << c for c in ONLINE)
+        # The log names each thread, and an undo restores that thread alone.
+        assert [r.subject.target.tgid for r in app.action_log] == [pid] * 6

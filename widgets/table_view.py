@@ -497,11 +497,15 @@ class TableView:
             self._followed = self._under_cursor()
 
     def _apply(self, *, keep_order: bool = False) -> None:
+        pids = self._pid_filter
+        if pids is not None and self._threads_on and self._thread_rows:
+            # --pid names processes: their threads are shown with them.
+            pids = pids | {t.pid for t in self._thread_rows if t.tgid in pids}
         chosen = filter_processes(
             self._all,
             self._filter_text,
             self._user_filter,
-            self._pid_filter,
+            pids,
             self._hide_kernel_threads,
         )
         if keep_order and self._rows:
