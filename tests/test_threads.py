@@ -443,6 +443,9 @@ async def test_y_and_a_on_thread_rows_of_the_app(four_threads: subprocess.Popen[
             await pilot.press("y")
             await settle(pilot)
             assert any(f"chrt -f -p {10 + k} {row.pid}" in n for n in notices(app))
+            # The row shows the new value at once (read again after the action, not a refresh later).
+            shown = next(p for p in app.table.rows() if p.pid == row.pid)
+            assert (shown.policy, shown.rtprio) == ("SCHED_FIFO", 10 + k)
             app.table.select_pid(row.pid)
             await pilot.press("a")
             dialog = await screen_of(pilot, AffinityDialog)
