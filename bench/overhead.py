@@ -78,6 +78,9 @@ def monitors(interval: float = 1.0, glances: str | None = None) -> dict[str, Mon
         "perftop-tree": Monitor(
             "perftop-tree", (PYTHON, "-m", "perftop.tui.cli", "--interval", f"{interval:g}", "--tree")
         ),
+        "perftop-threads": Monitor(
+            "perftop-threads", (PYTHON, "-m", "perftop.tui.cli", "--interval", f"{interval:g}", "--threads")
+        ),
         "htop": Monitor("htop", ("htop", "-d", tenths)),
         "btop": Monitor(
             "btop",
@@ -233,6 +236,30 @@ def idle_processes(count: int) -> Iterator[list[subprocess.Popen]]:
                 p.wait()
 
 
+@contextmanager
+def thread_process(threads: int) -> Iterator[subprocess.Popen | None]:
+    """One Python process holding ``threads`` sleeping threads (none for 0); killed on exit."""
+    if threads <= 0:
+        yield None
+        return
+    code = (
+        "import threading, time\n"
+        "threading.stack_size(65536)\n"
+        f"for _ in range({threads}):\n"
+        "    threading.Thread(target=time.sleep, args=(86400,), daemon=True).start()\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(86400)\n"
+    )
+    proc = subprocess.Popen([PYTHON, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 # -- one measurement --------------------------------------------------------------------------------------
 
 
@@ -360,6 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--glances", help="path of the glances program (default: glances on PATH)")
     parser.add_argument("--json", type=Path, help="also write the measurements to this JSON file")
+    parser.add_argument(
+        "--thread-process",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also run one process holding N sleeping threads (the thread view's worst case)",
+    )
     return parser
 
 
@@ -380,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = args.size or [(200, 50), (80, 24)]
     rows: list[Measurement] = []
     for extra in args.extra:
-        with idle_processes(extra):
+        with idle_processes(extra), thread_process(args.thread_process):
             for width, height in sizes:
                 for monitor in chosen:
                     print(

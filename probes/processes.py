@@ -17,14 +17,14 @@ import pwd
 import resource
 import sys
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from types import EllipsisType
 
 from perftop.probes.cpulist import parse_cpu_list
 from perftop.probes.fs import FS, READ_FLAGS, open_regular, read_bytes, read_text
 from perftop.probes.kernel_numbers import is_decimal, u64
 from perftop.probes.rates import rate
-from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo, ProcessNuma, TaskCounts
+from perftop.probes.snapshot import POLICY_NAMES, ProcessInfo, ProcessNuma, TaskCounts, ThreadInfo
 
 #: ``/proc/PID/stat`` needs at least fields 1..24 (up to ``rss``) to be of use.
 _MIN_FIELDS_AFTER_COMM = 22
@@ -889,6 +889,126 @@ def _is_zero_rate(rate: float | None, counters: ProcStatus | ProcIo | None, name
     if counters is None or getattr(counters, name) is None:
         return rate is None
     return rate == 0.0
+
+
+class TaskScanner:
+    """Reads the threads of some processes (``/proc/PID/task/TID/stat``, and ``status`` for the TIDs asked),
+    reusing what an idle thread gave last time.
+
+    Each call of :meth:`scan` reads every thread of the processes given once. A thread whose ``stat`` (and
+    ``status`` when read) gave the very bytes of the last scan gets the very :class:`RawProcess` of that scan,
+    so :func:`process_infos` can return its last row without computing it again (most threads of a big
+    process sleep). The cache holds only the threads of the last scan. Not thread-safe.
+    """
+
+    def __init__(self, fs: FS) -> None:
+        self._fs = fs
+        # Our own procfs holds nothing but regular files: the check's fstat is spared (see ProcessScanner).
+        self._own_proc = fs.is_own_proc()
+        self._last: dict[int, tuple[bytes, bytes | None, RawProcess]] = {}
+
+    def scan(
+        self, processes: Iterable[RawProcess], status_tids: Collection[int] | None
+    ) -> tuple[dict[int, RawProcess], dict[int, int]]:
+        """The threads of ``processes`` by TID (the main ones included), and each one's process PID.
+
+        A process whose ``task`` directory cannot be listed (exited, refused) gives none; a thread that
+        exits meanwhile or whose ``stat`` is garbled is left out. ``status`` (the thread's affinity and
+        context switches) is read for ``status_tids`` only (``None``: every thread). Each thread has its
+        process's owner and, as its command line, its own ``comm``.
+        """
+        last, fs = self._last, self._fs
+        read = self._read
+        cur: dict[int, RawProcess] = {}
+        tgid_of: dict[int, int] = {}
+        kept: dict[int, tuple[bytes, bytes | None, RawProcess]] = {}
+        for process in processes:
+            pid = process.stat.pid
+            task = fs.proc(pid, "task")
+            try:
+                names = os.listdir(task)
+            except OSError:
+                continue
+            for name in names:
+                if not is_decimal(name):
+                    continue
+                path = f"{task}/{name}/"
+                data = read(path + "stat")
+                if data is None:
+                    continue
+                tid = int(name)
+                status_data = None
+                if status_tids is None or tid in status_tids:
+                    status_data = read(path + "status")
+                before = last.get(tid)
+                if (
+                    before is not None
+                    and before[0] == data
+                    and before[1] == status_data
+                    and before[2].uid == process.uid
+                ):
+                    raw = before[2]
+                else:
+                    try:
+                        stat = parse_pid_stat(data.decode("utf-8", "replace"))
+                    except ValueError:
+                        continue
+                    status = (
+                        None
+                        if status_data is None
+                        else parse_pid_status(status_data.decode("utf-8", "replace"))
+                    )
+                    raw = RawProcess(stat, status, process.uid, process.user, stat.comm, False)
+                kept[tid] = (data, status_data, raw)
+                cur[tid] = raw
+                tgid_of[tid] = pid
+        self._last = kept
+        return cur, tgid_of
+
+    def forget(self) -> None:
+        """Drop the cache (threads are not shown for a while)."""
+        self._last = {}
+
+    def _read(self, path: str) -> bytes | None:
+        if not self._own_proc:
+            return read_bytes(path)
+        try:
+            fd = os.open(path, READ_FLAGS)
+        except OSError:
+            return None
+        try:
+            return _read_all(fd)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+
+def thread_infos(
+    rows: tuple[ProcessInfo, ...],
+    tgid_of: Mapping[int, int],
+    last: Mapping[int, tuple[ProcessInfo, ThreadInfo]] | None = None,
+) -> tuple[ThreadInfo, ...]:
+    """``rows`` (made by :func:`process_infos` from :meth:`TaskScanner.scan` readings, keyed by TID) as
+    :class:`ThreadInfo` rows of their processes (``tgid_of``: TID -> PID), ``ppid`` their process.
+    ``last``: TID -> the row and thread row of the last call; a row that is the very object of then gives
+    its thread row again."""
+    out = []
+    for p in rows:
+        if last is not None:
+            before = last.get(p.pid)
+            if before is not None and before[0] is p:
+                out.append(before[1])
+                continue
+        tgid = tgid_of[p.pid]
+        values = [getattr(p, name) for name in _PROCESS_FIELDS]
+        values[1] = tgid  # ppid
+        values.append(tgid)
+        out.append(ThreadInfo(*values))
+    return tuple(out)
+
+
+_PROCESS_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ProcessInfo))
 
 
 def task_counts(cur: dict[int, RawProcess]) -> TaskCounts:

@@ -43,11 +43,13 @@ from perftop.probes.processes import (
     ProcessScanner,
     RawProcess,
     SteadyRows,
+    TaskScanner,
     parse_pid_io,
     parse_pid_stat,
     parse_pid_status,
     process_infos,
     task_counts,
+    thread_infos,
 )
 from perftop.probes.snapshot import (
     DiskStats,
@@ -57,6 +59,7 @@ from perftop.probes.snapshot import (
     ProcessInfo,
     ProcessNuma,
     Snapshot,
+    ThreadInfo,
 )
 
 #: Seconds a process's ``numa_maps`` reading is reused before it is read again: to write that file the
@@ -160,6 +163,14 @@ class Sampler:
         self._lock = threading.Lock()
         #: The cgroup path and container of the processes asked for (see ``sample``'s ``cgroup_pids``).
         self._cgroups = CgroupCache()
+        #: The threads read by the last sample, by TID (``None``: that sample read none).
+        self._prev_tasks: dict[int, RawProcess] | None = None
+        #: The thread rows of the last sample by TID: what ``reread`` updates for a thread.
+        self._last_thread_rows: dict[int, ThreadInfo] = {}
+        self._tasks = TaskScanner(fs)
+        #: TID -> the row ``process_infos`` made of the thread last time, and its thread row.
+        self._thread_pairs: dict[int, tuple[ProcessInfo, ThreadInfo]] = {}
+        self._task_steady = SteadyRows()
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -178,6 +189,8 @@ class Sampler:
         ran: bool = False,
         cgroup_pids: Collection[int] | None = (),
         interrupts: bool = True,
+        threads: Collection[int] | None = (),
+        thread_status: Collection[int] | None = None,
     ) -> Snapshot:
         """Read everything once and return the rates since the previous call (None on the first).
 
@@ -196,6 +209,10 @@ class Sampler:
         read for, asked for or not.
         ``interrupts=False`` skips ``/proc/interrupts``, ``/proc/softirqs`` and the IRQs' affinity
         (``interrupts`` is None; the first sample that reads them again has no rates).
+        ``threads``: the processes whose threads are read (``/proc/PID/task``) into ``thread_rows``
+        (``None``: every process; by default none, and nothing under ``task`` is opened). A thread's rates
+        run from the last sample that read it (same TID and start time). ``thread_status``: the TIDs whose
+        ``status`` is read (affinity, context switches; ``None``: every thread's).
         """
         with self._lock:
             fs, read = self.fs, self._files
@@ -242,6 +259,9 @@ class Sampler:
             disks_now = disk_rates(self._prev_disks, disks, elapsed, disks_info, self._idle_disk_rows)
             net = read_net(fs, tables=sockets, read=read, lines=self._net_lines)
             net_now = self._net_rates(net, elapsed)
+            thread_rows = self._threads(
+                procs, threads, elapsed, memory_now.total_bytes, cpu_node, thread_status
+            )
             irqs = self._interrupts(elapsed, now) if interrupts else None
             if not interrupts:
                 self._prev_interrupts = self._irq_affinities = None
@@ -273,7 +293,63 @@ class Sampler:
                 disks=disks_now,
                 net=net_now,
                 interrupts=irqs,
+                thread_rows=thread_rows,
             )
+
+    def _threads(
+        self,
+        procs: Mapping[int, RawProcess],
+        pids: Collection[int] | None,
+        elapsed: float | None,
+        mem_total: int | None,
+        cpu_node: Mapping[int, int],
+        status_tids: Collection[int] | None,
+    ) -> tuple[ThreadInfo, ...]:
+        """The threads of ``pids`` (``None``: all) that are in ``procs``, with rates against the last
+        sample's reading of each; ``status`` only for ``status_tids`` (``None``: all). Kernel threads and
+        single-threaded processes have no task but their own: the main thread's row (made from the
+        process's stat, no ``task`` read) stands for them."""
+        if pids is not None and not pids:
+            self._prev_tasks = None
+            self._last_thread_rows = {}
+            self._thread_pairs = {}
+            self._tasks.forget()
+            return ()
+        cur: dict[int, RawProcess] = {}
+        tgid_of: dict[int, int] = {}
+        scanned: list[RawProcess] = []
+        for pid in sorted(procs if pids is None else pids):
+            raw = procs.get(pid)
+            if raw is None:
+                continue
+            if raw.kernel_thread or raw.stat.num_threads <= 1:
+                cur[pid] = replace(raw, cmdline=raw.stat.comm, io=None)
+                tgid_of[pid] = pid
+            else:
+                scanned.append(raw)
+        tasks, task_tgids = self._tasks.scan(scanned, status_tids)
+        cur.update(tasks)
+        tgid_of.update(task_tgids)
+        prev = self._prev_tasks
+        last_rows = {tid: pair[0] for tid, pair in self._thread_pairs.items()}
+        rows = process_infos(
+            prev,
+            cur,
+            elapsed,
+            self._user_hz,
+            self._page_size,
+            mem_total,
+            cpu_node,
+            None,
+            last_rows,
+            steady=self._task_steady,
+        )
+        self._prev_tasks = cur
+        threads = thread_infos(rows, tgid_of, self._thread_pairs)
+        self._thread_pairs = {t.pid: (row, t) for row, t in zip(rows, threads, strict=True)}
+        ordered = tuple(sorted(threads, key=_thread_order))
+        self._last_thread_rows = {t.pid: t for t in ordered}
+        return ordered
 
     def close(self) -> None:
         """Close the files the sampler and its process scanner hold open (idempotent; a later sample opens
@@ -365,6 +441,12 @@ class Sampler:
         with self._lock:
             out: dict[int, ProcessInfo] = {}
             for pid in pids:
+                thread = self._last_thread_rows.get(pid)
+                if thread is not None and pid not in self._last_rows:
+                    fresh_thread = self._reread_thread(thread)
+                    if fresh_thread is not None:
+                        out[pid] = fresh_thread
+                    continue
                 before = self._last_rows.get(pid)
                 text = read_text(self.fs.proc(pid, "stat"))
                 if before is None or text is None:
@@ -408,6 +490,33 @@ class Sampler:
                     io_write_bytes_per_s=before.io_write_bytes_per_s,
                 )
             return out
+
+    def _reread_thread(self, before: ThreadInfo) -> ThreadInfo | None:
+        """A thread row of the last sample read again now (see :meth:`reread`), or None when it is gone."""
+        process = self._last_rows.get(before.tgid)
+        if process is None:
+            return None
+        task = self.fs.proc(before.tgid, "task", before.pid)
+        text = read_text(task + "/stat")
+        try:
+            stat = None if text is None else parse_pid_stat(text)
+        except ValueError:
+            stat = None
+        if stat is None or stat.start_time != before.start_time:
+            return None
+        status_text = read_text(task + "/status")
+        status = None if status_text is None else parse_pid_status(status_text)
+        raw = RawProcess(stat, status, process.uid, process.user, stat.comm, False)
+        rows = process_infos(
+            None, {before.pid: raw}, None, self._user_hz, self._page_size, self._mem_total, self._cpu_node
+        )
+        (fresh,) = thread_infos(rows, {before.pid: before.tgid})
+        return replace(
+            fresh,
+            cpu_percent=before.cpu_percent,
+            voluntary_ctxt_switches_per_s=before.voluntary_ctxt_switches_per_s,
+            nonvoluntary_ctxt_switches_per_s=before.nonvoluntary_ctxt_switches_per_s,
+        )
 
     def _placements(
         self, procs: Mapping[int, RawProcess], numa_pids: Collection[int], now: float
@@ -453,6 +562,10 @@ def _indexes(rows: list[ProcessInfo], pids: Collection[int]) -> list[int]:
         if index < len(rows) and rows[index].pid == pid:
             out.append(index)
     return out
+
+
+def _thread_order(row: ThreadInfo) -> tuple[int, int]:
+    return row.tgid, row.pid
 
 
 def _pid_of(row: ProcessInfo) -> int:

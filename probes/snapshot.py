@@ -257,6 +257,18 @@ class ProcessInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ThreadInfo(ProcessInfo):
+    """One thread of a process (``/proc/PID/task/TID``), as the thread view (``H``) and ``--json --threads``
+    show it: ``pid`` is the thread's TID, ``tgid`` its process's PID, ``comm`` the thread's own name
+    (``cmdline`` too, so the COMMAND column shows it). Scheduling fields, ``processor``, ``affinity``, the
+    CPU and switch figures are the thread's own; ``ppid`` is ``tgid`` (the tree hangs a thread under its
+    process), and ``user``, ``uid`` and ``threads`` are the process's.
+    """
+
+    tgid: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class NumaNode:
     """One NUMA node over the last interval. Counters are pages since boot; rates are pages per second.
 
@@ -625,3 +637,6 @@ class Snapshot:
     #: ``/proc/interrupts`` and ``/proc/softirqs``; ``None`` when not sampled (the TUI reads them only while
     #: the interrupts pane is shown).
     interrupts: InterruptsSnapshot | None = None
+    #: The threads of the processes the sampler was asked for (see ``Sampler.sample``'s ``threads``), the main
+    #: one (TID = PID) included, by process then TID; empty when none were asked for.
+    thread_rows: tuple[ThreadInfo, ...] = ()

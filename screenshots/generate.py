@@ -38,6 +38,9 @@ SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
     "tunables-pane-200x50": ((200, 50), 4, ("8",)),
     "tree-80x24": ((80, 24), 4, ("t",)),
     "tree-200x50": ((200, 50), 4, ("t",)),
+    # H: threads as rows under their process (flat), and in the tree view.
+    "threads-80x24": ((80, 24), 4, ("H",)),
+    "threads-tree-200x50": ((200, 50), 4, ("t", "H")),
     # The java process, found with /, in a Docker container whose CPU quota throttles it.
     "detail-80x24": ((80, 24), 4, ("slash", "j", "a", "v", "a", "enter", "enter")),
     "detail-200x50": ((200, 50), 4, ("slash", "j", "a", "v", "a", "enter", "enter")),
@@ -45,7 +48,13 @@ SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
 
 #: Samples taken after the keys, for the shots that need more than one: the memory pane reads its details
 #: once shown, and their rates need a second sample.
-SAMPLES_AFTER: dict[str, int] = {"memory-pane-80x24": 2, "memory-pane-200x50": 2}
+#: The thread view reads threads from the sample after H on, and their rates need a second one.
+SAMPLES_AFTER: dict[str, int] = {
+    "memory-pane-80x24": 2,
+    "memory-pane-200x50": 2,
+    "threads-80x24": 2,
+    "threads-tree-200x50": 2,
+}
 
 
 async def shoot(name: str, size: tuple[int, int], cpus: int, keys: tuple[str, ...]) -> Path:

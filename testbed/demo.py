@@ -48,7 +48,7 @@ class DemoMachine:
         #: Processes added to (or replacing some of) the generated ones from the next tick on.
         self.extra: list[FakeProcess] = []
         self.clock = TickClock()
-        self.fs = make_tree(root, cpus=cpus, processes=processes, tick=0)
+        self.fs = make_tree(root, cpus=cpus, processes=processes, tick=0, tasks=True)
         write_devices(root, cpus=cpus, tick=0)
         write_details(root, cpus=cpus, processes=processes, tick=0)
         write_interrupts(root, cpus=cpus, tick=0, queues=min(cpus, DEMO_QUEUES))
@@ -65,7 +65,9 @@ class DemoMachine:
         """One second passes on the fake machine."""
         self.tick += 1
         self.clock.now = float(self.tick)
-        make_tree(self.root, cpus=self.cpus, processes=self.processes, tick=self.tick, extra=self.extra)
+        make_tree(
+            self.root, cpus=self.cpus, processes=self.processes, tick=self.tick, extra=self.extra, tasks=True
+        )
         write_devices(self.root, cpus=self.cpus, tick=self.tick)
         write_details(self.root, cpus=self.cpus, processes=self.processes, tick=self.tick, extra=self.extra)
         write_interrupts(self.root, cpus=self.cpus, tick=self.tick, queues=min(self.cpus, DEMO_QUEUES))

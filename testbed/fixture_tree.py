@@ -38,7 +38,7 @@ import argparse
 import os
 import shutil
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from perftop.probes.cpulist import format_cpu_list
@@ -521,7 +521,9 @@ def _cmdline_bytes(p: FakeProcess) -> bytes:
     return "\0".join(p.cmdline).encode() + b"\0"
 
 
-def _write_process(proc: Path, p: FakeProcess, tick: int, cpus: int, stat_only: bool, chown: bool) -> None:
+def _write_process(
+    proc: Path, p: FakeProcess, tick: int, cpus: int, stat_only: bool, chown: bool, tasks: bool = False
+) -> None:
     d = proc / str(p.pid)
     d.mkdir(exist_ok=True)
     _write(d / "stat", _stat_line(p, tick, cpus))
@@ -533,6 +535,8 @@ def _write_process(proc: Path, p: FakeProcess, tick: int, cpus: int, stat_only: 
         _write(d / "status", _status_text(p, tick, cpus))
         _write(d / "cmdline", _cmdline_bytes(p))
         _write(d / "comm", p.comm + "\n")
+    if tasks and not stat_only and not p.kernel and p.state != "Z" and p.threads > 1:
+        _write_tasks(d / "task", p, tick, cpus)
     if chown:
         # The kernel gives /proc/PID and every file in it the task's effective uid.
         for path in (d, *(d / n for n in ("stat", *(() if stat_only else names)))):
@@ -618,6 +622,40 @@ def _write_system(
         _write(sys_cpu / name, cpu_list)
 
 
+#: The TIDs of the fake threads: ``TID_BASE + 64 * pid + k`` for the k-th thread after the main one, clear
+#: of every fake PID.
+TID_BASE = 4_000_000
+
+
+def thread_of(p: FakeProcess, k: int, cpus: int) -> FakeProcess:
+    """Thread ``k`` of ``p`` (0 is the main thread, ``p`` itself): its own name, start time, CPU use and,
+    for the first two after the main one, its own affinity and nice."""
+    if k == 0:
+        return p
+    return replace(
+        p,
+        pid=TID_BASE + 64 * p.pid + k,
+        comm=f"{p.comm[:11]}-w{k}",
+        start_time=p.start_time + k,
+        utime_rate=p.utime_rate if k == 1 else 0,
+        stime_rate=0,
+        nice=p.nice + 1 if k == 2 else p.nice,
+        affinity=(k % cpus,) if k <= 2 else p.affinity,
+        vcsw_rate=k % 4,
+    )
+
+
+def _write_tasks(task: Path, p: FakeProcess, tick: int, cpus: int) -> None:
+    """``/proc/PID/task/TID/{stat,status}`` of each of ``p``'s threads (at most 8 written)."""
+    task.mkdir(exist_ok=True)
+    for k in range(min(p.threads, 8)):
+        t = thread_of(p, k, cpus)
+        d = task / str(t.pid)
+        d.mkdir(exist_ok=True)
+        _write(d / "stat", _stat_line(t, tick, cpus))
+        _write(d / "status", _status_text(t, tick, cpus))
+
+
 class SteppingClock:
     """A monotonic clock for a ``Sampler`` over a tree: it moves one second per reading."""
 
@@ -638,13 +676,15 @@ def make_tree(
     seed: int = 0,
     stat_only_pids: Collection[int] = (),
     extra: Iterable[FakeProcess] = (),
+    tasks: bool = False,
 ) -> FS:
     """Write a fake procfs under ``root/proc`` and sysfs under ``root/sys``; return the FS for them.
 
     ``processes`` is the number of process directories before ``extra`` (which replaces a process of the
     same PID or adds one). ``stat_only_pids`` get a directory with only ``stat`` (as a racing read or a
     restricted mount leaves). Process directories of an earlier call that are not in this one are removed,
-    so the tree always holds exactly what the arguments say.
+    so the tree always holds exactly what the arguments say. ``tasks``: write ``task/TID/{stat,status}`` of
+    every multi-threaded process too (see :func:`thread_of`), for the thread view.
     """
     if cpus < 1 or processes < 0 or tick < 0:
         raise ValueError(f"bad tree size: cpus={cpus} processes={processes} tick={tick}")
@@ -662,7 +702,7 @@ def make_tree(
             shutil.rmtree(entry.path)
     chown = os.geteuid() == 0
     for p in procs:
-        _write_process(proc, p, tick, cpus, p.pid in stat_only_pids, chown)
+        _write_process(proc, p, tick, cpus, p.pid in stat_only_pids, chown, tasks)
     _write_system(proc, sys_cpu, procs, cpus, tick, seed)
     return FS(procfs=proc, sysfs=Path(root) / "sys")
 

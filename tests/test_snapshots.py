@@ -172,3 +172,23 @@ def test_interrupts_pane(snap_compare, tmp_path: Path, cpus: int, size: tuple[in
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+@pytest.mark.parametrize("tree", [False, True], ids=["flat", "tree"])
+def test_thread_view(snap_compare, tmp_path: Path, size: tuple[int, int], tree: bool) -> None:
+    # H: the threads of jackd, pulseaudio, Web Content and java as green rows under their process, a
+    # worker of Web Content selected; in the tree view as each process's first children.
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 5)
+        if tree:
+            await pilot.press("t")
+        await pilot.press("H")
+        await machine.drive(app, 2)
+        app.table.select_pid(4_000_000 + 64 * 1024 + 2)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from perftop.probes.snapshot import ThreadInfo
 from perftop.tui.system_tuning import Setting, SettingResult
 from perftop.tui.tuning import CHRT_OPTIONS, MIXED, Scheduling, Target, TuningResult, format_value
 from perftop.widgets.safe_text import escaped
@@ -33,8 +34,11 @@ class Subject:
 
     @property
     def label(self) -> str:
-        """``1234 (sleep)``, the name's control characters spelled out."""
-        return f"{self.target.pid} ({escaped(self.comm)})"
+        """``1234 (sleep)``, or ``thread 1240 of 1234 (worker)``, the name's control characters spelled
+        out."""
+        t = self.target
+        who = t.pid if t.tgid is None else f"thread {t.pid} of {t.tgid}"
+        return f"{who} ({escaped(self.comm)})"
 
     @property
     def shown_cmdline(self) -> str:
@@ -43,7 +47,9 @@ class Subject:
 
 
 def subject_of(p: ProcessInfo) -> Subject:
-    """The subject of an action on ``p``, its identity taken now."""
+    """The subject of an action on ``p``, its identity taken now: a thread row's is that thread alone."""
+    if isinstance(p, ThreadInfo):
+        return Subject(Target(p.pid, p.start_time, p.tgid), p.comm, p.comm)
     return Subject(Target(p.pid, p.start_time), p.comm, p.cmdline or f"[{p.comm}]")
 
 
@@ -153,7 +159,8 @@ def append_script(path: Path, records: Sequence[ActionRecord]) -> None:
             t = subject.target
             # Escaped: a line break would turn the rest of the command line into commands, and an escape
             # sequence would act on the terminal of whoever reads the script.
-            lines.append(f"# {stamp} pid {t.pid} start time {t.start_time}: {subject.shown_cmdline}\n")
+            who = f"pid {t.pid}" if t.tgid is None else f"thread {t.pid} of pid {t.tgid}"
+            lines.append(f"# {stamp} {who} start time {t.start_time}: {subject.shown_cmdline}\n")
         lines.append(r.command + "\n")
         # Escaped, as the comment above: a line break in a device's name would end the comment.
         lines.append(f"# undo: {escaped(r.undo_line)}\n")

@@ -22,7 +22,7 @@ from textual.widget import AwaitMount, Widget
 from textual.widgets import ContentSwitcher, Input, Static
 
 from perftop.probes.sampler import NUMA_MAPS_SECONDS, Sampler
-from perftop.probes.snapshot import Snapshot
+from perftop.probes.snapshot import Snapshot, ThreadInfo
 from perftop.tui import input_driver
 from perftop.tui.bindings import APP_KEYS, LOG_KEYS, TABLE_KEYS, TUNING_KEYS, app_bindings, app_keys
 from perftop.tui.panes import PANES, Pane
@@ -70,6 +70,8 @@ class AppOptions:
     low_bandwidth: bool = False
     #: ``--tree``: start in the tree view (``t`` toggles it).
     tree: bool = False
+    #: ``--threads``: start with threads shown under their process (``H`` toggles it).
+    threads: bool = False
     #: The first rates rest on a baseline this short, so real data shows fast (cold start).
     first_delay: float = 0.2
 
@@ -167,6 +169,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             table.set_pid_filter(frozenset(self.options.pids))
         if self.options.tree:
             table.set_tree(True)
+        if self.options.threads:
+            table.set_threads(True)
         self._set_low_bandwidth(self.options.low_bandwidth)
         table.focus()
         self._update_status()
@@ -224,6 +228,11 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             # /proc/PID/cgroup for CGROUP and CONTAINER on screen, and for every process while a filter
             # is typed (it matches the cgroup path too); each read is kept a few seconds.
             "cgroup_pids": self._cgroup_pids(status_pids),
+            # /proc/PID/task only while threads are shown, for the processes shown with more than one.
+            "threads": table.thread_pids(),
+            # And their status (affinity, switches) as the processes': the rows on screen; every thread's
+            # the first time, when none is on screen yet to choose by.
+            "thread_status": status_pids if table.has_thread_rows() else None,
             # The socket tables (and whatever else a pane needs) only while that pane is shown.
             **{s.argument: s in shown for s in self._sampled_while_shown},
         }
@@ -356,6 +365,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             parts.append("pid " + ",".join(map(str, sorted(table.pid_filter))))
         if table.tree:
             parts.append("tree")
+        if table.threads:
+            parts.append("threads")
         if table.hide_kernel_threads:
             parts.append("no kthreads")
         if self.options.read_only:
@@ -527,6 +538,14 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         self.table.set_tree(not self.table.tree)
         self._after_view_change()
 
+    def action_threads(self) -> None:
+        """Threads as rows under their process (read from the next sample on), or processes only again."""
+        table = self.table
+        table.set_threads(not table.threads)
+        self._after_view_change()
+        if table.threads:
+            self._sample_in(0.0)  # the threads now, not a refresh later
+
     def action_tree_collapse(self) -> None:
         table = self.table
         if not table.tree:
@@ -681,7 +700,13 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         from perftop.tui.action_records import subject_of
         from perftop.tui.detail_screen import DetailScreen
 
-        proc = next((p for p in self.table.rows() if p.pid == message.pid), None)
+        rows = self.table.rows()
+        proc = next((p for p in rows if p.pid == message.pid), None)
+        if isinstance(proc, ThreadInfo):
+            # A thread's row opens its process's screen (and the tuning keys there act on the process):
+            # limits, cgroup, open files and memory are the process's, not a thread's.
+            tgid = proc.tgid
+            proc = next((p for p in rows if p.pid == tgid and not isinstance(p, ThreadInfo)), None)
         if proc is None or self.detail_screen is not None:
             return
         screen = DetailScreen(self.sampler.fs, proc.pid, proc.start_time, proc.comm, self.sampler.clock)

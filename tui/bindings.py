@@ -48,6 +48,12 @@ VIEW_KEYS: tuple[Key, ...] = (
     Key("u", "u", "pick_user", "show one user's processes (or all)"),
     Key("K", "K", "toggle_kernel", "hide/show kernel threads"),
     Key("t,f5", "t F5", "tree", "tree view: each process under its parent, or the flat list again"),
+    Key(
+        "H",
+        "H",
+        "threads",
+        "show/hide threads as rows under their process; tuning keys on a thread row act on that thread",
+    ),
     Key("x", "x", "tree_collapse", "tree view: collapse/expand the selected process's children"),
     Key(
         "asterisk", "*", "tree_collapse_all", "tree view: collapse every process with children, or expand all"

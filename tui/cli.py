@@ -138,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="with --json: how many snapshots (default 1)",
     )
+    parser.add_argument(
+        "--threads",
+        action="store_true",
+        help="with --json: a 'tasks' list per process, one entry per thread; else start with threads shown "
+        "under their process (H toggles them)",
+    )
     parser.add_argument("--read-only", action="store_true", help="disable every tuning action")
     parser.add_argument(
         "--low-bandwidth",
@@ -263,7 +269,14 @@ def _run(args: argparse.Namespace, sampler: Sampler) -> int:
             return chosen
 
         try:
-            write_json_lines(sampler, sys.stdout, count=args.count, interval=args.interval, select=select)
+            write_json_lines(
+                sampler,
+                sys.stdout,
+                count=args.count,
+                interval=args.interval,
+                select=select,
+                threads=args.threads,
+            )
         except (BrokenPipeError, KeyboardInterrupt):
             return 0
         except OutputError as error:
@@ -309,6 +322,7 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
         read_only=args.read_only,  # the App also goes read-only on a procfs root that is not ours
         low_bandwidth=args.low_bandwidth,
         tree=args.tree,
+        threads=args.threads,
         log_actions=args.log_actions,
     )
     # Rates over a shorter baseline than first_delay are mostly noise; only a very fast start needs this.

@@ -14,10 +14,46 @@ from perftop.probes.snapshot import ProcessInfo, Snapshot
 from perftop.probes.tunable_files import read_tunables
 from perftop.probes.tunables import TunableValue
 
+#: The fields of a thread in a process's ``tasks`` list (``--json --threads``), after ``tid``: the ones the
+#: kernel keeps per thread.
+TASK_FIELDS: tuple[str, ...] = (
+    "comm",
+    "state",
+    "policy",
+    "rtprio",
+    "nice",
+    "priority",
+    "processor",
+    "node",
+    "affinity",
+    "start_time",
+    "cpu_percent",
+    "cpu_time_seconds",
+    "voluntary_ctxt_switches",
+    "nonvoluntary_ctxt_switches",
+    "voluntary_ctxt_switches_per_s",
+    "nonvoluntary_ctxt_switches_per_s",
+)
 
-def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
-    """The snapshot as plain JSON-ready data; tuples become lists, NaN/inf (never expected) become null."""
-    return _clean(dataclasses.asdict(snapshot))
+
+def snapshot_to_dict(snapshot: Snapshot, *, threads: bool = False) -> dict[str, Any]:
+    """The snapshot as plain JSON-ready data; tuples become lists, NaN/inf (never expected) become null.
+
+    ``threads``: each process gets ``tasks``, its threads from ``thread_rows`` (``tid`` and
+    :data:`TASK_FIELDS`), in TID order; an empty list when its ``task`` directory could not be read.
+    ``thread_rows`` itself is never a key.
+    """
+    rows = snapshot.thread_rows
+    data = _clean(dataclasses.asdict(dataclasses.replace(snapshot, thread_rows=())))
+    del data["thread_rows"]
+    if threads:
+        tasks: dict[int, list[dict[str, Any]]] = {}
+        for t in rows:
+            entry = {"tid": t.pid} | {name: getattr(t, name) for name in TASK_FIELDS}
+            tasks.setdefault(t.tgid, []).append(_clean(entry))
+        for process in data["processes"]:
+            process["tasks"] = tasks.get(process["pid"], [])
+    return data
 
 
 def _clean(value: Any) -> Any:
@@ -50,24 +86,28 @@ def write_json_lines(
     select: Callable[[tuple[ProcessInfo, ...]], list[ProcessInfo]] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    threads: bool = False,
 ) -> None:
     """Take a baseline, then print ``count`` snapshots one ``interval`` apart, one JSON object per line.
 
     Samples start on a fixed cadence (the time a sample takes is not added to the interval). A failed
     write raises :class:`OutputError` (``BrokenPipeError`` itself when the reader went away).
+    ``threads``: every process's threads are read too and listed in its ``tasks`` (see
+    :func:`snapshot_to_dict`).
     """
+    wanted: dict[str, Any] = {"threads": None} if threads else {}
     due = clock()
     # Every process's cgroup too (the TUI reads it only for the rows on screen).
-    sampler.sample(cgroup_pids=None)
+    sampler.sample(cgroup_pids=None, **wanted)
     for _ in range(count):
         due += interval
         sleep(max(0.0, due - clock()))
-        snapshot = sampler.sample(cgroup_pids=None)
+        snapshot = sampler.sample(cgroup_pids=None, **wanted)
         if clock() - due > interval:
             due = clock()  # after a stall (Ctrl-Z, suspend) keep the cadence instead of catching up
         if select is not None:
             snapshot = dataclasses.replace(snapshot, processes=tuple(select(snapshot.processes)))
-        data = snapshot_to_dict(snapshot)
+        data = snapshot_to_dict(snapshot, threads=threads)
         data["tunables"] = tunables_to_list(read_tunables(sampler.fs))
         line = json.dumps(data, separators=(",", ":")) + "\n"
         try:

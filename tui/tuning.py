@@ -105,10 +105,24 @@ class TuningError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One process: its PID and ``start_time`` (``/proc/PID/stat`` field 22, clock ticks since boot)."""
+    """One process: its PID and ``start_time`` (``/proc/PID/stat`` field 22, clock ticks since boot).
+
+    Or one thread: ``pid`` its TID, ``start_time`` its own (``/proc/PID/task/TID/stat``), ``tgid`` its
+    process's PID. An action on a thread applies to that thread alone (``all_threads`` is ignored), and its
+    command names the TID; its identity is checked under ``/proc/TGID/task``, so a TID reused by another
+    process is refused.
+    """
 
     pid: int
     start_time: int
+    tgid: int | None = None
+
+    @property
+    def label(self) -> str:
+        """``process 1234`` or ``thread 1240 of process 1234``."""
+        if self.tgid is None:
+            return f"process {self.pid}"
+        return f"thread {self.pid} of process {self.tgid}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,12 +207,16 @@ class TuningResult:
 
     def describe(self) -> str:
         """One line for a notification or the action log."""
+        target = self.target
         if self.what == "signal":
-            text = f"sent {self.new} to {self.target.pid}"
+            text = f"sent {self.new} to {target.pid}"
+            if target.tgid is not None:
+                text = f"sent {self.new} to process {target.tgid} (from the row of its thread {target.pid})"
         else:
             old = MIXED if self.mixed_before else format_value(self.old)
             new = format_value(self.new) + (f" ({MIXED} threads)" if self.mixed_after else "")
-            text = f"{self.what} of {self.target.pid}: {old} -> {new}"
+            who = f"{target.pid}" if target.tgid is None else f"thread {target.pid} only (of {target.tgid})"
+            text = f"{self.what} of {who}: {old} -> {new}"
         text += f"  [{self.command}]"
         if self.note:
             text += f"; {self.note}"
@@ -361,6 +379,8 @@ def _check_identity(target: Target) -> ProcStat:
     if isinstance(pid, bool) or not isinstance(pid, int) or pid < 1:
         # 0 and negative PIDs mean "this process" or "a process group" to the syscalls.
         raise TuningError(f"{pid!r} is not a process ID; nothing was changed")
+    if target.tgid is not None:
+        return _check_thread_identity(target)
     text = read_text(_LIVE.proc(pid, "stat"))
     if text is None:
         raise TuningError(f"process {pid} has exited; nothing was changed")
@@ -379,6 +399,29 @@ def _check_identity(target: Target) -> ProcStat:
             "nothing was changed"
         )
     return stat
+
+
+def _check_thread_identity(target: Target) -> ProcStat:
+    """A thread target's stat, read under its process's ``task`` directory; refused when the thread has
+    exited (its TID gone from that process, or reused by a new thread with another start time)."""
+    tid, tgid = target.pid, target.tgid
+    if isinstance(tgid, bool) or not isinstance(tgid, int) or tgid < 1:
+        raise TuningError(f"{tgid!r} is not a process ID; nothing was changed")
+    text = read_text(_LIVE.proc(tgid, "task", tid, "stat"))
+    stat = None
+    if text is not None:
+        try:
+            stat = parse_pid_stat(text)
+        except ValueError:
+            stat = None
+    if stat is None or stat.start_time != target.start_time or stat.state in ("Z", "X"):
+        raise TuningError(f"{target.label} has exited; nothing was changed")
+    return stat
+
+
+def _scope(target: Target, all_threads: bool) -> bool:
+    """``all_threads`` as an action applies it: never for a thread target, which is one thread."""
+    return all_threads and target.tgid is None
 
 
 def check_identity(target: Target) -> None:
@@ -462,7 +505,8 @@ def _run(
     that set each again.
     """
     pid = target.pid
-    everyone = _all_tids(pid)
+    # A thread target is that thread alone: the process's other threads are not its business.
+    everyone = _all_tids(pid) if target.tgid is None else (pid,)
     before = _values(everyone, read)
     failures = _apply(pid, tids, apply, explain, errors)
     after = _values(everyone, read)
@@ -736,6 +780,7 @@ def renice(target: Target, nice: int, all_threads: bool = True) -> TuningResult:
     """Set the nice value (-20..19): ``renice -n N -p TID...``."""
     _check_range(nice, "nice value", NICE_MIN, NICE_MAX)
     _check_identity(target)
+    all_threads = _scope(target, all_threads)
     pid = target.pid
     tids = _tids(pid, all_threads)
     old = _values((pid,), _read_nice).get(pid)
@@ -791,6 +836,7 @@ def set_policy(
     if not isinstance(reset_on_fork, bool):
         raise TuningError(f"reset-on-fork must be true or false, not {reset_on_fork!r}")
     stat = _check_identity(target)
+    all_threads = _scope(target, all_threads)
     pid = target.pid
     if stat.policy == SCHED_DEADLINE:
         raise TuningError(_deadline_message(pid, "change their policy"))
@@ -845,6 +891,7 @@ def set_affinity(target: Target, cpus: Collection[int], all_threads: bool = True
     if absent:
         raise TuningError(_absent_cpus_message(absent, online))
     _check_identity(target)
+    all_threads = _scope(target, all_threads)
     pid = target.pid
     tids = _tids(pid, all_threads)
     result = _run(
@@ -897,6 +944,7 @@ def set_ionice(
     elif level is not None:
         raise TuningError(f"the {ioclass} IO class takes no level")
     _check_identity(target)
+    all_threads = _scope(target, all_threads)
     pid = target.pid
     tids = _tids(pid, all_threads)
     wanted = IoPriority(ioclass, level)
@@ -943,6 +991,12 @@ def _oom_lowering_message(pid: int, old: int | None, new: int) -> str:
 def set_oom_score_adj(target: Target, value: int) -> TuningResult:
     """Set ``/proc/PID/oom_score_adj`` (-1000..1000, per process): ``echo N > /proc/PID/oom_score_adj``."""
     _check_range(value, "OOM score adjustment", OOM_SCORE_ADJ_MIN, OOM_SCORE_ADJ_MAX)
+    if target.tgid is not None:
+        # The kernel keeps it per process (every thread's file writes the same value).
+        raise TuningError(
+            f"the OOM score adjustment is per process, so no thread has its own: select the row of "
+            f"process {target.tgid} to change it for the whole process; nothing was changed"
+        )
     _check_identity(target)
     pid = target.pid
     old = _read_oom_score_adj(pid)
@@ -1155,9 +1209,14 @@ def _signal(sig: int | str | signal.Signals) -> signal.Signals:
 
 
 def send_signal(target: Target, sig: int | str | signal.Signals) -> TuningResult:
-    """Send one of :data:`SIGNALS` (by number, ``Signals`` or name such as ``"TERM"``): ``kill -TERM PID``."""
+    """Send one of :data:`SIGNALS` (by number, ``Signals`` or name such as ``"TERM"``): ``kill -TERM PID``.
+
+    For a thread target the signal goes to its process (``kill -TERM TGID``): a signal's default action
+    (terminate, stop, continue) acts on the whole process whichever thread takes it, and ``kill`` with a TID
+    signals the process too; the thread is only checked to be still there.
+    """
     chosen = _signal(sig)
-    pid = target.pid
+    pid = target.pid if target.tgid is None else target.tgid
     name = chosen.name.removeprefix("SIG")
     pidfd = None
     if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0:
@@ -1240,15 +1299,18 @@ class ThreadValues:
         return _common(t.affinity for t in self.threads if t.affinity is not None)
 
 
-def thread_values(pid: int, fs: FS = _LIVE) -> ThreadValues | None:
+def thread_values(pid: int, fs: FS = _LIVE, only: int | None = None) -> ThreadValues | None:
     """Read each thread's nice, policy, RT priority and affinity; ``None`` when the process is gone.
 
-    A thread that exits while being read is left out.
+    A thread that exits while being read is left out. ``only``: read that thread (TID) alone.
     """
-    try:
-        names = os.listdir(fs.proc(pid, "task"))
-    except OSError:
-        return None
+    if only is not None:
+        names = [str(only)]
+    else:
+        try:
+            names = os.listdir(fs.proc(pid, "task"))
+        except OSError:
+            return None
     threads: list[ThreadValue] = []
     for tid in sorted(int(n) for n in names if is_decimal(n)):
         text = read_text(fs.proc(pid, "task", tid, "stat"))

@@ -252,21 +252,31 @@ def describe_subjects(subjects: Sequence[Subject]) -> str:
     """Whom an action is for, as a dialog's subject line."""
     if len(subjects) == 1:
         s = subjects[0]
+        if s.target.tgid is not None:
+            return f"{s.target.label} only: {s.shown_cmdline}"
         return f"process {s.target.pid}: {s.shown_cmdline}"
     shown = ", ".join(s.label for s in subjects[:6])
     more = f" and {len(subjects) - 6} more" if len(subjects) > 6 else ""
     return f"{len(subjects)} tagged processes: {shown}{more}"
 
 
-def current_value(fs: FS, pid: int, what: str) -> str:
+def current_value(fs: FS, pid: int, what: str, tgid: int | None = None) -> str:
     """The process's current ``what`` (nice, policy, affinity, ionice, oom) as the dialogs show it:
-    ``mixed`` where its threads differ, ``exited`` when it is gone."""
+    ``mixed`` where its threads differ, ``exited`` when it is gone. With ``tgid``, ``pid`` is a thread of
+    process ``tgid`` and the value is that thread's (the OOM score adjustment: its process's)."""
     if what == "oom":
-        text = read_text(fs.proc(pid, "oom_score_adj"))
+        text = read_text(fs.proc(pid if tgid is None else tgid, "oom_score_adj"))
         return "exited" if text is None else text.strip()
+    if tgid is not None:
+        pid, only = tgid, pid
+    else:
+        only = None
     if what == "ionice":
         try:
-            tids = sorted(int(n) for n in os.listdir(fs.proc(pid, "task")) if is_decimal(n))
+            if only is not None:
+                tids = [only]
+            else:
+                tids = sorted(int(n) for n in os.listdir(fs.proc(pid, "task")) if is_decimal(n))
             values = set()
             for tid in tids:
                 try:
@@ -278,7 +288,7 @@ def current_value(fs: FS, pid: int, what: str) -> str:
         if not values:
             return "exited"
         return MIXED if len(values) > 1 else values.pop()
-    threads = thread_values(pid, fs)
+    threads = thread_values(pid, fs, only)
     if threads is None:
         return "exited"
     if what == "nice":
@@ -292,7 +302,7 @@ def current_value(fs: FS, pid: int, what: str) -> str:
 
 
 def _current_line(fs: FS, subjects: Sequence[Subject], what: str, name: str) -> str:
-    values = [current_value(fs, s.target.pid, what) for s in subjects]
+    values = [current_value(fs, s.target.pid, what, s.target.tgid) for s in subjects]
     if len(subjects) == 1:
         return f"now: {name} {values[0]}" + ("  (the threads differ)" if values[0] == MIXED else "")
     return f"now: {name} " + ", ".join(f"{s.target.pid}: {v}" for s, v in zip(subjects, values, strict=True))
@@ -308,7 +318,8 @@ def _scheduling_of(pid: int) -> Scheduling | None:
 def _affinity_union(fs: FS, subjects: Sequence[Subject]) -> frozenset[int]:
     cpus: set[int] = set()
     for s in subjects:
-        threads = thread_values(s.target.pid, fs)
+        t = s.target
+        threads = thread_values(t.pid, fs) if t.tgid is None else thread_values(t.tgid, fs, t.pid)
         for t in threads.threads if threads is not None else ():
             cpus.update(t.affinity or ())
     return frozenset(cpus)
@@ -351,7 +362,8 @@ class TuningFlows:
         subjects, or its threads differ)."""
         if len(subjects) != 1:
             return None
-        now = await asyncio.to_thread(current_value, self._fs, subjects[0].target.pid, what)
+        target = subjects[0].target
+        now = await asyncio.to_thread(current_value, self._fs, target.pid, what, target.tgid)
         return int(now) if is_decimal(now.removeprefix("-")) else None
 
     async def nice_step(self, subjects: Sequence[Subject], step: int) -> None:
@@ -444,10 +456,23 @@ class TuningFlows:
         if not online:
             self._host.notify("Cannot tell which CPUs are online.", severity="error")
             return
-        initial = await asyncio.to_thread(thread_values, subjects[0].target.pid, self._fs)
+        first = subjects[0].target
+        if first.tgid is None:
+            initial = await asyncio.to_thread(thread_values, first.pid, self._fs)
+        else:
+            initial = await asyncio.to_thread(thread_values, first.tgid, self._fs, first.pid)
         cpus = None if initial is None or not isinstance(initial.affinity, frozenset) else initial.affinity
         groups = tuple((node, tuple(node_cpus)) for node, node_cpus in nodes)
-        choice = await self._host.ask(AskAffinity(describe_subjects(subjects), current, online, groups, cpus))
+        # "All threads or the main one" means nothing for a thread's row: not asked when every subject is one.
+        question = AskAffinity(
+            describe_subjects(subjects),
+            current,
+            online,
+            groups,
+            cpus,
+            threads=any(s.target.tgid is None for s in subjects),
+        )
+        choice = await self._host.ask(question)
         if choice is not None:
             await self.run(
                 "affinity", subjects, lambda s: set_affinity(s.target, choice.cpus, choice.all_threads)
@@ -492,7 +517,8 @@ class TuningFlows:
     async def ionice(self, subjects: Sequence[Subject]) -> None:
         """i: IO class and level."""
         current = await self._current(subjects, "ionice", "IO priority")
-        now = (await asyncio.to_thread(current_value, self._fs, subjects[0].target.pid, "ionice")).split()
+        first = subjects[0].target
+        now = (await asyncio.to_thread(current_value, self._fs, first.pid, "ionice", first.tgid)).split()
         ioclass = now[0] if now and now[0] in IO_CLASSES else "none"
         level = int(now[1]) if len(now) > 1 else None
         choice = await self._host.ask(AskIoPriority(describe_subjects(subjects), current, ioclass, level))
@@ -505,7 +531,10 @@ class TuningFlows:
 
     async def send_signal(self, subjects: Sequence[Subject]) -> None:
         """k/F9: a signal from the common ones, TERM first."""
-        name = await self._host.ask(AskSignal(describe_subjects(subjects)))
+        described = describe_subjects(subjects)
+        if any(s.target.tgid is not None for s in subjects):
+            described += "; a thread's row signals its whole process"
+        name = await self._host.ask(AskSignal(described))
         if name is not None:
             await self.run("signal", subjects, lambda s: send_signal(s.target, name))
 

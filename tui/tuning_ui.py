@@ -103,6 +103,8 @@ class TuningActions(App[None]):
         if not self._tags:
             return
         alive = {(p.pid, p.start_time) for p in snapshot.processes}
+        # A tagged thread row lives as long as its thread (while threads are read: H).
+        alive.update((t.pid, t.start_time) for t in snapshot.thread_rows)
         gone = [pid for pid, s in self._tags.items() if (pid, s.target.start_time) not in alive]
         for pid in gone:
             del self._tags[pid]

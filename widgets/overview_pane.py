@@ -38,7 +38,7 @@ class OverviewPane(Vertical):
         """Draw ``snapshot`` (not while frozen)."""
         self.meters.update_snapshot(snapshot.cpu, snapshot.memory)
         self.summary.update_snapshot(snapshot)
-        self.table.set_processes(snapshot.processes)
+        self.table.set_processes(snapshot.processes, snapshot.thread_rows)
 
     def freeze(self, frozen: bool) -> None:
         """Keep the history graph as it is while ``frozen`` (samples are still recorded)."""

@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from perftop.probes.snapshot import ProcessInfo
+from perftop.probes.snapshot import ProcessInfo, ThreadInfo
 from perftop.widgets.changed_cells import ChangedCells
 from perftop.widgets.process_columns import SEPARATOR_WIDTH, command_text, fit, is_realtime
 from perftop.widgets.table_layout import COMMAND_SCROLL_STEP, FROZEN, Layout, TableLayout, marker_width
@@ -68,6 +68,7 @@ class _Palette:
     header_sorted: Style
     cursor: Style
     kernel_thread: Style
+    thread: Style
     realtime: Style
     zombie: Style
     running: Style
@@ -181,6 +182,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     | `process-table--header-sorted` | The header cell of the sort column (with ▲/▼). |
     | `process-table--cursor` | The selected row (brighter while the table has focus). |
     | `process-table--kernel-thread` | Rows of kernel threads. |
+    | `process-table--thread` | Rows of threads under their process (``H``), in htop's colour for them. |
     | `process-table--realtime` | POL, RTPRIO and PRI cells of FIFO, RR and DEADLINE processes. |
     | `process-table--zombie` | Rows of zombie processes (state Z). |
     | `process-table--running` | The S cell of running processes (R). |
@@ -207,6 +209,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         "process-table--header-sorted",
         "process-table--cursor",
         "process-table--kernel-thread",
+        "process-table--thread",
         "process-table--realtime",
         "process-table--zombie",
         "process-table--running",
@@ -253,6 +256,9 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         }
         & > .process-table--kernel-thread {
             color: $text-muted;
+        }
+        & > .process-table--thread {
+            color: ansi_green;
         }
         & > .process-table--realtime {
             color: ansi_magenta;
@@ -422,15 +428,34 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
 
     # Changing the state.
 
-    def set_processes(self, procs: Sequence[ProcessInfo]) -> None:
+    def set_processes(self, procs: Sequence[ProcessInfo], threads: Sequence[ThreadInfo] = ()) -> None:
         """Show a new list of processes, keeping the cursor on the same PID (or row, if it is gone) once
-        the user has chosen a process; until then, on the same row.
+        the user has chosen a process; until then, on the same row. ``threads``: thread rows, shown under
+        their processes while :attr:`threads` is on.
 
         With ``order_hold`` set, the rows keep their order (new processes go last) for that many
         calls between two sorts.
         """
-        self._state.set_processes(procs)
+        self._state.set_processes(procs, threads)
         self._show_rows()
+
+    @property
+    def threads(self) -> bool:
+        """True while threads are shown as rows under their process (``H``)."""
+        return self._state.threads
+
+    def set_threads(self, on: bool) -> None:
+        """Show threads as rows under their process, or not; the cursor stays on its process."""
+        if self._state.set_threads(on):
+            self._show_rows()
+
+    def has_thread_rows(self) -> bool:
+        """True when threads are shown and the last sample gave some."""
+        return self._state.has_thread_rows()
+
+    def thread_pids(self) -> set[int]:
+        """The processes whose threads the next sample should read (none while threads are not shown)."""
+        return self._state.thread_pids()
 
     def replace_processes(self, updated: Collection[ProcessInfo]) -> None:
         """Replace the rows of the same processes (same PID and start time) with ``updated`` and re-apply
@@ -836,6 +861,7 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
             header_sorted=component("header-sorted"),
             cursor=component("cursor"),
             kernel_thread=component("kernel-thread"),
+            thread=component("thread"),
             realtime=component("realtime"),
             zombie=component("zombie"),
             running=component("running"),
@@ -933,6 +959,8 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         row_style = palette.base
         if p.kernel_thread:
             row_style += palette.kernel_thread
+        elif type(p) is ThreadInfo:
+            row_style += palette.thread
         if p.state == "Z":
             row_style += palette.zombie
         if tagged:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from operator import attrgetter
 
-from perftop.probes.snapshot import ProcessInfo
+from perftop.probes.snapshot import ProcessInfo, ThreadInfo
 from perftop.widgets.process_columns import (
     CGROUP_KEYS,
     COLUMN_BY_KEY,
@@ -23,7 +23,7 @@ from perftop.widgets.process_columns import (
     resolve_column,
     sort_processes,
 )
-from perftop.widgets.process_tree import TreeOrder, tree_order
+from perftop.widgets.process_tree import BLANK, ELBOW, PIPE, TEE, TreeOrder, tree_order
 
 #: What the tree order of a row depends on, besides its place in the sort.
 _LINK = attrgetter("pid", "ppid", "start_time")
@@ -52,6 +52,11 @@ class TableView:
     Sorting by a hidden optional column shows it; hiding the sort column sorts by CPU% again, so the order
     always follows a column that can be shown.
 
+    Thread rows (:class:`~perftop.probes.snapshot.ThreadInfo`, given with the processes while the thread
+    view is on) are filtered and sorted as processes are, then shown right under their process: in the flat
+    view after it, in the tree view as its first children (before its child processes); a thread whose
+    process is not shown is not shown either.
+
     In the tree view (``tree``) the rows are in :func:`~perftop.widgets.process_tree.tree_order` of the
     filtered, sorted processes; ``prefixes`` holds each row's guides. The tree is built again only when
     the rows, their order, their parents or the collapsed processes changed. Switching views keeps the
@@ -69,10 +74,14 @@ class TableView:
         "_hide_kernel_threads",
         "_order_hold",
         "_pid_filter",
+        "_procs",
         "_rows",
+        "_shown",
         "_shown_optional",
         "_sort_key",
         "_sort_reverse",
+        "_thread_rows",
+        "_threads_on",
         "_tree",
         "_tree_built",
         "_tree_key",
@@ -98,6 +107,9 @@ class TableView:
         self._pid_filter: frozenset[int] | None = None
         self._hide_kernel_threads = False
         self._all: Sequence[ProcessInfo] = ()
+        self._procs: Sequence[ProcessInfo] = ()
+        self._thread_rows: Sequence[ThreadInfo] = ()
+        self._threads_on = False
         self._rows: list[ProcessInfo] = []
         self._cursor = 0
         self._follow = False
@@ -113,6 +125,8 @@ class TableView:
         #: The last tree built, and what it was built from.
         self._tree_built: TreeOrder | None = None
         self._tree_key: tuple[object, ...] | None = None
+        #: With thread rows: each row's guides and whether it is a tree branch (aligned with ``_rows``).
+        self._shown: tuple[list[str], list[bool]] | None = None
 
     # Reading.
 
@@ -165,6 +179,8 @@ class TableView:
     def prefixes(self) -> Sequence[str] | None:
         """In the tree view, the guides drawn before each row's command (aligned with ``rows``), else
         ``None``."""
+        if self._shown is not None:
+            return self._shown[0]
         return self._tree_built.prefixes if self._tree and self._tree_built is not None else None
 
     @property
@@ -175,7 +191,8 @@ class TableView:
     def is_branch(self, index: int) -> bool:
         """True when row ``index`` of the tree has children (shown or collapsed)."""
         built = self._tree_built
-        return self._tree and built is not None and 0 <= index < len(built.branches) and built.branches[index]
+        branches = self._shown[1] if self._shown is not None else built.branches if built is not None else []
+        return self._tree and built is not None and 0 <= index < len(branches) and branches[index]
 
     @property
     def cursor(self) -> int:
@@ -259,11 +276,55 @@ class TableView:
 
     # Changing.
 
-    def set_processes(self, procs: Sequence[ProcessInfo]) -> None:
-        """Show a new sample's processes (sorted, or in the held order: see ``order_hold``)."""
-        self._all = procs
+    @property
+    def threads(self) -> bool:
+        """True while the thread rows given to :meth:`set_processes` are shown (``H``)."""
+        return self._threads_on
+
+    def thread_pids(self) -> set[int]:
+        """The processes whose threads the next sample should read: while threads are shown, the shown
+        processes that have more than one (the main thread's row is the process's)."""
+        if not self._threads_on:
+            return set()
+        return {p.pid for p in self._rows if type(p) is not ThreadInfo and (p.threads or 0) > 1}
+
+    def has_thread_rows(self) -> bool:
+        """True when threads are shown and the last sample gave some (False just after ``H``)."""
+        return self._threads_on and bool(self._thread_rows)
+
+    def set_processes(self, procs: Sequence[ProcessInfo], threads: Sequence[ThreadInfo] = ()) -> None:
+        """Show a new sample's processes (sorted, or in the held order: see ``order_hold``), and under them
+        ``threads`` (all but each process's main thread) while the thread view is on."""
+        self._procs, self._thread_rows = procs, threads
+        self._all = self._merged()
         self._held_for += 1
         self._apply(keep_order=self._held_for < self._order_hold)
+
+    def _merged(self) -> Sequence[ProcessInfo]:
+        """The processes, with the thread rows (the main ones left out) while they are shown."""
+        if not self._threads_on or not self._thread_rows:
+            return self._procs
+        return [*self._procs, *(t for t in self._thread_rows if t.pid != t.tgid)]
+
+    def set_threads(self, on: bool) -> bool:
+        """Show the thread rows under their processes (or not), the cursor on the same row's process or
+        thread; a thread row under the cursor leaves it on its process."""
+        if on == self._threads_on:
+            return False
+        under = self._under_cursor()
+        if under is not None and not on:
+            p = self._rows[self._cursor]
+            if isinstance(p, ThreadInfo):
+                owner = next((q for q in self._procs if q.pid == p.tgid), None)
+                under = None if owner is None else (owner.pid, owner.start_time)
+        self._threads_on = on
+        self._all = self._merged()
+        self._apply()
+        found = None if under is None else self._find(under)
+        if found is not None:
+            self._cursor = found
+            self._followed = under
+        return True
 
     def replace_processes(self, updated: Collection[ProcessInfo]) -> bool:
         """Replace the rows of the same processes (same PID and start time) with ``updated`` and re-apply
@@ -371,10 +432,9 @@ class TableView:
         else:
             built = self._tree_built
             if self._tree and built is not None:
+                branches = self._shown[1] if self._shown is not None else built.branches
                 self._collapsed = {
-                    (p.pid, p.start_time)
-                    for p, branch in zip(self._rows, built.branches, strict=True)
-                    if branch
+                    (p.pid, p.start_time) for p, branch in zip(self._rows, branches, strict=True) if branch
                 }
         self._relayout()
         return bool(self._collapsed)
@@ -437,11 +497,15 @@ class TableView:
             self._followed = self._under_cursor()
 
     def _apply(self, *, keep_order: bool = False) -> None:
+        pids = self._pid_filter
+        if pids is not None and self._threads_on and self._thread_rows:
+            # --pid names processes: their threads are shown with them.
+            pids = pids | {t.pid for t in self._thread_rows if t.tgid in pids}
         chosen = filter_processes(
             self._all,
             self._filter_text,
             self._user_filter,
-            self._pid_filter,
+            pids,
             self._hide_kernel_threads,
         )
         if keep_order and self._rows:
@@ -454,8 +518,14 @@ class TableView:
         else:
             self._held_for = 0
             rows = sort_processes(chosen, self._sort_key, self._sort_reverse)
+        threads = [p for p in rows if type(p) is ThreadInfo]
+        if threads:
+            rows = [p for p in rows if type(p) is not ThreadInfo]
+        self._shown = None
         if self._tree:
             rows = self._tree_rows(rows, len(chosen) != len(self._all))
+        if threads:
+            rows = self._with_threads(rows, threads)
         self._rows = rows
         found = None
         if self._follow and self._followed is not None:
@@ -466,6 +536,36 @@ class TableView:
         # back (the filter cleared). See lost_choice.
         if not self._follow:
             self._followed = self._under_cursor()
+
+    def _with_threads(self, rows: list[ProcessInfo], threads: list[ThreadInfo]) -> list[ProcessInfo]:
+        """``rows`` (processes in display order) with each one's ``threads`` (in sort order) right under it,
+        drawn with guides, as its first children in the tree view; none under a collapsed process. Sets
+        ``_shown``: the guides and branch flags aligned with the result."""
+        under: dict[int, list[ThreadInfo]] = {}
+        for t in threads:
+            under.setdefault(t.tgid, []).append(t)
+        built = self._tree_built if self._tree else None
+        out: list[ProcessInfo] = []
+        prefixes: list[str] = []
+        branches: list[bool] = []
+        for index, p in enumerate(rows):
+            prefix = built.prefixes[index] if built is not None else ""
+            branch = built.branches[index] if built is not None else False
+            out.append(p)
+            prefixes.append(prefix)
+            branches.append(branch)
+            own = under.get(p.pid)
+            if not own or (built is not None and built.hidden[index]):
+                continue
+            # The process's own guide continues as a line (more siblings below) or blanks (the last one).
+            below = prefix.replace(TEE, PIPE).replace(ELBOW, BLANK)
+            last = len(own) - 1
+            for position, t in enumerate(own):
+                out.append(t)
+                prefixes.append(below + (TEE if branch or position < last else ELBOW))
+                branches.append(False)
+        self._shown = (prefixes, branches)
+        return out
 
     def _tree_rows(self, rows: list[ProcessInfo], filtered: bool) -> list[ProcessInfo]:
         """``rows`` (filtered and sorted) in tree order; the tree is built again only when the rows, their
