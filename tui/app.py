@@ -24,7 +24,16 @@ from textual.widgets import ContentSwitcher, Input, Static
 from perftop.probes.sampler import NUMA_MAPS_SECONDS, Sampler
 from perftop.probes.snapshot import Snapshot
 from perftop.tui import input_driver
-from perftop.tui.bindings import APP_KEYS, LOG_KEYS, TABLE_KEYS, TUNING_KEYS, app_bindings, app_keys
+from perftop.tui.bindings import (
+    APP_KEYS,
+    INSPECT_KEYS,
+    LOG_KEYS,
+    TABLE_KEYS,
+    TUNING_KEYS,
+    app_bindings,
+    app_keys,
+)
+from perftop.tui.inspect_ui import InspectActions
 from perftop.tui.panes import PANES, Pane
 from perftop.tui.sampling import SamplingThread
 from perftop.tui.tuning_ui import TuningActions
@@ -48,7 +57,9 @@ APP_ACTIONS = frozenset(k.action.split("(", 1)[0] for k in APP_KEYS)
 #: Action names of the tuning keys that act on the detail screen's process while it is open (tagging and
 #: untagging stay with the table).
 DETAIL_ACTIONS = frozenset(
-    k.action.split("(", 1)[0] for k in TUNING_KEYS if not k.action.startswith(("tag", "untag"))
+    k.action.split("(", 1)[0]
+    for k in (*INSPECT_KEYS, *TUNING_KEYS)
+    if not k.action.startswith(("tag", "untag"))
 )
 #: Rows above and below the screen whose status is read too, so a short scroll shows no gaps.
 STATUS_MARGIN_ROWS = 10
@@ -74,7 +85,7 @@ class AppOptions:
     first_delay: float = 0.2
 
 
-class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[None]):
+class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, ThemeColours, App[None]):
     """htop-like overview of CPUs and processes, and the other panes of the registry."""
 
     # Absolute, so a subclass (with other panes) in another folder finds it too.

@@ -58,7 +58,13 @@ VIEW_KEYS: tuple[Key, ...] = (
     Key("minus", "-", "interval_step(-1)", "faster refresh"),
 )
 
-#: The tuning keys, after the pane keys.
+#: htop's inspection keys on the selected process (the detail screen's while it is open), after the pane keys.
+INSPECT_KEYS: tuple[Key, ...] = (
+    Key("l", "l", "open_files", "open files and sockets of the process: fd, type, position, flags, name"),
+    Key("e", "e", "environment", "environment of the process (where readable)"),
+)
+
+#: The tuning keys, after the inspection keys.
 TUNING_KEYS: tuple[Key, ...] = (
     Key("space", "space", "tag", "tag/untag the process and move down; actions apply to all tagged"),
     Key("c", "c", "tag_tree", "tag the process and its children"),
@@ -109,7 +115,7 @@ def pane_keys(panes: Sequence[Pane[Any]]) -> tuple[Key, ...]:
 def app_keys(panes: Sequence[Pane[Any]] = PANES) -> tuple[Key, ...]:
     """The App's keys with ``panes``, in the help screen's order. The process table adds its own navigation
     keys (:data:`TABLE_KEYS`)."""
-    return (*VIEW_KEYS, *pane_keys(panes), *TUNING_KEYS)
+    return (*VIEW_KEYS, *pane_keys(panes), *INSPECT_KEYS, *TUNING_KEYS)
 
 
 #: The App's keys with the registry's panes.

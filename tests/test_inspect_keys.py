@@ -1,0 +1,134 @@
+"""htop's inspection keys in the App: ``l`` lists the open files of the selected process, ``e`` shows its
+environment (refused with the reason for another user's process when unprivileged), also from the detail
+screen for its process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from perftop.probes.fs import FS
+from perftop.probes.sampler import Sampler
+from perftop.tui.app import AppOptions, PerftopApp
+from perftop.tui.detail_screen import DetailScreen
+from perftop.tui.screens import TextScreen
+from testbed.demo import DemoMachine
+
+
+def screen_body(app: PerftopApp) -> str:
+    screen = app.screen
+    assert isinstance(screen, TextScreen)
+    return str(screen.query_one(Static).render())
+
+
+@pytest.fixture
+def holder(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    held = tmp_path / "held.txt"
+    code = "import sys, time; f = open(sys.argv[1], 'w'); print(flush=True); time.sleep(60)"
+    env = {**os.environ, "PERFTOP_KNOWN": "yes\x1b[31m"}
+    proc = subprocess.Popen([sys.executable, "-c", code, str(held)], env=env, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    yield proc, held
+    proc.kill()
+    proc.wait()
+
+
+async def test_l_and_e_show_the_selected_process(holder: tuple[subprocess.Popen[bytes], Path]) -> None:
+    proc, held = holder
+    app = PerftopApp(Sampler(FS()), AppOptions(autorefresh=False, pids=(proc.pid,)))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await app.sample_now()
+        assert app.table.select_pid(proc.pid)
+        await pilot.press("l")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        body = screen_body(app)
+        assert f"Open files of {proc.pid}" in body and str(held) in body and "O_WRONLY" in body
+        await pilot.press("escape")
+        await pilot.press("e")
+        await pilot.pause()
+        body = screen_body(app)
+        assert f"Environment of {proc.pid}" in body
+        # The escape sequence in the value is spelled out, never sent to the terminal.
+        assert "PERFTOP_KNOWN=yes\\e[31m" in body
+        await pilot.press("escape")
+        # From the detail screen: its process.
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("l")
+        await pilot.pause()
+        assert f"Open files of {proc.pid}" in screen_body(app)
+
+
+async def test_a_process_that_exited_is_said_so(holder: tuple[subprocess.Popen[bytes], Path]) -> None:
+    proc, _ = holder
+    app = PerftopApp(Sampler(FS()), AppOptions(autorefresh=False, pids=(proc.pid,)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.sample_now()
+        assert app.table.select_pid(proc.pid)
+        proc.kill()
+        proc.wait()
+        for key in ("l", "e"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert not isinstance(app.screen, TextScreen)
+        assert sum(f"{proc.pid} has exited" in n.message for n in app._notifications) == 2
+
+
+def test_environ_of_another_users_process_is_refused_as_nobody(
+    holder: tuple[subprocess.Popen[bytes], Path],
+) -> None:
+    """As uid 65534 the kernel refuses root's child's environ: the key says why instead of a screen."""
+    from tests.unprivileged import run_as_nobody
+
+    proc, _ = holder
+
+    def work() -> dict[str, object]:
+        import asyncio
+
+        async def run() -> dict[str, object]:
+            app = PerftopApp(Sampler(FS()), AppOptions(autorefresh=False, pids=(proc.pid,)))
+            async with app.run_test(size=(120, 40)) as pilot:
+                await app.sample_now()
+                app.table.select_pid(proc.pid)
+                await pilot.press("e")
+                await pilot.pause()
+                await pilot.press("l")
+                await pilot.pause()
+                return {
+                    "screen": isinstance(app.screen, TextScreen),
+                    "notes": [n.message for n in app._notifications],
+                }
+
+        return asyncio.run(run())
+
+    out = run_as_nobody(work)
+    assert out["screen"] is False
+    notes = out["notes"]
+    assert isinstance(notes, list)
+    assert any("environment of this process cannot be read" in n for n in notes)
+    assert any("cannot be listed" in n for n in notes)
+
+
+async def test_l_on_the_demo_tree(tmp_path: Path) -> None:
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await machine.drive(app, 1)
+        assert app.table.select_pid(1290)
+        await pilot.press("l")
+        await pilot.pause()
+        body = screen_body(app)
+        assert "Open files of 1290 (java)" in body and "SOCK" in body
+        await pilot.press("escape")
+        await pilot.press("e")
+        await pilot.pause()
+        assert "LANG=C.UTF-8" in screen_body(app)

@@ -1,0 +1,103 @@
+"""htop's inspection keys on the selected process (the detail screen's while it is open): ``l`` its open
+files and sockets, ``e`` its environment, ``s`` its system calls through ``strace -p``, and ``F`` follow.
+
+Layers: the App builds on this module; this one on the modal screens and the probes. Reads run in a thread;
+the process is named by its identity ``(pid, start_time)``, so a PID reused meanwhile is never shown as the
+one chosen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from textual.app import App
+
+if TYPE_CHECKING:
+    from perftop.probes.sampler import Sampler
+    from perftop.tui.action_records import Subject
+    from perftop.widgets.process_table import ProcessTable
+
+#: What ``e`` says when the kernel refuses ``/proc/PID/environ``.
+ENVIRON_REFUSED = (
+    "The environment of this process cannot be read: the kernel lets only its owner (with ptrace access) "
+    "or root read /proc/PID/environ."
+)
+
+
+class InspectActions(App[None]):
+    """The inspection keys of :class:`~perftop.tui.app.PerftopApp` (its base)."""
+
+    # What the App provides.
+    table: ProcessTable
+    sampler: Sampler
+    detail_subject: Subject | None
+
+    def _inspected(self) -> tuple[int, int, str] | None:
+        """``(pid, start_time, comm)`` of the detail screen's process, else of the selected row; None (with
+        a notice) when there is none."""
+        if self.detail_subject is not None:
+            target = self.detail_subject.target
+            return target.pid, target.start_time, self.detail_subject.comm
+        pid = self.table.selected_pid
+        proc = next((p for p in self.table.rows() if p.pid == pid), None)
+        if proc is None:
+            self.notify("No process selected.", severity="warning")
+            return None
+        return proc.pid, proc.start_time, proc.comm
+
+    async def action_open_files(self) -> None:
+        """``l``: the descriptors of the process, as ``lsof -p`` lists them."""
+        from perftop.probes.open_files import describe, is_same_process, read_open_files
+        from perftop.tui.screens import TextScreen
+
+        chosen = self._inspected()
+        if chosen is None:
+            return
+        pid, start_time, comm = chosen
+        fs = self.sampler.fs
+
+        def read() -> str | None:
+            listing = read_open_files(fs, pid)
+            if listing is None or not is_same_process(fs, pid, start_time):
+                return None
+            return describe(listing)
+
+        body = await asyncio.to_thread(read)
+        if body is None:
+            if not await asyncio.to_thread(is_same_process, fs, pid, start_time):
+                self.notify(f"Process {pid} has exited.", severity="warning")
+            else:
+                self.notify(
+                    f"The descriptors of process {pid} cannot be listed: another user's process needs root.",
+                    severity="warning",
+                )
+            return
+        self.push_screen(TextScreen(f"Open files of {pid} ({comm})  ·  lsof -p {pid}", body))
+
+    async def action_environment(self) -> None:
+        """``e``: the environment of the process, where the kernel lets perftop read it."""
+        from perftop.probes.fs import read_bytes
+        from perftop.probes.open_files import is_same_process
+        from perftop.probes.process_detail import parse_environ
+        from perftop.tui.screens import TextScreen
+
+        chosen = self._inspected()
+        if chosen is None:
+            return
+        pid, start_time, comm = chosen
+        fs = self.sampler.fs
+
+        def read() -> tuple[bool, tuple[str, ...] | None]:
+            data = read_bytes(fs.proc(pid, "environ"))
+            return is_same_process(fs, pid, start_time), None if data is None else parse_environ(data)
+
+        alive, environ = await asyncio.to_thread(read)
+        if not alive:
+            self.notify(f"Process {pid} has exited.", severity="warning")
+            return
+        if environ is None:
+            self.notify(ENVIRON_REFUSED, title=f"Environment of {pid}", severity="warning")
+            return
+        body = "\n".join(sorted(environ)) if environ else "(empty: a kernel thread, or it cleared it)"
+        self.push_screen(TextScreen(f"Environment of {pid} ({comm})", body))
