@@ -49,6 +49,7 @@ from perftop.probes.processes import (
     process_infos,
     task_counts,
 )
+from perftop.probes.run_delay import RunDelayCache, ThrottleCache
 from perftop.probes.snapshot import (
     DiskStats,
     InterfaceStats,
@@ -160,6 +161,10 @@ class Sampler:
         self._lock = threading.Lock()
         #: The cgroup path and container of the processes asked for (see ``sample``'s ``cgroup_pids``).
         self._cgroups = CgroupCache()
+        #: RUN-DELAY/s and THROTTLED% of the processes asked for (``sample``'s ``sched_pids``,
+        #: ``throttle_pids``).
+        self._run_delays = RunDelayCache()
+        self._throttles = ThrottleCache(self.fs)
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -178,6 +183,8 @@ class Sampler:
         ran: bool = False,
         cgroup_pids: Collection[int] | None = (),
         interrupts: bool = True,
+        sched_pids: Collection[int] | None = (),
+        throttle_pids: Collection[int] | None = (),
     ) -> Snapshot:
         """Read everything once and return the rates since the previous call (None on the first).
 
@@ -194,6 +201,9 @@ class Sampler:
         ``cgroup_pids``: whose ``cgroup`` is read for ``cgroup`` and ``container`` (``None``: every process;
         by default none); a reading is kept for :data:`CGROUP_SECONDS` and shown for the process it was
         read for, asked for or not.
+        ``sched_pids``: whose ``schedstat`` is read for ``run_delay_ms_per_s`` (``None``: every process; by
+        default none). ``throttle_pids``: whose group's ``cpu.stat`` is read for ``throttled_percent`` (same;
+        each group read once).
         ``interrupts=False`` skips ``/proc/interrupts``, ``/proc/softirqs`` and the IRQs' affinity
         (``interrupts`` is None; the first sample that reads them again has no rates).
         """
@@ -237,6 +247,8 @@ class Sampler:
                 steady=self._steady_rows,
             )
             processes = self._cgroups.apply(fs, processes, cgroup_pids, now)
+            processes = self._run_delays.apply(fs, processes, sched_pids, now)
+            processes = self._throttles.apply(fs, processes, throttle_pids, now)
             disks = read_diskstats(fs, read, self._disk_lines)
             disks_info = self._disks_info(disks or {}, now)
             disks_now = disk_rates(self._prev_disks, disks, elapsed, disks_info, self._idle_disk_rows)

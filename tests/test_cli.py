@@ -188,6 +188,9 @@ def test_json_on_this_machine_has_the_contract_keys() -> None:
             assert proc.keys() >= PROCESS_KEYS
     me = next(p for p in json.loads(lines[-1])["processes"] if "perftop.tui.cli" in (p["cmdline"] or ""))
     assert me["rss_bytes"] > 0 and me["user"] and me["affinity"]
+    # Read for every process in --json: a rate from the second sample.
+    assert me["run_delay_ms_per_s"] is not None and me["run_delay_ms_per_s"] >= 0
+    assert "throttled_percent" in me
 
 
 @pytest.mark.live
@@ -202,6 +205,8 @@ def test_json_on_the_demo_fixture() -> None:
     assert stat_only, "the demo tree has a process directory holding only a stat file"
     assert all(p["state"] and p["start_time"] is not None for p in stat_only)
     assert procs[1]["comm"] and procs[1]["affinity"]
+    # This tree has no schedstat nor cgroup files: null, never made up.
+    assert procs[1290]["run_delay_ms_per_s"] is None and procs[1290]["throttled_percent"] is None
 
 
 @pytest.mark.live

@@ -235,9 +235,17 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
             # /proc/PID/cgroup for CGROUP and CONTAINER on screen, and for every process while a filter
             # is typed (it matches the cgroup path too); each read is kept a few seconds.
             "cgroup_pids": self._cgroup_pids(status_pids),
+            # schedstat (RUN-DELAY/s) and the groups' cpu.stat (THROTTLED%) for the rows on screen only, so
+            # sorting by one orders the rows that have a value.
+            "sched_pids": self._rows_on_screen() if table.needs_run_delay() else (),
+            "throttle_pids": self._rows_on_screen() if table.needs_throttle() else (),
             # The socket tables (and whatever else a pane needs) only while that pane is shown.
             **{s.argument: s in shown for s in self._sampled_while_shown},
         }
+
+    def _rows_on_screen(self) -> set[int]:
+        """The PIDs of the rows on screen and a margin around them (none before the first sample)."""
+        return self.table.visible_pids(margin=STATUS_MARGIN_ROWS) if self.snapshot is not None else set()
 
     def _cgroup_pids(self, status_pids: frozenset[int] | set[int] | None) -> frozenset[int] | set[int] | None:
         """Whose ``cgroup`` to read: every process while a filter is typed or the sort is by CGROUP or

@@ -35,7 +35,8 @@ VIEW_KEYS: tuple[Key, ...] = (
         "f2",
         "F2",
         "pick_columns",
-        "show/hide the optional columns REMOTE%, IO_R/s, IO_W/s, OOM_SCORE, OOM_ADJ, CGROUP, CONTAINER",
+        "show/hide the optional columns REMOTE%, IO_R/s, IO_W/s, OOM_SCORE, OOM_ADJ, CGROUP, CONTAINER, "
+        "RUN-DELAY/s, THROTTLED%",
     ),
     Key("f6", "F6", "pick_sort", "choose the sort column"),
     Key("less_than_sign", "<", "sort_step(-1)", "sort by the column to the left"),

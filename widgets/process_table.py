@@ -583,6 +583,14 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         """True when a column on screen, or the sort, shows ``/proc/PID/cgroup`` values."""
         return self._state.needs_cgroup()
 
+    def needs_run_delay(self) -> bool:
+        """True when RUN-DELAY/s is on screen or the sort: the owner reads ``schedstat`` for the rows."""
+        return self._state.needs_run_delay()
+
+    def needs_throttle(self) -> bool:
+        """True when THROTTLED% is on screen or the sort: the owner reads the rows' groups' ``cpu.stat``."""
+        return self._state.needs_throttle()
+
     def needs_numa_pids(self) -> set[int]:
         """PIDs whose ``numa_maps`` the owner should read: the rows on screen while a column that needs it
         (REMOTE%) is shown, else none. Sorting by REMOTE% therefore orders only the rows with a value."""
