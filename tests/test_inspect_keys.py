@@ -132,3 +132,58 @@ async def test_l_on_the_demo_tree(tmp_path: Path) -> None:
         await pilot.press("e")
         await pilot.pause()
         assert "LANG=C.UTF-8" in screen_body(app)
+
+
+def status_text(app: PerftopApp) -> str:
+    return str(app.status_line.render())
+
+
+async def test_f_follows_the_selected_process_across_sorts_until_f_or_esc(tmp_path: Path) -> None:
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+    async with app.run_test(size=(120, 16)) as pilot:
+        await machine.drive(app, 1)
+        # The last row: far from the top of most orders, so each sort must scroll to keep it in view.
+        pid = app.table.rows()[-1].pid
+        assert app.table.select_pid(pid)
+        await pilot.press("F")
+        await pilot.pause()
+        assert app.following and "follow" in status_text(app)
+        for key in ("M", "T", "P", "I", "less_than_sign", "t", "t"):
+            await pilot.press(key)
+            await machine.drive(app, 1)
+            await pilot.pause()
+            assert app.table.selected_pid == pid, key
+            top = app.table.scroll_offset.y
+            index = next(i for i, p in enumerate(app.table.rows()) if p.pid == pid)
+            assert top <= index < top + app.table.size.height - 1, key  # on screen (line 0: header)
+        await pilot.press("F")
+        await pilot.pause()
+        assert not app.following and "follow" not in status_text(app)
+        await pilot.press("F")
+        await pilot.pause()
+        assert app.following
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.following and "follow" not in status_text(app)
+        # Unfollowed, the cursor keeps its line whatever the sort.
+        line = app.table.cursor_row
+        for key in ("M", "P"):
+            await pilot.press(key)
+            await machine.drive(app, 1)
+            await pilot.pause()
+            assert app.table.cursor_row == line
+
+
+async def test_a_followed_process_filtered_away_stops_the_follow(tmp_path: Path) -> None:
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await machine.drive(app, 1)
+        assert app.table.select_pid(1290)
+        await pilot.press("F")
+        app.table.set_filter("no-such-process-name")
+        await machine.drive(app, 1)
+        await pilot.pause()
+        assert not app.following
+        assert any("1290, followed" in n.message for n in app._notifications)

@@ -59,7 +59,7 @@ APP_ACTIONS = frozenset(k.action.split("(", 1)[0] for k in APP_KEYS)
 DETAIL_ACTIONS = frozenset(
     k.action.split("(", 1)[0]
     for k in (*INSPECT_KEYS, *TUNING_KEYS)
-    if not k.action.startswith(("tag", "untag"))
+    if not k.action.startswith(("tag", "untag", "follow"))
 )
 #: Rows above and below the screen whose status is read too, so a short scroll shows no gaps.
 STATUS_MARGIN_ROWS = 10
@@ -359,6 +359,7 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
             self.detail_screen.refresh_detail()
         if self.options.pids and not self._selected_initial_pid:
             self._selected_initial_pid = self.table.select_pid(self.options.pids[0])
+        self.check_followed()
         self._update_status()
 
     # -- status line ------------------------------------------------------------------------------------
@@ -381,6 +382,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
             parts.append("read-only")
         if self.has_class("-low-bandwidth"):
             parts.append("low-bandwidth")
+        if self.following:
+            parts.append("follow")
         if self.frozen:
             parts.append("FROZEN")
         if parts == self._status_parts:
@@ -684,6 +687,11 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
 
     def on_key(self, event: events.Key) -> None:
         focused = self.focused
+        if event.key == "escape" and self.following and not isinstance(focused, Input):
+            if len(self.screen_stack) == 1:
+                self.stop_following()
+                event.stop()
+            return
         if not isinstance(focused, Input):
             return
         if event.key == "escape":
@@ -719,6 +727,9 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
     def _after_view_change(self) -> None:
         self._update_status()
         self._publish_request()
+
+    def _view_changed(self) -> None:
+        self._after_view_change()
 
 
 def _column_help(column: process_columns.Column) -> str:

@@ -33,6 +33,41 @@ class InspectActions(App[None]):
     sampler: Sampler
     detail_subject: Subject | None
 
+    #: True while ``F`` follows the selected process (the status line says ``follow``).
+    following: bool = False
+
+    def _view_changed(self) -> None:
+        """The App redraws its status line and asks its next sample for the rows now on screen."""
+        raise NotImplementedError
+
+    def action_follow(self) -> None:
+        """``F``: the cursor stays on the selected process and keeps it in view whatever the sort, filter or
+        view; ``F`` again (or Esc) stops: the cursor keeps its line from then on."""
+        if self.following:
+            self.stop_following()
+            return
+        if self.table.selected_pid is None:
+            self.notify("No process selected.", severity="warning")
+            return
+        self.table.choose_selected()
+        self.following = True
+        self._view_changed()
+
+    def stop_following(self, why: str | None = None) -> None:
+        """Stop ``F``'s follow (``why``: a notice saying why, when it was not the user's key)."""
+        self.following = False
+        self.table.stop_following()
+        if why is not None:
+            self.notify(why, severity="warning")
+        self._view_changed()
+
+    def check_followed(self) -> None:
+        """After a refresh: a followed process that left the table (exited, or a filter hides it) ends the
+        follow, said so."""
+        lost = self.table.lost_choice
+        if self.following and lost is not None:
+            self.stop_following(f"Process {lost}, followed, is no longer in the table: follow stopped.")
+
     def _inspected(self) -> tuple[int, int, str] | None:
         """``(pid, start_time, comm)`` of the detail screen's process, else of the selected row; None (with
         a notice) when there is none."""

@@ -540,6 +540,10 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         self._state.choose_selected()
         self._selection_moved()
 
+    def stop_following(self) -> None:
+        """Forget the process chosen: the cursor keeps its line across refreshes and sorts from now on."""
+        self._state.stop_following()
+
     def search_next(self, text: str, backwards: bool = False) -> bool:
         """htop's F3: move to the next row after the cursor (before it with ``backwards``) that
         ``matches`` ``text``, wrapping around; the cursor row itself is tried last. False if none."""

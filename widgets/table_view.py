@@ -444,6 +444,12 @@ class TableView:
             self._follow = True
             self._followed = self._under_cursor()
 
+    def stop_following(self) -> None:
+        """Forget the process chosen: the cursor keeps its line from now on, as before any choice (``F``
+        again or Esc after ``F``)."""
+        self._follow = False
+        self._followed = self._under_cursor()
+
     def _apply(self, *, keep_order: bool = False) -> None:
         chosen = filter_processes(
             self._all,
