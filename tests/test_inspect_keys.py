@@ -5,10 +5,13 @@ screen for its process."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Static
@@ -17,7 +20,9 @@ from perftop.probes.fs import FS
 from perftop.probes.sampler import Sampler
 from perftop.tui.app import AppOptions, PerftopApp
 from perftop.tui.detail_screen import DetailScreen
+from perftop.tui.inspect_ui import STRACE_MISSING
 from perftop.tui.screens import TextScreen
+from perftop.tui.strace_screen import StraceScreen
 from testbed.demo import DemoMachine
 
 
@@ -187,3 +192,119 @@ async def test_a_followed_process_filtered_away_stops_the_follow(tmp_path: Path)
         await pilot.pause()
         assert not app.following
         assert any("1290, followed" in n.message for n in app._notifications)
+
+
+# --- s: strace -----------------------------------------------------------------------------------------
+
+LOOP = "import os, time\nwhile True:\n    os.getppid()\n    time.sleep(0.05)\n"
+
+
+async def _until(condition: Callable[[], bool], pilot: Any, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+@pytest.fixture
+def looper() -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen([sys.executable, "-c", LOOP])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+@pytest.mark.live
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+async def test_s_streams_the_syscalls_and_esc_stops_strace(looper: subprocess.Popen[bytes]) -> None:
+    scope = Path("/proc/sys/kernel/yama/ptrace_scope")
+    if os.geteuid() != 0 and scope.exists() and scope.read_text().strip() != "0":
+        pytest.skip("ptrace of a sibling needs root here")
+    app = PerftopApp(Sampler(FS()), AppOptions(autorefresh=False, pids=(looper.pid,)))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.sample_now()
+        assert app.table.select_pid(looper.pid)
+        await pilot.press("s")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, StraceScreen)
+        await _until(lambda: any("getppid()" in line for line in screen.lines), pilot)
+        assert screen.process is not None
+        strace_pid = screen.process.pid
+        assert Path(f"/proc/{strace_pid}").exists()
+        await pilot.press("escape")
+        await _until(lambda: not isinstance(app.screen, StraceScreen), pilot)
+        # strace ended and was reaped; the traced process goes on, detached.
+        assert screen.process.returncode is not None
+        assert not Path(f"/proc/{strace_pid}").exists()
+        assert looper.poll() is None
+        status = Path(f"/proc/{looper.pid}/status").read_text()
+        assert "TracerPid:\t0" in status
+
+
+@pytest.mark.live
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+async def test_strace_ends_with_the_traced_process(looper: subprocess.Popen[bytes]) -> None:
+    app = PerftopApp(Sampler(FS()), AppOptions(autorefresh=False, pids=(looper.pid,)))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.sample_now()
+        assert app.table.select_pid(looper.pid)
+        await pilot.press("s")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, StraceScreen)
+        await _until(lambda: any("getppid()" in line for line in screen.lines), pilot)
+        looper.kill()
+        looper.wait()
+        await _until(lambda: screen.ended, pilot)
+        assert any("+++ killed by SIGKILL +++" in line for line in screen.lines)
+        assert "strace ended" in str(screen.query_one("#strace-state", Static).render())
+        await pilot.press("escape")
+
+
+async def test_s_without_strace_says_so(
+    looper: subprocess.Popen[bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without strace
+    app = PerftopApp(Sampler(FS()), AppOptions(autorefresh=False, pids=(looper.pid,)))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.sample_now()
+        assert app.table.select_pid(looper.pid)
+        await pilot.press("s")
+        await pilot.pause()
+        assert not isinstance(app.screen, StraceScreen)
+        assert any(n.message == STRACE_MISSING for n in app._notifications)
+
+
+@pytest.mark.live
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+def test_strace_of_another_users_process_is_refused_with_the_reason(looper: subprocess.Popen[bytes]) -> None:
+    from tests.unprivileged import run_as_nobody
+
+    strace = shutil.which("strace")
+    assert strace is not None
+
+    def work() -> dict[str, object]:
+        import asyncio
+
+        async def run() -> dict[str, object]:
+            app = PerftopApp(Sampler(FS()), AppOptions(autorefresh=False, pids=(looper.pid,)))
+            async with app.run_test(size=(120, 30)) as pilot:
+                await app.sample_now()
+                app.table.select_pid(looper.pid)
+                await pilot.press("s")
+                await pilot.pause()
+                screen = app.screen
+                if not isinstance(screen, StraceScreen):
+                    return {"screen": False}
+                await _until(lambda: screen.ended, pilot)
+                return {"screen": True, "refused": screen.refused, "lines": screen.lines}
+
+        return asyncio.run(run())
+
+    out = run_as_nobody(work)
+    assert out["screen"] is True and out["refused"] is True
+    lines = out["lines"]
+    assert isinstance(lines, list)
+    assert any("Operation not permitted" in line for line in lines)
+    assert any("tracing another user's process needs root" in line for line in lines)

@@ -63,6 +63,7 @@ VIEW_KEYS: tuple[Key, ...] = (
 INSPECT_KEYS: tuple[Key, ...] = (
     Key("l", "l", "open_files", "open files and sockets of the process: fd, type, position, flags, name"),
     Key("e", "e", "environment", "environment of the process (where readable)"),
+    Key("s", "s", "strace", "system calls of the process, live, through strace -p (Esc stops strace)"),
     Key("F", "F", "follow", "follow the selected process whatever the sort (status: follow); F or Esc stops"),
 )
 

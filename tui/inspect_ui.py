@@ -9,6 +9,7 @@ one chosen.
 from __future__ import annotations
 
 import asyncio
+import shutil
 from typing import TYPE_CHECKING
 
 from textual.app import App
@@ -23,6 +24,28 @@ ENVIRON_REFUSED = (
     "The environment of this process cannot be read: the kernel lets only its owner (with ptrace access) "
     "or root read /proc/PID/environ."
 )
+
+
+#: What ``s`` says when strace is not installed.
+STRACE_MISSING = (
+    "strace is not installed: install it (apt-get install strace, dnf install strace) for the s key."
+)
+
+
+def ptrace_refused_help(scope: str | None) -> str:
+    """Why the kernel refused ptrace, with the ``kernel.yama.ptrace_scope`` value in force (``None``:
+    no Yama)."""
+    rules = {
+        "0": "0: any process of the same user",
+        "1": "1: only descendants, unless the process allows it (PR_SET_PTRACER)",
+        "2": "2: only with CAP_SYS_PTRACE (root)",
+        "3": "3: no process at all, until reboot",
+    }
+    words = "" if scope is None else f" kernel.yama.ptrace_scope is {rules.get(scope, scope)}."
+    return (
+        "The kernel refused to let strace attach (ptrace): tracing another user's process needs root "
+        f"(CAP_SYS_PTRACE), and a process being traced already (a debugger) cannot be traced again.{words}"
+    )
 
 
 class InspectActions(App[None]):
@@ -136,3 +159,31 @@ class InspectActions(App[None]):
             return
         body = "\n".join(sorted(environ)) if environ else "(empty: a kernel thread, or it cleared it)"
         self.push_screen(TextScreen(f"Environment of {pid} ({comm})", body))
+
+    async def action_strace(self) -> None:
+        """``s``: the system calls of the process, live, through ``strace -f -p PID`` (Esc stops it)."""
+        from perftop.probes.fs import read_text
+        from perftop.probes.open_files import is_same_process
+        from perftop.tui.strace_screen import StraceScreen
+
+        chosen = self._inspected()
+        if chosen is None:
+            return
+        pid, start_time, comm = chosen
+        fs = self.sampler.fs
+        if not fs.is_own_proc():
+            self.notify("strace traces processes of this machine only, not of a --procfs tree.")
+            return
+        strace = shutil.which("strace")
+        if strace is None:
+            self.notify(STRACE_MISSING, severity="warning")
+            return
+        if not await asyncio.to_thread(is_same_process, fs, pid, start_time):
+            self.notify(f"Process {pid} has exited.", severity="warning")
+            return
+        scope = await asyncio.to_thread(read_text, fs.proc("sys", "kernel", "yama", "ptrace_scope"))
+        argv = [strace, "-f", "-p", str(pid)]
+        title = f"System calls of {pid} ({comm})  ·  strace -f -p {pid}"
+        self.push_screen(
+            StraceScreen(argv, title, ptrace_refused_help(None if scope is None else scope.strip()))
+        )
