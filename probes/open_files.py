@@ -51,8 +51,8 @@ class FdInfo:
 @dataclass(frozen=True, slots=True)
 class OpenFile:
     """One descriptor: its number, ``kind`` (lsof's TYPE: ``REG``, ``DIR``, ``CHR``, ``BLK``, ``FIFO``,
-    ``SOCK``, ``a_inode``, ``unknown``), what it names (the link), position and flags where readable, and
-    for a socket its endpoints (``TCP 127.0.0.1:80 -> 10.0.0.1:5000 ESTABLISHED``) when found."""
+    ``SOCK``, ``a_inode``, ``?`` when unknown), what it names (the link), position and flags where readable,
+    and for a socket its endpoints (``TCP 127.0.0.1:80 -> 10.0.0.1:5000 ESTABLISHED``) when found."""
 
     fd: int
     kind: str
@@ -120,7 +120,7 @@ def _kind(target: str | None, mode: int | None) -> str:
         if target.startswith("anon_inode:"):
             return "a_inode"
     if mode is None:
-        return "unknown"
+        return "?"
     for test, name in (
         (stat.S_ISREG, "REG"),
         (stat.S_ISDIR, "DIR"),
@@ -131,7 +131,7 @@ def _kind(target: str | None, mode: int | None) -> str:
     ):
         if test(mode):
             return name
-    return "unknown"
+    return "?"
 
 
 def socket_endpoints(fs: FS, pid: int) -> dict[int, str]:
@@ -162,8 +162,10 @@ def _host(address: str) -> str:
 
 def read_open_files(fs: FS, pid: int, limit: int = MAX_LISTED) -> OpenFiles | None:
     """The descriptors of ``pid``; ``None`` when ``/proc/PID/fd`` cannot be listed (gone, or another user's
-    process without root). A descriptor closed while it is read is left out."""
+    process without root). A descriptor closed while it is read is left out. On a procfs root other than this
+    machine's (a fixture, a capture) a path's type is ``?``: its links name files of another machine."""
     directory = fs.proc(pid, "fd")
+    own = fs.is_own_proc()
     try:
         names = [n for n in os.listdir(directory) if is_decimal(n)]
     except OSError:
@@ -180,11 +182,13 @@ def read_open_files(fs: FS, pid: int, limit: int = MAX_LISTED) -> OpenFiles | No
             continue  # closed meanwhile
         except OSError:
             target = None
-        try:
-            # stat, never open: a FIFO's descriptor must not block.
-            mode: int | None = os.stat(path).st_mode
-        except OSError:
-            mode = None
+        mode: int | None = None
+        if own:
+            try:
+                # stat, never open: a FIFO's descriptor must not block.
+                mode = os.stat(path).st_mode
+            except OSError:
+                mode = None
         info_text = read_text(fs.proc(pid, "fdinfo", str(fd)))
         info = parse_fdinfo(info_text) if info_text is not None else FdInfo(None, None)
         kind = _kind(target, mode)
@@ -203,15 +207,21 @@ def read_open_files(fs: FS, pid: int, limit: int = MAX_LISTED) -> OpenFiles | No
 
 def describe(files: OpenFiles) -> str:
     """The listing as lines of text, ``lsof -p``'s columns: FD, TYPE, position, flags, then the name (a
-    socket's endpoints where known). Names are the kernel's, unescaped: the screen escapes them."""
-    lines = [f"{'FD':>5}  {'TYPE':<7} {'POS':>12}  {'FLAGS':<28} NAME"]
+    socket's endpoints where known), each column as wide as its widest value. Names are the kernel's,
+    unescaped: the screen escapes them."""
+    rows = [("FD", "TYPE", "POS", "FLAGS", "NAME")]
     for f in files.files:
-        position = "" if f.position is None else str(f.position)
-        flags = "" if f.flags is None else flag_names(f.flags)
         name = f.target if f.target is not None else "?"
         if f.endpoint is not None:
             name = f"{f.endpoint}  {name}"
-        lines.append(f"{f.fd:>5}  {f.kind:<7} {position:>12}  {flags:<28} {name}")
+        position = "" if f.position is None else str(f.position)
+        flags = "" if f.flags is None else flag_names(f.flags)
+        rows.append((str(f.fd), f.kind, position, flags, name))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [
+        f"{fd:>{widths[0]}}  {kind:<{widths[1]}}  {pos:>{widths[2]}}  {flags:<{widths[3]}}  {name}"
+        for fd, kind, pos, flags, name in rows
+    ]
     if files.truncated:
         lines.append(f"(only the first {len(files.files)} descriptors are listed)")
     return "\n".join(lines)
