@@ -469,6 +469,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
             f"{NUMA_MAPS_SECONDS:g} s: sorting by it orders only the rows that have a value.",
             "OOM_SCORE and OOM_ADJ (F2) are read for the rows on screen, and for every process while the "
             "table is sorted by one.",
+            "RUN-DELAY/s and THROTTLED% (F2) read schedstat and the groups' cpu.stat only for the rows on "
+            "screen (each group once): sorting by one orders only the rows that have a value.",
             "IO_R/s and IO_W/s (F2) of a parent include the IO of the children it reaped: the kernel adds "
             "an exited child's counts to its parent's /proc/PID/io when the parent waits for it, so a shell "
             "shows a burst as a command it ran ends.",
@@ -748,4 +750,6 @@ def _sort_cost(column: process_columns.Column) -> str:
         return "  (reads its file for all: costs more)"
     if column.key in process_columns.CGROUP_KEYS:
         return "  (reads cgroup for all, each every 5 s)"
+    if column.key in process_columns.SCHED_KEYS:
+        return "  (orders only the rows on screen)"
     return ""
