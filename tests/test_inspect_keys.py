@@ -308,3 +308,22 @@ def test_strace_of_another_users_process_is_refused_with_the_reason(looper: subp
     assert isinstance(lines, list)
     assert any("Operation not permitted" in line for line in lines)
     assert any("tracing another user's process needs root" in line for line in lines)
+
+
+@pytest.mark.live
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
+async def test_strace_does_not_outlive_the_app(looper: subprocess.Popen[bytes]) -> None:
+    app = PerftopApp(Sampler(FS()), AppOptions(autorefresh=False, pids=(looper.pid,)))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.sample_now()
+        assert app.table.select_pid(looper.pid)
+        await pilot.press("s")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, StraceScreen)
+        await _until(lambda: screen.process is not None and bool(screen.lines), pilot)
+        assert screen.process is not None
+        strace_pid = screen.process.pid
+    # The App ended with the screen open: strace was stopped and reaped, the process detached.
+    assert not Path(f"/proc/{strace_pid}").exists()
+    assert "TracerPid:\t0" in Path(f"/proc/{looper.pid}/status").read_text()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -19,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Log, Static
+from textual.widgets import RichLog, Static
 
 from perftop.widgets.safe_text import escaped, printable
 
@@ -53,21 +54,27 @@ class StraceScreen(ModalScreen[None]):
         #: True once strace has ended, by itself or stopped.
         self.ended = False
         self.refused = False
+        # RichLog (not Log: its width is measured in a thread that outlives an App quitting meanwhile).
+        self._lines: deque[str] = deque(maxlen=MAX_LINES)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="strace-frame"):
             yield Static(Text(escaped(self._title)), id="strace-title")
-            yield Log(max_lines=MAX_LINES, id="strace-log")
+            yield RichLog(max_lines=MAX_LINES, wrap=True, markup=False, highlight=False, id="strace-log")
             yield Static(Text("strace running  ·  Esc stops it and closes", style="dim"), id="strace-state")
 
     def on_mount(self) -> None:
-        self.query_one(Log).focus()
+        self.query_one(RichLog).focus()
         self.run_worker(self._run(), group="strace", exit_on_error=False)
 
     @property
     def lines(self) -> list[str]:
         """The lines shown so far."""
-        return list(self.query_one(Log).lines)
+        return list(self._lines)
+
+    def _write(self, text: str) -> None:
+        self._lines.append(text)
+        self.query_one(RichLog).write(Text(text))
 
     def _state(self, text: str, style: str = "dim") -> None:
         self.query_one("#strace-state", Static).update(Text(text, style=style))
@@ -84,19 +91,22 @@ class StraceScreen(ModalScreen[None]):
             self.ended = True
             self._state(f"strace could not start: {error.strerror}", "bold red")
             return
-        log = self.query_one(Log)
         stream = self.process.stderr
         assert stream is not None
         while line := await stream.readline():
             text = printable(line.decode("utf-8", "replace").rstrip("\n"))
             if "ptrace(PTRACE_SEIZE" in text or "Operation not permitted" in text:
                 self.refused = True
-            log.write_line(text)
+            if not self.is_attached:
+                break  # the screen closed meanwhile: nothing to draw on
+            self._write(text)
         code = await self.process.wait()
         self.ended = True
+        if not self.is_attached:
+            return
         if self.refused:
-            log.write_line("")
-            log.write_line(self._refused_help)
+            self._write("")
+            self._write(self._refused_help)
             self._state("ptrace refused  ·  Esc closes", "bold red")
         else:
             self._state(f"strace ended (status {code}): the process exited or was detached  ·  Esc closes")
