@@ -51,6 +51,7 @@ from perftop.probes.processes import (
     task_counts,
     thread_infos,
 )
+from perftop.probes.run_delay import RunDelayCache, ThrottleCache
 from perftop.probes.snapshot import (
     DiskStats,
     InterfaceStats,
@@ -171,6 +172,10 @@ class Sampler:
         #: TID -> the row ``process_infos`` made of the thread last time, and its thread row.
         self._thread_pairs: dict[int, tuple[ProcessInfo, ThreadInfo]] = {}
         self._task_steady = SteadyRows()
+        #: RUN-DELAY/s and THROTTLED% of the processes asked for (``sample``'s ``sched_pids``,
+        #: ``throttle_pids``).
+        self._run_delays = RunDelayCache()
+        self._throttles = ThrottleCache(self.fs)
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -191,6 +196,8 @@ class Sampler:
         interrupts: bool = True,
         threads: Collection[int] | None = (),
         thread_status: Collection[int] | None = None,
+        sched_pids: Collection[int] | None = (),
+        throttle_pids: Collection[int] | None = (),
     ) -> Snapshot:
         """Read everything once and return the rates since the previous call (None on the first).
 
@@ -207,6 +214,9 @@ class Sampler:
         ``cgroup_pids``: whose ``cgroup`` is read for ``cgroup`` and ``container`` (``None``: every process;
         by default none); a reading is kept for :data:`CGROUP_SECONDS` and shown for the process it was
         read for, asked for or not.
+        ``sched_pids``: whose ``schedstat`` is read for ``run_delay_ms_per_s`` (``None``: every process; by
+        default none). ``throttle_pids``: whose group's ``cpu.stat`` is read for ``throttled_percent`` (same;
+        each group read once).
         ``interrupts=False`` skips ``/proc/interrupts``, ``/proc/softirqs`` and the IRQs' affinity
         (``interrupts`` is None; the first sample that reads them again has no rates).
         ``threads``: the processes whose threads are read (``/proc/PID/task``) into ``thread_rows``
@@ -254,6 +264,8 @@ class Sampler:
                 steady=self._steady_rows,
             )
             processes = self._cgroups.apply(fs, processes, cgroup_pids, now)
+            processes = self._run_delays.apply(fs, processes, sched_pids, now)
+            processes = self._throttles.apply(fs, processes, throttle_pids, now)
             disks = read_diskstats(fs, read, self._disk_lines)
             disks_info = self._disks_info(disks or {}, now)
             disks_now = disk_rates(self._prev_disks, disks, elapsed, disks_info, self._idle_disk_rows)

@@ -254,6 +254,13 @@ class ProcessInfo:
     #: while CGROUP or CONTAINER is shown, every process while a filter is typed), cached per process.
     cgroup: str | None = None
     container: str | None = None
+    #: Milliseconds a second spent waiting on a run queue (``schedstat``, atop's RDELAY) since the previous
+    #: reading of the process, and the percent of its group's CFS periods that were throttled (``cpu.stat``
+    #: ``nr_throttled / nr_periods``) since the previous reading of the group: read only for the PIDs the
+    #: caller asks for (the TUI: rows on screen while RUN-DELAY/s or THROTTLED% is shown); ``None`` otherwise,
+    #: on the first reading, and where unreadable (no quota: no ``nr_periods``).
+    run_delay_ms_per_s: float | None = None
+    throttled_percent: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

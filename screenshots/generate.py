@@ -44,6 +44,9 @@ SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
     # The java process, found with /, in a Docker container whose CPU quota throttles it.
     "detail-80x24": ((80, 24), 4, ("slash", "j", "a", "v", "a", "enter", "enter")),
     "detail-200x50": ((200, 50), 4, ("slash", "j", "a", "v", "a", "enter", "enter")),
+    # l on the same java process: its descriptors, the listening socket among them.
+    "open-files-80x24": ((80, 24), 4, ("slash", "j", "a", "v", "a", "enter", "l")),
+    "open-files-160x40": ((160, 40), 4, ("slash", "j", "a", "v", "a", "enter", "l")),
 }
 
 #: Samples taken after the keys, for the shots that need more than one: the memory pane reads its details

@@ -1202,6 +1202,19 @@ def write_details(
             fd.mkdir()
             for number, target in enumerate(("/dev/null", "/dev/pts/0", "/dev/pts/0", "socket:[1001]")):
                 os.symlink(target, fd / str(number))
+        if not p.kernel:
+            # Position and open flags of each descriptor (the l key): stdin read-only, the terminal
+            # read-write, the socket non-blocking and close-on-exec; the socket listens on 8080.
+            (d / "fdinfo").mkdir(exist_ok=True)
+            (d / "net").mkdir(exist_ok=True)
+            for number, flags in enumerate(("0100000", "0100002", "0100002", "02004002")):
+                _write(d / "fdinfo" / str(number), f"pos:\t0\nflags:\t{flags}\nmnt_id:\t25\n")
+            _write(
+                d / "net" / "tcp",
+                "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout "
+                "inode\n   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0"
+                "        0 1001\n",
+            )
     for group in groups:
         directory = cgroup_root / group.lstrip("/")
         directory.mkdir(parents=True, exist_ok=True)

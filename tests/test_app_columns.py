@@ -77,6 +77,8 @@ async def test_f2_toggles_optional_columns_into_the_header(tmp_path: Path) -> No
             ["[", "]", "OOM_ADJ"],
             ["[", "]", "CGROUP"],
             ["[", "]", "CONTAINER"],
+            ["[", "]", "RUN-DELAY/s"],
+            ["[", "]", "THROTTLED%"],
         ]
         assert lines == [
             "[ ] REMOTE%  resident memory on nodes other than NODE"
@@ -93,6 +95,10 @@ async def test_f2_toggles_optional_columns_into_the_header(tmp_path: Path) -> No
             " (/proc/PID/cgroup of the rows on screen)",
             "[ ] CONTAINER Docker, containerd/Kubernetes, CRI-O, Podman or LXC container (short ID), or "
             "systemd unit (/proc/PID/cgroup of the rows on screen)",
+            "[ ] RUN-DELAY/s milliseconds a second spent waiting for a CPU on a run queue (atop's RDELAY)"
+            " (/proc/PID/schedstat of the rows on screen)",
+            "[ ] THROTTLED% share of its cgroup's CPU quota periods that were throttled (nr_throttled /"
+            " nr_periods) (cpu.stat of the rows' cgroups, each once a refresh)",
         ]
         await pilot.press("enter")  # the first line: REMOTE%
         assert not isinstance(app.screen, PickerScreen)

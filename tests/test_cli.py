@@ -190,6 +190,9 @@ def test_json_on_this_machine_has_the_contract_keys() -> None:
     me = next(p for p in json.loads(lines[-1])["processes"] if p["ppid"] == os.getpid())
     assert "perftop.tui.cli" in me["cmdline"]
     assert me["rss_bytes"] > 0 and me["user"] and me["affinity"]
+    # Read for every process in --json: a rate from the second sample.
+    assert me["run_delay_ms_per_s"] is not None and me["run_delay_ms_per_s"] >= 0
+    assert "throttled_percent" in me
 
 
 @pytest.mark.live
@@ -204,6 +207,8 @@ def test_json_on_the_demo_fixture() -> None:
     assert stat_only, "the demo tree has a process directory holding only a stat file"
     assert all(p["state"] and p["start_time"] is not None for p in stat_only)
     assert procs[1]["comm"] and procs[1]["affinity"]
+    # This tree has no schedstat nor cgroup files: null, never made up.
+    assert procs[1290]["run_delay_ms_per_s"] is None and procs[1290]["throttled_percent"] is None
 
 
 @pytest.mark.live

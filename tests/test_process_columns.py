@@ -255,6 +255,8 @@ def test_columns_are_in_the_documented_order() -> None:
         "OOM_ADJ",
         "CGROUP",
         "CONTAINER",
+        "RUN-DELAY/s",
+        "THROTTLED%",
         "S",
         "TIME+",
         "COMMAND",
@@ -262,19 +264,30 @@ def test_columns_are_in_the_documented_order() -> None:
     assert {c.key for c in COLUMNS if c.needs_status} == {"affinity", "vcsw", "nvcsw", "io_read", "io_write"}
     assert {c.key for c in COLUMNS if c.needs_numa} == {"remote"}
     numeric = {"pid", "rtprio", "priority", "nice", "cpu", "mem", "rss", "processor", "vcsw", "nvcsw", "time"}
-    numeric |= {"node", "remote", "io_read", "io_write", "oom_score", "oom_adj"}
+    numeric |= {"node", "remote", "io_read", "io_write", "oom_score", "oom_adj", "run_delay", "throttled"}
     assert {c.key for c in COLUMNS if c.align == "right"} == numeric
 
 
 def test_optional_columns_are_hidden_by_default() -> None:
-    assert OPTIONAL_KEYS == ("remote", "io_read", "io_write", "oom_score", "oom_adj", "cgroup", "container")
+    assert OPTIONAL_KEYS == (
+        "remote",
+        "io_read",
+        "io_write",
+        "oom_score",
+        "oom_adj",
+        "cgroup",
+        "container",
+        "run_delay",
+        "throttled",
+    )
     assert {c.key for c in COLUMNS if c.optional} == set(OPTIONAL_KEYS)
     assert "node" in [c.key for c in table_columns()]
     assert [c.key for c in table_columns()] == [c.key for c in COLUMNS if c.key not in OPTIONAL_KEYS]
     assert [c.key for c in table_columns({"io_write"})] == [
         c.key
         for c in COLUMNS
-        if c.key not in ("remote", "io_read", "oom_score", "oom_adj", "cgroup", "container")
+        if c.key
+        not in ("remote", "io_read", "oom_score", "oom_adj", "cgroup", "container", "run_delay", "throttled")
     ]
     assert [c.key for c in table_columns(OPTIONAL_KEYS)] == [c.key for c in COLUMNS]
     # Sorting and lookup know them whether shown or not.
@@ -326,6 +339,8 @@ def test_drop_order_is_documented_and_matches_the_columns() -> None:
         "oom_score",
         "cgroup",
         "container",
+        "run_delay",
+        "throttled",
     )
     assert [c.key for c in COLUMNS if c.drop_order is None] == ALWAYS
     titles = ", ".join(COLUMN_BY_KEY[key].title for key in DROP_ORDER)
@@ -334,7 +349,7 @@ def test_drop_order_is_documented_and_matches_the_columns() -> None:
 
 def test_all_columns_fit_on_a_wide_terminal() -> None:
     assert [c.key for c in visible_columns(200)] == [c.key for c in table_columns()]
-    assert [c.key for c in visible_columns(200, OPTIONAL_KEYS)] == [c.key for c in COLUMNS]
+    assert [c.key for c in visible_columns(230, OPTIONAL_KEYS)] == [c.key for c in COLUMNS]
 
 
 def test_eighty_columns_keep_the_documented_set() -> None:

@@ -192,3 +192,19 @@ def test_thread_view(snap_compare, tmp_path: Path, size: tuple[int, int], tree: 
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 40)], ids=["80x24", "160x40"])
+def test_open_files_screen(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    # l on the demo's java process: its files, a socket among them.
+    machine = DemoMachine(tmp_path)
+    app = machine.app()
+
+    async def run_before(pilot) -> None:
+        await machine.drive(app, 2)
+        app.table.select_pid(1290)
+        await pilot.press("l")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

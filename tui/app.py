@@ -24,7 +24,16 @@ from textual.widgets import ContentSwitcher, Input, Static
 from perftop.probes.sampler import NUMA_MAPS_SECONDS, Sampler
 from perftop.probes.snapshot import Snapshot, ThreadInfo
 from perftop.tui import input_driver
-from perftop.tui.bindings import APP_KEYS, LOG_KEYS, TABLE_KEYS, TUNING_KEYS, app_bindings, app_keys
+from perftop.tui.bindings import (
+    APP_KEYS,
+    INSPECT_KEYS,
+    LOG_KEYS,
+    TABLE_KEYS,
+    TUNING_KEYS,
+    app_bindings,
+    app_keys,
+)
+from perftop.tui.inspect_ui import InspectActions
 from perftop.tui.panes import PANES, Pane
 from perftop.tui.sampling import SamplingThread
 from perftop.tui.tuning_ui import TuningActions
@@ -48,7 +57,9 @@ APP_ACTIONS = frozenset(k.action.split("(", 1)[0] for k in APP_KEYS)
 #: Action names of the tuning keys that act on the detail screen's process while it is open (tagging and
 #: untagging stay with the table).
 DETAIL_ACTIONS = frozenset(
-    k.action.split("(", 1)[0] for k in TUNING_KEYS if not k.action.startswith(("tag", "untag"))
+    k.action.split("(", 1)[0]
+    for k in (*INSPECT_KEYS, *TUNING_KEYS)
+    if not k.action.startswith(("tag", "untag", "follow"))
 )
 #: Rows above and below the screen whose status is read too, so a short scroll shows no gaps.
 STATUS_MARGIN_ROWS = 10
@@ -76,7 +87,7 @@ class AppOptions:
     first_delay: float = 0.2
 
 
-class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[None]):
+class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, ThemeColours, App[None]):
     """htop-like overview of CPUs and processes, and the other panes of the registry."""
 
     # Absolute, so a subclass (with other panes) in another folder finds it too.
@@ -233,9 +244,17 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             # And their status (affinity, switches) as the processes': the rows on screen; every thread's
             # the first time, when none is on screen yet to choose by.
             "thread_status": status_pids if table.has_thread_rows() else None,
+            # schedstat (RUN-DELAY/s) and the groups' cpu.stat (THROTTLED%) for the rows on screen only, so
+            # sorting by one orders the rows that have a value.
+            "sched_pids": self._rows_on_screen() if table.needs_run_delay() else (),
+            "throttle_pids": self._rows_on_screen() if table.needs_throttle() else (),
             # The socket tables (and whatever else a pane needs) only while that pane is shown.
             **{s.argument: s in shown for s in self._sampled_while_shown},
         }
+
+    def _rows_on_screen(self) -> set[int]:
+        """The PIDs of the rows on screen and a margin around them (none before the first sample)."""
+        return self.table.visible_pids(margin=STATUS_MARGIN_ROWS) if self.snapshot is not None else set()
 
     def _cgroup_pids(self, status_pids: frozenset[int] | set[int] | None) -> frozenset[int] | set[int] | None:
         """Whose ``cgroup`` to read: every process while a filter is typed or the sort is by CGROUP or
@@ -349,6 +368,7 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             self.detail_screen.refresh_detail()
         if self.options.pids and not self._selected_initial_pid:
             self._selected_initial_pid = self.table.select_pid(self.options.pids[0])
+        self.check_followed()
         self._update_status()
 
     # -- status line ------------------------------------------------------------------------------------
@@ -373,6 +393,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             parts.append("read-only")
         if self.has_class("-low-bandwidth"):
             parts.append("low-bandwidth")
+        if self.following:
+            parts.append("follow")
         if self.frozen:
             parts.append("FROZEN")
         if parts == self._status_parts:
@@ -458,6 +480,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
             f"{NUMA_MAPS_SECONDS:g} s: sorting by it orders only the rows that have a value.",
             "OOM_SCORE and OOM_ADJ (F2) are read for the rows on screen, and for every process while the "
             "table is sorted by one.",
+            "RUN-DELAY/s and THROTTLED% (F2) read schedstat and the groups' cpu.stat only for the rows on "
+            "screen (each group once): sorting by one orders only the rows that have a value.",
             "IO_R/s and IO_W/s (F2) of a parent include the IO of the children it reaped: the kernel adds "
             "an exited child's counts to its parent's /proc/PID/io when the parent waits for it, so a shell "
             "shows a burst as a command it ran ends.",
@@ -684,6 +708,11 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
 
     def on_key(self, event: events.Key) -> None:
         focused = self.focused
+        if event.key == "escape" and self.following and not isinstance(focused, Input):
+            if len(self.screen_stack) == 1:
+                self.stop_following()
+                event.stop()
+            return
         if not isinstance(focused, Input):
             return
         if event.key == "escape":
@@ -726,6 +755,9 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, ThemeColours, App[Non
         self._update_status()
         self._publish_request()
 
+    def _view_changed(self) -> None:
+        self._after_view_change()
+
 
 def _column_help(column: process_columns.Column) -> str:
     """What an optional column shows and reads, and how often for ``numa_maps``, for the F2 picker."""
@@ -743,4 +775,6 @@ def _sort_cost(column: process_columns.Column) -> str:
         return "  (reads its file for all: costs more)"
     if column.key in process_columns.CGROUP_KEYS:
         return "  (reads cgroup for all, each every 5 s)"
+    if column.key in process_columns.SCHED_KEYS:
+        return "  (orders only the rows on screen)"
     return ""

@@ -35,7 +35,8 @@ VIEW_KEYS: tuple[Key, ...] = (
         "f2",
         "F2",
         "pick_columns",
-        "show/hide the optional columns REMOTE%, IO_R/s, IO_W/s, OOM_SCORE, OOM_ADJ, CGROUP, CONTAINER",
+        "show/hide the optional columns REMOTE%, IO_R/s, IO_W/s, OOM_SCORE, OOM_ADJ, CGROUP, CONTAINER, "
+        "RUN-DELAY/s, THROTTLED%",
     ),
     Key("f6", "F6", "pick_sort", "choose the sort column"),
     Key("less_than_sign", "<", "sort_step(-1)", "sort by the column to the left"),
@@ -64,7 +65,15 @@ VIEW_KEYS: tuple[Key, ...] = (
     Key("minus", "-", "interval_step(-1)", "faster refresh"),
 )
 
-#: The tuning keys, after the pane keys.
+#: htop's inspection keys on the selected process (the detail screen's while it is open), after the pane keys.
+INSPECT_KEYS: tuple[Key, ...] = (
+    Key("l", "l", "open_files", "open files and sockets of the process: fd, type, position, flags, name"),
+    Key("e", "e", "environment", "environment of the process (where readable)"),
+    Key("s", "s", "strace", "system calls of the process, live, through strace -p (Esc stops strace)"),
+    Key("F", "F", "follow", "follow the selected process whatever the sort (status: follow); F or Esc stops"),
+)
+
+#: The tuning keys, after the inspection keys.
 TUNING_KEYS: tuple[Key, ...] = (
     Key("space", "space", "tag", "tag/untag the process and move down; actions apply to all tagged"),
     Key("c", "c", "tag_tree", "tag the process and its children"),
@@ -115,7 +124,7 @@ def pane_keys(panes: Sequence[Pane[Any]]) -> tuple[Key, ...]:
 def app_keys(panes: Sequence[Pane[Any]] = PANES) -> tuple[Key, ...]:
     """The App's keys with ``panes``, in the help screen's order. The process table adds its own navigation
     keys (:data:`TABLE_KEYS`)."""
-    return (*VIEW_KEYS, *pane_keys(panes), *TUNING_KEYS)
+    return (*VIEW_KEYS, *pane_keys(panes), *INSPECT_KEYS, *TUNING_KEYS)
 
 
 #: The App's keys with the registry's panes.

@@ -2,8 +2,9 @@
 
 The App keeps the screen's process as the subject of its tuning keys while it is open (see
 :meth:`~perftop.tui.tuning_ui.TuningActions._subjects`), so ``n``, ``F7``/``F8``, ``Y``, ``R``, ``a``,
-``i``, ``o`` and ``k`` act on the process shown, whatever row the table has under its cursor. Reads run in
-a thread (:class:`~perftop.probes.process_detail.DetailSampler`), one at a time.
+``i``, ``o`` and ``k`` (and the inspection keys ``l``, ``e``, ``s``) act on the process shown, whatever
+row the table has under its cursor. Reads run in a thread
+(:class:`~perftop.probes.process_detail.DetailSampler`), one at a time.
 
 Layers: the App opens it; it builds on the widgets and the probes, and on the tuning module (for the IO
 priority, a syscall) on its first read.
@@ -67,6 +68,8 @@ class DetailScreen(Screen[None]):
             "Back  ",
             ("n F7 F8 Y R a i o k", "bold reverse"),
             " act on this process  ",
+            ("l e s", "bold reverse"),
+            " files env strace  ",
             ("L", "bold reverse"),
             "Log",
         )

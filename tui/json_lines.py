@@ -97,12 +97,14 @@ def write_json_lines(
     """
     wanted: dict[str, Any] = {"threads": None} if threads else {}
     due = clock()
-    # Every process's cgroup too (the TUI reads it only for the rows on screen).
-    sampler.sample(cgroup_pids=None, **wanted)
+    # Every process's cgroup, run delay and group throttling too (the TUI reads them only for the rows on
+    # screen).
+    every: dict[str, Any] = {"cgroup_pids": None, "sched_pids": None, "throttle_pids": None, **wanted}
+    sampler.sample(**every)
     for _ in range(count):
         due += interval
         sleep(max(0.0, due - clock()))
-        snapshot = sampler.sample(cgroup_pids=None, **wanted)
+        snapshot = sampler.sample(**every)
         if clock() - due > interval:
             due = clock()  # after a stall (Ctrl-Z, suspend) keep the cadence instead of catching up
         if select is not None:

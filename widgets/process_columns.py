@@ -5,21 +5,22 @@ reused by ``--json``-side tools if they want the same text.
 
 Columns, left to right: PID, USER, POL (scheduling class as ``ps -o cls``), RTPRIO, PRI, NI, CPU%, MEM%,
 RSS, CPU (last processor), NODE (its NUMA node), REMOTE%, AFFINITY, VCSW/s, NVCSW/s, IO_R/s, IO_W/s,
-OOM_SCORE, OOM_ADJ, CGROUP, CONTAINER, S, TIME+, COMMAND. COMMAND is flexible: it takes the width the
-others leave, and never less than ``COMMAND_MIN_WIDTH`` while some column can still drop.
+OOM_SCORE, OOM_ADJ, CGROUP, CONTAINER, RUN-DELAY/s, THROTTLED%, S, TIME+, COMMAND. COMMAND is flexible: it
+takes the width the others leave, and never less than ``COMMAND_MIN_WIDTH`` while some column can still drop.
 
-REMOTE%, IO_R/s, IO_W/s, OOM_SCORE, OOM_ADJ, CGROUP and CONTAINER are optional (``Column.optional``):
-hidden until the user shows them (F2), because each costs a read per process that the other columns do not
-need: ``numa_maps`` for REMOTE% (``Column.needs_numa``: read only for the rows on screen, at most every few
-seconds, so sorting by it orders only the rows that have a value), ``/proc/PID/io`` for the IO rates (read
-with ``status``), ``oom_score`` and ``oom_score_adj`` for the OOM columns (``Column.needs_oom``: for the
-rows on screen, and for every process while the table is sorted by one), ``/proc/PID/cgroup`` for CGROUP
-and CONTAINER (rows on screen, kept a few seconds).
+REMOTE%, IO_R/s, IO_W/s, OOM_SCORE, OOM_ADJ, CGROUP, CONTAINER, RUN-DELAY/s and THROTTLED% are optional
+(``Column.optional``): hidden until the user shows them (F2), because each costs a read per process that the
+other columns do not need: ``numa_maps`` for REMOTE% (``Column.needs_numa``: read only for the rows on
+screen, at most every few seconds, so sorting by it orders only the rows that have a value),
+``/proc/PID/io`` for the IO rates (read with ``status``), ``oom_score`` and ``oom_score_adj`` for the OOM
+columns (``Column.needs_oom``: for the rows on screen, and for every process while the table is sorted by
+one), ``/proc/PID/cgroup`` for CGROUP and CONTAINER (rows on screen, kept a few seconds), ``schedstat`` for
+RUN-DELAY/s and the group's ``cpu.stat`` for THROTTLED% (rows on screen, each group once).
 
 When the table is too narrow, columns drop in this order (``DROP_ORDER``)::
 
     NVCSW/s, VCSW/s, AFFINITY, NODE, TIME+, RTPRIO, CPU, RSS, S, MEM%, USER, REMOTE%, IO_W/s, IO_R/s,
-    OOM_ADJ, OOM_SCORE, CGROUP, CONTAINER
+    OOM_ADJ, OOM_SCORE, CGROUP, CONTAINER, RUN-DELAY/s, THROTTLED%
 
 PID, POL, PRI, NI, CPU% and COMMAND always stay: they identify the process and show what tuning acts on.
 The status-file columns (context-switch rates, AFFINITY) go first because they are read only for rows on
@@ -175,6 +176,10 @@ def priority_text(p: ProcessInfo) -> str:
 def is_realtime(p: ProcessInfo) -> bool:
     """True for SCHED_FIFO, SCHED_RR and SCHED_DEADLINE: policies that preempt every normal task."""
     return p.policy in _RT_POLICIES or p.policy == "SCHED_DEADLINE"
+
+
+def _optional_float(value: float | None) -> str:
+    return UNKNOWN if value is None else f"{value:.1f}"
 
 
 def _optional_int(value: int | None) -> str:
@@ -459,6 +464,36 @@ COLUMNS: tuple[Column, ...] = (
         source="/proc/PID/cgroup of the rows on screen",
     ),
     Column(
+        "run_delay",
+        "RUN-DELAY/s",
+        11,
+        "right",
+        attrgetter("run_delay_ms_per_s"),
+        lambda p: _optional_float(p.run_delay_ms_per_s),
+        drop_order=18,
+        descending=True,
+        aliases=("run_delay_ms_per_s", "rdelay"),
+        optional=True,
+        reads=("run_delay_ms_per_s",),
+        help="milliseconds a second spent waiting for a CPU on a run queue (atop's RDELAY)",
+        source="/proc/PID/schedstat of the rows on screen",
+    ),
+    Column(
+        "throttled",
+        "THROTTLED%",
+        10,
+        "right",
+        attrgetter("throttled_percent"),
+        lambda p: _optional_float(p.throttled_percent),
+        drop_order=19,
+        descending=True,
+        aliases=("throttled_percent", "throttle"),
+        optional=True,
+        reads=("throttled_percent",),
+        help="share of its cgroup's CPU quota periods that were throttled (nr_throttled / nr_periods)",
+        source="cpu.stat of the rows' cgroups, each once a refresh",
+    ),
+    Column(
         "state",
         "S",
         1,
@@ -514,6 +549,10 @@ OOM_KEYS: frozenset[str] = frozenset(c.key for c in COLUMNS if c.needs_oom)
 
 #: The columns whose values come from ``/proc/PID/cgroup``.
 CGROUP_KEYS: frozenset[str] = frozenset({"cgroup", "container"})
+
+#: The columns read for the rows on screen only: ``schedstat`` (RUN-DELAY/s) and the group's ``cpu.stat``
+#: (THROTTLED%); sorting by one orders only the rows that have a value.
+SCHED_KEYS: frozenset[str] = frozenset({"run_delay", "throttled"})
 
 
 def find_column(name: str) -> Column | None:

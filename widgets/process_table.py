@@ -565,6 +565,10 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
         self._state.choose_selected()
         self._selection_moved()
 
+    def stop_following(self) -> None:
+        """Forget the process chosen: the cursor keeps its line across refreshes and sorts from now on."""
+        self._state.stop_following()
+
     def search_next(self, text: str, backwards: bool = False) -> bool:
         """htop's F3: move to the next row after the cursor (before it with ``backwards``) that
         ``matches`` ``text``, wrapping around; the cursor row itself is tried last. False if none."""
@@ -607,6 +611,14 @@ class ProcessTable(ChangedCells, ScrollView, can_focus=True):
     def needs_cgroup(self) -> bool:
         """True when a column on screen, or the sort, shows ``/proc/PID/cgroup`` values."""
         return self._state.needs_cgroup()
+
+    def needs_run_delay(self) -> bool:
+        """True when RUN-DELAY/s is on screen or the sort: the owner reads ``schedstat`` for the rows."""
+        return self._state.needs_run_delay()
+
+    def needs_throttle(self) -> bool:
+        """True when THROTTLED% is on screen or the sort: the owner reads the rows' groups' ``cpu.stat``."""
+        return self._state.needs_throttle()
 
     def needs_numa_pids(self) -> set[int]:
         """PIDs whose ``numa_maps`` the owner should read: the rows on screen while a column that needs it

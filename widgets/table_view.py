@@ -245,6 +245,14 @@ class TableView:
         """True when a shown column, or the sort, shows ``/proc/PID/cgroup`` values."""
         return bool(CGROUP_KEYS & self._shown_optional) or self._sort_key in CGROUP_KEYS
 
+    def needs_run_delay(self) -> bool:
+        """True when RUN-DELAY/s is shown or sorted by."""
+        return "run_delay" in self._shown_optional or self._sort_key == "run_delay"
+
+    def needs_throttle(self) -> bool:
+        """True when THROTTLED% is shown or sorted by."""
+        return "throttled" in self._shown_optional or self._sort_key == "throttled"
+
     def needs_numa(self) -> bool:
         """True when a shown column needs ``numa_maps`` (REMOTE%)."""
         return any(COLUMN_BY_KEY[key].needs_numa for key in self._shown_optional)
@@ -495,6 +503,12 @@ class TableView:
         if self._rows:
             self._follow = True
             self._followed = self._under_cursor()
+
+    def stop_following(self) -> None:
+        """Forget the process chosen: the cursor keeps its line from now on, as before any choice (``F``
+        again or Esc after ``F``)."""
+        self._follow = False
+        self._followed = self._under_cursor()
 
     def _apply(self, *, keep_order: bool = False) -> None:
         pids = self._pid_filter
