@@ -10,7 +10,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ import pytest
 from perftop.probes.cpulist import format_cpu_list, parse_cpu_list
 from perftop.probes.fs import FS, read_text
 from perftop.probes.interrupts import parse_interrupts
-from perftop.tui.action_records import ActionRecord
 from perftop.tui.irq_tuning import (
     affinity_error,
     effective_note,
@@ -31,36 +30,12 @@ from perftop.tui.irq_tuning import (
 )
 from perftop.tui.system_tuning import SettingResult, change_setting
 from perftop.tui.tuning import TuningError, online_cpus
-from perftop.tui.tuning_flows import AffinityChoice, AskAffinity, Question, TuningFlows
+from perftop.tui.tuning_flows import AffinityChoice, AskAffinity, TuningFlows
 from testbed.fixture_tree import fake_irqs, make_tree, write_interrupts
+from tests.scripted_host import ScriptedHost
 from tests.unprivileged import run_as_nobody
 
 ONLINE = online_cpus() or frozenset()
-
-
-class ScriptedHost:
-    """A flow host answering its questions from a script (see tests/test_tuning_flows.py)."""
-
-    def __init__(self, *answers: object) -> None:
-        self.answers = list(answers)
-        self.asked: list[Question[Any]] = []
-        self.notices: list[tuple[str, str]] = []
-        self.records: list[ActionRecord] = []
-
-    async def ask(self, question: Question[Any]) -> Any:
-        self.asked.append(question)
-        return self.answers.pop(0)
-
-    def notify(
-        self, message: str, *, title: str = "", severity: str = "information", timeout: float | None = None
-    ) -> None:
-        self.notices.append((message, severity))
-
-    def record_actions(self, records: Sequence[ActionRecord]) -> None:
-        self.records.extend(records)
-
-    async def reread(self, pids: Sequence[int]) -> None:
-        await asyncio.sleep(0)
 
 
 def _irqs_by_mode(writable: bool) -> list[str]:

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ import pytest
 from perftop.probes.fs import FS
 from perftop.probes.processes import parse_pid_stat
 from perftop.tui import tuning
-from perftop.tui.action_records import SCRIPT_HEADER, ActionRecord, Subject
+from perftop.tui.action_records import SCRIPT_HEADER, Subject
 from perftop.tui.tuning import Target
 from perftop.tui.tuning_flows import (
     AffinityChoice,
@@ -35,43 +35,16 @@ from perftop.tui.tuning_flows import (
     AskScheduling,
     AskSignal,
     IoChoice,
-    Question,
     SchedulingChoice,
     TuningFlows,
     current_value,
 )
+from tests.scripted_host import ScriptedHost
 from tests.unprivileged import NOBODY, run_as_nobody
 
 pytestmark = pytest.mark.live
 
 ONLINE = tuning.online_cpus() or frozenset()
-
-
-class ScriptedHost:
-    """A :class:`~perftop.tui.tuning_flows.Host` answering questions from a script."""
-
-    def __init__(self, *answers: object) -> None:
-        self.answers = list(answers)
-        self.asked: list[Question[Any]] = []
-        self.notices: list[tuple[str, str]] = []
-        self.records: list[ActionRecord] = []
-        self.reread_pids: list[list[int]] = []
-
-    async def ask(self, question: Question[Any]) -> Any:
-        self.asked.append(question)
-        return self.answers.pop(0)
-
-    def notify(
-        self, message: str, *, title: str = "", severity: str = "information", timeout: float | None = None
-    ) -> None:
-        self.notices.append((message, severity))
-
-    def record_actions(self, records: Sequence[ActionRecord]) -> None:
-        self.records.extend(records)
-
-    async def reread(self, pids: Sequence[int]) -> None:
-        await asyncio.sleep(0)
-        self.reread_pids.append(list(pids))
 
 
 @pytest.fixture
