@@ -35,9 +35,16 @@ def screen_body(app: PerftopApp) -> str:
 @pytest.fixture
 def holder(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
     held = tmp_path / "held.txt"
-    code = "import sys, time; f = open(sys.argv[1], 'w'); print(flush=True); time.sleep(60)"
-    env = {**os.environ, "PERFTOP_KNOWN": "yes\x1b[31m"}
-    proc = subprocess.Popen([sys.executable, "-c", code, str(held)], env=env, stdout=subprocess.PIPE)
+    # A line break in a file's name and in a variable's value: neither may pass for a line of its own.
+    forged = tmp_path / "x\n3  REG  0  O_RDONLY  shadow"
+    code = (
+        "import sys, time; f = open(sys.argv[1], 'w'); g = open(sys.argv[2], 'w'); print(flush=True); "
+        "time.sleep(60)"
+    )
+    env = {**os.environ, "PERFTOP_KNOWN": "yes\x1b[31m", "PERFTOP_FORGED": "a\nPERFTOP_FAKE=1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(held), str(forged)], env=env, stdout=subprocess.PIPE
+    )
     assert proc.stdout is not None
     proc.stdout.readline()
     yield proc, held
@@ -56,6 +63,7 @@ async def test_l_and_e_show_the_selected_process(holder: tuple[subprocess.Popen[
         await pilot.pause()
         body = screen_body(app)
         assert f"Open files of {proc.pid}" in body and str(held) in body and "O_WRONLY" in body
+        assert "x\\n3  REG" in body and not any(line.startswith("3  REG") for line in body.splitlines())
         await pilot.press("escape")
         await pilot.press("e")
         await pilot.pause()
@@ -63,6 +71,7 @@ async def test_l_and_e_show_the_selected_process(holder: tuple[subprocess.Popen[
         assert f"Environment of {proc.pid}" in body
         # The escape sequence in the value is spelled out, never sent to the terminal.
         assert "PERFTOP_KNOWN=yes\\e[31m" in body
+        assert "PERFTOP_FORGED=a\\nPERFTOP_FAKE=1" in body and "\nPERFTOP_FAKE" not in body
         await pilot.press("escape")
         # From the detail screen: its process.
         await pilot.press("enter")

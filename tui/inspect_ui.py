@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual.app import App
+
+from perftop.widgets.safe_text import escaped
 
 if TYPE_CHECKING:
     from perftop.probes.sampler import Sampler
@@ -119,7 +122,11 @@ class InspectActions(App[None]):
             listing = read_open_files(fs, pid)
             if listing is None or not is_same_process(fs, pid, start_time):
                 return None
-            return describe(listing)
+            # File names are anyone's: a line break in one must not pass for a line of the listing.
+            files = tuple(
+                replace(f, target=None if f.target is None else escaped(f.target)) for f in listing.files
+            )
+            return describe(replace(listing, files=files))
 
         body = await asyncio.to_thread(read)
         if body is None:
@@ -157,7 +164,12 @@ class InspectActions(App[None]):
         if environ is None:
             self.notify(ENVIRON_REFUSED, title=f"Environment of {pid}", severity="warning")
             return
-        body = "\n".join(sorted(environ)) if environ else "(empty: a kernel thread, or it cleared it)"
+        # A value may hold line breaks: escaped, so that it cannot pass for another variable.
+        body = (
+            "\n".join(escaped(e) for e in sorted(environ))
+            if environ
+            else "(empty: a kernel thread, or it cleared it)"
+        )
         self.push_screen(TextScreen(f"Environment of {pid} ({comm})", body))
 
     async def action_strace(self) -> None:
