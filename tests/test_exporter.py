@@ -4,7 +4,9 @@ stay bounded, bad addresses exit non-zero in one line, and the real server answe
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -30,6 +32,7 @@ from perftop.tui.exporter import (
     bound_url,
     parse_listen,
     serve,
+    snapshot_families,
 )
 from perftop.tui.json_lines import snapshot_to_dict
 from testbed.demo import DemoMachine
@@ -325,3 +328,16 @@ def test_sigint_ends_the_exporter_cleanly() -> None:
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert "Traceback" not in err
+
+
+def test_the_grafana_dashboard_asks_only_for_exported_metrics(tmp_path: Path) -> None:
+    dashboard = json.loads((ROOT / "contrib" / "grafana" / "perftop.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    exprs += [a["expr"] for a in dashboard["annotations"]["list"] if "expr" in a]
+    used = {name for e in exprs for name in re.findall(r"perftop_\w+", e)}
+    assert "perftop_tuning_actions_total" in used
+    snapshot = demo_snapshot(tmp_path)
+    exported = {s.name for f in snapshot_families(snapshot, top=20) for s in f.samples}
+    exported.add("perftop_tuning_actions_total")  # no series without actions, but declared
+    assert used <= exported, used - exported
+    assert {p["id"] for p in dashboard["panels"]} == set(range(1, len(dashboard["panels"]) + 1))
