@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as openmetrics_families
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import CollectorRegistry
 
@@ -341,3 +342,18 @@ def test_the_grafana_dashboard_asks_only_for_exported_metrics(tmp_path: Path) ->
     exported.add("perftop_tuning_actions_total")  # no series without actions, but declared
     assert used <= exported, used - exported
     assert {p["id"] for p in dashboard["panels"]} == set(range(1, len(dashboard["panels"]) + 1))
+
+
+def test_openmetrics_is_served_when_the_scraper_asks_for_it(tmp_path: Path) -> None:
+    snapshot = demo_snapshot(tmp_path)
+    with served(snapshot, top=5) as url:
+        plain = scrape(url)
+        request = urllib.request.Request(
+            url, headers={"Accept": "application/openmetrics-text; version=1.0.0"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.headers["Content-Type"].startswith("application/openmetrics-text")
+            text = response.read().decode()
+    assert text.endswith("# EOF\n")
+    families = list(openmetrics_families(text))
+    assert {(s.name, frozenset(s.labels.items())): s.value for f in families for s in f.samples} == plain
