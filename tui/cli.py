@@ -16,6 +16,7 @@ import time
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from perftop.probes.fs import FS
 from perftop.probes.kernel_numbers import is_decimal
@@ -24,6 +25,19 @@ from perftop.probes.sampler import Sampler, check_procfs
 from perftop.tui import crash
 from perftop.widgets import process_columns
 from perftop.widgets.safe_text import escaped
+
+#: Seconds between the exporter's samples: one sample reads every process's status, and a scrape every
+#: 15 s (Prometheus's usual) gains nothing from a faster cadence.
+EXPORT_INTERVAL = 5.0
+
+#: ``perftop export --listen``'s default: loopback only, nothing exposed beyond this machine unless asked.
+DEFAULT_LISTEN = "127.0.0.1:9787"
+
+#: How many processes ``perftop export`` gives series by default (the busiest by CPU).
+DEFAULT_TOP = 20
+
+if TYPE_CHECKING:
+    from perftop.tui.exporter import ListenAddress
 
 #: Open files perftop asks for at most (the scanner holds two per process).
 MAX_OPEN_FILES = 1 << 20
@@ -97,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="perftop",
         description="A Linux performance monitor for the terminal, built for tuning.",
+        epilog="perftop export [--listen ADDR:PORT] ...: serve Prometheus metrics (perftop export --help)",
     )
     parser.add_argument(
         "--interval",
@@ -165,6 +180,72 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _listen(text: str) -> ListenAddress:
+    # Imported only for ``export``: prometheus_client would add tens of milliseconds to every start.
+    from perftop.tui.exporter import parse_listen
+
+    try:
+        return parse_listen(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def build_export_parser() -> argparse.ArgumentParser:
+    """The parser of ``perftop export`` (a subcommand of its own: the interface's flags stay as they are)."""
+    parser = argparse.ArgumentParser(
+        prog="perftop export",
+        description="Serve the latest sample as Prometheus metrics (read-only: no tuning is reachable).",
+    )
+    parser.add_argument(
+        "--listen",
+        type=_listen,
+        default=DEFAULT_LISTEN,
+        metavar="ADDR:PORT",
+        help=f"address and port to serve /metrics on (default {DEFAULT_LISTEN}; IPv6 as [::1]:9787)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=_positive_float,
+        default=EXPORT_INTERVAL,
+        metavar="S",
+        help=f"seconds between samples (default {EXPORT_INTERVAL:g}); a scrape serves the latest one",
+    )
+    parser.add_argument(
+        "--top",
+        type=_positive_int,
+        default=DEFAULT_TOP,
+        metavar="N",
+        help=f"export the N busiest processes by CPU (default {DEFAULT_TOP}), so series stay bounded",
+    )
+    parser.add_argument(
+        "--procfs", type=Path, default=Path("/proc"), metavar="P", help="procfs root to read (default /proc)"
+    )
+    parser.add_argument(
+        "--sysfs", type=Path, default=Path("/sys"), metavar="P", help="sysfs root to read (default /sys)"
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", help="accepted for symmetry: the exporter never tunes"
+    )
+    return parser
+
+
+def _export_main(argv: list[str]) -> int:
+    args = build_export_parser().parse_args(argv)
+    fs = FS(procfs=args.procfs, sysfs=args.sysfs)
+    problem = check_procfs(fs)
+    if problem is not None:
+        print(f"perftop: {problem}", file=sys.stderr)
+        return 1
+    from perftop.tui.exporter import run_exporter
+
+    _allow_open_files()
+    sampler = Sampler(fs)
+    try:
+        return run_exporter(sampler, args.listen, interval=args.interval, top=args.top)
+    finally:
+        sampler.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``perftop`` console script: its exit status (2 for bad arguments, 1 for an
     error, which is reported in one line with the traceback saved to a file)."""
@@ -177,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["export"]:
+        return _export_main(arguments[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.count != 1 and not args.json:
