@@ -34,6 +34,16 @@ def cgroup_v1_cpu_mount(mountinfo_text: str) -> tuple[str, str] | None:
     return None
 
 
+def group_directory(fs: FS, root: str, point: str, path: str) -> str:
+    """The directory of group ``path`` (as ``/proc/PID/cgroup`` writes it) in the hierarchy whose ``root``
+    is mounted at ``point`` (a mount point under ``/sys`` is read under ``fs.sysfs``)."""
+    if root != "/" and (path == root or path.startswith(root + "/")):
+        path = path[len(root) :]
+    if point == "/sys" or point.startswith("/sys/"):
+        point = fs.sys(point[len("/sys/") :])
+    return os.path.join(point, path.lstrip("/")).rstrip("/")
+
+
 def read_rt_budget(fs: FS, pid: int) -> tuple[str, int] | None:
     """The real-time budget that governs ``pid``: ``(file, microseconds per period)``, -1 = unlimited;
     ``None`` when no budget file can be read.
@@ -48,12 +58,7 @@ def read_rt_budget(fs: FS, pid: int) -> tuple[str, int] | None:
     mount = None if mountinfo is None else cgroup_v1_cpu_mount(mountinfo)
     candidates: list[str] = []
     if path is not None and mount is not None:
-        root, point = mount
-        if root != "/" and (path == root or path.startswith(root + "/")):
-            path = path[len(root) :]
-        if point == "/sys" or point.startswith("/sys/"):
-            point = fs.sys(point[len("/sys/") :])
-        candidates.append(os.path.join(point, path.lstrip("/"), "cpu.rt_runtime_us"))
+        candidates.append(os.path.join(group_directory(fs, *mount, path), "cpu.rt_runtime_us"))
     candidates.append(fs.proc("sys", "kernel", "sched_rt_runtime_us"))
     for file in candidates:
         text = read_text(file)

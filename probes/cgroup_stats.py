@@ -17,6 +17,7 @@ import os
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 
+from perftop.probes.cgroup import group_directory
 from perftop.probes.containers import ProcessCgroups, parse_pid_cgroup, process_container
 from perftop.probes.cpu import parse_pressure
 from perftop.probes.cpulist import parse_cpu_list
@@ -55,17 +56,6 @@ def parse_cgroup_mounts(mountinfo_text: str) -> tuple[CgroupMount, ...]:
             options = tuple(o for o in tail[2].split(",") if o not in ("rw", "ro"))
             mounts.append(CgroupMount(1, options, fields[3], fields[4]))
     return tuple(mounts)
-
-
-def group_directory(fs: FS, mount: CgroupMount, path: str) -> str:
-    """The directory of group ``path`` (as ``/proc/PID/cgroup`` writes it) under ``mount``."""
-    root = mount.root
-    if root != "/" and (path == root or path.startswith(root + "/")):
-        path = path[len(root) :]
-    point = mount.point
-    if point == "/sys" or point.startswith("/sys/"):
-        point = fs.sys(point[len("/sys/") :])
-    return os.path.join(point, path.lstrip("/")).rstrip("/")
 
 
 def parse_cpu_stat(text: str) -> CpuStat:
@@ -142,12 +132,12 @@ class CgroupReader:
         v1_dirs: dict[str, str] = {}
         for mount in self.mounts():
             if mount.version == 2 and cgroups.v2 is not None and v2_dir is None:
-                v2_dir = group_directory(self.fs, mount, cgroups.v2)
+                v2_dir = group_directory(self.fs, mount.root, mount.point, cgroups.v2)
             elif mount.version == 1:
                 for controller in mount.controllers:
                     path = cgroups.v1.get(controller)
                     if path is not None and controller not in v1_dirs:
-                        v1_dirs[controller] = group_directory(self.fs, mount, path)
+                        v1_dirs[controller] = group_directory(self.fs, mount.root, mount.point, path)
         return v2_dir, v1_dirs
 
     def read(self, pid: int) -> CgroupStats | None:
