@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from perftop.probes.fs import FS, read_text
 from perftop.probes.kernel_numbers import U64_MAX, is_decimal
 from perftop.probes.net import parse_socket_table
-from perftop.probes.processes import parse_pid_stat
 
 #: Most descriptors listed: a process with more shows this many (``truncated``).
 MAX_LISTED = 10_000
@@ -225,14 +224,3 @@ def describe(files: OpenFiles) -> str:
     if files.truncated:
         lines.append(f"(only the first {len(files.files)} descriptors are listed)")
     return "\n".join(lines)
-
-
-def is_same_process(fs: FS, pid: int, start_time: int) -> bool:
-    """True while ``pid`` is the process that started at ``start_time`` (not gone, PID not reused)."""
-    text = read_text(fs.proc(pid, "stat"))
-    if text is None:
-        return False
-    try:
-        return parse_pid_stat(text).start_time == start_time
-    except ValueError:
-        return False

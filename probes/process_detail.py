@@ -21,7 +21,7 @@ from perftop.probes.fs import FS, read_bytes, read_text
 from perftop.probes.kernel_numbers import U64_MAX, is_decimal
 from perftop.probes.limits import parse_tuning_limits
 from perftop.probes.numa import process_numa
-from perftop.probes.processes import ProcStat, parse_cmdline, parse_pid_stat
+from perftop.probes.processes import parse_cmdline, read_stat_of
 from perftop.probes.rates import rate
 from perftop.probes.sched_stats import parse_sched, parse_schedstat, run_delay_ms_per_s
 from perftop.probes.snapshot import POLICY_NAMES
@@ -114,25 +114,12 @@ def _flag(text: str | None) -> bool | None:
     return None if value not in ("0", "1") else value == "1"
 
 
-def _stat_of(fs: FS, pid: int, start_time: int) -> ProcStat | None:
-    """``pid``'s stat while it is the process that started at ``start_time``; ``None`` once it is gone (or
-    its PID names another process)."""
-    text = read_text(fs.proc(pid, "stat"))
-    if text is None:
-        return None
-    try:
-        stat = parse_pid_stat(text)
-    except ValueError:
-        return None
-    return stat if stat.start_time == start_time else None
-
-
 def read_process_detail(
     fs: FS, pid: int, start_time: int, cgroups: CgroupReader, *, numa: bool = True
 ) -> ProcessDetail:
     """Read the detail of process ``(pid, start_time)``; ``numa=False`` skips ``numa_maps`` (costly: the
     caller reads it less often)."""
-    stat = _stat_of(fs, pid, start_time)
+    stat = read_stat_of(fs, pid, start_time)
     if stat is None:
         return ProcessDetail(pid, start_time, gone=True)
     status_text = read_text(fs.proc(pid, "status"))
@@ -175,7 +162,7 @@ def read_process_detail(
         container=container,
     )
     # Read to the end: a process that exited meanwhile left a mix of its files and absences.
-    if _stat_of(fs, pid, start_time) is None:
+    if read_stat_of(fs, pid, start_time) is None:
         return ProcessDetail(pid, start_time, gone=True)
     return detail
 

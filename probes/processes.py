@@ -190,6 +190,24 @@ def _int_or_none(text: str) -> int | None:
         return None
 
 
+def read_stat_of(fs: FS, pid: int, start_time: int) -> ProcStat | None:
+    """``pid``'s stat while it is the process that started at ``start_time``; ``None`` once it is gone (or
+    its PID names another process)."""
+    text = read_text(fs.proc(pid, "stat"))
+    if text is None:
+        return None
+    try:
+        stat = parse_pid_stat(text)
+    except ValueError:
+        return None
+    return stat if stat.start_time == start_time else None
+
+
+def is_same_process(fs: FS, pid: int, start_time: int) -> bool:
+    """True while ``pid`` is the process that started at ``start_time`` (not gone, PID not reused)."""
+    return read_stat_of(fs, pid, start_time) is not None
+
+
 def parse_pid_status(text: str) -> ProcStatus:
     """Parse ``/proc/PID/status``; a missing or malformed line leaves its field ``None``."""
     ids = _line_value(text, "Uid")

@@ -109,7 +109,8 @@ class InspectActions(App[None]):
 
     async def action_open_files(self) -> None:
         """``l``: the descriptors of the process, as ``lsof -p`` lists them."""
-        from perftop.probes.open_files import describe, is_same_process, read_open_files
+        from perftop.probes.open_files import describe, read_open_files
+        from perftop.probes.processes import is_same_process
         from perftop.tui.screens import TextScreen
 
         chosen = self._inspected()
@@ -143,8 +144,8 @@ class InspectActions(App[None]):
     async def action_environment(self) -> None:
         """``e``: the environment of the process, where the kernel lets perftop read it."""
         from perftop.probes.fs import read_bytes
-        from perftop.probes.open_files import is_same_process
         from perftop.probes.process_detail import parse_environ
+        from perftop.probes.processes import is_same_process
         from perftop.tui.screens import TextScreen
 
         chosen = self._inspected()
@@ -175,7 +176,7 @@ class InspectActions(App[None]):
     async def action_strace(self) -> None:
         """``s``: the system calls of the process, live, through ``strace -f -p PID`` (Esc stops it)."""
         from perftop.probes.fs import read_text
-        from perftop.probes.open_files import is_same_process
+        from perftop.probes.processes import is_same_process
         from perftop.tui.strace_screen import StraceScreen
 
         chosen = self._inspected()
