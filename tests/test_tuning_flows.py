@@ -107,6 +107,17 @@ async def test_a_cancelled_question_changes_nothing(sleepers: Callable[[], Subje
     assert host.records == [] and host.notices == [] and host.reread_pids == []
 
 
+async def test_the_signal_dialog_of_a_thread_row_names_the_process_it_signals() -> None:
+    # A signal goes to the whole process: the dialog must not say "thread N ... only".
+    thread = Subject(Target(4321, 99, tgid=4320), "worker", "server --port 80")
+    host = ScriptedHost(None)
+    await TuningFlows(host, FS()).send_signal([thread])
+    (asked,) = host.asked
+    assert isinstance(asked, AskSignal)
+    assert asked.subjects == "process 4320, the whole process of thread 4321: server --port 80"
+    assert host.records == []
+
+
 async def test_tagged_subjects_each_get_a_record(sleepers: Callable[[], Subject]) -> None:
     a, b = sleepers(), sleepers()
     host = ScriptedHost(300)

@@ -532,7 +532,11 @@ class TuningFlows:
     async def send_signal(self, subjects: Sequence[Subject]) -> None:
         """k/F9: a signal from the common ones, TERM first."""
         described = describe_subjects(subjects)
-        if any(s.target.tgid is not None for s in subjects):
+        if len(subjects) == 1 and subjects[0].target.tgid is not None:
+            # Not "thread N only": a signal goes to the whole process (send_signal signals the TGID).
+            t = subjects[0].target
+            described = f"process {t.tgid}, the whole process of thread {t.pid}: {subjects[0].shown_cmdline}"
+        elif any(s.target.tgid is not None for s in subjects):
             described += "; a thread's row signals its whole process"
         name = await self._host.ask(AskSignal(described))
         if name is not None:
