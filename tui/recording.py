@@ -1,0 +1,794 @@
+"""Recordings: the JSON contract's snapshots and the tuning actions between them, in an append-only file.
+
+The format (version 1; all integers little-endian):
+
+- a file header: the magic ``PERFTOP-REC\\n``, the format version (u16), the length of the header's JSON
+  (u32), its CRC-32 (u32), then that JSON (``{"format", "version", "created", "hostname", "interval",
+  "keyframe_every", "session", "segment"}``);
+- frames, each a 24-byte head: ``PF``, its kind (``K`` a keyframe, ``D`` a delta), a flags byte (0), the
+  sample's time (f64, epoch seconds), the payload's length (u32) and CRC-32 (u32), and the CRC-32 of the
+  head's first 20 bytes (u32); then the payload: a zstandard frame holding the JSON
+  ``{"time", "snapshot" | "delta", "actions"}``. A keyframe's ``snapshot`` is the whole ``--json``
+  snapshot (every section, ``tunables`` included); a delta's ``delta`` is what changed since the previous
+  frame (:func:`diff`). ``actions`` are the tuning actions applied since the previous frame
+  (:func:`action_to_dict`).
+
+Every frame is checked on its own, so a torn tail (``kill -9``, a power cut) costs the frame being written
+and a damaged frame costs the frames up to the next keyframe; the reader names each. The writer appends: a
+recording opened again continues with a keyframe. Rotation keeps one older segment beside the file
+(``FILE.1``), so the two stay within the size limit. Plain Python, no Textual.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import dataclasses
+import errno
+import json
+import os
+import re
+import stat
+import struct
+import time
+import uuid
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import zstandard
+
+from perftop.probes.snapshot import ProcessInfo, Snapshot
+from perftop.tui.action_records import ActionRecord, Subject
+from perftop.tui.json_lines import snapshot_to_dict
+from perftop.tui.snapshot_codec import SnapshotDataError, snapshot_from_dict
+from perftop.tui.system_tuning import Setting
+from perftop.tui.tuning import Target
+from perftop.widgets.safe_text import escaped
+
+MAGIC = b"PERFTOP-REC\n"
+#: The format this module writes, and the newest it reads.
+VERSION = 1
+_FILE_HEAD = struct.Struct("<12sHII")
+_FRAME_HEAD = struct.Struct("<2sccdII")
+_FRAME_HEAD_CRC = struct.Struct("<I")
+FRAME_HEAD_BYTES = _FRAME_HEAD.size + _FRAME_HEAD_CRC.size
+KEYFRAME = b"K"
+DELTA = b"D"
+#: A frame's payload larger than this is damage, not data (a keyframe of 100,000 processes is ~10 MB).
+MAX_PAYLOAD_BYTES = 256 * 1024 * 1024
+#: A header larger than this is damage, not data.
+MAX_HEADER_BYTES = 1024 * 1024
+#: A full snapshot every this many frames by default: what a damaged frame can cost, and what a jump
+#: replays at most.
+KEYFRAME_EVERY = 300
+#: zstandard's level: its fastest levels already shrink the JSON ~10 times.
+ZSTD_LEVEL = 3
+
+
+class RecordingError(Exception):
+    """A recording cannot be read or written; the message is one line saying why."""
+
+
+# -- actions ---------------------------------------------------------------------------------------------
+
+
+def action_to_dict(record: ActionRecord) -> dict[str, Any]:
+    """An action as a frame holds it: its time, target (a process or thread, or a setting), what it
+    changed, the values as shown, the command, the undo command and the result."""
+    subject = record.subject
+    data: dict[str, Any] = {"time": record.time, "what": record.what}
+    if isinstance(subject, Setting):
+        data["setting"] = {
+            "kind": subject.kind,
+            "key": subject.key,
+            "path": subject.path,
+            "what": subject.what,
+        }
+    else:
+        t = subject.target
+        data["process"] = {
+            "pid": t.pid,
+            "start_time": t.start_time,
+            "tgid": t.tgid,
+            "comm": subject.comm,
+            "cmdline": subject.cmdline,
+        }
+    data |= {
+        "old": record.old,
+        "new": record.new,
+        "command": record.command,
+        "undo": record.undo_command,
+        "result": record.result,
+    }
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedAction:
+    """An action read from a recording: the record as the action log shows it, and its undo command."""
+
+    record: ActionRecord
+    undo_command: str | None
+
+
+def action_from_dict(data: Mapping[str, Any]) -> RecordedAction:
+    """The action :func:`action_to_dict` wrote. Raises ``KeyError``/``TypeError`` on other data."""
+    subject: Subject | Setting
+    if "setting" in data:
+        s = data["setting"]
+        subject = Setting(s["kind"], str(s["key"]), str(s["path"]), str(s["what"]))
+    else:
+        p = data["process"]
+        tgid = p.get("tgid")
+        target = Target(int(p["pid"]), int(p["start_time"]), None if tgid is None else int(tgid))
+        subject = Subject(target, str(p["comm"]), str(p["cmdline"]))
+    record = ActionRecord(
+        float(data["time"]),
+        subject,
+        str(data["what"]),
+        str(data["old"]),
+        str(data["new"]),
+        str(data["command"]),
+        str(data["result"]),
+    )
+    undo = data.get("undo")
+    return RecordedAction(record, None if undo is None else str(undo))
+
+
+# -- deltas ----------------------------------------------------------------------------------------------
+
+#: The keys that name an entry of a list of objects (a process, a disk, a CPU), most specific first: such a
+#: list's delta holds only the entries that changed.
+ENTRY_KEYS: tuple[str, ...] = ("pid", "tid", "irq", "cpu", "node", "key", "name")
+#: Lists shorter than this are replaced whole when they change.
+_KEYED_MIN = 4
+
+
+def diff(old: Any, new: Any) -> Any:
+    """What turns JSON value ``old`` into ``new`` (``None``: nothing), for :func:`patch`.
+
+    A changed object is an object of its changed keys (``"-"``: the list of removed ones); a changed list
+    of objects that each name themselves by one of :data:`ENTRY_KEYS` is ``["L", key, order, changes,
+    added]`` (``order``: the entries' names when they changed, else ``null``; ``changes``: ``[name,
+    delta]`` pairs; ``added``: whole new entries); anything else is ``["=", value]``.
+    """
+    if old is new:
+        return None
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: dict[str, Any] = {}
+        for key, value in new.items():
+            if key in old:
+                change = diff(old[key], value)
+                if change is not None:
+                    out[key] = change
+            else:
+                out[key] = ["=", value]
+        removed = [key for key in old if key not in new]
+        if removed:
+            out["-"] = removed
+        return out or None
+    if isinstance(old, list) and isinstance(new, list):
+        key = _entry_key(old, new)
+        if key is not None:
+            return _diff_entries(key, old, new)
+    if old == new and type(old) is type(new):
+        return None
+    return ["=", new]
+
+
+def _entry_key(old: list[Any], new: list[Any]) -> str | None:
+    if len(new) < _KEYED_MIN or not new or not isinstance(new[0], dict):
+        return None
+    for key in ENTRY_KEYS:
+        if key in new[0]:
+            if all(isinstance(e, dict) and key in e for e in new) and all(
+                isinstance(e, dict) and key in e for e in old
+            ):
+                names = [e[key] for e in new]
+                if len(set(map(_hashable, names))) == len(names):
+                    return key
+            return None
+    return None
+
+
+def _hashable(value: Any) -> Any:
+    return value if not isinstance(value, list | dict) else json.dumps(value)
+
+
+def _diff_entries(key: str, old: list[Any], new: list[Any]) -> list[Any] | None:
+    before = {_hashable(e[key]): e for e in old}
+    if len(before) != len(old):
+        return ["=", new]
+    order = [e[key] for e in new]
+    same_order = len(old) == len(new) and all(a[key] == b for a, b in zip(old, order, strict=True))
+    changes: list[list[Any]] = []
+    added: list[Any] = []
+    for entry in new:
+        was = before.get(_hashable(entry[key]))
+        if was is None:
+            added.append(entry)
+            continue
+        change = diff(was, entry)
+        if change is not None:
+            changes.append([entry[key], change])
+    if same_order and not changes:
+        return None
+    return ["L", key, None if same_order else order, changes, added]
+
+
+def patch(old: Any, change: Any) -> Any:
+    """``old`` with :func:`diff`'s ``change`` applied; ``old`` itself is left as it was (what did not
+    change is shared with it). Raises ``ValueError`` on a change of another shape."""
+    if change is None:
+        return old
+    if isinstance(change, dict):
+        if not isinstance(old, dict):
+            raise ValueError("an object's change for a value that is not an object")
+        out = dict(old)
+        for key in change.get("-", ()):
+            out.pop(key, None)
+        for key, value in change.items():
+            if key != "-":
+                out[key] = patch(old.get(key), value)
+        return out
+    if isinstance(change, list) and change and change[0] == "=" and len(change) == 2:
+        return change[1]
+    if isinstance(change, list) and len(change) == 5 and change[0] == "L" and isinstance(old, list):
+        _, key, order, changes, added = change
+        entries = {_hashable(e[key]): e for e in old}
+        for entry in added:
+            entries[_hashable(entry[key])] = entry
+        for name, entry_change in changes:
+            h = _hashable(name)
+            entries[h] = patch(entries[h], entry_change)
+        if order is None:
+            return [entries[_hashable(e[key])] for e in old]
+        return [entries[_hashable(name)] for name in order]
+    raise ValueError("not a change perftop writes")
+
+
+# -- snapshots as frames ---------------------------------------------------------------------------------
+
+
+class SnapshotEncoder:
+    """Makes each snapshot's ``--json`` data, reusing the data of every process whose row object is the one
+    of the previous sample (the sampler keeps an idle process's row), so :func:`diff` skips it at once."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[ProcessInfo, dict[str, Any]]] = {}
+
+    def data(self, snapshot: Snapshot, tunables: list[dict[str, Any]] | None) -> dict[str, Any]:
+        """The snapshot's JSON data (with ``tunables`` when given), as :func:`snapshot_to_dict` makes it."""
+        data = snapshot_to_dict(dataclasses.replace(snapshot, processes=()))
+        rows: dict[int, tuple[ProcessInfo, dict[str, Any]]] = {}
+        processes = []
+        cached = self._rows
+        for row in snapshot.processes:
+            hit = cached.get(row.pid)
+            if hit is None or hit[0] is not row:
+                hit = (row, _row_dict(row))
+            rows[row.pid] = hit
+            processes.append(hit[1])
+        self._rows = rows
+        data["processes"] = processes
+        if tunables is not None:
+            data["tunables"] = tunables
+        return data
+
+
+_ROW_FIELDS = tuple(f.name for f in dataclasses.fields(ProcessInfo))
+
+
+def _row_dict(row: ProcessInfo) -> dict[str, Any]:
+    data = {name: getattr(row, name) for name in _ROW_FIELDS}
+    if row.affinity is not None:
+        data["affinity"] = list(row.affinity)
+    for name, value in data.items():
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            data[name] = None
+    return data
+
+
+# -- writing ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingHeader:
+    """What a recording says about itself."""
+
+    version: int
+    created: float
+    hostname: str | None
+    interval: float | None
+    keyframe_every: int
+    session: str
+    segment: int
+
+    def to_json(self) -> bytes:
+        """The header's JSON, as the file holds it."""
+        data = {"format": "perftop-recording"} | dataclasses.asdict(self)
+        return json.dumps(data, separators=(",", ":")).encode()
+
+
+def _file_head(header: RecordingHeader) -> bytes:
+    body = header.to_json()
+    return _FILE_HEAD.pack(MAGIC, header.version, len(body), zlib.crc32(body)) + body
+
+
+def frame_bytes(kind: bytes, when: float, payload: bytes) -> bytes:
+    """One frame: its head (with both checksums) and ``payload``."""
+    head = _FRAME_HEAD.pack(b"PF", kind, b"\0", when, len(payload), zlib.crc32(payload))
+    return head + _FRAME_HEAD_CRC.pack(zlib.crc32(head)) + payload
+
+
+class Recorder:
+    """Appends snapshots to a recording: a keyframe every ``keyframe_every`` frames (and first in each
+    file), deltas between. ``max_size``: bytes the file and its older segment ``FILE.1`` may take together;
+    past half of it the file becomes ``FILE.1`` (replacing the one before) and a new file begins.
+
+    An existing recording is appended to; any other existing file is refused. A failed write (a full disk)
+    cuts the file back to its last whole frame and raises :class:`RecordingError`.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        interval: float | None,
+        hostname: str | None,
+        keyframe_every: int = KEYFRAME_EVERY,
+        max_size: int | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if keyframe_every < 1:
+            raise ValueError("keyframe_every must be at least 1")
+        self.path = path
+        self.max_size = max_size
+        self._keyframe_every = keyframe_every
+        self._encoder = SnapshotEncoder()
+        self._compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+        self._previous: dict[str, Any] | None = None
+        self._since_keyframe = 0
+        self.frames_written = 0
+        header = RecordingHeader(
+            VERSION, clock(), hostname, interval, keyframe_every, uuid.uuid4().hex, segment=0
+        )
+        self._header = header
+        #: The file's size: where the next frame goes.
+        self.size = 0
+        self._fd = self._open(path, header)
+
+    def _open(self, path: Path, header: RecordingHeader) -> int:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            raise RecordingError(f"cannot write {_shown(path)}: {error.strerror}") from error
+        try:
+            if not _is_regular(fd):
+                raise RecordingError(f"{_shown(path)} is not a regular file")
+            size = os.fstat(fd).st_size
+            if size == 0:
+                self._write(fd, _file_head(header), 0)
+                self.size = os.fstat(fd).st_size
+            else:
+                existing = read_header(path)  # raises RecordingError when it is not a recording
+                if existing.version != VERSION:
+                    raise RecordingError(
+                        f"{_shown(path)} is a recording of format version {existing.version}; "
+                        f"this perftop appends only to version {VERSION}"
+                    )
+                self._header = existing
+                self.size = size
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def add(
+        self,
+        snapshot: Snapshot,
+        *,
+        actions: Sequence[ActionRecord] = (),
+        tunables: list[dict[str, Any]] | None = None,
+    ) -> int:
+        """Append ``snapshot`` and the actions applied since the last one; returns the bytes written."""
+        data = self._encoder.data(snapshot, tunables)
+        key = self._previous is None or self._since_keyframe >= self._keyframe_every
+        body: dict[str, Any] = {"time": snapshot.time}
+        if key:
+            body["snapshot"] = data
+        else:
+            body["delta"] = diff(self._previous, data) or {}
+        body["actions"] = [action_to_dict(a) for a in actions]
+        payload = self._compressor.compress(json.dumps(body, separators=(",", ":")).encode())
+        frame = frame_bytes(KEYFRAME if key else DELTA, snapshot.time, payload)
+        if self.max_size is not None and self.frames_written and self.size + len(frame) > self.max_size // 2:
+            self._rotate()
+            return self.add(snapshot, actions=actions, tunables=tunables)
+        self._write(self._fd, frame, self.size)
+        self.size += len(frame)
+        self.frames_written += 1
+        self._previous = data
+        self._since_keyframe = 1 if key else self._since_keyframe + 1
+        return len(frame)
+
+    def _rotate(self) -> None:
+        """The file becomes ``FILE.1`` (the older one goes); the next frame begins a new file."""
+        os.close(self._fd)
+        self._fd = -1
+        try:
+            os.replace(self.path, segment_path(self.path))
+        except OSError as error:
+            raise RecordingError(f"cannot rotate {_shown(self.path)}: {error.strerror}") from error
+        header = dataclasses.replace(self._header, created=time.time(), segment=self._header.segment + 1)
+        self._header = header
+        self._fd = self._open(self.path, header)
+        self._previous = None
+        self.frames_written = 0
+
+    def _write(self, fd: int, data: bytes, size_before: int) -> None:
+        try:
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        except OSError as error:
+            # Nothing half-written: the file ends with its last whole frame.
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size_before)
+            where = _shown(self.path)
+            raise RecordingError(
+                f"recording stopped: cannot write {where}: {error.strerror or error}; "
+                f"it keeps the {self.frames_written} frames written before"
+            ) from error
+
+    def close(self) -> None:
+        """Close the file (idempotent)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def segment_path(path: Path) -> Path:
+    """Where rotation keeps the older segment of ``path``."""
+    return path.with_name(path.name + ".1")
+
+
+def _is_regular(fd: int) -> bool:
+    return stat.S_ISREG(os.fstat(fd).st_mode)
+
+
+def _shown(path: Path) -> str:
+    return escaped(str(path))
+
+
+# -- reading ---------------------------------------------------------------------------------------------
+
+
+def read_header(path: Path) -> RecordingHeader:
+    """The header of the recording ``path``; :class:`RecordingError` when it is not one perftop reads."""
+    try:
+        with open(path, "rb") as f:
+            return _read_header(f.read(_FILE_HEAD.size + MAX_HEADER_BYTES), path)[0]
+    except OSError as error:
+        raise RecordingError(f"cannot read {_shown(path)}: {error.strerror}") from error
+
+
+def _read_header(data: bytes, path: Path) -> tuple[RecordingHeader, int]:
+    where = _shown(path)
+    if len(data) < _FILE_HEAD.size or not data.startswith(MAGIC):
+        if len(data) < len(MAGIC) and MAGIC.startswith(data):
+            raise RecordingError(f"{where} is a recording cut short inside its header")
+        raise RecordingError(f"{where} is not a perftop recording")
+    _, version, length, crc = _FILE_HEAD.unpack_from(data)
+    if version > VERSION:
+        raise RecordingError(
+            f"{where} is a recording of format version {version}, newer than this perftop reads ({VERSION}): "
+            "replay it with a newer perftop"
+        )
+    body = data[_FILE_HEAD.size : _FILE_HEAD.size + length]
+    if length > MAX_HEADER_BYTES or len(body) < length:
+        raise RecordingError(f"{where} is a recording cut short inside its header")
+    if zlib.crc32(body) != crc:
+        raise RecordingError(f"{where} is a perftop recording with a damaged header (checksum mismatch)")
+    try:
+        raw = json.loads(body)
+        header = RecordingHeader(
+            int(raw["version"]),
+            float(raw["created"]),
+            raw.get("hostname"),
+            None if raw.get("interval") is None else float(raw["interval"]),
+            int(raw["keyframe_every"]),
+            str(raw["session"]),
+            int(raw["segment"]),
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        raise RecordingError(f"{where} is a perftop recording with a garbled header") from error
+    return header, _FILE_HEAD.size + length
+
+
+@dataclass(frozen=True, slots=True)
+class FrameInfo:
+    """Where one good frame lies: its file, offset of its payload and length, kind and time."""
+
+    path: Path
+    offset: int
+    length: int
+    kind: bytes
+    time: float
+    #: The frame's number in its file (1 is the first), to name it in messages.
+    number: int
+
+
+_TORN = "cut short (an interrupted write)"
+_DAMAGED = "damaged (checksum mismatch)"
+
+
+@dataclass(slots=True)
+class _Scan:
+    frames: list[FrameInfo] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _scan(path: Path, data: bytes, start: int, scan: _Scan) -> None:
+    """Index the good frames of ``data`` from ``start``; name each damaged stretch in ``scan.problems``.
+
+    After a damaged frame the scan looks for the next good frame head; the deltas after a damaged frame
+    are unusable up to the next keyframe (they change a snapshot the reader does not have)."""
+    where = _shown(path)
+    offset, number, broken = start, 0, False
+    end = len(data)
+    while offset < end:
+        number += 1
+        head = data[offset : offset + FRAME_HEAD_BYTES]
+        if len(head) < FRAME_HEAD_BYTES:
+            scan.problems.append(
+                f"{where}: frame {number} at byte {offset} is cut short (an interrupted write)"
+            )
+            return
+        magic, kind, _flags, when, length, crc = _FRAME_HEAD.unpack_from(head)
+        (head_crc,) = _FRAME_HEAD_CRC.unpack_from(head, _FRAME_HEAD.size)
+        good_head = (
+            magic == b"PF" and zlib.crc32(head[: _FRAME_HEAD.size]) == head_crc and kind in (KEYFRAME, DELTA)
+        )
+        if not good_head or length > MAX_PAYLOAD_BYTES:
+            found = _next_frame(data, offset + 1)
+            what = "cut short" if found is None and _looks_torn(data, offset) else "damaged"
+            scan.problems.append(f"{where}: frame {number} at byte {offset} is {what}; skipped")
+            if found is None:
+                return
+            offset, broken = found, True
+            continue
+        payload_at = offset + FRAME_HEAD_BYTES
+        if payload_at + length > end:
+            scan.problems.append(
+                f"{where}: frame {number} at byte {offset} is cut short (an interrupted write)"
+            )
+            return
+        if zlib.crc32(data[payload_at : payload_at + length]) != crc:
+            scan.problems.append(
+                f"{where}: frame {number} at byte {offset} is damaged (checksum mismatch); skipped"
+            )
+            offset, broken = payload_at + length, True
+            continue
+        if broken and kind == DELTA:
+            scan.problems.append(f"{where}: frame {number} at byte {offset} follows a damaged frame; skipped")
+            offset = payload_at + length
+            continue
+        broken = False
+        scan.frames.append(FrameInfo(path, payload_at, length, kind, when, number))
+        offset = payload_at + length
+
+
+def _looks_torn(data: bytes, offset: int) -> bool:
+    return len(data) - offset < FRAME_HEAD_BYTES + 64
+
+
+def _next_frame(data: bytes, start: int) -> int | None:
+    """The offset of the next frame head whose own checksum holds, after ``start``."""
+    at = start
+    while (at := data.find(b"PF", at)) >= 0:
+        head = data[at : at + FRAME_HEAD_BYTES]
+        if len(head) == FRAME_HEAD_BYTES:
+            (head_crc,) = _FRAME_HEAD_CRC.unpack_from(head, _FRAME_HEAD.size)
+            if zlib.crc32(head[: _FRAME_HEAD.size]) == head_crc:
+                return at
+        at += 1
+    return None
+
+
+class Recording:
+    """A recording opened for reading: an index of its good frames (its older segment's first, when
+    rotation left one of the same session) and what was wrong with the others (:attr:`problems`).
+
+    Frames are decoded on demand; stepping forward applies one delta, a jump replays from the keyframe
+    before it. Raises :class:`RecordingError` when the file is not a recording perftop reads or holds no
+    good frame.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        scan = _Scan()
+        header = self._scan_file(path, scan)
+        older = segment_path(path)
+        if header.segment > 0 and older.is_file():
+            older_scan = _Scan()
+            try:
+                older_header = self._scan_file(older, older_scan)
+            except RecordingError as error:
+                scan.problems.insert(0, f"older segment left out: {error}")
+            else:
+                if older_header.session == header.session and older_header.segment == header.segment - 1:
+                    scan.frames[:0] = older_scan.frames
+                    scan.problems[:0] = older_scan.problems
+        self.header = header
+        self.frames: list[FrameInfo] = scan.frames
+        self.problems: list[str] = scan.problems
+        if not self.frames:
+            detail = f" ({self.problems[0]})" if self.problems else ""
+            raise RecordingError(f"{_shown(path)} holds no whole frame to replay{detail}")
+        self._times = [f.time for f in self.frames]
+        self._decompressor = zstandard.ZstdDecompressor()
+        self._body_cache: tuple[int, dict[str, Any]] | None = None
+        self._data: dict[int, dict[str, Any]] = {}
+        self._last: tuple[int, dict[str, Any]] | None = None
+        self._snapshots: dict[int, Snapshot] = {}
+        self._actions: list[tuple[int, RecordedAction]] | None = None
+
+    def _scan_file(self, path: Path, scan: _Scan) -> RecordingHeader:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise RecordingError(f"cannot read {_shown(path)}: {error.strerror}") from error
+        header, start = _read_header(data, path)
+        _scan(path, data, start, scan)
+        return header
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def start(self) -> float:
+        """The first frame's time."""
+        return self.frames[0].time
+
+    @property
+    def end(self) -> float:
+        """The last frame's time."""
+        return self.frames[-1].time
+
+    def index_at(self, when: float) -> int:
+        """The last frame at or before ``when`` (the first one when ``when`` is before it)."""
+        return max(0, bisect.bisect_right(self._times, when) - 1)
+
+    def _body(self, index: int) -> dict[str, Any]:
+        cached = self._body_cache
+        if cached is not None and cached[0] == index:
+            return cached[1]
+        info = self.frames[index]
+        try:
+            with open(info.path, "rb") as f:
+                f.seek(info.offset)
+                payload = f.read(info.length)
+            body = json.loads(self._decompressor.decompress(payload))
+        except (OSError, zstandard.ZstdError, ValueError) as error:
+            raise RecordingError(
+                f"{_shown(info.path)}: frame {info.number} cannot be decoded: {error}"
+            ) from error
+        if not isinstance(body, dict):
+            raise RecordingError(f"{_shown(info.path)}: frame {info.number} is not a frame")
+        self._body_cache = (index, body)
+        return body
+
+    def data(self, index: int) -> dict[str, Any]:
+        """Frame ``index``'s snapshot as ``--json`` data (every section, ``tunables`` included)."""
+        last = self._last
+        if last is not None and last[0] == index:
+            return last[1]
+        if last is not None and last[0] == index - 1 and self.frames[index].kind == DELTA:
+            data = self._apply(last[1], index)
+        else:
+            key = index
+            while self.frames[key].kind != KEYFRAME:
+                key -= 1
+            data = self._keyframe(key)
+            for i in range(key + 1, index + 1):
+                data = self._apply(data, i)
+        self._last = (index, data)
+        return data
+
+    def _keyframe(self, index: int) -> dict[str, Any]:
+        found = self._data.get(index)
+        if found is None:
+            snapshot = self._body(index).get("snapshot")
+            if not isinstance(snapshot, dict):
+                raise RecordingError(f"{self._name(index)} is a keyframe without a snapshot")
+            if len(self._data) >= 4:
+                self._data.pop(next(iter(self._data)))
+            found = self._data[index] = snapshot
+        return found
+
+    def _apply(self, data: dict[str, Any], index: int) -> dict[str, Any]:
+        try:
+            out = patch(data, self._body(index).get("delta"))
+        except (ValueError, KeyError, TypeError) as error:
+            raise RecordingError(f"{self._name(index)} holds a change perftop cannot apply") from error
+        if not isinstance(out, dict):
+            raise RecordingError(f"{self._name(index)} holds a change perftop cannot apply")
+        return out
+
+    def _name(self, index: int) -> str:
+        info = self.frames[index]
+        return f"{_shown(info.path)}: frame {info.number}"
+
+    def snapshot(self, index: int) -> Snapshot:
+        """Frame ``index``'s snapshot, for the panes."""
+        found = self._snapshots.get(index)
+        if found is None:
+            try:
+                found = snapshot_from_dict(self.data(index))
+            except SnapshotDataError as error:
+                raise RecordingError(f"{self._name(index)}: {error}") from error
+            if len(self._snapshots) >= 8:
+                self._snapshots.pop(next(iter(self._snapshots)))
+            self._snapshots[index] = found
+        return found
+
+    def actions(self) -> list[tuple[int, RecordedAction]]:
+        """Every recorded action with the index of the frame that holds it (the first sample after it)."""
+        if self._actions is None:
+            found: list[tuple[int, RecordedAction]] = []
+            for index in range(len(self.frames)):
+                for raw in self._body(index).get("actions") or ():
+                    try:
+                        found.append((index, action_from_dict(raw)))
+                    except (KeyError, TypeError, ValueError):
+                        self.problems.append(f"{self._name(index)}: an action perftop cannot read; left out")
+            self._actions = found
+        return self._actions
+
+    def lines(self, first: int = 0, last: int | None = None) -> Iterator[dict[str, Any]]:
+        """The frames ``first``..``last`` as ``--json`` lines: each snapshot with its ``actions``."""
+        stop = len(self.frames) - 1 if last is None else last
+        for index in range(first, stop + 1):
+            data = self.data(index)
+            yield data | {"actions": self._body(index).get("actions") or []}
+
+
+# -- times on the command line and in replay -------------------------------------------------------------
+
+_RELATIVE = re.compile(r"^([+-])(\d+(?:\.\d+)?)(s|m|h|d)?$")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_when(text: str, *, plus_from: float, minus_from: float, day_of: float) -> float:
+    """The epoch time ``text`` names: ``+30s``/``+2m`` after ``plus_from``, ``-10m`` before ``minus_from``,
+    ``14:05`` or ``14:05:30`` on the local day of ``day_of``, ``2026-12-07T14:05[:30]`` or epoch seconds.
+    Raises ``ValueError`` with a message for anything else."""
+    text = text.strip()
+    if m := _RELATIVE.match(text):
+        seconds = float(m.group(2)) * _UNIT_SECONDS[m.group(3)]
+        return plus_from + seconds if m.group(1) == "+" else minus_from - seconds
+    if m := _CLOCK.match(text):
+        hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+        if hour > 23 or minute > 59 or second > 59:
+            raise ValueError(f"{text!r} is not a time of day")
+        day = time.localtime(day_of)
+        return time.mktime((day.tm_year, day.tm_mon, day.tm_mday, hour, minute, second, 0, 0, -1))
+    for pattern in ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"):
+        try:
+            return time.mktime(time.strptime(text, pattern))
+        except ValueError:
+            continue
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if value == value and value > 0:
+        return value
+    raise ValueError(
+        f"{escaped(text)!r} is not a time: use 14:05, 14:05:30, -10m, +30s, 2026-12-07T14:05 or epoch seconds"
+    )
