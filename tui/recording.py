@@ -150,7 +150,8 @@ _KEYED_MIN = 4
 def diff(old: Any, new: Any) -> Any:
     """What turns JSON value ``old`` into ``new`` (``None``: nothing), for :func:`patch`.
 
-    A changed object is an object of its changed keys (``"-"``: the list of removed ones); a changed list
+    A changed object is ``["D", changes, removed]`` (``changes``: its changed keys' deltas; ``removed``, when
+    any: the keys it lost); a changed list
     of objects that each name themselves by one of :data:`ENTRY_KEYS` is ``["L", key, order, changes,
     added]`` (``order``: the entries' names when they changed, else ``null``; ``changes``: ``[name,
     delta]`` pairs; ``added``: whole new entries); anything else is ``["=", value]``.
@@ -158,18 +159,18 @@ def diff(old: Any, new: Any) -> Any:
     if old is new:
         return None
     if isinstance(old, dict) and isinstance(new, dict):
-        out: dict[str, Any] = {}
+        changes: dict[str, Any] = {}
         for key, value in new.items():
             if key in old:
                 change = diff(old[key], value)
                 if change is not None:
-                    out[key] = change
+                    changes[key] = change
             else:
-                out[key] = ["=", value]
+                changes[key] = ["=", value]
         removed = [key for key in old if key not in new]
-        if removed:
-            out["-"] = removed
-        return out or None
+        if not changes and not removed:
+            return None
+        return ["D", changes, removed] if removed else ["D", changes]
     if isinstance(old, list) and isinstance(new, list):
         key = _entry_key(old, new)
         if key is not None:
@@ -224,15 +225,12 @@ def patch(old: Any, change: Any) -> Any:
     change is shared with it). Raises ``ValueError`` on a change of another shape."""
     if change is None:
         return old
-    if isinstance(change, dict):
-        if not isinstance(old, dict):
-            raise ValueError("an object's change for a value that is not an object")
+    if isinstance(change, list) and change and change[0] == "D" and isinstance(old, dict):
         out = dict(old)
-        for key in change.get("-", ()):
+        for key in change[2] if len(change) == 3 else ():
             out.pop(key, None)
-        for key, value in change.items():
-            if key != "-":
-                out[key] = patch(old.get(key), value)
+        for key, value in change[1].items():
+            out[key] = patch(old.get(key), value)
         return out
     if isinstance(change, list) and change and change[0] == "=" and len(change) == 2:
         return change[1]
@@ -401,7 +399,7 @@ class Recorder:
         if key:
             body["snapshot"] = data
         else:
-            body["delta"] = diff(self._previous, data) or {}
+            body["delta"] = diff(self._previous, data)
         body["actions"] = [action_to_dict(a) for a in actions]
         payload = self._compressor.compress(json.dumps(body, separators=(",", ":")).encode())
         frame = frame_bytes(KEYFRAME if key else DELTA, snapshot.time, payload)
@@ -478,6 +476,8 @@ def read_header(path: Path) -> RecordingHeader:
 
 def _read_header(data: bytes, path: Path) -> tuple[RecordingHeader, int]:
     where = _shown(path)
+    if not data:
+        raise RecordingError(f"{where} is empty: not a perftop recording")
     if len(data) < _FILE_HEAD.size or not data.startswith(MAGIC):
         if len(data) < len(MAGIC) and MAGIC.startswith(data):
             raise RecordingError(f"{where} is a recording cut short inside its header")
