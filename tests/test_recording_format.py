@@ -4,6 +4,7 @@ frames, rotation, appending, headers and the times the command line takes."""
 from __future__ import annotations
 
 import json
+import os
 import struct
 import time
 from pathlib import Path
@@ -303,8 +304,10 @@ def test_another_file_is_never_written_over(tmp_path: Path) -> None:
     with pytest.raises(RecordingError, match="not a perftop recording"):
         Recorder(path, interval=1.0, hostname=None)
     assert path.read_text() == "my notes\n"
-    with pytest.raises(RecordingError, match="cannot write"):
+    with pytest.raises(RecordingError, match="is not a regular file"):
         Recorder(tmp_path, interval=1.0, hostname=None)
+    with pytest.raises(RecordingError, match="cannot write .*No such file or directory"):
+        Recorder(tmp_path / "missing" / "x.perftop", interval=1.0, hostname=None)
 
 
 def test_a_recording_opened_again_continues_with_a_keyframe(tmp_path: Path) -> None:
@@ -416,3 +419,12 @@ def test_snapshot_from_dict_ignores_unknown_keys_and_fills_missing_ones(
     snapshot = snapshot_from_dict(data)
     assert snapshot.processes[0].cgroup is None
     assert snapshot.processes[1].pid == data["processes"][1]["pid"]
+
+
+def test_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.perftop"
+    os.mkfifo(fifo)
+    with pytest.raises(RecordingError, match="not a regular file"):
+        Recording(fifo)
+    with pytest.raises(RecordingError, match="not a regular file"):
+        Recorder(fifo, interval=1.0, hostname=None)

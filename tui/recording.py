@@ -26,6 +26,7 @@ import contextlib
 import dataclasses
 import errno
 import json
+import mmap
 import os
 import re
 import stat
@@ -360,8 +361,11 @@ class Recorder:
         self._fd = self._open(path, header)
 
     def _open(self, path: Path, header: RecordingHeader) -> int:
+        if path.exists() and not path.is_file():
+            raise RecordingError(f"{_shown(path)} is not a regular file")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+            # Non-blocking: a FIFO put there meanwhile must not hang the recorder (it is refused below).
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
         except OSError as error:
             raise RecordingError(f"cannot write {_shown(path)}: {error.strerror}") from error
         try:
@@ -467,19 +471,40 @@ def _shown(path: Path) -> str:
 
 def read_header(path: Path) -> RecordingHeader:
     """The header of the recording ``path``; :class:`RecordingError` when it is not one perftop reads."""
+    with _mapped(path) as data:
+        return _read_header(data, path)[0]
+
+
+@contextlib.contextmanager
+def _mapped(path: Path) -> Iterator[bytes | mmap.mmap]:
+    """The bytes of the regular file ``path``, mapped rather than read (a recording may be large); a FIFO
+    or a device is refused rather than waited on."""
     try:
-        with open(path, "rb") as f:
-            return _read_header(f.read(_FILE_HEAD.size + MAX_HEADER_BYTES), path)[0]
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         raise RecordingError(f"cannot read {_shown(path)}: {error.strerror}") from error
+    try:
+        if not _is_regular(fd):
+            raise RecordingError(f"{_shown(path)} is not a regular file, so not a perftop recording")
+        if os.fstat(fd).st_size == 0:
+            yield b""
+            return
+        try:
+            mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as error:
+            raise RecordingError(f"cannot read {_shown(path)}: {error}") from error
+        with mapped:
+            yield mapped
+    finally:
+        os.close(fd)
 
 
-def _read_header(data: bytes, path: Path) -> tuple[RecordingHeader, int]:
+def _read_header(data: bytes | mmap.mmap, path: Path) -> tuple[RecordingHeader, int]:
     where = _shown(path)
     if not data:
         raise RecordingError(f"{where} is empty: not a perftop recording")
-    if len(data) < _FILE_HEAD.size or not data.startswith(MAGIC):
-        if len(data) < len(MAGIC) and MAGIC.startswith(data):
+    if len(data) < _FILE_HEAD.size or data[: len(MAGIC)] != MAGIC:
+        if len(data) < len(MAGIC) and MAGIC.startswith(data[:]):
             raise RecordingError(f"{where} is a recording cut short inside its header")
         raise RecordingError(f"{where} is not a perftop recording")
     _, version, length, crc = _FILE_HEAD.unpack_from(data)
@@ -532,7 +557,7 @@ class _Scan:
     problems: list[str] = field(default_factory=list)
 
 
-def _scan(path: Path, data: bytes, start: int, scan: _Scan) -> None:
+def _scan(path: Path, data: bytes | mmap.mmap, start: int, scan: _Scan) -> None:
     """Index the good frames of ``data`` from ``start``; name each damaged stretch in ``scan.problems``.
 
     After a damaged frame the scan looks for the next good frame head; the deltas after a damaged frame
@@ -582,11 +607,11 @@ def _scan(path: Path, data: bytes, start: int, scan: _Scan) -> None:
         offset = payload_at + length
 
 
-def _looks_torn(data: bytes, offset: int) -> bool:
+def _looks_torn(data: bytes | mmap.mmap, offset: int) -> bool:
     return len(data) - offset < FRAME_HEAD_BYTES + 64
 
 
-def _next_frame(data: bytes, start: int) -> int | None:
+def _next_frame(data: bytes | mmap.mmap, start: int) -> int | None:
     """The offset of the next frame head whose own checksum holds, after ``start``."""
     at = start
     while (at := data.find(b"PF", at)) >= 0:
@@ -638,12 +663,9 @@ class Recording:
         self._actions: list[tuple[int, RecordedAction]] | None = None
 
     def _scan_file(self, path: Path, scan: _Scan) -> RecordingHeader:
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise RecordingError(f"cannot read {_shown(path)}: {error.strerror}") from error
-        header, start = _read_header(data, path)
-        _scan(path, data, start, scan)
+        with _mapped(path) as data:
+            header, start = _read_header(data, path)
+            _scan(path, data, start, scan)
         return header
 
     def __len__(self) -> int:
