@@ -306,7 +306,7 @@ def test_another_file_is_never_written_over(tmp_path: Path) -> None:
     assert path.read_text() == "my notes\n"
     with pytest.raises(RecordingError, match="is not a regular file"):
         Recorder(tmp_path, interval=1.0, hostname=None)
-    with pytest.raises(RecordingError, match="cannot write .*No such file or directory"):
+    with pytest.raises(RecordingError, match=r"cannot write .*No such file or directory"):
         Recorder(tmp_path / "missing" / "x.perftop", interval=1.0, hostname=None)
 
 
