@@ -7,6 +7,7 @@ import json
 import os
 import struct
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from perftop.tui.snapshot_codec import snapshot_from_dict
 from perftop.tui.system_tuning import Setting, SettingResult
 from perftop.tui.tuning import Target
 from testbed.fixture_tree import SteppingClock, make_tree
+from tests.factories import make_proc
 
 FRAMES = 12
 KEY_EVERY = 5
@@ -428,3 +430,22 @@ def test_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
         Recording(fifo)
     with pytest.raises(RecordingError, match="not a regular file"):
         Recorder(fifo, interval=1.0, hostname=None)
+
+
+def test_stepping_forward_reuses_the_rows_of_processes_that_did_not_change(
+    recorded: tuple[Path, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    # Every process of the fixture tree changes each tick: make one that does not, and one that does.
+    base = Recording(recorded[0]).snapshot(0)
+    idle, busy = make_proc(50), make_proc(51)
+    others = tuple(make_proc(pid) for pid in range(60, 64))  # a list long enough to be sent entry by entry
+    path = tmp_path / "rows.perftop"
+    recorder = Recorder(path, interval=1.0, hostname=None)
+    for k in range(3):
+        busy_now = replace(busy, cpu_time_seconds=float(k))
+        recorder.add(replace(base, time=base.time + k, processes=(idle, busy_now, *others)))
+    recorder.close()
+    recording = Recording(path)
+    first, second = recording.snapshot(1), recording.snapshot(2)
+    assert second.processes[0] == idle and second.processes[0] is first.processes[0]
+    assert second.processes[1].cpu_time_seconds == 2.0 and first.processes[1].cpu_time_seconds == 1.0

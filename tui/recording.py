@@ -44,7 +44,7 @@ import zstandard
 from perftop.probes.snapshot import ProcessInfo, Snapshot
 from perftop.tui.action_records import ActionRecord, Subject
 from perftop.tui.json_lines import snapshot_to_dict
-from perftop.tui.snapshot_codec import SnapshotDataError, snapshot_from_dict
+from perftop.tui.snapshot_codec import ProcessRows, SnapshotDataError, snapshot_from_dict
 from perftop.tui.system_tuning import Setting
 from perftop.tui.tuning import Target
 from perftop.widgets.safe_text import escaped
@@ -660,6 +660,7 @@ class Recording:
         self._data: dict[int, dict[str, Any]] = {}
         self._last: tuple[int, dict[str, Any]] | None = None
         self._snapshots: dict[int, Snapshot] = {}
+        self._rows = ProcessRows()
         self._actions: list[tuple[int, RecordedAction]] | None = None
 
     def _scan_file(self, path: Path, scan: _Scan) -> RecordingHeader:
@@ -750,7 +751,7 @@ class Recording:
         found = self._snapshots.get(index)
         if found is None:
             try:
-                found = snapshot_from_dict(self.data(index))
+                found = snapshot_from_dict(self.data(index), self._rows)
             except SnapshotDataError as error:
                 raise RecordingError(f"{self._name(index)}: {error}") from error
             if len(self._snapshots) >= 8:

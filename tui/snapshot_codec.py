@@ -25,15 +25,43 @@ class SnapshotDataError(ValueError):
     """The data does not have the shape of a snapshot (a section of the wrong type)."""
 
 
-def snapshot_from_dict(data: Mapping[str, Any]) -> Snapshot:
+def snapshot_from_dict(data: Mapping[str, Any], processes: ProcessRows | None = None) -> Snapshot:
     """The snapshot ``data`` holds; its processes' ``tasks`` lists (``--json --threads``) become
-    ``thread_rows``. Raises :class:`SnapshotDataError` when ``data`` is not shaped as a snapshot."""
+    ``thread_rows``. ``processes``: the rows read back from earlier data, to reuse. Raises
+    :class:`SnapshotDataError` when ``data`` is not shaped as a snapshot."""
     try:
-        snapshot: Snapshot = _converter(Snapshot)(data)
+        if processes is None:
+            snapshot: Snapshot = _converter(Snapshot)(data)
+        else:
+            snapshot = _converter(Snapshot)({**data, "processes": ()})
+            snapshot = dataclasses.replace(snapshot, processes=processes.read(data.get("processes") or ()))
         rows = _thread_rows(data.get("processes") or ())
-    except (TypeError, AttributeError, KeyError) as error:
+    except (TypeError, AttributeError, KeyError, ValueError) as error:
         raise SnapshotDataError(f"not a snapshot: {error}") from error
     return dataclasses.replace(snapshot, thread_rows=rows) if rows else snapshot
+
+
+class ProcessRows:
+    """Processes read back, each reused while its data is the very object read before: a recording's
+    frames share the data of a process that did not change, so stepping through one reads only the rows
+    that changed (and the panes, as live, get an idle process's row object again)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[Any, tuple[Mapping[str, Any], ProcessInfo]] = {}
+
+    def read(self, processes: Any) -> tuple[ProcessInfo, ...]:
+        """The rows of ``processes`` (the ``processes`` list of a snapshot's data)."""
+        known = self._rows
+        rows: dict[Any, tuple[Mapping[str, Any], ProcessInfo]] = {}
+        out = []
+        for data in processes:
+            hit = known.get(data.get("pid"))
+            if hit is None or hit[0] is not data:
+                hit = (data, process_from_dict(data))
+            rows[data.get("pid")] = hit
+            out.append(hit[1])
+        self._rows = rows
+        return tuple(out)
 
 
 def process_from_dict(data: Mapping[str, Any]) -> ProcessInfo:
