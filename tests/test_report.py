@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
+import pty
+import re
+import struct
+import subprocess
+import sys
 import tempfile
+import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -288,3 +295,46 @@ def test_value_ticks_are_round_and_short() -> None:
     assert report._value_ticks(5 * GIB, "bytes", 3)[-1] == (6 * GIB, "6G")
     assert report._value_ticks(1234.0, "count", 2) == [(0.0, "0"), (1000.0, "1k"), (2000.0, "2k")]
     assert report._value_ticks(0.0, "count", 3)[-1][0] == 1.0
+
+
+def _perftop_report(*args: str, env: dict[str, str], stdout: Any) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "perftop.tui.cli", "report", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TZ": "UTC", **env},
+    )
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(("env", "coloured"), [({}, True), ({"NO_COLOR": "1"}, False)])
+def test_on_a_terminal_the_chart_is_in_colour_at_its_size(
+    recording: Path, env: dict[str, str], coloured: bool
+) -> None:
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 35, 110, 0, 0))
+    child = _perftop_report(str(recording), env={"TERM": "xterm-256color", **env}, stdout=terminal)
+    os.close(terminal)
+    chunks = []
+    with contextlib.suppress(OSError):  # EIO once the child closed its side
+        while chunk := os.read(controller, 65536):
+            chunks.append(chunk)
+    os.close(controller)
+    assert child.wait(timeout=30) == 0
+    out = b"".join(chunks).decode()
+    assert ("\x1b[38;5;" in out) is coloured
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", out).replace("\r\n", "\n")
+    lines = plain.splitlines()
+    assert len(lines) == 34  # the terminal's rows, less one for the prompt
+    assert max(len(line) for line in lines) == 110
+
+
+@pytest.mark.live
+def test_a_reader_that_goes_away_ends_it_quietly(recording: Path) -> None:
+    """A chart larger than the pipe holds (some 2 MB): the write fails with EPIPE, which ends it with 0."""
+    child = _perftop_report(str(recording), "--size", "300x1000", env={}, stdout=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.readline()
+    child.stdout.close()
+    assert child.wait(timeout=30) == 0
+    assert child.stderr.read() == b""
