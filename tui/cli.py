@@ -261,6 +261,10 @@ def _main(argv: list[str] | None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
     if arguments[:1] == ["export"]:
         return _export_main(arguments[1:])
+    if arguments[:1] == ["report"]:
+        from perftop.tui.report import report_main
+
+        return report_main(arguments[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.count != 1 and not args.json:
