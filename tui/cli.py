@@ -554,20 +554,15 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
     io_pids = None if args.sort in process_columns.IO_KEYS else ()  # io only for a sort by it
     # The OOM figures for every process only for a sort by one; the memory pane's details when it is shown.
     oom_pids = None if args.sort in process_columns.OOM_KEYS else ()
-    recording: LiveRecording | None = None
-    if args.record is not None:
-        from perftop.tui.recorder_loop import EVERY_SECTION
-
-        # Every section from the start, so the first frames recorded have every rate.
-        sampler.sample(**EVERY_SECTION)
-    else:
-        sampler.sample(
-            first_status_pids(args.sort, args.pid),
-            io_pids=io_pids,
-            sockets=False,
-            memory=False,
-            oom_pids=oom_pids,
-        )
+    # While recording, every section from the start, so the first frames have every rate.
+    recorded = args.record is not None
+    sampler.sample(
+        first_status_pids(args.sort, args.pid),
+        io_pids=io_pids,
+        sockets=recorded,
+        memory=recorded,
+        oom_pids=oom_pids,
+    )
 
     from perftop.tui.app import AppOptions, PerftopApp
 
@@ -586,14 +581,13 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
     time.sleep(max(0.0, options.first_delay - (time.monotonic() - baseline_at)))
     # The first frame's sample, with rates over the imports, taken here rather than after the App's
     # first refresh: status for every process, as no row is on screen yet to choose by.
-    if args.record is not None:
-        first = sampler.sample(**EVERY_SECTION)
+    first = sampler.sample(None, io_pids=io_pids, sockets=recorded, memory=recorded, oom_pids=oom_pids)
+    recording: LiveRecording | None = None
+    if recorded:
         recording, status = _start_recording(args, sampler, first)
         if recording is None:
             return status
         options = replace(options, recording=recording)
-    else:
-        first = sampler.sample(None, io_pids=io_pids, sockets=False, memory=False, oom_pids=oom_pids)
     try:
         return _run_textual(PerftopApp(sampler, options, first))
     finally:

@@ -39,14 +39,17 @@ from perftop.tui.recording import (
 )
 from perftop.widgets.safe_text import escaped
 
-#: ``Sampler.sample``'s arguments for a recording: every section, and for every process what ``--json``
-#: reads (status and io, cgroup, run delay, group throttling), so a replay has every pane and column.
+#: ``Sampler.sample``'s arguments for every section of the machine (the socket tables, the memory details,
+#: the interrupt tables), which the interface reads only while their pane is shown. They cost little.
+SECTIONS: dict[str, Any] = {"sockets": True, "memory": True, "interrupts": True}
+
+#: ``Sampler.sample``'s arguments for ``perftop record``: every section, and for every process what
+#: ``--json`` reads (status and io, cgroup, run delay, group throttling), so a replay has every pane and
+#: column. The per-process reads are most of a sample's cost (see the README's Performance section).
 EVERY_SECTION: dict[str, Any] = {
+    **SECTIONS,
     "status_pids": None,
     "io_pids": None,
-    "sockets": True,
-    "memory": True,
-    "interrupts": True,
     "cgroup_pids": None,
     "sched_pids": None,
     "throttle_pids": None,
@@ -261,8 +264,10 @@ class LiveRecording:
         self._tunables = tunables
         self._lock = threading.Lock()
         self._pending: list[ActionRecord] = []
-        #: Sampler.sample's arguments while recording (the App adds them to what the screen needs).
-        self.sample_arguments = EVERY_SECTION
+        #: Sampler.sample's arguments while recording, added to what the screen needs: every section, so a
+        #: replay has every pane. Not every process's figures: reading them all costs the interface several
+        #: times its usual CPU (README, Performance), so the processes' rows are what the interface read.
+        self.sample_arguments = SECTIONS
         #: Set (once) by the write that failed; then nothing more is written.
         self.error: str | None = None
         self.frames = 0
