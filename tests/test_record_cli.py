@@ -9,10 +9,12 @@ import re
 import resource
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,9 +37,10 @@ from perftop.tui.recorder_loop import (
     parse_size,
     record,
 )
-from perftop.tui.recording import Recording, RecordingError, segment_path
+from perftop.tui.recording import MAGIC, Recording, RecordingError, segment_path
 from testbed.demo import DemoMachine
 from testbed.fixture_tree import SteppingClock, make_tree
+from tests.unprivileged import run_as_nobody
 
 IS_ROOT = os.geteuid() == 0
 ENDED = re.compile(r"^perftop: recorded (\d+) frames \((\d+\.\d\d) MB\) to (.+)\n$")
@@ -391,3 +394,32 @@ def test_a_max_size_too_small_is_refused_before_anything_is_written(
     assert status == 2
     assert "leave no room" in err.splitlines()[-1] and "give at least" in err
     assert not path.exists()
+
+
+def test_a_recording_of_a_newer_format_is_refused_and_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "new.rec"
+    body = b'{"format":"perftop-recording","version":9}'
+    path.write_bytes(struct.pack("<12sHII", MAGIC, 9, len(body), zlib.crc32(body)) + body)
+    before = path.read_bytes()
+    status, err = run_main(["record", str(path), "--duration", "1"], capsys)
+    assert status == 2
+    assert "format version 9, newer than this perftop reads" in err.splitlines()[-1]
+    assert path.read_bytes() == before
+
+
+def test_a_directory_the_user_cannot_write_fails_with_one_line(tmp_path: Path) -> None:
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o755)
+
+    def work() -> dict[str, Any]:
+        try:
+            open_recorder(closed / "r.rec", interval=1.0)
+        except RecordingError as error:
+            return {"error_line": str(error)}
+        return {"error_line": None}
+
+    out = run_as_nobody(work)
+    assert out["error_line"] == f"cannot write {closed / 'r.rec'}: Permission denied"
+    assert list(closed.iterdir()) == []
