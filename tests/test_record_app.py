@@ -7,15 +7,19 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from perftop.probes.fs import FS
 from perftop.probes.sampler import Sampler
+from perftop.tui.action_records import ActionRecord, Subject
 from perftop.tui.app import AppOptions, PerftopApp
 from perftop.tui.recorder_loop import LiveRecording, Tunables, open_recorder
 from perftop.tui.recording import Recording
+from perftop.tui.tuning import Target
+from testbed.demo import DemoMachine
 
 
 @pytest.fixture
@@ -103,3 +107,30 @@ async def test_a_failed_write_stops_the_recording_and_the_app_goes_on(tmp_path: 
     recording.close()
     assert recording.frames == 1
     assert len(Recording(path)) == 1
+
+
+def test_actions_go_into_the_first_frame_sampled_after_them(tmp_path: Path) -> None:
+    machine = DemoMachine(tmp_path / "tree")
+    path = tmp_path / "r.rec"
+    recording = LiveRecording(open_recorder(path, interval=1.0), Tunables(machine.fs))
+    try:
+        machine.sampler.sample()
+        machine.advance()
+        first = machine.sampler.sample()
+        t = first.time
+        subject = Subject(Target(3000, 42, None), "sleep", "sleep 60")
+        records = [
+            ActionRecord(when, subject, "nice", "0", "1", "renice -n 1 -p 3000", "ok")
+            for when in (t - 1, t + 1)
+        ]
+        recording.add_actions(records)
+        recording.write(first)  # the action of t + 1 was applied after this sample: not in its frame
+        recording.write(replace(first, time=t + 2))
+        recording.write(replace(first, time=t + 3))
+    finally:
+        recording.close()
+        machine.close()
+    read = Recording(path)
+    assert [(index, action.record.time) for index, action in read.actions()] == [(0, t - 1), (1, t + 1)]
+    recording.write(replace(first, time=t + 4))  # closed: nothing more is written
+    assert len(Recording(path)) == 3

@@ -264,6 +264,9 @@ class LiveRecording:
         self._tunables = tunables
         self._lock = threading.Lock()
         self._pending: list[ActionRecord] = []
+        #: Held by a write and by close, so the file is never closed under a write.
+        self._write_lock = threading.Lock()
+        self._closed = False
         #: Sampler.sample's arguments while recording, added to what the screen needs: every section, so a
         #: replay has every pane. Not every process's figures: reading them all costs the interface several
         #: times its usual CPU (README, Performance), so the processes' rows are what the interface read.
@@ -288,17 +291,25 @@ class LiveRecording:
             due = [r for r in self._pending if r.time <= snapshot.time]
             if due:
                 self._pending = [r for r in self._pending if r.time > snapshot.time]
-        try:
-            self.recorder.add(snapshot, actions=due, tunables=self._tunables.current())
-        except RecordingError as error:
-            self.error = str(error)
-            self.recorder.close()
-            return
-        self.frames += 1
+        # Not under self._lock: the event loop takes that one, and must never wait on a write.
+        with self._write_lock:
+            if self._closed:
+                return
+            try:
+                self.recorder.add(snapshot, actions=due, tunables=self._tunables.current())
+            except (RecordingError, OSError) as error:
+                self.error = (
+                    str(error) if isinstance(error, RecordingError) else f"recording stopped: {error}"
+                )
+                self.recorder.close()
+                return
+            self.frames += 1
 
     def close(self) -> None:
-        """Close the file (idempotent)."""
-        self.recorder.close()
+        """Close the file once the write under way (if any) is done; nothing is written after (idempotent)."""
+        with self._write_lock:
+            self._closed = True
+            self.recorder.close()
 
     def summary(self) -> str:
         """The one line said at the end: frames, size and file."""
