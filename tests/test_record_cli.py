@@ -266,6 +266,28 @@ def test_signals_end_the_recording_with_the_file_whole(tmp_path: Path, signum: i
     assert int(m.group(1)) == len(recording) >= 3
 
 
+def test_an_ignored_sighup_stays_ignored(tmp_path: Path) -> None:
+    """``nohup perftop record``: the terminal going away does not end the recording."""
+    path = tmp_path / "r.rec"
+
+    def nohup() -> None:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    proc = perftop("record", str(path), "--interval", "0.05", *fixture_args(tmp_path), preexec_fn=nohup)
+    deadline = time.monotonic() + 30
+    while frames_in(path) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGHUP)
+    seen = frames_in(path)
+    while frames_in(path) < seen + 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and ENDED.match(err), err
+    assert Recording(path).problems == []
+
+
 def check_full_disk_result(returncode: int, err: str, copy: Path) -> None:
     assert returncode == 1, err
     assert err.count("\n") == 1 and err.startswith("perftop: recording stopped: cannot write "), err

@@ -341,26 +341,29 @@ def _record_main(argv: list[str]) -> int:
         return 1
     _allow_open_files()
     sampler = Sampler(fs)
+    stop = threading.Event()
     try:
-        baseline = sampler.sample(**rl.EVERY_SECTION)
-        tunables = rl.Tunables(fs)
-        if args.max_size is not None:
-            size_problem = rl.max_size_problem(args.max_size, rl.frame_size(baseline, tunables.current()))
-            if size_problem is not None:
-                parser.error(f"argument --max-size: {size_problem}")
-        try:
-            recorder = rl.open_recorder(
-                args.file,
-                interval=args.interval,
-                keyframe_every=args.keyframe_every or rl.KEYFRAME_EVERY,
-                max_size=args.max_size,
-            )
-        except rl.RecordingError as error:
-            print(f"perftop: {error}", file=sys.stderr)
-            return 1
-        stop = threading.Event()
-        try:
-            with _stop_on(stop, (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)):
+        with _stop_on(stop, (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)):
+            baseline = sampler.sample(**rl.EVERY_SECTION)
+            tunables = rl.Tunables(fs)
+            if args.max_size is not None:
+                size_problem = rl.max_size_problem(args.max_size, rl.frame_size(baseline, tunables.current()))
+                if size_problem is not None:
+                    parser.error(f"argument --max-size: {size_problem}")
+            if stop.is_set():  # a signal during the baseline: no file is made for nothing
+                print("perftop: stopped before the first frame; nothing recorded", file=sys.stderr)
+                return 0
+            try:
+                recorder = rl.open_recorder(
+                    args.file,
+                    interval=args.interval,
+                    keyframe_every=args.keyframe_every or rl.KEYFRAME_EVERY,
+                    max_size=args.max_size,
+                )
+            except rl.RecordingError as error:
+                print(f"perftop: {error}", file=sys.stderr)
+                return 1
+            try:
                 result = rl.record(
                     sampler,
                     recorder,
@@ -369,8 +372,8 @@ def _record_main(argv: list[str]) -> int:
                     stop=stop,
                     tunables=tunables,
                 )
-        finally:
-            recorder.close()
+            finally:
+                recorder.close()
     finally:
         sampler.close()
     if result.error is not None:
@@ -382,12 +385,13 @@ def _record_main(argv: list[str]) -> int:
 
 @contextlib.contextmanager
 def _stop_on(stop: threading.Event, signals: tuple[signal.Signals, ...]) -> Iterator[None]:
-    """Set ``stop`` on each of ``signals`` (instead of their usual end) while inside."""
+    """Set ``stop`` on each of ``signals`` (instead of their usual end) while inside; a signal ignored
+    already stays ignored (``nohup perftop record`` goes on when its terminal goes away)."""
 
     def handler(_signum: int, _frame: object) -> None:
         stop.set()  # nothing more: the recording loop ends after the frame under way
 
-    previous = {s: signal.signal(s, handler) for s in signals}
+    previous = {s: signal.signal(s, handler) for s in signals if signal.getsignal(s) is not signal.SIG_IGN}
     try:
         yield
     finally:
