@@ -54,6 +54,9 @@ public_disabled=True
 disable=True
 """
 
+#: Where the ``perftop-record`` monitor records (removed at the end of each measurement).
+RECORD_FILE = Path(tempfile.gettempdir()) / f"perftop-overhead-{os.getpid()}.rec"
+
 BTOP_CONFIG = 'update_ms = 1000\ncolor_theme = "Default"\n'
 
 
@@ -80,6 +83,11 @@ def monitors(interval: float = 1.0, glances: str | None = None) -> dict[str, Mon
         ),
         "perftop-threads": Monitor(
             "perftop-threads", (PYTHON, "-m", "perftop.tui.cli", "--interval", f"{interval:g}", "--threads")
+        ),
+        # The interface recording every sample (and so sampling every section) to a scratch file.
+        "perftop-record": Monitor(
+            "perftop-record",
+            (PYTHON, "-m", "perftop.tui.cli", "--interval", f"{interval:g}", "--record", str(RECORD_FILE)),
         ),
         "htop": Monitor("htop", ("htop", "-d", tenths)),
         "btop": Monitor(
@@ -319,6 +327,7 @@ def measure(
                 print(f"warning: {monitor.name} exited early: {tmux.capture()[-400:]!r}", file=sys.stderr)
         finally:
             tmux.kill()
+            RECORD_FILE.unlink(missing_ok=True)
         return Measurement(
             monitor=monitor.name,
             size=f"{width}x{height}",

@@ -44,7 +44,11 @@ from perftop.widgets.process_table import ProcessTable
 from perftop.widgets.safe_text import escaped, escaped_lines
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from perftop.tui.action_records import ActionRecord
     from perftop.tui.detail_screen import DetailScreen
+    from perftop.tui.recorder_loop import LiveRecording
 
 #: The refresh intervals ``+`` and ``-`` step through, in seconds (btop's keys).
 INTERVALS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -85,6 +89,8 @@ class AppOptions:
     threads: bool = False
     #: The first rates rest on a baseline this short, so real data shows fast (cold start).
     first_delay: float = 0.2
+    #: ``--record``: every sample is also written there, with the actions applied since the last one.
+    recording: LiveRecording | None = None
 
 
 class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, ThemeColours, App[None]):
@@ -120,6 +126,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
         self._details_read: dict[int, tuple[float, int | None]] = {}
         #: The state the status line was last made with (it is made again only when that changes).
         self._status_parts: list[str] | None = None
+        #: ``--record``'s recording until a write fails (written on the sampling thread).
+        self._recording = self.options.recording
         self._init_tuning()
         #: The detail screen while it is open (Enter on a row).
         self.detail_screen: DetailScreen | None = None
@@ -212,8 +220,9 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
 
     async def sample_now(self) -> Snapshot:
         """Take one sample off the event loop and show it. Returns it (tests drive the App with this)."""
-        snapshot = await asyncio.to_thread(self.sampler.sample, **self._sample_request())
+        snapshot = await asyncio.to_thread(self._sample_and_record, self._sample_request())
         self._apply(snapshot)
+        self._check_recording()
         await self.refresh_pane_details()
         return snapshot
 
@@ -250,6 +259,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
             "throttle_pids": self._rows_on_screen() if table.needs_throttle() else (),
             # The socket tables (and whatever else a pane needs) only while that pane is shown.
             **{s.argument: s in shown for s in self._sampled_while_shown},
+            # While recording, every section and every process's figures: a replay shows every pane.
+            **(self._recording.sample_arguments if self._recording is not None else {}),
         }
 
     def _rows_on_screen(self) -> set[int]:
@@ -271,7 +282,30 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
 
     def _take_sample(self) -> Snapshot:
         # On the sampling thread: the request is a dict the event loop replaces, never changes.
-        return self.sampler.sample(**self._request)  # type: ignore[arg-type]
+        return self._sample_and_record(self._request)
+
+    def _sample_and_record(self, request: dict[str, object]) -> Snapshot:
+        """A sample, written to the recording (off the event loop: on the sampling thread)."""
+        snapshot = self.sampler.sample(**request)  # type: ignore[arg-type]
+        recording = self._recording
+        if recording is not None:
+            recording.write(snapshot)  # a failure is kept in recording.error, for the loop to tell
+        return snapshot
+
+    def _check_recording(self) -> None:
+        """On the event loop after each sample: a failed write ends the recording; perftop goes on."""
+        recording = self._recording
+        if recording is not None and recording.error is not None:
+            self._recording = None
+            self._publish_request()  # back to sampling only what the screen shows
+            self.notify(recording.error, title="Recording stopped", severity="error", timeout=15)
+            self._update_status()
+
+    def record_actions(self, records: Sequence[ActionRecord]) -> None:
+        """Add ``records`` to the action log, and hand them to the recording for its next frame."""
+        super().record_actions(records)
+        if self._recording is not None:
+            self._recording.add_actions(records)
 
     def _delay_after(self, snapshot: Snapshot) -> float:
         # On the sampling thread: seconds from this sample to the next.
@@ -283,6 +317,7 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
             return
         try:
             self._apply(snapshot)
+            self._check_recording()
         except Exception as error:  # as a Textual timer does: the App ends with the traceback
             self._fail(error)
             return
@@ -391,6 +426,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
             parts.append("no kthreads")
         if self.options.read_only:
             parts.append("read-only")
+        if self._recording is not None:
+            parts.append("REC")
         if self.has_class("-low-bandwidth"):
             parts.append("low-bandwidth")
         if self.following:

@@ -11,10 +11,13 @@ import gc
 import os
 import pwd
 import resource
+import signal
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,7 +40,10 @@ DEFAULT_LISTEN = "127.0.0.1:9787"
 DEFAULT_TOP = 20
 
 if TYPE_CHECKING:
+    from perftop.probes.snapshot import Snapshot
+    from perftop.tui.app import PerftopApp
     from perftop.tui.exporter import ListenAddress
+    from perftop.tui.recorder_loop import LiveRecording
 
 #: Open files perftop asks for at most (the scanner holds two per process).
 MAX_OPEN_FILES = 1 << 20
@@ -111,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="perftop",
         description="A Linux performance monitor for the terminal, built for tuning.",
-        epilog="perftop export [--listen ADDR:PORT] ...: serve Prometheus metrics (perftop export --help)",
+        epilog="perftop export [--listen ADDR:PORT] ...: serve Prometheus metrics (perftop export --help); "
+        "perftop record FILE ...: record samples without the interface (perftop record --help)",
     )
     parser.add_argument(
         "--interval",
@@ -175,6 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="append each applied tuning command to FILE as a shell script, its target and undo in comments",
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="FILE",
+        help="record every sample and tuning action to FILE while the interface runs (see perftop record)",
+    )
+    parser.add_argument(
+        "--max-size",
+        type=_size,
+        metavar="SIZE",
+        help="with --record: FILE and its older segment FILE.1 stay within SIZE bytes (500k, 100M, 2G)",
     )
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="print the version and exit")
     return parser
@@ -246,6 +265,140 @@ def _export_main(argv: list[str]) -> int:
         sampler.close()
 
 
+def _duration(text: str) -> float:
+    from perftop.tui.recorder_loop import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _size(text: str) -> int:
+    from perftop.tui.recorder_loop import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def build_record_parser() -> argparse.ArgumentParser:
+    """The parser of ``perftop record`` (headless: no terminal needed)."""
+    parser = argparse.ArgumentParser(
+        prog="perftop record",
+        description="Record samples of every section (and every process) to FILE without the interface, "
+        "until the duration ends or SIGINT, SIGTERM or SIGHUP; replay it with perftop --replay FILE. "
+        "An existing recording is appended to. Read-only: recording never tunes.",
+    )
+    parser.add_argument("file", type=Path, metavar="FILE", help="the recording to write (or append to)")
+    parser.add_argument(
+        "--interval",
+        type=_positive_float,
+        default=1.0,
+        metavar="S",
+        help="seconds between samples (default 1.0)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=_duration,
+        metavar="D",
+        help="stop after D: 90, 90s, 10m, 2h, 1d (default: until a signal)",
+    )
+    parser.add_argument(
+        "--max-size",
+        type=_size,
+        metavar="SIZE",
+        help="FILE and its older segment FILE.1 stay within SIZE bytes (500k, 100M, 2G): past half of it "
+        "FILE becomes FILE.1 and a new FILE begins, so the newest samples are kept",
+    )
+    parser.add_argument(
+        "--keyframe-every",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="a full snapshot every N frames, changes only between (default 300)",
+    )
+    parser.add_argument(
+        "--procfs", type=Path, default=Path("/proc"), metavar="P", help="procfs root to read (default /proc)"
+    )
+    parser.add_argument(
+        "--sysfs", type=Path, default=Path("/sys"), metavar="P", help="sysfs root to read (default /sys)"
+    )
+    return parser
+
+
+def _record_main(argv: list[str]) -> int:
+    from perftop.tui import recorder_loop as rl
+
+    parser = build_record_parser()
+    args = parser.parse_args(argv)
+    if (problem := rl.file_problem(args.file)) is not None:
+        parser.error(f"argument FILE: {problem}")
+    fs = FS(procfs=args.procfs, sysfs=args.sysfs)
+    if (problem := check_procfs(fs)) is not None:
+        print(f"perftop: {problem}", file=sys.stderr)
+        return 1
+    _allow_open_files()
+    sampler = Sampler(fs)
+    stop = threading.Event()
+    try:
+        with _stop_on(stop, (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)):
+            baseline = sampler.sample(**rl.EVERY_SECTION)
+            tunables = rl.Tunables(fs)
+            if args.max_size is not None:
+                size_problem = rl.max_size_problem(args.max_size, rl.frame_size(baseline, tunables.current()))
+                if size_problem is not None:
+                    parser.error(f"argument --max-size: {size_problem}")
+            if stop.is_set():  # a signal during the baseline: no file is made for nothing
+                print("perftop: stopped before the first frame; nothing recorded", file=sys.stderr)
+                return 0
+            try:
+                recorder = rl.open_recorder(
+                    args.file,
+                    interval=args.interval,
+                    keyframe_every=args.keyframe_every or rl.KEYFRAME_EVERY,
+                    max_size=args.max_size,
+                )
+            except rl.RecordingError as error:
+                print(f"perftop: {error}", file=sys.stderr)
+                return 1
+            try:
+                result = rl.record(
+                    sampler,
+                    recorder,
+                    interval=args.interval,
+                    duration=args.duration,
+                    stop=stop,
+                    tunables=tunables,
+                )
+            finally:
+                recorder.close()
+    finally:
+        sampler.close()
+    if result.error is not None:
+        print(f"perftop: {result.error}", file=sys.stderr)
+        return 1
+    print(rl.recorded_line(result.frames, result.size, args.file), file=sys.stderr)
+    return 0
+
+
+@contextlib.contextmanager
+def _stop_on(stop: threading.Event, signals: tuple[signal.Signals, ...]) -> Iterator[None]:
+    """Set ``stop`` on each of ``signals`` (instead of their usual end) while inside; a signal ignored
+    already stays ignored (``nohup perftop record`` goes on when its terminal goes away)."""
+
+    def handler(_signum: int, _frame: object) -> None:
+        stop.set()  # nothing more: the recording loop ends after the frame under way
+
+    previous = {s: signal.signal(s, handler) for s in signals if signal.getsignal(s) is not signal.SIG_IGN}
+    try:
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``perftop`` console script: its exit status (2 for bad arguments, 1 for an
     error, which is reported in one line with the traceback saved to a file)."""
@@ -265,10 +418,16 @@ def _main(argv: list[str] | None) -> int:
         from perftop.tui.report import report_main
 
         return report_main(arguments[1:])
+    if arguments[:1] == ["record"]:
+        return _record_main(arguments[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.count != 1 and not args.json:
         parser.error("--count goes with --json")
+    if args.record is not None:
+        _check_record_arguments(parser, args)
+    elif args.max_size is not None:
+        parser.error("--max-size goes with --record (or perftop record)")
     # Argument errors first (status 2), then what keeps perftop from running here (status 1).
     if args.log_actions is not None and not args.json and (log_problem := log_file_problem(args.log_actions)):
         parser.error(f"argument --log-actions: {log_problem}")
@@ -287,6 +446,18 @@ def _main(argv: list[str] | None) -> int:
         return _run(args, sampler)
     finally:
         sampler.close()
+
+
+def _check_record_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``--record``'s refusals (status 2): with ``--json`` or ``--replay``, or a FILE that cannot be one."""
+    if args.json:
+        parser.error("--record records while the interface runs; without it use: perftop record FILE")
+    if getattr(args, "replay", None) is not None:
+        parser.error("--record and --replay go one at a time: a replay is a recording already")
+    from perftop.tui.recorder_loop import file_problem
+
+    if (problem := file_problem(args.record)) is not None:
+        parser.error(f"argument --record: {problem}")
 
 
 def terminal_problem(environ: Mapping[str, str]) -> str | None:
@@ -391,15 +562,16 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
     io_pids = None if args.sort in process_columns.IO_KEYS else ()  # io only for a sort by it
     # The OOM figures for every process only for a sort by one; the memory pane's details when it is shown.
     oom_pids = None if args.sort in process_columns.OOM_KEYS else ()
+    # While recording, every section from the start, so the first frames have every rate.
+    recorded = args.record is not None
     sampler.sample(
         first_status_pids(args.sort, args.pid),
         io_pids=io_pids,
-        sockets=False,
-        memory=False,
+        sockets=recorded,
+        memory=recorded,
         oom_pids=oom_pids,
     )
 
-    from perftop.tui import input_driver
     from perftop.tui.app import AppOptions, PerftopApp
 
     options = AppOptions(
@@ -417,8 +589,52 @@ def _run_app(args: argparse.Namespace, sampler: Sampler) -> int:
     time.sleep(max(0.0, options.first_delay - (time.monotonic() - baseline_at)))
     # The first frame's sample, with rates over the imports, taken here rather than after the App's
     # first refresh: status for every process, as no row is on screen yet to choose by.
-    first = sampler.sample(None, io_pids=io_pids, sockets=False, memory=False, oom_pids=oom_pids)
-    app = PerftopApp(sampler, options, first)
+    first = sampler.sample(None, io_pids=io_pids, sockets=recorded, memory=recorded, oom_pids=oom_pids)
+    recording: LiveRecording | None = None
+    if recorded:
+        recording, status = _start_recording(args, sampler, first)
+        if recording is None:
+            return status
+        options = replace(options, recording=recording)
+    try:
+        return _run_textual(PerftopApp(sampler, options, first))
+    finally:
+        if recording is not None:
+            recording.close()
+            # One line: what was recorded, or why the recording stopped (the App went on without it).
+            said = recording.summary() if recording.error is None else f"perftop: {recording.error}"
+            print(said, file=sys.stderr)
+
+
+def _start_recording(
+    args: argparse.Namespace, sampler: Sampler, first: Snapshot
+) -> tuple[LiveRecording | None, int]:
+    """``--record``'s recording, its first frame written (``first``), or None and the exit status after
+    saying why in one line (2: ``--max-size`` too small; 1: the file cannot be written)."""
+    from perftop.tui import recorder_loop as rl
+
+    tunables = rl.Tunables(sampler.fs)
+    if args.max_size is not None:
+        problem = rl.max_size_problem(args.max_size, rl.frame_size(first, tunables.current()))
+        if problem is not None:
+            print(f"perftop: argument --max-size: {problem}", file=sys.stderr)
+            return None, 2
+    try:
+        recorder = rl.open_recorder(args.record, interval=args.interval, max_size=args.max_size)
+    except rl.RecordingError as error:
+        print(f"perftop: {error}", file=sys.stderr)
+        return None, 1
+    recording = rl.LiveRecording(recorder, tunables)
+    recording.write(first)
+    if recording.error is not None:
+        print(f"perftop: {recording.error}", file=sys.stderr)
+        return None, 1
+    return recording, 0
+
+
+def _run_textual(app: PerftopApp) -> int:
+    from perftop.tui import input_driver
+
     # Textual prints an unhandled error's traceback once the terminal is restored: into a file instead.
     app.error_console, printed = crash.capture_console()
     gc.freeze()

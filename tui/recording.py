@@ -433,9 +433,14 @@ class Recorder:
 
     def _write(self, fd: int, data: bytes, size_before: int) -> None:
         try:
-            written = os.write(fd, data)
-            if written != len(data):
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            # A short write (a disk filling, a file size limit) is followed by another, which fails with
+            # the reason (ENOSPC, EFBIG) the message then gives.
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                if written <= 0:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                view = view[written:]
         except OSError as error:
             # Nothing half-written: the file ends with its last whole frame.
             with contextlib.suppress(OSError):
