@@ -361,8 +361,13 @@ class Recorder:
         self._fd = self._open(path, header)
 
     def _open(self, path: Path, header: RecordingHeader) -> int:
-        if path.exists() and not path.is_file():
-            raise RecordingError(f"{_shown(path)} is not a regular file")
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                raise RecordingError(f"{_shown(path)} is not a regular file")
+        except FileNotFoundError:
+            pass  # made below
+        except OSError as error:
+            raise RecordingError(f"cannot write {_shown(path)}: {error.strerror}") from error
         try:
             # Non-blocking: a FIFO put there meanwhile must not hang the recorder (it is refused below).
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
