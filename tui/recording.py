@@ -182,18 +182,27 @@ def diff(old: Any, new: Any) -> Any:
 
 
 def _entry_key(old: list[Any], new: list[Any]) -> str | None:
-    if len(new) < _KEYED_MIN or not new or not isinstance(new[0], dict):
+    if len(new) < _KEYED_MIN or not isinstance(new[0], dict):
         return None
     for key in ENTRY_KEYS:
         if key in new[0]:
-            if all(isinstance(e, dict) and key in e for e in new) and all(
-                isinstance(e, dict) and key in e for e in old
-            ):
-                names = [e[key] for e in new]
-                if len(set(map(_hashable, names))) == len(names):
-                    return key
-            return None
+            names = _names(key, new)
+            if names is None or _names(key, old) is None:
+                return None
+            try:
+                unique = len(set(names)) == len(names)
+            except TypeError:  # a name that is a list or an object
+                unique = len(set(map(_hashable, names))) == len(names)
+            return key if unique else None
     return None
+
+
+def _names(key: str, entries: list[Any]) -> list[Any] | None:
+    """Each entry's ``key``; ``None`` when one is not an object holding it."""
+    try:
+        return [e[key] for e in entries]
+    except (KeyError, TypeError, IndexError):
+        return None
 
 
 def _hashable(value: Any) -> Any:
@@ -201,24 +210,33 @@ def _hashable(value: Any) -> Any:
 
 
 def _diff_entries(key: str, old: list[Any], new: list[Any]) -> list[Any] | None:
-    before = {_hashable(e[key]): e for e in old}
+    # Called at every sample on the process list, where nearly every entry is the object of the last
+    # sample: the common cases run as list operations, not a Python call per entry.
+    old_names = [e[key] for e in old]
+    order = [e[key] for e in new]
+    changes: list[list[Any]] = []
+    if old_names == order:
+        for name, was, entry in zip(order, old, new, strict=True):
+            if was is not entry and (change := diff(was, entry)) is not None:
+                changes.append([name, change])
+        return ["L", key, None, changes, []] if changes else None
+    try:
+        before = dict(zip(old_names, old, strict=True))
+        hash(tuple(order))
+        names = order
+    except TypeError:  # a name that is a list or an object
+        before = {_hashable(n): e for n, e in zip(old_names, old, strict=True)}
+        names = [_hashable(n) for n in order]
     if len(before) != len(old):
         return ["=", new]
-    order = [e[key] for e in new]
-    same_order = len(old) == len(new) and all(a[key] == b for a, b in zip(old, order, strict=True))
-    changes: list[list[Any]] = []
     added: list[Any] = []
-    for entry in new:
-        was = before.get(_hashable(entry[key]))
+    for name, entry in zip(names, new, strict=True):
+        was = before.get(name)
         if was is None:
             added.append(entry)
-            continue
-        change = diff(was, entry)
-        if change is not None:
+        elif was is not entry and (change := diff(was, entry)) is not None:
             changes.append([entry[key], change])
-    if same_order and not changes:
-        return None
-    return ["L", key, None if same_order else order, changes, added]
+    return ["L", key, order, changes, added]
 
 
 def patch(old: Any, change: Any) -> Any:

@@ -1,0 +1,66 @@
+"""The deltas of keyed lists (the process list above all): the same changes whatever path diff takes."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from perftop.tui.recording import diff, patch
+
+
+def _rows(*pids: Any) -> list[dict[str, Any]]:
+    return [{"pid": pid, "comm": f"p{pid}", "cpu_percent": 0.0} for pid in pids]
+
+
+def test_same_order_holds_only_the_changed_entries_and_no_order() -> None:
+    old = _rows(1, 2, 3, 4, 5)
+    new = [dict(e) for e in old]
+    new[3] = new[3] | {"cpu_percent": 12.5}
+    assert diff(old, new) == ["L", "pid", None, [[4, {"cpu_percent": ["=", 12.5]}]], []]
+    assert patch(old, diff(old, new)) == new
+
+
+def test_entries_that_are_the_same_objects_are_skipped_and_nothing_changed_is_none() -> None:
+    old = _rows(1, 2, 3, 4, 5)
+    assert diff(old, list(old)) is None
+    assert diff(old, copy.deepcopy(old)) is None
+
+
+def test_added_removed_and_reordered_entries_carry_the_new_order() -> None:
+    old = _rows(1, 2, 3, 4, 5)
+    new = [old[4], old[0] | {"comm": "renamed"}, *_rows(9), old[2], old[3]]
+    change = diff(old, new)
+    assert change == ["L", "pid", [5, 1, 9, 3, 4], [[1, {"comm": ["=", "renamed"]}]], _rows(9)]
+    assert patch(old, change) == new
+
+
+def test_names_that_are_lists_still_key_the_entries() -> None:
+    old = [{"key": [i, "x"], "value": i} for i in range(5)]
+    new = [dict(e) for e in reversed(old)]
+    new[0]["value"] = 40
+    change = diff(old, new)
+    assert change is not None and change[0] == "L" and change[1] == "key"
+    assert change[3] == [[[4, "x"], {"value": ["=", 40]}]]
+    assert patch(old, change) == new
+
+
+def test_duplicate_names_or_entries_without_the_key_replace_the_list_whole() -> None:
+    old = _rows(1, 2, 3, 4, 5)
+    duplicated = [*old[:4], old[0] | {"cpu_percent": 1.0}]
+    assert diff(old, duplicated) == ["=", duplicated]
+    mixed = [*old[:4], {"comm": "no pid"}]
+    assert diff(old, mixed) == ["=", mixed]
+    not_objects = [*old[:4], 7]
+    assert diff(old, not_objects) == ["=", not_objects]
+    # An old list holding the same name twice cannot be patched by name.
+    twice = [*old[:4], old[0]]
+    assert diff(twice, _rows(1, 2, 3, 4, 6)) == ["=", _rows(1, 2, 3, 4, 6)]
+
+
+def test_a_process_list_of_thousands_round_trips_through_every_path() -> None:
+    old = _rows(*range(1, 3001))
+    same = list(old)
+    same[1500] = same[1500] | {"cpu_percent": 3.0}
+    forked = [*same[:2000], *_rows(5000), *same[2000:2999]]  # one new, one gone, order changed
+    for new in (same, forked):
+        assert patch(old, diff(old, new)) == new
