@@ -64,3 +64,36 @@ def test_a_process_list_of_thousands_round_trips_through_every_path() -> None:
     forked = [*same[:2000], *_rows(5000), *same[2000:2999]]  # one new, one gone, order changed
     for new in (same, forked):
         assert patch(old, diff(old, new)) == new
+
+
+def test_ended_and_begun_processes_name_only_the_removed_and_where_the_added_go() -> None:
+    old = _rows(*range(1, 2001))
+    new = [*_rows(0), *old[:999], *_rows(5000), *old[1000:1999], *_rows(3000, 3001)]
+    new[5] = new[5] | {"cpu_percent": 9.0}
+    change = diff(old, new)
+    assert change[2] == {"-": [1000, 2000], "+": [0, 1000, 2000, 2001]}
+    assert change[3] == [[5, {"cpu_percent": ["=", 9.0]}]]
+    assert change[4] == _rows(0, 5000, 3000, 3001)
+    assert patch(old, change) == new
+    only_ended = old[:500] + old[501:]
+    assert diff(old, only_ended)[2] == {"-": [501], "+": []}
+    assert patch(old, diff(old, only_ended)) == only_ended
+
+
+def test_when_most_entries_changed_places_or_names_the_whole_order_is_shorter() -> None:
+    old = _rows(*range(1, 11))
+    replaced = _rows(*range(1, 4), *range(20, 27))  # 7 gone, 7 new: 14 names against an order of 10
+    change = diff(old, replaced)
+    assert change[2] == list(range(1, 4)) + list(range(20, 27))
+    assert patch(old, change) == replaced
+
+
+def test_a_change_whose_added_entries_and_positions_disagree_is_refused() -> None:
+    old = _rows(1, 2, 3, 4, 5)
+    bad = ["L", "pid", {"-": [], "+": [0, 1]}, [], _rows(9)]
+    try:
+        patch(old, bad)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a change of another shape was applied")
