@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+from pathlib import Path
 from typing import Any
 
-from perftop.tui.recording import diff, patch
+from perftop.probes.sampler import Sampler
+from perftop.tui.json_lines import snapshot_to_dict
+from perftop.tui.recording import SnapshotEncoder, diff, patch
+from testbed.fixture_tree import SteppingClock, make_tree
 
 
 def _rows(*pids: Any) -> list[dict[str, Any]]:
@@ -16,7 +21,7 @@ def test_same_order_holds_only_the_changed_entries_and_no_order() -> None:
     old = _rows(1, 2, 3, 4, 5)
     new = [dict(e) for e in old]
     new[3] = new[3] | {"cpu_percent": 12.5}
-    assert diff(old, new) == ["L", "pid", None, [[4, {"cpu_percent": ["=", 12.5]}]], []]
+    assert diff(old, new) == ["L", "pid", None, [[4, ["D", {"cpu_percent": ["=", 12.5]}]]], []]
     assert patch(old, diff(old, new)) == new
 
 
@@ -30,7 +35,7 @@ def test_added_removed_and_reordered_entries_carry_the_new_order() -> None:
     old = _rows(1, 2, 3, 4, 5)
     new = [old[4], old[0] | {"comm": "renamed"}, *_rows(9), old[2], old[3]]
     change = diff(old, new)
-    assert change == ["L", "pid", [5, 1, 9, 3, 4], [[1, {"comm": ["=", "renamed"]}]], _rows(9)]
+    assert change == ["L", "pid", [5, 1, 9, 3, 4], [[1, ["D", {"comm": ["=", "renamed"]}]]], _rows(9)]
     assert patch(old, change) == new
 
 
@@ -40,7 +45,7 @@ def test_names_that_are_lists_still_key_the_entries() -> None:
     new[0]["value"] = 40
     change = diff(old, new)
     assert change is not None and change[0] == "L" and change[1] == "key"
-    assert change[3] == [[[4, "x"], {"value": ["=", 40]}]]
+    assert change[3] == [[[4, "x"], ["D", {"value": ["=", 40]}]]]
     assert patch(old, change) == new
 
 
@@ -72,7 +77,7 @@ def test_ended_and_begun_processes_name_only_the_removed_and_where_the_added_go(
     new[5] = new[5] | {"cpu_percent": 9.0}
     change = diff(old, new)
     assert change[2] == {"-": [1000, 2000], "+": [0, 1000, 2000, 2001]}
-    assert change[3] == [[5, {"cpu_percent": ["=", 9.0]}]]
+    assert change[3] == [[5, ["D", {"cpu_percent": ["=", 9.0]}]]]
     assert change[4] == _rows(0, 5000, 3000, 3001)
     assert patch(old, change) == new
     only_ended = old[:500] + old[501:]
@@ -97,3 +102,20 @@ def test_a_change_whose_added_entries_and_positions_disagree_is_refused() -> Non
         pass
     else:
         raise AssertionError("a change of another shape was applied")
+
+
+def test_the_encoder_gives_what_the_json_contract_gives_sample_after_sample(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    sampler = Sampler(make_tree(tree, cpus=4, processes=14, tick=0), clock=SteppingClock())
+    sampler.sample()
+    encoder = SnapshotEncoder()
+    for tick in range(1, 4):  # idle processes keep their row objects; one comes and goes
+        make_tree(tree, cpus=4, processes=14 + tick % 2, tick=tick)
+        snapshot = sampler.sample()
+        assert encoder.data(snapshot, None) == snapshot_to_dict(snapshot)
+    odd = dataclasses.replace(snapshot.processes[0], cpu_percent=float("nan"), mem_percent=float("inf"))
+    odd_snapshot = dataclasses.replace(snapshot, processes=(odd, *snapshot.processes[1:]))
+    tunables = [{"key": "vm.swappiness", "path": "/proc/sys/vm/swappiness", "value": 60}]
+    data = encoder.data(odd_snapshot, tunables)
+    assert data == snapshot_to_dict(odd_snapshot) | {"tunables": tunables}
+    assert data["processes"][0]["cpu_percent"] is None and data["processes"][0]["mem_percent"] is None

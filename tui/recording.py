@@ -26,7 +26,9 @@ import contextlib
 import dataclasses
 import errno
 import json
+import math
 import mmap
+import operator
 import os
 import re
 import stat
@@ -144,6 +146,8 @@ def action_from_dict(data: Mapping[str, Any]) -> RecordedAction:
 #: The keys that name an entry of a list of objects (a process, a disk, a CPU), most specific first: such a
 #: list's delta holds only the entries that changed.
 ENTRY_KEYS: tuple[str, ...] = ("pid", "tid", "irq", "cpu", "node", "key", "name")
+#: The JSON types that hold no other value.
+_SCALARS = frozenset({int, float, str, bool, type(None)})
 #: Lists shorter than this are replaced whole when they change.
 _KEYED_MIN = 4
 
@@ -165,7 +169,11 @@ def diff(old: Any, new: Any) -> Any:
         changes: dict[str, Any] = {}
         for key, value in new.items():
             if key in old:
-                change = diff(old[key], value)
+                was = old[key]
+                # An unchanged number or word without a call: most fields of a process that ran.
+                if was is value or (type(value) in _SCALARS and type(was) is type(value) and was == value):
+                    continue
+                change = diff(was, value)
                 if change is not None:
                     changes[key] = change
             else:
@@ -325,12 +333,15 @@ class SnapshotEncoder:
 _ROW_FIELDS = tuple(f.name for f in dataclasses.fields(ProcessInfo))
 
 
+_ROW_VALUES = operator.attrgetter(*_ROW_FIELDS)
+
+
 def _row_dict(row: ProcessInfo) -> dict[str, Any]:
-    data = {name: getattr(row, name) for name in _ROW_FIELDS}
+    data = dict(zip(_ROW_FIELDS, _ROW_VALUES(row), strict=True))
     if row.affinity is not None:
         data["affinity"] = list(row.affinity)
     for name, value in data.items():
-        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        if type(value) is float and not math.isfinite(value):
             data[name] = None
     return data
 
