@@ -261,14 +261,14 @@ def table(result: Result) -> str:
         f"{result.interval:g} s over {result.seconds:g} s; the sampler took {result.sampler_ms:.2f} ms "
         f"of CPU a sample ({result.sampler_ms / result.interval / 10:.2f}% of a core)",
         f"{'keyframe every':>14} {'frames':>6} {'keyframe B':>10} {'delta B':>8} {'MB/hour':>8} "
-        f"{'(file x)':>8} {'add ms live':>11} {'add ms loop':>11} {'% core':>7}",
+        f"{'(file x)':>8} {'add ms live':>11} {'add ms loop':>11} {'% core (loop)':>13}",
     ]
     for s in result.sizes:
         loop = "-" if s.add_ms_loop is None else f"{s.add_ms_loop:.3f}"
         lines.append(
             f"{s.keyframe_every:>14} {s.frames:>6} {s.keyframe_mean_bytes:>10.0f} {s.delta_mean_bytes:>8.0f} "
             f"{s.mb_per_hour:>8.2f} {s.mb_per_hour_extrapolated:>8.2f} {s.add_ms_live:>11.3f} {loop:>11} "
-            f"{s.core_percent:>6.3f}%"
+            f"{s.core_percent:>12.3f}%"
         )
     if result.atop_mb_per_hour is not None:
         lines.append(f"atop -w: {result.atop_mb_per_hour:.2f} MB/hour ({result.atop_note})")
