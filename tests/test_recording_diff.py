@@ -119,3 +119,19 @@ def test_the_encoder_gives_what_the_json_contract_gives_sample_after_sample(tmp_
     data = encoder.data(odd_snapshot, tunables)
     assert data == snapshot_to_dict(odd_snapshot) | {"tunables": tunables}
     assert data["processes"][0]["cpu_percent"] is None and data["processes"][0]["mem_percent"] is None
+
+
+def test_objects_with_the_same_keys_hold_the_values_that_changed_or_changed_type() -> None:
+    old = {"a": 0, "b": 1, "c": [1, 2], "d": {"x": 1.5, "y": None}, "e": "w"}
+    assert diff(old, copy.deepcopy(old)) is None
+    new = {"a": 0.0, "b": True, "c": [1, 2, 3], "d": {"x": 1.5, "y": 2}, "e": "w"}
+    change = diff(old, new)
+    assert change == [
+        "D",
+        {"a": ["=", 0.0], "b": ["=", True], "c": ["=", [1, 2, 3]], "d": ["D", {"y": ["=", 2]}]},
+    ]
+    assert patch(old, change) == new and type(patch(old, change)["a"]) is float
+    # The same keys in another order, or another key: the general path, the same kind of change.
+    reordered = {"b": 1, "a": 5, "c": [1, 2], "d": old["d"], "e": "w"}
+    assert diff(old, reordered) == ["D", {"a": ["=", 5]}]
+    assert diff(old, {**old, "f": 1}) == ["D", {"f": ["=", 1]}]
