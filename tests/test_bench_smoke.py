@@ -218,3 +218,15 @@ def test_the_interrupts_benchmark_runs_one_loop_of_each_case() -> None:
     for case in bench_interrupts.cases((2,)):
         elapsed = case(1)
         assert isinstance(elapsed, float) and elapsed >= 0, case.name
+
+
+def test_bench_recording_records_measures_and_prints_a_row_per_keyframe_interval(tmp_path: Path) -> None:
+    from bench import bench_recording
+
+    result = bench_recording.run(
+        extra=3, duration=2, interval=0.5, keyframe_every=[2, 300], rounds=1, atop=False, workdir=tmp_path
+    )
+    assert result.samples == 4 and [s.keyframe_every for s in result.sizes] == [2, 300]
+    assert result.sizes[0].keyframes == 2 and result.sizes[1].keyframes == 1
+    assert all(s.mb_per_hour > 0 and s.add_ms_loop is not None for s in result.sizes)
+    assert "atop left out" in bench_recording.table(result)

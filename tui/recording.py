@@ -26,7 +26,9 @@ import contextlib
 import dataclasses
 import errno
 import json
+import math
 import mmap
+import operator
 import os
 import re
 import stat
@@ -144,6 +146,8 @@ def action_from_dict(data: Mapping[str, Any]) -> RecordedAction:
 #: The keys that name an entry of a list of objects (a process, a disk, a CPU), most specific first: such a
 #: list's delta holds only the entries that changed.
 ENTRY_KEYS: tuple[str, ...] = ("pid", "tid", "irq", "cpu", "node", "key", "name")
+#: The JSON types that hold no other value.
+_SCALARS = frozenset({int, float, str, bool, type(None)})
 #: Lists shorter than this are replaced whole when they change.
 _KEYED_MIN = 4
 
@@ -154,8 +158,10 @@ def diff(old: Any, new: Any) -> Any:
     A changed object is ``["D", changes, removed]`` (``changes``: its changed keys' deltas; ``removed``, when
     any: the keys it lost); a changed list
     of objects that each name themselves by one of :data:`ENTRY_KEYS` is ``["L", key, order, changes,
-    added]`` (``order``: the entries' names when they changed, else ``null``; ``changes``: ``[name,
-    delta]`` pairs; ``added``: whole new entries); anything else is ``["=", value]``.
+    added]`` (``changes``: ``[name, delta]`` pairs; ``added``: whole new entries, in the new list's order;
+    ``order``: ``null`` when the names are in the same order, ``{"-": removed names, "+": the new list's
+    indexes of the added entries}`` when the entries that stayed kept their order (processes that ended
+    and began), else every name in the new order); anything else is ``["=", value]``.
     """
     if old is new:
         return None
@@ -163,7 +169,11 @@ def diff(old: Any, new: Any) -> Any:
         changes: dict[str, Any] = {}
         for key, value in new.items():
             if key in old:
-                change = diff(old[key], value)
+                was = old[key]
+                # An unchanged number or word without a call: most fields of a process that ran.
+                if was is value or (type(value) in _SCALARS and type(was) is type(value) and was == value):
+                    continue
+                change = diff(was, value)
                 if change is not None:
                     changes[key] = change
             else:
@@ -173,52 +183,89 @@ def diff(old: Any, new: Any) -> Any:
             return None
         return ["D", changes, removed] if removed else ["D", changes]
     if isinstance(old, list) and isinstance(new, list):
-        key = _entry_key(old, new)
-        if key is not None:
-            return _diff_entries(key, old, new)
+        keyed = _entry_key(old, new)
+        if keyed is not None:
+            return _diff_entries(*keyed, old, new)
     if old == new and type(old) is type(new):
         return None
     return ["=", new]
 
 
-def _entry_key(old: list[Any], new: list[Any]) -> str | None:
-    if len(new) < _KEYED_MIN or not new or not isinstance(new[0], dict):
+def _entry_key(old: list[Any], new: list[Any]) -> tuple[str, list[Any], list[Any]] | None:
+    """The key naming the entries of both lists, with the old and new names; ``None`` when there is none
+    or a new name is not unique."""
+    if len(new) < _KEYED_MIN or not isinstance(new[0], dict):
         return None
     for key in ENTRY_KEYS:
         if key in new[0]:
-            if all(isinstance(e, dict) and key in e for e in new) and all(
-                isinstance(e, dict) and key in e for e in old
-            ):
-                names = [e[key] for e in new]
-                if len(set(map(_hashable, names))) == len(names):
-                    return key
-            return None
+            names = _names(key, new)
+            old_names = _names(key, old)
+            if names is None or old_names is None:
+                return None
+            try:
+                unique = len(set(names)) == len(names)
+            except TypeError:  # a name that is a list or an object
+                unique = len(set(map(_hashable, names))) == len(names)
+            return (key, old_names, names) if unique else None
     return None
+
+
+def _names(key: str, entries: list[Any]) -> list[Any] | None:
+    """Each entry's ``key``; ``None`` when one is not an object holding it."""
+    try:
+        return [e[key] for e in entries]
+    except (KeyError, TypeError, IndexError):
+        return None
 
 
 def _hashable(value: Any) -> Any:
     return value if not isinstance(value, list | dict) else json.dumps(value)
 
 
-def _diff_entries(key: str, old: list[Any], new: list[Any]) -> list[Any] | None:
-    before = {_hashable(e[key]): e for e in old}
+def _diff_entries(
+    key: str, old_names: list[Any], order: list[Any], old: list[Any], new: list[Any]
+) -> list[Any] | None:
+    # Called at every sample on the process list, where nearly every entry is the object of the last
+    # sample: the common cases run as list operations, not a Python call per entry.
+    changes: list[list[Any]] = []
+    if old_names == order:
+        for name, was, entry in zip(order, old, new, strict=True):
+            if was is not entry and (change := diff(was, entry)) is not None:
+                changes.append([name, change])
+        return ["L", key, None, changes, []] if changes else None
+    try:
+        before = dict(zip(old_names, old, strict=True))
+        hash(tuple(order))
+        names = order
+    except TypeError:  # a name that is a list or an object
+        before = {_hashable(n): e for n, e in zip(old_names, old, strict=True)}
+        names = [_hashable(n) for n in order]
     if len(before) != len(old):
         return ["=", new]
-    order = [e[key] for e in new]
-    same_order = len(old) == len(new) and all(a[key] == b for a, b in zip(old, order, strict=True))
-    changes: list[list[Any]] = []
     added: list[Any] = []
-    for entry in new:
-        was = before.get(_hashable(entry[key]))
+    for name, entry in zip(names, new, strict=True):
+        was = before.get(name)
         if was is None:
             added.append(entry)
-            continue
-        change = diff(was, entry)
-        if change is not None:
+        elif was is not entry and (change := diff(was, entry)) is not None:
             changes.append([entry[key], change])
-    if same_order and not changes:
-        return None
-    return ["L", key, None if same_order else order, changes, added]
+    if names is order:
+        return ["L", key, _order_change(old_names, order, before), changes, added]
+    return ["L", key, order, changes, added]
+
+
+def _order_change(old_names: list[Any], order: list[Any], before: Mapping[Any, Any]) -> Any:
+    """The names removed and where the added ones go, when the names that stayed kept their order (a
+    process list where some processes ended and others began: a few names, not thousands); else
+    ``order``."""
+    now = set(order)
+    if [n for n in old_names if n in now] != [n for n in order if n in before]:
+        return order
+    removed = [n for n in old_names if n not in now]
+    positions = [i for i, n in enumerate(order) if n not in before]
+    if len(removed) + len(positions) >= len(order):
+        return order
+    return {"-": removed, "+": positions}
 
 
 def patch(old: Any, change: Any) -> Any:
@@ -245,6 +292,12 @@ def patch(old: Any, change: Any) -> Any:
             entries[h] = patch(entries[h], entry_change)
         if order is None:
             return [entries[_hashable(e[key])] for e in old]
+        if isinstance(order, dict):
+            gone = {_hashable(name) for name in order["-"]}
+            out = [entries[h] for e in old if (h := _hashable(e[key])) not in gone]
+            for at, entry in zip(order["+"], added, strict=True):
+                out.insert(at, entries[_hashable(entry[key])])
+            return out
         return [entries[_hashable(name)] for name in order]
     raise ValueError("not a change perftop writes")
 
@@ -257,21 +310,20 @@ class SnapshotEncoder:
     of the previous sample (the sampler keeps an idle process's row), so :func:`diff` skips it at once."""
 
     def __init__(self) -> None:
-        self._rows: dict[int, tuple[ProcessInfo, dict[str, Any]]] = {}
+        # Row data by the row's id(); the rows are held, so no id is reused while it is a key here.
+        self._by_id: dict[int, dict[str, Any]] = {}
+        self._held: tuple[ProcessInfo, ...] = ()
 
     def data(self, snapshot: Snapshot, tunables: list[dict[str, Any]] | None) -> dict[str, Any]:
         """The snapshot's JSON data (with ``tunables`` when given), as :func:`snapshot_to_dict` makes it."""
         data = snapshot_to_dict(dataclasses.replace(snapshot, processes=()))
-        rows: dict[int, tuple[ProcessInfo, dict[str, Any]]] = {}
-        processes = []
-        cached = self._rows
-        for row in snapshot.processes:
-            hit = cached.get(row.pid)
-            if hit is None or hit[0] is not row:
-                hit = (row, _row_dict(row))
-            rows[row.pid] = hit
-            processes.append(hit[1])
-        self._rows = rows
+        rows = snapshot.processes
+        ids = list(map(id, rows))
+        known = self._by_id.get
+        # A comprehension, not a loop: this runs over every process at every sample.
+        processes = [known(i) or _row_dict(row) for i, row in zip(ids, rows, strict=True)]
+        self._by_id = dict(zip(ids, processes, strict=True))
+        self._held = rows
         data["processes"] = processes
         if tunables is not None:
             data["tunables"] = tunables
@@ -281,12 +333,15 @@ class SnapshotEncoder:
 _ROW_FIELDS = tuple(f.name for f in dataclasses.fields(ProcessInfo))
 
 
+_ROW_VALUES = operator.attrgetter(*_ROW_FIELDS)
+
+
 def _row_dict(row: ProcessInfo) -> dict[str, Any]:
-    data = {name: getattr(row, name) for name in _ROW_FIELDS}
+    data = dict(zip(_ROW_FIELDS, _ROW_VALUES(row), strict=True))
     if row.affinity is not None:
         data["affinity"] = list(row.affinity)
     for name, value in data.items():
-        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        if type(value) is float and not math.isfinite(value):
             data[name] = None
     return data
 
