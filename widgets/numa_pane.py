@@ -414,6 +414,11 @@ class NumaPane(LinePane):
         """Miss rates (pages/s) of one node, oldest first; empty for a node never seen."""
         return tuple(self._histories.get(node, ()))
 
+    def clear_history(self) -> None:
+        """Forget the miss-rate histories (a replay's jump)."""
+        self._histories.clear()
+        self.changed()
+
     def update_snapshot(self, numa: NumaSnapshot) -> None:
         """Record one sample (call on every tick, shown or not); redraw only while on screen."""
         # A node missing from this sample (hot-removed) keeps its place in time with a gap.

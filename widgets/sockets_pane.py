@@ -579,6 +579,11 @@ class SocketsPane(LinePane):
         """Rx+tx bytes/s of one interface, oldest first; empty for an interface never seen."""
         return tuple(self._histories.get(interface, ()))
 
+    def clear_history(self) -> None:
+        """Forget the interfaces' histories (a replay's jump)."""
+        self._histories.clear()
+        self.changed()
+
     def update_snapshot(self, net: NetSnapshot) -> None:
         """Record one sample (call on every tick, shown or not); redraw only while on screen."""
         samples = ((interface.name, interface_throughput(interface)) for interface in net.interfaces)
