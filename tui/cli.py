@@ -278,7 +278,7 @@ def _main(argv: list[str] | None) -> int:
     if arguments[:1] == ["export"]:
         return _export_main(arguments[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_times_joined(arguments))
     if args.count != 1 and not args.json:
         parser.error("--count goes with --json")
     if args.replay is not None or args.replay_from is not None or args.replay_to is not None:
@@ -301,6 +301,19 @@ def _main(argv: list[str] | None) -> int:
         return _run(args, sampler)
     finally:
         sampler.close()
+
+
+def _times_joined(arguments: list[str]) -> list[str]:
+    """``--from -10m`` as ``--from=-10m``: argparse takes a value that starts with ``-`` for an option."""
+    out: list[str] = []
+    it = iter(arguments)
+    for argument in it:
+        if argument in ("--from", "--to"):
+            value = next(it, None)
+            out.append(argument if value is None else f"{argument}={value}")
+        else:
+            out.append(argument)
+    return out
 
 
 def _replay_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
