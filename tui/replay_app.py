@@ -306,6 +306,9 @@ class ReplayApp(PerftopApp):
     def start_system(self, flow: Any, *, dialog: bool = True) -> None:
         self.notify(REFUSED, title="Replay", severity="warning")
 
+    def _action_log_note(self) -> str:
+        return f"Replay: the actions recorded in {self.recording.path}; r and w are refused here."
+
     def revert_action(self, record: ActionRecord) -> None:
         self.notify(
             "replay: a recorded action cannot be undone from a replay; its undo command is in the log",
