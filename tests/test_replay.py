@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.geometry import Region
 from textual.pilot import Pilot
 
 from perftop.probes.fs import FS
@@ -33,7 +34,9 @@ from perftop.tui.replay import (
 )
 from perftop.tui.replay_app import GoToDialog, ReplayApp
 from perftop.tui.screens import HelpScreen
+from perftop.widgets.numa_pane import NumaPane
 from perftop.widgets.overview_pane import OverviewPane
+from perftop.widgets.sockets_pane import SocketsPane
 from perftop.widgets.time_bar import MARK, POSITION, TimeBarState, bar_text, cell_of
 from perftop.widgets.tunables_pane import TunablesPane
 from tests.replay_recordings import START, record_demo
@@ -408,3 +411,41 @@ def test_the_time_bar_line() -> None:
     assert narrow.startswith("16:00:01..16:01:41") and MARK not in narrow
     assert cell_of(START - 5, START, START + 100, 10) == 0
     assert cell_of(START + 500, START, START + 100, 10) == 9
+
+
+async def test_filter_and_panes_work_on_the_recorded_samples(
+    recording: Recording, recorded: tuple[Path, list[Snapshot]]
+) -> None:
+    app = ReplayApp(recording)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("backslash", *"java", "enter")
+        await settle(pilot)
+        await pilot.press(".")
+        await settle(pilot)
+        rows = app.table.rows()
+        assert rows and all("java" in (p.cmdline or p.comm) for p in rows)
+        await pilot.press("3")  # NUMA: the nodes recorded, the process's placement not
+        await settle(pilot)
+        lines = [line.text for line in app.query_one(NumaPane).render_lines(Region(0, 0, 120, 30))]
+        assert any("memory placement not recorded" in line for line in lines)
+        assert "numa_maps" in notices(app)[-1] and "not recorded" in notices(app)[-1]
+        await pilot.press("5")  # sockets: the lists and their owners are not recorded
+        await settle(pilot)
+        lines = [line.text for line in app.query_one(SocketsPane).render_lines(Region(0, 0, 120, 80))]
+        assert sum("not recorded" in line for line in lines) == 2
+        assert not any("loading" in line for line in lines)
+
+
+async def test_g_chart_opens_the_report_helpers_screen_or_says_it_is_missing(recording: Recording) -> None:
+    app = ReplayApp(recording)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("G")
+        await settle(pilot)
+        try:
+            import perftop.tui.chart_screen  # noqa: F401
+        except ImportError:
+            assert "charts are not in this build" in notices(app)[-1]
+        else:
+            assert len(app.screen_stack) == 2

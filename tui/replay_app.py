@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
@@ -66,6 +66,8 @@ NOT_RECORDED = {
     3: "replay: a process's NUMA placement (numa_maps) is not recorded; the nodes' figures are",
     5: "replay: the socket lists and their owners are not recorded; the summary and interfaces are",
 }
+_T = TypeVar("_T")
+
 #: Actions of the replay's own keys, refused while a dialog or screen is on top.
 REPLAY_ACTIONS = frozenset(k.action.split("(", 1)[0] for k in REPLAY_KEYS)
 
@@ -146,6 +148,8 @@ class ReplayApp(PerftopApp):
         self._shown_index: int | None = None
         self._play_timer: Timer | None = None
         self._said: set[int] = set()
+        #: The times of the recorded actions (the time bar's marks), read at start.
+        self._marks: tuple[float, ...] = ()
         self.time_bar = TimeBar(id="time-bar")
 
     def compose(self) -> ComposeResult:
@@ -159,20 +163,30 @@ class ReplayApp(PerftopApp):
         self.call_later(self._start_replay)
 
     def _start_replay(self) -> None:
+        self.move_to(self.cursor.index, jump=True)
+        self.run_worker(self._read_actions(), group="replay-actions")
+
+    async def _read_actions(self) -> None:
+        """The recorded actions into the log and onto the time bar (every frame is read: in a thread), then
+        the recording's problems said."""
         try:
-            actions = self.recording.actions()
+            actions = await asyncio.to_thread(self._locked, self.recording.actions)
         except RecordingError as error:
             actions = []
             self.recording.problems.append(str(error))
         self.record_actions([replayed(a) for _, a in actions])
         self._marks = tuple(a.record.time for _, a in actions)
+        self._update_bar()
         problems = self.recording.problems
         if problems:
             shown = problems[:5]
             if len(problems) > 5:
                 shown.append(f"... and {len(problems) - 5} more (F1 lists them all)")
             self.notify("\n".join(shown), title="Damaged recording", severity="warning", timeout=10)
-        self.move_to(self.cursor.index, jump=True)
+
+    def _locked(self, read: Callable[[], _T]) -> _T:
+        with self._reading:
+            return read()
 
     # -- moving -----------------------------------------------------------------------------------------
 
@@ -200,8 +214,7 @@ class ReplayApp(PerftopApp):
             await self.refresh_pane_details(force=True)
 
     def _read(self, first: int, last: int) -> list[Snapshot]:
-        with self._reading:
-            return [self.recording.snapshot(i) for i in range(first, last + 1)]
+        return self._locked(lambda: [self.recording.snapshot(i) for i in range(first, last + 1)])
 
     def _update_bar(self) -> None:
         cursor = self.cursor
@@ -210,7 +223,7 @@ class ReplayApp(PerftopApp):
                 self.recording.start,
                 self.recording.end,
                 cursor.time,
-                getattr(self, "_marks", ()),
+                self._marks,
                 cursor.playing,
                 cursor.speed,
             )
@@ -356,18 +369,17 @@ class ReplayApp(PerftopApp):
         comm = None if proc is None else proc.comm
         if isinstance(widget, TunablesPane):
             index = self.cursor.index
-            data = await asyncio.to_thread(self._data, index)
+            data = await asyncio.to_thread(self._locked, lambda: self.recording.data(index))
             widget.show_tunables(recorded_tunables(data) or ())
         elif isinstance(widget, NumaPane):
             node = None if proc is None else proc.node
-            widget.show_process(None if proc is None else pid, comm, None, node)
+            widget.show_process(
+                None if proc is None else pid, comm, None, node, "memory placement not recorded"
+            )
         elif isinstance(widget, SocketsPane):
-            widget.show_listening(())
-            widget.show_connections(None if proc is None else pid, comm, ())
-
-    def _data(self, index: int) -> dict[str, Any]:
-        with self._reading:
-            return self.recording.data(index)
+            widget.pending_text = "not recorded"
+            widget.show_listening(None)
+            widget.show_connections(None if proc is None else pid, comm, None)
 
     def _more_help_notes(self) -> list[str]:
         notes = [
