@@ -39,13 +39,14 @@ def record_demo(
     *,
     actions_at: dict[int, str] | None = None,
     keyframe_every: int = 8,
+    processes: int = 25,
 ) -> list[Snapshot]:
     """Record ``frames`` samples of a demo machine under ``root`` into ``path``, one fake second apart
     (frame i at ``START + i``), with an action in the frames of ``actions_at`` (index -> ``"renice"`` or
     ``"sysctl"``; by default a renice at 5 and a sysctl at 12). Returns the snapshots recorded."""
     if actions_at is None:
         actions_at = {5: "renice", 12: "sysctl"}
-    machine = DemoMachine(root)
+    machine = DemoMachine(root, processes=processes)
     recorder = Recorder(path, interval=1.0, hostname="demo", keyframe_every=keyframe_every)
     recorded: list[Snapshot] = []
     try:

@@ -38,6 +38,7 @@ from perftop.tui.replay import (
     REFUSED,
     RecordingSamples,
     ReplayCursor,
+    history_snapshot,
     recorded_tunables,
     replayed,
     span_text,
@@ -214,7 +215,13 @@ class ReplayApp(PerftopApp):
             await self.refresh_pane_details(force=True)
 
     def _read(self, first: int, last: int) -> list[Snapshot]:
-        return self._locked(lambda: [self.recording.snapshot(i) for i in range(first, last + 1)])
+        """Frames ``first``..``last``: the last whole, those before it for the histories only."""
+
+        def read() -> list[Snapshot]:
+            recording = self.recording
+            return [*(history_snapshot(recording, i) for i in range(first, last)), recording.snapshot(last)]
+
+        return self._locked(read)
 
     def _update_bar(self) -> None:
         cursor = self.cursor
