@@ -449,3 +449,18 @@ async def test_g_chart_opens_the_report_helpers_screen_or_says_it_is_missing(rec
             assert "charts are not in this build" in notices(app)[-1]
         else:
             assert len(app.screen_stack) == 2
+
+
+async def test_the_interrupts_pane_keeps_its_g_and_typed_dots_stay_in_the_search_box(recording: Recording) -> None:
+    app = ReplayApp(recording)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("7", "g")
+        await settle(pilot)
+        assert len(app.screen_stack) == 1  # the pane's g (sum more CPUs a column), not the go-to box
+        await pilot.press("4", "full_stop")
+        await settle(pilot)
+        assert app.cursor.index == 1
+        await pilot.press("1", "slash", "j", "full_stop")
+        await settle(pilot)
+        assert app.cursor.index == 1 and app.search_box.value == "j."

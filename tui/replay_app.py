@@ -71,6 +71,8 @@ _T = TypeVar("_T")
 
 #: Actions of the replay's own keys, refused while a dialog or screen is on top.
 REPLAY_ACTIONS = frozenset(k.action.split("(", 1)[0] for k in REPLAY_KEYS)
+#: The Textual key names of each of them.
+REPLAY_KEY_NAMES = {k.action.split("(", 1)[0]: set(k.keys.split(",")) for k in REPLAY_KEYS}
 
 
 class ReplaySampler:
@@ -245,8 +247,14 @@ class ReplayApp(PerftopApp):
     # -- the replay's keys ------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in REPLAY_ACTIONS and len(self.screen_stack) > 1:
-            return False
+        if action in REPLAY_ACTIONS:
+            if len(self.screen_stack) > 1:
+                return False
+            # A key of the pane on screen's own (the interrupts pane's g and G) stays the pane's there.
+            pane = self._on_screen()[0]
+            keys = REPLAY_KEY_NAMES[action]
+            if any(keys & set(k.keys.split(",")) for k in pane.keys if k.shown_only):
+                return False
         return super().check_action(action, parameters)
 
     def action_replay_step(self, step: int) -> None:
