@@ -451,7 +451,7 @@ async def test_g_chart_opens_the_report_helpers_screen_or_says_it_is_missing(rec
             assert len(app.screen_stack) == 2
 
 
-async def test_the_interrupts_pane_keeps_its_g_and_typed_dots_stay_in_the_search_box(recording: Recording) -> None:
+async def test_the_interrupts_pane_keeps_its_g_and_dots_typed_go_to_the_search(recording: Recording) -> None:
     app = ReplayApp(recording)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
