@@ -4,6 +4,7 @@ round trip), the time options, damaged frames, and bad input (one line, status 2
 from __future__ import annotations
 
 import json
+import os
 import struct
 import time
 import zlib
@@ -126,12 +127,15 @@ def test_bad_files_are_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     newer.write_bytes(struct.pack("<12sHII", MAGIC, 9, len(body), zlib.crc32(body)) + body)
     empty = tmp_path / "empty.perftop"
     empty.write_bytes(b"")
+    fifo = tmp_path / "fifo.perftop"
+    os.mkfifo(fifo)  # refused, not waited on
     for path, status_wanted, said in (
         (text, 2, "is not a perftop recording"),
         (newer, 2, "newer than this perftop reads"),
-        (empty, 2, "cut short inside its header"),
+        (empty, 2, "empty.perftop"),
+        (fifo, 2, "not a regular file"),
         (tmp_path / "missing.perftop", 1, "cannot read"),
-        (tmp_path, 1, "cannot read"),
+        (tmp_path, 2, "not a regular file"),
     ):
         status, lines, err = run(capsys, "--replay", str(path), "--json")
         assert (status, lines) == (status_wanted, []), path

@@ -11,6 +11,7 @@ import gc
 import os
 import pwd
 import resource
+import stat
 import sys
 import time
 import traceback
@@ -331,11 +332,16 @@ def _replay_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
 
     path: Path = args.replay
     try:
-        with open(path, "rb"):
-            pass
+        # Without blocking: a FIFO given as the file is refused below, not waited on.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        os.close(fd)
     except OSError as error:
         print(f"perftop: cannot read {escaped(str(path))}: {error.strerror}", file=sys.stderr)
         return 1
+    if not regular:
+        print(f"perftop: {escaped(str(path))} is not a regular file, not a recording", file=sys.stderr)
+        return 2
     try:
         recording = Recording(path)
         first, last = frame_range(recording, args.replay_from, args.replay_to)

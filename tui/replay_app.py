@@ -317,7 +317,7 @@ class ReplayApp(PerftopApp):
     def action_replay_chart(self) -> None:
         """``G``: the chart of the selected process (or the IO pane's device) over the recording."""
         try:
-            from perftop.tui.chart_screen import chart_screen_for  # type: ignore[import-not-found]
+            from perftop.tui.chart_screen import chart_screen_for
         except ImportError:
             self.notify("replay: charts are not in this build (perftop.tui.chart_screen)", severity="warning")
             return
