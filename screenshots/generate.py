@@ -10,8 +10,10 @@ on who wrote its tree.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -59,6 +61,14 @@ SAMPLES_AFTER: dict[str, int] = {
     "threads-tree-200x50": 2,
 }
 
+#: Replay (``perftop --replay``) of a 40-sample demo recording with a renice at sample 9 and a sysctl at 26:
+#: name -> (terminal size, keys pressed after opening it at sample 29).
+REPLAY_SHOTS: dict[str, tuple[tuple[int, int], tuple[str, ...]]] = {
+    "replay-80x24": ((80, 24), ("full_stop", "full_stop", "plus")),
+    "replay-160x40": ((160, 40), ("full_stop", "full_stop", "plus")),
+    "replay-actions-100x30": ((100, 30), ("L",)),
+}
+
 
 async def shoot(name: str, size: tuple[int, int], cpus: int, keys: tuple[str, ...]) -> Path:
     """Run the demo App at ``size``, press ``keys``, and save the screen as ``name``.svg."""
@@ -80,11 +90,39 @@ async def shoot(name: str, size: tuple[int, int], cpus: int, keys: tuple[str, ..
     return path
 
 
+async def shoot_replay(name: str, size: tuple[int, int], keys: tuple[str, ...]) -> Path:
+    """Replay a demo recording at ``size``, press ``keys``, and save the screen as ``name``.svg (times in
+    UTC, so the picture is the same everywhere)."""
+    from perftop.tui.recording import Recording
+    from perftop.tui.replay_app import ReplayApp
+    from tests.replay_recordings import record_demo
+
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "demo.perftop"
+        record_demo(Path(tmp) / "tree", path, 40, actions_at={8: "renice", 25: "sysctl"})
+        app = ReplayApp(Recording(path), start=28)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            await pilot.press(*keys)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            out = HERE / f"{name}.svg"
+            out.write_text(app.export_screenshot(title=f"perftop --replay {size[0]}x{size[1]}"))
+    return out
+
+
 async def main(names: list[str]) -> None:
     for name, (size, cpus, keys) in SHOTS.items():
         if names and name not in names:
             continue
         print(await shoot(name, size, cpus, keys))
+    for name, (size, keys) in REPLAY_SHOTS.items():
+        if names and name not in names:
+            continue
+        print(await shoot_replay(name, size, keys))
 
 
 if __name__ == "__main__":

@@ -55,7 +55,8 @@ def test_the_tui_contracts_are_declared() -> None:
     assert (("perftop.widgets",), ("perftop.tui",)) in forbidden
     assert any("perftop.tui.tuning" in sources and "textual" in banned for sources, banned in forbidden)
     [layers] = [c for c in contracts if c["type"] == "layers" and c.get("containers") == ["perftop.tui"]]
-    assert layers["layers"][:2] == ["cli", "app"] and layers["layers"][-1] == "tuning"
+    # The replay App builds on the App: a layer of its own between the command line and the App.
+    assert layers["layers"][:3] == ["cli", "replay_app", "app"] and layers["layers"][-1] == "tuning"
     assert any(c["type"] == "acyclic_siblings" and c["ancestors"] == ["perftop.tui"] for c in contracts)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -28,6 +29,8 @@ from perftop.tui.bindings import (
     APP_KEYS,
     INSPECT_KEYS,
     LOG_KEYS,
+    REPLAY_CHANGED_KEYS,
+    REPLAY_KEYS,
     TABLE_KEYS,
     TUNING_KEYS,
     app_bindings,
@@ -386,6 +389,20 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
         if self._sampling is not None:
             self._sampling.schedule(delay)
 
+    def show_snapshot(self, snapshot: Snapshot, *, history: Sequence[Snapshot] | None = None) -> None:
+        """Show ``snapshot`` as the next sample (replay feeds recorded ones through this). ``history``: the
+        panes' histories start afresh from these samples (oldest first) before it, as after a jump."""
+        if history is not None:
+            for _pane, widget in self._panes.values():
+                # Each pane widget with histories clears them (a method of its own, not of the registry).
+                clear = getattr(widget, "clear_history", None)
+                if clear is not None:
+                    clear()
+            for past in history:
+                for pane, widget in self._panes.values():
+                    pane.record(widget, past)
+        self._apply(snapshot)
+
     def _apply(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.prune_tags(snapshot)
@@ -411,7 +428,7 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
     def _update_status(self) -> None:
         table = self.table
         column = process_columns.COLUMN_BY_KEY[table.sort_key]
-        parts = [f"{self.interval:g}s", f"sort {column.title}{'▼' if table.sort_reverse else '▲'}"]
+        parts = [self._status_timing(), f"sort {column.title}{'▼' if table.sort_reverse else '▲'}"]
         if table.filter_text:
             parts.append(f"filter '{escaped(table.filter_text)}'")
         if table.user_filter:
@@ -454,6 +471,10 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
         keys.append(" · ".join(parts), style="bold" if self.frozen else "")
         # Without a layout pass: the status line is always one row high.
         self.status_line.update(keys, layout=False)
+
+    def _status_timing(self) -> str:
+        """The status line's first part: the refresh interval (a replay says its position)."""
+        return f"{self.interval:g}s"
 
     # -- actions ----------------------------------------------------------------------------------------
 
@@ -502,6 +523,7 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
         from perftop.tui.screens import HelpScreen  # on first use: the first frame needs no screen of it
 
         rows = [(k.shown, k.help) for k in app_keys(self.PANES)] + list(TABLE_KEYS) + list(LOG_KEYS)
+        rows += [(k.shown, k.help) for k in REPLAY_KEYS] + list(REPLAY_CHANGED_KEYS)
         costly = ", ".join(c.title for c in process_columns.COLUMNS if c.needs_status)
         notes = [
             "Mouse: click a row to select it, double-click for its detail screen, click a column "
@@ -527,7 +549,11 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
         ]
         if self.options.read_only:
             notes.append("Read-only: tuning actions are disabled.")
-        self.push_screen(HelpScreen(rows, notes))
+        self.push_screen(HelpScreen(rows, [*notes, *self._more_help_notes()]))
+
+    def _more_help_notes(self) -> list[str]:
+        """Notes of a mode of the App at the end of the help screen (a replay's)."""
+        return []
 
     def action_sort(self, key: str) -> None:
         self.table.set_sort(key)

@@ -90,6 +90,21 @@ TUNING_KEYS: tuple[Key, ...] = (
     Key("L", "L", "action_log", "log of the tuning actions since start (↑ ↓ PgUp PgDn choose an entry)"),
 )
 
+#: The keys of a replay (``perftop --replay FILE``): ``Z``, ``+`` and ``-`` play there instead; the others
+#: are the replay's own (``g`` and ``G`` are the interrupts pane's while it is shown).
+REPLAY_KEYS: tuple[Key, ...] = (
+    Key("full_stop", ".", "replay_step(1)", "in replay: the next sample"),
+    Key("comma", ",", "replay_step(-1)", "in replay: the previous sample"),
+    Key("g", "g", "replay_go_to", "in replay: go to a time (14:05, -10m, +30s, 2026-12-07T14:05)"),
+    Key("G", "G", "replay_chart", "in replay: chart of the selected process (or IO device) over time"),
+)
+#: How the help screen and the README say the keys that act otherwise in replay.
+REPLAY_CHANGED_KEYS: tuple[tuple[str, str], ...] = (
+    ("Z", "in replay: play/pause at the recorded pace"),
+    ("+ -", "in replay: play faster/slower: x0.25 x0.5 x1 x2 x4 x8 x16"),
+)
+
+
 #: The action log's own keys (:class:`~perftop.tui.action_log.ActionLogScreen`), as the help screen and
 #: the README say them.
 LOG_KEYS: tuple[tuple[str, str], ...] = (

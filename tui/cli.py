@@ -12,6 +12,7 @@ import os
 import pwd
 import resource
 import signal
+import stat
 import sys
 import threading
 import time
@@ -194,6 +195,22 @@ def build_parser() -> argparse.ArgumentParser:
         type=_size,
         metavar="SIZE",
         help="with --record: FILE and its older segment FILE.1 stay within SIZE bytes (500k, 100M, 2G)",
+    )
+    parser.add_argument(
+        "--replay",
+        type=Path,
+        metavar="FILE",
+        help="replay a recording (perftop record) instead of this machine; with --json print its frames",
+    )
+    parser.add_argument(
+        "--from",
+        dest="replay_from",
+        metavar="T",
+        help="with --replay: start at T (14:05 on the recording's day, +30s from its start, -10m before its "
+        "end, 2026-12-07T14:05 or epoch seconds)",
+    )
+    parser.add_argument(
+        "--to", dest="replay_to", metavar="T", help="with --replay --json: stop at T (as --from)"
     )
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="print the version and exit")
     return parser
@@ -421,13 +438,15 @@ def _main(argv: list[str] | None) -> int:
     if arguments[:1] == ["record"]:
         return _record_main(arguments[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_times_joined(arguments))
     if args.count != 1 and not args.json:
         parser.error("--count goes with --json")
     if args.record is not None:
         _check_record_arguments(parser, args)
     elif args.max_size is not None:
         parser.error("--max-size goes with --record (or perftop record)")
+    if args.replay is not None or args.replay_from is not None or args.replay_to is not None:
+        return _replay_main(parser, args)
     # Argument errors first (status 2), then what keeps perftop from running here (status 1).
     if args.log_actions is not None and not args.json and (log_problem := log_file_problem(args.log_actions)):
         parser.error(f"argument --log-actions: {log_problem}")
@@ -452,12 +471,88 @@ def _check_record_arguments(parser: argparse.ArgumentParser, args: argparse.Name
     """``--record``'s refusals (status 2): with ``--json`` or ``--replay``, or a FILE that cannot be one."""
     if args.json:
         parser.error("--record records while the interface runs; without it use: perftop record FILE")
-    if getattr(args, "replay", None) is not None:
+    if args.replay is not None:
         parser.error("--record and --replay go one at a time: a replay is a recording already")
     from perftop.tui.recorder_loop import file_problem
 
     if (problem := file_problem(args.record)) is not None:
         parser.error(f"argument --record: {problem}")
+
+
+def _times_joined(arguments: list[str]) -> list[str]:
+    """``--from -10m`` as ``--from=-10m``: argparse takes a value that starts with ``-`` for an option."""
+    out: list[str] = []
+    it = iter(arguments)
+    for argument in it:
+        if argument in ("--from", "--to"):
+            value = next(it, None)
+            out.append(argument if value is None else f"{argument}={value}")
+        else:
+            out.append(argument)
+    return out
+
+
+def _replay_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """``--replay FILE``: the interface on the recording, or with ``--json`` its frames as JSON lines.
+    Bad arguments, a file that is not a recording perftop reads and a time outside it: one line, status 2;
+    a file that cannot be read: status 1."""
+    if args.replay is None:
+        parser.error("--from and --to go with --replay FILE")
+    if args.replay_to is not None and not args.json:
+        parser.error("--to goes with --replay FILE --json (the interface starts at --from)")
+    if args.count != 1:
+        parser.error("--count does not go with --replay: --from and --to choose the frames")
+    from perftop.tui.recording import Recording, RecordingError
+    from perftop.tui.replay import frame_range, write_frames
+
+    path: Path = args.replay
+    try:
+        # Without blocking: a FIFO given as the file is refused below, not waited on.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        os.close(fd)
+    except OSError as error:
+        print(f"perftop: cannot read {escaped(str(path))}: {error.strerror}", file=sys.stderr)
+        return 1
+    if not regular:
+        print(f"perftop: {escaped(str(path))} is not a regular file, not a recording", file=sys.stderr)
+        return 2
+    try:
+        recording = Recording(path)
+        first, last = frame_range(recording, args.replay_from, args.replay_to)
+    except (RecordingError, ValueError) as error:
+        print(f"perftop: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        try:
+            printed = write_frames(recording, sys.stdout, sys.stderr, first, last)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return 0
+        except OSError as error:
+            print(f"perftop: cannot write the JSON lines: {error.strerror or error}", file=sys.stderr)
+            return 1
+        # Damaged frames were named on stderr; the good ones printed are the answer.
+        return 0 if printed else 1
+    problem = terminal_problem(os.environ)
+    if problem is not None:
+        print(f"perftop: {problem}", file=sys.stderr)
+        return 1
+    from perftop.tui import input_driver
+    from perftop.tui.app import AppOptions
+    from perftop.tui.replay_app import ReplayApp
+
+    options = AppOptions(
+        pids=args.pid, user=args.user, sort=args.sort, low_bandwidth=args.low_bandwidth, tree=args.tree
+    )
+    app = ReplayApp(recording, start=first, options=options)
+    app.error_console, printed_error = crash.capture_console()
+    app.run()
+    if app.return_code in input_driver.SIGNAL_STATUSES:
+        return app.return_code
+    if app.return_code:
+        return crash.report(printed_error.getvalue() or f"the interface ended with status {app.return_code}")
+    return 0
 
 
 def terminal_problem(environ: Mapping[str, str]) -> str | None:

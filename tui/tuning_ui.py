@@ -166,15 +166,19 @@ class TuningActions(App[None]):
         settings in a sysctl.d file."""
         from perftop.tui.action_log import ActionLogScreen
 
-        note = ""
-        if self.options.log_actions is not None:
-            note = f"Applied commands and their undo are appended to {self.options.log_actions}."
+        note = self._action_log_note()
         # The log says all that the notifications said, and they would cover its newest lines.
         self.clear_notifications()
         screen = ActionLogScreen(
             self.action_log, on_revert=self.revert_action, on_write=self.write_sysctl_conf, note=note
         )
         self.push_screen(screen)
+
+    def _action_log_note(self) -> str:
+        """The action log's last line: where ``--log-actions`` appends (a replay says what it lists)."""
+        if self.options.log_actions is not None:
+            return f"Applied commands and their undo are appended to {self.options.log_actions}."
+        return ""
 
     def revert_action(self, record: ActionRecord) -> None:
         """Undo ``record``: its old value applied as another action, through the flows (refused with a notice

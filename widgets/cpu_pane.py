@@ -29,6 +29,10 @@ class CpuPane(Vertical):
         """Draw ``snapshot`` (not while frozen)."""
         self.summary.update_snapshot(snapshot)
 
+    def clear_history(self) -> None:
+        """Forget the history (a replay's jump)."""
+        self.history.clear_history()
+
     def freeze(self, frozen: bool) -> None:
         """Keep the history graphs as they are while ``frozen`` (samples are still recorded)."""
         self.history.frozen = frozen

@@ -420,6 +420,12 @@ class IoPane(Widget):
         """%util of one device, oldest first; empty for a device never seen."""
         return tuple(self._utils.get(device, ()))
 
+    def clear_history(self) -> None:
+        """Forget the devices' histories (a replay's jump)."""
+        self._throughputs.clear()
+        self._utils.clear()
+        self._changed()
+
     def update_snapshot(self, disks: tuple[DiskStats, ...]) -> None:
         """Record one sample (call on every tick, shown or not); update the table only while on screen."""
         seen: set[str] = set()

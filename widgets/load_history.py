@@ -401,6 +401,18 @@ class LoadHistory(ChangedCells, Widget):
         else:
             self._stale = True
 
+    def clear_history(self) -> None:
+        """Forget every sample (a replay's jump records the samples before its new position again)."""
+        self._total.clear()
+        self._per_cpu.clear()
+        self._held = 0
+        # Sample numbers go on from where they were: the graphs' kept rows see the old samples as dropped.
+        self._graph_rows = GraphRows()
+        self._cpu_graphs.clear()
+        self._sparks.clear()
+        self._drawing_cache = None
+        self.refresh()
+
     @property
     def frozen(self) -> bool:
         """While frozen, samples are recorded but the graph keeps showing those before the freeze,

@@ -531,6 +531,12 @@ class MemoryPane(LinePane):
         """One history (a :data:`HISTORIES` key), oldest first."""
         return tuple(self._histories[key])
 
+    def clear_history(self) -> None:
+        """Forget the histories (a replay's jump)."""
+        for history in self._histories.values():
+            history.clear()
+        self.changed()
+
     def record(self, snapshot: Snapshot) -> None:
         """Record one sample (call on every tick, shown or not); redraw only while on screen."""
         for history in HISTORIES:

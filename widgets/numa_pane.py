@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import floor
 from typing import ClassVar
 
@@ -151,6 +151,8 @@ class ProcessView:
     comm: str | None = None
     placement: ProcessNuma | None = None
     cpu_node: int | None = None
+    #: What the pane says when ``placement`` is None (a replay: not recorded).
+    missing: str = "memory placement not readable"
 
 
 def node_lines(
@@ -270,7 +272,7 @@ def process_lines(view: ProcessView, nodes: Sequence[NumaNode], width: int) -> l
         (node_text, "dim" if view.cpu_node is None else "value"),
     ]
     if placement is None:
-        lines.append(tuple(merge([*where, ("   memory placement not readable", "dim")])))
+        lines.append(tuple(merge([*where, (f"   {view.missing}", "dim")])))
         return lines
     allowed = UNKNOWN if placement.mems_allowed is None else format_cpu_list(placement.mems_allowed)
     remote = remote_percent(placement, view.cpu_node)
@@ -414,6 +416,11 @@ class NumaPane(LinePane):
         """Miss rates (pages/s) of one node, oldest first; empty for a node never seen."""
         return tuple(self._histories.get(node, ()))
 
+    def clear_history(self) -> None:
+        """Forget the miss-rate histories (a replay's jump)."""
+        self._histories.clear()
+        self.changed()
+
     def update_snapshot(self, numa: NumaSnapshot) -> None:
         """Record one sample (call on every tick, shown or not); redraw only while on screen."""
         # A node missing from this sample (hot-removed) keeps its place in time with a gap.
@@ -422,11 +429,18 @@ class NumaPane(LinePane):
         self.changed()
 
     def show_process(
-        self, pid: int | None, comm: str | None, placement: ProcessNuma | None, cpu_node: int | None
+        self,
+        pid: int | None,
+        comm: str | None,
+        placement: ProcessNuma | None,
+        cpu_node: int | None,
+        missing: str | None = None,
     ) -> None:
         """Show where a process's memory lives; ``pid=None`` for no selection, ``placement=None`` when its
-        ``numa_maps`` could not be read. ``cpu_node`` is the node of the CPU it last ran on."""
-        self._view = ProcessView(pid, comm, placement, cpu_node)
+        ``numa_maps`` could not be read (``missing``: what to say then). ``cpu_node`` is the node of the CPU
+        it last ran on."""
+        view = ProcessView(pid, comm, placement, cpu_node)
+        self._view = view if missing is None else replace(view, missing=missing)
         self.changed()
 
     def build_lines(self, width: int) -> list[Line]:

@@ -40,6 +40,10 @@ class OverviewPane(Vertical):
         self.summary.update_snapshot(snapshot)
         self.table.set_processes(snapshot.processes, snapshot.thread_rows)
 
+    def clear_history(self) -> None:
+        """Forget the history (a replay's jump)."""
+        self.history.clear_history()
+
     def freeze(self, frozen: bool) -> None:
         """Keep the history graph as it is while ``frozen`` (samples are still recorded)."""
         self.history.frozen = frozen

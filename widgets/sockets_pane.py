@@ -362,16 +362,16 @@ def _queue(value: int) -> Piece:
 
 
 def listening_lines(
-    entries: Sequence[tuple[SocketEntry, int | None, str | None]] | None, width: int
+    entries: Sequence[tuple[SocketEntry, int | None, str | None]] | None, width: int, pending: str = LOADING
 ) -> list[Line]:
     """Listening sockets, by port: protocol, local address and port, Recv-Q (for a listening TCP socket
     the connections waiting to be accepted, as ``ss -lnt`` shows it) and the owning process.
 
     There is no Send-Q column: ``ss`` shows a listener's backlog limit there, which it gets over netlink;
     ``/proc/net/tcp`` writes 0 in that field for listeners. ``entries`` ``None`` means the lookup is still
-    running."""
+    running (``pending`` says so)."""
     if entries is None:
-        return [(("LISTENING", "title"),), ((f"  {LOADING}", "dim"),)]
+        return [(("LISTENING", "title"),), ((f"  {pending}", "dim"),)]
     title: Line = (("LISTENING ", "title"), (_sockets(len(entries)), "title"))
     if not entries:
         return [(("LISTENING", "title"),), (("  none", "dim"),)]
@@ -417,7 +417,7 @@ class ConnectionsView:
     entries: tuple[SocketEntry, ...] | None = ()
 
 
-def connection_lines(view: ConnectionsView, width: int) -> list[Line]:
+def connection_lines(view: ConnectionsView, width: int, pending: str = LOADING) -> list[Line]:
     """The sockets of one process (``ss -tanp`` for one PID): protocol, state, receive and send queues,
     local and remote address and port."""
     if view.pid is None:
@@ -425,7 +425,7 @@ def connection_lines(view: ConnectionsView, width: int) -> list[Line]:
     comm = UNKNOWN if view.comm is None else printable(view.comm)
     who = f"of {view.pid} {comm}"
     if view.entries is None:
-        return [(("CONNECTIONS ", "title"), (who, "title")), ((f"  {LOADING}", "dim"),)]
+        return [(("CONNECTIONS ", "title"), (who, "title")), ((f"  {pending}", "dim"),)]
     if not view.entries:
         return [(("CONNECTIONS ", "title"), (who, "title")), (("  none", "dim"),)]
     entries = sorted(
@@ -484,8 +484,10 @@ def pane_lines(
     listening: Sequence[tuple[SocketEntry, int | None, str | None]] | None,
     connections: ConnectionsView,
     width: int,
+    pending: str = LOADING,
 ) -> list[Line]:
-    """Every line of the pane at ``width`` cells, sections separated by a blank line."""
+    """Every line of the pane at ``width`` cells, sections separated by a blank line; ``pending`` is what
+    the socket lists say while they are not there."""
     sections: list[list[Line]] = []
     if net is None:
         sections.append([(("waiting for the first network sample", "dim"),)])
@@ -499,8 +501,8 @@ def pane_lines(
             sections += [transport, state_lines(net.tcp_states, width)]
         sections.append(counter_lines(net, width))
         sections.append(interface_lines(net.interfaces, histories, width))
-    sections.append(listening_lines(listening, width))
-    sections.append(connection_lines(connections, width))
+    sections.append(listening_lines(listening, width, pending))
+    sections.append(connection_lines(connections, width, pending))
     lines: list[Line] = []
     for section in sections:
         if lines:
@@ -569,6 +571,8 @@ class SocketsPane(LinePane):
         self._histories: dict[str, deque[float | None]] = {}
         self._listening: tuple[tuple[SocketEntry, int | None, str | None], ...] | None = None
         self._connections = ConnectionsView()
+        #: What the socket lists say while they are not there (a replay: not recorded).
+        self.pending_text = LOADING
 
     @property
     def maxlen(self) -> int:
@@ -578,6 +582,11 @@ class SocketsPane(LinePane):
     def history(self, interface: str) -> tuple[float | None, ...]:
         """Rx+tx bytes/s of one interface, oldest first; empty for an interface never seen."""
         return tuple(self._histories.get(interface, ()))
+
+    def clear_history(self) -> None:
+        """Forget the interfaces' histories (a replay's jump)."""
+        self._histories.clear()
+        self.changed()
 
     def update_snapshot(self, net: NetSnapshot) -> None:
         """Record one sample (call on every tick, shown or not); redraw only while on screen."""
@@ -606,4 +615,6 @@ class SocketsPane(LinePane):
 
     def build_lines(self, width: int) -> list[Line]:
         """The pane's lines at ``width`` cells."""
-        return pane_lines(self._net, self._histories, self._listening, self._connections, width)
+        return pane_lines(
+            self._net, self._histories, self._listening, self._connections, width, self.pending_text
+        )
