@@ -40,7 +40,9 @@ class DemoMachine:
     the directories away, so the sampler is told each process's owner instead (``owners``).
     """
 
-    def __init__(self, root: Path, *, cpus: int = 4, processes: int = 25) -> None:
+    def __init__(self, root: Path, *, cpus: int = 4, processes: int = 25, ticking: bool = False) -> None:
+        """``ticking``: the snapshots' wall-clock ``time`` advances with the ticks from ``DEMO_TIME`` (as
+        it must for markers and before/after comparisons), rather than staying at ``DEMO_TIME``."""
         self.root = root
         self.cpus = cpus
         self.processes = processes
@@ -55,7 +57,8 @@ class DemoMachine:
         #: PID -> uid of every process in the tree now (the sampler reads it at each sample).
         self.owners: dict[int, int] = {}
         self._set_owners()
-        self.sampler = Sampler(self.fs, clock=self.clock, wall_clock=lambda: DEMO_TIME, owners=self.owners)
+        wall_clock = (lambda: DEMO_TIME + self.clock.now) if ticking else (lambda: DEMO_TIME)
+        self.sampler = Sampler(self.fs, clock=self.clock, wall_clock=wall_clock, owners=self.owners)
 
     def _set_owners(self) -> None:
         self.owners.clear()

@@ -8,6 +8,7 @@ the screens and the sampling thread, and never imports the command line.
 from __future__ import annotations
 
 import asyncio
+import time
 import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,6 +34,7 @@ from perftop.tui.bindings import (
     app_bindings,
     app_keys,
 )
+from perftop.tui.compare import MAX_WINDOW_S, RecentSamples, applied_between, recent_targets
 from perftop.tui.inspect_ui import InspectActions
 from perftop.tui.panes import PANES, Pane
 from perftop.tui.sampling import SamplingThread
@@ -120,6 +122,10 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
         self._details_read: dict[int, tuple[float, int | None]] = {}
         #: The state the status line was last made with (it is made again only when that changes).
         self._status_parts: list[str] | None = None
+        #: The recent samples, for the before/after comparison of a tuning action (Enter in ``L``).
+        self.recent_samples = RecentSamples()
+        #: The ``time`` of the last sample applied: the actions after it mark the next one.
+        self._applied_time: float | None = None
         self._init_tuning()
         #: The detail screen while it is open (Enter on a row).
         self.detail_screen: DetailScreen | None = None
@@ -246,11 +252,21 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
             "thread_status": status_pids if table.has_thread_rows() else None,
             # schedstat (RUN-DELAY/s) and the groups' cpu.stat (THROTTLED%) for the rows on screen only, so
             # sorting by one orders the rows that have a value.
-            "sched_pids": self._rows_on_screen() if table.needs_run_delay() else (),
+            "sched_pids": (self._rows_on_screen() if table.needs_run_delay() else set())
+            | self._compared_pids(),
             "throttle_pids": self._rows_on_screen() if table.needs_throttle() else (),
             # The socket tables (and whatever else a pane needs) only while that pane is shown.
             **{s.argument: s in shown for s in self._sampled_while_shown},
         }
+
+    def _compared_pids(self) -> set[int]:
+        """Whose run delay the before/after comparison needs: the selected process (the next action's
+        target, before it) and the targets of the actions of the widest window back."""
+        pids = recent_targets(self.action_log, time.time() - MAX_WINDOW_S) if self.action_log else set()
+        selected = self.table.selected_pid
+        if selected is not None:
+            pids.add(selected)
+        return pids
 
     def _rows_on_screen(self) -> set[int]:
         """The PIDs of the rows on screen and a margin around them (none before the first sample)."""
@@ -352,11 +368,18 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
             self._sampling.schedule(delay)
 
     def _apply(self, snapshot: Snapshot) -> None:
+        # A tuning action applied since the last sample marks this one on every history. From the action
+        # log, not from the flows: replay fills the log with a recording's actions and feeds its frames here.
+        previous, self._applied_time = self._applied_time, snapshot.time
+        marked = applied_between(self.action_log, previous, snapshot.time)
+        self.recent_samples.add(snapshot)
         self.snapshot = snapshot
         self.prune_tags(snapshot)
         # Every pane keeps its history while frozen or hidden, so graphs have no gaps; only drawing stops.
         for pane, widget in self._panes.values():
-            pane.record(widget, snapshot)
+            pane.record(widget, snapshot, marked)
+        if self.comparison_screen is not None:
+            self.comparison_screen.update_figures()
         if not self.frozen:
             self._show(snapshot)
 

@@ -93,6 +93,11 @@ TUNING_KEYS: tuple[Key, ...] = (
 #: The action log's own keys (:class:`~perftop.tui.action_log.ActionLogScreen`), as the help screen and
 #: the README say them.
 LOG_KEYS: tuple[tuple[str, str], ...] = (
+    (
+        "Enter",
+        "in the action log (L): before/after comparison of the selected action (means over 30 s each side)",
+    ),
+    ("[ ] < >", "in the comparison: narrower or wider windows before and after (10 s..10 min); Esc closes"),
     ("r", "in the action log (L): undo the selected action (its old value set again, as a new action)"),
     ("w", "in the action log (L): write the session's sysctl changes to a sysctl.d file you name"),
 )
