@@ -33,7 +33,7 @@ from perftop.widgets.formatting import UNKNOWN, format_bytes_per_s
 from perftop.widgets.safe_text import escaped
 
 #: What the keys line says.
-KEYS_LINE = "[ ] or < > narrow/widen the windows (10 s..10 min)  ↑ ↓ scroll  Esc closes"
+KEYS_LINE = "[ ] < > window 10 s..10 min · ↑ ↓ scroll · Esc close"
 
 
 def figure(metric: str, value: float | None) -> str:
@@ -67,13 +67,12 @@ def comparison_table(comparison: Comparison) -> Table:
             group = row.group
             caption = subject.label if group == "process" and isinstance(subject, Subject) else "machine"
             table.add_row(Text(caption, style="bold cyan"), "", "", "")
-        shown = change(row.change_percent)
-        style = "" if row.change_percent is None else "green" if row.change_percent < 0 else "yellow"
+        # No colour for better or worse: whether more is better depends on the figure and the goal.
         table.add_row(
             Text("  " + row.metric),
             Text(figure(row.metric, row.before)),
             Text(figure(row.metric, row.after)),
-            Text(shown, style=style),
+            Text(change(row.change_percent)),
         )
     return table
 
