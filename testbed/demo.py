@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from perftop.probes.sampler import Sampler
 from perftop.tui.app import AppOptions, PerftopApp
@@ -14,6 +15,10 @@ from testbed.fixture_tree import (
     write_devices,
     write_interrupts,
 )
+
+if TYPE_CHECKING:
+    from perftop.probes.snapshot import Snapshot
+    from perftop.tui.action_records import ActionRecord
 
 #: Queues of the demo machine's NVMe drive and NIC (an IRQ each): up to one per CPU, at most this many, so
 #: a demo of 256 CPUs writes a /proc/interrupts of tens of rows, not hundreds.
@@ -91,3 +96,16 @@ class DemoMachine:
         for _ in range(ticks):
             self.advance()
             await app.sample_now()
+
+
+def demo_renice(snapshot: Snapshot) -> ActionRecord:
+    """The record of a renice (0 -> 5) of ``snapshot``'s busiest process half a second after it, as the
+    action log holds one: the screenshots and snapshot tests show its markers and its before/after
+    comparison without changing anything (the demo machine's processes are not real)."""
+    from perftop.tui.action_records import ActionRecord, Subject
+    from perftop.tui.tuning import Target
+
+    proc = max(snapshot.processes, key=lambda p: p.cpu_percent or 0.0)
+    subject = Subject(Target(proc.pid, proc.start_time), proc.comm, proc.cmdline or "")
+    command = f"renice -n 5 -p {proc.pid}"
+    return ActionRecord(snapshot.time + 0.5, subject, "nice", "0", "5", command, "ok")

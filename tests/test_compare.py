@@ -204,6 +204,11 @@ def test_recent_samples_keep_a_bounded_span() -> None:
     assert len(recent) == 11  # 19..29
     assert [s.time - T0 for s in recent.between(T0 + 20, T0 + 22)] == [20, 21, 22]
     assert recent.between(T0 + 40, T0 + 50) == []
+    # At most max_samples, whatever the span (a short refresh interval).
+    few = RecentSamples(span_s=600.0, max_samples=5)
+    for s in range(1, 30):
+        few.add(sample(s))
+    assert [s.time - T0 for s in few.between(T0, T0 + 60)] == [25, 26, 27, 28, 29]
 
 
 def test_recent_targets_are_the_processes_of_applied_actions() -> None:

@@ -10,26 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from perftop.tui.action_records import ActionRecord, Subject
 from perftop.tui.app import PerftopApp
-from perftop.tui.tuning import Target
-from testbed.demo import DemoMachine
+from testbed.demo import DemoMachine, demo_renice
 
 pytestmark = pytest.mark.slow
 
 
-def renice_record(app: PerftopApp) -> ActionRecord:
-    """A renice of the demo machine's busiest process, half a second after the newest sample."""
-    assert app.snapshot is not None
-    proc = max(app.snapshot.processes, key=lambda p: p.cpu_percent or 0.0)
-    subject = Subject(Target(proc.pid, proc.start_time), proc.comm, proc.cmdline or "")
-    command = f"renice -n 5 -p {proc.pid}"
-    return ActionRecord(app.snapshot.time + 0.5, subject, "nice", "0", "5", command, "ok")
-
-
 async def marked_run(machine: DemoMachine, app: PerftopApp, before: int = 40, after: int = 12) -> None:
     await machine.drive(app, before)
-    app.record_actions([renice_record(app)])
+    assert app.snapshot is not None
+    app.record_actions([demo_renice(app.snapshot)])
     await machine.drive(app, after)
 
 

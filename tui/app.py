@@ -233,11 +233,12 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
             # The --pid processes always: they are few, and may be off screen.
             status_pids = table.visible_pids(margin=STATUS_MARGIN_ROWS) | (table.pid_filter or frozenset())
         shown = self._on_screen()[0].sampled
+        compared = self._compared_pids()
         return {
             "status_pids": status_pids,
             # /proc/PID/io only while a column or the sort shows it (a column just shown has its rates
-            # one refresh later, as any newly read counter).
-            "io_pids": status_pids if table.needs_io() else (),
+            # one refresh later, as any newly read counter), else for the before/after comparison's few.
+            "io_pids": status_pids if table.needs_io() else compared,
             # And both for every process that ran: it may climb into view with this very sample.
             "ran": True,
             "numa_pids": table.needs_numa_pids(),
@@ -251,17 +252,16 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
             # the first time, when none is on screen yet to choose by.
             "thread_status": status_pids if table.has_thread_rows() else None,
             # schedstat (RUN-DELAY/s) and the groups' cpu.stat (THROTTLED%) for the rows on screen only, so
-            # sorting by one orders the rows that have a value.
-            "sched_pids": (self._rows_on_screen() if table.needs_run_delay() else set())
-            | self._compared_pids(),
+            # sorting by one orders the rows that have a value; schedstat for the comparison's few too.
+            "sched_pids": (self._rows_on_screen() if table.needs_run_delay() else set()) | compared,
             "throttle_pids": self._rows_on_screen() if table.needs_throttle() else (),
             # The socket tables (and whatever else a pane needs) only while that pane is shown.
             **{s.argument: s in shown for s in self._sampled_while_shown},
         }
 
     def _compared_pids(self) -> set[int]:
-        """Whose run delay the before/after comparison needs: the selected process (the next action's
-        target, before it) and the targets of the actions of the widest window back."""
+        """Whose run delay and IO the before/after comparison needs: the selected process (the next
+        action's target, before it) and the targets of the actions of the widest window back."""
         pids = recent_targets(self.action_log, time.time() - MAX_WINDOW_S) if self.action_log else set()
         selected = self.table.selected_pid
         if selected is not None:

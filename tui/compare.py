@@ -30,8 +30,10 @@ MIN_WINDOW_S = 10.0
 MAX_WINDOW_S = 600.0
 #: The windows the comparison screen steps through.
 WINDOW_STEPS_S: tuple[float, ...] = (10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0)
-#: Seconds of samples :class:`RecentSamples` keeps: the widest window before an action and after it.
-RECENT_SPAN_S = 2 * MAX_WINDOW_S
+#: Seconds of samples :class:`RecentSamples` keeps, and at most this many (a short refresh interval): about
+#: 48 KiB a sample with 2000 idle processes (bench/recent_samples.py), so 28 MiB for 600 samples.
+RECENT_SPAN_S = MAX_WINDOW_S
+RECENT_MAX_SAMPLES = 1200
 #: A window with fewer samples than this (or under half the samples its length should hold) is noted.
 MIN_SAMPLES = 3
 
@@ -52,9 +54,9 @@ class RecentSamples:
     them), so each sample costs its tuple of processes and the rows that changed.
     """
 
-    def __init__(self, span_s: float = RECENT_SPAN_S) -> None:
+    def __init__(self, span_s: float = RECENT_SPAN_S, max_samples: int = RECENT_MAX_SAMPLES) -> None:
         self.span_s = span_s
-        self._samples: deque[Snapshot] = deque()
+        self._samples: deque[Snapshot] = deque(maxlen=max_samples)
 
     def __len__(self) -> int:
         return len(self._samples)
@@ -185,7 +187,8 @@ def _numa_misses(snapshot: Snapshot) -> float | None:
 
 
 def _busiest_disk(snapshot: Snapshot) -> float | None:
-    return max((d.util_percent for d in snapshot.disks if d.util_percent is not None), default=None)
+    utils = (d.util_percent for d in snapshot.disks if d.util_percent is not None and not d.is_partition)
+    return max(utils, default=None)
 
 
 def _cpu_state(state: str) -> Callable[[Snapshot], float | None]:
@@ -206,7 +209,7 @@ def _disk_util(name: str) -> Callable[[Snapshot], float | None]:
 
 def machine_metrics(samples: Sequence[Snapshot]) -> list[tuple[str, Callable[[Snapshot], float | None]]]:
     """The machine's figures: CPU by state, switches, NUMA misses, the busiest disk's %util and each
-    disk's (those of ``samples``), TCP retransmits."""
+    disk's (the whole disks of ``samples``), TCP retransmits."""
     metrics: list[tuple[str, Callable[[Snapshot], float | None]]] = [
         (f"CPU {state} %", _cpu_state(state)) for state in CPU_STATES
     ]
@@ -215,7 +218,8 @@ def machine_metrics(samples: Sequence[Snapshot]) -> list[tuple[str, Callable[[Sn
         ("NUMA misses/s", _numa_misses),
         ("disk %util (busiest)", _busiest_disk),
     ]
-    names = sorted({d.name for s in samples for d in s.disks})
+    # Whole disks: a partition's %util is its share of its disk's busy time, said by the disk's row.
+    names = sorted({d.name for s in samples for d in s.disks if not d.is_partition})
     metrics += [(f"disk {name} %util", _disk_util(name)) for name in names]
     metrics.append(("TCP retransmits/s", lambda s: s.net.tcp_retrans_segs_per_s))
     return metrics
