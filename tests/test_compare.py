@@ -392,3 +392,18 @@ async def test_live_renice_then_its_comparison_matches_the_recorded_samples() ->
     finally:
         child.kill()
         child.wait()
+
+
+def test_the_comparison_keys_are_the_screens_bindings_and_documented() -> None:
+    from textual.binding import Binding
+
+    from perftop.tui.bindings import COMPARISON_KEYS
+
+    names = {"left_square_bracket": "[", "right_square_bracket": "]", "less_than_sign": "<"}
+    names["greater_than_sign"] = ">"
+    keys = [b.key for b in ComparisonScreen.BINDINGS if isinstance(b, Binding)]
+    own = {names.get(k, k) for key in keys for k in key.split(",")} - {"escape", "q"}
+    assert {k for shown, _ in COMPARISON_KEYS for k in shown.split()} == own == {"[", "]", "<", ">"}
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    keys_section = readme.split("## Keys", 1)[1].split("\n## ", 1)[0]
+    assert "| `[` `]` `<` `>` (in the comparison) |" in keys_section

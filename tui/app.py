@@ -27,6 +27,7 @@ from perftop.probes.snapshot import Snapshot, ThreadInfo
 from perftop.tui import input_driver
 from perftop.tui.bindings import (
     APP_KEYS,
+    COMPARISON_KEYS,
     INSPECT_KEYS,
     LOG_KEYS,
     TABLE_KEYS,
@@ -237,8 +238,9 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
         return {
             "status_pids": status_pids,
             # /proc/PID/io only while a column or the sort shows it (a column just shown has its rates
-            # one refresh later, as any newly read counter), else for the before/after comparison's few.
-            "io_pids": status_pids if table.needs_io() else compared,
+            # one refresh later, as any newly read counter). Not for the before/after comparison's few:
+            # any io_pids with ``ran`` reads the io of every process that ran.
+            "io_pids": status_pids if table.needs_io() else (),
             # And both for every process that ran: it may climb into view with this very sample.
             "ran": True,
             "numa_pids": table.needs_numa_pids(),
@@ -260,8 +262,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
         }
 
     def _compared_pids(self) -> set[int]:
-        """Whose run delay and IO the before/after comparison needs: the selected process (the next
-        action's target, before it) and the targets of the actions of the widest window back."""
+        """Whose run delay the before/after comparison needs: the selected process (the next action's
+        target, before it) and the targets of the actions of the widest window back."""
         pids = recent_targets(self.action_log, time.time() - MAX_WINDOW_S) if self.action_log else set()
         selected = self.table.selected_pid
         if selected is not None:
@@ -487,7 +489,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
     def action_help(self) -> None:
         from perftop.tui.screens import HelpScreen  # on first use: the first frame needs no screen of it
 
-        rows = [(k.shown, k.help) for k in app_keys(self.PANES)] + list(TABLE_KEYS) + list(LOG_KEYS)
+        rows = [(k.shown, k.help) for k in app_keys(self.PANES)]
+        rows += [*TABLE_KEYS, *LOG_KEYS, *COMPARISON_KEYS]
         costly = ", ".join(c.title for c in process_columns.COLUMNS if c.needs_status)
         notes = [
             "Mouse: click a row to select it, double-click for its detail screen, click a column "
