@@ -407,3 +407,16 @@ def test_the_comparison_keys_are_the_screens_bindings_and_documented() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     keys_section = readme.split("## Keys", 1)[1].split("\n## ", 1)[0]
     assert "| `[` `]` `<` `>` (in the comparison) |" in keys_section
+
+
+def test_rows_found_once_give_the_same_figures_and_are_forgotten_out_of_the_windows() -> None:
+    samples = [sample(s, target(cpu_percent=float(s))) for s in range(0, 200)]
+    found: dict[float, ProcessInfo | None] = {}
+    first = compare(Samples(samples[:40]), action(), found=found)
+    assert first == compare(Samples(samples[:40]), action())
+    # More samples (the after window filling): the same figures as from scratch.
+    assert compare(Samples(samples[:70]), action(), found=found) == compare(Samples(samples[:70]), action())
+    wide = compare(Samples(samples), action(), window_s=120.0, found=found)
+    assert wide == compare(Samples(samples), action(), window_s=120.0)
+    compare(Samples(samples), action(), window_s=10.0, found=found)
+    assert len(found) == 20  # the samples of [t-10, t+10]: 21..40 s

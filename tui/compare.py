@@ -233,8 +233,15 @@ def _expected(samples: Sequence[Snapshot], window_s: float) -> float | None:
     return window_s / intervals[len(intervals) // 2]
 
 
-def compare(source: SampleSource, action: ActionRecord, window_s: float = DEFAULT_WINDOW_S) -> Comparison:
-    """The means over ``window_s`` seconds before ``action`` and after it, from ``source``'s samples."""
+def compare(
+    source: SampleSource,
+    action: ActionRecord,
+    window_s: float = DEFAULT_WINDOW_S,
+    found: dict[float, ProcessInfo | None] | None = None,
+) -> Comparison:
+    """The means over ``window_s`` seconds before ``action`` and after it, from ``source``'s samples.
+    ``found``: the target's row in each sample by its ``time``, kept by a caller that compares the same
+    action again as samples arrive (finding it is a scan of every process of every sample)."""
     from perftop.tui.action_records import Subject
 
     t = action.time
@@ -253,8 +260,17 @@ def compare(source: SampleSource, action: ActionRecord, window_s: float = DEFAUL
     rows: list[Row] = []
     subject = action.subject
     if isinstance(subject, Subject):
-        found_before = [(s.time, _find(s, subject)) for s in before]
-        found_after = [(s.time, _find(s, subject)) for s in after]
+        rows_of = {} if found is None else found
+        for s in around:
+            if s.time not in rows_of:
+                rows_of[s.time] = _find(s, subject)
+        if found is not None and len(found) > 2 * len(around):
+            # Forget the samples a narrower window or the ring's end left out.
+            kept = {s.time for s in around}
+            for when in [w for w in found if w not in kept]:
+                del found[when]
+        found_before = [(s.time, rows_of[s.time]) for s in before]
+        found_after = [(s.time, rows_of[s.time]) for s in after]
         for name, found in (("before", found_before), ("after", found_after)):
             if found and all(p is None for _, p in found):
                 where = " (thread rows are read while threads are shown: H)" if subject.target.tgid else ""

@@ -27,6 +27,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from perftop.probes.snapshot import ProcessInfo
 from perftop.tui.action_records import ActionRecord, Subject
 from perftop.tui.compare import DEFAULT_WINDOW_S, WINDOW_STEPS_S, Comparison, SampleSource, compare
 from perftop.widgets.formatting import UNKNOWN, format_bytes_per_s
@@ -95,7 +96,9 @@ class ComparisonScreen(ModalScreen[None]):
         self.source = source
         self.record = record
         self.window_s = window_s
-        self.comparison = compare(source, record, window_s)
+        #: The target's row in each sample, by the sample's time: found once, not at every update.
+        self._found: dict[float, ProcessInfo | None] = {}
+        self.comparison = compare(source, record, window_s, self._found)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="compare-frame"):
@@ -132,7 +135,7 @@ class ComparisonScreen(ModalScreen[None]):
 
     def update_figures(self) -> None:
         """Compute the figures again from the source (a new sample arrived, or the windows changed)."""
-        self.comparison = compare(self.source, self.record, self.window_s)
+        self.comparison = compare(self.source, self.record, self.window_s, self._found)
         if self.is_mounted:
             self._show()
 
