@@ -19,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from testbed.demo import DemoMachine  # noqa: E402
+from testbed.demo import DemoMachine, demo_renice  # noqa: E402
 
 #: name -> (terminal size, CPUs of the demo machine, keys pressed before the picture)
 SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
@@ -49,7 +49,15 @@ SHOTS: dict[str, tuple[tuple[int, int], int, tuple[str, ...]]] = {
     # l on the same java process: its descriptors, the listening socket among them.
     "open-files-80x24": ((80, 24), 4, ("slash", "j", "a", "v", "a", "enter", "l")),
     "open-files-160x40": ((160, 40), 4, ("slash", "j", "a", "v", "a", "enter", "l")),
+    # A renice of the busiest process 12 samples before the picture: its markers on the CPU pane's graphs,
+    # and its before/after comparison (Enter in L).
+    "marker-cpu-pane-120x30": ((120, 30), 4, ("2",)),
+    "compare-80x24": ((80, 24), 4, ("L", "enter")),
+    "compare-120x40": ((120, 40), 4, ("L", "enter")),
 }
+
+#: The shots with a tuning action in the log (see ``shoot``).
+MARKED = frozenset({"marker-cpu-pane-120x30", "compare-80x24", "compare-120x40"})
 
 #: Samples taken after the keys, for the shots that need more than one: the memory pane reads its details
 #: once shown, and their rates need a second sample.
@@ -73,10 +81,18 @@ REPLAY_SHOTS: dict[str, tuple[tuple[int, int], tuple[str, ...]]] = {
 async def shoot(name: str, size: tuple[int, int], cpus: int, keys: tuple[str, ...]) -> Path:
     """Run the demo App at ``size``, press ``keys``, and save the screen as ``name``.svg."""
     with tempfile.TemporaryDirectory() as tmp:
-        machine = DemoMachine(Path(tmp), cpus=cpus)
+        marked = name in MARKED
+        machine = DemoMachine(Path(tmp), cpus=cpus, ticking=marked)
         app = machine.app()
         async with app.run_test(size=size) as pilot:
-            await machine.drive(app, 30)
+            if marked:
+                # Samples whose time advances, a renice in the log between two of them, and more after.
+                await machine.drive(app, 18)
+                assert app.snapshot is not None
+                app.record_actions([demo_renice(app.snapshot)])
+                await machine.drive(app, 11)
+            else:
+                await machine.drive(app, 30)
             await pilot.press(*keys)
             await app.workers.wait_for_complete()
             # A pane may read more once shown (socket tables, the memory details).

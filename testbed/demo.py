@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from perftop.probes.sampler import Sampler
 from perftop.tui.app import AppOptions, PerftopApp
@@ -14,6 +15,10 @@ from testbed.fixture_tree import (
     write_devices,
     write_interrupts,
 )
+
+if TYPE_CHECKING:
+    from perftop.probes.snapshot import Snapshot
+    from perftop.tui.action_records import ActionRecord
 
 #: Queues of the demo machine's NVMe drive and NIC (an IRQ each): up to one per CPU, at most this many, so
 #: a demo of 256 CPUs writes a /proc/interrupts of tens of rows, not hundreds.
@@ -40,7 +45,9 @@ class DemoMachine:
     the directories away, so the sampler is told each process's owner instead (``owners``).
     """
 
-    def __init__(self, root: Path, *, cpus: int = 4, processes: int = 25) -> None:
+    def __init__(self, root: Path, *, cpus: int = 4, processes: int = 25, ticking: bool = False) -> None:
+        """``ticking``: the snapshots' wall-clock ``time`` advances with the ticks from ``DEMO_TIME`` (as
+        it must for markers and before/after comparisons), rather than staying at ``DEMO_TIME``."""
         self.root = root
         self.cpus = cpus
         self.processes = processes
@@ -55,7 +62,8 @@ class DemoMachine:
         #: PID -> uid of every process in the tree now (the sampler reads it at each sample).
         self.owners: dict[int, int] = {}
         self._set_owners()
-        self.sampler = Sampler(self.fs, clock=self.clock, wall_clock=lambda: DEMO_TIME, owners=self.owners)
+        wall_clock = (lambda: DEMO_TIME + self.clock.now) if ticking else (lambda: DEMO_TIME)
+        self.sampler = Sampler(self.fs, clock=self.clock, wall_clock=wall_clock, owners=self.owners)
 
     def _set_owners(self) -> None:
         self.owners.clear()
@@ -88,3 +96,16 @@ class DemoMachine:
         for _ in range(ticks):
             self.advance()
             await app.sample_now()
+
+
+def demo_renice(snapshot: Snapshot) -> ActionRecord:
+    """The record of a renice (0 -> 5) of ``snapshot``'s busiest process half a second after it, as the
+    action log holds one: the screenshots and snapshot tests show its markers and its before/after
+    comparison without changing anything (the demo machine's processes are not real)."""
+    from perftop.tui.action_records import ActionRecord, Subject
+    from perftop.tui.tuning import Target
+
+    proc = max(snapshot.processes, key=lambda p: p.cpu_percent or 0.0)
+    subject = Subject(Target(proc.pid, proc.start_time), proc.comm, proc.cmdline or "")
+    command = f"renice -n 5 -p {proc.pid}"
+    return ActionRecord(snapshot.time + 0.5, subject, "nice", "0", "5", command, "ok")

@@ -19,6 +19,7 @@ from perftop.tui.action_log import ActionLogScreen
 from perftop.tui.action_records import ActionRecord
 from perftop.tui.app import AppOptions, PerftopApp
 from perftop.tui.bindings import LOG_KEYS
+from perftop.tui.comparison_screen import ComparisonScreen
 from perftop.tui.dialogs import ConfirmDialog, PathDialog
 from perftop.tui.system_tuning import Setting, SettingResult
 from tests import test_tuning_ui
@@ -54,9 +55,12 @@ async def test_r_undoes_the_selected_entry_and_asks_when_changed_since(child: su
         await pilot.press("L")
         screen = await screen_of(pilot, ActionLogScreen)
         assert _entries(app).highlighted == 1  # opened at the newest
-        await pilot.press("enter")  # Enter is left free: nothing happens
+        await pilot.press("enter")  # Enter opens the entry's before/after comparison, changes nothing
         await pilot.pause()
-        assert app.screen is screen and nice_of(child.pid) == 2
+        assert isinstance(app.screen, ComparisonScreen) and nice_of(child.pid) == 2
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
         await pilot.press("r")  # the newest: nice 1 -> 2, undone to 1 at once
         await settle(pilot)
         assert nice_of(child.pid) == 1
@@ -151,8 +155,10 @@ def test_the_log_keys_are_the_screens_bindings_and_documented() -> None:
     shown = {key for key, _ in LOG_KEYS}
     keys = [b.key for b in ActionLogScreen.BINDINGS if isinstance(b, Binding)]
     own = {k for key in keys for k in key.split(",")} - {"escape", "q"}
-    assert own == shown == {"r", "w"}
+    # Enter is the entries' list's own (it selects an entry: the screen opens its comparison).
+    assert own == {"r", "w"} and shown == {"r", "w", "Enter"}
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     keys_section = readme.split("## Keys", 1)[1].split("\n## ", 1)[0]
-    for key in shown:
+    for key in own:
         assert f"| `{key}` (in `L`) |" in keys_section
+    assert "| Enter (in `L`) |" in keys_section

@@ -281,7 +281,7 @@ async def test_l_lists_the_recorded_actions_and_r_is_refused(recording: Recordin
         text = screen.text
         assert "nice: 0 -> 5" in text and "renice -n 5 -p" in text
         assert "vm.swappiness  sysctl: 60 -> 10" in text and "undo: sysctl -w vm.swappiness=60" in text
-        assert "r and w are refused here" in str(screen.query_one("#log-keys").render())
+        assert "Enter compares, r and w are refused" in str(screen.query_one("#log-keys").render())
         await pilot.press("r")
         await settle(pilot)
         assert app.screen is screen and "cannot be undone" in notices(app)[-1]

@@ -3,7 +3,8 @@
 A list of entries, oldest first, opened at the newest; ↑ ↓ PgUp PgDn Home End move the selection. ``r``
 undoes the selected action and ``w`` writes the session's settings as a sysctl.d file: the screen only asks
 its owner to (``on_revert``, ``on_write``), which runs the flow and adds the new records here with
-:meth:`ActionLogScreen.add_records`. Enter is left free.
+:meth:`ActionLogScreen.add_records`. Enter on an entry asks the owner for its before/after comparison
+(``on_compare``).
 
 Layers: the App's tuning keys open this screen; it builds on the action records only (never the flows or
 the App).
@@ -72,12 +73,14 @@ class ActionLogScreen(ModalScreen[None]):
         *,
         on_revert: Callable[[ActionRecord], None],
         on_write: Callable[[], None],
+        on_compare: Callable[[ActionRecord], None] | None = None,
         note: str = "",
     ) -> None:
         super().__init__()
         self._records = list(records)
         self._on_revert = on_revert
         self._on_write = on_write
+        self._on_compare = on_compare
         self._note = note
 
     def compose(self) -> ComposeResult:
@@ -86,7 +89,8 @@ class ActionLogScreen(ModalScreen[None]):
             yield OptionList(*self._options(self._records), id="log-entries")
             yield Static(Text(EMPTY), id="log-empty")
             keys = (
-                "r undoes the selected action, w writes the session's sysctl changes to a file, Esc closes."
+                "Enter compares before with after, r undoes the selected action, w writes the session's "
+                "sysctl changes to a file, Esc closes."
             )
             footer = Text(keys + (f"\n{escaped(self._note)}" if self._note else ""), style="dim")
             yield Static(footer, id="log-keys")
@@ -136,6 +140,13 @@ class ActionLogScreen(ModalScreen[None]):
         self._show_empty()
         if first and self._records:
             entries.highlighted = 0
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter (or a click) on an entry: its before/after comparison (its owner opens it)."""
+        event.stop()
+        index = event.option_index
+        if self._on_compare is not None and 0 <= index < len(self._records):
+            self._on_compare(self._records[index])
 
     def action_revert(self) -> None:
         """Undo the selected action (its owner runs the flow)."""

@@ -8,6 +8,7 @@ the screens and the sampling thread, and never imports the command line.
 from __future__ import annotations
 
 import asyncio
+import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from perftop.probes.snapshot import Snapshot, ThreadInfo
 from perftop.tui import input_driver
 from perftop.tui.bindings import (
     APP_KEYS,
+    COMPARISON_KEYS,
     INSPECT_KEYS,
     LOG_KEYS,
     REPLAY_CHANGED_KEYS,
@@ -36,6 +38,7 @@ from perftop.tui.bindings import (
     app_bindings,
     app_keys,
 )
+from perftop.tui.compare import MAX_WINDOW_S, RecentSamples, applied_between, recent_targets
 from perftop.tui.inspect_ui import InspectActions
 from perftop.tui.panes import PANES, Pane
 from perftop.tui.sampling import SamplingThread
@@ -131,6 +134,10 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
         self._status_parts: list[str] | None = None
         #: ``--record``'s recording until a write fails (written on the sampling thread).
         self._recording = self.options.recording
+        #: The recent samples, for the before/after comparison of a tuning action (Enter in ``L``).
+        self.recent_samples = RecentSamples()
+        #: The ``time`` of the last sample applied: the actions after it mark the next one.
+        self._applied_time: float | None = None
         self._init_tuning()
         #: The detail screen while it is open (Enter on a row).
         self.detail_screen: DetailScreen | None = None
@@ -239,10 +246,12 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
             # The --pid processes always: they are few, and may be off screen.
             status_pids = table.visible_pids(margin=STATUS_MARGIN_ROWS) | (table.pid_filter or frozenset())
         shown = self._on_screen()[0].sampled
+        compared = self._compared_pids()
         return {
             "status_pids": status_pids,
             # /proc/PID/io only while a column or the sort shows it (a column just shown has its rates
-            # one refresh later, as any newly read counter).
+            # one refresh later, as any newly read counter). Not for the before/after comparison's few:
+            # any io_pids with ``ran`` reads the io of every process that ran.
             "io_pids": status_pids if table.needs_io() else (),
             # And both for every process that ran: it may climb into view with this very sample.
             "ran": True,
@@ -257,14 +266,23 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
             # the first time, when none is on screen yet to choose by.
             "thread_status": status_pids if table.has_thread_rows() else None,
             # schedstat (RUN-DELAY/s) and the groups' cpu.stat (THROTTLED%) for the rows on screen only, so
-            # sorting by one orders the rows that have a value.
-            "sched_pids": self._rows_on_screen() if table.needs_run_delay() else (),
+            # sorting by one orders the rows that have a value; schedstat for the comparison's few too.
+            "sched_pids": (self._rows_on_screen() if table.needs_run_delay() else set()) | compared,
             "throttle_pids": self._rows_on_screen() if table.needs_throttle() else (),
             # The socket tables (and whatever else a pane needs) only while that pane is shown.
             **{s.argument: s in shown for s in self._sampled_while_shown},
             # While recording, every section and every process's figures: a replay shows every pane.
             **(self._recording.sample_arguments if self._recording is not None else {}),
         }
+
+    def _compared_pids(self) -> set[int]:
+        """Whose run delay the before/after comparison needs: the selected process (the next action's
+        target, before it) and the targets of the actions of the widest window back."""
+        pids = recent_targets(self.action_log, time.time() - MAX_WINDOW_S) if self.action_log else set()
+        selected = self.table.selected_pid
+        if selected is not None:
+            pids.add(selected)
+        return pids
 
     def _rows_on_screen(self) -> set[int]:
         """The PIDs of the rows on screen and a margin around them (none before the first sample)."""
@@ -398,17 +416,27 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
                 clear = getattr(widget, "clear_history", None)
                 if clear is not None:
                     clear()
+            self._applied_time = None
             for past in history:
+                marked = applied_between(self.action_log, self._applied_time, past.time)
+                self._applied_time = past.time
                 for pane, widget in self._panes.values():
-                    pane.record(widget, past)
+                    pane.record(widget, past, marked)
         self._apply(snapshot)
 
     def _apply(self, snapshot: Snapshot) -> None:
+        # A tuning action applied since the last sample marks this one on every history. From the action
+        # log, not from the flows: replay fills the log with a recording's actions and feeds its frames here.
+        previous, self._applied_time = self._applied_time, snapshot.time
+        marked = applied_between(self.action_log, previous, snapshot.time)
+        self.recent_samples.add(snapshot)
         self.snapshot = snapshot
         self.prune_tags(snapshot)
         # Every pane keeps its history while frozen or hidden, so graphs have no gaps; only drawing stops.
         for pane, widget in self._panes.values():
-            pane.record(widget, snapshot)
+            pane.record(widget, snapshot, marked)
+        if self.comparison_screen is not None:
+            self.comparison_screen.update_figures()
         if not self.frozen:
             self._show(snapshot)
 
@@ -522,7 +550,8 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
     def action_help(self) -> None:
         from perftop.tui.screens import HelpScreen  # on first use: the first frame needs no screen of it
 
-        rows = [(k.shown, k.help) for k in app_keys(self.PANES)] + list(TABLE_KEYS) + list(LOG_KEYS)
+        rows = [(k.shown, k.help) for k in app_keys(self.PANES)]
+        rows += [*TABLE_KEYS, *LOG_KEYS, *COMPARISON_KEYS]
         rows += [(k.shown, k.help) for k in REPLAY_KEYS] + list(REPLAY_CHANGED_KEYS)
         costly = ", ".join(c.title for c in process_columns.COLUMNS if c.needs_status)
         notes = [

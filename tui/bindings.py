@@ -108,10 +108,19 @@ REPLAY_CHANGED_KEYS: tuple[tuple[str, str], ...] = (
 #: The action log's own keys (:class:`~perftop.tui.action_log.ActionLogScreen`), as the help screen and
 #: the README say them.
 LOG_KEYS: tuple[tuple[str, str], ...] = (
+    (
+        "Enter",
+        "in the action log (L): before/after comparison of the selected action (means over 30 s each side)",
+    ),
     ("r", "in the action log (L): undo the selected action (its old value set again, as a new action)"),
     ("w", "in the action log (L): write the session's sysctl changes to a sysctl.d file you name"),
 )
 
+
+#: The before/after comparison's own keys (:class:`~perftop.tui.comparison_screen.ComparisonScreen`).
+COMPARISON_KEYS: tuple[tuple[str, str], ...] = (
+    ("[ ] < >", "in the comparison (Enter in L): narrower or wider windows before and after (10 s..10 min)"),
+)
 
 #: The process table's own keys (its ``BINDINGS``), as the help screen and the README say them.
 TABLE_KEYS: tuple[tuple[str, str], ...] = (

@@ -98,7 +98,8 @@ class Pane(Generic[W]):
     """One pane: the digit key that shows it, its title and detail line, its widget class (made with
     ``id=ident``), and
 
-    - ``record(widget, snapshot)``: every sample, shown or hidden, frozen or not (keep histories);
+    - ``record(widget, snapshot, marked)``: every sample, shown or hidden, frozen or not (keep histories);
+      ``marked`` when a tuning action was applied during the sample (a marker on the histories);
     - ``show(widget, snapshot)``: every sample while not frozen, and on unfreezing (draw);
     - ``freeze(widget, frozen)``: the display was frozen or unfrozen (``Z``);
     - ``sampled``: what the sampler must read while the pane is shown;
@@ -110,7 +111,7 @@ class Pane(Generic[W]):
     title: str
     detail: str
     widget: type[W]
-    record: Callable[[W, Snapshot], None]
+    record: Callable[[W, Snapshot, bool], None]
     show: Callable[[W, Snapshot], None] | None = None
     freeze: Callable[[W, bool], None] | None = None
     sampled: tuple[Sampled, ...] = ()
@@ -208,7 +209,7 @@ PANES: tuple[Pane[Any], ...] = (
         title="NUMA",
         detail="per-node hits/misses, distances, the selected process's placement",
         widget=NumaPane,
-        record=lambda pane, snapshot: pane.update_snapshot(snapshot.numa),
+        record=lambda pane, snapshot, marked: pane.update_snapshot(snapshot.numa, marked),
         details=Details(_read_placement, _show_placement),
     ),
     Pane(
@@ -216,7 +217,7 @@ PANES: tuple[Pane[Any], ...] = (
         title="IO",
         detail="iostat -x per block device, history of the selected one",
         widget=IoPane,
-        record=lambda pane, snapshot: pane.update_snapshot(snapshot.disks),
+        record=lambda pane, snapshot, marked: pane.update_snapshot(snapshot.disks, marked),
         keys=(
             PaneKey("A", "A", "show/hide partitions and idle loop/ram/zram devices", _toggle_all_devices),
             PaneKey(
@@ -233,7 +234,7 @@ PANES: tuple[Pane[Any], ...] = (
         title="sockets",
         detail="ss -s summary, TCP states, interfaces, listening sockets",
         widget=SocketsPane,
-        record=lambda pane, snapshot: pane.update_snapshot(snapshot.net),
+        record=lambda pane, snapshot, marked: pane.update_snapshot(snapshot.net, marked),
         sampled=(SOCKET_TABLES,),
         details=Details(_read_socket_views, _show_socket_views, every=SOCKET_SCAN_SECONDS),
     ),
@@ -251,7 +252,7 @@ PANES: tuple[Pane[Any], ...] = (
         detail="IRQ and softirq rates per CPU (heat table), IRQ affinity",
         widget=InterruptsPane,
         # Nothing to keep while hidden (no history): the files are read only while it is shown.
-        record=lambda pane, snapshot: None,
+        record=lambda pane, snapshot, marked: None,
         show=lambda pane, snapshot: pane.update_snapshot(
             snapshot.interrupts, tuple((n.node, n.cpus or ()) for n in snapshot.numa.nodes)
         ),
@@ -273,7 +274,7 @@ PANES: tuple[Pane[Any], ...] = (
         title="tunables",
         detail="vm, kernel, network, THP and block queue settings; Enter changes one",
         widget=TunablesPane,
-        record=lambda pane, snapshot: None,
+        record=lambda pane, snapshot, marked: None,
         details=Details(_read_tunables, TunablesPane.show_tunables, every=TUNABLES_SECONDS),
     ),
 )

@@ -146,6 +146,8 @@ class ReplayApp(PerftopApp):
         #: Held while the recording is read (by the moves' thread, and by the comparison's samples).
         self._reading = threading.Lock()
         self.samples = RecordingSamples(recording, self._reading)
+        # Enter in L compares before with after over the recorded samples.
+        self.comparison_source = self.samples
         #: One move at a time, in the order of the keys that asked.
         self._moving = asyncio.Lock()
         self._shown_index: int | None = None
@@ -335,7 +337,8 @@ class ReplayApp(PerftopApp):
         self.notify(REFUSED, title="Replay", severity="warning")
 
     def _action_log_note(self) -> str:
-        return f"Replay: the actions recorded in {self.recording.path}; r and w are refused here."
+        # The log screen spells out the control characters of its note.
+        return f"Replay: the actions recorded in {self.recording.path}; Enter compares, r and w are refused."
 
     def revert_action(self, record: ActionRecord) -> None:
         self.notify(

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from perftop.probes.sampler import Sampler
     from perftop.probes.snapshot import ProcessInfo, Snapshot
     from perftop.tui.action_records import ActionRecord, Subject
+    from perftop.tui.compare import RecentSamples, SampleSource
+    from perftop.tui.comparison_screen import ComparisonScreen
     from perftop.tui.tuning_flows import Question, TuningFlows
     from perftop.widgets.process_table import ProcessTable
     from perftop.widgets.tunables_pane import TunablesPane
@@ -65,6 +67,7 @@ class TuningActions(App[None]):
     snapshot: Snapshot | None
     sampler: Sampler
     options: TuningOptions
+    recent_samples: RecentSamples
 
     def _init_tuning(self) -> None:
         self.action_log: list[ActionRecord] = []
@@ -79,6 +82,10 @@ class TuningActions(App[None]):
         self.detail_subject: Subject | None = None
         #: Made on the first tuning key (it loads the tuning module and psutil).
         self._flows: TuningFlows | None = None
+        #: The samples the before/after comparisons read: live the App's recent ones (replay sets its own).
+        self.comparison_source: SampleSource = self.recent_samples
+        #: The comparison screen while it is open: its figures are computed again at each sample.
+        self.comparison_screen: ComparisonScreen | None = None
 
     @property
     def read_only_reason(self) -> str | None:
@@ -170,7 +177,11 @@ class TuningActions(App[None]):
         # The log says all that the notifications said, and they would cover its newest lines.
         self.clear_notifications()
         screen = ActionLogScreen(
-            self.action_log, on_revert=self.revert_action, on_write=self.write_sysctl_conf, note=note
+            self.action_log,
+            on_revert=self.revert_action,
+            on_write=self.write_sysctl_conf,
+            on_compare=self.open_comparison,
+            note=note,
         )
         self.push_screen(screen)
 
@@ -179,6 +190,20 @@ class TuningActions(App[None]):
         if self.options.log_actions is not None:
             return f"Applied commands and their undo are appended to {self.options.log_actions}."
         return ""
+
+    def open_comparison(self, record: ActionRecord) -> None:
+        """The before/after comparison of ``record``, from :attr:`comparison_source` (live: the App's
+        recent samples; in replay: the recording); it is computed again as samples arrive."""
+        from perftop.tui.comparison_screen import ComparisonScreen
+
+        screen = ComparisonScreen(self.comparison_source, record)
+        self.comparison_screen = screen
+
+        def closed(_result: None) -> None:
+            if self.comparison_screen is screen:
+                self.comparison_screen = None
+
+        self.push_screen(screen, closed)
 
     def revert_action(self, record: ActionRecord) -> None:
         """Undo ``record``: its old value applied as another action, through the flows (refused with a notice

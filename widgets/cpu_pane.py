@@ -20,10 +20,11 @@ class CpuPane(Vertical):
         self.history = LoadHistory(id="cpu-history", per_cpu=True)
         super().__init__(self.summary, self.history, id=id)
 
-    def record(self, snapshot: Snapshot) -> None:
-        """Keep ``snapshot`` in the histories (call on every sample)."""
+    def record(self, snapshot: Snapshot, marked: bool = False) -> None:
+        """Keep ``snapshot`` in the histories (call on every sample), ``marked`` when a tuning action was
+        applied during it."""
         if snapshot.interval is not None:
-            self.history.push(snapshot.cpu)
+            self.history.push(snapshot.cpu, marked)
 
     def show(self, snapshot: Snapshot) -> None:
         """Draw ``snapshot`` (not while frozen)."""

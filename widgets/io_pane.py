@@ -26,6 +26,7 @@ from perftop.probes.snapshot import DiskStats
 from perftop.widgets.formatting import UNKNOWN, format_bytes_per_s, format_figure
 from perftop.widgets.line_pane import Line
 from perftop.widgets.load_history import braille_graph
+from perftop.widgets.marks import marked_cells, with_marks
 from perftop.widgets.safe_text import printable
 from perftop.widgets.summary import Piece
 
@@ -181,10 +182,12 @@ def history_lines(
     utils: Sequence[float | None],
     width: int,
     height: int,
+    marks: Sequence[bool] = (),
 ) -> list[Line]:
     """The two graphs of a device, ``height`` lines in all: a caption and a braille graph of read+write
     bytes/s (scaled to its peak over the drawn window, printed in the caption), then a caption and a graph
-    of %util on a fixed 0-100 scale. Newest samples at the right, two per cell."""
+    of %util on a fixed 0-100 scale. Newest samples at the right, two per cell. ``marks``: the samples
+    during which a tuning action was applied, a marker atop each graph."""
     if height <= 0 or width <= 0:
         return []
     if device is None:
@@ -193,6 +196,12 @@ def history_lines(
     rows_throughput = (graph_rows + 1) // 2
     rows_util = graph_rows - rows_throughput
     window = 2 * width
+    marked = marked_cells(marks, width, 2)
+
+    def graph(rows: list[str], role: str) -> list[Line]:
+        return [
+            tuple(with_marks([(row, role)], marked if y == 0 else frozenset())) for y, row in enumerate(rows)
+        ]
 
     shown = list(throughputs)[-window:]
     known = _known(shown)
@@ -207,7 +216,7 @@ def history_lines(
         )
     ]
     scaled = [None if v is None else (v / peak * 100.0 if peak > 0 else 0.0) for v in shown]
-    lines += [((row, "throughput"),) for row in braille_graph(scaled, width, rows_throughput)]
+    lines += graph(braille_graph(scaled, width, rows_throughput), "throughput")
 
     if height >= 2:
         util_window = list(utils)[-window:]
@@ -224,7 +233,7 @@ def history_lines(
                 (format_figure(max(util_known, default=None) if util_known else None, 6), "value"),
             )
         )
-        lines += [((row, "util"),) for row in braille_graph(util_window, width, rows_util)]
+        lines += graph(braille_graph(util_window, width, rows_util), "util")
     return lines[:height]
 
 
@@ -243,6 +252,7 @@ class DeviceHistory(Widget):
     | `device-history--dim` | The "no device" note. |
     | `device-history--throughput` | The read+write graph. |
     | `device-history--util` | The %util graph. |
+    | `device-history--mark` | A tuning action's marker (``▼``) atop the graphs. |
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -251,6 +261,7 @@ class DeviceHistory(Widget):
         "device-history--dim",
         "device-history--throughput",
         "device-history--util",
+        "device-history--mark",
     }
 
     DEFAULT_CSS = """
@@ -262,6 +273,7 @@ class DeviceHistory(Widget):
         & > .device-history--dim { color: $text-muted; }
         & > .device-history--throughput { color: $perftop-cyan; }
         & > .device-history--util { color: $perftop-yellow; }
+        & > .device-history--mark { color: $perftop-magenta; text-style: bold; }
     }
     """
 
@@ -270,6 +282,7 @@ class DeviceHistory(Widget):
         self._device: str | None = None
         self._throughputs: Sequence[float | None] = ()
         self._utils: Sequence[float | None] = ()
+        self._marks: Sequence[bool] = ()
         # Bumped on every change, to key the cache: a repaint draws every line from one layout.
         self._version = 0
         self._cache: tuple[tuple[int, int, int], list[Line]] | None = None
@@ -280,10 +293,15 @@ class DeviceHistory(Widget):
         return self._device
 
     def show_device(
-        self, device: str | None, throughputs: Sequence[float | None], utils: Sequence[float | None]
+        self,
+        device: str | None,
+        throughputs: Sequence[float | None],
+        utils: Sequence[float | None],
+        marks: Sequence[bool] = (),
     ) -> None:
-        """Draw these histories (oldest first; the sequences are read at paint time, not copied)."""
-        self._device, self._throughputs, self._utils = device, throughputs, utils
+        """Draw these histories (oldest first; the sequences are read at paint time, not copied), with a
+        marker where ``marks`` (aligned with the newest samples) says a tuning action was applied."""
+        self._device, self._throughputs, self._utils, self._marks = device, throughputs, utils, marks
         self._version += 1
         self.refresh()
 
@@ -292,7 +310,10 @@ class DeviceHistory(Widget):
         width, height = self.size
         key = (self._version, width, height)
         if self._cache is None or self._cache[0] != key:
-            self._cache = (key, history_lines(self._device, self._throughputs, self._utils, width, height))
+            self._cache = (
+                key,
+                history_lines(self._device, self._throughputs, self._utils, width, height, self._marks),
+            )
         return self._cache[1]
 
     @property
@@ -363,6 +384,8 @@ class IoPane(Widget):
         self._disks: tuple[DiskStats, ...] | None = None
         self._show_all = False
         self._throughputs: dict[str, deque[float | None]] = {}
+        #: Beside the histories: whether a tuning action was applied during each sample.
+        self._marks: deque[bool] = deque(maxlen=maxlen)
         self._utils: dict[str, deque[float | None]] = {}
         # The cells each table row holds, to rewrite only those that changed.
         self._rows: dict[str, tuple[Piece, ...]] = {}
@@ -424,10 +447,18 @@ class IoPane(Widget):
         """Forget the devices' histories (a replay's jump)."""
         self._throughputs.clear()
         self._utils.clear()
+        self._marks.clear()
         self._changed()
 
-    def update_snapshot(self, disks: tuple[DiskStats, ...]) -> None:
-        """Record one sample (call on every tick, shown or not); update the table only while on screen."""
+    @property
+    def marks(self) -> tuple[bool, ...]:
+        """Whether a tuning action was applied during each sample, oldest first."""
+        return tuple(self._marks)
+
+    def update_snapshot(self, disks: tuple[DiskStats, ...], marked: bool = False) -> None:
+        """Record one sample (call on every tick, shown or not), ``marked`` when a tuning action was
+        applied during it; update the table only while on screen."""
+        self._marks.append(marked)
         seen: set[str] = set()
         for disk in disks:
             seen.add(disk.name)
@@ -540,4 +571,5 @@ class IoPane(Widget):
     def _show_selected(self) -> None:
         device = self.selected_device
         graph = self.query_one("#io-history", DeviceHistory)
-        graph.show_device(device, self._throughputs.get(device or "", ()), self._utils.get(device or "", ()))
+        throughputs, utils = self._throughputs.get(device or "", ()), self._utils.get(device or "", ())
+        graph.show_device(device, throughputs, utils, self._marks)

@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from math import ceil, floor
 from typing import ClassVar, TypeVar
 
@@ -19,6 +20,7 @@ from textual.widget import Widget
 from perftop.probes.snapshot import CpuSnapshot
 from perftop.widgets.changed_cells import ChangedCells, filled_line
 from perftop.widgets.formatting import format_share, spark_cell
+from perftop.widgets.marks import marked_cells, with_marks
 from perftop.widgets.series import record
 
 #: Samples kept per series: five minutes at the default one-second interval.
@@ -305,6 +307,7 @@ class LoadHistory(ChangedCells, Widget):
     | `load-history--low` | Graph rows and sparkline cells below 40%. |
     | `load-history--mid` | Graph rows and sparkline cells from 40% to 70%. |
     | `load-history--high` | Graph rows and sparkline cells from 70%. |
+    | `load-history--mark` | A tuning action's marker (``▼``): atop a graph, in place of a sparkline cell. |
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -313,6 +316,7 @@ class LoadHistory(ChangedCells, Widget):
         "load-history--low",
         "load-history--mid",
         "load-history--high",
+        "load-history--mark",
     }
 
     DEFAULT_CSS = """
@@ -324,6 +328,7 @@ class LoadHistory(ChangedCells, Widget):
     LoadHistory > .load-history--low { color: $perftop-green; }
     LoadHistory > .load-history--mid { color: $perftop-yellow; }
     LoadHistory > .load-history--high { color: $perftop-warning; }
+    LoadHistory > .load-history--mark { color: $perftop-magenta; text-style: bold; }
     """
 
     per_cpu: reactive[bool] = reactive(False)
@@ -343,6 +348,10 @@ class LoadHistory(ChangedCells, Widget):
         self._maxlen = maxlen
         self._total: deque[float | None] = deque(maxlen=maxlen)
         self._per_cpu: dict[int, deque[float | None]] = {}
+        #: Beside the series: whether a tuning action was applied during each sample.
+        self._marks: deque[bool] = deque(maxlen=maxlen)
+        #: ``(drawn, cells, per_cell) -> cells marked`` of the samples drawn now (one entry per graph size).
+        self._marked: dict[tuple[int, int, int], frozenset[int]] = {}
         # The CPU order and label width change only when a CPU is first seen.
         self._cpus: tuple[int, ...] = ()
         self._label_cells = 3
@@ -385,9 +394,16 @@ class LoadHistory(ChangedCells, Widget):
         """Every CPU seen so far, in order."""
         return self._cpus
 
-    def push(self, cpu: CpuSnapshot) -> None:
-        """Record one sample; redraw only if the widget is on screen and not frozen."""
+    @property
+    def marks(self) -> tuple[bool, ...]:
+        """Whether a tuning action was applied during each sample, oldest first."""
+        return tuple(self._marks)
+
+    def push(self, cpu: CpuSnapshot, marked: bool = False) -> None:
+        """Record one sample, ``marked`` when a tuning action was applied during it; redraw only if the
+        widget is on screen and not frozen."""
         self._pushed += 1
+        self._marks.append(marked)
         self._total.append(cpu.total.busy if cpu.total is not None else None)
         # A CPU missing from this sample keeps its place in time with a gap.
         record(self._per_cpu, ((usage.cpu, usage.busy) for usage in cpu.per_cpu), self._maxlen)
@@ -405,6 +421,8 @@ class LoadHistory(ChangedCells, Widget):
         """Forget every sample (a replay's jump records the samples before its new position again)."""
         self._total.clear()
         self._per_cpu.clear()
+        self._marks.clear()
+        self._marked.clear()
         self._held = 0
         # Sample numbers go on from where they were: the graphs' kept rows see the old samples as dropped.
         self._graph_rows = GraphRows()
@@ -443,6 +461,22 @@ class LoadHistory(ChangedCells, Widget):
         samples = list(series)
         return samples[: max(0, len(samples) - self._held)] if self._held else samples
 
+    def _marked_cells(self, cells: int, per_cell: int) -> frozenset[int]:
+        """The cells of a graph ``cells`` wide (``per_cell`` samples a cell, moving as `GraphRows` and
+        `SparkRow` move) that hold a marked sample drawn now."""
+        drawn = self._pushed - self._held
+        key = (drawn, cells, per_cell)
+        found = self._marked.get(key)
+        if found is None:
+            if self._marked and next(iter(self._marked))[0] != drawn:
+                self._marked.clear()  # a new sample: the cells of every size move
+            marks = self._marks
+            end = len(marks) - self._held
+            shown = list(islice(marks, max(0, end - cells * per_cell), max(0, end)))
+            pad = -drawn % (2 * MOVE_CELLS)
+            found = self._marked[key] = marked_cells(shown, cells, per_cell, pad)
+        return found
+
     def _style(self, part: str) -> Style:
         return self.component_style(f"load-history--{part}")
 
@@ -471,8 +505,10 @@ class LoadHistory(ChangedCells, Widget):
         rows, figures = self._drawing(graph_width, height)
         row_text = rows[y]
         figure = figures[y] if stats and y < len(figures) else None
+        # Markers atop the graph: its first row.
+        marked = self._marked_cells(graph_width, 2) if y == 0 else frozenset()
         # Between moves the graph changes only in its newest cells, and not at all in its blank rows.
-        key = (y, width, height, row_text, figure)
+        key = (y, width, height, row_text, figure, marked)
         kept = self.recent_line(key)
         if kept is not None:
             return kept
@@ -482,7 +518,9 @@ class LoadHistory(ChangedCells, Widget):
         if scale:
             label = "100%" if y == 0 else "  0%" if y == height - 1 else ""
             pieces.append((label.ljust(scale), self._style("scale")))
-        pieces.append((row_text, self._style(band(bottom))))
+        graph_style = self._style(band(bottom))
+        for text, role in with_marks([(row_text, "")], marked):
+            pieces.append((text, self._style(role) if role else graph_style))
         if figure is not None:
             name, value = figure
             pieces.append((f" {name} ", self._style("scale")))
@@ -552,14 +590,16 @@ class LoadHistory(ChangedCells, Widget):
             spark = self._sparks.get(cpu)
             if spark is None:
                 spark = self._sparks[cpu] = SparkRow()
-            pieces += spark.runs(series, pushed - len(series), pushed - self._held, cells)
+            runs = spark.runs(series, pushed - len(series), pushed - self._held, cells)
+            pieces += with_marks(runs, self._marked_cells(cells, 1))
         else:
             graph = self._cpu_graphs.get(cpu)
             if graph is None:
                 graph = self._cpu_graphs[cpu] = GraphRows()
             rows = graph.rows(series, pushed - len(series), pushed - self._held, cells, layout.entry_rows)
             bottom = 100.0 * (layout.entry_rows - 1 - line) / layout.entry_rows
-            pieces.append((rows[line], band(bottom) if rows[line].strip() else ""))
+            row = [(rows[line], band(bottom) if rows[line].strip() else "")]
+            pieces += with_marks(row, self._marked_cells(cells, 2)) if line == 0 else row
         if line:
             pieces.append((" " * _NOW_CELLS, ""))
         else:

@@ -27,6 +27,7 @@ from perftop.widgets.formatting import (
 )
 from perftop.widgets.line_pane import Line, LinePane, fit, merge
 from perftop.widgets.load_history import braille_graph
+from perftop.widgets.marks import marked_cells, with_marks
 from perftop.widgets.summary import Piece, plain
 
 #: Samples kept per history: five minutes at the default one-second interval.
@@ -46,6 +47,7 @@ ROLES: tuple[str, ...] = (
     "mem-cache",
     "swap-used",
     "shadow",
+    "mark",
 )
 
 #: Memory PSI ``some`` avg10 from here up, and ``full`` avg10 from here up, are drawn as warnings: tasks
@@ -354,10 +356,13 @@ HISTORIES: tuple[History, ...] = (
 )
 
 
-def history_block(history: History, samples: Sequence[float | None], width: int, rows: int) -> list[Line]:
+def history_block(
+    history: History, samples: Sequence[float | None], width: int, rows: int, marks: Sequence[bool] = ()
+) -> list[Line]:
     """One history on its own scale (its peak over what is drawn, printed with the newest figure): a
     sparkline after its caption when ``rows`` is below 3 or ``width`` is small, else a caption line and a
-    braille graph ``rows - 1`` lines high across ``width``, two samples a cell."""
+    braille graph ``rows - 1`` lines high across ``width``, two samples a cell. ``marks``: the samples
+    during which a tuning action was applied, drawn as markers (atop a graph, in a sparkline)."""
     tall = rows >= 3 and width - 2 >= MIN_SPARK_CELLS
     cells = width - 2 if tall else width - HISTORY_LABEL_CELLS - HISTORY_FIGURE_CELLS - 2
     if cells < MIN_SPARK_CELLS:
@@ -375,10 +380,16 @@ def history_block(history: History, samples: Sequence[float | None], width: int,
     if tall:
         lines: list[Line] = [tuple(merge([caption, now, ("  " + peak_text, "dim")]))]
         scaled = [None if v is None else (v / scale * 100.0 if scale > 0 else 0.0) for v in shown]
-        return lines + [(("  ", ""), (row, "spark")) for row in braille_graph(scaled, cells, rows - 1)]
+        graph = braille_graph(scaled, cells, rows - 1)
+        marked = marked_cells(marks, cells, 2)
+        return lines + [
+            (("  ", ""), *with_marks([(row, "spark")], marked if y == 0 else frozenset()))
+            for y, row in enumerate(graph)
+        ]
     pieces: list[Piece] = [caption]
     if cells:
-        pieces += [(" ", ""), *_spark_pieces(samples, cells, scale), (" ", "")]
+        spark = with_marks(_spark_pieces(samples, cells, scale), marked_cells(marks, cells))
+        pieces += [(" ", ""), *spark, (" ", "")]
     pieces += [now, (fit(peak_text, HISTORY_FIGURE_CELLS - 8, True), "dim")]
     return [tuple(merge(pieces))]
 
@@ -389,11 +400,12 @@ def history_lines(
     interval: float | None,
     rows: int = 1,
     columns: int = 1,
+    marks: Sequence[bool] = (),
 ) -> list[Line]:
     """Every :data:`HISTORIES` entry (see :func:`history_block`), each ``rows`` lines high, in ``columns``
     side by side, under a title saying how long a span they show."""
     cells = (width - GAP_CELLS * (columns - 1)) // columns
-    blocks = [history_block(h, histories.get(h.key, ()), cells, rows) for h in HISTORIES]
+    blocks = [history_block(h, histories.get(h.key, ()), cells, rows, marks) for h in HISTORIES]
     tall = len(blocks[0]) > 1
     drawn = (cells - 2) * 2 if tall else cells - HISTORY_LABEL_CELLS - HISTORY_FIGURE_CELLS - 2
     span = "" if interval is None or drawn < MIN_SPARK_CELLS else f" last {format_seconds(drawn * interval)}"
@@ -433,7 +445,11 @@ def side_by_side(left: Sequence[Line], right: Sequence[Line], left_cells: int) -
 
 
 def pane_lines(
-    snapshot: Snapshot | None, histories: Mapping[str, Sequence[float | None]], width: int, height: int = 0
+    snapshot: Snapshot | None,
+    histories: Mapping[str, Sequence[float | None]],
+    width: int,
+    height: int = 0,
+    marks: Sequence[bool] = (),
 ) -> list[Line]:
     """Every line of the pane at ``width`` by ``height`` cells: the histories take the height the blocks
     leave (graphs of several lines when each gets three or more, else sparklines)."""
@@ -447,7 +463,7 @@ def pane_lines(
     else:
         body = memory_lines(memory, width) + paging_lines(memory)
     rows = max(1, min(MAX_HISTORY_ROWS, (height - len(body) - 1) // -(-len(HISTORIES) // columns)))
-    return body + history_lines(histories, width, snapshot.interval, rows, columns)
+    return body + history_lines(histories, width, snapshot.interval, rows, columns, marks)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -477,6 +493,7 @@ class MemoryPane(LinePane):
     | `memory-pane--mem-cache` | Page cache and reclaimable slab in the bar. |
     | `memory-pane--swap-used` | Swap in use in its bar. |
     | `memory-pane--shadow` | The empty part of bars. |
+    | `memory-pane--mark` | A tuning action's marker (``▼``) in the histories. |
     """
 
     ROLE_PREFIX = "memory-pane"
@@ -503,6 +520,7 @@ class MemoryPane(LinePane):
         & > .memory-pane--mem-cache { color: $perftop-yellow; }
         & > .memory-pane--swap-used { color: $perftop-warning; }
         & > .memory-pane--shadow { color: $text-muted; }
+        & > .memory-pane--mark { color: $perftop-magenta; text-style: bold; }
     }
     """
 
@@ -519,6 +537,8 @@ class MemoryPane(LinePane):
         self._maxlen = maxlen
         self._snapshot: Snapshot | None = None
         self._histories: dict[str, deque[float | None]] = {h.key: deque(maxlen=maxlen) for h in HISTORIES}
+        #: Beside the histories: whether a tuning action was applied during each sample.
+        self._marks: deque[bool] = deque(maxlen=maxlen)
         #: The lines of the last size drawn, with that size.
         self._sized: tuple[tuple[int, int], list[Line]] | None = None
 
@@ -535,10 +555,18 @@ class MemoryPane(LinePane):
         """Forget the histories (a replay's jump)."""
         for history in self._histories.values():
             history.clear()
+        self._marks.clear()
         self.changed()
 
-    def record(self, snapshot: Snapshot) -> None:
-        """Record one sample (call on every tick, shown or not); redraw only while on screen."""
+    @property
+    def marks(self) -> tuple[bool, ...]:
+        """Whether a tuning action was applied during each sample, oldest first."""
+        return tuple(self._marks)
+
+    def record(self, snapshot: Snapshot, marked: bool = False) -> None:
+        """Record one sample (call on every tick, shown or not), ``marked`` when a tuning action was
+        applied during it; redraw only while on screen."""
+        self._marks.append(marked)
         for history in HISTORIES:
             self._histories[history.key].append(history.sample(snapshot))
         self._snapshot = snapshot
@@ -549,7 +577,10 @@ class MemoryPane(LinePane):
         change): the histories grow into the height the pane has."""
         height = self.scrollable_size.height
         if self._sized is None or self._sized[0] != (width, height) or self._lines is None:
-            self._sized = ((width, height), pane_lines(self._snapshot, self._histories, width, height))
+            self._sized = (
+                (width, height),
+                pane_lines(self._snapshot, self._histories, width, height, self._marks),
+            )
             self._lines = (width, self._sized[1])
         return self._sized[1]
 

@@ -26,6 +26,7 @@ from perftop.widgets.formatting import (
     sparkline,
 )
 from perftop.widgets.line_pane import Line, LinePane, figure, fit, merge
+from perftop.widgets.marks import marked_cells, with_marks
 from perftop.widgets.safe_text import printable
 from perftop.widgets.series import record
 from perftop.widgets.summary import Piece
@@ -71,6 +72,7 @@ ROLES: tuple[str, ...] = (
     "shadow",
     "spark",
     "warn",
+    "mark",
 )
 
 
@@ -156,10 +158,15 @@ class ProcessView:
 
 
 def node_lines(
-    nodes: Sequence[NumaNode], histories: Mapping[int, Sequence[float | None]], width: int
+    nodes: Sequence[NumaNode],
+    histories: Mapping[int, Sequence[float | None]],
+    width: int,
+    marks: Sequence[bool] = (),
 ) -> list[Line]:
     """The node table: one line per node when ``width`` holds every column, else two tables (memory,
-    miss ratios and history; then the per-second counters), each with a line per node."""
+    miss ratios and history; then the per-second counters), each with a line per node. ``marks``: the
+    samples during which a tuning action was applied (see :mod:`perftop.widgets.marks`), aligned with the
+    newest samples."""
     if not nodes:
         return [(("no NUMA nodes reported", "dim"),)]
     node_cells = max(4, *(len(str(n.node)) for n in nodes))
@@ -171,6 +178,7 @@ def node_lines(
     if spark_cells < MIN_SPARK_CELLS:
         spark_cells = 0
     scale = shared_scale((histories.get(n.node, ()) for n in nodes), spark_cells)
+    marked = marked_cells(marks, spark_cells)
 
     header = [
         fit("NODE", node_cells, True),
@@ -201,7 +209,8 @@ def node_lines(
             _ratio_piece(node.miss_ratio_since_boot),
         ]
         if spark_cells:
-            pieces += [(" ", ""), *_spark_pieces(histories.get(node.node, ()), spark_cells, scale)]
+            spark = _spark_pieces(histories.get(node.node, ()), spark_cells, scale)
+            pieces += [(" ", ""), *with_marks(spark, marked)]
         lines.append(tuple(merge(pieces)))
     lines.append((("MISS% miss/(hit+miss) last interval, BOOT% since boot; rates in pages/s", "dim"),))
     # The kernel's MemUsed of a node is MemTotal - MemFree: unlike free(1)'s used, it holds the page cache.
@@ -316,6 +325,7 @@ def pane_lines(
     histories: Mapping[int, Sequence[float | None]],
     view: ProcessView,
     width: int,
+    marks: Sequence[bool] = (),
 ) -> list[Line]:
     """Every line of the pane at ``width`` cells, sections separated by a blank line."""
     if numa is None:
@@ -324,7 +334,7 @@ def pane_lines(
     else:
         nodes = numa.nodes
         sections = [
-            node_lines(nodes, histories, width),
+            node_lines(nodes, histories, width, marks),
             distance_lines(numa),
             [balancing_line(numa.numa_balancing)],
         ]
@@ -362,6 +372,7 @@ class NumaPane(LinePane):
     | `numa-pane--shadow` | The empty part of memory bars and the figures over it. |
     | `numa-pane--spark` | Miss-rate sparkline cells. |
     | `numa-pane--warn` | Miss ratios from `WARN_MISS_RATIO` up. |
+    | `numa-pane--mark` | A tuning action's marker (``▼``) in the miss-rate history. |
 
     The default colours map to distinct ANSI colours, so a 16-colour terminal keeps them apart; without
     colour, bars still read by their ``|`` fill and sparklines by their block heights.
@@ -389,6 +400,7 @@ class NumaPane(LinePane):
         & > .numa-pane--shadow { color: $text-muted; }
         & > .numa-pane--spark { color: $perftop-yellow; }
         & > .numa-pane--warn { color: $perftop-warning; text-style: bold; }
+        & > .numa-pane--mark { color: $perftop-magenta; text-style: bold; }
     }
     """
 
@@ -405,6 +417,8 @@ class NumaPane(LinePane):
         self._maxlen = maxlen
         self._numa: NumaSnapshot | None = None
         self._histories: dict[int, deque[float | None]] = {}
+        #: Beside the histories: whether a tuning action was applied during each sample.
+        self._marks: deque[bool] = deque(maxlen=maxlen)
         self._view = ProcessView()
 
     @property
@@ -419,10 +433,18 @@ class NumaPane(LinePane):
     def clear_history(self) -> None:
         """Forget the miss-rate histories (a replay's jump)."""
         self._histories.clear()
+        self._marks.clear()
         self.changed()
 
-    def update_snapshot(self, numa: NumaSnapshot) -> None:
-        """Record one sample (call on every tick, shown or not); redraw only while on screen."""
+    @property
+    def marks(self) -> tuple[bool, ...]:
+        """Whether a tuning action was applied during each sample, oldest first."""
+        return tuple(self._marks)
+
+    def update_snapshot(self, numa: NumaSnapshot, marked: bool = False) -> None:
+        """Record one sample (call on every tick, shown or not), ``marked`` when a tuning action was
+        applied during it; redraw only while on screen."""
+        self._marks.append(marked)
         # A node missing from this sample (hot-removed) keeps its place in time with a gap.
         record(self._histories, ((node.node, node.numa_miss_per_s) for node in numa.nodes), self._maxlen)
         self._numa = numa
@@ -445,4 +467,4 @@ class NumaPane(LinePane):
 
     def build_lines(self, width: int) -> list[Line]:
         """The pane's lines at ``width`` cells."""
-        return pane_lines(self._numa, self._histories, self._view, width)
+        return pane_lines(self._numa, self._histories, self._view, width, self._marks)

@@ -29,10 +29,11 @@ class OverviewPane(Vertical):
         self.table = ProcessTable(id="processes")
         super().__init__(Horizontal(self.meters, self.summary, id="header"), self.history, self.table, id=id)
 
-    def record(self, snapshot: Snapshot) -> None:
-        """Keep ``snapshot`` in the history (call on every sample)."""
+    def record(self, snapshot: Snapshot, marked: bool = False) -> None:
+        """Keep ``snapshot`` in the history (call on every sample), ``marked`` when a tuning action was
+        applied during it."""
         if snapshot.interval is not None:
-            self.history.push(snapshot.cpu)
+            self.history.push(snapshot.cpu, marked)
 
     def show(self, snapshot: Snapshot) -> None:
         """Draw ``snapshot`` (not while frozen)."""

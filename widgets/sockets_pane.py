@@ -18,6 +18,7 @@ from typing import ClassVar
 from perftop.probes.snapshot import InterfaceStats, NetSnapshot, SocketEntry, Sockstat
 from perftop.widgets.formatting import SPARK_ZERO, UNKNOWN, format_bytes_per_s, format_count, sparkline
 from perftop.widgets.line_pane import Line, LinePane, figure, fit, merge
+from perftop.widgets.marks import marked_cells, with_marks
 from perftop.widgets.safe_text import printable
 from perftop.widgets.series import record
 from perftop.widgets.summary import Piece, SummaryRow, plain, wrap_row
@@ -32,7 +33,7 @@ LOADING = "loading…"
 WARN_RETRANS_PERCENT = 1.0
 
 #: Roles a piece may have; each is the component class ``sockets-pane--<role>``. ``""`` is the base style.
-ROLES: tuple[str, ...] = ("title", "label", "value", "dim", "spark", "warn")
+ROLES: tuple[str, ...] = ("title", "label", "value", "dim", "spark", "warn", "mark")
 
 
 #: Cell widths.
@@ -295,7 +296,10 @@ def _increasing(*rates: float | None) -> bool:
 
 
 def interface_lines(
-    interfaces: Sequence[InterfaceStats], histories: Mapping[str, Sequence[float | None]], width: int
+    interfaces: Sequence[InterfaceStats],
+    histories: Mapping[str, Sequence[float | None]],
+    width: int,
+    marks: Sequence[bool] = (),
 ) -> list[Line]:
     """A row per interface: rx/tx bytes and packets per second, errors and drops since it came up (in the
     warning colour while they rise), and an rx+tx history on the interface's own scale with its peak."""
@@ -313,6 +317,7 @@ def interface_lines(
     if spark_cells:
         header += "  " + fit("RX+TX HISTORY", spark_cells) + " " + fit("PEAK/s", RATE_CELLS, True)
     lines: list[Line] = [((header, "title"),)]
+    marked = marked_cells(marks, spark_cells)
     for i in interfaces:
         errors = i.rx_errors + i.tx_errors
         drops = i.rx_dropped + i.tx_dropped
@@ -335,7 +340,8 @@ def interface_lines(
             peak = max(known, default=0.0)
             line = sparkline(window, spark_cells, peak)
             pieces += [("  ", "")]
-            pieces += merge((char, "dim" if char == SPARK_ZERO else "spark") for char in line)
+            spark = merge((char, "dim" if char == SPARK_ZERO else "spark") for char in line)
+            pieces += with_marks(spark, marked)
             pieces += [(" ", ""), figure(format_bytes_per_s(peak if known else None, suffix=""), RATE_CELLS)]
         lines.append(tuple(merge(pieces)))
     lines.append((("ERRS/DROPS rx+tx since the interface came up, red while rising", "dim"),))
@@ -485,6 +491,7 @@ def pane_lines(
     connections: ConnectionsView,
     width: int,
     pending: str = LOADING,
+    marks: Sequence[bool] = (),
 ) -> list[Line]:
     """Every line of the pane at ``width`` cells, sections separated by a blank line; ``pending`` is what
     the socket lists say while they are not there."""
@@ -500,7 +507,7 @@ def pane_lines(
         else:
             sections += [transport, state_lines(net.tcp_states, width)]
         sections.append(counter_lines(net, width))
-        sections.append(interface_lines(net.interfaces, histories, width))
+        sections.append(interface_lines(net.interfaces, histories, width, marks))
     sections.append(listening_lines(listening, width, pending))
     sections.append(connection_lines(connections, width, pending))
     lines: list[Line] = []
@@ -531,6 +538,7 @@ class SocketsPane(LinePane):
     | `sockets-pane--dim` | Unknown values, zero counts and queues, notes, zero-traffic samples. |
     | `sockets-pane--spark` | Interface history cells. |
     | `sockets-pane--warn` | Errors and drops while rising, retransmissions from 1% of segments sent. |
+    | `sockets-pane--mark` | A tuning action's marker (``▼``) in the interface histories. |
 
     The default colours map to distinct ANSI colours, so a 16-colour terminal keeps them apart.
     """
@@ -553,6 +561,7 @@ class SocketsPane(LinePane):
         & > .sockets-pane--dim { color: $text-muted; }
         & > .sockets-pane--spark { color: $perftop-green; }
         & > .sockets-pane--warn { color: $perftop-warning; text-style: bold; }
+        & > .sockets-pane--mark { color: $perftop-magenta; text-style: bold; }
     }
     """
 
@@ -569,6 +578,8 @@ class SocketsPane(LinePane):
         self._maxlen = maxlen
         self._net: NetSnapshot | None = None
         self._histories: dict[str, deque[float | None]] = {}
+        #: Beside the histories: whether a tuning action was applied during each sample.
+        self._marks: deque[bool] = deque(maxlen=maxlen)
         self._listening: tuple[tuple[SocketEntry, int | None, str | None], ...] | None = None
         self._connections = ConnectionsView()
         #: What the socket lists say while they are not there (a replay: not recorded).
@@ -586,10 +597,18 @@ class SocketsPane(LinePane):
     def clear_history(self) -> None:
         """Forget the interfaces' histories (a replay's jump)."""
         self._histories.clear()
+        self._marks.clear()
         self.changed()
 
-    def update_snapshot(self, net: NetSnapshot) -> None:
-        """Record one sample (call on every tick, shown or not); redraw only while on screen."""
+    @property
+    def marks(self) -> tuple[bool, ...]:
+        """Whether a tuning action was applied during each sample, oldest first."""
+        return tuple(self._marks)
+
+    def update_snapshot(self, net: NetSnapshot, marked: bool = False) -> None:
+        """Record one sample (call on every tick, shown or not), ``marked`` when a tuning action was
+        applied during it; redraw only while on screen."""
+        self._marks.append(marked)
         samples = ((interface.name, interface_throughput(interface)) for interface in net.interfaces)
         # A vanished interface keeps its place in time with a gap; once its whole history is gaps it is
         # forgotten (veth and tun devices come and go).
@@ -616,5 +635,11 @@ class SocketsPane(LinePane):
     def build_lines(self, width: int) -> list[Line]:
         """The pane's lines at ``width`` cells."""
         return pane_lines(
-            self._net, self._histories, self._listening, self._connections, width, self.pending_text
+            self._net,
+            self._histories,
+            self._listening,
+            self._connections,
+            width,
+            self.pending_text,
+            self._marks,
         )
