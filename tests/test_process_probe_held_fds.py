@@ -170,6 +170,7 @@ def test_held_stat_gives_fresh_values_without_opening_anything(monkeypatch: pyte
 # --- a PID used again ---------------------------------------------------------------------------------
 
 
+@pytest.mark.machine  # sets the next PID
 @pytest.mark.live
 @needs_proc
 @needs_root

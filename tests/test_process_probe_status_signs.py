@@ -272,6 +272,7 @@ def test_process_gone_between_affinity_and_schedstat_lends_nothing(monkeypatch: 
 @needs_proc
 @needs_schedstat
 @needs_two_cpus
+@pytest.mark.machine  # sets the next PID
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root (ns_last_pid)")
 def test_reused_pid_gets_its_own_status() -> None:
     scanner = ProcessScanner(FS())
