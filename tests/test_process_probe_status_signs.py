@@ -59,16 +59,17 @@ def wake(child: subprocess.Popen[str]) -> None:
 
 
 def wait_until_idle(pid: int) -> None:
-    """Until the child's ``schedstat`` holds still for 50 ms: it sleeps, and so it will in the next scans."""
+    """Until the child's ``schedstat`` holds still for 200 ms: it sleeps, and so it will in the next scans
+    (on a loaded machine a child still on its way to sleep can hold still for one short look)."""
     path = Path(f"/proc/{pid}/schedstat")
     deadline = time.monotonic() + 10
     last = path.read_bytes()
-    while True:
+    still = 0
+    while still < 4:
         time.sleep(0.05)
         now = path.read_bytes()
-        if now == last:
-            return
-        assert time.monotonic() < deadline, f"pid {pid} never went idle"
+        still = still + 1 if now == last else 0
+        assert still or time.monotonic() < deadline, f"pid {pid} never went idle"
         last = now
 
 
