@@ -419,8 +419,21 @@ def _mask(cpus: Iterable[int], nbits: int) -> str:
 
 
 def _write(path: Path, data: str | bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data.encode() if isinstance(data, str) else data)
+    """Write ``data`` over the file at ``path`` in place, then cut it to length.
+
+    Not by opening with truncation: ext4 flushes a file truncated to nothing and rewritten when it is
+    closed (its auto_da_alloc), and the demo machine rewrites hundreds of files every tick. A reader
+    holding the file open (the sampler does) sees the new text as it would after a truncation.
+    """
+    raw = data.encode() if isinstance(data, str) else data
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(raw)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.ftruncate(fd, len(raw))
+    finally:
+        os.close(fd)
 
 
 def _stat_line(p: FakeProcess, tick: int, cpus: int) -> str:
@@ -723,15 +736,15 @@ def write_numa(root: Path, *, nodes: int, cpus: int, tick: int) -> None:
     base.mkdir(parents=True, exist_ok=True)
     every = format_cpu_list(range(nodes)) + "\n"
     for name in ("online", "possible", "has_cpu", "has_memory", "has_normal_memory"):
-        (base / name).write_text(every)
+        _write(base / name, every)
     per_node = max(1, cpus // nodes)
     for node in range(nodes):
         d = base / f"node{node}"
         d.mkdir(exist_ok=True)
         first = node * per_node
-        (d / "cpulist").write_text(format_cpu_list(range(first, min(cpus, first + per_node))) + "\n")
+        _write(d / "cpulist", format_cpu_list(range(first, min(cpus, first + per_node))) + "\n")
         distance = " ".join(str(10 if node == o else 16 + 4 * abs(node - o)) for o in range(nodes))
-        (d / "distance").write_text(distance + "\n")
+        _write(d / "distance", distance + "\n")
         total_kb = 64 * 1024 * 1024
         free_kb = 8 * 1024 * 1024 + 1024 * ((tick + node) % 7)
         meminfo = [
@@ -746,16 +759,16 @@ def write_numa(root: Path, *, nodes: int, cpus: int, tick: int) -> None:
         ]
         text = "".join(f"Node {node} {k + ':':<16}{v:>10} kB\n" for k, v in meminfo)
         text += "".join(f"Node {node} {k + ':':<16}{0:>7}\n" for k in ("HugePages_Total", "HugePages_Free"))
-        (d / "meminfo").write_text(text)
+        _write(d / "meminfo", text)
         hit = 10_000_000 * (node + 1) + tick * (50_000 + node)
         miss = 1_000 * node + tick * 17 * node
         other = 2_000 * node + tick * 11 * node
         values = (hit, miss, 500 * node + tick * node, 1_000 + tick, hit + miss - other, other)
         numastat = "".join(f"{k} {v}\n" for k, v in zip(_NUMASTAT_KEYS, values, strict=True))
-        (d / "numastat").write_text(numastat)
+        _write(d / "numastat", numastat)
     sysctl = root / "proc" / "sys" / "kernel"
     sysctl.mkdir(parents=True, exist_ok=True)
-    (sysctl / "numa_balancing").write_text("1\n")
+    _write(sysctl / "numa_balancing", "1\n")
 
 
 def write_disks(root: Path, *, disks: int, tick: int) -> None:
@@ -779,14 +792,14 @@ def write_disks(root: Path, *, disks: int, tick: int) -> None:
         lines.append(f"{259:>4} {2 * i + 1:>7} {name}p1 {stat}")
         partition = root / "sys" / "class" / "block" / f"{name}p1"
         partition.mkdir(parents=True, exist_ok=True)
-        (partition / "partition").write_text("1\n")
+        _write(partition / "partition", "1\n")
         queue = block / name / "queue"
         queue.mkdir(parents=True, exist_ok=True)
-        (queue / "scheduler").write_text("[none] mq-deadline kyber\n")
-        (block / name / "stat").write_text(stat + "\n")
+        _write(queue / "scheduler", "[none] mq-deadline kyber\n")
+        _write(block / name / "stat", stat + "\n")
     proc = root / "proc"
     proc.mkdir(parents=True, exist_ok=True)
-    (proc / "diskstats").write_text("\n".join(lines) + "\n" if lines else "")
+    _write(proc / "diskstats", "\n".join(lines) + "\n" if lines else "")
 
 
 def write_net(root: Path, *, tick: int) -> None:
@@ -805,13 +818,15 @@ def write_net(root: Path, *, tick: int) -> None:
         rx_bytes, tx_bytes = 10_000_000 + tick * rx, 5_000_000 + tick * tx
         rx_pk, tx_pk = rx_bytes // 900, tx_bytes // 600
         rows.append(f"{name:>6}: {rx_bytes} {rx_pk} 0 {tick // 3} 0 0 0 0 {tx_bytes} {tx_pk} 0 0 0 0 0 0")
-    (net / "dev").write_text(header + "\n".join(rows) + "\n")
-    (net / "sockstat").write_text(
+    _write(net / "dev", header + "\n".join(rows) + "\n")
+    _write(
+        net / "sockstat",
         "sockets: used 180\nTCP: inuse 6 orphan 0 tw 2 alloc 9 mem 12\nUDP: inuse 2 mem 1\n"
-        "UDPLITE: inuse 0\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n"
+        "UDPLITE: inuse 0\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n",
     )
-    (net / "sockstat6").write_text(
-        "TCP6: inuse 1\nUDP6: inuse 1\nUDPLITE6: inuse 0\nRAW6: inuse 0\nFRAG6: inuse 0 memory 0\n"
+    _write(
+        net / "sockstat6",
+        "TCP6: inuse 1\nUDP6: inuse 1\nUDPLITE6: inuse 0\nRAW6: inuse 0\nFRAG6: inuse 0 memory 0\n",
     )
     tcp_keys = (
         "RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab "
@@ -821,7 +836,7 @@ def write_net(root: Path, *, tick: int) -> None:
     tcp_values += f"{850000 + 700 * tick} {1200 + tick // 2} 0 {300 + tick} 0"
     udp_keys = "InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti"
     udp_values = f"{40000 + 20 * tick} 12 0 {39000 + 20 * tick} 0 0 0 0"
-    (net / "snmp").write_text(f"Tcp: {tcp_keys}\nTcp: {tcp_values}\nUdp: {udp_keys}\nUdp: {udp_values}\n")
+    _write(net / "snmp", f"Tcp: {tcp_keys}\nTcp: {tcp_values}\nUdp: {udp_keys}\nUdp: {udp_values}\n")
     head = (
         "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
     )
@@ -839,14 +854,15 @@ def write_net(root: Path, *, tick: int) -> None:
         f"{i:>4}: {local} {remote} {state} 00000000:00000000 00:00000000 00000000 {uid:>5} 0 {inode} 1"
         for i, (local, remote, state, uid, inode) in enumerate(sockets)
     ]
-    (net / "tcp").write_text(head + "\n".join(lines) + "\n")
-    (net / "tcp6").write_text(
+    _write(net / "tcp", head + "\n".join(lines) + "\n")
+    _write(
+        net / "tcp6",
         head + "   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A "
-        "00000000:00000000 00:00000000 00000000     0 0 1007 1\n"
+        "00000000:00000000 00:00000000 00000000     0 0 1007 1\n",
     )
     udp = "   0: 00000000:0044 00000000:0000 07 00000000:00000000 00:00000000 00000000     0 0 1008 2\n"
-    (net / "udp").write_text(head + udp)
-    (net / "udp6").write_text(head)
+    _write(net / "udp", head + udp)
+    _write(net / "udp6", head)
 
 
 #: The demo machine's sysctls (file under /proc/sys -> text); ``kernel/sched_autogroup_enabled`` is left
@@ -939,15 +955,15 @@ def write_memory(root: Path, *, tick: int) -> None:
         "thp_collapse_alloc": 200 + total(1, 3),
         "thp_collapse_alloc_failed": 2,
     }
-    (proc / "vmstat").write_text("".join(f"{key} {value}\n" for key, value in counters.items()))
+    _write(proc / "vmstat", "".join(f"{key} {value}\n" for key, value in counters.items()))
     with (proc / "meminfo").open("a") as meminfo:
         for key, value in (("CommitLimit", 12_582_912), ("AnonHugePages", 409_600), ("Hugetlb", 0)):
             meminfo.write(f"{key + ':':<16}{value:>8} kB\n")
         meminfo.write("HugePages_Rsvd:        0\nHugePages_Surp:        0\n")
     thp = root / "sys" / "kernel" / "mm" / "transparent_hugepage"
     thp.mkdir(parents=True, exist_ok=True)
-    (thp / "enabled").write_text("always [madvise] never\n")
-    (thp / "defrag").write_text("always defer defer+madvise [madvise] never\n")
+    _write(thp / "enabled", "always [madvise] never\n")
+    _write(thp / "defrag", "always defer defer+madvise [madvise] never\n")
 
 
 #: The architecture rows of an x86 ``/proc/interrupts`` after the numbered IRQs, with their descriptions

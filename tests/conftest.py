@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,25 +33,50 @@ def pytest_configure(config: pytest.Config) -> None:
     _hold_open_files_limit()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+#: The xdist group of the tests marked ``machine``: pytest-xdist (``--dist loadgroup``) runs a group's tests
+#: one after another on one worker, so no two of them change or read a setting of the machine at once.
+MACHINE_GROUP = "machine"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups, in the same hook
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put every test marked ``machine`` (by itself, its class or its module) in one xdist group."""
+    for item in items:
+        if item.get_closest_marker("machine") is not None:
+            item.add_marker(pytest.mark.xdist_group(MACHINE_GROUP))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
     """After each test's fixtures are torn down: stop the run, naming the test, while this process holds
     more than half its limit of open files, rather than dying later with EMFILE in some other test (or in
     pytest itself). Whatever a test opens (an App and its sampler, a scanner, a file, a child's pipes)
     must be closed by then."""
-    yield
+    try:
+        yield
+    finally:
+        _stop_if_files_are_left_open(item)
+
+
+def _stop_if_files_are_left_open(item: pytest.Item) -> None:
     limit = _hold_open_files_limit()
     try:
         held: int | None = len(os.listdir("/proc/self/fd"))
     except OSError:  # EMFILE: not one left
         held = None
     if held is None or held > limit // 2:
-        pytest.exit(
+        message = (
             f"{'all' if held is None else held} files are open after {item.nodeid}, more than half the limit "
             f"of {limit}: this test, or one before it, left an App, a sampler, a scanner, a file or a "
-            "child's pipes open",
-            returncode=3,
+            "child's pipes open"
         )
+        if hasattr(item.config, "workerinput"):
+            # In a pytest-xdist worker pytest.exit ends the worker mid-test, and the controller reports an
+            # internal error without the message: the test's teardown fails with it instead, and the
+            # worker stops after it, which stops the run ("Interrupted: " and the message).
+            item.session.shouldstop = message
+            pytest.fail(message, pytrace=False)
+        pytest.exit(message, returncode=3)
 
 
 @pytest.fixture

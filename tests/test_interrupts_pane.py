@@ -181,6 +181,7 @@ def _movable_irq() -> str | None:
     return None
 
 
+@pytest.mark.machine  # moves an IRQ
 @pytest.mark.live
 @pytest.mark.slow
 async def test_a_on_an_irq_row_opens_the_cpu_dialog_refuses_an_offline_cpu_and_writes() -> None:
@@ -258,6 +259,7 @@ async def test_the_titles_stay_while_the_rows_scroll_under_them() -> None:
         assert any(line.split()[:1] == [str(index)] for line in screen_lines(pane)[2:])
 
 
+@pytest.mark.machine  # reads the IRQ affinities
 @pytest.mark.live
 async def test_read_only_refuses_the_irq_affinity_key() -> None:
     app = PerftopApp(Sampler(FS()), AppOptions(autorefresh=False, read_only=True))

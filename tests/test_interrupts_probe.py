@@ -326,6 +326,7 @@ def test_proc_interrupts_sums_to_proc_stat_intr_total() -> None:
     pytest.fail(f"sum {parsed.stat_total} not between {before.interrupts} and {after.interrupts}")
 
 
+@pytest.mark.machine  # reads the IRQ affinities test_irq_tuning changes
 @pytest.mark.live
 def test_this_machine_has_affinity_for_its_irqs() -> None:
     parsed = parse_interrupts(read_text("/proc/interrupts") or "")

@@ -35,6 +35,9 @@ from testbed.fixture_tree import fake_irqs, make_tree, write_interrupts
 from tests.scripted_host import ScriptedHost
 from tests.unprivileged import run_as_nobody
 
+# machine: moves this machine's IRQs (and puts them back).
+pytestmark = pytest.mark.machine
+
 ONLINE = online_cpus() or frozenset()
 
 

@@ -102,8 +102,13 @@ def test_memory_pane(snap_compare, tmp_path: Path, size: tuple[int, int]) -> Non
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
-def test_tunables_pane(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
-    machine = DemoMachine(tmp_path)
+def test_tunables_pane(
+    snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    # The File column holds the paths of the tree's files: a relative root keeps its width (and so the
+    # horizontal scrollbar) the same whatever tmp_path is (the user, the run's number, the xdist worker).
+    monkeypatch.chdir(tmp_path)
+    machine = DemoMachine(Path("demo"))
     app = machine.app()
 
     async def run_before(pilot) -> None:

@@ -30,7 +30,8 @@ from perftop.widgets.io_pane import IoPane
 from perftop.widgets.tunables_pane import TunablesPane
 from tests.unprivileged import run_as_nobody
 
-pytestmark = pytest.mark.live
+# machine: changes sysctls and block queue settings of this machine (and puts them back).
+pytestmark = [pytest.mark.live, pytest.mark.machine]
 
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root to change the kernel's settings")

@@ -36,7 +36,8 @@ from tests import test_tuning_flows
 from tests.test_tuning_flows import ScriptedHost, nice_of
 from tests.unprivileged import run_as_nobody
 
-pytestmark = pytest.mark.live
+# machine: changes sysctls and block queue settings of this machine (and puts them back).
+pytestmark = [pytest.mark.live, pytest.mark.machine]
 
 IS_ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root (settings, RT policies, lowering nice)")
