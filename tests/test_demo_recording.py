@@ -57,6 +57,8 @@ def test_the_demo_holds_no_path_of_the_machine_that_made_it() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.live
+@pytest.mark.machine
 @pytest.mark.skipif(os.geteuid() != 0, reason="the demo script sets vm.swappiness and an RT policy")
 def test_the_script_records_a_short_demo_and_sets_back_what_it_changed(tmp_path: Path) -> None:
     """Changes vm.swappiness machine-wide for a few seconds (and sets it back)."""
