@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import resource
+import time
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,3 +91,14 @@ def small_trees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TreeSet:
     monkeypatch.setattr(bench_probes, "NUMA_NODES", 2)
     monkeypatch.setattr(bench_probes, "DISKS", 3)
     return bench_probes.tree_set(100)
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Generator[None]:
+    """Local time is UTC for the test (clock times in recordings, charts and the action log read the same
+    everywhere); the machine's zone again after it."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

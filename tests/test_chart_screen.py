@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,21 +14,15 @@ from perftop.tui.recording import Recording
 from tests.capture_driver import capture_driver, foreign_controls
 from tests.report_recording import HOSTILE_PID, LATE_FROM, LATE_PID, make_recording
 
+#: Clock times read the same everywhere.
+pytestmark = pytest.mark.usefixtures("utc")
+
 HOSTILE_SHOWN = "\\e]2;pw\\a\\e[6n"
 
 
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_recording(tmp_path_factory.mktemp("chart"))
-
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 async def _shown(pilot: Pilot[None], screen: ChartScreen) -> None:

@@ -11,7 +11,6 @@ snapshot of a demo tree given two nodes. Accept a change only after looking at i
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -234,12 +233,9 @@ def _log_records() -> list[ActionRecord]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("size", [(80, 24), (100, 32)], ids=["80x24", "100x32"])
-def test_action_log(
-    snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
-) -> None:
+@pytest.mark.usefixtures("utc")
+def test_action_log(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
     """The action log (L), opened at its newest entry, each with its undo command or why there is none."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
     machine = DemoMachine(tmp_path)
     app = machine.app()
 
@@ -249,8 +245,4 @@ def test_action_log(
         await pilot.press("L")
         await pilot.pause()
 
-    try:
-        assert snap_compare(app, terminal_size=size, run_before=run_before)
-    finally:
-        monkeypatch.delenv("TZ")
-        time.tzset()
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

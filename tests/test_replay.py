@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,6 +40,9 @@ from perftop.widgets.time_bar import MARK, POSITION, TimeBarState, bar_text, cel
 from perftop.widgets.tunables_pane import TunablesPane
 from tests.replay_recordings import START, record_demo
 
+#: Clock times read the same everywhere.
+pytestmark = pytest.mark.usefixtures("utc")
+
 FRAMES = 20
 
 
@@ -55,16 +57,6 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Snaps
 @pytest.fixture
 def recording(recorded: tuple[Path, list[Snapshot]]) -> Recording:
     return Recording(recorded[0])
-
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Times of day in UTC, so ``16:00:05`` names the same frame everywhere."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 async def settle(pilot: Pilot) -> None:

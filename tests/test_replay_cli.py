@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import os
 import struct
-import time
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,9 @@ from perftop.tui.json_lines import snapshot_to_dict, tunables_to_list
 from perftop.tui.recording import MAGIC, Recording
 from tests.replay_recordings import START, record_demo
 
+#: Clock times read the same everywhere.
+pytestmark = pytest.mark.usefixtures("utc")
+
 FRAMES = 12
 
 
@@ -31,15 +32,6 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Snaps
     path = root / "demo.perftop"
     snapshots = record_demo(root / "tree", path, FRAMES, actions_at={5: "renice"}, keyframe_every=4)
     return path, snapshots, tunables_to_list(read_tunables(FS(root / "tree" / "proc", root / "tree" / "sys")))
-
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[dict], list[str]]:

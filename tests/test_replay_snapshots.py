@@ -5,8 +5,6 @@ Accept a change only after looking at it: ``pytest tests/test_replay_snapshots.p
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,16 +13,8 @@ from perftop.tui.recording import Recording
 from perftop.tui.replay_app import ReplayApp
 from tests.replay_recordings import record_demo
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+#: Clock times read the same everywhere.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("utc")]
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 40)], ids=["80x24", "160x40"])

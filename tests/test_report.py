@@ -13,8 +13,6 @@ import subprocess
 import sys
 import tempfile
 import termios
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,9 @@ from tests.report_recording import (
 )
 from tests.unprivileged import run_as_nobody
 
+#: Clock times read the same everywhere.
+pytestmark = pytest.mark.usefixtures("utc")
+
 GOLDEN = Path(__file__).parent / "fixtures" / "report" / "demo_100x30.txt"
 #: Set to rewrite the golden file from the current drawing (then look at it, and commit it).
 UPDATE_GOLDEN = "PERFTOP_UPDATE_GOLDEN"
@@ -44,16 +45,6 @@ HOSTILE_SHOWN = "\\e]2;pw\\a\\e[6n"
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_recording(tmp_path_factory.mktemp("report"))
-
-
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Clock times in UTC, so the charts' time axes are the same everywhere."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def run(*args: str) -> tuple[int, str, str]:
