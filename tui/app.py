@@ -50,8 +50,6 @@ from perftop.widgets.process_table import ProcessTable
 from perftop.widgets.safe_text import escaped, escaped_lines
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from perftop.tui.action_records import ActionRecord
     from perftop.tui.detail_screen import DetailScreen
     from perftop.tui.recorder_loop import LiveRecording
