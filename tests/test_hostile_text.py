@@ -239,3 +239,54 @@ def test_escaped_spells_out_every_control(text: str, shown: str) -> None:
 
 def test_escaped_lines_keeps_only_its_own_line_breaks() -> None:
     assert escaped_lines("one\x1b[31m\ntwo\tthree") == "one\\e[31m\ntwo\\tthree"
+
+
+@pytest.mark.slow
+async def test_hostile_names_in_a_recording_reach_the_terminal_only_as_visible_text(tmp_path: Path) -> None:
+    """A recording is somebody else's file: its names, command lines and actions are data in a replay too
+    (the table, the action log, the before/after comparison)."""
+    from dataclasses import replace
+
+    from perftop.tui.action_records import ActionRecord, Subject
+    from perftop.tui.comparison_screen import ComparisonScreen
+    from perftop.tui.recording import Recorder, Recording
+    from perftop.tui.replay_app import ReplayApp
+    from perftop.tui.tuning import Target
+    from testbed.fixture_tree import SteppingClock, make_tree
+    from tests.factories import make_proc
+
+    fs = make_tree(tmp_path / "tree", cpus=2, processes=4)
+    sampler = Sampler(fs, clock=SteppingClock())
+    sampler.sample()
+    base = sampler.sample()
+    sampler.close()
+    rows = tuple(
+        make_proc(100 + k, comm=HOSTILE_COMMS[k % 2], cmdline=HOSTILE_ARG, cpu_percent=float(k))
+        for k in range(6)
+    )
+    subject = Subject(Target(100, rows[0].start_time), HOSTILE_COMMS[0], HOSTILE_ARG)
+    action = ActionRecord(base.time + 2.5, subject, "nice", "0", "5", "renice -n 5 -p 100", "ok")
+    path = tmp_path / "hostile.perftop"
+    recorder = Recorder(path, interval=1.0, hostname=HOSTILE_COMMS[0])
+    for k in range(6):
+        recorder.add(replace(base, time=base.time + k, processes=rows), actions=[action] if k == 3 else [])
+    recorder.close()
+    driver = capture_driver()
+    app = ReplayApp(Recording(path), options=AppOptions(pids=(100,)))
+    app.driver_class = driver
+    async with app.run_test(headless=False, size=(160, 50)) as pilot:
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if app.action_log:
+                break
+        for key in (".", ".", ".", "L"):
+            await pilot.press(key)
+            await pilot.pause(0.1)
+        assert isinstance(app.screen, ActionLogScreen)
+        await pilot.press("enter")
+        await _screen(pilot, ComparisonScreen)
+        await pilot.pause(0.1)
+    written = "".join(driver.written)
+    assert "\x1b]2;pw" not in written
+    assert foreign_controls(written) == []
+    assert escaped(HOSTILE_COMMS[0]) in written or printable(HOSTILE_COMMS[0]) in written
