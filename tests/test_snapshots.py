@@ -8,7 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets.data_table import ColumnKey
 
+from perftop.widgets.tunables_pane import TunablesPane
 from testbed.demo import DemoMachine
 
 pytestmark = pytest.mark.slow
@@ -117,6 +119,13 @@ def test_tunables_pane(
         await app.workers.wait_for_complete()
         await app.refresh_pane_details(force=True)
         await pilot.pause()
+        # The DataTable sizes its columns to their cells when it is next idle: on a loaded machine that can
+        # come after one pause, and the picture then has every column at its header's width.
+        table = app.query_one(TunablesPane).table
+        for _ in range(100):
+            if table.columns[ColumnKey("key")].content_width > len("Tunable"):
+                break
+            await pilot.pause(0.02)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
