@@ -116,17 +116,23 @@ async def shoot_replay(name: str, size: tuple[int, int], keys: tuple[str, ...]) 
     os.environ["TZ"] = "UTC"
     time.tzset()
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "demo.perftop"
-        record_demo(Path(tmp) / "tree", path, 40, actions_at={8: "renice", 25: "sysctl"})
-        app = ReplayApp(Recording(path), start=28)
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.press(*keys)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            out = HERE / f"{name}.svg"
-            out.write_text(app.export_screenshot(title=f"perftop --replay {size[0]}x{size[1]}"))
+        # A relative path, so the action log's note names the same file at every run.
+        cwd = Path.cwd()
+        os.chdir(tmp)
+        try:
+            path = Path("demo.perftop")
+            record_demo(Path("tree"), path, 40, actions_at={8: "renice", 25: "sysctl"})
+            app = ReplayApp(Recording(path), start=28)
+            async with app.run_test(size=size) as pilot:
+                await pilot.pause()
+                await app.workers.wait_for_complete()
+                await pilot.press(*keys)
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                out = HERE / f"{name}.svg"
+                out.write_text(app.export_screenshot(title=f"perftop --replay {size[0]}x{size[1]}"))
+        finally:
+            os.chdir(cwd)
     return out
 
 

@@ -57,7 +57,8 @@ def entry(record: ActionRecord) -> Table:
 
 class ActionLogScreen(ModalScreen[None]):
     """The action log: ``records`` oldest first (a copy: the owner adds new ones with :meth:`add_records`);
-    ``note`` follows the keys' line (where ``--log-actions`` writes)."""
+    ``note`` follows the keys' line (where ``--log-actions`` writes); ``title`` heads it (a replay's names
+    the recording's actions)."""
 
     CSS_PATH = "screens.tcss"
 
@@ -75,8 +76,10 @@ class ActionLogScreen(ModalScreen[None]):
         on_write: Callable[[], None],
         on_compare: Callable[[ActionRecord], None] | None = None,
         note: str = "",
+        title: str = "Tuning actions since start",
     ) -> None:
         super().__init__()
+        self._title = title
         self._records = list(records)
         self._on_revert = on_revert
         self._on_write = on_write
@@ -85,7 +88,7 @@ class ActionLogScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="log-frame"):
-            yield Static(Text("Tuning actions since start", style="bold"), id="log-title")
+            yield Static(Text(self._title, style="bold"), id="log-title")
             yield OptionList(*self._options(self._records), id="log-entries")
             yield Static(Text(EMPTY), id="log-empty")
             keys = (

@@ -336,6 +336,8 @@ class ReplayApp(PerftopApp):
     def start_system(self, flow: Any, *, dialog: bool = True) -> None:
         self.notify(REFUSED, title="Replay", severity="warning")
 
+    ACTION_LOG_TITLE = "Tuning actions in the recording"
+
     def _action_log_note(self) -> str:
         # The log screen spells out the control characters of its note.
         return f"Replay: the actions recorded in {self.recording.path}; Enter compares, r and w are refused."

@@ -62,6 +62,9 @@ class TuningActions(App[None]):
     """The tuning keys of :class:`~perftop.tui.app.PerftopApp` (its base; the App calls
     :meth:`_init_tuning`), and the :class:`~perftop.tui.tuning_flows.Host` their flows run in."""
 
+    #: The action log's heading (a replay's names the recording's actions).
+    ACTION_LOG_TITLE = "Tuning actions since start"
+
     # What the App provides.
     table: ProcessTable
     snapshot: Snapshot | None
@@ -182,6 +185,7 @@ class TuningActions(App[None]):
             on_write=self.write_sysctl_conf,
             on_compare=self.open_comparison,
             note=note,
+            title=self.ACTION_LOG_TITLE,
         )
         self.push_screen(screen)
 
