@@ -211,6 +211,27 @@ def test_recent_samples_keep_a_bounded_span() -> None:
     assert [s.time - T0 for s in few.between(T0, T0 + 60)] == [25, 26, 27, 28, 29]
 
 
+def test_recent_samples_keep_only_the_processes_to_compare_in_older_samples() -> None:
+    recent = RecentSamples(span_s=600.0, whole_s=20.0)
+    for s in range(1, 71):
+        busy = 50.0 if s <= 30 else 25.0
+        recent.add(sample(s, target(cpu_percent=busy)), keep={42})
+    kept = recent.between(T0, T0 + 70)
+    assert len(kept) == 70
+    # Older than 20 s: the target alone (and whole machine figures); newer: every process.
+    assert all([p.pid for p in s.processes] == [42] for s in kept if s.time < T0 + 50)
+    assert all([p.pid for p in s.processes] == [7, 42] for s in kept if s.time >= T0 + 50)
+    assert all(s.cpu.total is not None and s.disks for s in kept)
+    comparison = compare(recent, action())
+    assert rows(comparison)["CPU %"].before == 50.0 and rows(comparison)["CPU %"].after == 25.0
+    assert rows(comparison)["CPU user %"].before == 20.0
+    # Bounded by count too: the slim ones are counted as they leave.
+    few = RecentSamples(span_s=600.0, max_samples=10, whole_s=3.0)
+    for s in range(1, 40):
+        few.add(sample(s, target()), keep=())
+    assert [len(s.processes) for s in few.between(T0, T0 + 40)] == [0] * 6 + [2] * 4  # 30..35, 36..39
+
+
 def test_recent_targets_are_the_processes_of_applied_actions() -> None:
     thread = Subject(Target(43, 1050, 42), "worker", "worker")
     setting = Setting("sysctl", "vm.swappiness", "/proc/sys/vm/swappiness")

@@ -427,7 +427,7 @@ class PerftopApp(textual_fence.KeysInOrder, TuningActions, InspectActions, Theme
         # log, not from the flows: replay fills the log with a recording's actions and feeds its frames here.
         previous, self._applied_time = self._applied_time, snapshot.time
         marked = applied_between(self.action_log, previous, snapshot.time)
-        self.recent_samples.add(snapshot)
+        self.recent_samples.add(snapshot, keep=self._compared_pids())
         self.snapshot = snapshot
         self.prune_tags(snapshot)
         # Every pane keeps its history while frozen or hidden, so graphs have no gaps; only drawing stops.

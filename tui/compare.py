@@ -15,8 +15,8 @@ snapshot types and the action records (imported when first needed: the App keeps
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import TYPE_CHECKING, Protocol
 
@@ -30,10 +30,12 @@ MIN_WINDOW_S = 10.0
 MAX_WINDOW_S = 600.0
 #: The windows the comparison screen steps through.
 WINDOW_STEPS_S: tuple[float, ...] = (10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0)
-#: Seconds of samples :class:`RecentSamples` keeps, and at most this many (a short refresh interval): about
-#: 48 KiB a sample with 2000 idle processes (bench/recent_samples.py), so 28 MiB for 600 samples.
+#: Seconds of samples :class:`RecentSamples` keeps, and at most this many (a short refresh interval).
 RECENT_SPAN_S = MAX_WINDOW_S
 RECENT_MAX_SAMPLES = 1200
+#: Seconds of those kept whole: a whole sample costs about 48 KiB with 2000 idle processes
+#: (bench/recent_samples.py), 28 MiB for 600. Older ones keep only the processes the comparison may need.
+RECENT_WHOLE_S = 120.0
 #: A window with fewer samples than this (or under half the samples its length should hold) is noted.
 MIN_SAMPLES = 3
 
@@ -51,31 +53,58 @@ class RecentSamples:
 
     It holds references only: a sample's processes that did not change keep the same
     :class:`~perftop.probes.snapshot.ProcessInfo` objects from one sample to the next (the sampler reuses
-    them), so each sample costs its tuple of processes and the rows that changed.
+    them), so each sample costs its tuple of processes and the rows that changed. Samples older than
+    ``whole_s`` keep only the processes (and their threads) named by the ``keep`` of the :meth:`add` that
+    aged them: the targets of recent actions and the selected process.
     """
 
-    def __init__(self, span_s: float = RECENT_SPAN_S, max_samples: int = RECENT_MAX_SAMPLES) -> None:
+    def __init__(
+        self,
+        span_s: float = RECENT_SPAN_S,
+        max_samples: int = RECENT_MAX_SAMPLES,
+        whole_s: float = RECENT_WHOLE_S,
+    ) -> None:
         self.span_s = span_s
+        self.whole_s = whole_s
         self._samples: deque[Snapshot] = deque(maxlen=max_samples)
+        #: How many of the oldest samples are kept slim.
+        self._slim = 0
 
     def __len__(self) -> int:
         return len(self._samples)
 
-    def add(self, snapshot: Snapshot) -> None:
-        """Keep ``snapshot`` (a sample with rates), and forget those older than ``span_s`` before it."""
+    def add(self, snapshot: Snapshot, keep: Collection[int] = ()) -> None:
+        """Keep ``snapshot`` (a sample with rates), forget those older than ``span_s`` before it, and keep
+        of those older than ``whole_s`` only the processes in ``keep`` (PIDs)."""
         if snapshot.interval is None:
             return  # the baseline sample has no rates: nothing to average
         samples = self._samples
         if samples and snapshot.time <= samples[-1].time:
             return  # the same sample again (a re-read), or one out of order
+        if len(samples) == samples.maxlen and self._slim:
+            self._slim -= 1  # the append below drops the oldest
         samples.append(snapshot)
         oldest = snapshot.time - self.span_s
         while samples and samples[0].time < oldest:
             samples.popleft()
+            self._slim = max(0, self._slim - 1)
+        whole_from = snapshot.time - self.whole_s
+        while self._slim < len(samples) and samples[self._slim].time < whole_from:
+            samples[self._slim] = _slim(samples[self._slim], keep)
+            self._slim += 1
 
     def between(self, start: float, end: float) -> Sequence[Snapshot]:
         """The snapshots whose ``time`` is in ``[start, end]``, oldest first."""
         return [s for s in self._samples if start <= s.time <= end]
+
+
+def _slim(snapshot: Snapshot, keep: Collection[int]) -> Snapshot:
+    """``snapshot`` with only the processes of ``keep`` and their threads (and the threads of ``keep``)."""
+    return replace(
+        snapshot,
+        processes=tuple(p for p in snapshot.processes if p.pid in keep),
+        thread_rows=tuple(t for t in snapshot.thread_rows if t.tgid in keep or t.pid in keep),
+    )
 
 
 def applied_between(records: Sequence[ActionRecord], start: float | None, end: float) -> bool:
