@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -19,3 +21,13 @@ def spawn_with_pid(pid: int, argv: list[str]) -> subprocess.Popen[bytes] | None:
         child.kill()
         child.wait()
     return None
+
+
+def wait_until(predicate: Callable[[], bool], seconds: float = 5.0) -> bool:
+    """Whether ``predicate`` came true within ``seconds`` (a child's state settling, a file appearing)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from perftop.tui.comparison_screen import ComparisonScreen, figure
 from perftop.tui.system_tuning import Setting
 from perftop.tui.tuning import Target
 from testbed.demo import DemoMachine
+from tests.children import wait_until
 from tests.factories import make_proc
 from tests.test_header_widgets import cpu_snapshot, snapshot, usage
 from tests.test_io_pane import machine as io_machine
@@ -335,15 +335,6 @@ def test_process_names_are_shown_as_literal_text() -> None:
 
 
 # --- live: a real renice, then its comparison -----------------------------------------------------------
-
-
-def wait_until(predicate: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 BUSY_CHILD = "import time\nwhile True:\n    time.sleep(0.001)\n"

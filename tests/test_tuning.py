@@ -13,7 +13,6 @@ import resource
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -52,6 +51,7 @@ from perftop.tui.tuning import (
     tuning_allowed,
 )
 from tests import unprivileged
+from tests.children import wait_until
 from tests.unprivileged import NOBODY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,15 +103,6 @@ def oom_of(pid: int) -> int:
 
 def state_of(pid: int) -> str:
     return parse_pid_stat(Path(f"/proc/{pid}/stat").read_text()).state
-
-
-def wait_until(predicate: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def has_capability(bit: int) -> bool:

@@ -43,6 +43,7 @@ from perftop.tui.dialogs import (
 )
 from perftop.tui.screens import PickerScreen
 from testbed.demo import DemoMachine
+from tests.children import wait_until
 from tests.unprivileged import run_as_nobody
 
 #: Every test here starts processes of its own (children to tune, or perftop as another user).
@@ -87,15 +88,6 @@ def affinity_of(tid: int) -> frozenset[int]:
 
 def oom_of(pid: int) -> int:
     return int(Path(f"/proc/{pid}/oom_score_adj").read_text())
-
-
-def wait_until(predicate: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def stop(proc: subprocess.Popen[str]) -> None:
