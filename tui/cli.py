@@ -12,7 +12,6 @@ import os
 import pwd
 import resource
 import signal
-import stat
 import sys
 import threading
 import time
@@ -505,22 +504,15 @@ def _replay_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
     from perftop.tui.recording import Recording, RecordingError
     from perftop.tui.replay import frame_range, write_frames
 
-    path: Path = args.replay
     try:
-        # Without blocking: a FIFO given as the file is refused below, not waited on.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        regular = stat.S_ISREG(os.fstat(fd).st_mode)
-        os.close(fd)
-    except OSError as error:
-        print(f"perftop: cannot read {escaped(str(path))}: {error.strerror}", file=sys.stderr)
-        return 1
-    if not regular:
-        print(f"perftop: {escaped(str(path))} is not a regular file, not a recording", file=sys.stderr)
-        return 2
-    try:
-        recording = Recording(path)
+        # A FIFO or device given as the file is refused (status 2), never waited on; a missing or
+        # unreadable one is status 1.
+        recording = Recording(args.replay)
         first, last = frame_range(recording, args.replay_from, args.replay_to)
-    except (RecordingError, ValueError) as error:
+    except RecordingError as error:
+        print(f"perftop: {error}", file=sys.stderr)
+        return error.status
+    except ValueError as error:
         print(f"perftop: {error}", file=sys.stderr)
         return 2
     if args.json:

@@ -74,6 +74,12 @@ ZSTD_LEVEL = 3
 class RecordingError(Exception):
     """A recording cannot be read or written; the message is one line saying why."""
 
+    @property
+    def status(self) -> int:
+        """The exit status it calls for: 1 when the system refused (``__cause__`` an ``OSError``: a missing
+        or unreadable file), 2 when the file is not a recording perftop reads."""
+        return 1 if isinstance(self.__cause__, OSError) else 2
+
 
 # -- actions ---------------------------------------------------------------------------------------------
 

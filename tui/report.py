@@ -791,7 +791,7 @@ def report_main(argv: Sequence[str]) -> int:
         recording = Recording(args.file)
     except RecordingError as error:
         print(f"perftop report: {error}", file=sys.stderr)
-        return 1 if isinstance(error.__cause__, OSError) else 2
+        return error.status
     for problem in recording.problems:
         print(f"perftop report: {problem}", file=sys.stderr)
     try:
