@@ -162,3 +162,20 @@ def test_the_log_keys_are_the_screens_bindings_and_documented() -> None:
     for key in own:
         assert f"| `{key}` (in `L`) |" in keys_section
     assert "| Enter (in `L`) |" in keys_section
+
+
+async def test_an_action_ending_while_the_log_opens_is_listed() -> None:
+    """A tuning key's worker can finish between ``L`` pushing the log and the log mounting (keys sent in
+    one burst): its record is listed with the others, not lost and not a crash."""
+    app = PerftopApp(Sampler(FS()), AppOptions(autorefresh=False, read_only=True, pids=(os.getpid(),)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await start(app, pilot)
+        app.action_log.append(_setting_record(SWAPPINESS, "60", "10"))
+        app.action_action_log()
+        app.record_actions([_setting_record(SWAPPINESS, "10", "30")])  # before the screen has mounted
+        screen = await screen_of(pilot, ActionLogScreen)
+        await settle(pilot)
+        assert isinstance(screen, ActionLogScreen)
+        assert len(screen.records) == 2
+        assert _entries(app).option_count == 2
+        assert "10 -> 30" in screen.text

@@ -85,11 +85,14 @@ class ActionLogScreen(ModalScreen[None]):
         self._on_write = on_write
         self._on_compare = on_compare
         self._note = note
+        #: The entries' list once the screen has mounted and filled it: records added before then (an
+        #: action finishing while the log opens) are in ``_records`` and shown with the others at mount.
+        self._entries: OptionList | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="log-frame"):
             yield Static(Text(self._title, style="bold"), id="log-title")
-            yield OptionList(*self._options(self._records), id="log-entries")
+            yield OptionList(id="log-entries")
             yield Static(Text(EMPTY), id="log-empty")
             keys = (
                 "Enter compares before with after, r undoes the selected action, w writes the session's "
@@ -100,6 +103,8 @@ class ActionLogScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         entries = self.query_one("#log-entries", OptionList)
+        entries.add_options(self._options(self._records))
+        self._entries = entries
         entries.focus()
         self._show_empty()
         if self._records:
@@ -136,9 +141,11 @@ class ActionLogScreen(ModalScreen[None]):
 
     def add_records(self, records: Sequence[ActionRecord]) -> None:
         """Append ``records`` (new actions, an undo among them) at the end; the selection stays."""
-        entries = self.query_one("#log-entries", OptionList)
+        entries = self._entries
         first = not self._records
         self._records.extend(records)
+        if entries is None:
+            return  # not mounted yet: on_mount shows every record
         entries.add_options(self._options(records))
         self._show_empty()
         if first and self._records:
