@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.overhead import idle_processes
+from bench.overhead import idle_processes, number_list
 from perftop.probes.fs import FS
 from perftop.probes.sampler import Sampler
 from perftop.probes.snapshot import Snapshot
@@ -278,13 +278,7 @@ def table(result: Result) -> str:
 
 
 def _keyframes(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers like 300,60, not {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected numbers like 300,60, not {text!r}")
-    return values
+    return number_list(text, least=1, example="300,60")
 
 
 def build_parser() -> argparse.ArgumentParser:

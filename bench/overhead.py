@@ -364,14 +364,19 @@ def _size(text: str) -> tuple[int, int]:
     return int(w), int(h)
 
 
-def _counts(text: str) -> list[int]:
+def number_list(text: str, *, least: int, example: str) -> list[int]:
+    """A comma-separated option of whole numbers, each at least ``least`` (argparse's error otherwise)."""
     try:
-        counts = [int(c) for c in text.split(",") if c]
+        numbers = [int(c) for c in text.split(",") if c]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers like 0,2000, not {text!r}") from None
-    if not counts or min(counts) < 0:
-        raise argparse.ArgumentTypeError(f"expected numbers like 0,2000, not {text!r}")
-    return counts
+        raise argparse.ArgumentTypeError(f"expected numbers like {example}, not {text!r}") from None
+    if not numbers or min(numbers) < least:
+        raise argparse.ArgumentTypeError(f"expected numbers like {example}, not {text!r}")
+    return numbers
+
+
+def _counts(text: str) -> list[int]:
+    return number_list(text, least=0, example="0,2000")
 
 
 def build_parser() -> argparse.ArgumentParser:
